@@ -1,0 +1,92 @@
+# synguard — build, test, bench, demo, install.
+# Debian 12: clang-19 for BPF, gcc for userspace, libbpf 1.1 + libxdp 1.3.
+
+CLANG     ?= clang-19
+BPFTOOL   ?= bpftool
+CC        ?= gcc
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+BUILD     := build
+ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+
+DEB_PKGS  := clang-19 llvm-19 bpftool libbpf-dev libxdp-dev xdp-tools \
+             libelf-dev zlib1g-dev pkg-config libjson-c-dev libinih-dev \
+             libmicrohttpd-dev iproute2 ethtool netsniff-ng nftables \
+             python3-scapy gnuplot-nox procps curl
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+              -I$(BUILD) -Iinclude -Ibpf
+CFLAGS    ?= -O2 -g
+CFLAGS    += -Wall -Wextra -Werror -std=gnu11 -I$(BUILD) -Iinclude -Iuser \
+             $(shell pkg-config --cflags libbpf libxdp json-c 2>/dev/null)
+LDLIBS    := $(shell pkg-config --libs libxdp libbpf json-c 2>/dev/null) \
+             -linih -lmicrohttpd -lelf -lz -lm
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
+SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+LIB_SRCS  := $(wildcard user/lib*.c)
+LIB_OBJS  := $(patsubst user/%.c,$(BUILD)/%.o,$(LIB_SRCS))
+BINS      := $(BUILD)/synguardd $(BUILD)/synguard
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_BIN  := $(BUILD)/unit_tests
+
+.PHONY: all deps test bench demo install clean
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: $(BINS)
+
+# Installs only what is missing; quiet and idempotent.
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "deps: installing$$(echo $$missing | sed 's/^/ /')"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; } >/tmp/synguard-deps.log 2>&1 \
+		|| { tail -20 /tmp/synguard-deps.log; exit 1; }; \
+	fi
+
+$(BUILD):
+	@mkdir -p $@
+
+$(BUILD)/vmlinux.h: | $(BUILD)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) include/synguard.h $(BUILD)/vmlinux.h
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< > $@
+
+$(BUILD)/%.o: user/%.c $(wildcard user/*.h) include/synguard.h $(SKELS) | $(BUILD)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libsynguard.a: $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(BUILD)/synguardd $(BUILD)/synguard: $(BUILD)/%: $(BUILD)/%.o $(BUILD)/libsynguard.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(UNIT_BIN): $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(BUILD)/libsynguard.a
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $(UNIT_SRCS) $(BUILD)/libsynguard.a $(LDLIBS)
+
+test: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+	@tests/run.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@tests/bench/run.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@tests/demo.sh
+
+install: all
+	install -D -m 0755 $(BUILD)/synguardd $(DESTDIR)$(PREFIX)/sbin/synguardd
+	install -D -m 0755 $(BUILD)/synguard $(DESTDIR)$(PREFIX)/sbin/synguard
+	install -D -m 0644 man/synguardd.8 $(DESTDIR)$(PREFIX)/share/man/man8/synguardd.8
+	install -D -m 0644 man/synguard.8 $(DESTDIR)$(PREFIX)/share/man/man8/synguard.8
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* SYN cookies: encode the client's options into the ISN (and the TSval when
+ * it sent timestamps), turn the SYN into a SYN-ACK in place, and decode a
+ * returning ACK back into the attributes the kernel needs to create the
+ * socket (handed to TC ingress as XDP metadata). */
+#ifndef SG_COOKIE_H
+#define SG_COOKIE_H
+
+#include "common.h"
+#include "csum.h"
+#include "parse.h"
+#include "siphash.h"
+
+/* The SYN-ACK always carries 20 bytes of options (padded with EOL), so its
+ * size is a constant per family: no variable-length writes on the hot path. */
+#define SG_SYNACK_OPTLEN 20
+#define SG_SYNACK_THLEN (20 + SG_SYNACK_OPTLEN)
+
+struct sg_synack_tcp {
+	struct tcphdr th;
+	__u32 opt[SG_SYNACK_OPTLEN / 4];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sg_secret_state);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sg_secrets SEC(".maps");
+
+/* Hash over (client addr, server addr, client port, server port, client ISN)
+ * with the 8 option bits of the ISN as the trailing byte. */
+static __always_inline __u64 sg_cookie_hash(const struct sg_secret *k,
+					    const struct sg_pkt *p,
+					    __u32 client_isn, __u8 optbits)
+{
+	__u64 ports = (__u64)p->th.source | ((__u64)p->th.dest << 16);
+	__u64 m[5];
+
+	if (p->family == 4) {
+		m[0] = (__u64)p->saddr[0] | ((__u64)p->daddr[0] << 32);
+		m[1] = ports | ((__u64)client_isn << 32);
+		return sg_siphash(k, m, 2, optbits);
+	}
+	m[0] = (__u64)p->saddr[0] | ((__u64)p->saddr[1] << 32);
+	m[1] = (__u64)p->saddr[2] | ((__u64)p->saddr[3] << 32);
+	m[2] = (__u64)p->daddr[0] | ((__u64)p->daddr[1] << 32);
+	m[3] = (__u64)p->daddr[2] | ((__u64)p->daddr[3] << 32);
+	m[4] = ports | ((__u64)client_isn << 32);
+	return sg_siphash(k, m, 5, optbits);
+}
+
+static __always_inline __u32 sg_cookie_isn(__u64 h, __u8 optbits)
+{
+	return (((__u32)(h >> 32) & 0xffffff) << 8) | optbits;
+}
+
+static __always_inline const __u16 *sg_msstab(const struct sg_config *cfg,
+					      __u8 family)
+{
+	return family == 4 ? cfg->msstab4 : cfg->msstab6;
+}
+
+/* Index of the largest bucket not above the client's MSS (0 if below all). */
+static __always_inline __u8 sg_mss_index(const struct sg_config *cfg,
+					 __u8 family, __u16 mss)
+{
+	const __u16 *tab = sg_msstab(cfg, family);
+
+	if (mss >= tab[3])
+		return 3;
+	if (mss >= tab[2])
+		return 2;
+	if (mss >= tab[1])
+		return 1;
+	return 0;
+}
+
+/* What the client offered, limited to what the host's kernel accepts. */
+static __always_inline __u8 sg_cookie_optbits(const struct sg_config *cfg,
+					      const struct sg_pkt *p,
+					      const struct sg_tcpopt *o)
+{
+	/* RFC 9293: no MSS option means 536 (IPv4) / 1220 (IPv6) */
+	__u16 mss = (o->flags & SG_OPT_MSS) ? o->mss :
+		    (p->family == 4 ? 536 : 1220);
+	__u8 bits = sg_mss_index(cfg, p->family, mss) << SG_COOKIE_MSS_SHIFT;
+
+	if ((o->flags & SG_OPT_WSCALE) && cfg->allow_wscale)
+		bits |= o->wscale > 14 ? 14 : o->wscale;
+	else
+		bits |= SG_COOKIE_WS_NONE;
+	if ((o->flags & SG_OPT_SACK_PERM) && cfg->allow_sack)
+		bits |= SG_COOKIE_SACK;
+	/* ECN setup SYN: ECE and CWR both set (RFC 3168 6.1.1) */
+	if (p->th.ece && p->th.cwr && cfg->allow_ecn)
+		bits |= SG_COOKIE_ECN;
+	return bits;
+}
+
+/* Is the SYN's checksum exactly what a sender with TX checksum offload
+ * leaves in it (the folded pseudo-header sum only)? On a veth the peer's
+ * own SYNs arrive like that; random corruption matches it with p = 2^-16. */
+static __always_inline bool sg_csum_is_offload_partial(const struct sg_pkt *p)
+{
+	__u64 ph = sg_csum_pseudo(p->saddr, p->daddr, p->family, p->tcp_len);
+
+	return p->th.check == sg_csum_fold(ph);
+}
+
+enum sg_csum_verdict {
+	SG_CSUM_OK,
+	SG_CSUM_OFFLOAD,
+	SG_CSUM_BAD_IP,
+	SG_CSUM_BAD_TCP,
+};
+
+/* Verify the IPv4 header checksum and the TCP checksum of a SYN. */
+static __always_inline int sg_verify_syn_csum(const struct sg_pkt *p,
+					      void *data, void *data_end)
+{
+	__u32 l3 = p->l3_off, l4 = p->l4_off;
+	__u64 sum = 0;
+
+	if (l3 > 0xff || l4 > 0xfff)
+		return SG_CSUM_BAD_IP;
+	if (p->family == 4) {
+		struct iphdr *ip = data + l3;
+
+		if ((void *)(ip + 1) > data_end ||
+		    sg_csum_add(ip, ip->ihl * 4, data_end, 15, &sum) ||
+		    sg_csum_fold(sum) != 0xffff)
+			return SG_CSUM_BAD_IP;
+	}
+	sum = sg_csum_pseudo(p->saddr, p->daddr, p->family, p->tcp_len);
+	/* a SYN may carry data (TFO): the sum covers the whole segment */
+	if (sg_csum_add(data + l4, p->tcp_len, data_end, 384, &sum))
+		return SG_CSUM_BAD_TCP;
+	if (sg_csum_fold(sum) == 0xffff)
+		return SG_CSUM_OK;
+	return sg_csum_is_offload_partial(p) ? SG_CSUM_OFFLOAD :
+					       SG_CSUM_BAD_TCP;
+}
+
+/* Options in the layout the kernel's own SYN-ACK uses, EOL-padded. */
+static __always_inline void sg_synack_options(struct sg_synack_tcp *s,
+					      const struct sg_config *cfg,
+					      __u8 family, __u8 optbits,
+					      const struct sg_tcpopt *o,
+					      bool ts, __u32 tsval)
+{
+	__u16 mss = family == 4 ? cfg->adv_mss4 : cfg->adv_mss6;
+	bool sack = optbits & SG_COOKIE_SACK;
+	bool ws = (optbits & 0xf) != SG_COOKIE_WS_NONE;
+	__u32 wsopt = ws ? bpf_htonl(0x01030300 | cfg->rcv_wscale) : 0;
+
+	s->opt[0] = bpf_htonl(0x02040000 | mss);
+	if (ts) {
+		s->opt[1] = bpf_htonl(sack ? 0x0402080a : 0x0101080a);
+		s->opt[2] = bpf_htonl(tsval);
+		s->opt[3] = bpf_htonl(o->tsval);
+		s->opt[4] = wsopt;
+	} else {
+		s->opt[1] = sack ? bpf_htonl(0x01010402) : wsopt;
+		s->opt[2] = sack ? wsopt : 0;
+		s->opt[3] = 0;
+		s->opt[4] = 0;
+	}
+}
+
+/* Build the SYN-ACK TCP header, checksum included, on the stack. */
+static __always_inline void sg_synack_tcp(struct sg_synack_tcp *s,
+					  const struct sg_pkt *p,
+					  const struct sg_config *cfg,
+					  __u32 isn, __u8 optbits,
+					  const struct sg_tcpopt *o, bool ts,
+					  __u32 tsval)
+{
+	__u64 sum;
+	int i;
+
+	__builtin_memset(&s->th, 0, sizeof(s->th));
+	s->th.source = p->th.dest;
+	s->th.dest = p->th.source;
+	s->th.seq = bpf_htonl(isn);
+	s->th.ack_seq = bpf_htonl(bpf_ntohl(p->th.seq) + 1);
+	s->th.doff = SG_SYNACK_THLEN / 4;
+	s->th.syn = 1;
+	s->th.ack = 1;
+	s->th.ece = !!(optbits & SG_COOKIE_ECN);
+	s->th.window = bpf_htons(cfg->synack_window);
+	sg_synack_options(s, cfg, p->family, optbits, o, ts, tsval);
+
+	/* addresses swap in the reply: pseudo-header sum is symmetric */
+	sum = sg_csum_pseudo(p->saddr, p->daddr, p->family, SG_SYNACK_THLEN);
+#pragma unroll
+	for (i = 0; i < SG_SYNACK_THLEN / 4; i++)
+		sum += ((__u32 *)s)[i];
+	s->th.check = ~sg_csum_fold(sum);
+}
+
+static __always_inline void sg_swap_mac(struct ethhdr *eth)
+{
+	__u8 tmp[ETH_ALEN];
+
+	__builtin_memcpy(tmp, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, tmp, ETH_ALEN);
+}
+
+/* Turn the parsed SYN in ctx into its cookie SYN-ACK. p must describe the
+ * frame; it is invalid afterwards. Returns 0 or a counter id on failure. */
+static __always_inline int sg_build_synack(struct xdp_md *ctx,
+					   const struct sg_pkt *p,
+					   const struct sg_config *cfg,
+					   const struct sg_tcpopt *o,
+					   __u32 isn, __u8 optbits,
+					   bool ts, __u32 tsval)
+{
+	struct sg_synack_tcp s;
+	__u32 l3_off = p->l3_off;
+	__u32 iplen = p->family == 4 ? sizeof(struct iphdr) :
+				       sizeof(struct ipv6hdr);
+	__u32 saddr[4], daddr[4];
+	void *data, *data_end;
+	int delta;
+
+	sg_synack_tcp(&s, p, cfg, isn, optbits, o, ts, tsval);
+	__builtin_memcpy(saddr, p->daddr, 16);
+	__builtin_memcpy(daddr, p->saddr, 16);
+
+	delta = (int)(l3_off + iplen + SG_SYNACK_THLEN) -
+		(int)bpf_xdp_get_buff_len(ctx);
+	if (bpf_xdp_adjust_tail(ctx, delta))
+		return SG_CNT_drop_synack_build;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	if (l3_off > sizeof(struct ethhdr) + 2 * sizeof(struct vlan_hdr))
+		return SG_CNT_drop_synack_build;
+	if (data + l3_off + iplen + SG_SYNACK_THLEN > data_end)
+		return SG_CNT_drop_synack_build;
+
+	if (data + sizeof(struct ethhdr) > data_end)
+		return SG_CNT_drop_synack_build;
+	sg_swap_mac(data);
+
+	if (p->family == 4) {
+		struct iphdr *ip = data + l3_off;
+		__u64 sum = 0;
+		int i;
+
+		if ((void *)(ip + 1) + SG_SYNACK_THLEN > data_end)
+			return SG_CNT_drop_synack_build;
+		*(__u16 *)ip = bpf_htons(0x4500);
+		ip->tot_len = bpf_htons(sizeof(*ip) + SG_SYNACK_THLEN);
+		ip->id = 0;
+		ip->frag_off = bpf_htons(0x4000); /* DF */
+		ip->ttl = cfg->ttl;
+		ip->protocol = IPPROTO_TCP;
+		ip->check = 0;
+		ip->saddr = saddr[0];
+		ip->daddr = daddr[0];
+#pragma unroll
+		for (i = 0; i < 5; i++)
+			sum += ((__u32 *)ip)[i];
+		ip->check = ~sg_csum_fold(sum);
+		__builtin_memcpy(ip + 1, &s, SG_SYNACK_THLEN);
+	} else {
+		struct ipv6hdr *ip6 = data + l3_off;
+
+		if ((void *)(ip6 + 1) + SG_SYNACK_THLEN > data_end)
+			return SG_CNT_drop_synack_build;
+		*(__u32 *)ip6 = bpf_htonl(0x60000000);
+		ip6->payload_len = bpf_htons(SG_SYNACK_THLEN);
+		ip6->nexthdr = IPPROTO_TCP;
+		ip6->hop_limit = cfg->ttl;
+		__builtin_memcpy(&ip6->saddr, saddr, 16);
+		__builtin_memcpy(&ip6->daddr, daddr, 16);
+		__builtin_memcpy(ip6 + 1, &s, SG_SYNACK_THLEN);
+	}
+	return 0;
+}
+
+/* Check an ACK's cookie against both live secrets. On success fills *m. */
+static __always_inline bool sg_cookie_check(const struct sg_pkt *p,
+					    const struct sg_config *cfg,
+					    const struct sg_secret_state *ss,
+					    const struct sg_tcpopt *o,
+					    struct sg_meta *m)
+{
+	__u32 cookie = bpf_ntohl(p->th.ack_seq) - 1;
+	__u32 client_isn = bpf_ntohl(p->th.seq) - 1;
+	__u8 optbits = cookie & 0xff;
+	bool ts = (o->flags & SG_OPT_TS) && o->tsecr;
+	__u32 cur = ss->cur & 1;
+	bool ok = false;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < 2; i++) {
+		const struct sg_secret *k = &ss->slot[(cur + i) & 1];
+		__u64 h = sg_cookie_hash(k, p, client_isn, optbits);
+
+		if (sg_cookie_isn(h, optbits) == cookie &&
+		    (!ts || (o->tsecr & SG_COOKIE_TS_HASH_MASK) ==
+				    (h & SG_COOKIE_TS_HASH_MASK))) {
+			ok = true;
+			break;
+		}
+	}
+	if (!ok)
+		return false;
+
+	m->magic = SG_META_MAGIC;
+	m->mss = sg_msstab(cfg, p->family)[optbits >> SG_COOKIE_MSS_SHIFT];
+	m->flags = 0;
+	m->snd_wscale = 0;
+	if ((optbits & 0xf) != SG_COOKIE_WS_NONE) {
+		m->flags |= SG_META_F_WSCALE;
+		m->snd_wscale = optbits & 0xf;
+	}
+	if (optbits & SG_COOKIE_SACK)
+		m->flags |= SG_META_F_SACK;
+	if (optbits & SG_COOKIE_ECN)
+		m->flags |= SG_META_F_ECN;
+	m->rcv_tsval = 0;
+	m->rcv_tsecr = 0;
+	if (ts) {
+		m->flags |= SG_META_F_TS;
+		m->rcv_tsval = o->tsval;
+		m->rcv_tsecr = o->tsecr;
+	}
+	return true;
+}
+
+#endif /* SG_COOKIE_H */

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Internet checksums (RFC 1071) over packet memory, computed with 32-bit
+ * loads into a 64-bit accumulator and folded at the end. */
+#ifndef SG_CSUM_H
+#define SG_CSUM_H
+
+#include "common.h"
+
+static __always_inline __u16 sg_csum_fold(__u64 sum)
+{
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)sum;
+}
+
+/* Sum of the pseudo-header (addresses, protocol, TCP length), not folded. */
+static __always_inline __u64 sg_csum_pseudo(const __u32 *saddr,
+					    const __u32 *daddr, __u8 family,
+					    __u32 len)
+{
+	__u64 sum = bpf_htonl((__u32)IPPROTO_TCP + len);
+
+	if (family == 4)
+		return sum + saddr[0] + daddr[0];
+	return sum + saddr[0] + saddr[1] + saddr[2] + saddr[3] + daddr[0] +
+	       daddr[1] + daddr[2] + daddr[3];
+}
+
+/* Sum len bytes at p (len <= max_words * 4 + 3), bounds-checked. */
+static __always_inline int sg_csum_add(const void *p, __u32 len,
+				       const void *data_end, __u32 max_words,
+				       __u64 *sum)
+{
+	const __u8 *b;
+	__u32 i;
+
+	for (i = 0; i < max_words; i++) {
+		const __u32 *w;
+
+		if (len < 4)
+			break;
+		w = p;
+		/* keep clang from folding the check into pkt_end arithmetic */
+		sg_barrier_var(w);
+		if ((const void *)(w + 1) > data_end)
+			return -1;
+		*sum += *w;
+		p += 4;
+		len -= 4;
+	}
+	if (len >= 4)
+		return -1;
+	b = p;
+	sg_barrier_var(b);
+	if (len >= 2) {
+		if ((const void *)(b + 2) > data_end)
+			return -1;
+		*sum += *(const __u16 *)b;
+		b += 2;
+		len -= 2;
+	}
+	if (len) {
+		if ((const void *)(b + 1) > data_end)
+			return -1;
+		/* the odd byte is the high byte of a zero-padded word */
+		*sum += bpf_htons((__u16)*b << 8);
+	}
+	return 0;
+}
+
+#endif /* SG_CSUM_H */

@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Packet parsing shared by XDP and TC: Ethernet (up to two VLAN tags),
+ * IPv4 with options, IPv6 with its extension header chain, TCP and its
+ * options. Every access is bounds-checked against data_end; what is not
+ * understood is reported with the counter id that names the reason.
+ */
+#ifndef SG_PARSE_H
+#define SG_PARSE_H
+
+#include "common.h"
+
+#define SG_MAX_VLANS 2
+#define SG_MAX_IPV6_EXT 6
+
+/* The parse result: valid only when sg_parse() returned SG_PARSE_TCP.
+ * Offsets, not pointers, so that the parser can be a separately verified
+ * global function; callers re-derive pointers with one bounds check. */
+struct sg_pkt {
+	__u32 saddr[4];         /* network byte order; IPv4 in [0]            */
+	__u32 daddr[4];
+	__u16 l3_off;           /* bytes from the frame start                 */
+	__u16 l4_off;
+	__u16 tcp_len;          /* TCP header + payload, from the IP length   */
+	__u16 thlen;            /* TCP header length (doff * 4)               */
+	__u8 family;            /* 4 or 6                                     */
+	__u8 ext_len;           /* IPv6 extension headers present (bytes/8)   */
+	__u8 ihl_opts;          /* IPv4 header carried options                */
+	__u8 tos;               /* IPv4 TOS / IPv6 traffic class              */
+	struct tcphdr th;       /* copy of the fixed TCP header               */
+};
+
+/* sg_parse() returns SG_PARSE_TCP or the counter id of the reason. */
+#define SG_PARSE_TCP SG_CNT_MAX
+
+static __always_inline int sg_parse_eth(void *data, void *data_end,
+					__u16 *proto, __u16 *off)
+{
+	struct ethhdr *eth = data;
+	__u16 h_proto;
+	int i;
+
+	if ((void *)(eth + 1) > data_end)
+		return SG_CNT_parse_eth_short;
+	h_proto = eth->h_proto;
+	*off = sizeof(*eth);
+
+#pragma unroll
+	for (i = 0; i < SG_MAX_VLANS; i++) {
+		struct vlan_hdr *vh;
+
+		if (h_proto != bpf_htons(ETH_P_8021Q) &&
+		    h_proto != bpf_htons(ETH_P_8021AD))
+			break;
+		vh = data + *off;
+		if ((void *)(vh + 1) > data_end)
+			return SG_CNT_parse_vlan_short;
+		h_proto = vh->h_vlan_encapsulated_proto;
+		*off += sizeof(*vh);
+	}
+	if (h_proto == bpf_htons(ETH_P_8021Q) ||
+	    h_proto == bpf_htons(ETH_P_8021AD))
+		return SG_CNT_parse_vlan_depth;
+	*proto = h_proto;
+	return SG_PARSE_TCP;
+}
+
+static __always_inline int sg_parse_ipv4(void *data, void *data_end,
+					 struct sg_pkt *p, void **l4)
+{
+	struct iphdr *ip = data + p->l3_off;
+	__u32 ihl, tot;
+
+	if ((void *)(ip + 1) > data_end)
+		return SG_CNT_parse_ip_short;
+	ihl = ip->ihl * 4;
+	tot = bpf_ntohs(ip->tot_len);
+	if (ip->version != 4 || ihl < sizeof(*ip) || tot < ihl ||
+	    data + p->l3_off + tot > data_end)
+		return SG_CNT_parse_ip_bad;
+	if (ip->protocol != IPPROTO_TCP)
+		return SG_CNT_pass_not_tcp;
+	/* Any fragment (MF set or offset != 0): the TCP header is not
+	 * reliably in this packet, so never read it as one. DF is ignored. */
+	if (ip->frag_off & bpf_htons(0x3fff))
+		return SG_CNT_pass_ip_fragment;
+	p->family = 4;
+	p->saddr[0] = ip->saddr;
+	p->daddr[0] = ip->daddr;
+	p->tos = ip->tos;
+	p->ihl_opts = ihl > sizeof(*ip);
+	p->tcp_len = tot - ihl;
+	*l4 = (void *)ip + ihl;
+	return SG_PARSE_TCP;
+}
+
+static __always_inline int sg_parse_ipv6(void *data, void *data_end,
+					 struct sg_pkt *p, void **l4)
+{
+	struct ipv6hdr *ip6 = data + p->l3_off;
+	void *cur;
+	__u32 plen, ext = 0;
+	__u8 nexthdr;
+	int i;
+
+	if ((void *)(ip6 + 1) > data_end)
+		return SG_CNT_parse_ip_short;
+	plen = bpf_ntohs(ip6->payload_len);
+	if (ip6->version != 6 || (void *)(ip6 + 1) + plen > data_end)
+		return SG_CNT_parse_ip_bad;
+	nexthdr = ip6->nexthdr;
+	cur = ip6 + 1;
+
+#pragma unroll
+	for (i = 0; i < SG_MAX_IPV6_EXT; i++) {
+		struct ipv6_opt_hdr *oh = cur;
+		__u32 len;
+
+		if (nexthdr == IPPROTO_TCP)
+			break;
+		switch (nexthdr) {
+		case IPPROTO_HOPOPTS:
+		case IPPROTO_DSTOPTS:
+		case IPPROTO_ROUTING:
+			if ((void *)(oh + 1) > data_end)
+				return SG_CNT_parse_ipv6_ext_short;
+			len = (oh->hdrlen + 1) * 8;
+			if (nexthdr == IPPROTO_ROUTING) {
+				struct ipv6_rt_hdr *rh = cur;
+
+				if ((void *)(rh + 1) > data_end)
+					return SG_CNT_parse_ipv6_ext_short;
+				/* Not addressed to us yet: the kernel forwards it. */
+				if (rh->segments_left)
+					return SG_CNT_pass_ipv6_routed;
+			}
+			break;
+		case IPPROTO_FRAGMENT: {
+			struct frag_hdr *fh = cur;
+
+			if ((void *)(fh + 1) > data_end)
+				return SG_CNT_parse_ipv6_ext_short;
+			/* Offset or M flag set: a real fragment. An atomic
+			 * fragment (both zero) carries the whole segment. */
+			if (fh->frag_off & bpf_htons(0xfff9))
+				return SG_CNT_pass_ip_fragment;
+			len = sizeof(*fh);
+			break;
+		}
+		default:
+			/* ESP, no-next-header, UDP, ...: not TCP we can see. */
+			return SG_CNT_pass_not_tcp;
+		}
+		nexthdr = oh->nexthdr;
+		cur += len;
+		ext += len;
+		if (cur > data_end)
+			return SG_CNT_parse_ipv6_ext_short;
+	}
+	if (nexthdr != IPPROTO_TCP)
+		return SG_CNT_parse_ipv6_ext_depth;
+	if (ext > plen)
+		return SG_CNT_parse_ip_bad;
+	p->family = 6;
+	__builtin_memcpy(p->saddr, &ip6->saddr, 16);
+	__builtin_memcpy(p->daddr, &ip6->daddr, 16);
+	p->tos = (bpf_ntohs(*(__be16 *)ip6) >> 4) & 0xff;
+	p->ext_len = ext / 8;
+	p->tcp_len = plen - ext;
+	*l4 = cur;
+	return SG_PARSE_TCP;
+}
+
+/* Parse up to the TCP header (not its options). */
+static __always_inline int sg_parse(void *data, void *data_end,
+				    struct sg_pkt *p)
+{
+	struct tcphdr *tcp;
+	void *l4 = NULL;
+	__u16 proto;
+	__u16 off;
+	int ret;
+
+	ret = sg_parse_eth(data, data_end, &proto, &off);
+	if (ret != SG_PARSE_TCP)
+		return ret;
+	p->l3_off = off;
+	if (proto == bpf_htons(ETH_P_IP))
+		ret = sg_parse_ipv4(data, data_end, p, &l4);
+	else if (proto == bpf_htons(ETH_P_IPV6))
+		ret = sg_parse_ipv6(data, data_end, p, &l4);
+	else
+		return SG_CNT_pass_not_ip;
+	if (ret != SG_PARSE_TCP)
+		return ret;
+
+	tcp = l4;
+	if ((void *)(tcp + 1) > data_end || p->tcp_len < sizeof(*tcp))
+		return SG_CNT_parse_tcp_short;
+	p->thlen = tcp->doff * 4;
+	if (p->thlen < sizeof(*tcp) || p->thlen > p->tcp_len ||
+	    (void *)tcp + p->thlen > data_end)
+		return SG_CNT_parse_tcp_doff;
+	p->l4_off = (void *)tcp - data;
+	__builtin_memcpy(&p->th, tcp, sizeof(*tcp));
+	return SG_PARSE_TCP;
+}
+
+/* The TCP header of a parsed packet, or NULL (never, once parsed). */
+static __always_inline struct tcphdr *sg_tcp(const struct sg_pkt *p,
+					     void *data, void *data_end)
+{
+	struct tcphdr *tcp;
+	__u32 off = p->l4_off;
+
+	if (off > 0xfff)
+		return NULL;
+	tcp = data + off;
+	if ((void *)(tcp + 1) > data_end)
+		return NULL;
+	return tcp;
+}
+
+/* ---- TCP options -------------------------------------------------------- */
+struct sg_tcpopt {
+	__u32 tsval;
+	__u32 tsecr;
+	__u16 mss;
+	__u8 wscale;
+	__u8 flags;             /* SG_OPT_* */
+};
+
+#define SG_OPT_MSS (1u << 0)
+#define SG_OPT_WSCALE (1u << 1)
+#define SG_OPT_SACK_PERM (1u << 2)
+#define SG_OPT_TS (1u << 3)
+
+#define SG_TCP_MAX_OPTLEN 40
+
+
+/* Parse the one option at byte off of the frame, whose TCP header ends at
+ * byte end. Returns the bytes it takes (0 at EOL), or -1 when it runs past
+ * the header. Unknown options are skipped by their length. */
+static __always_inline int sg_tcpopt_one(void *data, void *data_end, __u32 off,
+					 __u32 end, struct sg_tcpopt *o)
+{
+	__u8 *c;
+	__u8 kind, len;
+
+	if (off >= end)
+		return 0;
+	c = data + (off & 0xfff);
+	if ((void *)(c + 1) > data_end)
+		return -1;
+	kind = c[0];
+	if (kind == 0) /* EOL */
+		return 0;
+	if (kind == 1) /* NOP */
+		return 1;
+	if ((void *)(c + 2) > data_end)
+		return -1;
+	len = c[1];
+	if (len < 2 || off + len > end)
+		return -1;
+	switch (kind) {
+	case 2: /* MSS */
+		if (len == 4 && (void *)(c + 4) <= data_end) {
+			o->mss = (c[2] << 8) | c[3];
+			o->flags |= SG_OPT_MSS;
+		}
+		break;
+	case 3: /* window scale */
+		if (len == 3 && (void *)(c + 3) <= data_end) {
+			o->wscale = c[2];
+			o->flags |= SG_OPT_WSCALE;
+		}
+		break;
+	case 4: /* SACK permitted */
+		if (len == 2)
+			o->flags |= SG_OPT_SACK_PERM;
+		break;
+	case 8: /* timestamps */
+		if (len == 10 && (void *)(c + 10) <= data_end) {
+			o->tsval = bpf_ntohl(*(__be32 *)(c + 2));
+			o->tsecr = bpf_ntohl(*(__be32 *)(c + 6));
+			o->flags |= SG_OPT_TS;
+		}
+		break;
+	}
+	return len;
+}
+
+#endif /* SG_PARSE_H */

@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: GPL-2.0
+/* synguard data path: XDP on the NIC answers SYNs to protected ports with
+ * cookie SYN-ACKs and validates returning ACKs; TC ingress hands validated
+ * ACKs to the kernel as request sockets. */
+#include "common.h"
+#include "parse.h"
+#include "csum.h"
+#include "counters.h"
+#include "cookie.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sg_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sg_config SEC(".maps");
+
+/* dport (host order) -> counter slot; 0 = not protected */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u16);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sg_ports SEC(".maps");
+
+static __always_inline struct sg_config *sg_get_config(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&sg_config, &zero);
+}
+
+static __always_inline __u16 sg_port_slot(__u16 port_be)
+{
+	__u32 port = bpf_ntohs(port_be);
+	__u16 *slot = bpf_map_lookup_elem(&sg_ports, &port);
+
+	return slot ? *slot : 0;
+}
+
+/* The loops of parsing and checksumming live in global functions: the
+ * verifier checks each once, instead of once per path that reaches it. */
+__noinline int sg_parse_xdp(struct xdp_md *ctx, struct sg_pkt *p)
+{
+	if (!p)
+		return SG_CNT_parse_eth_short;
+	return sg_parse((void *)(long)ctx->data, (void *)(long)ctx->data_end,
+			p);
+}
+
+__noinline int sg_parse_skb(struct __sk_buff *skb, struct sg_pkt *p)
+{
+	if (!p)
+		return SG_CNT_parse_eth_short;
+	return sg_parse((void *)(long)skb->data, (void *)(long)skb->data_end,
+			p);
+}
+
+/* One option per call: the loop below then carries no packet pointer and
+ * the verifier walks it once per iteration, not once per option layout. */
+__noinline int sg_tcpopt_step(struct xdp_md *ctx, __u32 off, __u32 end,
+			      struct sg_tcpopt *o)
+{
+	if (!o)
+		return -1;
+	return sg_tcpopt_one((void *)(long)ctx->data,
+			     (void *)(long)ctx->data_end, off, end, o);
+}
+
+/* Returns 0, or SG_CNT_parse_tcp_options when an option overruns. */
+static __always_inline int sg_tcpopt_xdp(struct xdp_md *ctx,
+					 const struct sg_pkt *p,
+					 struct sg_tcpopt *o)
+{
+	__u32 off = p->l4_off + sizeof(struct tcphdr);
+	__u32 end = p->l4_off + p->thlen;
+	int i, n;
+
+	o->flags = 0;
+	for (i = 0; i < SG_TCP_MAX_OPTLEN; i++) {
+		n = sg_tcpopt_step(ctx, off, end, o);
+		if (n < 0)
+			return SG_CNT_parse_tcp_options;
+		if (n == 0)
+			break;
+		off += n;
+	}
+	return 0;
+}
+
+__noinline int sg_syn_csum_xdp(struct xdp_md *ctx, const struct sg_pkt *p)
+{
+	if (!p)
+		return SG_CSUM_BAD_IP;
+	return sg_verify_syn_csum(p, (void *)(long)ctx->data,
+				  (void *)(long)ctx->data_end);
+}
+
+/* Cookies can only exist while cookie mode is on or shortly after. */
+static __always_inline bool sg_cookie_window(const struct sg_config *cfg)
+{
+	return cfg->cookie_active ||
+	       bpf_ktime_get_ns() < cfg->cookie_check_until_ns;
+}
+
+static __always_inline int sg_drop(__u32 cnt, __u16 slot)
+{
+	sg_count(cnt);
+	sg_count_port(slot, SG_PCNT_drops);
+	return XDP_DROP;
+}
+
+static __always_inline int sg_handle_syn(struct xdp_md *ctx, struct sg_pkt *p,
+					 const struct sg_config *cfg,
+					 __u16 slot)
+{
+	const struct sg_secret_state *ss;
+	struct sg_tcpopt o = {};
+	__u32 zero = 0, isn, tsval = 0;
+	__u8 optbits;
+	bool ts;
+	int ret;
+
+	if (!cfg->cookie_active) {
+		sg_count(SG_CNT_syn_passed);
+		sg_count_port(slot, SG_PCNT_syn_passed);
+		return XDP_PASS;
+	}
+	if (p->th.rst || p->th.fin)
+		return sg_drop(SG_CNT_drop_syn_flags, slot);
+	ret = sg_tcpopt_xdp(ctx, p, &o);
+	if (ret)
+		return sg_drop(ret, slot);
+	ret = sg_syn_csum_xdp(ctx, p);
+	if (ret == SG_CSUM_BAD_IP)
+		return sg_drop(SG_CNT_drop_ip_csum, slot);
+	if (ret == SG_CSUM_BAD_TCP)
+		return sg_drop(SG_CNT_drop_tcp_csum, slot);
+	if (ret == SG_CSUM_OFFLOAD)
+		sg_count(SG_CNT_syn_csum_offloaded);
+
+	ss = bpf_map_lookup_elem(&sg_secrets, &zero);
+	if (!ss)
+		return XDP_PASS;
+	optbits = sg_cookie_optbits(cfg, p, &o);
+	__u64 h = sg_cookie_hash(&ss->slot[ss->cur & 1], p,
+				 bpf_ntohl(p->th.seq), optbits);
+	isn = sg_cookie_isn(h, optbits);
+	ts = (o.flags & SG_OPT_TS) && cfg->allow_ts;
+	if (ts) {
+		/* a millisecond-ish clock above the hash bits keeps our TSval
+		 * moving forward, as the kernel's does */
+		tsval = ((__u32)(bpf_ktime_get_ns() >> 20) &
+			 ~SG_COOKIE_TS_HASH_MASK) |
+			((__u32)h & SG_COOKIE_TS_HASH_MASK);
+	}
+	ret = sg_build_synack(ctx, p, cfg, &o, isn, optbits, ts, tsval);
+	if (ret)
+		return sg_drop(ret, slot);
+	sg_count(SG_CNT_syn_cookies_sent);
+	sg_count_port(slot, SG_PCNT_syn_cookies_sent);
+	return XDP_TX;
+}
+
+/* Does the kernel own this flow (a socket other than the listener)? */
+static __always_inline bool sg_kernel_owns(struct xdp_md *ctx,
+					   const struct sg_pkt *p)
+{
+	struct bpf_sock_tuple t = {};
+	struct bpf_sock *sk;
+	__u32 size;
+	bool owned;
+
+	if (p->family == 4) {
+		t.ipv4.saddr = p->saddr[0];
+		t.ipv4.daddr = p->daddr[0];
+		t.ipv4.sport = p->th.source;
+		t.ipv4.dport = p->th.dest;
+		size = sizeof(t.ipv4);
+	} else {
+		__builtin_memcpy(t.ipv6.saddr, p->saddr, 16);
+		__builtin_memcpy(t.ipv6.daddr, p->daddr, 16);
+		t.ipv6.sport = p->th.source;
+		t.ipv6.dport = p->th.dest;
+		size = sizeof(t.ipv6);
+	}
+	sk = bpf_skc_lookup_tcp(ctx, &t, size, BPF_F_CURRENT_NETNS, 0);
+	if (!sk)
+		return false;
+	owned = sk->state != BPF_TCP_LISTEN;
+	bpf_sk_release(sk);
+	return owned;
+}
+
+static __always_inline int sg_handle_ack(struct xdp_md *ctx, struct sg_pkt *p,
+					 const struct sg_config *cfg,
+					 __u16 slot)
+{
+	const struct sg_secret_state *ss;
+	struct sg_tcpopt o = {};
+	struct sg_meta m, *mp;
+	__u32 zero = 0;
+	void *data;
+
+	if (!sg_cookie_window(cfg)) {
+		sg_count(SG_CNT_ack_unchecked);
+		return XDP_PASS;
+	}
+	ss = bpf_map_lookup_elem(&sg_secrets, &zero);
+	if (!ss)
+		return XDP_PASS;
+	if (sg_tcpopt_xdp(ctx, p, &o))
+		o.flags = 0; /* a broken ACK still gets the hash check */
+	if (!sg_cookie_check(p, cfg, ss, &o, &m)) {
+		if (sg_kernel_owns(ctx, p)) {
+			sg_count(SG_CNT_ack_kernel_owned);
+			return XDP_PASS;
+		}
+		sg_count(SG_CNT_cookies_rejected);
+		sg_count_port(slot, SG_PCNT_cookies_rejected);
+		sg_count_port(slot, SG_PCNT_drops);
+		return XDP_DROP;
+	}
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(m)))
+		return XDP_PASS; /* the kernel's own cookie check still runs */
+	mp = (void *)(long)ctx->data_meta;
+	data = (void *)(long)ctx->data;
+	if ((void *)(mp + 1) > data)
+		return XDP_PASS;
+	*mp = m;
+	sg_count(SG_CNT_cookies_accepted);
+	sg_count_port(slot, SG_PCNT_cookies_accepted);
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int sg_xdp(struct xdp_md *ctx)
+{
+	struct sg_config *cfg;
+	struct sg_pkt p = {};
+	struct tcphdr *th;
+	__u16 slot;
+	int ret;
+
+	ret = sg_parse_xdp(ctx, &p);
+	if (ret != SG_PARSE_TCP) {
+		sg_count(ret);
+		return XDP_PASS;
+	}
+	cfg = sg_get_config();
+	if (!cfg)
+		return XDP_PASS;
+	th = &p.th;
+	slot = sg_port_slot(th->dest);
+	if (!slot) {
+		sg_count(SG_CNT_pass_unprotected);
+		return XDP_PASS;
+	}
+	if (th->syn && !th->ack)
+		return sg_handle_syn(ctx, &p, cfg, slot);
+	if (th->ack && !th->syn && !th->rst)
+		return sg_handle_ack(ctx, &p, cfg, slot);
+	return XDP_PASS;
+}
+
+extern int bpf_sk_assign_tcp_reqsk(struct __sk_buff *skb, struct sock *sk,
+				   struct bpf_tcp_req_attrs *attrs,
+				   int attrs__sz) __ksym;
+
+/* A validated cookie ACK arrives with sg_meta in front of it: create the
+ * kernel's request socket from the decoded attributes. */
+SEC("tc")
+int sg_tc_ingress(struct __sk_buff *skb)
+{
+	struct sg_meta *mp = (void *)(long)skb->data_meta;
+	void *data = (void *)(long)skb->data;
+	struct bpf_tcp_req_attrs attrs = {};
+	struct bpf_sock_tuple t = {};
+	struct bpf_sock *skc;
+	struct tcp_sock *tp;
+	struct sg_config *cfg;
+	struct sg_pkt p = {};
+	struct sg_meta m;
+	__u32 size;
+	int ret;
+
+	if ((void *)(mp + 1) > data || mp->magic != SG_META_MAGIC)
+		return TC_ACT_OK;
+	m = *mp;
+	if (sg_parse_skb(skb, &p) != SG_PARSE_TCP)
+		return TC_ACT_OK;
+	cfg = sg_get_config();
+	if (!cfg)
+		return TC_ACT_OK;
+
+	if (p.family == 4) {
+		t.ipv4.saddr = p.saddr[0];
+		t.ipv4.daddr = p.daddr[0];
+		t.ipv4.sport = p.th.source;
+		t.ipv4.dport = p.th.dest;
+		size = sizeof(t.ipv4);
+	} else {
+		__builtin_memcpy(t.ipv6.saddr, p.saddr, 16);
+		__builtin_memcpy(t.ipv6.daddr, p.daddr, 16);
+		t.ipv6.sport = p.th.source;
+		t.ipv6.dport = p.th.dest;
+		size = sizeof(t.ipv6);
+	}
+	skc = bpf_skc_lookup_tcp(skb, &t, size, BPF_F_CURRENT_NETNS, 0);
+	if (!skc) {
+		sg_count(SG_CNT_tc_no_listener);
+		return TC_ACT_OK;
+	}
+	if (skc->state != BPF_TCP_LISTEN) {
+		/* a retransmitted ACK after the socket exists */
+		bpf_sk_release(skc);
+		return TC_ACT_OK;
+	}
+	tp = bpf_skc_to_tcp_sock(skc);
+	if (!tp) {
+		bpf_sk_release(skc);
+		sg_count(SG_CNT_tc_no_listener);
+		return TC_ACT_OK;
+	}
+	attrs.mss = m.mss;
+	if (m.flags & SG_META_F_WSCALE) {
+		attrs.wscale_ok = 1;
+		attrs.snd_wscale = m.snd_wscale;
+		attrs.rcv_wscale = cfg->rcv_wscale;
+	}
+	attrs.sack_ok = !!(m.flags & SG_META_F_SACK);
+	attrs.ecn_ok = !!(m.flags & SG_META_F_ECN);
+	if (m.flags & SG_META_F_TS) {
+		attrs.tstamp_ok = 1;
+		attrs.rcv_tsval = m.rcv_tsval;
+		attrs.rcv_tsecr = m.rcv_tsecr;
+	}
+	ret = bpf_sk_assign_tcp_reqsk(skb, (struct sock *)tp, &attrs,
+				      sizeof(attrs));
+	bpf_sk_release(skc);
+	sg_count(ret ? SG_CNT_tc_assign_failed : SG_CNT_tc_assigned);
+	return TC_ACT_OK;
+}
+
+char LICENSE[] SEC("license") = "GPL";

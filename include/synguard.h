@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Structs and constants shared by the BPF programs and userspace: the single
+ * source of truth for map keys/values, state names, counter ids and config.
+ * Only fixed-width __uN types, so the same layout compiles on both sides.
+ */
+#ifndef SYNGUARD_H
+#define SYNGUARD_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* ---- TCP states (the local endpoint's RFC 9293 state) ------------------ */
+#define SG_STATES(X)                \
+	X(SYN_SENT)                 \
+	X(SYN_RCVD)                 \
+	X(ESTABLISHED)              \
+	X(FIN_WAIT_1)               \
+	X(FIN_WAIT_2)               \
+	X(CLOSE_WAIT)               \
+	X(CLOSING)                  \
+	X(LAST_ACK)                 \
+	X(TIME_WAIT)                \
+	X(CLOSED)
+
+enum sg_state {
+#define SG_ENUM_STATE(n) SG_##n,
+	SG_STATES(SG_ENUM_STATE)
+#undef SG_ENUM_STATE
+	SG_STATE_MAX,
+	/* Remote side not seen yet (only valid as remote_state). */
+	SG_NONE = SG_STATE_MAX,
+};
+
+/* ---- global event counters (per-CPU array, one slot each) --------------- */
+#define SG_COUNTERS(X)                                                       \
+	X(syn_cookies_sent)      /* SYN answered from XDP with a cookie      */ \
+	X(cookies_accepted)      /* ACK carried a valid cookie -> kernel     */ \
+	X(cookies_rejected)      /* ACK with a bad cookie, no socket: drop   */ \
+	X(syn_passed)            /* SYN handed to the kernel listener        */ \
+	X(syn_ratelimited)       /* SYN over its source budget: drop         */ \
+	X(ack_kernel_owned)      /* bad cookie, but the kernel owns the flow */ \
+	X(ack_unchecked)         /* unknown ACK outside the cookie window    */ \
+	X(syn_csum_offloaded)    /* SYN with a TX-offload partial checksum   */ \
+	X(drop_ip_csum)          /* SYN with a wrong IPv4 header checksum    */ \
+	X(drop_tcp_csum)         /* SYN with a wrong TCP checksum            */ \
+	X(drop_syn_flags)        /* SYN with RST or FIN set                  */ \
+	X(drop_synack_build)     /* could not resize the frame for SYN-ACK   */ \
+	X(drop_synack_unsolicited) /* SYN-ACK with no local SYN_SENT         */ \
+	X(drop_rst_oow)          /* out-of-window RST, drop setting on       */ \
+	X(pass_not_ip)           /* not IPv4/IPv6                            */ \
+	X(pass_not_tcp)          /* IP, but not TCP                          */ \
+	X(pass_unprotected)      /* TCP to a port we do not protect          */ \
+	X(pass_ip_fragment)      /* IPv4/IPv6 fragment: never parsed as TCP  */ \
+	X(pass_ipv6_routed)      /* routing header with segments left        */ \
+	X(parse_eth_short)       /* truncated Ethernet header                */ \
+	X(parse_vlan_short)      /* truncated VLAN tag                       */ \
+	X(parse_vlan_depth)      /* more than two VLAN tags                  */ \
+	X(parse_ip_short)        /* truncated IPv4/IPv6 header               */ \
+	X(parse_ip_bad)          /* bad version / IHL / total length         */ \
+	X(parse_ipv6_ext_short)  /* truncated IPv6 extension header          */ \
+	X(parse_ipv6_ext_depth)  /* too many extension headers               */ \
+	X(parse_tcp_short)       /* truncated TCP header                     */ \
+	X(parse_tcp_doff)        /* doff < 5 or header beyond the packet     */ \
+	X(parse_tcp_options)     /* an option overruns the header            */ \
+	X(tc_assigned)           /* TC created the kernel socket from attrs  */ \
+	X(tc_assign_failed)      /* kernel refused the attrs (sysctl/mss)    */ \
+	X(tc_no_listener)        /* valid cookie but no listener anymore     */ \
+	X(ct_created)            /* new tracker entry                        */ \
+	X(ct_rst_closed)         /* exact RST closed an entry                */ \
+	X(ct_rst_challenged)     /* in-window inexact RST: ignored, counted  */ \
+	X(ct_rst_oow)            /* out-of-window RST: ignored, counted      */ \
+	X(ct_fin_oow)            /* FIN outside the window: ignored          */ \
+	X(ct_table_full)         /* insert failed (table full beyond LRU)    */ \
+	X(ct_expired)            /* entries swept after their timeout        */
+
+enum sg_counter {
+#define SG_ENUM_COUNTER(n) SG_CNT_##n,
+	SG_COUNTERS(SG_ENUM_COUNTER)
+#undef SG_ENUM_COUNTER
+	SG_CNT_MAX,
+};
+
+/* Per protected port counters (per-CPU array indexed by port slot). */
+#define SG_PORT_COUNTERS(X) \
+	X(syn_cookies_sent) \
+	X(cookies_accepted) \
+	X(cookies_rejected) \
+	X(syn_passed)       \
+	X(syn_ratelimited)  \
+	X(drops)
+
+enum sg_port_counter {
+#define SG_ENUM_PCOUNTER(n) SG_PCNT_##n,
+	SG_PORT_COUNTERS(SG_ENUM_PCOUNTER)
+#undef SG_ENUM_PCOUNTER
+	SG_PCNT_MAX,
+};
+
+/* Arrays are sized to a power of two so the BPF side can index them with
+ * a mask the verifier trusts; only the first *_MAX slots are used. */
+#define SG_CNT_SLOTS 64
+#define SG_PCNT_SLOTS 8
+
+struct sg_counters {
+	__u64 v[SG_CNT_SLOTS];
+};
+
+struct sg_port_counters {
+	__u64 v[SG_PCNT_SLOTS];
+};
+
+_Static_assert(SG_CNT_MAX <= SG_CNT_SLOTS, "grow SG_CNT_SLOTS");
+_Static_assert(SG_PCNT_MAX <= SG_PCNT_SLOTS, "grow SG_PCNT_SLOTS");
+
+/* Port map: value is the port's counter slot; 0 = not protected.
+ * Slot SG_PORT_SLOT_OTHER aggregates ports beyond the slot table (and every
+ * port when the whole host is protected). */
+#define SG_PORT_SLOTS 1024
+#define SG_PORT_SLOT_OTHER (SG_PORT_SLOTS - 1)
+
+/* ---- configuration (single-entry array map, written by userspace) -------- */
+enum sg_mode {
+	SG_MODE_OFF = 0,
+	SG_MODE_ON = 1,
+	SG_MODE_AUTO = 2,
+	SG_MODE_SHADOW = 3,
+};
+
+#define SG_MSS_BUCKETS 4
+
+struct sg_config {
+	__u32 mode;            /* enum sg_mode, as configured                  */
+	__u32 cookie_active;   /* 1: answer SYNs to protected ports with cookies */
+	__u64 cookie_check_until_ns; /* ktime: keep checking cookies until then */
+	__u16 msstab4[SG_MSS_BUCKETS]; /* ascending; top one from the MTU      */
+	__u16 msstab6[SG_MSS_BUCKETS];
+	__u16 adv_mss4;        /* MSS option our SYN-ACK advertises            */
+	__u16 adv_mss6;
+	__u16 synack_window;   /* unscaled window in the SYN-ACK               */
+	__u8 rcv_wscale;       /* our window scale, as the kernel would pick   */
+	__u8 ttl;              /* TTL / hop limit of the SYN-ACK               */
+	/* the protected host's sysctls: never offer what its kernel refuses */
+	__u8 allow_ts;
+	__u8 allow_sack;
+	__u8 allow_wscale;
+	__u8 allow_ecn;
+	__u8 track_all;        /* 1: track every TCP flow; 0: protected ports  */
+	__u8 drop_oow_rst;     /* 1: drop out-of-window RSTs at XDP            */
+	__u8 pad[2];
+	__u32 timeout_s[SG_STATE_MAX]; /* per-state idle timeout, seconds      */
+};
+
+/* ---- cookie secrets (array map of 2 slots; config picks the current) ---- */
+struct sg_secret {
+	__u64 k0;
+	__u64 k1;
+};
+
+struct sg_secret_state {
+	__u32 cur;            /* slot of the current secret (0/1)             */
+	__u32 pad;
+	__u64 rotated_ns;     /* CLOCK_MONOTONIC of the last rotation         */
+	struct sg_secret slot[2];
+};
+
+/* ---- cookie layout ------------------------------------------------------
+ * ISN:   | 31 ........ 8 | 7 6 |   5 |    4 | 3 2 1 0 |
+ *        |  hash (24)    | MSS | ECN | SACK |  WScale |   (WScale 15 = none)
+ * TSval: | 31 ..... 8 | 7 ... 0 |   when the client sent timestamps
+ *        | clock      | hash    |
+ */
+#define SG_COOKIE_HASH_BITS 24
+#define SG_COOKIE_WS_NONE 0xf
+#define SG_COOKIE_SACK (1u << 4)
+#define SG_COOKIE_ECN (1u << 5)
+#define SG_COOKIE_MSS_SHIFT 6
+#define SG_COOKIE_TS_HASH_MASK 0xffu
+
+/* ---- XDP -> TC ingress metadata for a validated cookie ACK -------------- */
+#define SG_META_MAGIC 0x53474d31u /* "SGM1" */
+
+struct sg_meta {
+	__u32 magic;
+	__u32 rcv_tsval;      /* the ACK's TSval (client clock)               */
+	__u32 rcv_tsecr;      /* the ACK's TSecr (echo of our SYN-ACK TSval)  */
+	__u16 mss;
+	__u8 snd_wscale;      /* client's window scale                        */
+	__u8 flags;           /* SG_META_F_*                                  */
+};
+
+#define SG_META_F_WSCALE (1u << 0)
+#define SG_META_F_SACK (1u << 1)
+#define SG_META_F_TS (1u << 2)
+#define SG_META_F_ECN (1u << 3)
+
+/* ---- connection tracker ------------------------------------------------- */
+struct sg_ct_key {
+	__u8 family;          /* 4 or 6                                       */
+	__u8 pad;
+	__u16 lport;          /* host byte order                              */
+	__u16 rport;
+	__u16 pad2;
+	__u32 laddr[4];       /* network byte order; IPv4 in laddr[0]         */
+	__u32 raddr[4];
+};
+
+/* One direction's sequence edges, as RFC 9293 names them. */
+struct sg_ct_dir {
+	__u32 isn;            /* initial sequence number                      */
+	__u32 snd_nxt;        /* highest seq + len sent (incl. SYN/FIN)       */
+	__u32 ack;            /* highest ack sent                             */
+	__u32 fin_seq;        /* seq of the FIN once sent                     */
+	__u32 win;            /* last advertised window, already scaled       */
+	__u8 wscale;          /* window scale announced in SYN (0xf = none)   */
+	__u8 flags;           /* SG_CTD_*                                     */
+	__u16 pad;
+};
+
+#define SG_CTD_SYN (1u << 0)  /* this side sent a SYN                     */
+#define SG_CTD_FIN (1u << 1)  /* this side sent a FIN                     */
+#define SG_CTD_FIN_ACKED (1u << 2)
+
+struct sg_ct_entry {
+	__u64 created_ns;     /* CLOCK_MONOTONIC                              */
+	__u64 last_ns;
+	struct sg_ct_dir local;   /* what the local host sent                 */
+	struct sg_ct_dir remote;  /* what the remote host sent                */
+	__u32 pkts_in;
+	__u32 pkts_out;
+	__u64 bytes_in;
+	__u64 bytes_out;
+	__u8 state;           /* enum sg_state, local endpoint               */
+	__u8 rstate;          /* enum sg_state, remote endpoint (inferred)   */
+	__u8 flags;           /* SG_CT_*                                      */
+	__u8 pad[5];
+};
+
+#define SG_CT_COOKIE (1u << 0)   /* admitted by a valid cookie            */
+#define SG_CT_OUTBOUND (1u << 1) /* local host opened it                  */
+
+/* ---- table walker (syscall program run from userspace) ----------------- */
+struct sg_walk_args {
+	__u64 now_ns;         /* in: CLOCK_MONOTONIC                          */
+	__u32 delete_expired; /* in: 1 = remove what timed out                */
+	__u32 pad;
+	__u64 states[SG_STATE_MAX]; /* out: live entries per state            */
+	__u64 expired;        /* out: entries found expired (and removed)     */
+	__u64 embryonic;      /* out: entries in the embryonic table          */
+	__u64 synced;         /* out: entries in the synchronized table       */
+};
+
+/* ---- pin layout --------------------------------------------------------- */
+#define SG_DEFAULT_BPFFS "/sys/fs/bpf"
+#define SG_PIN_SUBDIR "synguard"
+
+#endif /* SYNGUARD_H */
