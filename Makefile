@@ -35,7 +35,7 @@ UNIT_BIN  := $(BUILD)/unit_tests
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(BINS)
+all: $(BPF_OBJS) $(BINS)
 
 # Installs only what is missing; quiet and idempotent.
 deps:
@@ -67,8 +67,8 @@ $(BUILD)/libsynguard.a: $(LIB_OBJS)
 $(BUILD)/synguardd $(BUILD)/synguard: $(BUILD)/%: $(BUILD)/%.o $(BUILD)/libsynguard.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(UNIT_BIN): $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(BUILD)/libsynguard.a
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $(UNIT_SRCS) $(BUILD)/libsynguard.a $(LDLIBS)
+$(UNIT_BIN): $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(SKELS) $(BPF_OBJS)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $(UNIT_SRCS) $(LDLIBS)
 
 test: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN)

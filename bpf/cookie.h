@@ -26,6 +26,8 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct sg_secret_state);
+	/* userspace writes a new slot, then flips cur, through an mmap */
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sg_secrets SEC(".maps");
 

@@ -7,6 +7,7 @@
 #include "csum.h"
 #include "counters.h"
 #include "cookie.h"
+#include "conntrack.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -342,6 +343,54 @@ int sg_tc_ingress(struct __sk_buff *skb)
 	bpf_sk_release(skc);
 	sg_count(ret ? SG_CNT_tc_assign_failed : SG_CNT_tc_assigned);
 	return TC_ACT_OK;
+}
+
+struct sg_walk_ctx {
+	const struct sg_config *cfg;
+	__u64 now_ns;
+	__u64 expired;
+	__u32 delete_expired;
+	__u64 states[SG_STATE_MAX]; /* ctx memory takes constant offsets only */
+};
+
+static long sg_walk_one(void *map, struct sg_ct_key *key,
+			struct sg_ct_entry *e, struct sg_walk_ctx *w)
+{
+	if (sg_ct_expired(w->cfg, e, w->now_ns)) {
+		w->expired++;
+		if (w->delete_expired)
+			bpf_map_delete_elem(map, key);
+		return 0;
+	}
+	/* state < SG_STATE_MAX here; the modulo tells the verifier */
+	w->states[e->state % SG_STATE_MAX]++;
+	return 0;
+}
+
+/* Run from userspace (BPF_PROG_TEST_RUN): the per-state gauges are a walk
+ * of both tables in the kernel, so they equal the table by construction,
+ * through LRU eviction and expiry alike; with delete_expired it is also
+ * the daemon's sweeper. */
+SEC("syscall")
+int sg_walk(struct sg_walk_args *args)
+{
+	struct sg_walk_ctx w = {
+		.now_ns = args->now_ns,
+		.delete_expired = args->delete_expired,
+	};
+	int i;
+
+	w.cfg = sg_get_config();
+	if (!w.cfg)
+		return -1;
+	args->synced = bpf_for_each_map_elem(&sg_ct_synced, sg_walk_one, &w, 0);
+	args->embryonic = bpf_for_each_map_elem(&sg_ct_embryonic, sg_walk_one,
+						&w, 0);
+#pragma unroll
+	for (i = 0; i < SG_STATE_MAX; i++)
+		args->states[i] = w.states[i];
+	args->expired = w.expired;
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs every test of synguard and ends with "N passed, N failed, N skipped".
+# Each test program prints one line per check: "ok - NAME", "not ok - NAME"
+# or "skip - NAME (reason)"; anything else is shown as it comes.
+set -u
+cd "$(dirname "$0")/.."
+export SG_ROOT=$PWD
+log=$(mktemp /tmp/synguard-test.XXXXXX)
+trap 'rm -f "$log"' EXIT
+
+run() {
+	echo "# $*"
+	"$@" 2>&1 | tee -a "$log"
+	local rc=${PIPESTATUS[0]}
+	if [ "$rc" -ne 0 ] && ! grep -q "^not ok" <(tail -n 200 "$log"); then
+		echo "not ok - $* exited with status $rc" | tee -a "$log"
+	fi
+}
+
+run build/unit_tests
+for t in tests/integration/*.sh; do
+	[ -e "$t" ] || continue
+	run bash "$t"
+done
+for t in tests/bench/smoke.sh; do
+	[ -e "$t" ] && run bash "$t"
+done
+
+pass=$(grep -c '^ok ' "$log")
+fail=$(grep -c '^not ok ' "$log")
+skip=$(grep -c '^skip ' "$log")
+echo
+grep '^not ok ' "$log" | sed 's/^/FAILED: /'
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]
