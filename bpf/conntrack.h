@@ -1,11 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Connection tracker tables. Embryonic flows (SYN_SENT, SYN_RCVD) and
- * synchronized ones live in separate LRU maps, so a SYN flood can only
- * evict other embryonic entries, never an established connection. */
+/* Connection tracker: both endpoints' RFC 9293 states, inferred from every
+ * segment the host receives (XDP) and sends (TC egress).
+ *
+ * One state machine serves both endpoints: a segment is "sent" by one side
+ * and "received" by the other, so the local endpoint's state and the remote
+ * one's inferred state come from the same two functions, with the roles
+ * swapped by direction.
+ *
+ * Embryonic flows (local SYN_SENT / SYN_RCVD) and synchronized ones live in
+ * separate LRU maps, so a SYN flood can only evict other embryonic entries,
+ * never an established connection. Entries move between the two maps when
+ * the local state crosses that line.
+ */
 #ifndef SG_CONNTRACK_H
 #define SG_CONNTRACK_H
 
 #include "common.h"
+#include "counters.h"
+#include "parse.h"
 
 #define SG_CT_DEFAULT_SIZE 65536
 
@@ -25,6 +37,48 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sg_ct_embryonic SEC(".maps");
 
+/* Room for one entry under construction: the stack is too small for it
+ * once the SYN/ACK paths are on the call chain. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sg_ct_entry);
+} sg_ct_scratch SEC(".maps");
+
+enum sg_ct_dirn {
+	SG_CT_IN,   /* remote -> local: seen by XDP       */
+	SG_CT_OUT,  /* local -> remote: seen by TC egress */
+};
+
+/* What the tracker needs of one segment. */
+struct sg_seg {
+	__u32 seq;
+	__u32 ack;
+	__u32 len;      /* payload bytes                          */
+	__u16 window;   /* raw, unscaled                          */
+	__u8 syn, ack_f, fin, rst;
+	__u8 wscale;    /* from a SYN's options; 0xf = none       */
+};
+
+/* What the caller should do with the packet after tracking. */
+enum sg_ct_verdict {
+	SG_CT_PASS,
+	SG_CT_DROP,
+	SG_CT_UNKNOWN,  /* no entry, none created: the caller decides */
+};
+
+/* Window scales: what a SYN carried (0..14, 0xf none), or for an entry
+ * seeded mid-flow the pair remote | local << 8, or: */
+#define SG_CT_WS_NOSYN 0xff    /* not a SYN: no scale on this segment     */
+#define SG_CT_WS_UNKNOWN 0xfe  /* seeded mid-flow, scales never seen      */
+#define SG_CT_WS_MAX 14
+
+static __always_inline bool sg_state_embryonic(__u8 st)
+{
+	return st == SG_SYN_SENT || st == SG_SYN_RCVD;
+}
+
 static __always_inline bool sg_ct_expired(const struct sg_config *cfg,
 					  const struct sg_ct_entry *e,
 					  __u64 now)
@@ -34,6 +88,413 @@ static __always_inline bool sg_ct_expired(const struct sg_config *cfg,
 	if (st >= SG_STATE_MAX)
 		return true;
 	return now - e->last_ns > (__u64)cfg->timeout_s[st] * SG_NSEC_PER_SEC;
+}
+
+/* Sequence comparisons modulo 2^32 (RFC 9293 3.4). */
+static __always_inline bool sg_seq_after(__u32 a, __u32 b)
+{
+	return (__s32)(a - b) > 0;
+}
+
+static __always_inline void sg_ct_make_key(struct sg_ct_key *k,
+					   const struct sg_pkt *p,
+					   enum sg_ct_dirn d)
+{
+	const __u32 *l = d == SG_CT_IN ? p->daddr : p->saddr;
+	const __u32 *r = d == SG_CT_IN ? p->saddr : p->daddr;
+
+	__builtin_memset(k, 0, sizeof(*k));
+	k->family = p->family;
+	k->lport = bpf_ntohs(d == SG_CT_IN ? p->th.dest : p->th.source);
+	k->rport = bpf_ntohs(d == SG_CT_IN ? p->th.source : p->th.dest);
+	__builtin_memcpy(k->laddr, l, 16);
+	__builtin_memcpy(k->raddr, r, 16);
+}
+
+static __always_inline void sg_seg_from_pkt(struct sg_seg *s,
+					    const struct sg_pkt *p)
+{
+	s->seq = bpf_ntohl(p->th.seq);
+	s->ack = bpf_ntohl(p->th.ack_seq);
+	s->len = p->tcp_len - p->thlen;
+	s->window = bpf_ntohs(p->th.window);
+	s->syn = p->th.syn;
+	s->ack_f = p->th.ack;
+	s->fin = p->th.fin;
+	s->rst = p->th.rst;
+	s->wscale = SG_COOKIE_WS_NONE;
+}
+
+/* The window a side advertises, scaled once both sides agreed to scale. */
+static __always_inline __u32 sg_ct_window(const struct sg_ct_dir *snd,
+					  const struct sg_ct_dir *rcv,
+					  const struct sg_seg *s)
+{
+	if (s->syn || snd->wscale > SG_CT_WS_MAX || rcv->wscale > SG_CT_WS_MAX)
+		return s->window;
+	return (__u32)s->window << (snd->wscale & 0xf);
+}
+
+/* Is this RST acceptable to the receiver (RFC 5961 3.2)? Only the exact
+ * next expected sequence number counts; in SYN_SENT it must ack our SYN. */
+enum sg_rst_class { SG_RST_EXACT, SG_RST_IN_WINDOW, SG_RST_OOW };
+
+static __always_inline int sg_ct_classify_rst(const struct sg_ct_dir *snd,
+					      const struct sg_ct_dir *rcv,
+					      __u8 rcv_state,
+					      const struct sg_seg *s)
+{
+	__u32 rcv_nxt = rcv->ack;
+
+	if (rcv_state == SG_SYN_SENT)
+		return s->ack_f && s->ack == rcv->snd_nxt ? SG_RST_EXACT :
+							    SG_RST_OOW;
+	if (s->seq == snd->snd_nxt || (rcv->flags & SG_CTD_ACKED &&
+				       s->seq == rcv_nxt))
+		return SG_RST_EXACT;
+	if (!(rcv->flags & SG_CTD_ACKED))
+		rcv_nxt = snd->snd_nxt;
+	if (s->seq - rcv_nxt < (rcv->win ? rcv->win : 65535))
+		return SG_RST_IN_WINDOW;
+	return SG_RST_OOW;
+}
+
+/* Is a FIN's sequence number inside the receiver's window? */
+static __always_inline bool sg_ct_fin_in_window(const struct sg_ct_dir *snd,
+						const struct sg_ct_dir *rcv,
+						const struct sg_seg *s)
+{
+	__u32 rcv_nxt = rcv->flags & SG_CTD_ACKED ? rcv->ack : snd->snd_nxt;
+	__u32 win = rcv->win ? rcv->win : 65535;
+
+	/* RFC 9293 3.10.7.4: the segment starts inside the window; a FIN may
+	 * also repeat data the receiver already has */
+	return s->seq - rcv_nxt <= win ||
+	       !sg_seq_after(s->seq + s->len, snd->snd_nxt);
+}
+
+/* The sender's own state after it sent s; fin: s carries a FIN that
+ * counts (an out-of-window one does not). */
+static __always_inline __u8 sg_ct_on_send(__u8 st, const struct sg_ct_dir *rcv,
+					  const struct sg_seg *s, bool fin)
+{
+	if (s->rst)
+		return SG_CLOSED;
+	if (s->syn && !s->ack_f)
+		return st == SG_CLOSED ? SG_SYN_SENT : st;
+	if (s->syn) /* a retransmitted SYN-ACK never moves a state back */
+		return st == SG_CLOSED || st == SG_SYN_SENT ? SG_SYN_RCVD : st;
+	if (fin) {
+		switch (st) {
+		case SG_ESTABLISHED:
+		case SG_SYN_RCVD:
+			return SG_FIN_WAIT_1;
+		case SG_CLOSE_WAIT:
+			/* a FIN that does not ack the other FIN crossed it:
+			 * simultaneous close, not a passive one */
+			if ((rcv->flags & SG_CTD_FIN) &&
+			    !(s->ack_f && !sg_seq_after(rcv->fin_seq + 1, s->ack)))
+				return SG_CLOSING;
+			return SG_LAST_ACK;
+		}
+	}
+	return st;
+}
+
+/* The receiver's state after it accepted s; fin_new: s carries a FIN the
+ * receiver had not seen yet. */
+static __always_inline __u8 sg_ct_on_recv(__u8 st, const struct sg_ct_dir *rcv,
+					  const struct sg_seg *s, bool fin_new)
+{
+	bool acks_syn = s->ack_f && (rcv->flags & SG_CTD_SYN) &&
+			!sg_seq_after(rcv->isn + 1, s->ack);
+	bool acks_fin = s->ack_f && (rcv->flags & SG_CTD_FIN) &&
+			!sg_seq_after(rcv->fin_seq + 1, s->ack);
+
+	if (s->syn && !s->ack_f) {
+		/* passive open, or simultaneous open from SYN_SENT */
+		if (st == SG_CLOSED || st == SG_SYN_SENT)
+			return SG_SYN_RCVD;
+		return st;
+	}
+	if (s->syn) {
+		if ((st == SG_SYN_SENT || st == SG_SYN_RCVD) && acks_syn)
+			return SG_ESTABLISHED;
+		return st;
+	}
+	if (st == SG_SYN_RCVD && acks_syn)
+		st = SG_ESTABLISHED;
+	if (acks_fin) {
+		if (st == SG_FIN_WAIT_1)
+			st = SG_FIN_WAIT_2;
+		else if (st == SG_CLOSING)
+			st = SG_TIME_WAIT;
+		else if (st == SG_LAST_ACK)
+			st = SG_CLOSED;
+	}
+	if (fin_new) {
+		switch (st) {
+		case SG_ESTABLISHED:
+		case SG_SYN_RCVD:
+			return SG_CLOSE_WAIT;
+		case SG_FIN_WAIT_1:
+			return SG_CLOSING;
+		case SG_FIN_WAIT_2:
+			return SG_TIME_WAIT;
+		}
+	}
+	return st;
+}
+
+/* Record what the sender put on the wire (fin as in sg_ct_on_send). */
+static __always_inline void sg_ct_sent(struct sg_ct_dir *snd,
+				       const struct sg_ct_dir *rcv,
+				       const struct sg_seg *s, bool fin)
+{
+	__u32 end = s->seq + s->len + s->syn + fin;
+
+	if (s->syn) {
+		snd->isn = s->seq;
+		snd->flags |= SG_CTD_SYN;
+		snd->wscale = s->wscale;
+		snd->snd_nxt = end;
+	} else if (sg_seq_after(end, snd->snd_nxt)) {
+		snd->snd_nxt = end;
+	}
+	if (s->ack_f) {
+		if (!(snd->flags & SG_CTD_ACKED) || sg_seq_after(s->ack, snd->ack))
+			snd->ack = s->ack;
+		snd->flags |= SG_CTD_ACKED;
+		snd->win = sg_ct_window(snd, rcv, s);
+	}
+	if (fin && !(snd->flags & SG_CTD_FIN)) {
+		snd->fin_seq = s->seq + s->len;
+		snd->flags |= SG_CTD_FIN;
+	}
+}
+
+static __always_inline void sg_ct_init(struct sg_ct_entry *e, __u64 now)
+{
+	__builtin_memset(e, 0, sizeof(*e));
+	e->created_ns = now;
+	e->last_ns = now;
+	e->state = SG_CLOSED;
+	e->rstate = SG_CLOSED;
+	e->local.wscale = SG_COOKIE_WS_NONE;
+	e->remote.wscale = SG_COOKIE_WS_NONE;
+}
+
+/* Apply one segment to an entry. Returns the verdict; *cnt gets the id of
+ * a counter to bump (0 if none). */
+static __always_inline int sg_ct_apply(struct sg_ct_entry *e,
+				       const struct sg_seg *s,
+				       enum sg_ct_dirn d,
+				       const struct sg_config *cfg,
+				       __u32 *cnt)
+{
+	struct sg_ct_dir *snd = d == SG_CT_IN ? &e->remote : &e->local;
+	struct sg_ct_dir *rcv = d == SG_CT_IN ? &e->local : &e->remote;
+	__u8 snd_st = d == SG_CT_IN ? e->rstate : e->state;
+	__u8 rcv_st = d == SG_CT_IN ? e->state : e->rstate;
+	bool fin = s->fin, fin_new = false;
+
+	*cnt = 0;
+	if (s->rst) {
+		/* our own host's RST reflects its real state: always final */
+		int cls = d == SG_CT_OUT ? SG_RST_EXACT :
+			  sg_ct_classify_rst(snd, rcv, rcv_st, s);
+
+		if (cls == SG_RST_IN_WINDOW) {
+			*cnt = SG_CNT_ct_rst_challenged;
+			return SG_CT_PASS;
+		}
+		if (cls == SG_RST_OOW) {
+			*cnt = SG_CNT_ct_rst_oow;
+			return cfg->drop_oow_rst ? SG_CT_DROP : SG_CT_PASS;
+		}
+		*cnt = SG_CNT_ct_rst_closed;
+		e->state = SG_CLOSED;
+		e->rstate = SG_CLOSED;
+		return SG_CT_PASS;
+	}
+	if (s->fin && !(snd->flags & SG_CTD_FIN)) {
+		if (d == SG_CT_IN && !sg_ct_fin_in_window(snd, rcv, s)) {
+			*cnt = SG_CNT_ct_fin_oow;
+			fin = false; /* not recorded, moves nothing */
+		} else {
+			fin_new = true;
+		}
+	}
+	snd_st = sg_ct_on_send(snd_st, rcv, s, fin);
+	sg_ct_sent(snd, rcv, s, fin);
+	rcv_st = sg_ct_on_recv(rcv_st, rcv, s, fin_new);
+	if (d == SG_CT_IN) {
+		e->rstate = snd_st;
+		e->state = rcv_st;
+	} else {
+		e->state = snd_st;
+		e->rstate = rcv_st;
+	}
+	return SG_CT_PASS;
+}
+
+static __always_inline void *sg_ct_table(__u8 state)
+{
+	return sg_state_embryonic(state) ? (void *)&sg_ct_embryonic :
+					   (void *)&sg_ct_synced;
+}
+
+/* Find the live entry of k; *in_embryonic tells which table holds it and
+ * *stale whether an expired one was in the way. */
+static __always_inline struct sg_ct_entry *
+sg_ct_lookup(const struct sg_ct_key *k, const struct sg_config *cfg, __u64 now,
+	     bool *in_embryonic, bool *stale)
+{
+	struct sg_ct_entry *e;
+
+	*in_embryonic = false;
+	*stale = false;
+	e = bpf_map_lookup_elem(&sg_ct_synced, k);
+	if (e && !sg_ct_expired(cfg, e, now))
+		return e;
+	if (e)
+		*stale = true;
+	e = bpf_map_lookup_elem(&sg_ct_embryonic, k);
+	/* keep clang from merging the two map pointers into one test */
+	sg_barrier_var(e);
+	if (!e)
+		return NULL;
+	if (!sg_ct_expired(cfg, e, now)) {
+		*in_embryonic = true;
+		return e;
+	}
+	*stale = true;
+	return NULL;
+}
+
+/* The kernel's TCP state (bpf_sock->state) in our names; SG_STATE_MAX for
+ * a listener or anything that is not a connection. */
+static __always_inline __u8 sg_state_from_kernel(__u32 st)
+{
+	switch (st) {
+	case BPF_TCP_ESTABLISHED: return SG_ESTABLISHED;
+	case BPF_TCP_SYN_SENT: return SG_SYN_SENT;
+	case BPF_TCP_SYN_RECV:
+	case BPF_TCP_NEW_SYN_RECV: return SG_SYN_RCVD;
+	case BPF_TCP_FIN_WAIT1: return SG_FIN_WAIT_1;
+	case BPF_TCP_FIN_WAIT2: return SG_FIN_WAIT_2;
+	case BPF_TCP_TIME_WAIT: return SG_TIME_WAIT;
+	case BPF_TCP_CLOSE_WAIT: return SG_CLOSE_WAIT;
+	case BPF_TCP_LAST_ACK: return SG_LAST_ACK;
+	case BPF_TCP_CLOSING: return SG_CLOSING;
+	}
+	return SG_STATE_MAX;
+}
+
+/* A new entry for a flow first seen mid-way (evicted, or older than us):
+ * the local state is the kernel's, the edges come from this segment. */
+static __always_inline void sg_ct_seed(struct sg_ct_entry *e,
+				       const struct sg_seg *s,
+				       enum sg_ct_dirn d, __u8 kstate,
+				       __u8 flags, __u32 ws)
+{
+	struct sg_ct_dir *snd = d == SG_CT_IN ? &e->remote : &e->local;
+	struct sg_ct_dir *rcv = d == SG_CT_IN ? &e->local : &e->remote;
+
+	e->flags |= flags;
+	/* unknown scales: assume the largest, so windows err on the wide side */
+	e->remote.wscale = ws == SG_CT_WS_UNKNOWN ? SG_CT_WS_MAX : ws & 0xff;
+	e->local.wscale = ws == SG_CT_WS_UNKNOWN ? SG_CT_WS_MAX :
+						    (ws >> 8) & 0xff;
+	e->state = kstate;
+	e->rstate = kstate == SG_SYN_SENT ? SG_SYN_RCVD :
+		    kstate == SG_SYN_RCVD ? SG_SYN_SENT : SG_ESTABLISHED;
+	snd->flags = SG_CTD_SYN;
+	snd->isn = s->seq - 1;
+	snd->snd_nxt = s->seq;
+	rcv->flags = SG_CTD_SYN;
+	if (s->ack_f) {
+		rcv->isn = s->ack - 1;
+		rcv->snd_nxt = s->ack;
+	}
+}
+
+/* Track one segment. kstate: the kernel's state of the flow when the
+ * caller knows it (SG_STATE_MAX otherwise), used only to start an entry
+ * for a flow we have not seen open, with flags and the scales ws. New
+ * entries otherwise come only from a SYN without ACK: a stray SYN-ACK or
+ * ACK creates nothing. Returns an enum sg_ct_verdict. */
+static __always_inline int sg_ct_track(const struct sg_ct_key *k,
+				       const struct sg_seg *s,
+				       enum sg_ct_dirn d,
+				       const struct sg_config *cfg,
+				       __u32 pkt_bytes, __u8 kstate,
+				       __u8 flags, __u32 ws)
+{
+	__u64 now = bpf_ktime_get_ns();
+	bool was_embryonic, stale, is_new = false;
+	struct sg_ct_entry *e, *n;
+	__u32 cnt = 0, zero = 0;
+	int verdict;
+
+	n = bpf_map_lookup_elem(&sg_ct_scratch, &zero);
+	if (!n)
+		return SG_CT_PASS;
+	e = sg_ct_lookup(k, cfg, now, &was_embryonic, &stale);
+	/* A SYN on a finished tuple (TIME_WAIT reuse, or after CLOSED) starts
+	 * over if its sequence number is past the old connection's (RFC 6191,
+	 * as the kernel does). */
+	if (e && s->syn && !s->ack_f &&
+	    (e->state == SG_TIME_WAIT || e->state == SG_CLOSED)) {
+		struct sg_ct_dir *snd = d == SG_CT_IN ? &e->remote : &e->local;
+
+		if (e->state == SG_CLOSED || sg_seq_after(s->seq, snd->snd_nxt)) {
+			e = NULL;
+			stale = true;
+		}
+	}
+	if (!e) {
+		bool opens = s->syn && !s->ack_f && !s->rst;
+
+		if (!opens && kstate >= SG_STATE_MAX)
+			return SG_CT_UNKNOWN;
+		if (stale) {
+			bpf_map_delete_elem(&sg_ct_synced, k);
+			bpf_map_delete_elem(&sg_ct_embryonic, k);
+		}
+		sg_ct_init(n, now);
+		if (!opens)
+			sg_ct_seed(n, s, d, kstate, flags, ws);
+		e = n;
+		is_new = true;
+		sg_count(SG_CNT_ct_created);
+	}
+
+	verdict = sg_ct_apply(e, s, d, cfg, &cnt);
+	if (cnt)
+		sg_count(cnt);
+	e->last_ns = now;
+	if (d == SG_CT_IN) {
+		e->pkts_in++;
+		e->bytes_in += pkt_bytes;
+	} else {
+		e->pkts_out++;
+		e->bytes_out += pkt_bytes;
+	}
+	/* In place, unless new or crossing the embryonic/synchronized line. */
+	if (is_new) {
+		if (bpf_map_update_elem(sg_ct_table(n->state), k, n, BPF_ANY))
+			sg_count(SG_CNT_ct_table_full);
+	} else if (was_embryonic != sg_state_embryonic(e->state)) {
+		*n = *e;
+		if (bpf_map_update_elem(sg_ct_table(n->state), k, n, BPF_ANY))
+			sg_count(SG_CNT_ct_table_full);
+		else
+			bpf_map_delete_elem(was_embryonic ?
+					    (void *)&sg_ct_embryonic :
+					    (void *)&sg_ct_synced, k);
+	}
+	return verdict;
 }
 
 #endif /* SG_CONNTRACK_H */

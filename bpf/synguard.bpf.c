@@ -42,54 +42,52 @@ static __always_inline __u16 sg_port_slot(__u16 port_be)
 }
 
 /* The loops of parsing and checksumming live in global functions: the
- * verifier checks each once, instead of once per path that reaches it. */
-__noinline int sg_parse_xdp(struct xdp_md *ctx, struct sg_pkt *p)
-{
-	if (!p)
-		return SG_CNT_parse_eth_short;
-	return sg_parse((void *)(long)ctx->data, (void *)(long)ctx->data_end,
-			p);
-}
-
-__noinline int sg_parse_skb(struct __sk_buff *skb, struct sg_pkt *p)
-{
-	if (!p)
-		return SG_CNT_parse_eth_short;
-	return sg_parse((void *)(long)skb->data, (void *)(long)skb->data_end,
-			p);
-}
-
-/* One option per call: the loop below then carries no packet pointer and
- * the verifier walks it once per iteration, not once per option layout. */
-__noinline int sg_tcpopt_step(struct xdp_md *ctx, __u32 off, __u32 end,
-			      struct sg_tcpopt *o)
-{
-	if (!o)
-		return -1;
-	return sg_tcpopt_one((void *)(long)ctx->data,
-			     (void *)(long)ctx->data_end, off, end, o);
-}
-
-/* Returns 0, or SG_CNT_parse_tcp_options when an option overruns. */
-static __always_inline int sg_tcpopt_xdp(struct xdp_md *ctx,
-					 const struct sg_pkt *p,
-					 struct sg_tcpopt *o)
-{
-	__u32 off = p->l4_off + sizeof(struct tcphdr);
-	__u32 end = p->l4_off + p->thlen;
-	int i, n;
-
-	o->flags = 0;
-	for (i = 0; i < SG_TCP_MAX_OPTLEN; i++) {
-		n = sg_tcpopt_step(ctx, off, end, o);
-		if (n < 0)
-			return SG_CNT_parse_tcp_options;
-		if (n == 0)
-			break;
-		off += n;
+ * verifier checks each once, instead of once per path that reaches it.
+ * Each is defined once per context type (XDP, TC) by these macros. */
+#define SG_DEFINE_PARSE(name, ctx_t)                                         \
+	__noinline int name(ctx_t *ctx, struct sg_pkt *p)                    \
+	{                                                                    \
+		if (!p)                                                      \
+			return SG_CNT_parse_eth_short;                       \
+		return sg_parse((void *)(long)ctx->data,                     \
+				(void *)(long)ctx->data_end, p);             \
 	}
-	return 0;
-}
+
+/* One option per call: the loop then carries no packet pointer and the
+ * verifier walks it once per iteration, not once per option layout.
+ * name() returns 0, or SG_CNT_parse_tcp_options when an option overruns. */
+#define SG_DEFINE_TCPOPT(name, ctx_t)                                        \
+	__noinline int name##_step(ctx_t *ctx, __u32 off, __u32 end,         \
+				   struct sg_tcpopt *o)                      \
+	{                                                                    \
+		if (!o)                                                      \
+			return -1;                                           \
+		return sg_tcpopt_one((void *)(long)ctx->data,                \
+				     (void *)(long)ctx->data_end, off, end, o); \
+	}                                                                    \
+	static __always_inline int name(ctx_t *ctx, const struct sg_pkt *p,  \
+					struct sg_tcpopt *o)                 \
+	{                                                                    \
+		__u32 off = p->l4_off + sizeof(struct tcphdr);               \
+		__u32 end = p->l4_off + p->thlen;                            \
+		int i, n;                                                    \
+                                                                             \
+		o->flags = 0;                                                \
+		for (i = 0; i < SG_TCP_MAX_OPTLEN; i++) {                    \
+			n = name##_step(ctx, off, end, o);                   \
+			if (n < 0)                                           \
+				return SG_CNT_parse_tcp_options;             \
+			if (n == 0)                                          \
+				break;                                       \
+			off += n;                                            \
+		}                                                            \
+		return 0;                                                    \
+	}
+
+SG_DEFINE_PARSE(sg_parse_xdp, struct xdp_md)
+SG_DEFINE_PARSE(sg_parse_skb, struct __sk_buff)
+SG_DEFINE_TCPOPT(sg_tcpopt_xdp, struct xdp_md)
+SG_DEFINE_TCPOPT(sg_tcpopt_skb, struct __sk_buff)
 
 __noinline int sg_syn_csum_xdp(struct xdp_md *ctx, const struct sg_pkt *p)
 {
@@ -97,6 +95,31 @@ __noinline int sg_syn_csum_xdp(struct xdp_md *ctx, const struct sg_pkt *p)
 		return SG_CSUM_BAD_IP;
 	return sg_verify_syn_csum(p, (void *)(long)ctx->data,
 				  (void *)(long)ctx->data_end);
+}
+
+/* Track one segment; new entries only from a SYN, or for a flow whose
+ * kernel state (kstate) is known; seed: the flags of such an entry, wscale:
+ * see SG_CT_WS_* in conntrack.h. A global function: one
+ * verification of the state machine serves XDP and TC alike. */
+__noinline int sg_ct_update(const struct sg_pkt *p, __u32 dir, __u32 kstate,
+			    __u32 seed, __u32 wscale)
+{
+	struct sg_config *cfg = sg_get_config();
+	struct sg_ct_key k;
+	struct sg_seg s;
+
+	if (!p || !cfg)
+		return SG_CT_PASS;
+	sg_ct_make_key(&k, p, dir);
+	sg_seg_from_pkt(&s, p);
+	s.wscale = wscale & 0xff;
+	return sg_ct_track(&k, &s, dir, cfg, p->tcp_len, kstate, seed, wscale);
+}
+
+static __always_inline bool sg_tracked(const struct sg_config *cfg,
+				       __u16 slot)
+{
+	return cfg->track_all || slot;
 }
 
 /* Cookies can only exist while cookie mode is on or shortly after. */
@@ -113,10 +136,47 @@ static __always_inline int sg_drop(__u32 cnt, __u16 slot)
 	return XDP_DROP;
 }
 
-static __always_inline int sg_handle_syn(struct xdp_md *ctx, struct sg_pkt *p,
-					 const struct sg_config *cfg,
-					 __u16 slot)
+/* The state of the kernel's socket for this flow, or SG_STATE_MAX when it
+ * has none (only a listener, or nothing). Global: its frame stays off the
+ * ACK path's call chain. */
+__noinline int sg_kernel_state(struct xdp_md *ctx, const struct sg_pkt *p)
 {
+	struct bpf_sock_tuple t = {};
+	struct bpf_sock *sk;
+	__u32 size;
+	__u8 st;
+
+	if (!p)
+		return SG_STATE_MAX;
+
+	if (p->family == 4) {
+		t.ipv4.saddr = p->saddr[0];
+		t.ipv4.daddr = p->daddr[0];
+		t.ipv4.sport = p->th.source;
+		t.ipv4.dport = p->th.dest;
+		size = sizeof(t.ipv4);
+	} else {
+		__builtin_memcpy(t.ipv6.saddr, p->saddr, 16);
+		__builtin_memcpy(t.ipv6.daddr, p->daddr, 16);
+		t.ipv6.sport = p->th.source;
+		t.ipv6.dport = p->th.dest;
+		size = sizeof(t.ipv6);
+	}
+	sk = bpf_skc_lookup_tcp(ctx, &t, size, BPF_F_CURRENT_NETNS, 0);
+	if (!sk)
+		return SG_STATE_MAX;
+	st = sg_state_from_kernel(sk->state);
+	bpf_sk_release(sk);
+	return st;
+}
+
+/* A SYN to a protected port, not part of a known flow. Global functions
+ * for the SYN and ACK paths keep each stack frame apart: the verifier caps
+ * the stack of a whole call chain at 512 bytes. */
+__noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
+			     __u32 slot)
+{
+	struct sg_config *cfg = sg_get_config();
 	const struct sg_secret_state *ss;
 	struct sg_tcpopt o = {};
 	__u32 zero = 0, isn, tsval = 0;
@@ -124,16 +184,22 @@ static __always_inline int sg_handle_syn(struct xdp_md *ctx, struct sg_pkt *p,
 	bool ts;
 	int ret;
 
-	if (!cfg->cookie_active) {
-		sg_count(SG_CNT_syn_passed);
-		sg_count_port(slot, SG_PCNT_syn_passed);
+	if (!p || !cfg)
 		return XDP_PASS;
-	}
 	if (p->th.rst || p->th.fin)
 		return sg_drop(SG_CNT_drop_syn_flags, slot);
 	ret = sg_tcpopt_xdp(ctx, p, &o);
 	if (ret)
 		return sg_drop(ret, slot);
+	if (!cfg->cookie_active) {
+		sg_count(SG_CNT_syn_passed);
+		sg_count_port(slot, SG_PCNT_syn_passed);
+		if (sg_tracked(cfg, slot))
+			sg_ct_update(p, SG_CT_IN, SG_STATE_MAX, 0,
+				     o.flags & SG_OPT_WSCALE ?
+				     o.wscale : SG_COOKIE_WS_NONE);
+		return XDP_PASS;
+	}
 	ret = sg_syn_csum_xdp(ctx, p);
 	if (ret == SG_CSUM_BAD_IP)
 		return sg_drop(SG_CNT_drop_ip_csum, slot);
@@ -165,46 +231,20 @@ static __always_inline int sg_handle_syn(struct xdp_md *ctx, struct sg_pkt *p,
 	return XDP_TX;
 }
 
-/* Does the kernel own this flow (a socket other than the listener)? */
-static __always_inline bool sg_kernel_owns(struct xdp_md *ctx,
-					   const struct sg_pkt *p)
+/* An ACK of a flow the tracker does not know, to a protected port. */
+__noinline int sg_handle_ack(struct xdp_md *ctx, const struct sg_pkt *p,
+			     __u32 slot)
 {
-	struct bpf_sock_tuple t = {};
-	struct bpf_sock *sk;
-	__u32 size;
-	bool owned;
-
-	if (p->family == 4) {
-		t.ipv4.saddr = p->saddr[0];
-		t.ipv4.daddr = p->daddr[0];
-		t.ipv4.sport = p->th.source;
-		t.ipv4.dport = p->th.dest;
-		size = sizeof(t.ipv4);
-	} else {
-		__builtin_memcpy(t.ipv6.saddr, p->saddr, 16);
-		__builtin_memcpy(t.ipv6.daddr, p->daddr, 16);
-		t.ipv6.sport = p->th.source;
-		t.ipv6.dport = p->th.dest;
-		size = sizeof(t.ipv6);
-	}
-	sk = bpf_skc_lookup_tcp(ctx, &t, size, BPF_F_CURRENT_NETNS, 0);
-	if (!sk)
-		return false;
-	owned = sk->state != BPF_TCP_LISTEN;
-	bpf_sk_release(sk);
-	return owned;
-}
-
-static __always_inline int sg_handle_ack(struct xdp_md *ctx, struct sg_pkt *p,
-					 const struct sg_config *cfg,
-					 __u16 slot)
-{
+	struct sg_config *cfg = sg_get_config();
 	const struct sg_secret_state *ss;
 	struct sg_tcpopt o = {};
 	struct sg_meta m, *mp;
-	__u32 zero = 0;
+	__u32 zero = 0, ws;
+	__u8 kstate;
 	void *data;
 
+	if (!p || !cfg)
+		return XDP_PASS;
 	if (!sg_cookie_window(cfg)) {
 		sg_count(SG_CNT_ack_unchecked);
 		return XDP_PASS;
@@ -215,14 +255,24 @@ static __always_inline int sg_handle_ack(struct xdp_md *ctx, struct sg_pkt *p,
 	if (sg_tcpopt_xdp(ctx, p, &o))
 		o.flags = 0; /* a broken ACK still gets the hash check */
 	if (!sg_cookie_check(p, cfg, ss, &o, &m)) {
-		if (sg_kernel_owns(ctx, p)) {
+		kstate = sg_kernel_state(ctx, p);
+		if (kstate < SG_STATE_MAX) {
 			sg_count(SG_CNT_ack_kernel_owned);
+			if (sg_tracked(cfg, slot))
+				sg_ct_update(p, SG_CT_IN, kstate,
+					     SG_CT_RETRACKED, SG_CT_WS_UNKNOWN);
 			return XDP_PASS;
 		}
 		sg_count(SG_CNT_cookies_rejected);
 		sg_count_port(slot, SG_PCNT_cookies_rejected);
 		sg_count_port(slot, SG_PCNT_drops);
 		return XDP_DROP;
+	}
+	if (sg_tracked(cfg, slot)) {
+		ws = m.flags & SG_META_F_WSCALE ?
+		     m.snd_wscale | ((__u32)cfg->rcv_wscale << 8) :
+		     SG_COOKIE_WS_NONE | (SG_COOKIE_WS_NONE << 8);
+		sg_ct_update(p, SG_CT_IN, SG_ESTABLISHED, SG_CT_COOKIE, ws);
 	}
 	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(m)))
 		return XDP_PASS; /* the kernel's own cookie check still runs */
@@ -233,6 +283,19 @@ static __always_inline int sg_handle_ack(struct xdp_md *ctx, struct sg_pkt *p,
 	*mp = m;
 	sg_count(SG_CNT_cookies_accepted);
 	sg_count_port(slot, SG_PCNT_cookies_accepted);
+	return XDP_PASS;
+}
+
+/* A SYN-ACK for a flow with no local SYN_SENT is unsolicited (reflection),
+ * unless the kernel has the connection we forgot. */
+static __always_inline int sg_handle_synack(struct xdp_md *ctx,
+					    const struct sg_pkt *p, __u16 slot)
+{
+	__u8 kstate = sg_kernel_state(ctx, p);
+
+	if (kstate != SG_SYN_SENT)
+		return sg_drop(SG_CNT_drop_synack_unsolicited, slot);
+	sg_ct_update(p, SG_CT_IN, kstate, SG_CT_RETRACKED, SG_CT_WS_UNKNOWN);
 	return XDP_PASS;
 }
 
@@ -255,14 +318,24 @@ int sg_xdp(struct xdp_md *ctx)
 		return XDP_PASS;
 	th = &p.th;
 	slot = sg_port_slot(th->dest);
+	if (sg_tracked(cfg, slot)) {
+		/* known flows: the tracker alone decides */
+		ret = sg_ct_update(&p, SG_CT_IN, SG_STATE_MAX, 0, SG_CT_WS_NOSYN);
+		if (ret == SG_CT_DROP)
+			return sg_drop(SG_CNT_drop_rst_oow, slot);
+		if (ret == SG_CT_PASS)
+			return XDP_PASS;
+		if (th->syn && th->ack && !th->rst)
+			return sg_handle_synack(ctx, &p, slot);
+	}
 	if (!slot) {
 		sg_count(SG_CNT_pass_unprotected);
 		return XDP_PASS;
 	}
 	if (th->syn && !th->ack)
-		return sg_handle_syn(ctx, &p, cfg, slot);
+		return sg_handle_syn(ctx, &p, slot);
 	if (th->ack && !th->syn && !th->rst)
-		return sg_handle_ack(ctx, &p, cfg, slot);
+		return sg_handle_ack(ctx, &p, slot);
 	return XDP_PASS;
 }
 
@@ -342,6 +415,35 @@ int sg_tc_ingress(struct __sk_buff *skb)
 				      sizeof(attrs));
 	bpf_sk_release(skc);
 	sg_count(ret ? SG_CNT_tc_assign_failed : SG_CNT_tc_assigned);
+	return TC_ACT_OK;
+}
+
+/* Every segment the host sends moves the tracker too. For a flow it has
+ * not seen open, the sending socket tells the kernel's state. */
+SEC("tc")
+int sg_tc_egress(struct __sk_buff *skb)
+{
+	struct sg_tcpopt o = {};
+	struct bpf_sock *sk;
+	struct sg_config *cfg;
+	struct sg_pkt p = {};
+	__u32 ws = SG_CT_WS_NOSYN;
+	__u8 kstate = SG_STATE_MAX;
+
+	if (sg_parse_skb(skb, &p) != SG_PARSE_TCP)
+		return TC_ACT_OK;
+	cfg = sg_get_config();
+	if (!cfg || !sg_tracked(cfg, sg_port_slot(p.th.source)))
+		return TC_ACT_OK;
+	if (p.th.syn) {
+		ws = SG_COOKIE_WS_NONE;
+		if (!sg_tcpopt_skb(skb, &p, &o) && (o.flags & SG_OPT_WSCALE))
+			ws = o.wscale;
+	}
+	sk = skb->sk;
+	if (sk && (p.th.syn || p.tcp_len > p.thlen || p.th.fin))
+		kstate = sg_state_from_kernel(sk->state);
+	sg_ct_update(&p, SG_CT_OUT, kstate, SG_CT_RETRACKED, ws);
 	return TC_ACT_OK;
 }
 

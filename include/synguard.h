@@ -217,9 +217,9 @@ struct sg_ct_dir {
 	__u16 pad;
 };
 
-#define SG_CTD_SYN (1u << 0)  /* this side sent a SYN                     */
-#define SG_CTD_FIN (1u << 1)  /* this side sent a FIN                     */
-#define SG_CTD_FIN_ACKED (1u << 2)
+#define SG_CTD_SYN (1u << 0)   /* this side sent a SYN                    */
+#define SG_CTD_FIN (1u << 1)   /* this side sent a FIN (fin_seq is valid) */
+#define SG_CTD_ACKED (1u << 2) /* this side sent an ACK (ack is valid)    */
 
 struct sg_ct_entry {
 	__u64 created_ns;     /* CLOCK_MONOTONIC                              */
@@ -237,7 +237,7 @@ struct sg_ct_entry {
 };
 
 #define SG_CT_COOKIE (1u << 0)   /* admitted by a valid cookie            */
-#define SG_CT_OUTBOUND (1u << 1) /* local host opened it                  */
+#define SG_CT_RETRACKED (1u << 1) /* seen mid-flow, state from the kernel */
 
 /* ---- table walker (syscall program run from userspace) ----------------- */
 struct sg_walk_args {
