@@ -30,6 +30,8 @@ LIB_OBJS  := $(patsubst user/%.c,$(BUILD)/%.o,$(LIB_SRCS))
 BINS      := $(BUILD)/synguardd $(BUILD)/synguard
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BIN  := $(BUILD)/unit_tests
+BENCH_SRCS := $(wildcard tests/bench/*.c)
+BENCH_BIN := $(BUILD)/sg_bench
 
 .PHONY: all deps test bench demo install clean
 .DELETE_ON_ERROR:
@@ -70,12 +72,15 @@ $(BUILD)/synguardd $(BUILD)/synguard: $(BUILD)/%: $(BUILD)/%.o $(BUILD)/libsyngu
 $(UNIT_BIN): $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(SKELS) $(BPF_OBJS)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $(UNIT_SRCS) $(LDLIBS)
 
+$(BENCH_BIN): $(BENCH_SRCS) $(wildcard tests/bench/*.h) $(SKELS) $(BPF_OBJS)
+	$(CC) $(CFLAGS) -Itests/bench -Itests/unit -o $@ $(BENCH_SRCS) $(LDLIBS)
+
 test: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(if $(BENCH_SRCS),$(BENCH_BIN))
 	@tests/run.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(BENCH_BIN)
 	@tests/bench/run.sh
 
 demo: deps
