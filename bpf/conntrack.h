@@ -256,7 +256,8 @@ static __always_inline void sg_ct_sent(struct sg_ct_dir *snd,
 	if (s->syn) {
 		snd->isn = s->seq;
 		snd->flags |= SG_CTD_SYN;
-		snd->wscale = s->wscale;
+		if (s->wscale != SG_CT_WS_NOSYN)
+			snd->wscale = s->wscale;
 		snd->snd_nxt = end;
 	} else if (sg_seq_after(end, snd->snd_nxt)) {
 		snd->snd_nxt = end;

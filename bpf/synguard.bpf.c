@@ -116,6 +116,20 @@ __noinline int sg_ct_update(const struct sg_pkt *p, __u32 dir, __u32 kstate,
 	return sg_ct_track(&k, &s, dir, cfg, p->tcp_len, kstate, seed, wscale);
 }
 
+/* Is there a live synchronized entry for this (inbound) packet's flow? */
+__noinline int sg_ct_synced_has(const struct sg_pkt *p)
+{
+	struct sg_config *cfg = sg_get_config();
+	struct sg_ct_entry *e;
+	struct sg_ct_key k;
+
+	if (!p || !cfg)
+		return 0;
+	sg_ct_make_key(&k, p, SG_CT_IN);
+	e = bpf_map_lookup_elem(&sg_ct_synced, &k);
+	return e && !sg_ct_expired(cfg, e, bpf_ktime_get_ns());
+}
+
 static __always_inline bool sg_tracked(const struct sg_config *cfg,
 				       __u16 slot)
 {
@@ -179,7 +193,7 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 	struct sg_config *cfg = sg_get_config();
 	const struct sg_secret_state *ss;
 	struct sg_tcpopt o = {};
-	__u32 zero = 0, isn, tsval = 0;
+	__u32 zero = 0, isn, tsval = 0, ws;
 	__u8 optbits;
 	bool ts;
 	int ret;
@@ -191,13 +205,15 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 	ret = sg_tcpopt_xdp(ctx, p, &o);
 	if (ret)
 		return sg_drop(ret, slot);
-	if (!cfg->cookie_active) {
+	ws = o.flags & SG_OPT_WSCALE ? o.wscale : SG_COOKIE_WS_NONE;
+	/* Cookie mode off, or a SYN on a synchronized flow we track (a TIME_WAIT
+	 * reuse, a peer that restarted): the kernel handles it, statefully. */
+	if (!cfg->cookie_active ||
+	    (sg_tracked(cfg, slot) && sg_ct_synced_has(p))) {
 		sg_count(SG_CNT_syn_passed);
 		sg_count_port(slot, SG_PCNT_syn_passed);
 		if (sg_tracked(cfg, slot))
-			sg_ct_update(p, SG_CT_IN, SG_STATE_MAX, 0,
-				     o.flags & SG_OPT_WSCALE ?
-				     o.wscale : SG_COOKIE_WS_NONE);
+			sg_ct_update(p, SG_CT_IN, SG_STATE_MAX, 0, ws);
 		return XDP_PASS;
 	}
 	ret = sg_syn_csum_xdp(ctx, p);
@@ -299,6 +315,16 @@ static __always_inline int sg_handle_synack(struct xdp_md *ctx,
 	return XDP_PASS;
 }
 
+/* The window scale a SYN or SYN-ACK announces (0xf: none). */
+__noinline int sg_syn_wscale(struct xdp_md *ctx, const struct sg_pkt *p)
+{
+	struct sg_tcpopt o = {};
+
+	if (!p || sg_tcpopt_xdp(ctx, p, &o) || !(o.flags & SG_OPT_WSCALE))
+		return SG_COOKIE_WS_NONE;
+	return o.wscale;
+}
+
 SEC("xdp")
 int sg_xdp(struct xdp_md *ctx)
 {
@@ -318,9 +344,14 @@ int sg_xdp(struct xdp_md *ctx)
 		return XDP_PASS;
 	th = &p.th;
 	slot = sg_port_slot(th->dest);
+	/* SYNs to protected ports: the SYN path decides, cookies first */
+	if (slot && th->syn && !th->ack)
+		return sg_handle_syn(ctx, &p, slot);
 	if (sg_tracked(cfg, slot)) {
 		/* known flows: the tracker alone decides */
-		ret = sg_ct_update(&p, SG_CT_IN, SG_STATE_MAX, 0, SG_CT_WS_NOSYN);
+		ret = sg_ct_update(&p, SG_CT_IN, SG_STATE_MAX, 0,
+				   th->syn ? sg_syn_wscale(ctx, &p) :
+					     SG_CT_WS_NOSYN);
 		if (ret == SG_CT_DROP)
 			return sg_drop(SG_CNT_drop_rst_oow, slot);
 		if (ret == SG_CT_PASS)
@@ -332,8 +363,6 @@ int sg_xdp(struct xdp_md *ctx)
 		sg_count(SG_CNT_pass_unprotected);
 		return XDP_PASS;
 	}
-	if (th->syn && !th->ack)
-		return sg_handle_syn(ctx, &p, slot);
 	if (th->ack && !th->syn && !th->rst)
 		return sg_handle_ack(ctx, &p, slot);
 	return XDP_PASS;
