@@ -1,0 +1,410 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Pin layout, pinned maps and programs, and reading them. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "libsynguard.h"
+
+__u64 sg_now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (__u64)t.tv_sec * 1000000000ull + (__u64)t.tv_nsec;
+}
+
+void sg_pins_init(struct sg_pins *p, const char *bpffs, const char *iface)
+{
+	memset(p, 0, sizeof(*p));
+	snprintf(p->iface, sizeof(p->iface), "%s", iface);
+	snprintf(p->bpffs, sizeof(p->bpffs), "%s", bpffs ? bpffs : SG_DEFAULT_BPFFS);
+	snprintf(p->dir, sizeof(p->dir), "%s/%s/%s", p->bpffs, SG_PIN_SUBDIR, iface);
+	p->config_fd = p->ports_fd = p->secrets_fd = p->counters_fd = -1;
+	p->pcounters_fd = p->synced_fd = p->embryonic_fd = p->walk_fd = -1;
+}
+
+int sg_pin_path(char *buf, size_t len, const struct sg_pins *p, const char *name)
+{
+	int n = snprintf(buf, len, "%s/%s", p->dir, name);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static int sg_pin_get(const struct sg_pins *p, const char *name)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (sg_pin_path(path, sizeof(path), p, name))
+		return -1;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		sg_err("cannot open %s: %s (restart synguardd -i %s)", path,
+		       strerror(errno), p->iface);
+	return fd;
+}
+
+int sg_pins_open(struct sg_pins *p)
+{
+	struct stat st;
+	struct {
+		int *fd;
+		const char *name;
+	} tab[] = {
+		{ &p->config_fd, "sg_config" },
+		{ &p->ports_fd, "sg_ports" },
+		{ &p->secrets_fd, "sg_secrets" },
+		{ &p->counters_fd, "sg_counters" },
+		{ &p->pcounters_fd, "sg_port_counters" },
+		{ &p->synced_fd, "sg_ct_synced" },
+		{ &p->embryonic_fd, "sg_ct_embryonic" },
+		{ &p->walk_fd, "prog_walk" },
+	};
+
+	if (stat(p->dir, &st) || !S_ISDIR(st.st_mode)) {
+		sg_err("no synguard on %s: start synguardd -i %s", p->iface, p->iface);
+		return -SG_EXIT_USAGE;
+	}
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		*tab[i].fd = sg_pin_get(p, tab[i].name);
+		if (*tab[i].fd < 0) {
+			sg_pins_close(p);
+			return -SG_EXIT_FAIL;
+		}
+	}
+	return 0;
+}
+
+void sg_pins_close(struct sg_pins *p)
+{
+	int *fds[] = { &p->config_fd, &p->ports_fd, &p->secrets_fd,
+		       &p->counters_fd, &p->pcounters_fd, &p->synced_fd,
+		       &p->embryonic_fd, &p->walk_fd };
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+int sg_pins_guess_iface(const char *bpffs, char *iface, size_t len)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/%s", bpffs, SG_PIN_SUBDIR);
+	d = opendir(path);
+	if (!d) {
+		sg_err("no synguard found under %s: start synguardd -i IFACE", path);
+		return -1;
+	}
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || de->d_type != DT_DIR)
+			continue;
+		if (!n)
+			snprintf(iface, len, "%s", de->d_name);
+		n++;
+	}
+	closedir(d);
+	if (n == 1)
+		return 0;
+	if (!n)
+		sg_err("no synguard found under %s: start synguardd -i IFACE", path);
+	else
+		sg_err("synguard runs on %d interfaces: name one with -i IFACE", n);
+	return -1;
+}
+
+/* ---- config, counters, ports, secrets ------------------------------------ */
+int sg_config_read(int fd, struct sg_config *c)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(fd, &zero, c)) {
+		sg_err("cannot read sg_config: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int sg_config_write(int fd, const struct sg_config *c)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(fd, &zero, c, BPF_ANY)) {
+		sg_err("cannot write sg_config: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int sg_ncpus(void)
+{
+	int n = libbpf_num_possible_cpus();
+
+	return n > 0 ? n : 1;
+}
+
+int sg_counters_read(int fd, __u64 out[SG_CNT_MAX])
+{
+	int ncpu = sg_ncpus();
+	struct sg_counters *v = calloc((size_t)ncpu, sizeof(*v));
+	__u32 zero = 0;
+
+	if (!v)
+		return -1;
+	memset(out, 0, sizeof(__u64) * SG_CNT_MAX);
+	if (bpf_map_lookup_elem(fd, &zero, v)) {
+		sg_err("cannot read sg_counters: %s", strerror(errno));
+		free(v);
+		return -1;
+	}
+	for (int c = 0; c < ncpu; c++)
+		for (int i = 0; i < SG_CNT_MAX; i++)
+			out[i] += v[c].v[i];
+	free(v);
+	return 0;
+}
+
+int sg_pcounters_read(int fd, __u64 (*out)[SG_PCNT_MAX])
+{
+	int ncpu = sg_ncpus();
+	struct sg_port_counters *v = calloc((size_t)ncpu, sizeof(*v));
+
+	if (!v)
+		return -1;
+	memset(out, 0, sizeof(*out) * SG_PORT_SLOTS);
+	for (__u32 s = 0; s < SG_PORT_SLOTS; s++) {
+		if (bpf_map_lookup_elem(fd, &s, v)) {
+			sg_err("cannot read sg_port_counters: %s", strerror(errno));
+			free(v);
+			return -1;
+		}
+		for (int c = 0; c < ncpu; c++)
+			for (int i = 0; i < SG_PCNT_MAX; i++)
+				out[s][i] += v[c].v[i];
+	}
+	free(v);
+	return 0;
+}
+
+int sg_ports_read(int fd, __u16 *slots)
+{
+	static __u32 keys[65536];
+	__u32 out_batch, count = 65536;
+	int err;
+
+	err = bpf_map_lookup_batch(fd, NULL, &out_batch, keys, slots, &count, NULL);
+	if (!err || (errno == ENOENT && count == 65536))
+		return 0;
+	for (__u32 k = 0; k < 65536; k++) {
+		if (bpf_map_lookup_elem(fd, &k, &slots[k])) {
+			sg_err("cannot read sg_ports: %s", strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int sg_ports_write(int fd, const __u16 *slots)
+{
+	static __u32 keys[65536];
+	__u32 count = 65536;
+
+	for (__u32 k = 0; k < 65536; k++)
+		keys[k] = k;
+	if (!bpf_map_update_batch(fd, keys, slots, &count, NULL) && count == 65536)
+		return 0;
+	for (__u32 k = 0; k < 65536; k++) {
+		if (bpf_map_update_elem(fd, &k, &slots[k], BPF_ANY)) {
+			sg_err("cannot write sg_ports: %s", strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int sg_secrets_read(int fd, struct sg_secret_state *s)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(fd, &zero, s)) {
+		sg_err("cannot read sg_secrets: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int sg_walk_run(int prog_fd, int delete_expired, struct sg_walk_args *a)
+{
+	/* syscall programs take ctx_in only; the kernel copies it back */
+	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = a, .ctx_size_in = sizeof(*a));
+
+	memset(a, 0, sizeof(*a));
+	a->now_ns = sg_now_ns();
+	a->delete_expired = (__u32)delete_expired;
+	if (bpf_prog_test_run_opts(prog_fd, &o)) {
+		sg_err("cannot run the table walker: %s", strerror(errno));
+		return -1;
+	}
+	if (o.retval) {
+		sg_err("table walker failed (no config in sg_config?)");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- connections ------------------------------------------------------------ */
+struct sg_connv {
+	struct sg_conn *v;
+	size_t n, cap;
+};
+
+static int sg_connv_push(struct sg_connv *cv, const struct sg_ct_key *k,
+			 const struct sg_ct_entry *e)
+{
+	if (cv->n == cv->cap) {
+		size_t cap = cv->cap ? cv->cap * 2 : 1024;
+		struct sg_conn *nv = realloc(cv->v, cap * sizeof(*nv));
+
+		if (!nv)
+			return -1;
+		cv->v = nv;
+		cv->cap = cap;
+	}
+	cv->v[cv->n].k = *k;
+	cv->v[cv->n].e = *e;
+	cv->n++;
+	return 0;
+}
+
+static bool sg_conn_expired(const struct sg_config *c,
+			    const struct sg_ct_entry *e, __u64 now)
+{
+	if (e->state >= SG_STATE_MAX)
+		return true;
+	return now - e->last_ns > (__u64)c->timeout_s[e->state] * 1000000000ull;
+}
+
+#define SG_BATCH 512
+
+static int sg_ct_dump(int fd, const struct sg_config *c, __u64 now,
+		      struct sg_connv *cv)
+{
+	static struct sg_ct_key keys[SG_BATCH];
+	static struct sg_ct_entry vals[SG_BATCH];
+	size_t start = cv->n;
+	__u32 in_batch, out_batch, count;
+	bool first = true;
+	int err;
+
+	for (;;) {
+		count = SG_BATCH;
+		err = bpf_map_lookup_batch(fd, first ? NULL : &in_batch,
+					   &out_batch, keys, vals, &count, NULL);
+		if (err && errno != ENOENT)
+			goto fallback;
+		for (__u32 i = 0; i < count; i++)
+			if (!sg_conn_expired(c, &vals[i], now) &&
+			    sg_connv_push(cv, &keys[i], &vals[i]))
+				return -1;
+		if (err)
+			return 0;
+		in_batch = out_batch;
+		first = false;
+	}
+
+fallback:
+	/* older kernels, or a bucket bigger than the batch */
+	cv->n = start;
+	{
+		struct sg_ct_key k, next;
+		struct sg_ct_entry e;
+		void *prev = NULL;
+
+		while (!bpf_map_get_next_key(fd, prev, &next)) {
+			if (!bpf_map_lookup_elem(fd, &next, &e) &&
+			    !sg_conn_expired(c, &e, now) &&
+			    sg_connv_push(cv, &next, &e))
+				return -1;
+			k = next;
+			prev = &k;
+		}
+	}
+	return 0;
+}
+
+static int sg_conn_cmp(const void *a, const void *b)
+{
+	const struct sg_ct_key *x = &((const struct sg_conn *)a)->k;
+	const struct sg_ct_key *y = &((const struct sg_conn *)b)->k;
+	int r;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	r = memcmp(x->laddr, y->laddr, sizeof(x->laddr));
+	if (r)
+		return r;
+	if (x->lport != y->lport)
+		return x->lport < y->lport ? -1 : 1;
+	r = memcmp(x->raddr, y->raddr, sizeof(x->raddr));
+	if (r)
+		return r;
+	return x->rport < y->rport ? -1 : x->rport > y->rport;
+}
+
+int sg_conns_read(const struct sg_pins *p, const struct sg_config *c,
+		  struct sg_conn **out, size_t *n)
+{
+	struct sg_connv cv = {};
+	__u64 now = sg_now_ns();
+
+	if (sg_ct_dump(p->synced_fd, c, now, &cv) ||
+	    sg_ct_dump(p->embryonic_fd, c, now, &cv)) {
+		sg_err("cannot read the connection tables: %s", strerror(errno));
+		free(cv.v);
+		return -1;
+	}
+	if (cv.n)
+		qsort(cv.v, cv.n, sizeof(*cv.v), sg_conn_cmp);
+	*out = cv.v;
+	*n = cv.n;
+	return 0;
+}
+
+/* ---- daemon liveness --------------------------------------------------------- */
+void sg_pidfile_path(char *buf, size_t len, const char *iface)
+{
+	snprintf(buf, len, "%s/%s.pid", SG_RUN_DIR, iface);
+}
+
+int sg_daemon_pid(const char *iface)
+{
+	char path[PATH_MAX], buf[32] = "";
+	ssize_t r;
+	int fd, pid;
+
+	sg_pidfile_path(path, sizeof(path), iface);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (!flock(fd, LOCK_SH | LOCK_NB)) {
+		close(fd);   /* nobody holds it: not running */
+		return 0;
+	}
+	r = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	pid = r > 0 ? atoi(buf) : 0;
+	return pid > 0 ? pid : 1;
+}

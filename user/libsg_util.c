@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Logging, names, and the one option table both binaries parse with. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+#include "libsynguard.h"
+
+const char *sg_prog = "synguard";
+bool sg_log_timestamps;
+static bool sg_verbose;
+
+static void sg_vlog(const char *prefix, const char *fmt, va_list ap)
+{
+	char ts[96] = "";
+
+	if (sg_log_timestamps) {
+		struct timespec t;
+		struct tm tm;
+
+		clock_gettime(CLOCK_REALTIME, &t);
+		localtime_r(&t.tv_sec, &tm);
+		snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03ld ",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			 tm.tm_hour, tm.tm_min, tm.tm_sec, t.tv_nsec / 1000000);
+	}
+	fprintf(stderr, "%s%s", ts, prefix);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void sg_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sg_vlog("", fmt, ap);
+	va_end(ap);
+}
+
+void sg_err(const char *fmt, ...)
+{
+	char prefix[64];
+	va_list ap;
+
+	snprintf(prefix, sizeof(prefix), "%s: ", sg_prog);
+	va_start(ap, fmt);
+	sg_vlog(prefix, fmt, ap);
+	va_end(ap);
+}
+
+static int sg_libbpf_print(enum libbpf_print_level level, const char *fmt,
+			   va_list ap)
+{
+	if (level == LIBBPF_DEBUG && !sg_verbose)
+		return 0;
+	if (level == LIBBPF_INFO && !sg_verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int sg_libxdp_print(enum libxdp_print_level level, const char *fmt,
+			   va_list ap)
+{
+	/* libxdp warns when the dispatcher cannot load and it falls back to
+	 * a single program; that is expected where freplace is refused. */
+	if (level != LIBXDP_WARN && !sg_verbose)
+		return 0;
+	if (!sg_verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+void sg_quiet_libs(bool verbose)
+{
+	sg_verbose = verbose;
+	libbpf_set_print(sg_libbpf_print);
+	libxdp_set_print(sg_libxdp_print);
+}
+
+/* ---- names -------------------------------------------------------------- */
+const char *const sg_state_names[SG_STATE_MAX] = {
+#define SG_NAME(n) #n,
+	SG_STATES(SG_NAME)
+};
+const char *const sg_counter_names[SG_CNT_MAX] = {
+	SG_COUNTERS(SG_NAME)
+};
+const char *const sg_pcounter_names[SG_PCNT_MAX] = {
+	SG_PORT_COUNTERS(SG_NAME)
+#undef SG_NAME
+};
+
+const char *sg_state_name(unsigned int st)
+{
+	if (st < SG_STATE_MAX)
+		return sg_state_names[st];
+	return st == SG_NONE ? "NONE" : "?";
+}
+
+int sg_state_parse(const char *name)
+{
+	for (int i = 0; i < SG_STATE_MAX; i++)
+		if (!strcasecmp(name, sg_state_names[i]))
+			return i;
+	return -1;
+}
+
+static const char *const sg_mode_names[] = {
+	[SG_MODE_OFF] = "off",
+	[SG_MODE_ON] = "on",
+	[SG_MODE_AUTO] = "auto",
+	[SG_MODE_SHADOW] = "shadow",
+};
+
+const char *sg_mode_name(unsigned int mode)
+{
+	return mode < 4 ? sg_mode_names[mode] : "?";
+}
+
+int sg_mode_parse(const char *name)
+{
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(name, sg_mode_names[i]))
+			return i;
+	return -1;
+}
+
+/* ---- the option table -------------------------------------------------- */
+struct sg_opt {
+	int id;
+	const char *lname;
+	const char *metavar;     /* NULL: flag without argument */
+	const char *help;
+};
+
+static const struct sg_opt sg_opt_table[] = {
+	{ SG_OPT_IFACE, "iface", "IFACE", "network interface (may be left out when only one is protected)" },
+	{ SG_OPT_PORTS, "ports", "PORTS", "protected ports: 80,443,8000-8099 (default: every port)" },
+	{ SG_OPT_MODE, "mode", "MODE", "cookie mode: on or off (default: on; auto, shadow: not yet)" },
+	{ SG_OPT_BPFFS, "bpffs", "DIR", "bpffs mount for pins (default: " SG_DEFAULT_BPFFS ")" },
+	{ SG_OPT_CT_SIZE, "ct-size", "N", "tracked connections (default: 131072; embryonic: N/4)" },
+	{ SG_OPT_SECRET_PERIOD, "secret-period", "S", "cookie secret rotation period, seconds (default: 60)" },
+	{ SG_OPT_KEEP_ATTACHED, "keep-attached", NULL, "leave programs attached and pinned on exit" },
+	{ SG_OPT_JSON, "json", NULL, "print JSON" },
+	{ SG_OPT_STATE, "state", "NAME", "only connections in this local state" },
+	{ SG_OPT_WATCH, "watch", "SECONDS", "print rates every SECONDS (not yet)" },
+	{ SG_OPT_VERBOSE, "verbose", NULL, "log libbpf/libxdp debug output" },
+	{ SG_OPT_HELP, "help", NULL, "show this help" },
+	{ 0, NULL, NULL, NULL },
+};
+
+static const struct sg_opt *sg_opt_find(int id)
+{
+	for (const struct sg_opt *o = sg_opt_table; o->id; o++)
+		if (o->id == id)
+			return o;
+	return NULL;
+}
+
+void sg_usage(FILE *f, const char *prog, const struct sg_cmd *cmd)
+{
+	fprintf(f, "Usage: %s%s%s [options]%s%s\n\n %s\n\nOptions:\n", prog,
+		cmd->name ? " " : "", cmd->name ? cmd->name : "",
+		cmd->args ? " " : "", cmd->args ? cmd->args : "", cmd->summary);
+	for (const int *id = cmd->opts; *id; id++) {
+		const struct sg_opt *o = sg_opt_find(*id);
+		char left[64];
+
+		if (!o)
+			continue;
+		if (o->id < 256)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->id,
+				 o->lname, o->metavar ? " " : "",
+				 o->metavar ? o->metavar : "");
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", o->lname,
+				 o->metavar ? " " : "",
+				 o->metavar ? o->metavar : "");
+		fprintf(f, " %-28s %s\n", left, o->help);
+	}
+	fputc('\n', f);
+}
+
+int sg_opts_parse(const struct sg_cmd *cmd, int argc, char **argv,
+		  sg_opt_cb cb, void *data)
+{
+	struct option lopts[32];
+	char sopts[64];
+	int nl = 0, ns = 0, c, ret;
+
+	sopts[ns++] = ':';  /* report a missing argument as ':' */
+	for (const int *id = cmd->opts; *id && nl < 31; id++) {
+		const struct sg_opt *o = sg_opt_find(*id);
+
+		if (!o)
+			continue;
+		lopts[nl++] = (struct option){ o->lname,
+					       o->metavar ? required_argument : no_argument,
+					       NULL, o->id };
+		if (o->id < 256 && ns < 60) {
+			sopts[ns++] = (char)o->id;
+			if (o->metavar)
+				sopts[ns++] = ':';
+		}
+	}
+	lopts[nl] = (struct option){ NULL, 0, NULL, 0 };
+	sopts[ns] = 0;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, sopts, lopts, NULL)) != -1) {
+		if (c == ':') {
+			sg_err("option %s needs an argument (see --help)",
+			       argv[optind - 1]);
+			return SG_EXIT_USAGE;
+		}
+		if (c == '?') {
+			if (optopt)
+				sg_err("unknown option -%c (see --help)", optopt);
+			else
+				sg_err("unknown option %s (see --help)",
+				       argv[optind - 1]);
+			return SG_EXIT_USAGE;
+		}
+		ret = cb(c, optarg, data);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int sg_parse_uint(const char *opt, const char *s, unsigned long lo,
+		  unsigned long hi, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (!*s || *end || errno || *s == '-' || v < lo || v > hi) {
+		sg_err("%s: '%s' is not a number in %lu..%lu", opt, s, lo, hi);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}

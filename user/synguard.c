@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0
+/* synguard: status, stats, conns, set — from the pinned maps. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include "libsynguard.h"
+
+enum { CMD_STATUS, CMD_STATS, CMD_CONNS, CMD_SET, CMD_HELP };
+
+static const int status_opts[] = { SG_OPT_IFACE, SG_OPT_BPFFS, SG_OPT_JSON, SG_OPT_HELP, 0 };
+static const int stats_opts[] = { SG_OPT_IFACE, SG_OPT_BPFFS, SG_OPT_JSON, SG_OPT_WATCH, SG_OPT_HELP, 0 };
+static const int conns_opts[] = { SG_OPT_IFACE, SG_OPT_BPFFS, SG_OPT_STATE, SG_OPT_JSON, SG_OPT_HELP, 0 };
+static const int set_opts[] = { SG_OPT_IFACE, SG_OPT_BPFFS, SG_OPT_HELP, 0 };
+static const int help_opts[] = { SG_OPT_HELP, 0 };
+
+static const struct sg_cmd cmds[] = {
+	[CMD_STATUS] = { "status", NULL,
+		"Attached programs, mode, protected ports, secret age, table sizes,\n"
+		" timeouts, and whether synguardd is running.", status_opts },
+	[CMD_STATS] = { "stats", NULL,
+		"Connections per TCP state (an in-kernel walk of the tables), event\n"
+		" counters, and per-port counters.", stats_opts },
+	[CMD_CONNS] = { "conns", NULL,
+		"Tracked connections, sorted by family, local and remote endpoint.", conns_opts },
+	[CMD_SET] = { "set", "KEY=VALUE...",
+		"Change settings live (all are validated before any is written):\n"
+		"   mode=on|off  timeout.STATE=SECONDS  track=all|protected  drop_oow_rst=0|1", set_opts },
+	[CMD_HELP] = { "help", "[COMMAND]", "Show help for a command.", help_opts },
+};
+
+struct cli {
+	int cmd;
+	const char *iface;
+	const char *bpffs;
+	bool json;
+	int state;
+};
+
+static void usage_all(FILE *f)
+{
+	fprintf(f, "Usage: synguard COMMAND [options]\n\nCommands:\n");
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		const char *nl = strchr(cmds[i].summary, '\n');
+
+		fprintf(f, " %-8s %.*s\n", cmds[i].name,
+			nl ? (int)(nl - cmds[i].summary) : (int)strlen(cmds[i].summary),
+			cmds[i].summary);
+	}
+	fprintf(f, "\nUse 'synguard COMMAND --help' or 'synguard help COMMAND' for its options.\n");
+}
+
+static int opt_cb(int id, const char *arg, void *data)
+{
+	struct cli *c = data;
+
+	switch (id) {
+	case SG_OPT_IFACE:
+		if (!*arg || strlen(arg) >= IF_NAMESIZE || strchr(arg, '/')) {
+			sg_err("bad interface name '%s'", arg);
+			return SG_EXIT_USAGE;
+		}
+		c->iface = arg;
+		return 0;
+	case SG_OPT_BPFFS:
+		c->bpffs = arg;
+		return 0;
+	case SG_OPT_JSON:
+		c->json = true;
+		return 0;
+	case SG_OPT_STATE:
+		c->state = sg_state_parse(arg);
+		if (c->state < 0) {
+			sg_err("unknown state '%s': use one of SYN_SENT SYN_RCVD ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 CLOSE_WAIT CLOSING LAST_ACK TIME_WAIT CLOSED",
+			       arg);
+			return SG_EXIT_USAGE;
+		}
+		return 0;
+	case SG_OPT_WATCH:
+		sg_err("-w is not implemented yet: run synguard stats repeatedly (e.g. with watch)");
+		return SG_EXIT_USAGE;
+	case SG_OPT_HELP:
+		sg_usage(stdout, "synguard", &cmds[c->cmd]);
+		exit(SG_EXIT_OK);
+	}
+	return SG_EXIT_USAGE;
+}
+
+static int find_cmd(const char *name)
+{
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(name, cmds[i].name))
+			return (int)i;
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c = { .bpffs = SG_DEFAULT_BPFFS, .state = -1 };
+	char iface[IF_NAMESIZE];
+	struct sg_pins pins;
+	struct sg_view v = {};
+	int ret;
+
+	sg_prog = "synguard";
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage_all(argc < 2 ? stderr : stdout);
+		return argc < 2 ? SG_EXIT_USAGE : SG_EXIT_OK;
+	}
+	c.cmd = find_cmd(argv[1]);
+	if (c.cmd < 0) {
+		sg_err("unknown command '%s': use status, stats, conns, set or help", argv[1]);
+		return SG_EXIT_USAGE;
+	}
+	ret = sg_opts_parse(&cmds[c.cmd], argc - 1, argv + 1, opt_cb, &c);
+	if (ret)
+		return ret;
+	optind++;  /* index into argv, not argv + 1 */
+
+	if (c.cmd == CMD_HELP) {
+		int k;
+
+		if (optind >= argc) {
+			usage_all(stdout);
+			return SG_EXIT_OK;
+		}
+		k = find_cmd(argv[optind]);
+		if (k < 0) {
+			sg_err("unknown command '%s': use status, stats, conns, set or help", argv[optind]);
+			return SG_EXIT_USAGE;
+		}
+		sg_usage(stdout, "synguard", &cmds[k]);
+		return SG_EXIT_OK;
+	}
+	if (c.cmd == CMD_SET) {
+		if (optind >= argc) {
+			sg_err("set needs KEY=VALUE arguments (see synguard help set)");
+			return SG_EXIT_USAGE;
+		}
+	} else if (optind < argc) {
+		sg_err("unexpected argument '%s' (see synguard help %s)", argv[optind],
+		       cmds[c.cmd].name);
+		return SG_EXIT_USAGE;
+	}
+
+	sg_quiet_libs(false);
+	if (sg_check_root())
+		return SG_EXIT_FAIL;
+	if (!c.iface) {
+		if (sg_pins_guess_iface(c.bpffs, iface, sizeof(iface)))
+			return SG_EXIT_USAGE;
+		c.iface = iface;
+	}
+	sg_pins_init(&pins, c.bpffs, c.iface);
+	ret = sg_pins_open(&pins);
+	if (ret)
+		return -ret;
+	v.pins = &pins;
+	v.daemon_pid = sg_daemon_pid(c.iface);
+	if (sg_config_read(pins.config_fd, &v.cfg)) {
+		sg_pins_close(&pins);
+		return SG_EXIT_FAIL;
+	}
+	if (v.daemon_pid <= 0 && !c.json && c.cmd != CMD_STATUS)
+		fprintf(stderr, "daemon: not running (reading the pinned maps of %s)\n", c.iface);
+
+	switch (c.cmd) {
+	case CMD_STATUS:
+		ret = sg_cmd_status(&v, c.json);
+		break;
+	case CMD_STATS:
+		ret = sg_cmd_stats(&v, c.json);
+		break;
+	case CMD_CONNS:
+		ret = sg_cmd_conns(&v, c.state, c.json);
+		break;
+	case CMD_SET: {
+		struct sg_config nc = v.cfg;
+
+		ret = SG_EXIT_OK;
+		for (int i = optind; i < argc; i++)
+			if (sg_config_set(&nc, argv[i],
+					  (__u64)SG_DEFAULT_SECRET_PERIOD * 1000000000ull)) {
+				ret = SG_EXIT_USAGE;
+				break;
+			}
+		if (!ret && sg_config_write(pins.config_fd, &nc))
+			ret = SG_EXIT_FAIL;
+		if (!ret)
+			printf("%s: %d setting%s written%s\n", c.iface, argc - optind,
+			       argc - optind == 1 ? "" : "s",
+			       v.daemon_pid > 0 ? "" : " (daemon: not running; kept for its next start)");
+		break;
+	}
+	}
+	sg_pins_close(&pins);
+	return ret;
+}
