@@ -17,6 +17,15 @@ void sg_json_print(struct json_object *o)
 						   JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
+/* seconds with millisecond precision, printed as written */
+static struct json_object *sg_jsecs(double s)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%.3f", s);
+	return json_object_new_double_s(s, buf);
+}
+
 static struct json_object *sg_ju64(__u64 v)
 {
 	return json_object_new_int64(v > (__u64)INT64_MAX ? INT64_MAX : (int64_t)v);
@@ -142,7 +151,7 @@ int sg_cmd_status(struct sg_view *v, bool json)
 		json_object_object_add(o, "daemon_pid", v->daemon_pid > 0 ? json_object_new_int(v->daemon_pid) : NULL);
 		x = json_object_new_object();
 		json_object_object_add(x, "prog_id", ai.xdp_prog_id ? json_object_new_int64(ai.xdp_prog_id) : NULL);
-		json_object_object_add(x, "mode", json_object_new_string(ai.xdp_mode));
+		json_object_object_add(x, "mode", json_object_new_string(ai.have_ifindex ? ai.xdp_mode : "unknown"));
 		json_object_object_add(x, "ours", json_object_new_boolean(ai.xdp_prog_id && (ai.xdp_prog_id == ai.xdp_ours_id || !strcmp(ai.xdp_mode, "multi"))));
 		json_object_object_add(o, "xdp", x);
 		for (int d = 0; d < 2; d++) {
@@ -156,7 +165,7 @@ int sg_cmd_status(struct sg_view *v, bool json)
 		json_object_object_add(o, "ports", json_object_new_string(ports ? ports : ""));
 		json_object_object_add(o, "track", json_object_new_string(c->track_all ? "all" : "protected"));
 		json_object_object_add(o, "drop_oow_rst", json_object_new_boolean(c->drop_oow_rst));
-		json_object_object_add(o, "secret_age_s", json_object_new_double((double)sage / 1e9));
+		json_object_object_add(o, "secret_age_s", sg_jsecs((double)sage / 1e9));
 		x = json_object_new_object();
 		json_object_object_add(x, "synced", sg_ju64(wa.synced));
 		json_object_object_add(x, "synced_max", json_object_new_int64(synced_max));
@@ -355,9 +364,9 @@ int sg_cmd_conns(struct sg_view *v, int state, bool json)
 			json_object_object_add(o, "rport", json_object_new_int(k->rport));
 			json_object_object_add(o, "state", json_object_new_string(sg_state_name(e->state)));
 			json_object_object_add(o, "remote_state", json_object_new_string(sg_state_name(e->rstate)));
-			json_object_object_add(o, "age_s", json_object_new_double(
+			json_object_object_add(o, "age_s", sg_jsecs(
 				now > e->created_ns ? (double)(now - e->created_ns) / 1e9 : 0));
-			json_object_object_add(o, "idle_s", json_object_new_double(
+			json_object_object_add(o, "idle_s", sg_jsecs(
 				now > e->last_ns ? (double)(now - e->last_ns) / 1e9 : 0));
 			json_object_object_add(o, "pkts_in", sg_ju64(e->pkts_in));
 			json_object_object_add(o, "pkts_out", sg_ju64(e->pkts_out));

@@ -370,6 +370,10 @@ static int sg_attach_xdp(struct sg_daemon *d)
 		return -1;
 	}
 	d->xdp_mode = XDP_MODE_NATIVE;
+	/* libxdp first tries its multi-program dispatcher (freplace); where
+	 * that is refused it attaches the program alone. Say so once, instead
+	 * of libbpf's load errors for the dispatcher. */
+	sg_libbpf_hush = true;
 	err = xdp_program__attach(d->xdp, d->ifindex, XDP_MODE_NATIVE, 0);
 	if (err) {
 		sg_log("warning: native XDP on %s failed (%s); using generic (skb) mode, which is slower",
@@ -377,12 +381,23 @@ static int sg_attach_xdp(struct sg_daemon *d)
 		d->xdp_mode = XDP_MODE_SKB;
 		err = xdp_program__attach(d->xdp, d->ifindex, XDP_MODE_SKB, 0);
 	}
+	sg_libbpf_hush = false;
 	if (err) {
 		sg_err("cannot attach XDP to %s: %s (another XDP program without libxdp? see ip link show %s)",
 		       d->o.iface, strerror(-err), d->o.iface);
 		xdp_program__close(d->xdp);
 		d->xdp = NULL;
 		return -1;
+	}
+	{
+		struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(d->ifindex);
+
+		if (!libxdp_get_error(mp) && mp) {
+			if (xdp_multiprog__is_legacy(mp))
+				sg_log("%s: libxdp dispatcher unavailable (freplace refused?): XDP attached as the only program",
+				       d->o.iface);
+			xdp_multiprog__close(mp);
+		}
 	}
 	if (bpf_program__pin(d->skel->progs.sg_xdp, path))
 		sg_log("warning: cannot pin %s", path);

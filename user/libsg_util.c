@@ -13,6 +13,7 @@
 const char *sg_prog = "synguard";
 bool sg_log_timestamps;
 static bool sg_verbose;
+bool sg_libbpf_hush;
 
 static void sg_vlog(const char *prefix, const char *fmt, va_list ap)
 {
@@ -57,6 +58,8 @@ static int sg_libbpf_print(enum libbpf_print_level level, const char *fmt,
 			   va_list ap)
 {
 	if (level == LIBBPF_DEBUG && !sg_verbose)
+		return 0;
+	if (sg_libbpf_hush && !sg_verbose)
 		return 0;
 	if (level == LIBBPF_INFO && !sg_verbose)
 		return 0;
@@ -139,7 +142,7 @@ struct sg_opt {
 };
 
 static const struct sg_opt sg_opt_table[] = {
-	{ SG_OPT_IFACE, "iface", "IFACE", "network interface (may be left out when only one is protected)" },
+	{ SG_OPT_IFACE, "iface", "IFACE", "network interface (synguard: optional if only one is protected)" },
 	{ SG_OPT_PORTS, "ports", "PORTS", "protected ports: 80,443,8000-8099 (default: every port)" },
 	{ SG_OPT_MODE, "mode", "MODE", "cookie mode: on or off (default: on; auto, shadow: not yet)" },
 	{ SG_OPT_BPFFS, "bpffs", "DIR", "bpffs mount for pins (default: " SG_DEFAULT_BPFFS ")" },

@@ -35,6 +35,8 @@ void sg_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void sg_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Route libbpf/libxdp messages: warnings always, debug when verbose. */
 void sg_quiet_libs(bool verbose);
+/* Hide libbpf warnings for a moment (libxdp probing its dispatcher). */
+extern bool sg_libbpf_hush;
 
 /* ---- names ------------------------------------------------------------- */
 extern const char *const sg_state_names[SG_STATE_MAX];

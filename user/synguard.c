@@ -102,6 +102,18 @@ int main(int argc, char **argv)
 	int ret;
 
 	sg_prog = "synguard";
+	/* options may come before the command: synguard -i eth0 stats */
+	if (argc > 2 && argv[1][0] == '-' && strcmp(argv[1], "-h") && strcmp(argv[1], "--help")) {
+		for (int i = 2; i < argc; i++) {
+			if (argv[i][0] != '-' && find_cmd(argv[i]) >= 0) {
+				char *cmd = argv[i];
+
+				memmove(&argv[2], &argv[1], sizeof(*argv) * (size_t)(i - 1));
+				argv[1] = cmd;
+				break;
+			}
+		}
+	}
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		usage_all(argc < 2 ? stderr : stdout);
 		return argc < 2 ? SG_EXIT_USAGE : SG_EXIT_OK;
