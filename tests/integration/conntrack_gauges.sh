@@ -32,8 +32,8 @@ done
 wait "$cpid" || rc=1
 
 # SYN flood into a small table, cookies off: a fresh daemon on a fresh bpffs
-kill -TERM "$CT_DPID"; wait "$CT_DPID" 2>/dev/null; CT_DPID=
-umount "$CT_BPFFS"; CT_BPFFS=$CT_BPFFS.small
+ct_daemon_down
+umount "$CT_BPFFS"; rmdir "$CT_BPFFS"; CT_BPFFS=$CT_BPFFS.small
 ct_sns ip route replace 198.19.0.0/16 via 198.18.0.99 dev "$CT_SRV_IF"  # SYN-ACKs leave by the NIC
 if ct_daemon_up "--ct-size $SIZE"; then
 	timeout 180 /usr/bin/python3 "$ROOT/tests/tools/ct_churn.py" flood 8000 "$SIZE" || rc=1

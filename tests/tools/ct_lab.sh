@@ -2,10 +2,12 @@
 # server and a client namespace joined by one veth, a synguard daemon on the
 # server end, cleanup on any exit.
 # Env: SG_CT_DAEMON / SG_CT_CLI override the binaries (default build/...).
-CT_SRV_NS=${CT_SRV_NS:-sg-ct-srv}
-CT_CLI_NS=${CT_CLI_NS:-sg-ct-cli}
-CT_SRV_IF=${CT_SRV_IF:-ct-srv0}
-CT_CLI_IF=${CT_CLI_IF:-ct-cli0}
+# Names carry the pid: runs may overlap (make test next to a developer's
+# run), and synguardd's pidfile is per interface name, across namespaces.
+CT_SRV_NS=${CT_SRV_NS:-sg-ct-srv.$$}
+CT_CLI_NS=${CT_CLI_NS:-sg-ct-cli.$$}
+CT_SRV_IF=${CT_SRV_IF:-ct-s$$}
+CT_CLI_IF=${CT_CLI_IF:-ct-c$$}
 CT_BPFFS=${CT_BPFFS:-/run/sg-ct-bpffs.$$}
 CT_DAEMON=${SG_CT_DAEMON:-$ROOT/build/synguardd}
 CT_CLI=${SG_CT_CLI:-$ROOT/build/synguard}
@@ -13,12 +15,22 @@ CT_DLOG=/tmp/sg-ct-daemon.$$.log
 CT_DPID=
 export CT_SRV_NS CT_CLI_NS CT_SRV_IF CT_CLI_IF
 
-ct_cleanup() {
+# SIGTERM (detach), SIGKILL after 10 s
+ct_daemon_down() {
 	if [ -n "$CT_DPID" ] && kill -0 "$CT_DPID" 2>/dev/null; then
 		kill -TERM "$CT_DPID" 2>/dev/null
-		for _ in $(seq 50); do kill -0 "$CT_DPID" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$CT_DPID" 2>/dev/null
+		for _ in $(seq 100); do kill -0 "$CT_DPID" 2>/dev/null || break; sleep 0.1; done
+		if kill -0 "$CT_DPID" 2>/dev/null; then
+			echo "# synguardd ignored SIGTERM for 10 s: killed"
+			kill -KILL "$CT_DPID" 2>/dev/null
+		fi
+		wait "$CT_DPID" 2>/dev/null
 	fi
+	CT_DPID=
+}
+
+ct_cleanup() {
+	ct_daemon_down
 	ip netns del "$CT_SRV_NS" 2>/dev/null
 	ip netns del "$CT_CLI_NS" 2>/dev/null
 	if mountpoint -q "$CT_BPFFS" 2>/dev/null; then umount "$CT_BPFFS"; fi
@@ -78,7 +90,7 @@ ct_daemon_up() {
 	mkdir -p "$CT_BPFFS"
 	mountpoint -q "$CT_BPFFS" || mount -t bpf bpf "$CT_BPFFS" || return 1
 	# shellcheck disable=SC2086
-	ct_sns $CT_DAEMON -i "$CT_SRV_IF" --mode off --bpffs "$CT_BPFFS" $1 >"$CT_DLOG" 2>&1 &
+	nsenter --net=/run/netns/"$CT_SRV_NS" $CT_DAEMON -i "$CT_SRV_IF" --mode off --bpffs "$CT_BPFFS" $1 >"$CT_DLOG" 2>&1 &
 	CT_DPID=$!
 	local i
 	for i in $(seq 100); do
