@@ -375,16 +375,24 @@ static int sg_attach_xdp(struct sg_daemon *d)
 	 * of libbpf's load errors for the dispatcher. */
 	sg_libbpf_hush = true;
 	err = xdp_program__attach(d->xdp, d->ifindex, XDP_MODE_NATIVE, 0);
-	if (err) {
+	if (err && err != -EBUSY && err != -EEXIST) {
 		sg_log("warning: native XDP on %s failed (%s); using generic (skb) mode, which is slower",
 		       d->o.iface, strerror(-err));
 		d->xdp_mode = XDP_MODE_SKB;
 		err = xdp_program__attach(d->xdp, d->ifindex, XDP_MODE_SKB, 0);
 	}
 	sg_libbpf_hush = false;
-	if (err) {
-		sg_err("cannot attach XDP to %s: %s (another XDP program without libxdp? see ip link show %s)",
+	if (err == -EBUSY || err == -EEXIST) {
+		LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+		bpf_xdp_query(d->ifindex, 0, &q);
+		sg_err("%s already has an XDP program (id %u) not loaded with libxdp: remove it (ip link set %s xdp off) or load it with xdp-loader",
+		       d->o.iface, q.prog_id, d->o.iface);
+	} else if (err) {
+		sg_err("cannot attach XDP to %s: %s (see ip link show %s)",
 		       d->o.iface, strerror(-err), d->o.iface);
+	}
+	if (err) {
 		xdp_program__close(d->xdp);
 		d->xdp = NULL;
 		return -1;
