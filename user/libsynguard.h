@@ -61,9 +61,6 @@ enum sg_opt_id {
 	SG_OPT_KEEP_ATTACHED,
 	SG_OPT_JSON,
 	SG_OPT_STATE,
-	SG_OPT_CONFIG,
-	SG_OPT_METRICS,
-	SG_OPT_SECRET_FILE,
 };
 
 struct sg_cmd {

@@ -39,13 +39,16 @@ struct cli {
 static void usage_all(FILE *f)
 {
 	fprintf(f, "Usage: synguard COMMAND [options]\n\nCommands:\n");
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		const char *nl = strchr(cmds[i].summary, '\n');
+	static const char *const brief[] = {
+		[CMD_STATUS] = "attached programs, mode, ports, tables, daemon alive?",
+		[CMD_STATS] = "per-state gauges, event and per-port counters",
+		[CMD_CONNS] = "tracked connections",
+		[CMD_SET] = "change settings live: KEY=VALUE...",
+		[CMD_HELP] = "help for a command",
+	};
 
-		fprintf(f, " %-8s %.*s\n", cmds[i].name,
-			nl ? (int)(nl - cmds[i].summary) : (int)strlen(cmds[i].summary),
-			cmds[i].summary);
-	}
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(f, " %-8s %s\n", cmds[i].name, brief[i]);
 	fprintf(f, "\nUse 'synguard COMMAND --help' or 'synguard help COMMAND' for its options.\n");
 }
 
