@@ -423,10 +423,61 @@ def t_raw_unsolicited_synack(fam, lsn):
     p.close()
 
 
+def t_raw_rst_states(fam, lsn):
+    """RST from the remote in other states: exact closes, what ss says."""
+    # SYN_RCVD, exact (seq = the SYN's seq + 1)
+    p = RawPeer(fam, dport=lsn.getsockname()[1])
+    if p.connect():
+        check_state("v%d RST test: SYN_RCVD" % fam, p.tup(), "SYN_RCVD")
+        p.send("R", ack=0, advance=False)
+        check_state("v%d exact RST in SYN_RCVD closes" % fam, p.tup(), None)
+    p.close()
+    # SYN_RCVD, in-window but inexact: Linux drops the request socket
+    # (tcp_check_req: any in-window RST resets an embryonic connection)
+    p = RawPeer(fam, dport=lsn.getsockname()[1])
+    if p.connect():
+        p.send("R", seq=p.nxt + 1000, ack=0, advance=False)
+        p.recv(lambda g: True, timeout=1.0)
+        check_state("v%d in-window inexact RST in SYN_RCVD: as the kernel" % fam, p.tup(), "ANY")
+        p.send("R", ack=0, advance=False)  # clean up: exact RST
+        check_state("v%d then the exact RST in SYN_RCVD closes" % fam, p.tup(), None)
+    p.close()
+    # CLOSE_WAIT, FIN_WAIT_2, TIME_WAIT
+    for st in ("CLOSE_WAIT", "FIN_WAIT_2", "TIME_WAIT"):
+        p, sa = raw_open(fam, lsn)
+        p.ack()
+        s, _ = lsn.accept()
+        if st == "CLOSE_WAIT":
+            p.send("FA"); p.recv(lambda g: g.ack == p.nxt)
+        else:
+            s.shutdown(socket.SHUT_WR)
+            fin = p.recv(lambda g: "F" in g.flags)
+            p.rcv = fin.seq + 1
+            if st == "FIN_WAIT_2":
+                p.ack()
+            else:
+                p.send("FA")
+            p.recv(lambda g: g.ack == p.nxt, timeout=0.5)
+        check_state("v%d RST test: %s" % (fam, st), p.tup(), st)
+        p.send("R", ack=0, advance=False)
+        check_state("v%d exact RST in %s: as the kernel" % (fam, st), p.tup(), "ANY")
+        s.close(); p.close()
+    # SYN_SENT: connection refused (RST+ACK acking our SYN)
+    p = RawPeer(fam, sport=random.randint(40000, 49999), dport=0)
+    o = connect(SRV_NS, fam, ADDR[fam]["raw"], p.sport, block=False)
+    p.dport = o.getsockname()[1]
+    syn = p.recv(lambda g: g.flags == "S")
+    if syn:
+        p.send("RA", seq=0, ack=syn.seq + 1, advance=False)
+        check_state("v%d RST+ACK in SYN_SENT (refused): gone" % fam, p.tup(), None)
+    o.close(); p.close()
+
+
 REAL = [t_handshake_in, t_handshake_out, t_close_local_first, t_close_remote_first,
         t_half_close, t_rst_abort, t_rst_spoofed, t_tw_reuse]
 RAW = [t_raw_syn_rcvd, t_raw_fin_wait_1_and_fin_ack, t_raw_fin_wait_2,
-       t_raw_simultaneous_close, t_raw_outbound, t_raw_tw_reuse_ts, t_raw_unsolicited_synack]
+       t_raw_simultaneous_close, t_raw_outbound, t_raw_tw_reuse_ts, t_raw_unsolicited_synack,
+       t_raw_rst_states]
 
 
 def main():
