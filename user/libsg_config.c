@@ -96,23 +96,23 @@ int sg_iface_mtu(const char *iface)
 	return ret;
 }
 
-/* Four strictly ascending MSS values, the top one from the MTU: the
- * defaults below it are dropped when the MTU is small, and smaller
- * fillers keep the table four entries long. */
+/* Four ascending MSS values from the family's minimum to the top one the
+ * MTU allows. Never below the minimum: bpf_sk_assign_tcp_reqsk() refuses
+ * an MSS under 536 (IPv4) / 1220 (IPv6). The usual defaults are kept where
+ * they fit under the top; the rest is spread evenly. */
 static void sg_msstab(__u16 *tab, int top, const __u16 *cand, int ncand)
 {
-	int n = SG_MSS_BUCKETS - 1;
+	int min = cand[0], n = SG_MSS_BUCKETS - 1;
 
-	if (top < 88)
-		top = 88;
+	if (top < min)
+		top = min;
 	tab[n] = (__u16)top;
-	for (int i = ncand - 1; i >= 0 && n > 0; i--)
+	for (int i = ncand - 1; i >= 1 && n > 1; i--)
 		if (cand[i] < tab[n])
 			tab[--n] = cand[i];
-	while (n > 0) {  /* only for absurdly small MTUs */
-		tab[n - 1] = tab[n] > 1 ? tab[n] - 1 : 0;
-		n--;
-	}
+	for (int i = 1; i < n; i++)
+		tab[i] = (__u16)(min + (tab[n] - min) * i / n);
+	tab[0] = (__u16)min;
 }
 
 static int sg_ilog2(unsigned long v)
@@ -128,13 +128,13 @@ static int sg_ilog2(unsigned long v)
 
 void sg_config_kernel(struct sg_config *c, const struct sg_sysctls *s, int mtu)
 {
-	static const __u16 cand4[] = { 88, 256, 400, 536, 1300, 1440 };
-	static const __u16 cand6[] = { 88, 256, 536, 1220, 1340, 1440 };
+	static const __u16 cand4[] = { 536, 1300, 1440, 1460 };
+	static const __u16 cand6[] = { 1220, 1340, 1440 };
 	long rmem = s->tcp_rmem2 > s->rmem_max ? s->tcp_rmem2 : s->rmem_max;
 	int ws;
 
-	sg_msstab(c->msstab4, mtu - 40, cand4, 6);
-	sg_msstab(c->msstab6, mtu - 60, cand6, 6);
+	sg_msstab(c->msstab4, mtu - 40, cand4, 4);
+	sg_msstab(c->msstab6, mtu - 60, cand6, 3);
 	c->adv_mss4 = c->msstab4[SG_MSS_BUCKETS - 1];
 	c->adv_mss6 = c->msstab6[SG_MSS_BUCKETS - 1];
 	c->synack_window = 64240;
