@@ -454,6 +454,14 @@ static __always_inline int sg_ct_track(const struct sg_ct_key *k,
 			stale = true;
 		}
 	}
+	/* The local kernel took a SYN on a finished tuple that the sequence
+	 * test kept out (it also accepts a newer timestamp, RFC 6191, which we
+	 * do not record): its SYN-ACK starts the entry over, in its state. */
+	if (e && d == SG_CT_OUT && s->syn && s->ack_f && kstate == SG_SYN_RCVD &&
+	    (e->state == SG_TIME_WAIT || e->state == SG_CLOSED)) {
+		e = NULL;
+		stale = true;
+	}
 	if (!e) {
 		bool opens = s->syn && !s->ack_f && !s->rst;
 
