@@ -146,7 +146,7 @@ static const struct sg_opt sg_opt_table[] = {
 	{ SG_OPT_PORTS, "ports", "PORTS", "protected ports: 80,443,8000-8099 (default: every port)" },
 	{ SG_OPT_MODE, "mode", "MODE", "cookie mode: on or off (default: on; auto, shadow: not yet)" },
 	{ SG_OPT_BPFFS, "bpffs", "DIR", "bpffs mount for pins (default: " SG_DEFAULT_BPFFS ")" },
-	{ SG_OPT_CT_SIZE, "ct-size", "N", "tracked connections (default: 131072; embryonic: N/4)" },
+	{ SG_OPT_CT_SIZE, "ct-size", "N", "tracked connections (default: 131072; embryonic: max(N/4, 1024))" },
 	{ SG_OPT_SECRET_PERIOD, "secret-period", "S", "cookie secret rotation period, seconds (default: 60)" },
 	{ SG_OPT_KEEP_ATTACHED, "keep-attached", NULL, "leave programs attached and pinned on exit" },
 	{ SG_OPT_JSON, "json", NULL, "print JSON" },
