@@ -76,7 +76,7 @@ $(BENCH_BIN): $(BENCH_SRCS) $(wildcard tests/bench/*.h) $(SKELS) $(BPF_OBJS)
 	$(CC) $(CFLAGS) -Itests/bench -Itests/unit -o $@ $(BENCH_SRCS) $(LDLIBS)
 
 test: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(if $(BENCH_SRCS),$(BENCH_BIN))
+	@$(MAKE) --no-print-directory all $(if $(UNIT_SRCS),$(UNIT_BIN)) $(if $(BENCH_SRCS),$(BENCH_BIN))
 	@tests/run.sh
 
 bench: deps
