@@ -1,0 +1,211 @@
+# Shared lab for synguard's integration tests and demo (source it; bash).
+#
+#   source tests/lab.sh
+#   lab_up sg-ck 7        # namespaces sg-ck-srv / sg-ck-cli, veth sg-ck-s / sg-ck-c,
+#                         # 198.18.7.1 (srv) / .2 (cli), 2001:db8:7::1 / ::2
+#   sg_start -p 8080 --mode on      # synguardd on the server veth, waits for it
+#   sg_stats | jget counters.syn_cookies_sent
+#   ok NAME / fail NAME DETAIL / skip NAME REASON / check NAME CMD...
+#   lab_finish            # exit status: non-zero if any check failed
+#
+# Rules: namespaces are named sg-*, addresses come from 198.18.0.0/15 and
+# 2001:db8::/32, everything started here is stopped and every namespace
+# removed on EXIT (also after a failure or ^C).
+# nsenter --net keeps our mount namespace (ip netns exec would mount a fresh
+# /sys and hide /sys/fs/bpf), so pins made by the daemon are seen by the CLI.
+
+LAB_ROOT=${SG_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+LAB_PY=/usr/bin/python3          # Debian's python3 (python3-scapy), not pyenv
+LAB_DAEMON=${SG_DAEMON:-$LAB_ROOT/build/synguardd}
+LAB_CLI_BIN=${SG_CLI:-$LAB_ROOT/build/synguard}
+LAB_BPFFS=${SG_BPFFS:-/sys/fs/bpf}
+LAB_TMP=$(mktemp -d /tmp/sg-lab.XXXXXX)
+LAB_NAMES=()          # lab prefixes brought up (for cleanup)
+LAB_PIDS=()           # background helpers to kill on exit
+LAB_FAILS=0
+LAB_OKS=0
+SG_PID=
+SG_LOG=$LAB_TMP/synguardd.log
+
+# ---- result lines ---------------------------------------------------------
+ok()   { echo "ok - $1"; LAB_OKS=$((LAB_OKS + 1)); }
+fail() { echo "not ok - $1${2:+: $2}"; LAB_FAILS=$((LAB_FAILS + 1)); }
+skip() { echo "skip - $1${2:+ ($2)}"; }
+# check NAME CMD...: ok if CMD succeeds, else not ok with CMD's last output line
+check() {
+	local name=$1 out; shift
+	if out=$("$@" 2>&1); then ok "$name"; else fail "$name" "$(echo "$out" | tail -n 1)"; fi
+}
+# expect NAME ACTUAL OP EXPECTED (OP: -eq -ne -gt -ge -lt -le, = or !=)
+expect() {
+	local name=$1 a=$2 op=$3 e=$4 r
+	case $op in
+		=|!=) [ "$a" "$op" "$e" ]; r=$? ;;
+		*) [[ "$a" =~ ^-?[0-9]+$ ]] && [ "$a" "$op" "$e" ]; r=$? ;;
+	esac
+	if [ $r -eq 0 ]; then ok "$name"; else fail "$name" "got '$a', want $op $e"; fi
+}
+lab_finish() { [ "$LAB_FAILS" -eq 0 ]; exit $?; }
+note() { echo "# $*"; }
+
+# ---- namespaces -----------------------------------------------------------
+# After lab_up NAME X: LAB_SRV LAB_CLI (netns), LAB_SIF LAB_CIF (veth ends),
+# LAB_S4 LAB_C4 LAB_S6 LAB_C6 (addresses), LAB_SIDX (server ifindex, in its ns)
+lsrv() { nsenter --net=/run/netns/"$LAB_SRV" "$@"; }
+lcli() { nsenter --net=/run/netns/"$LAB_CLI" "$@"; }
+
+lab_require() { # lab_require CMD... : skip the whole script if one is missing
+	local c
+	for c in "$@"; do
+		if ! command -v "$c" >/dev/null 2>&1 && [ ! -x "$c" ]; then
+			skip "$(basename "$0" .sh)" "$c missing: make deps / make all"
+			exit 0
+		fi
+	done
+}
+
+lab_up() {
+	local name=$1 x=${2:-0} ns
+	case $name in sg-*) ;; *) echo "lab_up: namespace prefix must start with sg-" >&2; return 1 ;; esac
+	if [ $(( ${#name} + 2 )) -gt 15 ]; then echo "lab_up: $name too long for an iface name" >&2; return 1; fi
+	LAB_SRV=$name-srv LAB_CLI=$name-cli LAB_SIF=$name-s LAB_CIF=$name-c
+	LAB_S4=198.18.$x.1 LAB_C4=198.18.$x.2 LAB_S6=2001:db8:$x::1 LAB_C6=2001:db8:$x::2
+	LAB_NAMES+=("$name")
+	ip netns del "$LAB_SRV" 2>/dev/null; ip netns del "$LAB_CLI" 2>/dev/null
+	rm -rf "${LAB_BPFFS:?}/synguard/$LAB_SIF" 2>/dev/null
+	ip netns add "$LAB_SRV" && ip netns add "$LAB_CLI" || return 1
+	ip link add "$LAB_SIF" netns "$LAB_SRV" type veth peer name "$LAB_CIF" netns "$LAB_CLI" || return 1
+	for ns in "$LAB_SRV" "$LAB_CLI"; do
+		nsenter --net=/run/netns/$ns sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+			net.ipv6.conf.default.accept_dad=0 >/dev/null
+		nsenter --net=/run/netns/$ns ip link set lo up
+	done
+	lsrv ip addr add "$LAB_S4/24" dev "$LAB_SIF" &&
+	lsrv ip addr add "$LAB_S6/64" dev "$LAB_SIF" nodad &&
+	lcli ip addr add "$LAB_C4/24" dev "$LAB_CIF" &&
+	lcli ip addr add "$LAB_C6/64" dev "$LAB_CIF" nodad || return 1
+	lsrv ip link set "$LAB_SIF" up && lcli ip link set "$LAB_CIF" up || return 1
+	# XDP_TX on a veth is lost unless the peer end runs an XDP program
+	lcli ip link set dev "$LAB_CIF" xdpdrv obj "$LAB_ROOT/build/xdp_pass.bpf.o" sec xdp || return 1
+	# the kernel accepts BPF-assigned request sockets only with syncookies != 0
+	lsrv sysctl -qw net.ipv4.tcp_syncookies=1 >/dev/null || return 1
+	LAB_SIDX=$(lsrv cat /sys/class/net/"$LAB_SIF"/ifindex 2>/dev/null ||
+		lsrv ip -o link show dev "$LAB_SIF" | cut -d: -f1)
+	# neighbours resolved up front: the first SYN must not wait for ARP/ND
+	lcli ping -c1 -W2 "$LAB_S4" >/dev/null 2>&1
+	lcli ping -6 -c1 -W2 "$LAB_S6" >/dev/null 2>&1
+	return 0
+}
+
+lab_down() {
+	local name
+	for name in "${LAB_NAMES[@]}"; do
+		ip netns del "$name-srv" 2>/dev/null
+		ip netns del "$name-cli" 2>/dev/null
+	done
+	LAB_NAMES=()
+}
+
+lab_cleanup() {
+	local p
+	sg_stop quiet
+	for p in "${LAB_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${LAB_PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	LAB_PIDS=()
+	lab_down
+	rm -rf "$LAB_TMP"
+}
+trap lab_cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+lab_bg() { "$@" & LAB_PIDS+=($!); } # background helper, killed on exit
+
+# ---- synguard daemon and CLI ---------------------------------------------
+# sg_cli ARGS...: the CLI in the server namespace, same bpffs
+sg_cli() { lsrv "$LAB_CLI_BIN" "$@" --bpffs "$LAB_BPFFS"; }
+sg_stats() { sg_cli stats -i "$LAB_SIF" --json; }
+
+# sg_start ARGS...: synguardd -i LAB_SIF ARGS in the server namespace, in
+# the background, log in $SG_LOG; returns once `synguard status` answers and
+# XDP is attached (1 if the daemon exits or is not up within 10 s).
+sg_start() {
+	local i
+	: >"$SG_LOG"
+	# nsenter directly (not the lsrv function): $! must be the daemon itself
+	nsenter --net=/run/netns/"$LAB_SRV" "$LAB_DAEMON" -i "$LAB_SIF" --bpffs "$LAB_BPFFS" "$@" >>"$SG_LOG" 2>&1 &
+	SG_PID=$!
+	for i in $(seq 100); do
+		if ! kill -0 "$SG_PID" 2>/dev/null; then
+			wait "$SG_PID" 2>/dev/null; SG_PID=; return 1
+		fi
+		if sg_cli status -i "$LAB_SIF" >/dev/null 2>&1 && lab_xdp_attached; then
+			sleep 0.2   # tc links come right after XDP
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# sg_stop [quiet]: SIGTERM (the daemon detaches), SIGKILL after 10 s.
+# Returns the daemon's exit status (137 if it had to be killed).
+sg_stop() {
+	local rc=0 i
+	[ -n "$SG_PID" ] || return 0
+	if kill -0 "$SG_PID" 2>/dev/null; then
+		kill -TERM "$SG_PID" 2>/dev/null
+		for i in $(seq 100); do kill -0 "$SG_PID" 2>/dev/null || break; sleep 0.1; done
+		if kill -0 "$SG_PID" 2>/dev/null; then
+			[ "${1:-}" = quiet ] || note "synguardd ignored SIGTERM for 10 s: killed"
+			kill -KILL "$SG_PID" 2>/dev/null
+		fi
+	fi
+	wait "$SG_PID" 2>/dev/null; rc=$?
+	SG_PID=
+	return $rc
+}
+sg_alive() { [ -n "$SG_PID" ] && kill -0 "$SG_PID" 2>/dev/null; }
+sg_log() { sed 's/^/# synguardd: /' "$SG_LOG" | tail -n "${1:-15}"; }
+
+# ---- attachment probes ----------------------------------------------------
+lab_xdp_attached() { lsrv ip -d link show dev "$LAB_SIF" | grep -q 'prog/xdp'; }
+# bpftool links (xdp, tcx) on the server veth; ifindexes repeat across
+# namespaces, so bpftool runs in the server namespace and matches ifindex
+lab_links_on_sif() {
+	lsrv bpftool -j link show 2>/dev/null | $LAB_PY -c '
+import json, sys
+idx = int(sys.argv[1])
+try: links = json.load(sys.stdin)
+except Exception: links = []
+for l in links:
+    if l.get("ifindex") == idx:
+        print(l.get("id"), l.get("type"), l.get("attach_type", ""), l.get("prog_id"))' "$LAB_SIDX"
+}
+
+# ---- JSON -----------------------------------------------------------------
+# jget PATH [DEFAULT] < JSON: value at a dotted path (a.b.c); bools as
+# true/false, objects/lists as JSON; DEFAULT (or exit 1) when absent
+jget() {
+	$LAB_PY -c '
+import json, sys
+try:
+    v = json.load(sys.stdin)
+    for k in sys.argv[1].split("."):
+        v = v[int(k)] if isinstance(v, list) else v[k]
+except Exception:
+    if len(sys.argv) > 2: print(sys.argv[2]); sys.exit(0)
+    sys.exit(1)
+if isinstance(v, bool): print("true" if v else "false")
+elif isinstance(v, (dict, list)): print(json.dumps(v))
+else: print(v)' "$@"
+}
+# sg_counter NAME: one counter from synguard stats --json (-1 if unreadable)
+sg_counter() { sg_stats 2>/dev/null | jget "counters.$1" -1; }
+
+# ---- kernel counters (per netns) -----------------------------------------
+# nstat_get NS COUNTER: absolute value; -s keeps nstat's history file alone
+nstat_get() {
+	nsenter --net=/run/netns/"$1" nstat -asz "$2" 2>/dev/null | awk -v c="$2" '$1==c {print $2; f=1} END {if (!f) print 0}'
+}
+srv_cookies_sent() { nstat_get "$LAB_SRV" TcpExtSyncookiesSent; }
+srv_out_rsts() { nstat_get "$LAB_SRV" TcpOutRsts; }
