@@ -98,7 +98,14 @@ lab_up() {
 }
 
 lab_down() {
-	local name
+	local name ns pids
+	# anything still running in our namespaces was started by this script
+	for name in "${LAB_NAMES[@]}"; do
+		for ns in "$name-srv" "$name-cli"; do
+			pids=$(ip netns pids "$ns" 2>/dev/null)
+			[ -n "$pids" ] && kill $pids 2>/dev/null
+		done
+	done
 	for name in "${LAB_NAMES[@]}"; do
 		ip netns del "$name-srv" 2>/dev/null
 		ip netns del "$name-cli" 2>/dev/null
@@ -118,7 +125,16 @@ lab_cleanup() {
 trap lab_cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-lab_bg() { "$@" & LAB_PIDS+=($!); } # background helper, killed on exit
+# lab_bg CMD...: background helper, killed on exit. lsrv/lcli CMD run as
+# nsenter directly, so $! is the helper itself, not a subshell.
+lab_bg() {
+	case $1 in
+		lsrv) shift; nsenter --net=/run/netns/"$LAB_SRV" "$@" & ;;
+		lcli) shift; nsenter --net=/run/netns/"$LAB_CLI" "$@" & ;;
+		*) "$@" & ;;
+	esac
+	LAB_PIDS+=($!)
+}
 
 # ---- synguard daemon and CLI ---------------------------------------------
 # sg_cli ARGS...: the CLI in the server namespace, same bpffs
@@ -209,3 +225,43 @@ nstat_get() {
 }
 srv_cookies_sent() { nstat_get "$LAB_SRV" TcpExtSyncookiesSent; }
 srv_out_rsts() { nstat_get "$LAB_SRV" TcpOutRsts; }
+
+# ---- trafgen (netsniff-ng) ------------------------------------------------
+lab_mac() { nsenter --net=/run/netns/"$1" cat /sys/class/net/"$2"/address 2>/dev/null ||
+	ip -n "$1" -o link show dev "$2" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'; }
+# lab_trafgen_cfg FLAGS DPORT [SRC]: one IPv4 TCP packet template from the
+# client veth to the server, valid IP and TCP checksums, random source port,
+# sequence and ack numbers. FLAGS: TCP flags byte (0x02 SYN, 0x10 ACK).
+# SRC: "client" (the client's own address; source ports 4096-4351, outside
+# the ephemeral range, so no packet lands on a real connection's tuple) or
+# "random" (198.19.rnd.rnd, inside 198.18.0.0/15, owned by nobody).
+lab_trafgen_cfg() {
+	local flags=$1 dport=$2 src=${3:-random} da sa sip dip sport="drnd(2)"
+	da=$(lab_mac "$LAB_SRV" "$LAB_SIF" | sed 's/^/0x/;s/:/, 0x/g')
+	sa=$(lab_mac "$LAB_CLI" "$LAB_CIF" | sed 's/^/0x/;s/:/, 0x/g')
+	dip=$(echo "$LAB_S4" | tr . ,)
+	if [ "$src" = client ]; then
+		sip=$(echo "$LAB_C4" | tr . ,) sport="0x10, drnd(1)"
+	else
+		sip="198, 19, drnd(2)"
+	fi
+	cat <<-EOT
+	{ $da, $sa, 0x08, 0x00,
+	  0x45, 0x00, const16(40), drnd(2), 0x40, 0x00, 64, 6, csumip(14, 33),
+	  $sip, $dip,
+	  $sport, const16($dport), drnd(4), drnd(4), 0x50, $flags, const16(64240),
+	  csumtcp(14, 34), const16(0) }
+	EOT
+}
+# lab_trafgen CFG PACKETS SECONDS [RATE_PPS]: send from the client veth,
+# bounded in packets and time; prints the number of packets the client
+# veth transmitted meanwhile.
+lab_trafgen() {
+	local cfg=$1 n=$2 secs=$3 rate=${4:-} t0 t1 ropt=()
+	[ -n "$rate" ] && ropt=(-b "${rate}pps")
+	t0=$(lcli awk -v d="$LAB_CIF:" '$1==d {print $11}' /proc/net/dev)
+	lcli timeout -s INT "$secs" trafgen -o "$LAB_CIF" -i "$cfg" -n "$n" -P 1 -q "${ropt[@]}" \
+		>"$LAB_TMP/trafgen.out" 2>&1
+	t1=$(lcli awk -v d="$LAB_CIF:" '$1==d {print $11}' /proc/net/dev)
+	echo $((t1 - t0))
+}
