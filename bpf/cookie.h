@@ -211,6 +211,35 @@ static __always_inline void sg_swap_mac(struct ethhdr *eth)
 	__builtin_memcpy(eth->h_dest, tmp, ETH_ALEN);
 }
 
+#define SG_L2_MAX (sizeof(struct ethhdr) + SG_MAX_VLANS * sizeof(struct vlan_hdr))
+
+/* Make the frame exactly delta bytes longer (or shorter), keeping its L2
+ * header at the front. A SYN is grown at the head: drivers guarantee
+ * XDP_PACKET_HEADROOM there, while tailroom depends on how the frame was
+ * allocated (veth often has none for a small skb). The L2 header moves as
+ * a fixed SG_L2_MAX block; whatever it overwrites behind a shorter header
+ * is the L3 header, which the caller rewrites in full. */
+static __always_inline int sg_resize_frame(struct xdp_md *ctx, int delta)
+{
+	__u8 l2[SG_L2_MAX];
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+
+	if (delta <= 0)
+		return bpf_xdp_adjust_tail(ctx, delta);
+	if (data + SG_L2_MAX > data_end)
+		return -1;
+	__builtin_memcpy(l2, data, SG_L2_MAX);
+	if (bpf_xdp_adjust_head(ctx, -delta))
+		return bpf_xdp_adjust_tail(ctx, delta);
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	if (data + SG_L2_MAX > data_end)
+		return -1;
+	__builtin_memcpy(data, l2, SG_L2_MAX);
+	return 0;
+}
+
 /* Turn the parsed SYN in ctx into its cookie SYN-ACK. p must describe the
  * frame; it is invalid afterwards. Returns 0 or a counter id on failure. */
 static __always_inline int sg_build_synack(struct xdp_md *ctx,
@@ -232,14 +261,14 @@ static __always_inline int sg_build_synack(struct xdp_md *ctx,
 	__builtin_memcpy(saddr, p->daddr, 16);
 	__builtin_memcpy(daddr, p->saddr, 16);
 
+	if (l3_off > SG_L2_MAX)
+		return SG_CNT_drop_synack_build;
 	delta = (int)(l3_off + iplen + SG_SYNACK_THLEN) -
 		(int)bpf_xdp_get_buff_len(ctx);
-	if (bpf_xdp_adjust_tail(ctx, delta))
+	if (sg_resize_frame(ctx, delta))
 		return SG_CNT_drop_synack_build;
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
-	if (l3_off > sizeof(struct ethhdr) + 2 * sizeof(struct vlan_hdr))
-		return SG_CNT_drop_synack_build;
 	if (data + l3_off + iplen + SG_SYNACK_THLEN > data_end)
 		return SG_CNT_drop_synack_build;
 
