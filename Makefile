@@ -28,8 +28,8 @@ SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 LIB_SRCS  := $(wildcard user/lib*.c)
 LIB_OBJS  := $(patsubst user/%.c,$(BUILD)/%.o,$(LIB_SRCS))
 BINS      := $(BUILD)/synguardd $(BUILD)/synguard
-UNIT_SRCS := $(wildcard tests/unit/*.c)
-UNIT_BIN  := $(BUILD)/unit_tests
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_BIN := $(BUILD)/sg_bench
 
@@ -69,14 +69,16 @@ $(BUILD)/libsynguard.a: $(LIB_OBJS)
 $(BUILD)/synguardd $(BUILD)/synguard: $(BUILD)/%: $(BUILD)/%.o $(BUILD)/libsynguard.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(UNIT_BIN): $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(SKELS) $(BPF_OBJS)
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $(UNIT_SRCS) $(LDLIBS)
+# One binary per tests/unit/test_*.c, each with the shared headers there.
+$(BUILD)/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(SKELS) $(BPF_OBJS) $(BUILD)/libsynguard.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libsynguard.a $(LDLIBS)
 
 $(BENCH_BIN): $(BENCH_SRCS) $(wildcard tests/bench/*.h) $(SKELS) $(BPF_OBJS)
 	$(CC) $(CFLAGS) -Itests/bench -Itests/unit -o $@ $(BENCH_SRCS) $(LDLIBS)
 
 test: deps
-	@$(MAKE) --no-print-directory all $(if $(UNIT_SRCS),$(UNIT_BIN)) $(if $(BENCH_SRCS),$(BENCH_BIN))
+	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(if $(BENCH_SRCS),$(BENCH_BIN))
 	@tests/run.sh
 
 bench: deps

@@ -21,7 +21,9 @@ run() {
 	fi
 }
 
-[ -x build/unit_tests ] && run build/unit_tests
+for t in build/unit/test_*; do
+	[ -x "$t" ] && run "$t"
+done
 for t in tests/integration/*.sh; do
 	[ -e "$t" ] || continue
 	run bash "$t"

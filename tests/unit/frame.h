@@ -1,0 +1,377 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Crafted frames for BPF_PROG_TEST_RUN, shared by the unit tests and the
+ * benchmark: build Ethernet (+ up to two VLAN tags) / IPv4 (+ options) or
+ * IPv6 (+ extension headers) / TCP (+ options, payload) with correct
+ * checksums, and parse what a program sent back. Header-only so each test
+ * binary takes just what it uses.
+ */
+#ifndef SG_TEST_FRAME_H
+#define SG_TEST_FRAME_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#define FRAME_MAX 2048
+
+#define TH_FIN 0x01
+#define TH_SYN 0x02
+#define TH_RST 0x04
+#define TH_PSH 0x08
+#define TH_ACK 0x10
+#define TH_URG 0x20
+#define TH_ECE 0x40
+#define TH_CWR 0x80
+
+struct frame {
+	uint8_t b[FRAME_MAX];
+	uint32_t len;
+};
+
+/* One direction of a connection: saddr/daddr network order, ports host. */
+struct flow {
+	int family;
+	uint32_t saddr[4], daddr[4];
+	uint16_t sport, dport;
+};
+
+/* One TCP segment and the wrapping around it. */
+struct seg {
+	uint32_t seq, ack;
+	uint8_t flags;
+	uint16_t window;        /* 0 means 64240                             */
+	const uint8_t *opt;     /* raw TCP options, padded by the caller     */
+	int optlen;
+	int paylen;             /* zero bytes of payload                     */
+	int vlans;              /* 0, 1 (802.1Q) or 2 (802.1ad + 802.1Q)     */
+	int ip_optlen;          /* IPv4 options (NOPs), multiple of 4        */
+	int ip6_ext;            /* IPv6 hop-by-hop + destination opts hdrs   */
+	uint8_t tos;
+	uint8_t ttl;            /* 0 means 64                                */
+};
+
+static inline void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v;
+}
+
+static inline void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
+static inline uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | p[2] << 8 | p[3];
+}
+
+static inline uint32_t csum_add(uint32_t sum, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	for (; n > 1; b += 2, n -= 2)
+		sum += (uint32_t)b[0] << 8 | b[1];
+	if (n)
+		sum += (uint32_t)b[0] << 8;
+	return sum;
+}
+
+static inline uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static inline uint32_t csum_pseudo(int family, const uint32_t *saddr,
+				   const uint32_t *daddr, uint32_t tcplen)
+{
+	int alen = family == 4 ? 4 : 16;
+	uint32_t sum = csum_add(0, saddr, alen);
+
+	return csum_add(sum, daddr, alen) + 6 + tcplen;
+}
+
+/* The reverse direction of fl. */
+static inline struct flow flow_reverse(const struct flow *fl)
+{
+	struct flow r = *fl;
+
+	memcpy(r.saddr, fl->daddr, 16);
+	memcpy(r.daddr, fl->saddr, 16);
+	r.sport = fl->dport;
+	r.dport = fl->sport;
+	return r;
+}
+
+/* A client flow in the lab ranges: 198.18.x.y -> 198.19.0.1 or
+ * 2001:db8::be:i -> 2001:db8:1::1, distinct per i. */
+static inline struct flow flow_client(int family, uint32_t i, uint16_t dport)
+{
+	struct flow fl = { .family = family, .dport = dport };
+
+	fl.sport = 1024 + (uint16_t)((i / 65536) * 7 % 60000) + (i % 7);
+	if (family == 4) {
+		fl.saddr[0] = htonl(0xc6120000u + 1 + (i % 65536));
+		fl.daddr[0] = htonl(0xc6130001u);
+	} else {
+		fl.saddr[0] = htonl(0x20010db8);
+		fl.saddr[2] = htonl(0xbe);
+		fl.saddr[3] = htonl(i + 1);
+		fl.daddr[0] = htonl(0x20010db8);
+		fl.daddr[1] = htonl(1);
+		fl.daddr[3] = htonl(1);
+	}
+	return fl;
+}
+
+/* Builds the frame; returns the TCP header offset. */
+static inline int frame_build(struct frame *f, const struct flow *fl,
+			      const struct seg *s)
+{
+	static const uint8_t smac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+	static const uint8_t dmac[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+	int thl = 20 + s->optlen, tcplen = thl + s->paylen;
+	int off = 12, l3, l4, i;
+	uint8_t *ip, *t;
+
+	memset(f->b, 0, sizeof(f->b));
+	memcpy(f->b, dmac, 6);
+	memcpy(f->b + 6, smac, 6);
+	for (i = 0; i < s->vlans; i++) {
+		put16(f->b + off, i == 0 && s->vlans == 2 ? 0x88a8 : 0x8100);
+		put16(f->b + off + 2, 100 + i);
+		off += 4;
+	}
+	put16(f->b + off, fl->family == 4 ? 0x0800 : 0x86dd);
+	l3 = off + 2;
+	ip = f->b + l3;
+	if (fl->family == 4) {
+		int ihl = 20 + s->ip_optlen;
+
+		l4 = l3 + ihl;
+		ip[0] = 0x40 | ihl / 4;
+		ip[1] = s->tos;
+		put16(ip + 2, ihl + tcplen);
+		put16(ip + 6, 0x4000); /* DF */
+		ip[8] = s->ttl ? s->ttl : 64;
+		ip[9] = 6;
+		memcpy(ip + 12, &fl->saddr[0], 4);
+		memcpy(ip + 16, &fl->daddr[0], 4);
+		memset(ip + 20, 1, s->ip_optlen); /* NOPs */
+		put16(ip + 10, csum_fold(csum_add(0, ip, ihl)));
+	} else {
+		uint8_t next = 6;
+		int ext = 40 + 8 * s->ip6_ext;
+
+		l4 = l3 + ext;
+		/* chain: hop-by-hop first, then destination options */
+		for (i = s->ip6_ext - 1; i >= 0; i--) {
+			uint8_t *h = ip + 40 + 8 * i;
+
+			h[0] = next;
+			h[1] = 0;
+			h[2] = 1; /* PadN filling the 6 option bytes */
+			h[3] = 4;
+			next = i == 0 ? 0 : 60;
+		}
+		ip[0] = 0x60 | s->tos >> 4;
+		ip[1] = (uint8_t)(s->tos << 4);
+		put16(ip + 4, ext - 40 + tcplen);
+		ip[6] = next;
+		ip[7] = s->ttl ? s->ttl : 64;
+		memcpy(ip + 8, fl->saddr, 16);
+		memcpy(ip + 24, fl->daddr, 16);
+	}
+	t = f->b + l4;
+	put16(t, fl->sport);
+	put16(t + 2, fl->dport);
+	put32(t + 4, s->seq);
+	put32(t + 8, s->ack);
+	t[12] = (uint8_t)((thl / 4) << 4);
+	t[13] = s->flags;
+	put16(t + 14, s->window ? s->window : 64240);
+	if (s->optlen)
+		memcpy(t + 20, s->opt, s->optlen);
+	put16(t + 16, csum_fold(csum_add(csum_pseudo(fl->family, fl->saddr,
+						     fl->daddr, tcplen),
+					 t, tcplen)));
+	f->len = l4 + tcplen;
+	return l4;
+}
+
+/* TCP options as a client offers them; each builder returns bytes added. */
+struct tcpopts {
+	int mss;        /* 0: absent */
+	int wscale;     /* -1: absent */
+	bool sack_perm;
+	bool ts;
+	uint32_t tsval, tsecr;
+};
+
+/* Lays out options in Linux's order, NOP-padded to a 4-byte multiple. */
+static inline int opts_build(uint8_t *o, const struct tcpopts *t)
+{
+	int n = 0;
+
+	if (t->mss) {
+		o[n++] = 2;
+		o[n++] = 4;
+		put16(o + n, (uint16_t)t->mss);
+		n += 2;
+	}
+	if (t->sack_perm && t->ts) {
+		o[n++] = 4;
+		o[n++] = 2;
+	} else if (t->sack_perm) {
+		o[n++] = 1;
+		o[n++] = 1;
+		o[n++] = 4;
+		o[n++] = 2;
+	}
+	if (t->ts) {
+		if (!t->sack_perm) {
+			o[n++] = 1;
+			o[n++] = 1;
+		}
+		o[n++] = 8;
+		o[n++] = 10;
+		put32(o + n, t->tsval);
+		put32(o + n + 4, t->tsecr);
+		n += 8;
+	}
+	if (t->wscale >= 0) {
+		o[n++] = 1;
+		o[n++] = 3;
+		o[n++] = 3;
+		o[n++] = (uint8_t)t->wscale;
+	}
+	while (n % 4)
+		o[n++] = 1;
+	return n;
+}
+
+/* What a test needs to know about a frame a program produced. */
+struct parsed {
+	int family, l3, l4;
+	uint32_t saddr[4], daddr[4];
+	uint16_t sport, dport, window;
+	uint32_t seq, ack;
+	uint8_t flags, ttl, ip_flags_hi;
+	int thl;
+	struct tcpopts o;
+	bool ip_csum_ok, tcp_csum_ok, opts_ok;
+	const uint8_t *eth;
+};
+
+/* Parses Ethernet/VLAN/IP/TCP (no IPv6 extension headers, none are ever
+ * sent); returns false if it is not a well-formed TCP frame. */
+static inline bool frame_parse(const uint8_t *b, uint32_t len,
+			       struct parsed *p)
+{
+	uint32_t off = 12, tcplen;
+	uint16_t proto;
+	const uint8_t *ip, *t;
+	int i;
+
+	memset(p, 0, sizeof(*p));
+	p->o.wscale = -1;
+	p->eth = b;
+	if (len < 14)
+		return false;
+	proto = get16(b + off);
+	while ((proto == 0x8100 || proto == 0x88a8) && off + 6 <= len) {
+		off += 4;
+		proto = get16(b + off);
+	}
+	p->l3 = (int)off + 2;
+	ip = b + p->l3;
+	if (proto == 0x0800) {
+		int ihl;
+
+		if ((uint32_t)p->l3 + 20 > len)
+			return false;
+		ihl = (ip[0] & 0xf) * 4;
+		p->family = 4;
+		p->ttl = ip[8];
+		p->ip_flags_hi = ip[6];
+		memcpy(p->saddr, ip + 12, 4);
+		memcpy(p->daddr, ip + 16, 4);
+		p->ip_csum_ok = csum_fold(csum_add(0, ip, ihl)) == 0;
+		if (ip[9] != 6 || get16(ip + 2) < ihl ||
+		    (uint32_t)p->l3 + get16(ip + 2) > len)
+			return false;
+		p->l4 = p->l3 + ihl;
+		tcplen = get16(ip + 2) - ihl;
+	} else if (proto == 0x86dd) {
+		if ((uint32_t)p->l3 + 40 > len || ip[6] != 6)
+			return false;
+		p->family = 6;
+		p->ttl = ip[7];
+		p->ip_csum_ok = true;
+		memcpy(p->saddr, ip + 8, 16);
+		memcpy(p->daddr, ip + 24, 16);
+		p->l4 = p->l3 + 40;
+		tcplen = get16(ip + 4);
+		if ((uint32_t)p->l4 + tcplen > len)
+			return false;
+	} else {
+		return false;
+	}
+	if (tcplen < 20)
+		return false;
+	t = b + p->l4;
+	p->sport = get16(t);
+	p->dport = get16(t + 2);
+	p->seq = get32(t + 4);
+	p->ack = get32(t + 8);
+	p->thl = (t[12] >> 4) * 4;
+	p->flags = t[13];
+	p->window = get16(t + 14);
+	p->tcp_csum_ok = csum_fold(csum_add(csum_pseudo(p->family, p->saddr,
+							p->daddr, tcplen),
+					    t, tcplen)) == 0;
+	if (p->thl < 20 || (uint32_t)p->thl > tcplen)
+		return false;
+	p->opts_ok = true;
+	for (i = 20; i < p->thl;) {
+		uint8_t k = t[i], l;
+
+		if (k == 0)
+			break;
+		if (k == 1) {
+			i++;
+			continue;
+		}
+		l = i + 1 < p->thl ? t[i + 1] : 0;
+		if (l < 2 || i + l > p->thl) {
+			p->opts_ok = false;
+			break;
+		}
+		if (k == 2 && l == 4)
+			p->o.mss = get16(t + i + 2);
+		else if (k == 3 && l == 3)
+			p->o.wscale = t[i + 2];
+		else if (k == 4 && l == 2)
+			p->o.sack_perm = true;
+		else if (k == 8 && l == 10) {
+			p->o.ts = true;
+			p->o.tsval = get32(t + i + 2);
+			p->o.tsecr = get32(t + i + 6);
+		}
+		i += l;
+	}
+	return true;
+}
+
+#endif /* SG_TEST_FRAME_H */
