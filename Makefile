@@ -9,7 +9,7 @@ DESTDIR   ?=
 BUILD     := build
 ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 
-DEB_PKGS  := clang-19 llvm-19 bpftool libbpf-dev libxdp-dev xdp-tools \
+DEB_PKGS  := clang-19 llvm-19 clang-14 bpftool libbpf-dev libxdp-dev xdp-tools \
              libelf-dev zlib1g-dev pkg-config libjson-c-dev libinih-dev \
              libmicrohttpd-dev iproute2 ethtool netsniff-ng nftables \
              python3-scapy gnuplot-nox procps curl

@@ -493,8 +493,8 @@ static long sg_walk_one(void *map, struct sg_ct_key *key,
 			bpf_map_delete_elem(map, key);
 		return 0;
 	}
-	/* state < SG_STATE_MAX here; the modulo tells the verifier */
-	w->states[e->state % SG_STATE_MAX]++;
+	if (e->state < SG_STATE_MAX)
+		w->states[e->state]++;
 	return 0;
 }
 

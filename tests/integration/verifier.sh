@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Verifier portability: every BPF object builds with Debian's clang 14 and
+# with the clang the Makefile uses, and every program in it loads on this
+# kernel (bpftool prog loadall runs the verifier on each).
+set -u
+ROOT=${SG_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+cd "$ROOT"
+work=$(mktemp -d /tmp/sg-verifier.XXXXXX)
+pins=/sys/fs/bpf/sg-verifier-$$
+trap 'rm -rf "$work" "$pins"' EXIT
+main_clang=$(sed -n 's/^CLANG *?= *//p' Makefile)
+flags="-g -O2 -target bpf -D__TARGET_ARCH_$(uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/') -Wall -Werror -Ibuild -Iinclude -Ibpf"
+
+for cc in clang-14 "$main_clang"; do
+	if ! command -v "$cc" >/dev/null; then
+		echo "not ok - verifier: $cc is not installed (make deps installs it)"
+		continue
+	fi
+	for src in bpf/*.bpf.c; do
+		name=$(basename "$src" .bpf.c)
+		obj=$work/$cc-$name.o
+		if ! $cc $flags -c "$src" -o "$obj" 2>"$work/err"; then
+			echo "not ok - verifier: $cc compiles $name: $(head -1 "$work/err")"
+			continue
+		fi
+		rm -rf "$pins"
+		if bpftool prog loadall "$obj" "$pins" 2>"$work/err"; then
+			progs=$(ls "$pins" | tr '\n' ' ')
+			echo "ok - verifier: $cc build of $name loads on $(uname -r) (${progs% })"
+		else
+			echo "not ok - verifier: $cc build of $name rejected: $(grep -v '^libbpf: elf' "$work/err" | tail -3 | tr '\n' ' ')"
+		fi
+	done
+done
