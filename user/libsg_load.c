@@ -229,9 +229,8 @@ static int sg_random_key(struct sg_secret *k)
 	return 0;
 }
 
-static int sg_secret_rotate(struct sg_daemon *d)
+int sg_secrets_rotate(struct sg_secret_state *s)
 {
-	struct sg_secret_state *s = d->secrets;
 	struct sg_secret k;
 	__u32 next = (s->cur ^ 1) & 1;
 
@@ -247,19 +246,40 @@ static int sg_secret_rotate(struct sg_daemon *d)
 	return 0;
 }
 
-static int sg_secrets_setup(struct sg_daemon *d, bool reused)
+int sg_secrets_fresh(struct sg_secret_state *s)
+{
+	/* both slots random, so no zero key is ever accepted */
+	if (sg_random_key(&s->slot[0]) || sg_random_key(&s->slot[1]))
+		return -1;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	s->cur = 0;
+	s->rotated_ns = sg_now_ns();
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return 0;
+}
+
+struct sg_secret_state *sg_secrets_mmap(int fd, size_t *len)
 {
 	long page = sysconf(_SC_PAGESIZE);
-	int fd = bpf_map__fd(d->skel->maps.sg_secrets);
+	struct sg_secret_state *s;
+
+	*len = ((sizeof(*s) + (size_t)page - 1) / (size_t)page) * (size_t)page;
+	s = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (s == MAP_FAILED) {
+		sg_err("cannot mmap sg_secrets: %s", strerror(errno));
+		return NULL;
+	}
+	return s;
+}
+
+static int sg_secrets_setup(struct sg_daemon *d, bool reused)
+{
 	struct sg_secret_state *s;
 	__u64 now = sg_now_ns(), age;
 
-	d->secrets_len = ((sizeof(*s) + (size_t)page - 1) / (size_t)page) * (size_t)page;
-	s = mmap(NULL, d->secrets_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (s == MAP_FAILED) {
-		sg_err("cannot mmap sg_secrets: %s", strerror(errno));
+	s = sg_secrets_mmap(bpf_map__fd(d->skel->maps.sg_secrets), &d->secrets_len);
+	if (!s)
 		return -1;
-	}
 	d->secrets = s;
 	age = now - s->rotated_ns;
 	if (reused && s->rotated_ns && s->rotated_ns <= now && age < d->period_ns) {
@@ -268,15 +288,8 @@ static int sg_secrets_setup(struct sg_daemon *d, bool reused)
 		return 0;
 	}
 	if (reused && s->rotated_ns && s->rotated_ns <= now && age < 2 * d->period_ns)
-		return sg_secret_rotate(d);
-	/* fresh: both slots random, so no zero key is ever accepted */
-	if (sg_random_key(&s->slot[0]) || sg_random_key(&s->slot[1]))
-		return -1;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	s->cur = 0;
-	s->rotated_ns = now;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return 0;
+		return sg_secrets_rotate(s);
+	return sg_secrets_fresh(s);
 }
 
 /* ---- config and ports ------------------------------------------------------- */
@@ -651,7 +664,7 @@ void sg_daemon_tick(struct sg_daemon *d)
 	int cfd = bpf_map__fd(d->skel->maps.sg_config);
 
 	if (now - d->secrets->rotated_ns >= d->period_ns) {
-		if (!sg_secret_rotate(d) && d->o.verbose)
+		if (!sg_secrets_rotate(d->secrets) && d->o.verbose)
 			sg_log("rotated the cookie secret");
 	}
 	if (!sg_walk_run(bpf_program__fd(d->skel->progs.sg_walk), 1, &a) &&

@@ -155,6 +155,11 @@ int sg_check_kernel(void);        /* BTF + bpf_sk_assign_tcp_reqsk kfunc */
 int sg_check_syncookies(void);
 int sg_ensure_bpffs(const char *dir);
 
+/* The sg_secrets map through an mmap, as BPF reads it: *len to munmap. */
+struct sg_secret_state *sg_secrets_mmap(int fd, size_t *len);
+int sg_secrets_fresh(struct sg_secret_state *s);   /* both slots random     */
+int sg_secrets_rotate(struct sg_secret_state *s);  /* new key becomes current */
+
 struct sg_daemon_opts {
 	const char *iface;
 	const char *bpffs;
