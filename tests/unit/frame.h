@@ -135,6 +135,20 @@ static inline struct flow flow_client(int family, uint32_t i, uint16_t dport)
 	return fl;
 }
 
+/* Offset of the L3 header behind Ethernet and its VLAN tags (len >= 14);
+ * *proto gets the ethertype found there. */
+static inline int frame_l3_off(const uint8_t *b, uint32_t len, uint16_t *proto)
+{
+	uint32_t off = 12;
+
+	*proto = get16(b + off);
+	while ((*proto == 0x8100 || *proto == 0x88a8) && off + 6 <= len) {
+		off += 4;
+		*proto = get16(b + off);
+	}
+	return (int)off + 2;
+}
+
 /* Builds the frame; returns the TCP header offset. */
 static inline int frame_build(struct frame *f, const struct flow *fl,
 			      const struct seg *s)
@@ -279,7 +293,7 @@ struct parsed {
 static inline bool frame_parse(const uint8_t *b, uint32_t len,
 			       struct parsed *p)
 {
-	uint32_t off = 12, tcplen;
+	uint32_t tcplen;
 	uint16_t proto;
 	const uint8_t *ip, *t;
 	int i;
@@ -289,12 +303,7 @@ static inline bool frame_parse(const uint8_t *b, uint32_t len,
 	p->eth = b;
 	if (len < 14)
 		return false;
-	proto = get16(b + off);
-	while ((proto == 0x8100 || proto == 0x88a8) && off + 6 <= len) {
-		off += 4;
-		proto = get16(b + off);
-	}
-	p->l3 = (int)off + 2;
+	p->l3 = frame_l3_off(b, len, &proto);
 	ip = b + p->l3;
 	if (proto == 0x0800) {
 		int ihl;
@@ -372,6 +381,65 @@ static inline bool frame_parse(const uint8_t *b, uint32_t len,
 		i += l;
 	}
 	return true;
+}
+
+/* Cuts f to its first len bytes (len >= 14). With fix_len, the IPv4 total
+ * length (and header checksum) or IPv6 payload length is rewritten to end
+ * at the cut, where those fields survive it: a parser then gets past the
+ * IP length check and meets the cut wherever it lands. Without, the IP
+ * header still claims the original length. */
+static inline void frame_truncate(struct frame *f, uint32_t len, bool fix_len)
+{
+	uint16_t proto;
+	int l3 = frame_l3_off(f->b, len, &proto);
+	uint8_t *ip = f->b + l3;
+
+	f->len = len;
+	if (!fix_len)
+		return;
+	if (proto == 0x0800 && (uint32_t)l3 + 20 <= len) {
+		int ihl = (ip[0] & 0xf) * 4;
+
+		put16(ip + 2, (uint16_t)(len - l3));
+		if ((uint32_t)(l3 + ihl) <= len) {
+			put16(ip + 10, 0);
+			put16(ip + 10, csum_fold(csum_add(0, ip, ihl)));
+		}
+	} else if (proto == 0x86dd && (uint32_t)l3 + 40 <= len) {
+		put16(ip + 4, (uint16_t)(len - l3 - 40));
+	}
+}
+
+/* Sets the IPv4 flags + fragment offset field (host order, e.g. 0x2000 for
+ * MF, 0x0001 for offset 8 bytes) and the header checksum. */
+static inline void frame_ip4_set_frag(struct frame *f, uint16_t frag)
+{
+	uint16_t proto;
+	uint8_t *ip = f->b + frame_l3_off(f->b, f->len, &proto);
+
+	put16(ip + 6, frag);
+	put16(ip + 10, 0);
+	put16(ip + 10, csum_fold(csum_add(0, ip, (ip[0] & 0xf) * 4)));
+}
+
+/* Puts an IPv6 fragment header right behind the fixed header; off_flags is
+ * its offset/M field (host order: offset << 3 | M). The upper-layer
+ * checksum does not cover it, so it stays valid. */
+static inline void frame_ip6_add_frag(struct frame *f, uint16_t off_flags,
+				      uint32_t id)
+{
+	uint16_t proto;
+	int l3 = frame_l3_off(f->b, f->len, &proto);
+	uint8_t *ip = f->b + l3, *h = ip + 40;
+
+	memmove(h + 8, h, f->len - (uint32_t)(l3 + 40));
+	h[0] = ip[6];
+	h[1] = 0;
+	put16(h + 2, off_flags);
+	put32(h + 4, id);
+	ip[6] = 44;
+	put16(ip + 4, (uint16_t)(get16(ip + 4) + 8));
+	f->len += 8;
 }
 
 #endif /* SG_TEST_FRAME_H */

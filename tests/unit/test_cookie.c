@@ -1,0 +1,935 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The XDP SYN-cookie path through BPF_PROG_TEST_RUN on crafted frames:
+ * SYN -> SYN-ACK for every option combination and L2/L3 layout, the
+ * returning ACK decoded back into XDP metadata, bad cookies, secret
+ * rotation, checksums, truncation and malformed TCP headers, each with its
+ * verdict and the one counter that names the decision.
+ *
+ * Every run uses repeat = 1: the kernel does not restore the packet
+ * between repeats, so a second repeat would see our own SYN-ACK.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "libsynguard.h"
+#include "synguard.skel.h"
+#include "frame.h"
+#include "tap.h"
+
+#define PORT 8080
+#define MTU 1500               /* what the daemon reads off a plain NIC   */
+#define PERIOD_NS (60ull * 1000000000ull)
+#define MAX_DIAG 5             /* failure details printed per check        */
+
+#define C(name) (1ull << SG_CNT_##name)
+
+static struct {
+	struct synguard_bpf *skel;
+	int prog, cfg_fd, cnt_fd, pcnt_fd;
+	struct sg_config cfg;
+	struct sg_secret_state *secrets;
+	size_t secrets_len;
+	uint32_t next_flow;    /* a fresh flow per case: ACKs create entries */
+} T;
+
+/* One BPF_PROG_TEST_RUN and what it changed. */
+struct run {
+	int verdict;           /* XDP action, or -errno from the kernel      */
+	uint8_t out[FRAME_MAX];
+	uint32_t len;          /* frame length, without the metadata         */
+	uint32_t meta_len;
+	struct sg_meta meta;   /* valid when meta_len == sizeof(meta)        */
+	__u64 delta[SG_CNT_MAX];
+};
+
+static void xdp_run(const struct frame *f, struct run *r)
+{
+	struct xdp_md ctx_in = { .data_end = f->len }, ctx_out = {};
+	__u64 before[SG_CNT_MAX], after[SG_CNT_MAX];
+	LIBBPF_OPTS(bpf_test_run_opts, o,
+		    .data_in = f->b, .data_size_in = f->len,
+		    .data_out = r->out, .data_size_out = sizeof(r->out),
+		    .ctx_in = &ctx_in, .ctx_size_in = sizeof(ctx_in),
+		    .ctx_out = &ctx_out, .ctx_size_out = sizeof(ctx_out),
+		    .repeat = 1);
+
+	memset(r, 0, sizeof(*r));
+	sg_counters_read(T.cnt_fd, before);
+	r->verdict = bpf_prog_test_run_opts(T.prog, &o) ? -errno : (int)o.retval;
+	sg_counters_read(T.cnt_fd, after);
+	for (int i = 0; i < SG_CNT_MAX; i++)
+		r->delta[i] = after[i] - before[i];
+	if (r->verdict < 0)
+		return;
+	/* data_out starts at data_meta; ctx_out.data is the metadata size */
+	r->meta_len = ctx_out.data;
+	r->len = o.data_size_out - r->meta_len;
+	if (r->meta_len == sizeof(r->meta))
+		memcpy(&r->meta, r->out, sizeof(r->meta));
+	memmove(r->out, r->out + r->meta_len, r->len);
+}
+
+/* Exactly the counters in mask moved, each by one. */
+static bool counted(const struct run *r, __u64 mask)
+{
+	for (int i = 0; i < SG_CNT_MAX; i++)
+		if (r->delta[i] != (mask >> i & 1))
+			return false;
+	return true;
+}
+
+static const char *deltas(const struct run *r)
+{
+	static char buf[512];
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (int i = 0; i < SG_CNT_MAX; i++)
+		if (r->delta[i] && n < sizeof(buf))
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, " %s+%llu",
+					      sg_counter_names[i],
+					      (unsigned long long)r->delta[i]);
+	return n ? buf : " none";
+}
+
+static const char *verdict_name(int v)
+{
+	static char buf[32];
+	static const char *const names[] = { "XDP_ABORTED", "XDP_DROP",
+					     "XDP_PASS", "XDP_TX",
+					     "XDP_REDIRECT" };
+
+	if (v >= 0 && v <= XDP_REDIRECT)
+		return names[v];
+	snprintf(buf, sizeof(buf), "error %d", v);
+	return buf;
+}
+
+/* A verdict and the one decision counted for it (plus extra, if any). */
+static bool decided(const struct run *r, int verdict, __u64 mask)
+{
+	return r->verdict == verdict && counted(r, mask);
+}
+
+static bool check_run(const struct run *r, int verdict, __u64 mask,
+		      const char *name)
+{
+	if (!decided(r, verdict, mask))
+		diag("%s: got %s, counters%s", name, verdict_name(r->verdict),
+		     deltas(r));
+	return check(decided(r, verdict, mask), "%s", name);
+}
+
+/* ---- set-up, as synguardd does it ---------------------------------------- */
+static int config_apply(void)
+{
+	return sg_config_write(T.cfg_fd, &T.cfg);
+}
+
+static int setup(void)
+{
+	static __u16 slots[65536];
+	struct sg_portset ps;
+	struct sg_sysctls sy = {};
+	struct bpf_map *m;
+	char port[8];
+
+	/* a netns of our own: no socket of anyone else's can own a test flow
+	 * (bpf_skc_lookup_tcp), and sysctls read are the defaults */
+	if (unshare(CLONE_NEWNET))
+		diag("unshare(CLONE_NEWNET): %s; using the current netns",
+		     strerror(errno));
+	sg_quiet_libs(false);
+	T.skel = synguard_bpf__open();
+	if (!T.skel)
+		return -1;
+	/* maps pin by name: a private copy must not meet the daemon's pins */
+	bpf_object__for_each_map(m, T.skel->obj)
+		bpf_map__set_pin_path(m, NULL);
+	if (synguard_bpf__load(T.skel))
+		return -1;
+	T.prog = bpf_program__fd(T.skel->progs.sg_xdp);
+	T.cfg_fd = bpf_map__fd(T.skel->maps.sg_config);
+	T.cnt_fd = bpf_map__fd(T.skel->maps.sg_counters);
+	T.pcnt_fd = bpf_map__fd(T.skel->maps.sg_port_counters);
+
+	sg_read_sysctls(&sy);
+	sg_config_defaults(&T.cfg, &sy);
+	sg_config_kernel(&T.cfg, &sy, MTU);
+	if (sg_config_set(&T.cfg, "mode=on", PERIOD_NS) || config_apply())
+		return -1;
+	snprintf(port, sizeof(port), "%d", PORT);
+	if (sg_ports_parse(port, &ps))
+		return -1;
+	sg_ports_slots(&ps, slots);
+	if (sg_ports_write(bpf_map__fd(T.skel->maps.sg_ports), slots))
+		return -1;
+	T.secrets = sg_secrets_mmap(bpf_map__fd(T.skel->maps.sg_secrets),
+				    &T.secrets_len);
+	if (!T.secrets || sg_secrets_fresh(T.secrets))
+		return -1;
+	return 0;
+}
+
+/* ---- one SYN and what its SYN-ACK must be ---------------------------------- */
+struct layout {
+	int family, vlans;
+	int l3ext;             /* IPv4 option bytes, or IPv6 ext headers    */
+};
+
+struct syn_case {
+	struct layout l;
+	struct tcpopts o;
+	uint8_t ecn;           /* 0, ECE, or ECE|CWR (an ECN-setup SYN)     */
+	uint32_t seq;
+	struct flow fl;
+};
+
+static const uint16_t *msstab(int family)
+{
+	return family == 4 ? T.cfg.msstab4 : T.cfg.msstab6;
+}
+
+/* The option bits the ISN must carry (include/synguard.h cookie layout). */
+static uint8_t expect_optbits(const struct syn_case *c)
+{
+	const uint16_t *tab = msstab(c->l.family);
+	int mss = c->o.mss ? c->o.mss : (c->l.family == 4 ? 536 : 1220);
+	uint8_t bucket = 0, bits;
+
+	for (int i = 1; i < SG_MSS_BUCKETS; i++)
+		if (mss >= tab[i])
+			bucket = (uint8_t)i;
+	bits = (uint8_t)(bucket << SG_COOKIE_MSS_SHIFT);
+	if (c->o.wscale >= 0 && T.cfg.allow_wscale)
+		bits |= c->o.wscale > 14 ? 14 : (uint8_t)c->o.wscale;
+	else
+		bits |= SG_COOKIE_WS_NONE;
+	if (c->o.sack_perm && T.cfg.allow_sack)
+		bits |= SG_COOKIE_SACK;
+	if (c->ecn == (TH_ECE | TH_CWR) && T.cfg.allow_ecn)
+		bits |= SG_COOKIE_ECN;
+	return bits;
+}
+
+static bool expect_ts(const struct syn_case *c)
+{
+	return c->o.ts && T.cfg.allow_ts;
+}
+
+static void syn_build(struct frame *f, const struct syn_case *c)
+{
+	uint8_t opt[40];
+	struct seg s = {
+		.seq = c->seq, .flags = TH_SYN | c->ecn, .opt = opt,
+		.optlen = opts_build(opt, &c->o), .vlans = c->l.vlans,
+	};
+
+	if (c->l.family == 4)
+		s.ip_optlen = c->l.l3ext;
+	else
+		s.ip6_ext = c->l.l3ext;
+	frame_build(f, &c->fl, &s);
+}
+
+static struct syn_case syn_case_new(struct layout l)
+{
+	struct syn_case c = { .l = l, .o = { .wscale = -1 } };
+
+	c.fl = flow_client(l.family, T.next_flow++, PORT);
+	c.seq = T.next_flow * 2654435761u;
+	return c;
+}
+
+#define REQUIRE(cond)              \
+	do {                       \
+		if (!(cond))       \
+			return #cond; \
+	} while (0)
+
+/* NULL if r is the right SYN-ACK for SYN f of case c, counted as sent (and
+ * as the counters in also), else what is wrong. */
+static const char *synack_wrong(const struct syn_case *c, const struct frame *f,
+				const struct run *r, __u64 also,
+				struct parsed *sa)
+{
+	int l3 = 14 + 4 * c->l.vlans;
+	bool ws = (expect_optbits(c) & 0xf) != SG_COOKIE_WS_NONE;
+	bool sack = expect_optbits(c) & SG_COOKIE_SACK;
+	bool ecn = expect_optbits(c) & SG_COOKIE_ECN;
+
+	REQUIRE(r->verdict == XDP_TX);
+	REQUIRE(counted(r, C(syn_cookies_sent) | also));
+	REQUIRE(frame_parse(r->out, r->len, sa));
+	REQUIRE(sa->family == c->l.family);
+	/* grown or shrunk to exactly L2 + bare IP header + 40 bytes of TCP */
+	REQUIRE(r->len == (uint32_t)(l3 + (c->l.family == 4 ? 20 : 40) + 40));
+	REQUIRE(sa->l3 == l3);
+	REQUIRE(!memcmp(r->out, f->b + 6, 6) && !memcmp(r->out + 6, f->b, 6));
+	REQUIRE(!memcmp(r->out + 12, f->b + 12, (size_t)l3 - 12)); /* VLANs */
+	REQUIRE(!memcmp(sa->saddr, c->fl.daddr, 16));
+	REQUIRE(!memcmp(sa->daddr, c->fl.saddr, 16));
+	REQUIRE(sa->sport == c->fl.dport && sa->dport == c->fl.sport);
+	REQUIRE(sa->ack == c->seq + 1);
+	REQUIRE(sa->flags == (TH_SYN | TH_ACK | (ecn ? TH_ECE : 0)));
+	REQUIRE(sa->ip_csum_ok);
+	REQUIRE(sa->tcp_csum_ok);
+	REQUIRE(sa->ttl == T.cfg.ttl);
+	REQUIRE(sa->window == T.cfg.synack_window);
+	REQUIRE(sa->opts_ok);
+	REQUIRE(sa->o.mss == (c->l.family == 4 ? T.cfg.adv_mss4 : T.cfg.adv_mss6));
+	REQUIRE(sa->o.mss == msstab(c->l.family)[SG_MSS_BUCKETS - 1]);
+	REQUIRE(sa->o.wscale == (ws ? T.cfg.rcv_wscale : -1));
+	REQUIRE(sa->o.sack_perm == sack);
+	REQUIRE(sa->o.ts == expect_ts(c));
+	REQUIRE(!expect_ts(c) || sa->o.tsecr == c->o.tsval);
+	REQUIRE((sa->seq & 0xff) == expect_optbits(c));
+	return NULL;
+}
+
+/* The client's third segment: acks the cookie, echoes our TSval. */
+static void ack_build(struct frame *f, const struct syn_case *c,
+		      const struct parsed *sa, uint32_t ack_xor,
+		      uint32_t tsecr_xor)
+{
+	struct tcpopts o = { .wscale = -1 };
+	uint8_t opt[40];
+	struct seg s = {
+		.seq = c->seq + 1, .ack = (sa->seq + 1) ^ ack_xor,
+		.flags = TH_ACK, .opt = opt, .vlans = c->l.vlans,
+	};
+
+	if (sa->o.ts) {
+		o.ts = true;
+		o.tsval = c->o.tsval + 1;
+		o.tsecr = sa->o.tsval ^ tsecr_xor;
+	}
+	s.optlen = opts_build(opt, &o);
+	if (c->l.family == 4)
+		s.ip_optlen = c->l.l3ext;
+	else
+		s.ip6_ext = c->l.l3ext;
+	frame_build(f, &c->fl, &s);
+}
+
+/* NULL if the ACK was accepted and decoded into what c offered. */
+static const char *decode_wrong(const struct syn_case *c,
+				const struct parsed *sa, const struct frame *ack,
+				const struct run *r)
+{
+	uint8_t bits = expect_optbits(c);
+	uint8_t ws = bits & 0xf;
+	const struct sg_meta *m = &r->meta;
+
+	REQUIRE(r->verdict == XDP_PASS);
+	REQUIRE(counted(r, C(cookies_accepted) | C(ct_created)));
+	REQUIRE(r->len == ack->len && !memcmp(r->out, ack->b, ack->len));
+	REQUIRE(r->meta_len == sizeof(struct sg_meta));
+	REQUIRE(m->magic == SG_META_MAGIC);
+	REQUIRE(m->mss == msstab(c->l.family)[bits >> SG_COOKIE_MSS_SHIFT]);
+	REQUIRE(!!(m->flags & SG_META_F_WSCALE) == (ws != SG_COOKIE_WS_NONE));
+	REQUIRE(ws == SG_COOKIE_WS_NONE || m->snd_wscale == ws);
+	REQUIRE(!!(m->flags & SG_META_F_SACK) == !!(bits & SG_COOKIE_SACK));
+	REQUIRE(!!(m->flags & SG_META_F_ECN) == !!(bits & SG_COOKIE_ECN));
+	REQUIRE(!!(m->flags & SG_META_F_TS) == expect_ts(c));
+	REQUIRE(!expect_ts(c) || (m->rcv_tsval == c->o.tsval + 1 &&
+				  m->rcv_tsecr == sa->o.tsval));
+	return NULL;
+}
+
+static void case_name(char *buf, size_t len, const struct syn_case *c)
+{
+	snprintf(buf, len, "mss=%d ws=%d sack=%d ts=%d ecn=%s seq=%#x",
+		 c->o.mss, c->o.wscale, c->o.sack_perm, c->o.ts,
+		 c->ecn == (TH_ECE | TH_CWR) ? "ece+cwr" : c->ecn ? "ece" : "no",
+		 c->seq);
+}
+
+struct tally {
+	int cases, synack_bad, decode_bad;
+};
+
+/* SYN -> SYN-ACK -> ACK for one case; counts what went wrong. */
+static void handshake(struct syn_case *c, struct tally *t)
+{
+	struct frame syn, ack;
+	struct parsed sa;
+	struct run r;
+	const char *why;
+	char name[128];
+
+	t->cases++;
+	syn_build(&syn, c);
+	xdp_run(&syn, &r);
+	why = synack_wrong(c, &syn, &r, 0, &sa);
+	if (why) {
+		case_name(name, sizeof(name), c);
+		if (t->synack_bad++ < MAX_DIAG)
+			diag("SYN %s: %s (%s,%s)", name, why,
+			     verdict_name(r.verdict), deltas(&r));
+		return;
+	}
+	ack_build(&ack, c, &sa, 0, 0);
+	xdp_run(&ack, &r);
+	why = decode_wrong(c, &sa, &ack, &r);
+	if (why) {
+		case_name(name, sizeof(name), c);
+		if (t->decode_bad++ < MAX_DIAG)
+			diag("ACK %s: %s (%s,%s, meta %u bytes)", name, why,
+			     verdict_name(r.verdict), deltas(&r), r.meta_len);
+	}
+}
+
+static const char *layout_name(const struct layout *l)
+{
+	static char buf[64];
+
+	snprintf(buf, sizeof(buf), "IPv%d vlans=%d %s=%d", l->family, l->vlans,
+		 l->family == 4 ? "ipopt_bytes" : "ext_hdrs", l->l3ext);
+	return buf;
+}
+
+/* Every combination of MSS / WScale / SACK / TS / ECN for one layout. */
+static void test_combinations(struct layout l, const char *what)
+{
+	const uint16_t *tab = msstab(l.family);
+	/* absent (536 / 1220), tiny, each bucket's edge and just under it */
+	const int mss[] = { 0, 88, tab[1] - 1, tab[1], tab[2] - 1, tab[2],
+			    tab[3] - 1, tab[3], 65535 };
+	const int ws[] = { -1, 0, 7, 14, 15 };
+	const uint8_t ecn[] = { 0, TH_ECE, TH_ECE | TH_CWR };
+	struct tally t = {};
+
+	for (size_t a = 0; a < sizeof(mss) / sizeof(mss[0]); a++)
+		for (size_t b = 0; b < sizeof(ws) / sizeof(ws[0]); b++)
+			for (int sack = 0; sack < 2; sack++)
+				for (int ts = 0; ts < 2; ts++)
+					for (size_t e = 0; e < sizeof(ecn); e++) {
+						struct syn_case c = syn_case_new(l);
+
+						c.o.mss = mss[a];
+						c.o.wscale = ws[b];
+						c.o.sack_perm = sack;
+						c.o.ts = ts;
+						c.o.tsval = 0x7f000000u + (uint32_t)t.cases;
+						c.ecn = ecn[e];
+						handshake(&c, &t);
+					}
+	check(!t.synack_bad, "%s %s: %d SYNs answered XDP_TX with the right SYN-ACK",
+	      what, layout_name(&l), t.cases);
+	check(!t.decode_bad && !t.synack_bad,
+	      "%s %s: %d cookie ACKs accepted, metadata = the options offered",
+	      what, layout_name(&l), t.cases);
+}
+
+static void test_all_layouts(void)
+{
+	for (int vlans = 0; vlans <= 2; vlans++) {
+		test_combinations((struct layout){ 4, vlans, 0 }, "SYN");
+		test_combinations((struct layout){ 4, vlans, 40 }, "SYN");
+		for (int ext = 0; ext <= 2; ext++)
+			test_combinations((struct layout){ 6, vlans, ext }, "SYN");
+	}
+}
+
+/* The host's kernel refuses an option: the SYN-ACK must not offer it and
+ * the cookie must not carry it. */
+static void test_sysctls_off(void)
+{
+	struct sg_config saved = T.cfg;
+
+	T.cfg.allow_ts = T.cfg.allow_sack = 0;
+	T.cfg.allow_wscale = T.cfg.allow_ecn = 0;
+	config_apply();
+	test_combinations((struct layout){ 4, 0, 0 }, "sysctls off");
+	test_combinations((struct layout){ 6, 1, 1 }, "sysctls off");
+	T.cfg = saved;
+	config_apply();
+}
+
+/* A 54-byte SYN has no room for the SYN-ACK's options: grown at the head. */
+static void test_small_syn(void)
+{
+	struct syn_case c = syn_case_new((struct layout){ 4, 0, 0 });
+	struct frame f;
+	struct parsed sa;
+	struct run r;
+	const char *why;
+
+	syn_build(&f, &c);
+	xdp_run(&f, &r);
+	why = synack_wrong(&c, &f, &r, 0, &sa);
+	if (why)
+		diag("%s", why);
+	check(f.len == 54 && !why && r.len == 74 && sa.l4 == 34 && sa.thl == 40,
+	      "54-byte SYN without options -> 74-byte SYN-ACK, headers in place");
+}
+
+/* ---- cookies that must not pass ------------------------------------------ */
+
+/* A SYN answered; *sa is the SYN-ACK. */
+static bool synack_for(struct syn_case *c, struct parsed *sa)
+{
+	struct frame f;
+	struct run r;
+	const char *why;
+
+	syn_build(&f, c);
+	xdp_run(&f, &r);
+	why = synack_wrong(c, &f, &r, 0, sa);
+	if (why)
+		diag("SYN not answered as expected: %s", why);
+	return !why;
+}
+
+static struct syn_case full_opts_case(int family)
+{
+	struct syn_case c = syn_case_new((struct layout){ family, 0, 0 });
+
+	c.o = (struct tcpopts){ .mss = 1460, .wscale = 7, .sack_perm = true,
+				.ts = true, .tsval = 0x01020304 };
+	return c;
+}
+
+/* One ACK of a fresh handshake, altered by ack_xor / tsecr_xor. */
+static void test_bad_ack(int family, bool ts, uint32_t ack_xor,
+			 uint32_t tsecr_xor, const char *what)
+{
+	struct syn_case c = full_opts_case(family);
+	struct parsed sa;
+	struct frame f;
+	struct run r;
+	char name[160];
+
+	c.o.ts = ts;
+	snprintf(name, sizeof(name), "IPv%d%s: %s -> XDP_DROP, cookies_rejected",
+		 family, ts ? " +TS" : "", what);
+	if (!synack_for(&c, &sa)) {
+		check(false, "%s", name);
+		return;
+	}
+	ack_build(&f, &c, &sa, ack_xor, tsecr_xor);
+	xdp_run(&f, &r);
+	check_run(&r, XDP_DROP, C(cookies_rejected), name);
+}
+
+/* ack is cookie + 1: both off-by-ones as an xor of the low bit only work
+ * for one parity, so the ACK number itself is shifted. */
+static void test_ack_off_by_one(int family, bool ts, int delta)
+{
+	struct syn_case c = full_opts_case(family);
+	struct parsed sa;
+	struct frame f;
+	struct run r;
+	char name[128];
+
+	c.o.ts = ts;
+	snprintf(name, sizeof(name),
+		 "IPv%d%s: ACK number %+d -> XDP_DROP, cookies_rejected",
+		 family, ts ? " +TS" : "", delta);
+	if (!synack_for(&c, &sa)) {
+		check(false, "%s", name);
+		return;
+	}
+	sa.seq += (uint32_t)delta;
+	ack_build(&f, &c, &sa, 0, 0);
+	xdp_run(&f, &r);
+	check_run(&r, XDP_DROP, C(cookies_rejected), name);
+}
+
+static void test_wrong_cookies(void)
+{
+	for (int family = 4; family <= 6; family += 2) {
+		for (int ts = 0; ts < 2; ts++) {
+			test_ack_off_by_one(family, ts, 1);
+			test_ack_off_by_one(family, ts, -1);
+			test_bad_ack(family, ts, 1u << 8, 0, "lowest hash bit flipped");
+			test_bad_ack(family, ts, 1u << 31, 0, "top hash bit flipped");
+			test_bad_ack(family, ts, SG_COOKIE_SACK, 0,
+				     "SACK bit of the cookie flipped");
+			test_bad_ack(family, ts, 1u << SG_COOKIE_MSS_SHIFT, 0,
+				     "MSS bucket of the cookie changed");
+		}
+		test_bad_ack(family, true, 0, 1, "TSecr hash bit 0 flipped");
+		test_bad_ack(family, true, 0, 0x80, "TSecr hash bit 7 flipped");
+	}
+}
+
+/* ACKs of SYN-ACKs sent before one / two rotations. */
+static void test_rotation(int family)
+{
+	struct syn_case one = full_opts_case(family), two = full_opts_case(family);
+	struct parsed sa_one, sa_two;
+	struct frame f;
+	struct run r;
+	char name[128];
+
+	if (!synack_for(&two, &sa_two)) {
+		check(false, "IPv%d: SYN-ACK before rotating", family);
+		return;
+	}
+	sg_secrets_rotate(T.secrets);
+	if (!synack_for(&one, &sa_one)) {
+		check(false, "IPv%d: SYN-ACK after one rotation", family);
+		return;
+	}
+	sg_secrets_rotate(T.secrets);
+
+	ack_build(&f, &one, &sa_one, 0, 0);
+	xdp_run(&f, &r);
+	snprintf(name, sizeof(name),
+		 "IPv%d: cookie of the previous secret (one rotation) accepted",
+		 family);
+	check_run(&r, XDP_PASS, C(cookies_accepted) | C(ct_created), name);
+
+	ack_build(&f, &two, &sa_two, 0, 0);
+	xdp_run(&f, &r);
+	snprintf(name, sizeof(name),
+		 "IPv%d: cookie from two rotations ago -> XDP_DROP, cookies_rejected",
+		 family);
+	check_run(&r, XDP_DROP, C(cookies_rejected), name);
+}
+
+/* ---- checksums ------------------------------------------------------------ */
+static void test_checksums(int family)
+{
+	struct syn_case c = full_opts_case(family);
+	struct frame f;
+	struct parsed sa;
+	struct run r;
+	const char *why;
+	char name[128];
+	int l4;
+	uint16_t partial;
+
+	if (family == 4) {
+		syn_build(&f, &c);
+		f.b[14 + 10] ^= 0x01;
+		xdp_run(&f, &r);
+		check_run(&r, XDP_DROP, C(drop_ip_csum),
+			  "IPv4: bad header checksum -> XDP_DROP, drop_ip_csum");
+	}
+
+	syn_build(&f, &c);
+	l4 = 14 + (family == 4 ? 20 : 40);
+	f.b[l4 + 16] ^= 0x40;
+	xdp_run(&f, &r);
+	snprintf(name, sizeof(name),
+		 "IPv%d: bad TCP checksum -> XDP_DROP, drop_tcp_csum", family);
+	check_run(&r, XDP_DROP, C(drop_tcp_csum), name);
+
+	/* a corrupt byte elsewhere in the segment, checksum as sent */
+	syn_build(&f, &c);
+	f.b[l4 + 22] ^= 0x01; /* inside the MSS value */
+	xdp_run(&f, &r);
+	snprintf(name, sizeof(name),
+		 "IPv%d: corrupt option byte -> XDP_DROP, drop_tcp_csum", family);
+	check_run(&r, XDP_DROP, C(drop_tcp_csum), name);
+
+	/* TX checksum offload: the field holds the folded pseudo-header sum */
+	c = full_opts_case(family);
+	syn_build(&f, &c);
+	partial = (uint16_t)~csum_fold(csum_pseudo(family, c.fl.saddr, c.fl.daddr,
+						   f.len - (uint32_t)l4));
+	put16(f.b + l4 + 16, partial);
+	xdp_run(&f, &r);
+	why = synack_wrong(&c, &f, &r, C(syn_csum_offloaded), &sa);
+	if (why)
+		diag("%s (%s,%s)", why, verdict_name(r.verdict), deltas(&r));
+	check(!why, "IPv%d: partial (TX offload) checksum SYN answered, syn_csum_offloaded",
+	      family);
+}
+
+/* ---- malformed and truncated SYNs ----------------------------------------- */
+
+/* The reason the parser must give for frame f cut at len (see parse.h). */
+static int truncation_reason(const struct syn_case *c, const struct frame *f,
+			     uint32_t len, bool fixed)
+{
+	uint32_t l3 = 14 + 4 * (uint32_t)c->l.vlans;
+	uint32_t iph = c->l.family == 4 ? 20 : 40;
+	uint32_t ext = c->l.family == 6 ? 8 * (uint32_t)c->l.l3ext : 0;
+	uint32_t l4 = l3 + iph + (c->l.family == 4 ? (uint32_t)c->l.l3ext : ext);
+	uint32_t thl = (uint32_t)(f->b[l4 + 12] >> 4) * 4;
+
+	if (len < l3)
+		return SG_CNT_parse_vlan_short;
+	if (len < l3 + iph)
+		return SG_CNT_parse_ip_short;
+	if (!fixed)
+		return SG_CNT_parse_ip_bad; /* IP length runs past the end */
+	if (len < l4)
+		return c->l.family == 4 ? SG_CNT_parse_ip_bad /* tot < IHL */
+					: SG_CNT_parse_ipv6_ext_short;
+	if (len < l4 + 20)
+		return SG_CNT_parse_tcp_short;
+	if (len < l4 + thl)
+		return SG_CNT_parse_tcp_doff;
+	return -1;
+}
+
+static void test_truncation(struct layout l, bool fixed)
+{
+	struct syn_case c = syn_case_new(l);
+	struct frame full, f;
+	struct run r;
+	int bad = 0, n = 0, refused = 0;
+
+	c.o = (struct tcpopts){ .mss = 1460, .wscale = 7, .sack_perm = true,
+				.ts = true, .tsval = 99 };
+	c.ecn = TH_ECE | TH_CWR;
+	syn_build(&full, &c);
+	for (uint32_t len = 0; len < full.len; len++) {
+		int reason;
+
+		if (len < 14) {
+			/* the kernel refuses frames shorter than Ethernet */
+			f = full;
+			f.len = len;
+			xdp_run(&f, &r);
+			refused += r.verdict < 0;
+			continue;
+		}
+		f = full;
+		frame_truncate(&f, len, fixed);
+		reason = truncation_reason(&c, &full, len, fixed);
+		xdp_run(&f, &r);
+		n++;
+		if (reason >= 0 && decided(&r, XDP_PASS, 1ull << reason))
+			continue;
+		if (bad++ < MAX_DIAG)
+			diag("cut at %u: got %s,%s; want XDP_PASS, %s", len,
+			     verdict_name(r.verdict), deltas(&r),
+			     reason >= 0 ? sg_counter_names[reason] : "?");
+	}
+	if (refused != 14)
+		diag("kernel refused %d of the 14 frames under 14 bytes", refused);
+	check(!bad && n == (int)full.len - 14,
+	      "%s SYN of %u bytes cut at each of %d byte boundaries (%s): never XDP_TX, XDP_PASS counted by reason",
+	      layout_name(&l), full.len, n,
+	      fixed ? "IP length fixed to the cut" : "IP length as sent");
+}
+
+/* A SYN with the TCP data offset rewritten (checksum made right again). */
+static void test_doff(int family, int doff)
+{
+	struct syn_case c = full_opts_case(family);
+	struct frame f;
+	struct run r;
+	char name[96];
+	int l4;
+
+	syn_build(&f, &c);
+	l4 = 14 + (family == 4 ? 20 : 40);
+	f.b[l4 + 12] = (uint8_t)(doff << 4);
+	put16(f.b + l4 + 16, 0);
+	put16(f.b + l4 + 16,
+	      csum_fold(csum_add(csum_pseudo(family, c.fl.saddr, c.fl.daddr,
+					     f.len - (uint32_t)l4),
+				 f.b + l4, f.len - (uint32_t)l4)));
+	xdp_run(&f, &r);
+	snprintf(name, sizeof(name), "IPv%d: doff=%d -> XDP_PASS, parse_tcp_doff",
+		 family, doff);
+	check_run(&r, XDP_PASS, C(parse_tcp_doff), name);
+}
+
+/* A SYN with raw option bytes; expect verdict and counter cnt. */
+static void test_raw_options(int family, const uint8_t *opt, int optlen,
+			     int verdict, int cnt, const char *what)
+{
+	struct flow fl = flow_client(family, T.next_flow++, PORT);
+	struct seg s = { .seq = 12345, .flags = TH_SYN, .opt = opt,
+			 .optlen = optlen };
+	struct frame f;
+	struct run r;
+	char name[128];
+
+	frame_build(&f, &fl, &s);
+	xdp_run(&f, &r);
+	snprintf(name, sizeof(name), "IPv%d: %s -> %s, %s", family, what,
+		 verdict_name(verdict), sg_counter_names[cnt]);
+	check_run(&r, verdict, 1ull << cnt, name);
+}
+
+static void test_malformed(int family)
+{
+	static const uint8_t mss_overrun[] = { 1, 1, 2, 4 };
+	static const uint8_t ts_overrun[] = { 1, 1, 8, 10, 0, 0, 0, 1 };
+	static const uint8_t len0[] = { 3, 0, 1, 1 };
+	static const uint8_t len1[] = { 4, 1, 1, 1 };
+	static const uint8_t unknown_kind[] = { 30, 4, 0xaa, 0xbb };
+	static const uint8_t eol_first[] = { 0, 2, 0, 0 };
+
+	for (int doff = 0; doff < 5; doff++)
+		test_doff(family, doff);
+	test_doff(family, 15); /* header longer than the segment */
+	test_raw_options(family, mss_overrun, sizeof(mss_overrun), XDP_DROP,
+			 SG_CNT_parse_tcp_options, "MSS option overrunning the header");
+	test_raw_options(family, ts_overrun, sizeof(ts_overrun), XDP_DROP,
+			 SG_CNT_parse_tcp_options, "timestamp option overrunning the header");
+	test_raw_options(family, len0, sizeof(len0), XDP_DROP,
+			 SG_CNT_parse_tcp_options, "option length 0");
+	test_raw_options(family, len1, sizeof(len1), XDP_DROP,
+			 SG_CNT_parse_tcp_options, "option length 1");
+	test_raw_options(family, unknown_kind, sizeof(unknown_kind), XDP_TX,
+			 SG_CNT_syn_cookies_sent, "unknown option kind skipped");
+	test_raw_options(family, eol_first, sizeof(eol_first), XDP_TX,
+			 SG_CNT_syn_cookies_sent, "bytes after EOL ignored");
+}
+
+/* SYN flags that never open a connection. */
+static void test_syn_flags(int family)
+{
+	const uint8_t extra[] = { TH_RST, TH_FIN };
+
+	for (size_t i = 0; i < sizeof(extra); i++) {
+		struct flow fl = flow_client(family, T.next_flow++, PORT);
+		struct seg s = { .seq = 1, .flags = TH_SYN | extra[i] };
+		struct frame f;
+		struct run r;
+		char name[96];
+
+		frame_build(&f, &fl, &s);
+		xdp_run(&f, &r);
+		snprintf(name, sizeof(name),
+			 "IPv%d: SYN+%s -> XDP_DROP, drop_syn_flags", family,
+			 extra[i] == TH_RST ? "RST" : "FIN");
+		check_run(&r, XDP_DROP, C(drop_syn_flags), name);
+	}
+}
+
+/* Fragments are never read as TCP; an atomic IPv6 fragment is a SYN. */
+static void test_fragments(void)
+{
+	struct syn_case c = full_opts_case(4);
+	struct frame f;
+	struct parsed sa;
+	struct run r;
+
+	syn_build(&f, &c);
+	frame_ip4_set_frag(&f, 0x2000); /* MF, first fragment */
+	xdp_run(&f, &r);
+	check_run(&r, XDP_PASS, C(pass_ip_fragment),
+		  "IPv4: first fragment (MF) of a SYN -> XDP_PASS, pass_ip_fragment");
+
+	c = full_opts_case(4);
+	syn_build(&f, &c);
+	frame_ip4_set_frag(&f, 0x0000); /* no DF: still a SYN */
+	xdp_run(&f, &r);
+	check(!synack_wrong(&c, &f, &r, 0, &sa), "IPv4: SYN without DF answered");
+
+	c = full_opts_case(6);
+	syn_build(&f, &c);
+	frame_ip6_add_frag(&f, 1, 7); /* offset 0, M set */
+	xdp_run(&f, &r);
+	check_run(&r, XDP_PASS, C(pass_ip_fragment),
+		  "IPv6: first fragment (M) of a SYN -> XDP_PASS, pass_ip_fragment");
+
+	c = full_opts_case(6);
+	syn_build(&f, &c);
+	frame_ip6_add_frag(&f, 0, 7); /* atomic fragment: the whole SYN */
+	xdp_run(&f, &r);
+	if (synack_wrong(&c, &f, &r, 0, &sa))
+		diag("%s", synack_wrong(&c, &f, &r, 0, &sa));
+	check(!synack_wrong(&c, &f, &r, 0, &sa),
+	      "IPv6: SYN behind an atomic fragment header answered");
+}
+
+/* ---- cookie mode off ------------------------------------------------------- */
+static void test_mode_off(void)
+{
+	struct syn_case before = full_opts_case(4), c;
+	struct parsed sa;
+	struct frame f;
+	struct run r;
+
+	if (!synack_for(&before, &sa)) {
+		check(false, "SYN-ACK before mode=off");
+		return;
+	}
+	sg_config_set(&T.cfg, "mode=off", PERIOD_NS);
+	config_apply();
+	for (int family = 4; family <= 6; family += 2) {
+		char name[96];
+
+		c = full_opts_case(family);
+		syn_build(&f, &c);
+		xdp_run(&f, &r);
+		snprintf(name, sizeof(name),
+			 "IPv%d: cookie mode off: SYN -> XDP_PASS, syn_passed", family);
+		/* the kernel answers it statefully, the tracker follows */
+		check_run(&r, XDP_PASS, C(syn_passed) | C(ct_created), name);
+	}
+	/* a cookie sent just before still opens its connection */
+	ack_build(&f, &before, &sa, 0, 0);
+	xdp_run(&f, &r);
+	check_run(&r, XDP_PASS, C(cookies_accepted) | C(ct_created),
+		  "cookie mode just switched off: earlier cookie still accepted");
+
+	/* two secret periods later no cookie can exist: not checked */
+	T.cfg.cookie_check_until_ns = 0;
+	config_apply();
+	c = full_opts_case(4);
+	ack_build(&f, &c, &sa, 0, 0);
+	xdp_run(&f, &r);
+	check_run(&r, XDP_PASS, C(ack_unchecked),
+		  "cookie window over: unknown ACK -> XDP_PASS, ack_unchecked");
+
+	sg_config_set(&T.cfg, "mode=on", PERIOD_NS);
+	config_apply();
+}
+
+/* Per-port counters of the protected port add up to the global ones. */
+static void test_port_counters(void)
+{
+	static __u64 pc[SG_PORT_SLOTS][SG_PCNT_MAX];
+	__u64 g[SG_CNT_MAX];
+
+	if (sg_counters_read(T.cnt_fd, g) || sg_pcounters_read(T.pcnt_fd, pc)) {
+		check(false, "read counters");
+		return;
+	}
+	diag("syn_cookies_sent %llu, cookies_accepted %llu, cookies_rejected %llu",
+	     (unsigned long long)g[SG_CNT_syn_cookies_sent],
+	     (unsigned long long)g[SG_CNT_cookies_accepted],
+	     (unsigned long long)g[SG_CNT_cookies_rejected]);
+	check(pc[1][SG_PCNT_syn_cookies_sent] == g[SG_CNT_syn_cookies_sent] &&
+	      pc[1][SG_PCNT_cookies_accepted] == g[SG_CNT_cookies_accepted] &&
+	      pc[1][SG_PCNT_cookies_rejected] == g[SG_CNT_cookies_rejected] &&
+	      pc[1][SG_PCNT_syn_passed] == g[SG_CNT_syn_passed],
+	      "port %d's counters equal the global ones", PORT);
+}
+
+int main(void)
+{
+	if (!check(!setup(), "load sg_xdp and configure it as synguardd does"))
+		return 1;
+	test_small_syn();
+	test_all_layouts();
+	test_sysctls_off();
+	test_wrong_cookies();
+	test_rotation(4);
+	test_rotation(6);
+	test_checksums(4);
+	test_checksums(6);
+	for (int fixed = 0; fixed < 2; fixed++) {
+		test_truncation((struct layout){ 4, 2, 8 }, fixed);
+		test_truncation((struct layout){ 6, 2, 2 }, fixed);
+	}
+	test_malformed(4);
+	test_malformed(6);
+	test_syn_flags(4);
+	test_syn_flags(6);
+	test_fragments();
+	test_mode_off();
+	test_port_counters();
+	munmap(T.secrets, T.secrets_len);
+	synguard_bpf__destroy(T.skel);
+	return tap_failed ? 1 : 0;
+}
