@@ -13,7 +13,10 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -30,6 +33,7 @@
 #define C(name) (1ull << SG_CNT_##name)
 
 static struct {
+	bool own_netns;
 	struct synguard_bpf *skel;
 	int prog, cfg_fd, cnt_fd, pcnt_fd;
 	struct sg_config cfg;
@@ -142,7 +146,8 @@ static int setup(void)
 
 	/* a netns of our own: no socket of anyone else's can own a test flow
 	 * (bpf_skc_lookup_tcp), and sysctls read are the defaults */
-	if (unshare(CLONE_NEWNET))
+	T.own_netns = !unshare(CLONE_NEWNET);
+	if (!T.own_netns)
 		diag("unshare(CLONE_NEWNET): %s; using the current netns",
 		     strerror(errno));
 	sg_quiet_libs(false);
@@ -188,6 +193,7 @@ struct syn_case {
 	struct tcpopts o;
 	uint8_t ecn;           /* 0, ECE, or ECE|CWR (an ECN-setup SYN)     */
 	uint32_t seq;
+	int paylen;            /* data on the SYN (TFO-style) and the ACK    */
 	struct flow fl;
 };
 
@@ -228,7 +234,8 @@ static void syn_build(struct frame *f, const struct syn_case *c)
 	uint8_t opt[40];
 	struct seg s = {
 		.seq = c->seq, .flags = TH_SYN | c->ecn, .opt = opt,
-		.optlen = opts_build(opt, &c->o), .vlans = c->l.vlans,
+		.optlen = opts_build(opt, &c->o), .paylen = c->paylen,
+		.vlans = c->l.vlans,
 	};
 
 	if (c->l.family == 4)
@@ -302,7 +309,8 @@ static void ack_build(struct frame *f, const struct syn_case *c,
 	uint8_t opt[40];
 	struct seg s = {
 		.seq = c->seq + 1, .ack = (sa->seq + 1) ^ ack_xor,
-		.flags = TH_ACK, .opt = opt, .vlans = c->l.vlans,
+		.flags = TH_ACK, .opt = opt, .paylen = c->paylen,
+		.vlans = c->l.vlans,
 	};
 
 	if (sa->o.ts) {
@@ -471,6 +479,53 @@ static void test_small_syn(void)
 	      "54-byte SYN without options -> 74-byte SYN-ACK, headers in place");
 }
 
+static struct syn_case full_opts_case(int family)
+{
+	struct syn_case c = syn_case_new((struct layout){ family, 0, 0 });
+
+	c.o = (struct tcpopts){ .mss = 1460, .wscale = 7, .sack_perm = true,
+				.ts = true, .tsval = 0x01020304 };
+	return c;
+}
+
+/* Data on the SYN is not acked and not sent back; data on the ACK does not
+ * get in the way of its cookie. Odd lengths take the checksum's odd byte. */
+static void test_payload(int family)
+{
+	const int lens[] = { 1, 33, 1440 };
+	struct tally t = {};
+
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		struct syn_case c = syn_case_new((struct layout){ family, 1, 0 });
+
+		c.o = (struct tcpopts){ .mss = 1460, .wscale = 2, .ts = true,
+					.tsval = 5 };
+		c.paylen = lens[i];
+		handshake(&c, &t);
+	}
+	check(!t.synack_bad && !t.decode_bad,
+	      "IPv%d: SYN and ACK with 1, 33, 1440 data bytes: SYN-ACK without data, ACK decoded",
+	      family);
+}
+
+/* The client's ISN at the edge of sequence space: ack and the cookie's
+ * client ISN (ACK seq - 1) wrap. */
+static void test_seq_wrap(int family)
+{
+	const uint32_t seqs[] = { 0xffffffffu, 0 };
+	struct tally t = {};
+
+	for (size_t i = 0; i < 2; i++) {
+		struct syn_case c = full_opts_case(family);
+
+		c.seq = seqs[i];
+		handshake(&c, &t);
+	}
+	check(!t.synack_bad && !t.decode_bad,
+	      "IPv%d: client ISN 0xffffffff and 0: ack wraps, cookie ACK decoded",
+	      family);
+}
+
 /* ---- cookies that must not pass ------------------------------------------ */
 
 /* A SYN answered; *sa is the SYN-ACK. */
@@ -486,15 +541,6 @@ static bool synack_for(struct syn_case *c, struct parsed *sa)
 	if (why)
 		diag("SYN not answered as expected: %s", why);
 	return !why;
-}
-
-static struct syn_case full_opts_case(int family)
-{
-	struct syn_case c = syn_case_new((struct layout){ family, 0, 0 });
-
-	c.o = (struct tcpopts){ .mss = 1460, .wscale = 7, .sack_perm = true,
-				.ts = true, .tsval = 0x01020304 };
-	return c;
 }
 
 /* One ACK of a fresh handshake, altered by ack_xor / tsecr_xor. */
@@ -614,6 +660,15 @@ static void test_checksums(int family)
 		xdp_run(&f, &r);
 		check_run(&r, XDP_DROP, C(drop_ip_csum),
 			  "IPv4: bad header checksum -> XDP_DROP, drop_ip_csum");
+
+		/* the sum covers the options too, not just 20 bytes */
+		c.l.l3ext = 8;
+		syn_build(&f, &c);
+		f.b[14 + 20 + 3] ^= 0x01;
+		xdp_run(&f, &r);
+		check_run(&r, XDP_DROP, C(drop_ip_csum),
+			  "IPv4: corrupt IP option byte -> XDP_DROP, drop_ip_csum");
+		c.l.l3ext = 0;
 	}
 
 	syn_build(&f, &c);
@@ -885,6 +940,109 @@ static void test_mode_off(void)
 	config_apply();
 }
 
+/* ---- a flow the kernel owns ------------------------------------------------ */
+
+/* A TCP connection over lo in our netns between the two ends of fl; the
+ * client socket's port goes into fl->sport. Returns the three fds. */
+static int kernel_connection(struct flow *fl, int fds[3])
+{
+	struct sockaddr_storage srv = {}, cli = {};
+	socklen_t len;
+	int af = fl->family == 4 ? AF_INET : AF_INET6;
+
+	if (fl->family == 4) {
+		struct sockaddr_in *s = (void *)&srv, *c = (void *)&cli;
+
+		s->sin_family = c->sin_family = AF_INET;
+		s->sin_port = htons(fl->dport);
+		memcpy(&s->sin_addr, fl->daddr, 4);
+		memcpy(&c->sin_addr, fl->saddr, 4);
+		len = sizeof(*s);
+	} else {
+		struct sockaddr_in6 *s = (void *)&srv, *c = (void *)&cli;
+
+		s->sin6_family = c->sin6_family = AF_INET6;
+		s->sin6_port = htons(fl->dport);
+		memcpy(&s->sin6_addr, fl->daddr, 16);
+		memcpy(&c->sin6_addr, fl->saddr, 16);
+		len = sizeof(*s);
+	}
+	fds[0] = socket(af, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fds[1] = socket(af, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fds[2] = -1;
+	if (fds[0] < 0 || fds[1] < 0 ||
+	    bind(fds[0], (struct sockaddr *)&srv, len) || listen(fds[0], 1) ||
+	    bind(fds[1], (struct sockaddr *)&cli, len) ||
+	    connect(fds[1], (struct sockaddr *)&srv, len))
+		return -1;
+	fds[2] = accept(fds[0], NULL, NULL);
+	if (fds[2] < 0 || getsockname(fds[1], (struct sockaddr *)&cli, &len))
+		return -1;
+	fl->sport = ntohs(fl->family == 4 ? ((struct sockaddr_in *)&cli)->sin_port
+					  : ((struct sockaddr_in6 *)&cli)->sin6_port);
+	return 0;
+}
+
+/* An ACK whose cookie is wrong, of a connection the kernel established
+ * (cookie mode switched on mid-connection): passed, never dropped. The
+ * same ACK from a port with no socket is dropped. */
+static void test_kernel_owned(struct flow fl)
+{
+	int family = fl.family;
+	struct seg s = { .seq = 1000, .ack = 2000, .flags = TH_ACK };
+	struct frame f;
+	struct run r;
+	char name[128];
+	int fds[3];
+
+	if (kernel_connection(&fl, fds)) {
+		diag("IPv%d connection over lo: %s", family, strerror(errno));
+		check(false, "IPv%d: kernel connection for the test", family);
+	} else {
+		frame_build(&f, &fl, &s);
+		xdp_run(&f, &r);
+		snprintf(name, sizeof(name),
+			 "IPv%d: bad cookie on a kernel-established flow -> XDP_PASS, ack_kernel_owned",
+			 family);
+		/* the tracker takes the flow over in the kernel's state */
+		check_run(&r, XDP_PASS, C(ack_kernel_owned) | C(ct_created), name);
+	}
+	for (int i = 0; i < 3; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	fl.sport++;
+	frame_build(&f, &fl, &s);
+	xdp_run(&f, &r);
+	snprintf(name, sizeof(name),
+		 "IPv%d: same ACK, no socket -> XDP_DROP, cookies_rejected", family);
+	check_run(&r, XDP_DROP, C(cookies_rejected), name);
+}
+
+static void test_kernel_owned_flows(void)
+{
+	struct flow f4 = flow_client(4, T.next_flow++, PORT);
+	struct flow f6 = flow_client(6, T.next_flow++, PORT);
+	char cmd[512], a[4][INET6_ADDRSTRLEN];
+
+	if (!T.own_netns) {
+		printf("skip - kernel-owned flows (no private netns to add addresses in)\n");
+		return;
+	}
+	inet_ntop(AF_INET, f4.saddr, a[0], sizeof(a[0]));
+	inet_ntop(AF_INET, f4.daddr, a[1], sizeof(a[1]));
+	inet_ntop(AF_INET6, f6.saddr, a[2], sizeof(a[2]));
+	inet_ntop(AF_INET6, f6.daddr, a[3], sizeof(a[3]));
+	/* lo of our private netns: it vanishes with this process */
+	snprintf(cmd, sizeof(cmd),
+		 "ip link set lo up && ip addr add %s/32 dev lo && ip addr add %s/32 dev lo && "
+		 "ip addr add %s/128 dev lo nodad && ip addr add %s/128 dev lo nodad",
+		 a[0], a[1], a[2], a[3]);
+	if (!check(system(cmd) == 0, "lab addresses on lo of the test's own netns"))
+		return;
+	test_kernel_owned(f4);
+	test_kernel_owned(f6);
+}
+
 /* Per-port counters of the protected port add up to the global ones. */
 static void test_port_counters(void)
 {
@@ -912,6 +1070,10 @@ int main(void)
 		return 1;
 	test_small_syn();
 	test_all_layouts();
+	test_payload(4);
+	test_payload(6);
+	test_seq_wrap(4);
+	test_seq_wrap(6);
 	test_sysctls_off();
 	test_wrong_cookies();
 	test_rotation(4);
@@ -927,6 +1089,7 @@ int main(void)
 	test_syn_flags(4);
 	test_syn_flags(6);
 	test_fragments();
+	test_kernel_owned_flows();
 	test_mode_off();
 	test_port_counters();
 	munmap(T.secrets, T.secrets_len);
