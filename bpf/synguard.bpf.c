@@ -203,19 +203,23 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 	if (p->th.rst || p->th.fin)
 		return sg_drop(SG_CNT_drop_syn_flags, slot);
 	ret = sg_tcpopt_xdp(ctx, p, &o);
-	if (ret)
-		return sg_drop(ret, slot);
 	ws = o.flags & SG_OPT_WSCALE ? o.wscale : SG_COOKIE_WS_NONE;
 	/* Cookie mode off, or a SYN on a synchronized flow we track (a TIME_WAIT
-	 * reuse, a peer that restarted): the kernel handles it, statefully. */
+	 * reuse, a peer that restarted): the kernel handles it, statefully.
+	 * Linux stops at a broken option and keeps the SYN, so do we. */
 	if (!cfg->cookie_active ||
 	    (sg_tracked(cfg, slot) && sg_ct_synced_has(p))) {
+		if (ret)
+			sg_count(ret);
 		sg_count(SG_CNT_syn_passed);
 		sg_count_port(slot, SG_PCNT_syn_passed);
 		if (sg_tracked(cfg, slot))
 			sg_ct_update(p, SG_CT_IN, SG_STATE_MAX, 0, ws);
 		return XDP_PASS;
 	}
+	/* no cookie for options we cannot read in full */
+	if (ret)
+		return sg_drop(ret, slot);
 	ret = sg_syn_csum_xdp(ctx, p);
 	if (ret == SG_CSUM_BAD_IP)
 		return sg_drop(SG_CNT_drop_ip_csum, slot);
