@@ -921,6 +921,20 @@ static void test_mode_off(void)
 		/* the kernel answers it statefully, the tracker follows */
 		check_run(&r, XDP_PASS, C(syn_passed) | C(ct_created), name);
 	}
+	/* Linux stops parsing at a broken option and accepts the SYN: with
+	 * cookies off, the listener decides, the reason is still counted */
+	{
+		static const uint8_t len0[] = { 3, 0, 1, 1 };
+		struct flow fl = flow_client(4, T.next_flow++, PORT);
+		struct seg s = { .seq = 7, .flags = TH_SYN, .opt = len0,
+				 .optlen = sizeof(len0) };
+
+		frame_build(&f, &fl, &s);
+		xdp_run(&f, &r);
+		check_run(&r, XDP_PASS,
+			  C(syn_passed) | C(parse_tcp_options) | C(ct_created),
+			  "cookie mode off: SYN with option length 0 -> XDP_PASS, syn_passed, parse_tcp_options");
+	}
 	/* a cookie sent just before still opens its connection */
 	ack_build(&f, &before, &sa, 0, 0);
 	xdp_run(&f, &r);
