@@ -543,9 +543,17 @@ static bool synack_for(struct syn_case *c, struct parsed *sa)
 	return !why;
 }
 
-/* One ACK of a fresh handshake, altered by ack_xor / tsecr_xor. */
-static void test_bad_ack(int family, bool ts, uint32_t ack_xor,
-			 uint32_t tsecr_xor, const char *what)
+/* What is wrong with an ACK: its number shifted, bits of it or of its
+ * TSecr flipped. */
+struct ack_fault {
+	int ack_delta;
+	uint32_t ack_xor, tsecr_xor;
+	bool needs_ts;
+	const char *what;
+};
+
+/* The ACK of a fresh handshake, with fault x: never a valid cookie. */
+static void test_bad_ack(int family, bool ts, const struct ack_fault *x)
 {
 	struct syn_case c = full_opts_case(family);
 	struct parsed sa;
@@ -555,56 +563,36 @@ static void test_bad_ack(int family, bool ts, uint32_t ack_xor,
 
 	c.o.ts = ts;
 	snprintf(name, sizeof(name), "IPv%d%s: %s -> XDP_DROP, cookies_rejected",
-		 family, ts ? " +TS" : "", what);
+		 family, ts ? " +TS" : "", x->what);
 	if (!synack_for(&c, &sa)) {
 		check(false, "%s", name);
 		return;
 	}
-	ack_build(&f, &c, &sa, ack_xor, tsecr_xor);
-	xdp_run(&f, &r);
-	check_run(&r, XDP_DROP, C(cookies_rejected), name);
-}
-
-/* ack is cookie + 1: both off-by-ones as an xor of the low bit only work
- * for one parity, so the ACK number itself is shifted. */
-static void test_ack_off_by_one(int family, bool ts, int delta)
-{
-	struct syn_case c = full_opts_case(family);
-	struct parsed sa;
-	struct frame f;
-	struct run r;
-	char name[128];
-
-	c.o.ts = ts;
-	snprintf(name, sizeof(name),
-		 "IPv%d%s: ACK number %+d -> XDP_DROP, cookies_rejected",
-		 family, ts ? " +TS" : "", delta);
-	if (!synack_for(&c, &sa)) {
-		check(false, "%s", name);
-		return;
-	}
-	sa.seq += (uint32_t)delta;
-	ack_build(&f, &c, &sa, 0, 0);
+	sa.seq += (uint32_t)x->ack_delta;
+	ack_build(&f, &c, &sa, x->ack_xor, x->tsecr_xor);
 	xdp_run(&f, &r);
 	check_run(&r, XDP_DROP, C(cookies_rejected), name);
 }
 
 static void test_wrong_cookies(void)
 {
-	for (int family = 4; family <= 6; family += 2) {
-		for (int ts = 0; ts < 2; ts++) {
-			test_ack_off_by_one(family, ts, 1);
-			test_ack_off_by_one(family, ts, -1);
-			test_bad_ack(family, ts, 1u << 8, 0, "lowest hash bit flipped");
-			test_bad_ack(family, ts, 1u << 31, 0, "top hash bit flipped");
-			test_bad_ack(family, ts, SG_COOKIE_SACK, 0,
-				     "SACK bit of the cookie flipped");
-			test_bad_ack(family, ts, 1u << SG_COOKIE_MSS_SHIFT, 0,
-				     "MSS bucket of the cookie changed");
-		}
-		test_bad_ack(family, true, 0, 1, "TSecr hash bit 0 flipped");
-		test_bad_ack(family, true, 0, 0x80, "TSecr hash bit 7 flipped");
-	}
+	static const struct ack_fault faults[] = {
+		{ .ack_delta = 1, .what = "ACK number +1" },
+		{ .ack_delta = -1, .what = "ACK number -1" },
+		{ .ack_xor = 1u << 8, .what = "lowest hash bit flipped" },
+		{ .ack_xor = 1u << 31, .what = "top hash bit flipped" },
+		{ .ack_xor = SG_COOKIE_SACK, .what = "SACK bit of the cookie flipped" },
+		{ .ack_xor = 1u << SG_COOKIE_MSS_SHIFT,
+		  .what = "MSS bucket of the cookie changed" },
+		{ .tsecr_xor = 1, .needs_ts = true, .what = "TSecr hash bit 0 flipped" },
+		{ .tsecr_xor = 0x80, .needs_ts = true, .what = "TSecr hash bit 7 flipped" },
+	};
+
+	for (int family = 4; family <= 6; family += 2)
+		for (int ts = 0; ts < 2; ts++)
+			for (size_t i = 0; i < sizeof(faults) / sizeof(faults[0]); i++)
+				if (ts || !faults[i].needs_ts)
+					test_bad_ack(family, ts, &faults[i]);
 }
 
 /* ACKs of SYN-ACKs sent before one / two rotations. */
@@ -814,28 +802,31 @@ static void test_raw_options(int family, const uint8_t *opt, int optlen,
 
 static void test_malformed(int family)
 {
-	static const uint8_t mss_overrun[] = { 1, 1, 2, 4 };
-	static const uint8_t ts_overrun[] = { 1, 1, 8, 10, 0, 0, 0, 1 };
-	static const uint8_t len0[] = { 3, 0, 1, 1 };
-	static const uint8_t len1[] = { 4, 1, 1, 1 };
-	static const uint8_t unknown_kind[] = { 30, 4, 0xaa, 0xbb };
-	static const uint8_t eol_first[] = { 0, 2, 0, 0 };
+	static const struct {
+		uint8_t opt[8];
+		int len, verdict, cnt;
+		const char *what;
+	} raw[] = {
+		{ { 1, 1, 2, 4 }, 4, XDP_DROP, SG_CNT_parse_tcp_options,
+		  "MSS option overrunning the header" },
+		{ { 1, 1, 8, 10, 0, 0, 0, 1 }, 8, XDP_DROP, SG_CNT_parse_tcp_options,
+		  "timestamp option overrunning the header" },
+		{ { 3, 0, 1, 1 }, 4, XDP_DROP, SG_CNT_parse_tcp_options,
+		  "option length 0" },
+		{ { 4, 1, 1, 1 }, 4, XDP_DROP, SG_CNT_parse_tcp_options,
+		  "option length 1" },
+		{ { 30, 4, 0xaa, 0xbb }, 4, XDP_TX, SG_CNT_syn_cookies_sent,
+		  "unknown option kind skipped" },
+		{ { 0, 2, 0, 0 }, 4, XDP_TX, SG_CNT_syn_cookies_sent,
+		  "bytes after EOL ignored" },
+	};
 
 	for (int doff = 0; doff < 5; doff++)
 		test_doff(family, doff);
 	test_doff(family, 15); /* header longer than the segment */
-	test_raw_options(family, mss_overrun, sizeof(mss_overrun), XDP_DROP,
-			 SG_CNT_parse_tcp_options, "MSS option overrunning the header");
-	test_raw_options(family, ts_overrun, sizeof(ts_overrun), XDP_DROP,
-			 SG_CNT_parse_tcp_options, "timestamp option overrunning the header");
-	test_raw_options(family, len0, sizeof(len0), XDP_DROP,
-			 SG_CNT_parse_tcp_options, "option length 0");
-	test_raw_options(family, len1, sizeof(len1), XDP_DROP,
-			 SG_CNT_parse_tcp_options, "option length 1");
-	test_raw_options(family, unknown_kind, sizeof(unknown_kind), XDP_TX,
-			 SG_CNT_syn_cookies_sent, "unknown option kind skipped");
-	test_raw_options(family, eol_first, sizeof(eol_first), XDP_TX,
-			 SG_CNT_syn_cookies_sent, "bytes after EOL ignored");
+	for (size_t i = 0; i < sizeof(raw) / sizeof(raw[0]); i++)
+		test_raw_options(family, raw[i].opt, raw[i].len, raw[i].verdict,
+				 raw[i].cnt, raw[i].what);
 }
 
 /* SYN flags that never open a connection. */
@@ -956,31 +947,37 @@ static void test_mode_off(void)
 
 /* ---- a flow the kernel owns ------------------------------------------------ */
 
+/* addr (network order) and port (host order) as a socket address. */
+static socklen_t sockaddr_of(int family, const uint32_t *addr, uint16_t port,
+			     struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (family == 4) {
+		struct sockaddr_in *a = (void *)ss;
+
+		a->sin_family = AF_INET;
+		a->sin_port = htons(port);
+		memcpy(&a->sin_addr, addr, 4);
+		return sizeof(*a);
+	} else {
+		struct sockaddr_in6 *a = (void *)ss;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons(port);
+		memcpy(&a->sin6_addr, addr, 16);
+		return sizeof(*a);
+	}
+}
+
 /* A TCP connection over lo in our netns between the two ends of fl; the
  * client socket's port goes into fl->sport. Returns the three fds. */
 static int kernel_connection(struct flow *fl, int fds[3])
 {
-	struct sockaddr_storage srv = {}, cli = {};
-	socklen_t len;
-	int af = fl->family == 4 ? AF_INET : AF_INET6;
+	struct sockaddr_storage srv, cli;
+	socklen_t len = sockaddr_of(fl->family, fl->daddr, fl->dport, &srv);
+	int af = srv.ss_family;
 
-	if (fl->family == 4) {
-		struct sockaddr_in *s = (void *)&srv, *c = (void *)&cli;
-
-		s->sin_family = c->sin_family = AF_INET;
-		s->sin_port = htons(fl->dport);
-		memcpy(&s->sin_addr, fl->daddr, 4);
-		memcpy(&c->sin_addr, fl->saddr, 4);
-		len = sizeof(*s);
-	} else {
-		struct sockaddr_in6 *s = (void *)&srv, *c = (void *)&cli;
-
-		s->sin6_family = c->sin6_family = AF_INET6;
-		s->sin6_port = htons(fl->dport);
-		memcpy(&s->sin6_addr, fl->daddr, 16);
-		memcpy(&c->sin6_addr, fl->saddr, 16);
-		len = sizeof(*s);
-	}
+	sockaddr_of(fl->family, fl->saddr, 0, &cli);
 	fds[0] = socket(af, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	fds[1] = socket(af, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	fds[2] = -1;
@@ -992,8 +989,8 @@ static int kernel_connection(struct flow *fl, int fds[3])
 	fds[2] = accept(fds[0], NULL, NULL);
 	if (fds[2] < 0 || getsockname(fds[1], (struct sockaddr *)&cli, &len))
 		return -1;
-	fl->sport = ntohs(fl->family == 4 ? ((struct sockaddr_in *)&cli)->sin_port
-					  : ((struct sockaddr_in6 *)&cli)->sin6_port);
+	/* sin_port and sin6_port sit at the same offset */
+	fl->sport = ntohs(((struct sockaddr_in *)&cli)->sin_port);
 	return 0;
 }
 
