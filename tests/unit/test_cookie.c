@@ -1092,7 +1092,9 @@ int main(void)
 	test_checksums(4);
 	test_checksums(6);
 	for (int fixed = 0; fixed < 2; fixed++) {
+		test_truncation((struct layout){ 4, 0, 0 }, fixed);
 		test_truncation((struct layout){ 4, 2, 8 }, fixed);
+		test_truncation((struct layout){ 6, 0, 0 }, fixed);
 		test_truncation((struct layout){ 6, 2, 2 }, fixed);
 	}
 	test_malformed(4);
