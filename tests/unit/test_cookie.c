@@ -9,178 +9,12 @@
  * between repeats, so a second repeat would see our own SYN-ACK.
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <sched.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
-#include <linux/bpf.h>
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-#include "libsynguard.h"
-#include "synguard.skel.h"
-#include "frame.h"
-#include "tap.h"
+#include "harness.h"
 
-#define PORT 8080
-#define MTU 1500               /* what the daemon reads off a plain NIC   */
-#define PERIOD_NS (60ull * 1000000000ull)
 #define MAX_DIAG 5             /* failure details printed per check        */
-
-#define C(name) (1ull << SG_CNT_##name)
-
-static struct {
-	bool own_netns;
-	struct synguard_bpf *skel;
-	int prog, cfg_fd, cnt_fd, pcnt_fd;
-	struct sg_config cfg;
-	struct sg_secret_state *secrets;
-	size_t secrets_len;
-	uint32_t next_flow;    /* a fresh flow per case: ACKs create entries */
-} T;
-
-/* One BPF_PROG_TEST_RUN and what it changed. */
-struct run {
-	int verdict;           /* XDP action, or -errno from the kernel      */
-	uint8_t out[FRAME_MAX];
-	uint32_t len;          /* frame length, without the metadata         */
-	uint32_t meta_len;
-	struct sg_meta meta;   /* valid when meta_len == sizeof(meta)        */
-	__u64 delta[SG_CNT_MAX];
-};
-
-static void xdp_run(const struct frame *f, struct run *r)
-{
-	struct xdp_md ctx_in = { .data_end = f->len }, ctx_out = {};
-	__u64 before[SG_CNT_MAX], after[SG_CNT_MAX];
-	LIBBPF_OPTS(bpf_test_run_opts, o,
-		    .data_in = f->b, .data_size_in = f->len,
-		    .data_out = r->out, .data_size_out = sizeof(r->out),
-		    .ctx_in = &ctx_in, .ctx_size_in = sizeof(ctx_in),
-		    .ctx_out = &ctx_out, .ctx_size_out = sizeof(ctx_out),
-		    .repeat = 1);
-
-	memset(r, 0, sizeof(*r));
-	sg_counters_read(T.cnt_fd, before);
-	r->verdict = bpf_prog_test_run_opts(T.prog, &o) ? -errno : (int)o.retval;
-	sg_counters_read(T.cnt_fd, after);
-	for (int i = 0; i < SG_CNT_MAX; i++)
-		r->delta[i] = after[i] - before[i];
-	if (r->verdict < 0)
-		return;
-	/* data_out starts at data_meta; ctx_out.data is the metadata size */
-	r->meta_len = ctx_out.data;
-	r->len = o.data_size_out - r->meta_len;
-	if (r->meta_len == sizeof(r->meta))
-		memcpy(&r->meta, r->out, sizeof(r->meta));
-	memmove(r->out, r->out + r->meta_len, r->len);
-}
-
-/* Exactly the counters in mask moved, each by one. */
-static bool counted(const struct run *r, __u64 mask)
-{
-	for (int i = 0; i < SG_CNT_MAX; i++)
-		if (r->delta[i] != (mask >> i & 1))
-			return false;
-	return true;
-}
-
-static const char *deltas(const struct run *r)
-{
-	static char buf[512];
-	size_t n = 0;
-
-	buf[0] = 0;
-	for (int i = 0; i < SG_CNT_MAX; i++)
-		if (r->delta[i] && n < sizeof(buf))
-			n += (size_t)snprintf(buf + n, sizeof(buf) - n, " %s+%llu",
-					      sg_counter_names[i],
-					      (unsigned long long)r->delta[i]);
-	return n ? buf : " none";
-}
-
-static const char *verdict_name(int v)
-{
-	static char buf[32];
-	static const char *const names[] = { "XDP_ABORTED", "XDP_DROP",
-					     "XDP_PASS", "XDP_TX",
-					     "XDP_REDIRECT" };
-
-	if (v >= 0 && v <= XDP_REDIRECT)
-		return names[v];
-	snprintf(buf, sizeof(buf), "error %d", v);
-	return buf;
-}
-
-/* A verdict and the one decision counted for it (plus extra, if any). */
-static bool decided(const struct run *r, int verdict, __u64 mask)
-{
-	return r->verdict == verdict && counted(r, mask);
-}
-
-static bool check_run(const struct run *r, int verdict, __u64 mask,
-		      const char *name)
-{
-	if (!decided(r, verdict, mask))
-		diag("%s: got %s, counters%s", name, verdict_name(r->verdict),
-		     deltas(r));
-	return check(decided(r, verdict, mask), "%s", name);
-}
-
-/* ---- set-up, as synguardd does it ---------------------------------------- */
-static int config_apply(void)
-{
-	return sg_config_write(T.cfg_fd, &T.cfg);
-}
-
-static int setup(void)
-{
-	static __u16 slots[65536];
-	struct sg_portset ps;
-	struct sg_sysctls sy = {};
-	struct bpf_map *m;
-	char port[8];
-
-	/* a netns of our own: no socket of anyone else's can own a test flow
-	 * (bpf_skc_lookup_tcp), and sysctls read are the defaults */
-	T.own_netns = !unshare(CLONE_NEWNET);
-	if (!T.own_netns)
-		diag("unshare(CLONE_NEWNET): %s; using the current netns",
-		     strerror(errno));
-	sg_quiet_libs(false);
-	T.skel = synguard_bpf__open();
-	if (!T.skel)
-		return -1;
-	/* maps pin by name: a private copy must not meet the daemon's pins */
-	bpf_object__for_each_map(m, T.skel->obj)
-		bpf_map__set_pin_path(m, NULL);
-	if (synguard_bpf__load(T.skel))
-		return -1;
-	T.prog = bpf_program__fd(T.skel->progs.sg_xdp);
-	T.cfg_fd = bpf_map__fd(T.skel->maps.sg_config);
-	T.cnt_fd = bpf_map__fd(T.skel->maps.sg_counters);
-	T.pcnt_fd = bpf_map__fd(T.skel->maps.sg_port_counters);
-
-	sg_read_sysctls(&sy);
-	sg_config_defaults(&T.cfg, &sy);
-	sg_config_kernel(&T.cfg, &sy, MTU);
-	if (sg_config_set(&T.cfg, "mode=on", PERIOD_NS) || config_apply())
-		return -1;
-	snprintf(port, sizeof(port), "%d", PORT);
-	if (sg_ports_parse(port, &ps))
-		return -1;
-	sg_ports_slots(&ps, slots);
-	if (sg_ports_write(bpf_map__fd(T.skel->maps.sg_ports), slots))
-		return -1;
-	T.secrets = sg_secrets_mmap(bpf_map__fd(T.skel->maps.sg_secrets),
-				    &T.secrets_len);
-	if (!T.secrets || sg_secrets_fresh(T.secrets))
-		return -1;
-	return 0;
-}
 
 /* ---- one SYN and what its SYN-ACK must be ---------------------------------- */
 struct layout {
@@ -1077,7 +911,7 @@ static void test_port_counters(void)
 
 int main(void)
 {
-	if (!check(!setup(), "load sg_xdp and configure it as synguardd does"))
+	if (!check(!setup("mode=on"), "load sg_xdp and configure it as synguardd does"))
 		return 1;
 	test_small_syn();
 	test_all_layouts();
