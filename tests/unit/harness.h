@@ -8,6 +8,10 @@
 #ifndef SG_TEST_HARNESS_H
 #define SG_TEST_HARNESS_H
 
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* unshare */
+#endif
+
 #include <errno.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -35,6 +39,7 @@ static struct {
 	struct sg_secret_state *secrets;
 	size_t secrets_len;
 	uint32_t next_flow;    /* a fresh flow per case: ACKs create entries */
+	uint32_t ct_size;      /* if set before setup(): both tracker tables */
 } T;
 
 /* One BPF_PROG_TEST_RUN and what it changed. */
@@ -176,6 +181,10 @@ static inline int setup(const char *mode)
 	/* maps pin by name: a private copy must not meet the daemon's pins */
 	bpf_object__for_each_map(m, T.skel->obj)
 		bpf_map__set_pin_path(m, NULL);
+	if (T.ct_size) {
+		bpf_map__set_max_entries(T.skel->maps.sg_ct_synced, T.ct_size);
+		bpf_map__set_max_entries(T.skel->maps.sg_ct_embryonic, T.ct_size);
+	}
 	if (synguard_bpf__load(T.skel))
 		return -1;
 	T.prog = bpf_program__fd(T.skel->progs.sg_xdp);

@@ -1,0 +1,569 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The connection tracker's state machine through BPF_PROG_TEST_RUN: each
+ * scenario is a sequence of crafted segments, the remote's through sg_xdp
+ * (ingress) and the local host's through sg_tc_egress (egress), and after
+ * every segment the entry's local and inferred remote states are checked,
+ * with the verdict and the counter of the decision.
+ *
+ * The test runs in a network namespace of its own: bpf_skc_lookup_tcp finds
+ * no socket for any test flow and egress skbs carry no socket, so entries
+ * start only from SYNs, as for flows the tracker sees open. Cookie mode is
+ * off (mode=off), so SYNs to the protected port are tracked and passed.
+ */
+#include "harness.h"
+
+#define LPORT_OUT 40000         /* local port of connections we open    */
+#define RPORT_OUT 443
+
+enum { REMOTE, LOCAL };          /* who sends a segment                  */
+
+/* Both directions of one connection and the next sequence number of each
+ * side, so that segments follow each other as a real TCP would send them. */
+struct conn {
+	struct flow f[2];       /* f[REMOTE]: remote -> local            */
+	uint32_t isn[2], nxt[2];
+	char name[48];
+};
+
+static struct conn conn_new(int family, bool inbound, const char *what)
+{
+	uint32_t i = T.next_flow++;
+	struct conn c = {};
+
+	c.f[REMOTE] = flow_client(family, i, PORT);
+	if (!inbound) {
+		c.f[REMOTE].sport = RPORT_OUT;
+		c.f[REMOTE].dport = (uint16_t)(LPORT_OUT + i % 20000);
+	}
+	c.f[LOCAL] = flow_reverse(&c.f[REMOTE]);
+	c.isn[REMOTE] = c.nxt[REMOTE] = 0x10000000u * (i % 15) + 1000;
+	c.isn[LOCAL] = c.nxt[LOCAL] = 0xf0000000u + i * 7919u;
+	snprintf(c.name, sizeof(c.name), "IPv%d %s", family, what);
+	return c;
+}
+
+/* One segment with explicit numbers; the SYN carries MSS and WScale. */
+static struct run *send_raw(struct conn *c, int who, uint8_t flags,
+			    uint32_t seq, uint32_t ack, int paylen)
+{
+	static struct run r;
+	struct tcpopts to = { .mss = 1460, .wscale = 7 };
+	uint8_t opt[40];
+	struct seg s = { .seq = seq, .ack = ack, .flags = flags,
+			 .paylen = paylen };
+	struct frame f;
+
+	if (flags & TH_SYN) {
+		s.opt = opt;
+		s.optlen = opts_build(opt, &to);
+	}
+	frame_build(&f, &c->f[who], &s);
+	if (who == REMOTE)
+		xdp_run(&f, &r);
+	else
+		tc_egress_run(&f, &r);
+	return &r;
+}
+
+/* The next segment of who, acking everything the other side sent. */
+static struct run *send_seg(struct conn *c, int who, uint8_t flags, int paylen)
+{
+	uint32_t seq = c->nxt[who];
+
+	c->nxt[who] += (uint32_t)paylen + !!(flags & TH_SYN) + !!(flags & TH_FIN);
+	return send_raw(c, who, flags, seq, flags & TH_ACK ? c->nxt[!who] : 0,
+			paylen);
+}
+
+static struct sg_ct_key conn_key(const struct conn *c)
+{
+	const struct flow *in = &c->f[REMOTE];
+	struct sg_ct_key k = { .family = (__u8)in->family,
+			       .lport = in->dport, .rport = in->sport };
+
+	memcpy(k.laddr, in->daddr, 16);
+	memcpy(k.raddr, in->saddr, 16);
+	return k;
+}
+
+/* The entry of c, and which table holds it (0: none, 1: embryonic,
+ * 2: synchronized, 3: both — never right). */
+static int conn_entry(const struct conn *c, struct sg_ct_entry *e)
+{
+	struct sg_ct_key k = conn_key(c);
+	struct sg_ct_entry tmp;
+	int where = 0;
+
+	if (!bpf_map_lookup_elem(T.ct_embryonic, &k, e))
+		where |= 1;
+	if (!bpf_map_lookup_elem(T.ct_synced, &k, &tmp)) {
+		where |= 2;
+		*e = tmp;
+	}
+	return where;
+}
+
+/* The entry is in the right table with these states. */
+static bool expect(const struct conn *c, int local, int remote,
+		   const char *step)
+{
+	struct sg_ct_entry e = {};
+	int where = conn_entry(c, &e);
+	int want = local == SG_SYN_SENT || local == SG_SYN_RCVD ? 1 : 2;
+	bool ok = where == want && e.state == local && e.rstate == remote;
+
+	if (!ok)
+		diag("%s: %s: table %d (want %d), state %s/%s", c->name, step,
+		     where, want, sg_state_name(e.state),
+		     sg_state_name(e.rstate));
+	return check(ok, "%s: %s -> %s / remote %s", c->name, step,
+		     sg_state_name((unsigned)local),
+		     sg_state_name((unsigned)remote));
+}
+
+static bool passed(const struct run *r, int who)
+{
+	return r->verdict == (who == REMOTE ? XDP_PASS : 0 /* TC_ACT_OK */);
+}
+
+/* A segment that must pass and move the entry to (local, remote). */
+static void step(struct conn *c, int who, uint8_t flags, int paylen,
+		 int local, int remote, const char *what)
+{
+	struct run *r = send_seg(c, who, flags, paylen);
+
+	if (!passed(r, who))
+		diag("%s: %s: verdict %d", c->name, what, r->verdict);
+	expect(c, local, remote, what);
+}
+
+/* ---- scenarios ---------------------------------------------------------- */
+
+static struct conn handshake_in(int family, const char *what)
+{
+	struct conn c = conn_new(family, true, what);
+
+	step(&c, REMOTE, TH_SYN, 0, SG_SYN_RCVD, SG_SYN_SENT, "SYN in");
+	step(&c, LOCAL, TH_SYN | TH_ACK, 0, SG_SYN_RCVD, SG_ESTABLISHED,
+	     "SYN-ACK out");
+	step(&c, REMOTE, TH_ACK, 0, SG_ESTABLISHED, SG_ESTABLISHED, "ACK in");
+	return c;
+}
+
+static struct conn handshake_out(int family, const char *what)
+{
+	struct conn c = conn_new(family, false, what);
+
+	step(&c, LOCAL, TH_SYN, 0, SG_SYN_SENT, SG_SYN_RCVD, "SYN out");
+	step(&c, REMOTE, TH_SYN | TH_ACK, 0, SG_ESTABLISHED, SG_SYN_RCVD,
+	     "SYN-ACK in");
+	step(&c, LOCAL, TH_ACK, 0, SG_ESTABLISHED, SG_ESTABLISHED, "ACK out");
+	return c;
+}
+
+static void test_simultaneous_open(int family)
+{
+	struct conn c = conn_new(family, false, "simultaneous open");
+
+	step(&c, LOCAL, TH_SYN, 0, SG_SYN_SENT, SG_SYN_RCVD, "SYN out");
+	/* the remote's own SYN crosses ours */
+	send_raw(&c, REMOTE, TH_SYN, c.isn[REMOTE], 0, 0);
+	c.nxt[REMOTE]++;
+	expect(&c, SG_SYN_RCVD, SG_SYN_RCVD, "crossing SYN in");
+	/* both answer with SYN-ACK: same ISN, now acking the other SYN */
+	send_raw(&c, LOCAL, TH_SYN | TH_ACK, c.isn[LOCAL], c.nxt[REMOTE], 0);
+	expect(&c, SG_SYN_RCVD, SG_ESTABLISHED, "SYN-ACK out");
+	send_raw(&c, REMOTE, TH_SYN | TH_ACK, c.isn[REMOTE], c.nxt[LOCAL], 0);
+	expect(&c, SG_ESTABLISHED, SG_ESTABLISHED, "SYN-ACK in");
+}
+
+static void test_close_local_first(int family)
+{
+	struct conn c = handshake_out(family, "local-first close");
+
+	step(&c, LOCAL, TH_PSH | TH_ACK, 100, SG_ESTABLISHED, SG_ESTABLISHED,
+	     "data out");
+	step(&c, LOCAL, TH_FIN | TH_ACK, 0, SG_FIN_WAIT_1, SG_CLOSE_WAIT,
+	     "FIN out");
+	step(&c, REMOTE, TH_ACK, 0, SG_FIN_WAIT_2, SG_CLOSE_WAIT, "ACK in");
+	step(&c, REMOTE, TH_FIN | TH_ACK, 0, SG_TIME_WAIT, SG_LAST_ACK,
+	     "FIN in");
+	step(&c, LOCAL, TH_ACK, 0, SG_TIME_WAIT, SG_CLOSED, "last ACK out");
+}
+
+static void test_close_remote_first(int family)
+{
+	struct conn c = handshake_in(family, "remote-first close");
+
+	step(&c, REMOTE, TH_FIN | TH_ACK, 0, SG_CLOSE_WAIT, SG_FIN_WAIT_1,
+	     "FIN in");
+	step(&c, LOCAL, TH_ACK, 0, SG_CLOSE_WAIT, SG_FIN_WAIT_2, "ACK out");
+	step(&c, LOCAL, TH_FIN | TH_ACK, 0, SG_LAST_ACK, SG_TIME_WAIT,
+	     "FIN out");
+	step(&c, REMOTE, TH_ACK, 0, SG_CLOSED, SG_TIME_WAIT, "last ACK in");
+}
+
+static void test_three_segment_close(int family)
+{
+	struct conn c = handshake_in(family, "FIN+ACK close");
+
+	step(&c, REMOTE, TH_FIN | TH_ACK, 0, SG_CLOSE_WAIT, SG_FIN_WAIT_1,
+	     "FIN in");
+	step(&c, LOCAL, TH_FIN | TH_ACK, 0, SG_LAST_ACK, SG_TIME_WAIT,
+	     "FIN+ACK out");
+	step(&c, REMOTE, TH_ACK, 0, SG_CLOSED, SG_TIME_WAIT, "ACK in");
+}
+
+static void test_simultaneous_close(int family)
+{
+	struct conn c = handshake_in(family, "simultaneous close");
+
+	step(&c, LOCAL, TH_FIN | TH_ACK, 0, SG_FIN_WAIT_1, SG_CLOSE_WAIT,
+	     "FIN out");
+	/* the remote's FIN crosses ours: it does not ack our FIN */
+	send_raw(&c, REMOTE, TH_FIN | TH_ACK, c.nxt[REMOTE], c.nxt[LOCAL] - 1, 0);
+	c.nxt[REMOTE]++;
+	expect(&c, SG_CLOSING, SG_CLOSING, "crossing FIN in");
+	step(&c, LOCAL, TH_ACK, 0, SG_CLOSING, SG_TIME_WAIT, "ACK out");
+	step(&c, REMOTE, TH_ACK, 0, SG_TIME_WAIT, SG_TIME_WAIT, "ACK in");
+}
+
+static void test_half_close(int family)
+{
+	struct conn c = handshake_in(family, "half-close");
+	struct sg_ct_entry e;
+
+	step(&c, LOCAL, TH_FIN | TH_ACK, 0, SG_FIN_WAIT_1, SG_CLOSE_WAIT,
+	     "FIN out");
+	step(&c, REMOTE, TH_ACK, 0, SG_FIN_WAIT_2, SG_CLOSE_WAIT, "ACK in");
+	for (int i = 0; i < 3; i++) {
+		send_seg(&c, REMOTE, TH_PSH | TH_ACK, 1000);
+		send_seg(&c, LOCAL, TH_ACK, 0);
+	}
+	expect(&c, SG_FIN_WAIT_2, SG_CLOSE_WAIT, "3 KB still flowing in");
+	conn_entry(&c, &e);
+	/* in: SYN, ACK, ACK of our FIN, 3 data; out: SYN-ACK, FIN, 3 ACKs */
+	check(e.pkts_in == 6 && e.pkts_out == 5 && e.bytes_in > 3000,
+	      "%s: packets and bytes counted both ways (in %u/%llu out %u)",
+	      c.name, e.pkts_in, (unsigned long long)e.bytes_in, e.pkts_out);
+	step(&c, REMOTE, TH_FIN | TH_ACK, 0, SG_TIME_WAIT, SG_LAST_ACK,
+	     "FIN in");
+}
+
+/* ---- RST in every state --------------------------------------------------- */
+
+/* Brings a fresh connection to the named local state. */
+static struct conn conn_in_state(int family, int st)
+{
+	char what[40];
+	struct conn c;
+
+	snprintf(what, sizeof(what), "RST in %s", sg_state_name((unsigned)st));
+	if (st == SG_SYN_SENT) {
+		c = conn_new(family, false, what);
+		send_seg(&c, LOCAL, TH_SYN, 0);
+		return c;
+	}
+	c = conn_new(family, true, what);
+	send_seg(&c, REMOTE, TH_SYN, 0);
+	send_seg(&c, LOCAL, TH_SYN | TH_ACK, 0);
+	if (st == SG_SYN_RCVD)
+		return c;
+	send_seg(&c, REMOTE, TH_ACK, 0);
+	switch (st) {
+	case SG_FIN_WAIT_1:
+		send_seg(&c, LOCAL, TH_FIN | TH_ACK, 0);
+		break;
+	case SG_FIN_WAIT_2:
+	case SG_TIME_WAIT:
+		send_seg(&c, LOCAL, TH_FIN | TH_ACK, 0);
+		send_seg(&c, REMOTE, TH_ACK, 0);
+		if (st == SG_TIME_WAIT)
+			send_seg(&c, REMOTE, TH_FIN | TH_ACK, 0);
+		break;
+	case SG_CLOSE_WAIT:
+	case SG_LAST_ACK:
+		send_seg(&c, REMOTE, TH_FIN | TH_ACK, 0);
+		send_seg(&c, LOCAL, TH_ACK, 0);
+		if (st == SG_LAST_ACK)
+			send_seg(&c, LOCAL, TH_FIN | TH_ACK, 0);
+		break;
+	case SG_CLOSING:
+		send_seg(&c, LOCAL, TH_FIN | TH_ACK, 0);
+		send_raw(&c, REMOTE, TH_FIN | TH_ACK, c.nxt[REMOTE],
+			 c.nxt[LOCAL] - 1, 0);
+		c.nxt[REMOTE]++;
+		break;
+	}
+	return c;
+}
+
+static bool entry_state(const struct conn *c, struct sg_ct_entry *e)
+{
+	return conn_entry(c, e) != 0;
+}
+
+/* A RST that must change nothing: in-window inexact or out of window. */
+static void rst_ignored(struct conn *c, uint32_t seq, uint32_t ack, __u64 cnt,
+			int verdict, const char *what)
+{
+	struct sg_ct_entry before = {}, after = {};
+	struct run *r;
+
+	entry_state(c, &before);
+	r = send_raw(c, REMOTE, TH_RST | (ack ? TH_ACK : 0), seq, ack, 0);
+	entry_state(c, &after);
+	check(r->verdict == verdict && r->delta[__builtin_ctzll(cnt)] == 1 &&
+	      after.state == before.state && after.rstate == before.rstate,
+	      "%s: %s: %s, state stays %s", c->name, what,
+	      verdict_name(r->verdict), sg_state_name(after.state));
+}
+
+static void test_rst(int family, int st)
+{
+	struct conn c = conn_in_state(family, st);
+	bool syn_sent = st == SG_SYN_SENT;
+	struct sg_ct_entry e;
+	struct run *r;
+
+	if (!check(entry_state(&c, &e) && e.state == st, "%s: reached (%s)",
+		   c.name, sg_state_name(e.state)))
+		return;
+	if (syn_sent) {
+		/* RFC 9293: in SYN_SENT a RST counts only if it acks our SYN */
+		rst_ignored(&c, 0, c.nxt[LOCAL] + 1, C(ct_rst_oow), XDP_PASS,
+			    "RST acking the wrong sequence");
+	} else {
+		rst_ignored(&c, c.nxt[REMOTE] + 100, 0, C(ct_rst_challenged),
+			    XDP_PASS, "in-window inexact RST");
+		rst_ignored(&c, c.nxt[REMOTE] - 0x40000000u, 0, C(ct_rst_oow),
+			    XDP_PASS, "out-of-window RST");
+		T.cfg.drop_oow_rst = 1;
+		config_apply();
+		rst_ignored(&c, c.nxt[REMOTE] - 0x40000000u, 0,
+			    C(ct_rst_oow) | C(drop_rst_oow), XDP_DROP,
+			    "out-of-window RST with drop_oow_rst=1");
+		T.cfg.drop_oow_rst = 0;
+		config_apply();
+	}
+	r = send_raw(&c, REMOTE, TH_RST | (syn_sent ? TH_ACK : 0),
+		     syn_sent ? 0 : c.nxt[REMOTE], syn_sent ? c.nxt[LOCAL] : 0, 0);
+	entry_state(&c, &e);
+	check(r->verdict == XDP_PASS && r->delta[SG_CNT_ct_rst_closed] == 1 &&
+	      e.state == SG_CLOSED && e.rstate == SG_CLOSED,
+	      "%s: exact RST closes (%s/%s)", c.name, sg_state_name(e.state),
+	      sg_state_name(e.rstate));
+}
+
+static void test_local_rst(int family)
+{
+	struct conn c = handshake_in(family, "local RST");
+
+	step(&c, LOCAL, TH_RST | TH_ACK, 0, SG_CLOSED, SG_CLOSED, "RST out");
+}
+
+/* ---- retransmissions, reuse, reflection ------------------------------------ */
+
+static void test_retransmissions(int family)
+{
+	struct conn c = conn_new(family, true, "retransmissions");
+
+	step(&c, REMOTE, TH_SYN, 0, SG_SYN_RCVD, SG_SYN_SENT, "SYN in");
+	send_raw(&c, REMOTE, TH_SYN, c.isn[REMOTE], 0, 0);
+	expect(&c, SG_SYN_RCVD, SG_SYN_SENT, "retransmitted SYN in");
+	step(&c, LOCAL, TH_SYN | TH_ACK, 0, SG_SYN_RCVD, SG_ESTABLISHED,
+	     "SYN-ACK out");
+	send_raw(&c, LOCAL, TH_SYN | TH_ACK, c.isn[LOCAL], c.nxt[REMOTE], 0);
+	expect(&c, SG_SYN_RCVD, SG_ESTABLISHED, "retransmitted SYN-ACK out");
+	step(&c, REMOTE, TH_ACK, 0, SG_ESTABLISHED, SG_ESTABLISHED, "ACK in");
+	send_raw(&c, LOCAL, TH_SYN | TH_ACK, c.isn[LOCAL], c.nxt[REMOTE], 0);
+	expect(&c, SG_ESTABLISHED, SG_ESTABLISHED,
+	       "SYN-ACK retransmitted after the handshake");
+	send_raw(&c, REMOTE, TH_SYN, c.isn[REMOTE], 0, 0);
+	expect(&c, SG_ESTABLISHED, SG_ESTABLISHED,
+	       "old SYN retransmitted after the handshake");
+	step(&c, REMOTE, TH_FIN | TH_ACK, 0, SG_CLOSE_WAIT, SG_FIN_WAIT_1,
+	     "FIN in");
+	send_raw(&c, REMOTE, TH_FIN | TH_ACK, c.nxt[REMOTE] - 1, c.nxt[LOCAL], 0);
+	expect(&c, SG_CLOSE_WAIT, SG_FIN_WAIT_1, "retransmitted FIN in");
+	step(&c, LOCAL, TH_ACK, 0, SG_CLOSE_WAIT, SG_FIN_WAIT_2, "ACK out");
+	send_raw(&c, REMOTE, TH_FIN | TH_ACK, c.nxt[REMOTE] - 1, c.nxt[LOCAL], 0);
+	expect(&c, SG_CLOSE_WAIT, SG_FIN_WAIT_2,
+	       "FIN retransmitted after our ACK");
+}
+
+static void test_time_wait_reuse(int family)
+{
+	struct conn c = conn_in_state(family, SG_TIME_WAIT);
+	struct run *r;
+
+	snprintf(c.name, sizeof(c.name), "IPv%d TIME_WAIT reuse", family);
+	expect(&c, SG_TIME_WAIT, SG_LAST_ACK, "closed by us first");
+	/* an old duplicate SYN (sequence behind the old connection) */
+	send_raw(&c, REMOTE, TH_SYN, c.isn[REMOTE], 0, 0);
+	expect(&c, SG_TIME_WAIT, SG_LAST_ACK, "old SYN changes nothing");
+	/* a new incarnation: sequence past the old one (RFC 6191) */
+	c.isn[REMOTE] = c.nxt[REMOTE] + 100000;
+	c.nxt[REMOTE] = c.isn[REMOTE];
+	r = send_seg(&c, REMOTE, TH_SYN, 0);
+	check(r->verdict == XDP_PASS && r->delta[SG_CNT_ct_created] == 1,
+	      "%s: new SYN starts a new entry", c.name);
+	expect(&c, SG_SYN_RCVD, SG_SYN_SENT, "new SYN in");
+	c.isn[LOCAL] += 0x01000000;
+	c.nxt[LOCAL] = c.isn[LOCAL];
+	step(&c, LOCAL, TH_SYN | TH_ACK, 0, SG_SYN_RCVD, SG_ESTABLISHED,
+	     "SYN-ACK out");
+	step(&c, REMOTE, TH_ACK, 0, SG_ESTABLISHED, SG_ESTABLISHED, "ACK in");
+}
+
+static void test_unsolicited_synack(int family)
+{
+	struct conn c = conn_new(family, false, "unsolicited SYN-ACK");
+	struct sg_ct_entry e;
+	struct run *r;
+
+	r = send_seg(&c, REMOTE, TH_SYN | TH_ACK, 0);
+	check(r->verdict == XDP_DROP &&
+	      r->delta[SG_CNT_drop_synack_unsolicited] == 1 &&
+	      !conn_entry(&c, &e),
+	      "%s: dropped, counted, nothing tracked (%s)", c.name,
+	      verdict_name(r->verdict));
+	r = send_seg(&c, REMOTE, TH_ACK, 0);
+	check(r->verdict == XDP_PASS && !conn_entry(&c, &e),
+	      "%s: a stray ACK to an unprotected port creates nothing",
+	      c.name);
+}
+
+/* ---- expiry and gauges ----------------------------------------------------- */
+
+static void test_expiry(int family)
+{
+	struct conn c = handshake_in(family, "expiry");
+	struct sg_ct_entry e;
+	struct sg_walk_args w;
+	struct run *r;
+
+	T.cfg.timeout_s[SG_ESTABLISHED] = 0;
+	config_apply();
+	usleep(1000);
+	r = send_seg(&c, REMOTE, TH_ACK, 10);
+	conn_entry(&c, &e);
+	check(r->verdict == XDP_PASS && r->delta[SG_CNT_ack_unchecked] == 1 &&
+	      e.pkts_in == 2,
+	      "%s: an expired entry is absent to the data path (ACK unchecked, "
+	      "entry untouched: %u packets in)", c.name, e.pkts_in);
+	check(!sg_walk_run(bpf_program__fd(T.skel->progs.sg_walk), 1, &w) &&
+	      w.expired >= 1 && !conn_entry(&c, &e),
+	      "%s: the sweep removes it (%llu expired)", c.name,
+	      (unsigned long long)w.expired);
+	T.cfg.timeout_s[SG_ESTABLISHED] = 432000;
+	config_apply();
+}
+
+static void tables_clear(void)
+{
+	int fds[2] = { T.ct_synced, T.ct_embryonic };
+	struct sg_ct_key k;
+
+	for (int i = 0; i < 2; i++)
+		while (!bpf_map_get_next_key(fds[i], NULL, &k))
+			bpf_map_delete_elem(fds[i], &k);
+}
+
+/* A known mix of states: the in-kernel walk must count exactly it. */
+static void test_gauges(void)
+{
+	static const int mix[] = {
+		SG_ESTABLISHED, SG_ESTABLISHED, SG_ESTABLISHED, SG_SYN_RCVD,
+		SG_SYN_RCVD, SG_SYN_SENT, SG_FIN_WAIT_1, SG_FIN_WAIT_2,
+		SG_FIN_WAIT_2, SG_CLOSE_WAIT, SG_LAST_ACK, SG_CLOSING,
+		SG_TIME_WAIT, SG_TIME_WAIT,
+	};
+	__u64 want[SG_STATE_MAX] = {};
+	struct sg_walk_args w;
+	bool same = true;
+
+	tables_clear();
+	for (size_t i = 0; i < sizeof(mix) / sizeof(mix[0]); i++) {
+		conn_in_state(i % 2 ? 6 : 4, mix[i]);
+		want[mix[i]]++;
+	}
+	if (!check(!sg_walk_run(bpf_program__fd(T.skel->progs.sg_walk), 0, &w),
+		   "gauges: sg_walk runs"))
+		return;
+	for (int s = 0; s < SG_STATE_MAX; s++) {
+		if (w.states[s] != want[s])
+			diag("gauges: %s walk %llu want %llu",
+			     sg_state_name((unsigned)s),
+			     (unsigned long long)w.states[s],
+			     (unsigned long long)want[s]);
+		same &= w.states[s] == want[s];
+	}
+	check(same && w.embryonic == 3 && w.synced == 11,
+	      "gauges: the table walk counts every state exactly "
+	      "(%llu embryonic, %llu synchronized)",
+	      (unsigned long long)w.embryonic, (unsigned long long)w.synced);
+}
+
+/* ---- a SYN flood into small tables ----------------------------------------- */
+
+static void test_flood_keeps_established(void)
+{
+	enum { LIVE = 40, FLOOD = 4000 };
+	struct conn live[LIVE];
+	struct sg_walk_args w;
+	__u64 full = 0;
+	int kept = 0;
+
+	tables_clear();
+	for (int i = 0; i < LIVE; i++)
+		live[i] = handshake_in(i % 2 ? 6 : 4, "flood victim");
+	for (int i = 0; i < FLOOD; i++) {
+		struct conn c = conn_new(i % 2 ? 6 : 4, true, "flood");
+
+		full += send_seg(&c, REMOTE, TH_SYN, 0)->delta[SG_CNT_ct_table_full];
+	}
+	for (int i = 0; i < LIVE; i++) {
+		struct sg_ct_entry e;
+
+		kept += conn_entry(&live[i], &e) == 2 &&
+			e.state == SG_ESTABLISHED;
+	}
+	sg_walk_run(bpf_program__fd(T.skel->progs.sg_walk), 0, &w);
+	check(kept == LIVE && full == 0,
+	      "SYN flood of %d into %u-entry tables: %d/%d established kept, "
+	      "ct_table_full %llu", FLOOD, T.ct_size, kept, LIVE,
+	      (unsigned long long)full);
+	check(w.embryonic <= T.ct_size && w.embryonic > T.ct_size / 2 &&
+	      w.states[SG_SYN_RCVD] == w.embryonic,
+	      "SYN flood: embryonic table full of SYN_RCVD (%llu), evicting "
+	      "only its own", (unsigned long long)w.embryonic);
+}
+
+int main(void)
+{
+	T.ct_size = 512;
+	if (!check(!setup("mode=off"), "load the programs, cookie mode off"))
+		return 1;
+	for (int family = 4; family <= 6; family += 2) {
+		handshake_in(family, "inbound handshake");
+		handshake_out(family, "outbound handshake");
+		test_simultaneous_open(family);
+		test_close_local_first(family);
+		test_close_remote_first(family);
+		test_three_segment_close(family);
+		test_simultaneous_close(family);
+		test_half_close(family);
+		for (int st = SG_SYN_SENT; st < SG_CLOSED; st++)
+			test_rst(family, st);
+		test_local_rst(family);
+		test_retransmissions(family);
+		test_time_wait_reuse(family);
+		test_unsolicited_synack(family);
+		test_expiry(family);
+	}
+	test_gauges();
+	test_flood_keeps_established();
+	synguard_bpf__destroy(T.skel);
+	return tap_failed ? 1 : 0;
+}
