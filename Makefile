@@ -44,7 +44,7 @@ deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "deps: installing$$(echo $$missing | sed 's/^/ /')"; \
-		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; } >/tmp/synguard-deps.log 2>&1 \
+		{ apt-get update -qq -o DPkg::Lock::Timeout=600 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends $$missing; } >/tmp/synguard-deps.log 2>&1 \
 		|| { tail -20 /tmp/synguard-deps.log; exit 1; }; \
 	fi
 
