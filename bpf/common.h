@@ -4,8 +4,12 @@
 #ifndef SG_COMMON_H
 #define SG_COMMON_H
 
+#ifdef SG_MODEL
+#include "model.h" /* the native build: reference model for the fuzzer */
+#else
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#endif
 #include <bpf/bpf_endian.h>
 #include "synguard.h"
 

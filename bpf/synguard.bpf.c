@@ -8,6 +8,7 @@
 #include "counters.h"
 #include "cookie.h"
 #include "conntrack.h"
+#include "budget.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -261,6 +262,8 @@ __noinline int sg_handle_ack(struct xdp_md *ctx, const struct sg_pkt *p,
 	struct sg_meta m, *mp;
 	__u32 zero = 0, ws;
 	__u8 kstate;
+	bool over;
+	__u64 now;
 	void *data;
 
 	if (!p || !cfg)
@@ -274,7 +277,11 @@ __noinline int sg_handle_ack(struct xdp_md *ctx, const struct sg_pkt *p,
 		return XDP_PASS;
 	if (sg_tcpopt_xdp(ctx, p, &o))
 		o.flags = 0; /* a broken ACK still gets the hash check */
-	if (!sg_cookie_check(p, cfg, ss, &o, &m)) {
+	/* A source out of failed-check budget gets no check at all, so blind
+	 * guessing runs at the budget's rate whatever the attacker sends. */
+	now = bpf_ktime_get_ns();
+	over = !sg_budget_spend(cfg, SG_BUDGET_cookie, p->family, p->saddr, 0, now);
+	if (over || !sg_cookie_check(p, cfg, ss, &o, &m)) {
 		kstate = sg_kernel_state(ctx, p);
 		if (kstate < SG_STATE_MAX) {
 			sg_count(SG_CNT_ack_kernel_owned);
@@ -283,6 +290,9 @@ __noinline int sg_handle_ack(struct xdp_md *ctx, const struct sg_pkt *p,
 					     SG_CT_RETRACKED, SG_CT_WS_UNKNOWN);
 			return XDP_PASS;
 		}
+		if (over)
+			return sg_drop(SG_CNT_cookies_over_budget, slot);
+		sg_budget_spend(cfg, SG_BUDGET_cookie, p->family, p->saddr, 1, now);
 		sg_count(SG_CNT_cookies_rejected);
 		sg_count_port(slot, SG_PCNT_cookies_rejected);
 		sg_count_port(slot, SG_PCNT_drops);
@@ -369,6 +379,10 @@ int sg_xdp(struct xdp_md *ctx)
 	}
 	if (th->ack && !th->syn && !th->rst)
 		return sg_handle_ack(ctx, &p, slot);
+	/* Neither SYN, ACK nor RST (a bare FIN, null or Xmas scans): TCP
+	 * discards it in every state, so it never needs to reach the host. */
+	if (!th->syn && !th->ack && !th->rst)
+		return sg_drop(SG_CNT_drop_no_ack, slot);
 	return XDP_PASS;
 }
 
