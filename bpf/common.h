@@ -29,6 +29,4 @@
 /* Hide a value from clang's rewrites so the verifier sees the check as written. */
 #define sg_barrier_var(v) asm volatile("" : "+r"(v))
 
-#define SG_NSEC_PER_SEC 1000000000ULL
-
 #endif /* SG_COMMON_H */

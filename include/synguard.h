@@ -131,6 +131,8 @@ enum sg_mode {
 
 #define SG_MSS_BUCKETS 4
 
+#define SG_NSEC_PER_SEC 1000000000ULL
+
 /* ---- per-source budgets (bpf/budget.h): one token bucket per source
  * prefix and kind of event, in one LRU map ------------------------------- */
 #define SG_BUDGET_KINDS(X)                                                   \

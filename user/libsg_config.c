@@ -164,6 +164,52 @@ void sg_config_defaults(struct sg_config *c, const struct sg_sysctls *s)
 	c->timeout_s[SG_LAST_ACK] = 120;
 	c->timeout_s[SG_TIME_WAIT] = 60;
 	c->timeout_s[SG_CLOSED] = 10;
+	/* failed cookie checks: a legit source fails one now and then (a stale
+	 * ACK); at 10 a second a blind guess (2^-23 per try) takes ~10 days */
+	c->budget[SG_BUDGET_cookie] = (struct sg_budget_cfg){
+		.interval_ns = SG_NSEC_PER_SEC / 10, .burst = 100,
+		.prefix4 = 32, .prefix6 = 64,
+	};
+}
+
+/* budget.KIND.FIELD=VALUE: rate (per second, 0 = unlimited), burst,
+ * prefix4, prefix6 */
+static int sg_budget_set(struct sg_config *c, const char *key, const char *val)
+{
+	const char *field = strchr(key, '.');
+	struct sg_budget_cfg *b = NULL;
+	unsigned long v;
+
+	for (int i = 0; field && i < SG_BUDGET_MAX; i++)
+		if (strlen(sg_budget_names[i]) == (size_t)(field - key) &&
+		    !strncmp(key, sg_budget_names[i], (size_t)(field - key)))
+			b = &c->budget[i];
+	if (!b) {
+		sg_err("unknown budget in 'budget.%s': use budget.cookie.FIELD", key);
+		return -1;
+	}
+	field++;
+	if (!strcmp(field, "rate")) {
+		if (sg_parse_uint("budget rate", val, 0, 1000000000, &v))
+			return -1;
+		b->interval_ns = v ? SG_NSEC_PER_SEC / v : 0;
+	} else if (!strcmp(field, "burst")) {
+		if (sg_parse_uint("budget burst", val, 1, 1000000, &v))
+			return -1;
+		b->burst = (__u32)v;
+	} else if (!strcmp(field, "prefix4")) {
+		if (sg_parse_uint("budget prefix4", val, 1, 32, &v))
+			return -1;
+		b->prefix4 = (__u8)v;
+	} else if (!strcmp(field, "prefix6")) {
+		if (sg_parse_uint("budget prefix6", val, 1, 128, &v))
+			return -1;
+		b->prefix6 = (__u8)v;
+	} else {
+		sg_err("unknown budget field in 'budget.%s': use rate, burst, prefix4 or prefix6", key);
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- ports ---------------------------------------------------------------- */
@@ -345,10 +391,13 @@ int sg_config_set(struct sg_config *c, const char *kv, __u64 period_ns)
 		c->drop_oow_rst = val[0] == '1';
 		return 0;
 	}
+	if (!strncmp(key, "budget.", 7)) {
+		return sg_budget_set(c, key + 7, val);
+	}
 	if (!strcmp(key, "secret_period")) {
 		sg_err("secret_period is a daemon setting: restart synguardd with --secret-period %s", val);
 		return -1;
 	}
-	sg_err("unknown setting '%s': use mode, timeout.STATE, track or drop_oow_rst", key);
+	sg_err("unknown setting '%s': use mode, timeout.STATE, track, drop_oow_rst or budget.KIND.FIELD", key);
 	return -1;
 }

@@ -176,6 +176,19 @@ int sg_cmd_status(struct sg_view *v, bool json)
 		for (int i = 0; i < SG_STATE_MAX; i++)
 			json_object_object_add(t, sg_state_names[i], json_object_new_int64(c->timeout_s[i]));
 		json_object_object_add(o, "timeouts_s", t);
+		t = json_object_new_object();
+		for (int i = 0; i < SG_BUDGET_MAX; i++) {
+			const struct sg_budget_cfg *b = &c->budget[i];
+
+			x = json_object_new_object();
+			json_object_object_add(x, "rate_per_s", json_object_new_int64(
+				b->interval_ns ? (int64_t)(SG_NSEC_PER_SEC / b->interval_ns) : 0));
+			json_object_object_add(x, "burst", json_object_new_int64(b->burst));
+			json_object_object_add(x, "prefix4", json_object_new_int64(b->prefix4));
+			json_object_object_add(x, "prefix6", json_object_new_int64(b->prefix6));
+			json_object_object_add(t, sg_budget_names[i], x);
+		}
+		json_object_object_add(o, "budgets", t);
 		sg_json_print(o);
 		json_object_put(o);
 		free(ports);
@@ -222,6 +235,17 @@ int sg_cmd_status(struct sg_view *v, bool json)
 		printf("%s%s %us", i ? (i % 5 ? ", " : "\n               ") : " ",
 		       sg_state_names[i], c->timeout_s[i]);
 	printf("\n");
+	for (int i = 0; i < SG_BUDGET_MAX; i++) {
+		const struct sg_budget_cfg *b = &c->budget[i];
+
+		if (b->interval_ns)
+			printf("%-14s %s: %llu/s per source, burst %u, per /%u (IPv4) /%u (IPv6)\n",
+			       i ? "" : "budgets:", sg_budget_names[i],
+			       (unsigned long long)(SG_NSEC_PER_SEC / b->interval_ns),
+			       b->burst, b->prefix4, b->prefix6);
+		else
+			printf("%-14s %s: unlimited\n", i ? "" : "budgets:", sg_budget_names[i]);
+	}
 	free(ports);
 	return 0;
 }

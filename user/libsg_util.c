@@ -93,6 +93,10 @@ const char *const sg_state_names[SG_STATE_MAX] = {
 const char *const sg_counter_names[SG_CNT_MAX] = {
 	SG_COUNTERS(SG_NAME)
 };
+
+const char *const sg_budget_names[SG_BUDGET_MAX] = {
+	SG_BUDGET_KINDS(SG_NAME)
+};
 const char *const sg_pcounter_names[SG_PCNT_MAX] = {
 	SG_PORT_COUNTERS(SG_NAME)
 #undef SG_NAME

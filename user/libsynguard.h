@@ -41,6 +41,7 @@ extern bool sg_libbpf_hush;
 /* ---- names ------------------------------------------------------------- */
 extern const char *const sg_state_names[SG_STATE_MAX];
 extern const char *const sg_counter_names[SG_CNT_MAX];
+extern const char *const sg_budget_names[SG_BUDGET_MAX];
 extern const char *const sg_pcounter_names[SG_PCNT_MAX];
 const char *sg_state_name(unsigned int st);   /* SG_NONE -> "NONE" */
 int sg_state_parse(const char *name);         /* -1 if unknown */
