@@ -116,7 +116,14 @@ enum sg_csum_verdict {
 	SG_CSUM_OFFLOAD,
 	SG_CSUM_BAD_IP,
 	SG_CSUM_BAD_TCP,
+	SG_CSUM_TOO_LONG,      /* not checked: see SG_SYN_CSUM_MAX */
 };
+
+/* The longest TCP segment (header + data) whose checksum a SYN gets
+ * verified over: beyond it (only with jumbo MTUs and SYN data) the SYN is
+ * the kernel's. */
+#define SG_SYN_CSUM_WORDS 384
+#define SG_SYN_CSUM_MAX (SG_SYN_CSUM_WORDS * 4 + 3)
 
 /* Verify the IPv4 header checksum and the TCP checksum of a SYN. */
 static __always_inline int sg_verify_syn_csum(const struct sg_pkt *p,
@@ -137,7 +144,7 @@ static __always_inline int sg_verify_syn_csum(const struct sg_pkt *p,
 	}
 	sum = sg_csum_pseudo(p->saddr, p->daddr, p->family, p->tcp_len);
 	/* a SYN may carry data (TFO): the sum covers the whole segment */
-	if (sg_csum_add(data + l4, p->tcp_len, data_end, 384, &sum))
+	if (sg_csum_add(data + l4, p->tcp_len, data_end, SG_SYN_CSUM_WORDS, &sum))
 		return SG_CSUM_BAD_TCP;
 	if (sg_csum_fold(sum) == 0xffff)
 		return SG_CSUM_OK;

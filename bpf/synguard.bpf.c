@@ -45,13 +45,13 @@ static __always_inline __u16 sg_port_slot(__u16 port_be)
 /* The loops of parsing and checksumming live in global functions: the
  * verifier checks each once, instead of once per path that reaches it.
  * Each is defined once per context type (XDP, TC) by these macros. */
-#define SG_DEFINE_PARSE(name, ctx_t)                                         \
+#define SG_DEFINE_PARSE(name, ctx_t, pkt_len)                                \
 	__noinline int name(ctx_t *ctx, struct sg_pkt *p)                    \
 	{                                                                    \
 		if (!p)                                                      \
 			return SG_CNT_parse_eth_short;                       \
 		return sg_parse((void *)(long)ctx->data,                     \
-				(void *)(long)ctx->data_end, p);             \
+				(void *)(long)ctx->data_end, pkt_len, p);    \
 	}
 
 /* One option per call: the loop then carries no packet pointer and the
@@ -85,17 +85,27 @@ static __always_inline __u16 sg_port_slot(__u16 port_be)
 		return 0;                                                    \
 	}
 
-SG_DEFINE_PARSE(sg_parse_xdp, struct xdp_md)
-SG_DEFINE_PARSE(sg_parse_skb, struct __sk_buff)
+SG_DEFINE_PARSE(sg_parse_xdp, struct xdp_md, bpf_xdp_get_buff_len(ctx))
+SG_DEFINE_PARSE(sg_parse_skb, struct __sk_buff, ctx->len)
 SG_DEFINE_TCPOPT(sg_tcpopt_xdp, struct xdp_md)
 SG_DEFINE_TCPOPT(sg_tcpopt_skb, struct __sk_buff)
 
 __noinline int sg_syn_csum_xdp(struct xdp_md *ctx, const struct sg_pkt *p)
 {
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	int ret;
+
 	if (!p)
 		return SG_CSUM_BAD_IP;
-	return sg_verify_syn_csum(p, (void *)(long)ctx->data,
-				  (void *)(long)ctx->data_end);
+	ret = sg_verify_syn_csum(p, data, data_end);
+	/* the sum could not cover the segment: longer than its loop, or
+	 * running on into a further buffer */
+	if (ret == SG_CSUM_BAD_TCP &&
+	    (p->tcp_len > SG_SYN_CSUM_MAX ||
+	     (long)p->l4_off + p->tcp_len > (long)(data_end - data)))
+		return SG_CSUM_TOO_LONG;
+	return ret;
 }
 
 /* Track one segment; new entries only from a SYN, or for a flow whose
@@ -185,6 +195,19 @@ __noinline int sg_kernel_state(struct xdp_md *ctx, const struct sg_pkt *p)
 	return st;
 }
 
+/* Takes cost tokens of kind from the packet's source (budget.h); 0 when
+ * it has none left. Global: the bucket's key stays off the call chains of
+ * the SYN and ACK paths. */
+__noinline int sg_source_budget(const struct sg_pkt *p, __u32 kind, __u32 cost)
+{
+	struct sg_config *cfg = sg_get_config();
+
+	if (!p || !cfg)
+		return 1;
+	return sg_budget_spend(cfg, kind, p->family, p->saddr, cost,
+			       bpf_ktime_get_ns());
+}
+
 /* A SYN to a protected port, not part of a known flow. Global functions
  * for the SYN and ACK paths keep each stack frame apart: the verifier caps
  * the stack of a whole call chain at 512 bytes. */
@@ -203,6 +226,11 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 		return XDP_PASS;
 	if (p->th.rst || p->th.fin)
 		return sg_drop(SG_CNT_drop_syn_flags, slot);
+	/* From our own address (land): routing drops it as martian, so do we,
+	 * before answering ourselves. */
+	if (p->saddr[0] == p->daddr[0] && p->saddr[1] == p->daddr[1] &&
+	    p->saddr[2] == p->daddr[2] && p->saddr[3] == p->daddr[3])
+		return sg_drop(SG_CNT_drop_land, slot);
 	ret = sg_tcpopt_xdp(ctx, p, &o);
 	ws = o.flags & SG_OPT_WSCALE ? o.wscale : SG_COOKIE_WS_NONE;
 	/* Cookie mode off, or a SYN on a synchronized flow we track (a TIME_WAIT
@@ -212,6 +240,7 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 	    (sg_tracked(cfg, slot) && sg_ct_synced_has(p))) {
 		if (ret)
 			sg_count(ret);
+to_kernel:
 		sg_count(SG_CNT_syn_passed);
 		sg_count_port(slot, SG_PCNT_syn_passed);
 		if (sg_tracked(cfg, slot))
@@ -222,6 +251,11 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 	if (ret)
 		return sg_drop(ret, slot);
 	ret = sg_syn_csum_xdp(ctx, p);
+	/* a SYN too long to verify (jumbo frames, SYN data): the kernel's */
+	if (ret == SG_CSUM_TOO_LONG) {
+		sg_count(SG_CNT_syn_oversize);
+		goto to_kernel;
+	}
 	if (ret == SG_CSUM_BAD_IP)
 		return sg_drop(SG_CNT_drop_ip_csum, slot);
 	if (ret == SG_CSUM_BAD_TCP)
@@ -263,7 +297,6 @@ __noinline int sg_handle_ack(struct xdp_md *ctx, const struct sg_pkt *p,
 	__u32 zero = 0, ws;
 	__u8 kstate;
 	bool over;
-	__u64 now;
 	void *data;
 
 	if (!p || !cfg)
@@ -279,8 +312,7 @@ __noinline int sg_handle_ack(struct xdp_md *ctx, const struct sg_pkt *p,
 		o.flags = 0; /* a broken ACK still gets the hash check */
 	/* A source out of failed-check budget gets no check at all, so blind
 	 * guessing runs at the budget's rate whatever the attacker sends. */
-	now = bpf_ktime_get_ns();
-	over = !sg_budget_spend(cfg, SG_BUDGET_cookie, p->family, p->saddr, 0, now);
+	over = !sg_source_budget(p, SG_BUDGET_cookie, 0);
 	if (over || !sg_cookie_check(p, cfg, ss, &o, &m)) {
 		kstate = sg_kernel_state(ctx, p);
 		if (kstate < SG_STATE_MAX) {
@@ -292,7 +324,7 @@ __noinline int sg_handle_ack(struct xdp_md *ctx, const struct sg_pkt *p,
 		}
 		if (over)
 			return sg_drop(SG_CNT_cookies_over_budget, slot);
-		sg_budget_spend(cfg, SG_BUDGET_cookie, p->family, p->saddr, 1, now);
+		sg_source_budget(p, SG_BUDGET_cookie, 1);
 		sg_count(SG_CNT_cookies_rejected);
 		sg_count_port(slot, SG_PCNT_cookies_rejected);
 		sg_count_port(slot, SG_PCNT_drops);
@@ -339,7 +371,9 @@ __noinline int sg_syn_wscale(struct xdp_md *ctx, const struct sg_pkt *p)
 	return o.wscale;
 }
 
-SEC("xdp")
+/* frags: multi-buffer aware, so it attaches at jumbo MTUs too; every
+ * header it reads must be in the first buffer, where drivers put them. */
+SEC("xdp.frags")
 int sg_xdp(struct xdp_md *ctx)
 {
 	struct sg_config *cfg;

@@ -74,7 +74,9 @@ enum sg_state {
 	X(ct_table_full)         /* insert failed (table full beyond LRU)    */ \
 	X(ct_expired)            /* entries swept after their timeout        */ \
 	X(cookies_over_budget)   /* ACK from a source out of cookie budget   */ \
-	X(drop_no_ack)           /* no SYN/ACK/RST, unknown flow, protected  */
+	X(drop_no_ack)           /* no SYN/ACK/RST, unknown flow, protected  */ \
+	X(drop_land)             /* SYN from our own address (land attack)   */ \
+	X(syn_oversize)          /* SYN too long to verify: to the kernel    */
 
 enum sg_counter {
 #define SG_ENUM_COUNTER(n) SG_CNT_##n,
