@@ -13,7 +13,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-#define FRAME_MAX 4096
+#define FRAME_MAX 9216
 
 #define TH_FIN 0x01
 #define TH_SYN 0x02
