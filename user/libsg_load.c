@@ -287,7 +287,12 @@ static int sg_secrets_setup(struct sg_daemon *d, bool reused)
 		       (unsigned long long)(age / 1000000000ull));
 		return 0;
 	}
-	if (reused && s->rotated_ns && s->rotated_ns <= now && age < 2 * d->period_ns)
+	/* The current secret made cookies until the tick that rotated it, up
+	 * to a tick (1 s) past its period, and those live one more period:
+	 * rotate (keeping it as the previous one) rather than start fresh
+	 * while any may still be in flight. */
+	if (reused && s->rotated_ns && s->rotated_ns <= now &&
+	    age < 2 * (d->period_ns + SG_NSEC_PER_SEC))
 		return sg_secrets_rotate(s);
 	return sg_secrets_fresh(s);
 }
