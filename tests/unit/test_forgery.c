@@ -114,6 +114,7 @@ static bool predict(const struct flow *fl, uint32_t seq, uint32_t ack,
 struct tuples {
 	struct flow fl[NTUPLES];
 	struct frame f[NTUPLES];
+	uint32_t seq[NTUPLES], ack[NTUPLES], tsecr[NTUPLES]; /* the true ACK */
 	int l4;
 };
 
@@ -134,10 +135,15 @@ static bool tuples_make(struct tuples *t, int family, bool ts)
 		t->fl[i] = flow_client(family, T.next_flow++, PORT);
 		syn.optlen = opts_build(opt, &(struct tcpopts){ .mss = 1460,
 			.wscale = 7, .sack_perm = true, .ts = ts, .tsval = 7 });
+		struct parsed sa;
+
 		frame_build(&f, &t->fl[i], &syn);
 		xdp_run(&f, &r);
-		if (r.verdict != XDP_TX)
+		if (r.verdict != XDP_TX || !frame_parse(r.out, r.len, &sa))
 			return false;
+		t->seq[i] = syn.seq + 1;
+		t->ack[i] = sa.seq + 1;
+		t->tsecr[i] = sa.o.tsval;
 		ack.optlen = opts_build(opt, &o);
 		t->l4 = frame_build(&t->f[i], &t->fl[i], &ack);
 	}
@@ -222,6 +228,28 @@ static double poisson_tail(double mu, uint64_t k)
 	return 1 - cdf;
 }
 
+/* The genuine ACK of each tuple: the predictor must accept it, and so
+ * must the kernel (so that "predicted 0" below means something). */
+static bool genuine_acks_pass(struct tuples *t, bool ts)
+{
+	int good = 0;
+
+	for (int k = 0; k < NTUPLES; k++) {
+		uint8_t *th = t->f[k].b + t->l4;
+		struct run r;
+
+		put32(th + 4, t->seq[k]);
+		put32(th + 8, t->ack[k]);
+		if (ts)
+			put32(th + 20 + 8, t->tsecr[k]);
+		xdp_run(&t->f[k], &r);
+		untrack(&t->fl[k]);
+		good += predict(&t->fl[k], t->seq[k], t->ack[k], ts, t->tsecr[k]) &&
+			r.verdict == XDP_PASS && r.delta[SG_CNT_cookies_accepted] == 1;
+	}
+	return good == NTUPLES;
+}
+
 static void test_forgery(int family, bool ts, uint64_t n)
 {
 	double p = ts ? 2.0 / 4294967296.0 : 2.0 / 16777216.0;
@@ -232,6 +260,9 @@ static void test_forgery(int family, bool ts, uint64_t n)
 	if (!check(tuples_make(&t, family, ts), "IPv%d%s: %d tuples sent cookies",
 		   family, ts ? " +TS" : "", NTUPLES))
 		return;
+	check(genuine_acks_pass(&t, ts),
+	      "IPv%d%s: the genuine ACK of each tuple: predicted and accepted",
+	      family, ts ? " +TS" : "");
 	forge(&t, ts, n, &y);
 	diag("IPv%d%s: %llu random ACKs in %.1f s: %llu accepted, %llu predicted, expected %.4f (p = %s)",
 	     family, ts ? " +TS" : "", (unsigned long long)y.sent, y.secs,
