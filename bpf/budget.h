@@ -49,34 +49,69 @@ static __always_inline void sg_budget_key_make(struct sg_budget_key *k,
 		k->addr[i] = saddr[i] & sg_prefix_mask(plen, i);
 }
 
-/* Takes cost tokens from the source's bucket of this kind. Returns false,
- * taking nothing, when the source has no token left; cost 0 only asks. */
+static __always_inline const struct sg_budget_cfg *
+sg_budget_cfg_of(const struct sg_config *cfg, __u32 kind)
+{
+	return &cfg->budget[kind & (SG_BUDGET_SLOTS - 1)];
+}
+
+/* The source's bucket (its key in *k), NULL while it has never spent a
+ * token (a full bucket) or the kind is unlimited. */
+static __always_inline struct sg_budget *
+sg_budget_find(const struct sg_budget_cfg *b, __u32 kind, __u8 family,
+	       const __u32 *saddr, struct sg_budget_key *k)
+{
+	if (!b->interval_ns)
+		return NULL;
+	sg_budget_key_make(k, b, kind, family, saddr);
+	return bpf_map_lookup_elem(&sg_budget, k);
+}
+
+/* The bucket's clock as of now: it never lags the present. */
+static __always_inline __u64 sg_budget_tat(const struct sg_budget *e, __u64 now)
+{
+	return e && (__s64)(e->tat_ns - now) > 0 ? e->tat_ns : now;
+}
+
+/* Has the source of bucket e (NULL: full) a token left? */
+static __always_inline bool sg_budget_has(const struct sg_budget_cfg *b,
+					  const struct sg_budget *e, __u64 now)
+{
+	__u64 t = b->interval_ns;
+
+	return !t || sg_budget_tat(e, now) - now + t <= t * b->burst;
+}
+
+/* Takes a token from bucket e, or from a new one under key k. */
+static __always_inline void sg_budget_take(const struct sg_budget_cfg *b,
+					   struct sg_budget *e,
+					   const struct sg_budget_key *k,
+					   __u64 now)
+{
+	struct sg_budget v;
+
+	if (!b->interval_ns)
+		return;
+	v.tat_ns = sg_budget_tat(e, now) + b->interval_ns;
+	if (e)
+		e->tat_ns = v.tat_ns;
+	else
+		bpf_map_update_elem(&sg_budget, k, &v, BPF_ANY);
+}
+
+/* Takes one token of kind from the source's bucket; false, taking none,
+ * when it has none left. */
 static __always_inline bool sg_budget_spend(const struct sg_config *cfg,
 					    __u32 kind, __u8 family,
-					    const __u32 *saddr, __u32 cost,
-					    __u64 now)
+					    const __u32 *saddr, __u64 now)
 {
-	const struct sg_budget_cfg *b = &cfg->budget[kind & (SG_BUDGET_SLOTS - 1)];
-	__u64 t = b->interval_ns, tat;
+	const struct sg_budget_cfg *b = sg_budget_cfg_of(cfg, kind);
 	struct sg_budget_key k;
-	struct sg_budget *e, v;
+	struct sg_budget *e = sg_budget_find(b, kind, family, saddr, &k);
 
-	if (!t)
-		return true;
-	sg_budget_key_make(&k, b, kind, family, saddr);
-	e = bpf_map_lookup_elem(&sg_budget, &k);
-	tat = e && (__s64)(e->tat_ns - now) > 0 ? e->tat_ns : now;
-	if (tat - now + t > t * b->burst)
+	if (!sg_budget_has(b, e, now))
 		return false;
-	if (!cost)
-		return true;
-	tat += (__u64)cost * t;
-	if (e) {
-		e->tat_ns = tat;
-	} else {
-		v.tat_ns = tat;
-		bpf_map_update_elem(&sg_budget, &k, &v, BPF_ANY);
-	}
+	sg_budget_take(b, e, &k, now);
 	return true;
 }
 

@@ -45,13 +45,23 @@ static __always_inline __u16 sg_port_slot(__u16 port_be)
 /* The loops of parsing and checksumming live in global functions: the
  * verifier checks each once, instead of once per path that reaches it.
  * Each is defined once per context type (XDP, TC) by these macros. */
-#define SG_DEFINE_PARSE(name, ctx_t, pkt_len)                                \
+/* An IP length past the first buffer is checked against the whole frame
+ * (multi-buffer XDP, a paged skb) only then: the length costs XDP a helper
+ * call, which the common single-buffer frame is spared. */
+#define SG_DEFINE_PARSE(name, ctx_t, full_len)                               \
 	__noinline int name(ctx_t *ctx, struct sg_pkt *p)                    \
 	{                                                                    \
+		void *data = (void *)(long)ctx->data;                        \
+		void *data_end = (void *)(long)ctx->data_end;                \
+		__u32 len = data_end - data;                                 \
+		int ret;                                                     \
+                                                                             \
 		if (!p)                                                      \
 			return SG_CNT_parse_eth_short;                       \
-		return sg_parse((void *)(long)ctx->data,                     \
-				(void *)(long)ctx->data_end, pkt_len, p);    \
+		ret = sg_parse(data, data_end, len, p);                      \
+		if (ret == SG_CNT_parse_ip_bad && (full_len) > len)          \
+			ret = sg_parse(data, data_end, full_len, p);         \
+		return ret;                                                  \
 	}
 
 /* One option per call: the loop then carries no packet pointer and the
@@ -85,7 +95,7 @@ static __always_inline __u16 sg_port_slot(__u16 port_be)
 		return 0;                                                    \
 	}
 
-SG_DEFINE_PARSE(sg_parse_xdp, struct xdp_md, bpf_xdp_get_buff_len(ctx))
+SG_DEFINE_PARSE(sg_parse_xdp, struct xdp_md, (__u32)bpf_xdp_get_buff_len(ctx))
 SG_DEFINE_PARSE(sg_parse_skb, struct __sk_buff, ctx->len)
 SG_DEFINE_TCPOPT(sg_tcpopt_xdp, struct xdp_md)
 SG_DEFINE_TCPOPT(sg_tcpopt_skb, struct __sk_buff)
@@ -195,17 +205,40 @@ __noinline int sg_kernel_state(struct xdp_md *ctx, const struct sg_pkt *p)
 	return st;
 }
 
-/* Takes cost tokens of kind from the packet's source (budget.h); 0 when
- * it has none left. Global: the bucket's key stays off the call chains of
- * the SYN and ACK paths. */
-__noinline int sg_source_budget(const struct sg_pkt *p, __u32 kind, __u32 cost)
+enum sg_cookie_verdict {
+	SG_COOKIE_OK,
+	SG_COOKIE_BAD,
+	SG_COOKIE_OVER_BUDGET,
+};
+
+/* An ACK's cookie, checked under its source's budget of failed checks: a
+ * source out of tokens gets no check at all (blind guessing then runs at
+ * the budget's rate whatever it sends), a failed check costs a token.
+ * Fills *m on success. Global: the bucket's key stays off the call chain
+ * of the ACK path. */
+__noinline int sg_cookie_verdict(const struct sg_pkt *p,
+				 const struct sg_tcpopt *o, struct sg_meta *m)
 {
 	struct sg_config *cfg = sg_get_config();
+	const struct sg_secret_state *ss;
+	const struct sg_budget_cfg *b;
+	struct sg_budget_key k;
+	struct sg_budget *e;
+	__u32 zero = 0;
+	__u64 now;
 
-	if (!p || !cfg)
-		return 1;
-	return sg_budget_spend(cfg, kind, p->family, p->saddr, cost,
-			       bpf_ktime_get_ns());
+	ss = bpf_map_lookup_elem(&sg_secrets, &zero);
+	if (!p || !o || !m || !cfg || !ss)
+		return SG_COOKIE_BAD;
+	b = sg_budget_cfg_of(cfg, SG_BUDGET_cookie);
+	e = sg_budget_find(b, SG_BUDGET_cookie, p->family, p->saddr, &k);
+	now = b->interval_ns ? bpf_ktime_get_ns() : 0;
+	if (!sg_budget_has(b, e, now))
+		return SG_COOKIE_OVER_BUDGET;
+	if (sg_cookie_check(p, cfg, ss, o, m))
+		return SG_COOKIE_OK;
+	sg_budget_take(b, e, &k, now);
+	return SG_COOKIE_BAD;
 }
 
 /* A SYN to a protected port, not part of a known flow. Global functions
@@ -291,12 +324,11 @@ __noinline int sg_handle_ack(struct xdp_md *ctx, const struct sg_pkt *p,
 			     __u32 slot)
 {
 	struct sg_config *cfg = sg_get_config();
-	const struct sg_secret_state *ss;
 	struct sg_tcpopt o = {};
 	struct sg_meta m, *mp;
-	__u32 zero = 0, ws;
+	__u32 ws;
 	__u8 kstate;
-	bool over;
+	int verdict;
 	void *data;
 
 	if (!p || !cfg)
@@ -305,15 +337,10 @@ __noinline int sg_handle_ack(struct xdp_md *ctx, const struct sg_pkt *p,
 		sg_count(SG_CNT_ack_unchecked);
 		return XDP_PASS;
 	}
-	ss = bpf_map_lookup_elem(&sg_secrets, &zero);
-	if (!ss)
-		return XDP_PASS;
 	if (sg_tcpopt_xdp(ctx, p, &o))
 		o.flags = 0; /* a broken ACK still gets the hash check */
-	/* A source out of failed-check budget gets no check at all, so blind
-	 * guessing runs at the budget's rate whatever the attacker sends. */
-	over = !sg_source_budget(p, SG_BUDGET_cookie, 0);
-	if (over || !sg_cookie_check(p, cfg, ss, &o, &m)) {
+	verdict = sg_cookie_verdict(p, &o, &m);
+	if (verdict != SG_COOKIE_OK) {
 		kstate = sg_kernel_state(ctx, p);
 		if (kstate < SG_STATE_MAX) {
 			sg_count(SG_CNT_ack_kernel_owned);
@@ -322,9 +349,8 @@ __noinline int sg_handle_ack(struct xdp_md *ctx, const struct sg_pkt *p,
 					     SG_CT_RETRACKED, SG_CT_WS_UNKNOWN);
 			return XDP_PASS;
 		}
-		if (over)
+		if (verdict == SG_COOKIE_OVER_BUDGET)
 			return sg_drop(SG_CNT_cookies_over_budget, slot);
-		sg_source_budget(p, SG_BUDGET_cookie, 1);
 		sg_count(SG_CNT_cookies_rejected);
 		sg_count_port(slot, SG_PCNT_cookies_rejected);
 		sg_count_port(slot, SG_PCNT_drops);
