@@ -433,16 +433,6 @@ int sg_model_update(void *m, const void *key, const void *value)
 	return (int)map_update(m, key, value, BPF_ANY);
 }
 
-int sg_model_delete(void *m, const void *key)
-{
-	return (int)map_delete(m, key);
-}
-
-__u32 sg_model_count(void *m)
-{
-	return ((struct mmap_ *)m)->count;
-}
-
 /* Calls fn on every entry of a hash map (fn must not change the map). */
 void sg_model_each(void *map, void (*fn)(const void *key, const void *value,
 					 void *arg), void *arg)

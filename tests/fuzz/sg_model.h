@@ -22,8 +22,6 @@ int sg_model_walk(void *args);
 void *sg_model_map(const char *name, __u32 *ksize, __u32 *vsize, __u32 *max);
 void *sg_model_lookup(void *map, const void *key);
 int sg_model_update(void *map, const void *key, const void *value);
-int sg_model_delete(void *map, const void *key);
-__u32 sg_model_count(void *map);
 void sg_model_each(void *map, void (*fn)(const void *key, const void *value,
 					 void *arg), void *arg);
 void sg_model_clear(void *map);

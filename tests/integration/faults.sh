@@ -2,7 +2,8 @@
 # Faults, each with real Linux TCP peers and `ss` as the oracle:
 #  1. synguardd SIGKILLed at random moments while it rotates its secret
 #     every second, restarted each time: every connection made across it
-#     all succeeds.
+#     all succeeds; then a valid cookie ACK is accepted at once and
+#     rejected when it comes after two rotation periods.
 #  2. Tracker tables of 1K entries under 10K flows: established connections
 #     whose entries were evicted keep working (their ACKs fail the cookie
 #     check, the kernel owns them: re-tracked, passed).
@@ -77,6 +78,20 @@ note "SIGKILL x$kills during 1 s rotations: $(tail -1 "$LAB_TMP/kill.4") $(tail 
 expect "faults: SIGKILLed $kills times while rotating every second, restarted: 80/80 connections across it succeed" \
 	"$(client_ok kill)" -eq 80
 expect "faults: every restart kept a secret of the killed daemon (cookies in flight stay valid)" "$kept" -eq "$kills"
+# the right ACK to a cookie SYN-ACK, at once and 5 s later (two rotations
+# of 1 s, each up to a tick late), from addresses nobody in the lab owns
+SMAC=$(lab_mac "$LAB_SRV" "$LAB_SIF") CMAC=$(lab_mac "$LAB_CLI" "$LAB_CIF")
+for delay in 0 5; do
+	a0=$(sg_counter cookies_accepted) r0=$(sg_counter cookies_rejected)
+	out=$(lcli $LAB_PY $T/cookie_replay.py "$LAB_CIF" "$CMAC" "$SMAC" "198.18.42.$((70 + delay))" "$LAB_S4" $PORT $delay)
+	sleep 0.3
+	a1=$(sg_counter cookies_accepted) r1=$(sg_counter cookies_rejected)
+	if [ "$delay" = 0 ]; then
+		expect "faults: a valid cookie ACK sent at once is accepted ($out)" "$((a1 - a0))/$((r1 - r0))" = "1/0"
+	else
+		expect "faults: the same kind of ACK sent after two rotation periods is rejected ($out)" "$((a1 - a0))/$((r1 - r0))" = "0/1"
+	fi
+done
 sg_stop
 
 # ---- 2. 1K tables, 10K flows --------------------------------------------------
