@@ -24,6 +24,7 @@ struct xdp_md {
 	__u64 data_meta;
 	__u64 hard_start;      /* model only: where headroom begins          */
 	__u64 hard_end;        /* model only: how far the tail may grow      */
+	__u64 frags_len;       /* model only: bytes in further buffers       */
 };
 
 struct __sk_buff {

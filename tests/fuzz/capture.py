@@ -4,8 +4,8 @@
   capture.py sniff IFACE OUT SECONDS   every frame on IFACE (AF_PACKET), with
                                        its direction, to OUT (server netns)
   capture.py serve PORT                server: the first byte a client sends
-                                       picks echo (e), server-closes (s) or
-                                       reset (r)
+                                       picks echo (e), jumbo echo (j),
+                                       server-closes (s) or reset (r)
   capture.py client HOST PORT KIND     one connection of that kind
   capture.py corpus RAW DIR            one seed file per connection and
                                        variant (see below) into DIR
@@ -61,6 +61,13 @@ def serve(port):
                         break
                     c.sendall(b)
                 c.shutdown(socket.SHUT_WR)
+            elif kind == b"j":
+                while True:
+                    b = c.recv(65536)
+                    if not b:
+                        break
+                    c.sendall(b)
+                c.shutdown(socket.SHUT_WR)
             elif kind == b"s":
                 c.sendall(os.urandom(1800))
                 c.shutdown(socket.SHUT_WR)
@@ -79,8 +86,8 @@ def client(host, port, kind):
     s.settimeout(5)
     s.connect((host, int(port)))
     s.sendall(kind.encode())
-    if kind == "e":
-        s.sendall(os.urandom(2500))
+    if kind in ("e", "j"):
+        s.sendall(os.urandom(2500 if kind == "e" else 20000))
         s.shutdown(socket.SHUT_WR)
         while s.recv(65536):
             pass
@@ -161,7 +168,7 @@ def corpus(raw, outdir):
     conns = {}
     for eg, fr in recs:
         t = tcp_of(fr)
-        if t and len(fr) <= 1900:
+        if t and len(fr) <= 9100:
             conns.setdefault(t[1], []).append((eg, fr, t[2]))
     os.makedirs(outdir, exist_ok=True)
     n = 0

@@ -2,7 +2,8 @@
 # Regenerates tests/fuzz/corpus from real Linux TCP in the lab (no synguard
 # attached): handshakes, data, every close (client first, server first,
 # reset), IPv4 and IPv6, with the client's default options, then with
-# timestamps/SACK/window scaling off and ECN on, then with a small MSS.
+# timestamps/SACK/window scaling off and ECN on, then with a small MSS,
+# then at MTU 9000.
 #   tests/fuzz/capture_seeds.sh [OUTDIR]     (root)
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -34,6 +35,11 @@ lcli sysctl -qw net.ipv4.tcp_timestamps=1 net.ipv4.tcp_sack=1 \
 lsrv ip link set "$LAB_SIF" mtu 1280
 lcli ip link set "$LAB_CIF" mtu 1280
 for k in e s; do lcli $PY client "$LAB_S4" $PORT $k; lcli $PY client "$LAB_S6" $PORT $k; done
+# jumbo frames (9000-byte segments: several buffers each at XDP)
+lsrv ip link set "$LAB_SIF" mtu 9000
+lcli ip link set "$LAB_CIF" mtu 9000
+lcli $PY client "$LAB_S4" $PORT j
+lcli $PY client "$LAB_S6" $PORT j
 sleep 1
 kill "${LAB_PIDS[1]}" 2>/dev/null; wait "${LAB_PIDS[1]}" 2>/dev/null
 rm -rf "$OUT"

@@ -7,5 +7,5 @@ set -u
 cd "$(dirname "$0")/../.."
 secs=${1:-600}
 mkdir -p build/fuzz/corpus
-exec build/fuzz/sg_fuzz -max_total_time="$secs" -print_final_stats=1 \
+exec build/fuzz/sg_fuzz -max_total_time="$secs" -max_len=20000 -print_final_stats=1 \
 	-artifact_prefix=build/fuzz/ build/fuzz/corpus tests/fuzz/corpus

@@ -316,10 +316,47 @@ long bpf_xdp_adjust_head(struct xdp_md *ctx, int delta)
 	return 0;
 }
 
+/* The test runner puts a frame's bytes past its first buffer in pages
+ * (kept here in frags[]: the program never reads them). */
+#define SG_PAGE 4096
+#define SG_FRAME_MAX 16384
+
+static __u8 frags[SG_FRAME_MAX];
+
+/* A multi-buffer frame's tail: shrinking takes from the further buffers
+ * first, then from the first once they are all gone; growing takes the
+ * last page's room. */
+static long frags_adjust_tail(struct xdp_md *ctx, int delta)
+{
+	__u64 len = ctx->data_end - ctx->data + ctx->frags_len;
+	__u64 off = (__u64)-(__s64)delta, take;
+
+	if (delta > 0) {
+		__u64 used = ctx->frags_len % SG_PAGE;
+
+		if (used && (__u64)delta > SG_PAGE - used)
+			return -EINVAL;
+		if (!used)
+			return -EINVAL;
+		__builtin_memset(frags + ctx->frags_len, 0, (unsigned long)delta);
+		ctx->frags_len += (__u64)delta;
+		return 0;
+	}
+	if (off > len - SG_ETH_HLEN)
+		return -EINVAL;
+	take = off < ctx->frags_len ? off : ctx->frags_len;
+	ctx->frags_len -= take;
+	if (!ctx->frags_len)
+		ctx->data_end -= off - take;
+	return 0;
+}
+
 long bpf_xdp_adjust_tail(struct xdp_md *ctx, int delta)
 {
 	__u64 end = ctx->data_end + (__s64)delta;
 
+	if (ctx->frags_len)
+		return frags_adjust_tail(ctx, delta);
 	if (end > ctx->hard_end || end < ctx->data + SG_ETH_HLEN)
 		return -EINVAL;
 	if (delta > 0)
@@ -343,15 +380,17 @@ long bpf_xdp_adjust_meta(struct xdp_md *ctx, int delta)
 
 __u64 bpf_xdp_get_buff_len(struct xdp_md *ctx)
 {
-	return ctx->data_end - ctx->data;
+	return ctx->data_end - ctx->data + ctx->frags_len;
 }
 
 /* ---- what the harness calls ---------------------------------------------- */
 /* BPF_PROG_TEST_RUN's XDP buffer: one page, XDP_PACKET_HEADROOM in front,
- * room for skb_shared_info at the end. */
-#define SG_PAGE 4096
+ * room for skb_shared_info at the end; what does not fit goes on in
+ * further buffers. */
 #define SG_HEADROOM 256
 #define SG_SHINFO 320
+#define SG_LINEAR_MAX (SG_PAGE - SG_HEADROOM - SG_SHINFO)
+#define SG_SKB_HEADROOM 64
 
 static __u8 page[SG_PAGE] __attribute__((aligned(64)));
 
@@ -366,19 +405,26 @@ int sg_model_xdp(const __u8 *in, __u32 len, __u8 *out, __u32 *out_len,
 	struct xdp_md ctx;
 	int ret;
 
-	if (len > SG_PAGE - SG_HEADROOM - SG_SHINFO)
+	__u32 linear = len < SG_LINEAR_MAX ? len : SG_LINEAR_MAX;
+
+	if (len > SG_FRAME_MAX)
 		return -EINVAL;
 	__builtin_memset(page, 0, sizeof(page));
-	__builtin_memcpy(page + SG_HEADROOM, in, len);
+	__builtin_memcpy(page + SG_HEADROOM, in, linear);
+	__builtin_memcpy(frags, in + linear, len - linear);
 	ctx.hard_start = (__u64)(unsigned long)page;
 	ctx.hard_end = ctx.hard_start + SG_PAGE - SG_SHINFO;
 	ctx.data = ctx.hard_start + SG_HEADROOM;
 	ctx.data_meta = ctx.data;
-	ctx.data_end = ctx.data + len;
+	ctx.data_end = ctx.data + linear;
+	ctx.frags_len = len - linear;
 	ret = sg_xdp(&ctx);
 	*meta_len = (__u32)(ctx.data - ctx.data_meta);
 	*out_len = (__u32)(ctx.data_end - ctx.data_meta);
 	__builtin_memcpy(out, xp(ctx.data_meta), *out_len);
+	/* a frame grown into its last page reads zeros there */
+	__builtin_memcpy(out + *out_len, frags, ctx.frags_len);
+	*out_len += (__u32)ctx.frags_len;
 	return ret;
 }
 
@@ -389,8 +435,11 @@ int sg_model_tc_egress(const __u8 *in, __u32 len, __u8 *out, __u32 *out_len)
 	struct __sk_buff skb = {};
 	int ret;
 
-	__builtin_memcpy(page + SG_HEADROOM, in, len);
-	skb.data = (__u64)(unsigned long)page + SG_HEADROOM;
+	/* the runner's skb: NET_SKB_PAD of headroom, one linear page */
+	if (len > SG_PAGE - SG_SKB_HEADROOM - SG_SHINFO)
+		return -EINVAL;
+	__builtin_memcpy(page + SG_SKB_HEADROOM, in, len);
+	skb.data = (__u64)(unsigned long)page + SG_SKB_HEADROOM;
 	skb.data_meta = skb.data;
 	skb.data_end = skb.data + len;
 	skb.len = len;

@@ -39,9 +39,10 @@
 #define FUZZ_BUDGET_SHIFT 60
 #define FUZZ_BUDGET_BURST 2
 #define FUZZ_TABLE_SIZE 4096
-/* what one page of the test runner holds (a larger frame would be split
- * into buffers there, and the model is one page) */
-#define FUZZ_FRAME_MAX 3456
+/* jumbo frames too: the test runner (and the model) split what does not
+ * fit a page into further buffers, as a multi-buffer driver does */
+#define FUZZ_FRAME_MAX 9000
+#define FUZZ_LINEAR_MAX 3520 /* the runner's first buffer: page - headroom - shinfo */
 
 static struct {
 	void *mcfg, *mports, *msecrets, *mcnt, *mpcnt, *msynced, *membryonic,
@@ -49,15 +50,17 @@ static struct {
 	int budget_fd, walk_fd;
 	struct sg_config base;
 	unsigned long long frames, xdp, egress, inputs, clock_skips, refused;
+	unsigned long long multibuf; /* XDP frames beyond one buffer        */
 	unsigned long long moved[SG_CNT_MAX]; /* counter totals: how deep */
 } F;
 
 static void summary(void)
 {
-	printf("# sg_fuzz: %llu frames (%llu xdp, %llu egress), %llu inputs, "
-	       "0 mismatches; %llu SYN-ACKs compared without TSval clock bits, "
-	       "%llu frames the test runner refused\n",
-	       F.frames, F.xdp, F.egress, F.inputs, F.clock_skips, F.refused);
+	printf("# sg_fuzz: %llu frames (%llu xdp, %llu of them multi-buffer, %llu egress), "
+	       "%llu inputs, 0 mismatches; %llu SYN-ACKs compared without TSval "
+	       "clock bits, %llu frames the test runner refused\n",
+	       F.frames, F.xdp, F.multibuf, F.egress, F.inputs, F.clock_skips,
+	       F.refused);
 	printf("# decisions taken:");
 	for (int i = 0; i < SG_CNT_MAX; i++)
 		if (F.moved[i])
@@ -274,7 +277,7 @@ static void run_one(bool egress, const uint8_t *b, uint32_t len)
 	static struct frame f;
 	__u64 mb[SG_CNT_MAX], ma[SG_CNT_MAX], pb[SG_PCNT_MAX], pa[SG_PCNT_MAX];
 	__u64 kb[SG_PCNT_MAX], ka[SG_PCNT_MAX];
-	static uint8_t mout[4096];
+	static uint8_t mout[FRAME_MAX + 64];
 	struct run r;
 	__u32 mlen, mmeta = 0;
 	__u64 t0, t1;
@@ -305,6 +308,7 @@ static void run_one(bool egress, const uint8_t *b, uint32_t len)
 	model_counters(ma, pa);
 	F.frames++;
 	egress ? F.egress++ : F.xdp++;
+	F.multibuf += !egress && len > FUZZ_LINEAR_MAX;
 
 	if (r.verdict != mv)
 		mismatch("%s: kernel %d, model %d", egress ? "egress" : "xdp",
