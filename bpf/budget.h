@@ -7,6 +7,10 @@
  * The bucket is GCRA (a virtual scheduling clock): one u64 per source, no
  * division on the packet path. tat is when the bucket would be full again;
  * a source has n tokens left while tat - now <= (burst - n) * interval.
+ *
+ * A user finds the bucket once (sg_budget_find), asks sg_budget_has before
+ * the work the budget guards, and sg_budget_take after it when it counts
+ * (for the cookie kind: a failed check).
  */
 #ifndef SG_BUDGET_H
 #define SG_BUDGET_H
@@ -97,22 +101,6 @@ static __always_inline void sg_budget_take(const struct sg_budget_cfg *b,
 		e->tat_ns = v.tat_ns;
 	else
 		bpf_map_update_elem(&sg_budget, k, &v, BPF_ANY);
-}
-
-/* Takes one token of kind from the source's bucket; false, taking none,
- * when it has none left. */
-static __always_inline bool sg_budget_spend(const struct sg_config *cfg,
-					    __u32 kind, __u8 family,
-					    const __u32 *saddr, __u64 now)
-{
-	const struct sg_budget_cfg *b = sg_budget_cfg_of(cfg, kind);
-	struct sg_budget_key k;
-	struct sg_budget *e = sg_budget_find(b, kind, family, saddr, &k);
-
-	if (!sg_budget_has(b, e, now))
-		return false;
-	sg_budget_take(b, e, &k, now);
-	return true;
 }
 
 #endif /* SG_BUDGET_H */
