@@ -54,14 +54,7 @@ def serve(port):
         c.settimeout(5)
         try:
             kind = c.recv(1)
-            if kind == b"e":
-                while True:
-                    b = c.recv(65536)
-                    if not b:
-                        break
-                    c.sendall(b)
-                c.shutdown(socket.SHUT_WR)
-            elif kind == b"j":
+            if kind in (b"e", b"j"):
                 while True:
                     b = c.recv(65536)
                     if not b:
