@@ -121,6 +121,12 @@ static __always_inline int sg_parse_ipv6(void *data, void *data_end,
 			break;
 		switch (nexthdr) {
 		case IPPROTO_HOPOPTS:
+			/* only right behind the IPv6 header (RFC 8200 4.1):
+			 * anywhere else Linux drops the packet, so we leave
+			 * it to do so */
+			if (i)
+				return SG_CNT_parse_ip_bad;
+			/* fall through */
 		case IPPROTO_DSTOPTS:
 		case IPPROTO_ROUTING:
 			if ((void *)(oh + 1) > data_end)

@@ -288,7 +288,7 @@ struct parsed {
 	const uint8_t *eth;
 };
 
-/* Parses Ethernet/VLAN/IP/TCP (IPv6 options and routing headers skipped);
+/* Parses Ethernet/VLAN/IP/TCP (IPv6 extension headers skipped);
  * returns false if it is not a well-formed TCP frame. */
 static inline bool frame_parse(const uint8_t *b, uint32_t len,
 			       struct parsed *p)
@@ -333,14 +333,15 @@ static inline bool frame_parse(const uint8_t *b, uint32_t len,
 		p->ip_csum_ok = true;
 		memcpy(p->saddr, ip + 8, 16);
 		memcpy(p->daddr, ip + 24, 16);
-		/* hop-by-hop, routing and destination options headers */
-		for (next = ip[6]; next == 0 || next == 43 || next == 60;) {
+		/* hop-by-hop, routing, fragment (8 bytes) and destination
+		 * options headers */
+		for (next = ip[6]; next == 0 || next == 43 || next == 44 || next == 60;) {
 			const uint8_t *h = ip + 40 + ext;
 
 			if ((uint32_t)p->l3 + 40 + ext + 8 > len)
 				return false;
+			ext += next == 44 ? 8u : (h[1] + 1) * 8u;
 			next = h[0];
-			ext += (h[1] + 1) * 8u;
 		}
 		if (next != 6 || get16(ip + 4) < ext)
 			return false;

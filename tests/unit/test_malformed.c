@@ -30,6 +30,7 @@ enum mut {
 	M_IP_CSUM,      /* IPv4 header checksum broken                      */
 	M_TTL,          /* TTL / hop limit = arg (checksum fixed)           */
 	M_WINDOW,       /* TCP window = arg (checksum fixed)                */
+	M_HBH_LATE,     /* IPv6: destination options, then hop-by-hop       */
 };
 
 struct row {
@@ -96,6 +97,7 @@ static const struct row rows[] = {
 	{ "hop-by-hop + destination options", V6, SYN, .s.ip6_ext = 2, TX },
 	{ "six extension headers (the limit)", V6, SYN, .mut = M_EXT_CHAIN, .arg = 6, TX },
 	{ "seven extension headers", V6, SYN, .mut = M_EXT_CHAIN, .arg = 7, PASS(parse_ipv6_ext_depth) },
+	{ "hop-by-hop header not first (Linux drops it)", V6, SYN, .mut = M_HBH_LATE, PASS(parse_ip_bad) },
 	{ "extension header length past the frame", V6, SYN, .s.ip6_ext = 1, .mut = M_EXT_HDRLEN, .arg = 255, PASS(parse_ipv6_ext_short) },
 	{ "extension headers longer than the payload length", V6, SYN, .s.ip6_ext = 2, .mut = M_PLEN, .arg = -30, PASS(parse_ip_bad) },
 	{ "payload length beyond the frame", V6, SYN, .mut = M_PLEN, .arg = 8, PASS(parse_ip_bad) },
@@ -242,6 +244,10 @@ static void mutate(struct frame *f, struct flow *fl, const struct row *r, int l4
 		break;
 	case M_ROUTING:
 		ip6_push_ext(f, 43, 1, (uint8_t)r->arg);
+		break;
+	case M_HBH_LATE:
+		ip6_push_ext(f, 0, 1, 0);
+		ip6_push_ext(f, 60, 1, 0);
 		break;
 	case M_DOFF:
 		f->b[l4 + 12] = (uint8_t)(r->arg << 4);
