@@ -188,7 +188,7 @@ static void sg_portlist_format(const struct sg_setting *st, const void *f,
 	free(s);
 }
 
-const struct sg_stype sg_t_ports = { "ports", sg_portlist_parse, sg_portlist_format, false };
+const struct sg_stype sg_t_ports = { "ports and ranges (80,443,8000-8099) or all", sg_portlist_parse, sg_portlist_format, false };
 
 /* ---- checks, computed defaults, side effects ----------------------------------- */
 static int sg_check_mode(const struct sg_settings *s, char *err, size_t n)
