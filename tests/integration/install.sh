@@ -53,4 +53,13 @@ for m in synguardd synguard; do
 	if [ -z "$w" ]; then ok "install: man $m renders without warnings"
 	else fail "install: man $m renders without warnings" "$(echo "$w" | head -n 2 | tr '\n' ' ')"; fi
 done
+# every setting is documented (timeout.STATE once for the ten states)
+text=$(LC_ALL=C.UTF-8 groff -man -Tutf8 -rHY=0 -rLL=250n "$dest/usr/local/share/man/man8/synguardd.8" 2>/dev/null | col -b)
+undoc=
+for k in $("$dest/usr/local/sbin/synguard" help set | sed -n 's/^ \([a-zA-Z0-9_.]\+\)  \+.*; default .*/\1/p'); do
+	case $k in timeout.*) k=timeout. ;; esac
+	echo "$text" | grep -qF -- "$k" || undoc="$undoc $k"
+done
+if [ -z "$undoc" ]; then ok "install: man synguardd documents every setting"
+else fail "install: man synguardd documents every setting" "missing:$undoc"; fi
 [ "$FAILS" -eq 0 ]
