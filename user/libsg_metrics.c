@@ -87,7 +87,11 @@ static void sg_sample1(FILE *f, const char *name, const char *label,
 		sg_label(f, label, value, true);
 		fputc('}', f);
 	}
-	fprintf(f, " %.17g\n", v);
+	/* counters and gauges are mostly whole numbers: print them exactly */
+	if (v == (double)(long long)v && v < 9007199254740992.0)
+		fprintf(f, " %lld\n", (long long)v);
+	else
+		fprintf(f, " %.12g\n", v);
 }
 
 static void sg_gauge(FILE *f, const char *name, const char *help, double v)
