@@ -240,6 +240,27 @@ struct sg_ct_entry {
 #define SG_CT_COOKIE (1u << 0)   /* admitted by a valid cookie            */
 #define SG_CT_RETRACKED (1u << 1) /* seen mid-flow, state from the kernel */
 
+#ifdef __VMLINUX_H__
+#define SG_SHARED_INLINE static __always_inline
+#else
+#define SG_SHARED_INLINE static inline
+#endif
+
+/* Has e outlived its state's timeout at now (CLOCK_MONOTONIC ns)? The data
+ * path keeps updating last_ns while a reader (the sweeper, the CLI) walks
+ * the table with a clock read before the walk: an entry touched after that
+ * read is live, not 2^64 ns idle. One definition for BPF and userspace. */
+SG_SHARED_INLINE int sg_ct_entry_expired(const __u32 *timeout_s,
+					 const struct sg_ct_entry *e, __u64 now)
+{
+	__u32 st = e->state;
+
+	if (st >= SG_STATE_MAX)
+		return 1;
+	return now > e->last_ns &&
+	       now - e->last_ns > (__u64)timeout_s[st] * 1000000000ull;
+}
+
 /* ---- table walker (syscall program run from userspace) ----------------- */
 struct sg_walk_args {
 	__u64 now_ns;         /* in: CLOCK_MONOTONIC                          */

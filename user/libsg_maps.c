@@ -331,14 +331,6 @@ static int sg_connv_push(struct sg_connv *cv, const struct sg_ct_key *k,
 	return 0;
 }
 
-static bool sg_conn_expired(const struct sg_config *c,
-			    const struct sg_ct_entry *e, __u64 now)
-{
-	if (e->state >= SG_STATE_MAX)
-		return true;
-	return now - e->last_ns > (__u64)c->timeout_s[e->state] * 1000000000ull;
-}
-
 #define SG_BATCH 512
 
 static int sg_ct_dump(int fd, const struct sg_config *c, __u64 now,
@@ -358,7 +350,7 @@ static int sg_ct_dump(int fd, const struct sg_config *c, __u64 now,
 		if (err && errno != ENOENT)
 			goto fallback;
 		for (__u32 i = 0; i < count; i++)
-			if (!sg_conn_expired(c, &vals[i], now) &&
+			if (!sg_ct_entry_expired(c->timeout_s, &vals[i], now) &&
 			    sg_connv_push(cv, &keys[i], &vals[i]))
 				return -1;
 		if (err)
@@ -377,7 +369,7 @@ fallback:
 
 		while (!bpf_map_get_next_key(fd, prev, &next)) {
 			if (!bpf_map_lookup_elem(fd, &next, &e) &&
-			    !sg_conn_expired(c, &e, now) &&
+			    !sg_ct_entry_expired(c->timeout_s, &e, now) &&
 			    sg_connv_push(cv, &next, &e))
 				return -1;
 			k = next;
