@@ -127,14 +127,6 @@ struct sg_status {
 	__u64 now;
 };
 
-static __u32 sg_map_max(int fd)
-{
-	struct bpf_map_info mi = {};
-	__u32 len = sizeof(mi);
-
-	return bpf_obj_get_info_by_fd(fd, &mi, &len) ? 0 : mi.max_entries;
-}
-
 static int sg_status_read(struct sg_view *v, struct sg_status *x)
 {
 	memset(x, 0, sizeof(*x));
@@ -144,8 +136,8 @@ static int sg_status_read(struct sg_view *v, struct sg_status *x)
 	    sg_secrets_read(v->pins->secrets_fd, &x->ss) ||
 	    sg_walk_run_tw(v->pins->walk_fd, 0, x->live.tw.port_lo, x->live.tw.port_hi, &x->wa))
 		return -1;
-	x->synced_max = sg_map_max(v->pins->synced_fd);
-	x->emb_max = sg_map_max(v->pins->embryonic_fd);
+	x->synced_max = sg_map_max_entries(v->pins->synced_fd);
+	x->emb_max = sg_map_max_entries(v->pins->embryonic_fd);
 	sg_attach_query(v->pins, &x->ai);
 	x->st = v->pins->dpage->st;
 	x->fresh = v->daemon_pid > 0 && x->st.tick_ns && x->st.tick_ns <= x->now &&

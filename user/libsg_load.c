@@ -167,9 +167,8 @@ static void sg_pin_unlink(const struct sg_pins *p, const char *name)
 
 static __u32 sg_pinned_max_entries(const struct sg_pins *p, const char *name)
 {
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
 	char path[PATH_MAX];
+	__u32 n;
 	int fd;
 
 	if (sg_pin_path(path, sizeof(path), p, name))
@@ -177,10 +176,9 @@ static __u32 sg_pinned_max_entries(const struct sg_pins *p, const char *name)
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return 0;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		info.max_entries = 0;
+	n = sg_map_max_entries(fd);
 	close(fd);
-	return info.max_entries;
+	return n;
 }
 
 static __u32 sg_fd_prog_id(int fd)

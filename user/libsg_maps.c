@@ -161,6 +161,14 @@ int sg_pins_guess_iface(const char *bpffs, char *iface, size_t len)
 }
 
 /* ---- config, counters, ports, secrets ------------------------------------ */
+__u32 sg_map_max_entries(int fd)
+{
+	struct bpf_map_info mi = {};
+	__u32 len = sizeof(mi);
+
+	return bpf_obj_get_info_by_fd(fd, &mi, &len) ? 0 : mi.max_entries;
+}
+
 int sg_config_read(int fd, struct sg_config *c)
 {
 	__u32 zero = 0;

@@ -163,14 +163,6 @@ static void sg_port_counters_text(FILE *f, const struct sg_pins *p)
 	}
 }
 
-static __u32 sg_max_entries(int fd)
-{
-	struct bpf_map_info mi = {};
-	__u32 len = sizeof(mi);
-
-	return bpf_obj_get_info_by_fd(fd, &mi, &len) ? 0 : mi.max_entries;
-}
-
 static void sg_tables_text(FILE *f, const struct sg_pins *p, const struct sg_walk_args *w)
 {
 	const struct {
@@ -178,8 +170,8 @@ static void sg_tables_text(FILE *f, const struct sg_pins *p, const struct sg_wal
 		__u64 n;
 		__u32 max;
 	} t[2] = {
-		{ "synced", w->synced, sg_max_entries(p->synced_fd) },
-		{ "embryonic", w->embryonic, sg_max_entries(p->embryonic_fd) },
+		{ "synced", w->synced, sg_map_max_entries(p->synced_fd) },
+		{ "embryonic", w->embryonic, sg_map_max_entries(p->embryonic_fd) },
 	};
 
 	sg_family(f, "synguard_connections", "gauge",

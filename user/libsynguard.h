@@ -292,6 +292,7 @@ int sg_settings_write(const struct sg_pins *p, const struct sg_settings *old,
  * munmap(m, sg_map_len(len)). NULL after one error line. */
 void *sg_map_mmap(int fd, size_t len, const char *name);
 size_t sg_map_len(size_t len);
+__u32 sg_map_max_entries(int fd);                   /* 0 on error */
 int sg_config_read(int fd, struct sg_config *c);
 int sg_config_write(int fd, const struct sg_config *c);
 int sg_counters_read(int fd, __u64 out[SG_CNT_MAX]);

@@ -26,6 +26,15 @@ wait_for() {
 	return 1
 }
 logged() { grep -q -- "$1" "$SG_LOG" && echo true; }
+# becomes WANT SECS NAME: cookie mode is WANT (true/false) within SECS
+becomes() {
+	if wait_for "$1" "$2" active; then ok "auto: $3"; else fail "auto: $3" "$(status | jget auto)"; fi
+}
+flood() { # flood PACKETS PPS: SYNs from random sources, in the background
+	( lab_trafgen "$LAB_TMP/syn.cfg" "$1" 10 "$2" >/dev/null ) &
+	FLOOD=$!
+	LAB_PIDS+=($FLOOD)
+}
 tw_warnings() { status | jget time_wait.warnings; }
 legit() { # N legit connections echoing 5 KB: prints how many worked
 	lcli timeout 60 $LAB_PY $T/tcpinfo_client.py "$LAB_S4" "$PORT" -n "$1" -b 5000 -T 3 -q 2>&1 |
@@ -47,14 +56,8 @@ expect "auto: ...as SYNs passed, not cookies (syn_passed +$(( $(sg_counter syn_p
 
 # ---- a SYN flood: on by rate, off after it ------------------------------------------------
 lab_trafgen_cfg 0x02 "$PORT" random >"$LAB_TMP/syn.cfg"
-( lab_trafgen "$LAB_TMP/syn.cfg" 40000 10 5000 >"$LAB_TMP/sent" ) &
-FLOOD=$!
-LAB_PIDS+=($FLOOD)
-if wait_for true 15 active; then
-	ok "auto: a 5000 SYN/s flood switches cookie mode on"
-else
-	fail "auto: a 5000 SYN/s flood switches cookie mode on" "$(status | jget auto)"
-fi
+flood 40000 5000
+becomes true 15 "a 5000 SYN/s flood switches cookie mode on"
 line=$(grep 'cookie mode on (auto)' "$SG_LOG" | head -n 1)
 if [[ "$line" =~ SYN\ rate\ ([0-9]+)/s\ \>=\ auto.syn_rate_high\ 2000 ]] && [ "${BASH_REMATCH[1]}" -ge 2000 ]; then
 	ok "auto: the switch is logged with its numbers: ${line#* }"
@@ -92,11 +95,7 @@ else
 fi
 
 wait "$FLOOD"
-if wait_for false 40 active; then
-	ok "auto: after the flood cookie mode goes off again"
-else
-	fail "auto: after the flood cookie mode goes off again" "$(status | jget auto)"
-fi
+becomes false 40 "after the flood cookie mode goes off again"
 line=$(grep 'cookie mode off (auto)' "$SG_LOG" | head -n 1)
 if [[ "$line" =~ SYN\ rate\ [0-9]+/s\ \<\ auto.syn_rate_low\ 300\ and\ SYN_RCVD\ [0-9]+\ \<\ auto.synrcvd_low\ 50\ for\ [0-9]+s\ \(auto.hold\ 2s\) ]]; then
 	ok "auto: the switch off is logged with its numbers: ${line#* }"
@@ -120,14 +119,8 @@ if ! sg_cli set -i "$LAB_SIF" auto.syn_rate_high=1000000 auto.synrcvd_high=150 a
 fi
 wait_for true 10 logged 'auto.synrcvd_high: 1000000 -> 150 (synguard set)'
 check "auto: the daemon logs what synguard set changed" grep -q 'auto.synrcvd_high: 1000000 -> 150 (synguard set)' "$SG_LOG"
-( lab_trafgen "$LAB_TMP/syn.cfg" 400 10 100 >/dev/null ) &
-FLOOD=$!
-LAB_PIDS+=($FLOOD)
-if wait_for true 15 active; then
-	ok "auto: 100 SYN/s of half-open connections switch cookie mode on"
-else
-	fail "auto: half-open connections switch cookie mode on" "$(status | jget auto)"
-fi
+flood 400 100
+becomes true 15 "100 SYN/s of half-open connections switch cookie mode on"
 line=$(grep 'cookie mode on (auto)' "$SG_LOG" | tail -n 1)
 if [[ "$line" =~ SYN_RCVD\ ([0-9]+)\ \>=\ auto.synrcvd_high\ 150 ]] && [[ "$line" == *"< auto.syn_rate_high"* ]]; then
 	ok "auto: ...by the SYN_RCVD gauge, logged: ${line#* }"
@@ -135,8 +128,7 @@ else
 	fail "auto: the SYN_RCVD switch is logged with its numbers" "'$line'"
 fi
 wait "$FLOOD"
-if wait_for false 40 active; then ok "auto: the half-open connections expire, cookie mode goes off"
-else fail "auto: after the half-open flood cookie mode goes off" "$(status | jget auto)"; fi
+becomes false 40 "the half-open connections expire, cookie mode goes off"
 
 # ---- TIME_WAIT pressure ----------------------------------------------------------------------
 # the server closes first: its side holds TIME_WAIT; limits made small
