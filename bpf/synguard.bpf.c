@@ -15,8 +15,22 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct sg_config);
+	/* userspace writes single fields in place: no read-modify-write race
+	 * between synguardd switching cookie mode and `synguard set` */
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sg_config SEC(".maps");
+
+/* The daemon's settings and last sample (see struct sg_dpage): pinned with
+ * the rest, so a restart and the CLI find them; never read here. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sg_dpage);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sg_daemon SEC(".maps");
 
 /* dport (host order) -> counter slot; 0 = not protected */
 struct {
@@ -257,6 +271,8 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 
 	if (!p || !cfg)
 		return XDP_PASS;
+	/* every SYN to a protected port, whatever follows: auto mode's rate */
+	sg_count(SG_CNT_syn_received);
 	if (p->th.rst || p->th.fin)
 		return sg_drop(SG_CNT_drop_syn_flags, slot);
 	/* From our own address (land): routing drops it as martian, so do we,
@@ -558,7 +574,9 @@ struct sg_walk_ctx {
 	const struct sg_config *cfg;
 	__u64 now_ns;
 	__u64 expired;
+	__u64 tw_ephemeral;
 	__u32 delete_expired;
+	__u16 eph_lo, eph_hi;
 	__u64 states[SG_STATE_MAX]; /* ctx memory takes constant offsets only */
 };
 
@@ -573,6 +591,10 @@ static long sg_walk_one(void *map, struct sg_ct_key *key,
 	}
 	if (e->state < SG_STATE_MAX)
 		w->states[e->state]++;
+	/* TIME_WAIT holding a port this host picked for connect() */
+	if (e->state == SG_TIME_WAIT && key->lport >= w->eph_lo &&
+	    key->lport <= w->eph_hi)
+		w->tw_ephemeral++;
 	return 0;
 }
 
@@ -586,6 +608,8 @@ int sg_walk(struct sg_walk_args *args)
 	struct sg_walk_ctx w = {
 		.now_ns = args->now_ns,
 		.delete_expired = args->delete_expired,
+		.eph_lo = args->eph_lo,
+		.eph_hi = args->eph_hi,
 	};
 	int i;
 
@@ -599,6 +623,7 @@ int sg_walk(struct sg_walk_args *args)
 	for (i = 0; i < SG_STATE_MAX; i++)
 		args->states[i] = w.states[i];
 	args->expired = w.expired;
+	args->tw_ephemeral = w.tw_ephemeral;
 	return 0;
 }
 

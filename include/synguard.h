@@ -73,6 +73,7 @@ enum sg_state {
 	X(ct_fin_oow)            /* FIN outside the window: ignored          */ \
 	X(ct_table_full)         /* insert failed (table full beyond LRU)    */ \
 	X(ct_expired)            /* entries swept after their timeout        */ \
+	X(syn_received)          /* SYN to a protected port, any verdict     */ \
 	X(cookies_over_budget)   /* ACK from a source out of cookie budget   */ \
 	X(drop_no_ack)           /* no SYN/ACK/RST, unknown flow, protected  */ \
 	X(drop_land)             /* SYN from our own address (land attack)   */ \
@@ -310,6 +311,57 @@ struct sg_walk_args {
 	__u64 expired;        /* out: entries found expired (and removed)     */
 	__u64 embryonic;      /* out: entries in the embryonic table          */
 	__u64 synced;         /* out: entries in the synchronized table       */
+	__u16 eph_lo;         /* in: net.ipv4.ip_local_port_range            */
+	__u16 eph_hi;
+	__u32 pad2;
+	__u64 tw_ephemeral;   /* out: TIME_WAIT entries on a local port in it */
+};
+
+/* ---- daemon settings and state (array map of 1, mmapable, pinned) -------
+ * What synguardd acts on in userspace: the thresholds of auto mode, secret
+ * rotation, metrics. Pinned, so `synguard set` and `synguard status` read and
+ * change it whether the daemon runs or not; BPF never reads it. Every field of
+ * sg_dsettings is a setting of user/libsg_settings.c's table. */
+struct sg_dsettings {
+	__u32 syn_rate_high;    /* SYN/s to protected ports: cookies on        */
+	__u32 syn_rate_low;     /* ...and under it (with synrcvd_low): off     */
+	__u32 synrcvd_high;     /* SYN_RCVD gauge: cookies on                  */
+	__u32 synrcvd_low;
+	__u32 hold_s;           /* both under their low threshold this long    */
+	__u32 secret_period_s;  /* cookie secret rotation period               */
+	__u32 tw_warn_pct;      /* TIME_WAIT pressure warning, % of a limit    */
+	__u32 ct_size;          /* synchronized table size (fixed once pinned) */
+	__u8 keep_attached;     /* on SIGTERM leave programs attached          */
+	__u8 pad[7];
+	char metrics[64];       /* ADDR:PORT of the metrics endpoint, or "off" */
+	char secret_file[192];  /* master key the secrets derive from, or ""   */
+};
+
+/* What the daemon measured at its last sample, for status and metrics. */
+#define SG_TW_BUCKETS (1u << 0)   /* near net.ipv4.tcp_max_tw_buckets      */
+#define SG_TW_PORTS (1u << 1)     /* near the ephemeral port range size     */
+
+struct sg_dstatus {
+	__u64 tick_ns;          /* CLOCK_MONOTONIC of the last sample; 0: none */
+	__u64 syn_rate;         /* SYNs/s to protected ports (syn_received)    */
+	__u64 syn_rcvd;         /* SYN_RCVD gauge                              */
+	__u64 switched_ns;      /* last cookie mode switch                     */
+	__u64 calm_since_ns;    /* auto, cookies on: both under low since      */
+	__u64 switches;         /* cookie mode switches since the daemon began */
+	__u64 time_wait;        /* TIME_WAIT gauge                             */
+	__u64 tw_ephemeral;     /* ...of which on a local ephemeral port       */
+	__u64 tw_max_buckets;   /* net.ipv4.tcp_max_tw_buckets                 */
+	__u64 port_range;       /* size of net.ipv4.ip_local_port_range        */
+	__u32 tw_pressure;      /* SG_TW_* warnings in force                   */
+	__u32 secret_derived;   /* 1: secrets derived from secret_file         */
+	__u64 secret_period_no; /* derived: period number of the current one   */
+	__u64 started_ns;       /* CLOCK_MONOTONIC the daemon started at       */
+	char last_switch[160];  /* why cookie mode last switched, in numbers   */
+};
+
+struct sg_dpage {
+	struct sg_dsettings set;
+	struct sg_dstatus st;
 };
 
 /* ---- pin layout --------------------------------------------------------- */

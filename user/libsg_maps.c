@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -29,6 +30,7 @@ void sg_pins_init(struct sg_pins *p, const char *bpffs, const char *iface)
 	snprintf(p->dir, sizeof(p->dir), "%s/%s/%s", p->bpffs, SG_PIN_SUBDIR, iface);
 	p->config_fd = p->ports_fd = p->secrets_fd = p->counters_fd = -1;
 	p->pcounters_fd = p->synced_fd = p->embryonic_fd = p->walk_fd = -1;
+	p->daemon_fd = -1;
 }
 
 int sg_pin_path(char *buf, size_t len, const struct sg_pins *p, const char *name)
@@ -52,6 +54,24 @@ static int sg_pin_get(const struct sg_pins *p, const char *name)
 	return fd;
 }
 
+size_t sg_map_len(size_t len)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	return (len + page - 1) / page * page;
+}
+
+void *sg_map_mmap(int fd, size_t len, const char *name)
+{
+	void *m = mmap(NULL, sg_map_len(len), PROT_READ | PROT_WRITE,
+		       MAP_SHARED, fd, 0);
+
+	if (m != MAP_FAILED)
+		return m;
+	sg_err("cannot mmap %s: %s", name, strerror(errno));
+	return NULL;
+}
+
 int sg_pins_open(struct sg_pins *p)
 {
 	struct stat st;
@@ -67,6 +87,7 @@ int sg_pins_open(struct sg_pins *p)
 		{ &p->synced_fd, "sg_ct_synced" },
 		{ &p->embryonic_fd, "sg_ct_embryonic" },
 		{ &p->walk_fd, "prog_walk" },
+		{ &p->daemon_fd, "sg_daemon" },
 	};
 
 	if (stat(p->dir, &st) || !S_ISDIR(st.st_mode)) {
@@ -80,6 +101,12 @@ int sg_pins_open(struct sg_pins *p)
 			return -SG_EXIT_FAIL;
 		}
 	}
+	p->cfg = sg_map_mmap(p->config_fd, sizeof(*p->cfg), "sg_config");
+	p->dpage = sg_map_mmap(p->daemon_fd, sizeof(*p->dpage), "sg_daemon");
+	if (!p->cfg || !p->dpage) {
+		sg_pins_close(p);
+		return -SG_EXIT_FAIL;
+	}
 	return 0;
 }
 
@@ -87,7 +114,14 @@ void sg_pins_close(struct sg_pins *p)
 {
 	int *fds[] = { &p->config_fd, &p->ports_fd, &p->secrets_fd,
 		       &p->counters_fd, &p->pcounters_fd, &p->synced_fd,
-		       &p->embryonic_fd, &p->walk_fd };
+		       &p->embryonic_fd, &p->walk_fd, &p->daemon_fd };
+
+	if (p->cfg)
+		munmap(p->cfg, sg_map_len(sizeof(*p->cfg)));
+	if (p->dpage)
+		munmap(p->dpage, sg_map_len(sizeof(*p->dpage)));
+	p->cfg = NULL;
+	p->dpage = NULL;
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)
@@ -127,6 +161,14 @@ int sg_pins_guess_iface(const char *bpffs, char *iface, size_t len)
 }
 
 /* ---- config, counters, ports, secrets ------------------------------------ */
+__u32 sg_map_max_entries(int fd)
+{
+	struct bpf_map_info mi = {};
+	__u32 len = sizeof(mi);
+
+	return bpf_obj_get_info_by_fd(fd, &mi, &len) ? 0 : mi.max_entries;
+}
+
 int sg_config_read(int fd, struct sg_config *c)
 {
 	__u32 zero = 0;
@@ -248,12 +290,20 @@ int sg_secrets_read(int fd, struct sg_secret_state *s)
 
 int sg_walk_run(int prog_fd, int delete_expired, struct sg_walk_args *a)
 {
+	return sg_walk_run_tw(prog_fd, delete_expired, 0, 0, a);
+}
+
+int sg_walk_run_tw(int prog_fd, int delete_expired, __u16 lo, __u16 hi,
+		   struct sg_walk_args *a)
+{
 	/* syscall programs take ctx_in only; the kernel copies it back */
 	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = a, .ctx_size_in = sizeof(*a));
 
 	memset(a, 0, sizeof(*a));
 	a->now_ns = sg_now_ns();
 	a->delete_expired = (__u32)delete_expired;
+	a->eph_lo = lo;
+	a->eph_hi = hi;
 	if (bpf_prog_test_run_opts(prog_fd, &o)) {
 		sg_err("cannot run the table walker: %s", strerror(errno));
 		return -1;
@@ -373,6 +423,20 @@ int sg_conns_read(const struct sg_pins *p, const struct sg_config *c,
 	*out = cv.v;
 	*n = cv.n;
 	return 0;
+}
+
+void sg_slot_labels(const __u16 *slots, char (*label)[8])
+{
+	for (int s = 0; s < SG_PORT_SLOTS; s++)
+		label[s][0] = 0;
+	for (unsigned int p = 1; p < 65536; p++) {
+		__u16 s = slots[p];
+
+		if (s == SG_PORT_SLOT_OTHER)
+			snprintf(label[s], 8, "other");
+		else if (s && !label[s][0])
+			snprintf(label[s], 8, "%u", p);
+	}
 }
 
 /* ---- daemon liveness --------------------------------------------------------- */

@@ -93,10 +93,6 @@ const char *const sg_state_names[SG_STATE_MAX] = {
 const char *const sg_counter_names[SG_CNT_MAX] = {
 	SG_COUNTERS(SG_NAME)
 };
-
-const char *const sg_budget_names[SG_BUDGET_MAX] = {
-	SG_BUDGET_KINDS(SG_NAME)
-};
 const char *const sg_pcounter_names[SG_PCNT_MAX] = {
 	SG_PORT_COUNTERS(SG_NAME)
 #undef SG_NAME
@@ -147,16 +143,22 @@ struct sg_opt {
 
 static const struct sg_opt sg_opt_table[] = {
 	{ SG_OPT_IFACE, "iface", "IFACE", "network interface (synguard: optional if only one is protected)" },
+	{ SG_OPT_CONFIG, "config", "FILE", "config file (INI; synguardd --sample-config prints one)" },
 	{ SG_OPT_PORTS, "ports", "PORTS", "protected ports: 80,443,8000-8099 (default: every port)" },
-	{ SG_OPT_MODE, "mode", "MODE", "cookie mode: on or off (default: on; auto, shadow: not yet)" },
+	{ SG_OPT_MODE, "mode", "MODE", "cookie mode: auto, on or off (default: auto)" },
+	{ SG_OPT_SET, "set", "KEY=VALUE", "any setting (synguard help set lists them); repeatable" },
 	{ SG_OPT_BPFFS, "bpffs", "DIR", "bpffs mount for pins (default: " SG_DEFAULT_BPFFS ")" },
-	{ SG_OPT_CT_SIZE, "ct-size", "N", "tracked connections (default: 131072; embryonic: max(N/4, 1024))" },
+	{ SG_OPT_METRICS, "metrics", "ADDR:PORT", "Prometheus metrics endpoint, or off (default: 127.0.0.1:9810)" },
+	{ SG_OPT_SECRET_FILE, "secret-file", "FILE", "derive cookie secrets from this master key (shared by hosts)" },
 	{ SG_OPT_SECRET_PERIOD, "secret-period", "S", "cookie secret rotation period, seconds (default: 60)" },
+	{ SG_OPT_CT_SIZE, "ct-size", "N", "tracked connections (default: 131072; embryonic: max(N/4, 1024))" },
 	{ SG_OPT_KEEP_ATTACHED, "keep-attached", NULL, "leave programs attached and pinned on exit" },
+	{ SG_OPT_CHECK, "check", NULL, "check the config file and flags, print the settings, exit" },
+	{ SG_OPT_SAMPLE_CONFIG, "sample-config", NULL, "print a config file with every setting at its default" },
 	{ SG_OPT_JSON, "json", NULL, "print JSON" },
 	{ SG_OPT_STATE, "state", "NAME", "only connections in this local state" },
-	{ SG_OPT_WATCH, "watch", "SECONDS", "print rates every SECONDS (not yet)" },
-	{ SG_OPT_VERBOSE, "verbose", NULL, "log libbpf/libxdp debug output" },
+	{ SG_OPT_WATCH, "watch", "SECONDS", "refresh every SECONDS with rates per second, until ^C" },
+	{ SG_OPT_VERBOSE, "verbose", NULL, "log libbpf/libxdp debug output, rotations, sweeps" },
 	{ SG_OPT_HELP, "help", NULL, "show this help" },
 	{ 0, NULL, NULL, NULL },
 };

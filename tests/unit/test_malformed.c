@@ -293,6 +293,18 @@ static bool entry_of(const struct flow *fl)
 	       !bpf_map_lookup_elem(T.ct_embryonic, &k, &e);
 }
 
+/* Did the row's frame reach the SYN path (counted syn_received first)? */
+static bool syn_path(int cnt)
+{
+	switch (cnt) {
+	case SG_CNT_syn_cookies_sent: case SG_CNT_syn_passed: case SG_CNT_syn_oversize:
+	case SG_CNT_drop_ip_csum: case SG_CNT_drop_tcp_csum: case SG_CNT_drop_syn_flags:
+	case SG_CNT_drop_land: case SG_CNT_parse_tcp_options:
+		return true;
+	}
+	return false;
+}
+
 static void run_row(const struct row *r)
 {
 	struct flow fl = row_flow(r);
@@ -323,6 +335,8 @@ static void run_row(const struct row *r)
 	/* the tracker counts each entry it makes */
 	if (r->tracked)
 		mask |= C(ct_created);
+	if (syn_path(r->cnt))
+		mask |= C(syn_received);
 	snprintf(name, sizeof(name), "catalogue: IPv%d %s -> %s, %s%s", r->family,
 		 r->name, verdict_name(r->verdict),
 		 r->cnt >= 0 ? sg_counter_names[r->cnt] : "no counter",
