@@ -19,7 +19,7 @@ frames=$(echo "$line" | sed -n 's/^# sg_fuzz: \([0-9]*\) frames.*/\1/p')
 echo "$line"
 grep '^# decisions taken:' "$work/out"
 if [ $rc -ne 0 ]; then
-	echo "not ok - fuzz: kernel and model agree on every frame: $(grep -m1 'MISMATCH\|ERROR' "$work/out")"
+	echo "not ok - fuzz: kernel and model agree on every frame: $(grep -m1 'MISMATCH\|ERROR\|sg_fuzz:' "$work/out")"
 	grep -A6 -m1 'MISMATCH' "$work/out" | sed 's/^/# /'
 elif [ "${frames:-0}" -lt "$want" ]; then
 	echo "not ok - fuzz: kernel and model agree on every frame: only ${frames:-0} frames ran (want >= $want)"

@@ -58,6 +58,7 @@ static struct mmap_ maps[] = {
 	SG_MODEL_MAP(sg_ct_embryonic, BPF_MAP_TYPE_LRU_HASH),
 	SG_MODEL_MAP(sg_ct_scratch, BPF_MAP_TYPE_PERCPU_ARRAY),
 	SG_MODEL_MAP(sg_budget, BPF_MAP_TYPE_LRU_HASH),
+	SG_MODEL_MAP(sg_daemon, BPF_MAP_TYPE_ARRAY),
 };
 #define NMAPS (sizeof(maps) / sizeof(maps[0]))
 

@@ -106,8 +106,8 @@ static void *model_map(const char *name)
 
 	if (!m || !bm || bpf_map__key_size(bm) != ks ||
 	    bpf_map__value_size(bm) != vs || bpf_map__max_entries(bm) != max) {
-		fprintf(stderr, "sg_fuzz: map %s differs between model and BPF\n",
-			name);
+		fprintf(stderr, "sg_fuzz: MISMATCH: map %s is missing from the model "
+			"or differs in shape (tests/fuzz/model.c maps[])\n", name);
 		exit(1);
 	}
 	return m;
