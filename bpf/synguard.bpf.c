@@ -53,10 +53,19 @@ static __always_inline __u16 sg_port_slot(__u16 port_be)
 				(void *)(long)ctx->data_end, p);             \
 	}
 
-/* One option per call: the loop then carries no packet pointer and the
- * verifier walks it once per iteration, not once per option layout.
- * name() returns 0, or SG_CNT_parse_tcp_options when an option overruns. */
+/* Aligned layouts in one call (sg_tcpopt_words); else one option per
+ * call: the loop then carries no packet pointer and the verifier walks it
+ * once per iteration, not once per option layout. name() returns 0, or
+ * SG_CNT_parse_tcp_options when an option overruns. */
 #define SG_DEFINE_TCPOPT(name, ctx_t)                                        \
+	__noinline int name##_words(ctx_t *ctx, __u32 off, __u32 end,        \
+				    struct sg_tcpopt *o)                     \
+	{                                                                    \
+		if (!o)                                                      \
+			return -1;                                           \
+		return sg_tcpopt_words((void *)(long)ctx->data,              \
+				       (void *)(long)ctx->data_end, off, end, o); \
+	}                                                                    \
 	__noinline int name##_step(ctx_t *ctx, __u32 off, __u32 end,         \
 				   struct sg_tcpopt *o)                      \
 	{                                                                    \
@@ -73,6 +82,9 @@ static __always_inline __u16 sg_port_slot(__u16 port_be)
 		int i, n;                                                    \
                                                                              \
 		o->flags = 0;                                                \
+		if (!name##_words(ctx, off, end, o))                         \
+			return 0;                                            \
+		o->flags = 0;                                                \
 		for (i = 0; i < SG_TCP_MAX_OPTLEN; i++) {                    \
 			n = name##_step(ctx, off, end, o);                   \
 			if (n < 0)                                           \
@@ -88,14 +100,6 @@ SG_DEFINE_PARSE(sg_parse_xdp, struct xdp_md)
 SG_DEFINE_PARSE(sg_parse_skb, struct __sk_buff)
 SG_DEFINE_TCPOPT(sg_tcpopt_xdp, struct xdp_md)
 SG_DEFINE_TCPOPT(sg_tcpopt_skb, struct __sk_buff)
-
-__noinline int sg_syn_csum_xdp(struct xdp_md *ctx, const struct sg_pkt *p)
-{
-	if (!p)
-		return SG_CSUM_BAD_IP;
-	return sg_verify_syn_csum(p, (void *)(long)ctx->data,
-				  (void *)(long)ctx->data_end);
-}
 
 /* Track one segment; new entries only from a SYN, or for a flow whose
  * kernel state (kstate) is known; seed: the flags of such an entry, wscale:
@@ -184,6 +188,53 @@ __noinline int sg_kernel_state(struct xdp_md *ctx, const struct sg_pkt *p)
 	return st;
 }
 
+/* Answer a SYN with its cookie SYN-ACK (XDP_TX), options o parsed. */
+__noinline int sg_syn_cookie(struct xdp_md *ctx, const struct sg_pkt *p,
+			     const struct sg_tcpopt *o, __u32 slot)
+{
+	struct sg_config *cfg = sg_get_config();
+	const struct sg_secret_state *ss;
+	__u32 zero = 0, isn, tsval = 0;
+	__u8 optbits;
+	bool ts;
+	__u64 h;
+	int ret;
+
+	if (!p || !o || !cfg)
+		return XDP_PASS;
+	ret = sg_verify_syn_csum(p, (void *)(long)ctx->data,
+				 (void *)(long)ctx->data_end);
+	if (ret == SG_CSUM_BAD_IP)
+		return sg_drop(SG_CNT_drop_ip_csum, slot);
+	if (ret == SG_CSUM_BAD_TCP)
+		return sg_drop(SG_CNT_drop_tcp_csum, slot);
+	if (ret == SG_CSUM_OFFLOAD)
+		sg_count(SG_CNT_syn_csum_offloaded);
+
+	ss = bpf_map_lookup_elem(&sg_secrets, &zero);
+	if (!ss)
+		return XDP_PASS;
+	optbits = sg_cookie_optbits(cfg, p, o);
+	h = sg_cookie_hash(&ss->slot[ss->cur & 1], p, bpf_ntohl(p->th.seq),
+			   optbits);
+	isn = sg_cookie_isn(h, optbits);
+	ts = (o->flags & SG_OPT_TS) && cfg->allow_ts;
+	if (ts) {
+		/* a clock above the hash bits (steps of 2^28 ns: the coarse
+		 * clock is precise enough) keeps our TSval moving forward, as
+		 * the kernel's does */
+		tsval = ((__u32)(bpf_ktime_get_coarse_ns() >> 20) &
+			 ~SG_COOKIE_TS_HASH_MASK) |
+			((__u32)h & SG_COOKIE_TS_HASH_MASK);
+	}
+	ret = sg_build_synack(ctx, p, cfg, o, isn, optbits, ts, tsval);
+	if (ret)
+		return sg_drop(ret, slot);
+	sg_count(SG_CNT_syn_cookies_sent);
+	sg_count_port(slot, SG_PCNT_syn_cookies_sent);
+	return XDP_TX;
+}
+
 /* A SYN to a protected port, not part of a known flow. Global functions
  * for the SYN and ACK paths keep each stack frame apart: the verifier caps
  * the stack of a whole call chain at 512 bytes. */
@@ -191,11 +242,8 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 			     __u32 slot)
 {
 	struct sg_config *cfg = sg_get_config();
-	const struct sg_secret_state *ss;
 	struct sg_tcpopt o = {};
-	__u32 zero = 0, isn, tsval = 0, ws;
-	__u8 optbits;
-	bool ts;
+	__u32 ws;
 	int ret;
 
 	if (!p || !cfg)
@@ -220,35 +268,7 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 	/* no cookie for options we cannot read in full */
 	if (ret)
 		return sg_drop(ret, slot);
-	ret = sg_syn_csum_xdp(ctx, p);
-	if (ret == SG_CSUM_BAD_IP)
-		return sg_drop(SG_CNT_drop_ip_csum, slot);
-	if (ret == SG_CSUM_BAD_TCP)
-		return sg_drop(SG_CNT_drop_tcp_csum, slot);
-	if (ret == SG_CSUM_OFFLOAD)
-		sg_count(SG_CNT_syn_csum_offloaded);
-
-	ss = bpf_map_lookup_elem(&sg_secrets, &zero);
-	if (!ss)
-		return XDP_PASS;
-	optbits = sg_cookie_optbits(cfg, p, &o);
-	__u64 h = sg_cookie_hash(&ss->slot[ss->cur & 1], p,
-				 bpf_ntohl(p->th.seq), optbits);
-	isn = sg_cookie_isn(h, optbits);
-	ts = (o.flags & SG_OPT_TS) && cfg->allow_ts;
-	if (ts) {
-		/* a millisecond-ish clock above the hash bits keeps our TSval
-		 * moving forward, as the kernel's does */
-		tsval = ((__u32)(bpf_ktime_get_ns() >> 20) &
-			 ~SG_COOKIE_TS_HASH_MASK) |
-			((__u32)h & SG_COOKIE_TS_HASH_MASK);
-	}
-	ret = sg_build_synack(ctx, p, cfg, &o, isn, optbits, ts, tsval);
-	if (ret)
-		return sg_drop(ret, slot);
-	sg_count(SG_CNT_syn_cookies_sent);
-	sg_count_port(slot, SG_PCNT_syn_cookies_sent);
-	return XDP_TX;
+	return sg_syn_cookie(ctx, p, &o, slot);
 }
 
 /* An ACK of a flow the tracker does not know, to a protected port. */
