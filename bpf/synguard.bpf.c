@@ -127,7 +127,7 @@ __noinline int sg_ct_synced_has(const struct sg_pkt *p)
 	struct sg_ct_entry *e;
 	struct sg_ct_key k;
 
-	if (!p || !cfg)
+	if (!p || !cfg || !sg_ct_maybe(sg_ct_in_hash(p)))
 		return 0;
 	sg_ct_make_key(&k, p, SG_CT_IN);
 	e = bpf_map_lookup_elem(&sg_ct_synced, &k);
@@ -505,6 +505,9 @@ struct sg_walk_ctx {
 	__u64 now_ns;
 	__u64 expired;
 	__u32 delete_expired;
+	__u32 gen;                  /* the bitmap the sweep rebuilds */
+	__u64 ctl;                  /* the filter's control word, its size */
+	__u64 live;
 	__u64 states[SG_STATE_MAX]; /* ctx memory takes constant offsets only */
 };
 
@@ -517,15 +520,48 @@ static long sg_walk_one(void *map, struct sg_ct_key *key,
 			bpf_map_delete_elem(map, key);
 		return 0;
 	}
+	if (w->delete_expired)
+		sg_ct_bits_set(w->ctl, w->gen, sg_ct_key_hash(key));
+	w->live++;
 	if (e->state < SG_STATE_MAX)
 		w->states[e->state]++;
 	return 0;
 }
 
+static long sg_bits_clear_one(__u32 i, __u32 *key0)
+{
+	__u32 key = *key0 + i;
+	__u64 *w = bpf_map_lookup_elem(&sg_ct_bits, &key);
+
+	if (w)
+		*w = 0;
+	return 0;
+}
+
+/* The sweep's first step: size the bitmap it rebuilds to the entries the
+ * last sweep found, record that size (marks from now on land inside it),
+ * clear it. Returns the control word to rebuild with. */
+static __always_inline __u64 sg_bits_start(__u64 *ctlp, __u32 gen)
+{
+	__u64 want = (*ctlp >> SG_CT_BITS_LIVE_SHIFT) * SG_CT_BITS_PER_ENTRY / 64;
+	__u32 n = sg_ct_bits_words(), lg = SG_CT_BITS_MIN_LG, key0;
+	__u64 ctl;
+
+	while ((1ULL << lg) < want && (1u << lg) < n && lg < 30)
+		lg++;
+	ctl = *ctlp & ~(31ULL << SG_CT_BITS_LG_SHIFT(gen));
+	ctl |= (__u64)lg << SG_CT_BITS_LG_SHIFT(gen);
+	*ctlp = ctl;
+	key0 = 1 + gen * n;
+	bpf_loop((1u << lg) < n ? 1u << lg : n, sg_bits_clear_one, &key0, 0);
+	return ctl;
+}
+
 /* Run from userspace (BPF_PROG_TEST_RUN): the per-state gauges are a walk
  * of both tables in the kernel, so they equal the table by construction,
  * through LRU eviction and expiry alike; with delete_expired it is also
- * the daemon's sweeper. */
+ * the daemon's sweeper, which rebuilds the tracker filter's other bitmap
+ * (cleared first, then every live entry's bit) and makes it live. */
 SEC("syscall")
 int sg_walk(struct sg_walk_args *args)
 {
@@ -533,14 +569,25 @@ int sg_walk(struct sg_walk_args *args)
 		.now_ns = args->now_ns,
 		.delete_expired = args->delete_expired,
 	};
+	__u32 zero = 0;
+	__u64 *ctl;
 	int i;
 
 	w.cfg = sg_get_config();
-	if (!w.cfg)
+	ctl = bpf_map_lookup_elem(&sg_ct_bits, &zero);
+	if (!w.cfg || !ctl)
 		return -1;
+	if (w.delete_expired) {
+		w.gen = !(*ctl & SG_CT_BITS_GEN);
+		w.ctl = sg_bits_start(ctl, w.gen);
+	}
 	args->synced = bpf_for_each_map_elem(&sg_ct_synced, sg_walk_one, &w, 0);
 	args->embryonic = bpf_for_each_map_elem(&sg_ct_embryonic, sg_walk_one,
 						&w, 0);
+	/* the rebuilt bitmap goes live, with the count that sizes the next */
+	if (w.delete_expired)
+		*ctl = (w.ctl & ((1ULL << SG_CT_BITS_LIVE_SHIFT) - 1) & ~SG_CT_BITS_GEN) |
+		       w.gen | w.live << SG_CT_BITS_LIVE_SHIFT;
 #pragma unroll
 	for (i = 0; i < SG_STATE_MAX; i++)
 		args->states[i] = w.states[i];

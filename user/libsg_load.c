@@ -609,6 +609,7 @@ struct sg_daemon *sg_daemon_start(const struct sg_daemon_opts *o, int *exit_code
 	}
 	bpf_map__set_max_entries(d->skel->maps.sg_ct_synced, size);
 	bpf_map__set_max_entries(d->skel->maps.sg_ct_embryonic, emb);
+	bpf_map__set_max_entries(d->skel->maps.sg_ct_bits, sg_ct_bits_entries(size));
 	if (synguard_bpf__load(d->skel)) {
 		int e = errno;
 
@@ -626,6 +627,14 @@ struct sg_daemon *sg_daemon_start(const struct sg_daemon_opts *o, int *exit_code
 	if (bpf_program__pin(d->skel->progs.sg_walk, path)) {
 		sg_err("cannot pin %s: %s", path, strerror(errno));
 		goto fail;
+	}
+	/* a first sweep before attaching: the tracker filter (sg_ct_bits)
+	 * learns the entries of reused tables */
+	{
+		struct sg_walk_args a;
+
+		if (sg_walk_run(bpf_program__fd(d->skel->progs.sg_walk), 1, &a))
+			goto fail;
 	}
 
 	attached_any = true;
