@@ -224,54 +224,126 @@ static inline int frame_build(struct frame *f, const struct flow *fl,
 	return l4;
 }
 
-/* TCP options as a client offers them; each builder returns bytes added. */
+/* TCP options as a client offers them, in the order a stack lays them
+ * out: Linux's by default, others' to cover every parser path. */
+enum opts_order {
+	OPTS_LINUX,    /* MSS [SACK TS | NOP NOP SACK | NOP NOP TS] NOP WS  */
+	OPTS_WINDOWS,  /* MSS NOP WS NOP NOP SACK NOP NOP TS                 */
+	OPTS_MACOS,    /* MSS NOP WS NOP NOP TS SACK, EOL-padded             */
+	OPTS_BSD,      /* MSS NOP WS SACK [NOP NOP] TS, EOL-padded           */
+	OPTS_PACKED,   /* MSS WS SACK TS, no NOPs: off 4-byte boundaries     */
+	OPTS_ORDERS,
+};
+
 struct tcpopts {
 	int mss;        /* 0: absent */
 	int wscale;     /* -1: absent */
 	bool sack_perm;
 	bool ts;
 	uint32_t tsval, tsecr;
+	enum opts_order order;
 };
 
-/* Lays out options in Linux's order, NOP-padded to a 4-byte multiple. */
+static inline const char *opts_order_name(enum opts_order o)
+{
+	static const char *const names[] = { "Linux", "Windows", "macOS",
+					     "BSD", "packed" };
+
+	return o < OPTS_ORDERS ? names[o] : "?";
+}
+
+static inline int opt_nops(uint8_t *o, int n, int count)
+{
+	while (count--)
+		o[n++] = 1;
+	return n;
+}
+
+static inline int opt_mss(uint8_t *o, int n, const struct tcpopts *t)
+{
+	if (!t->mss)
+		return n;
+	o[n] = 2;
+	o[n + 1] = 4;
+	put16(o + n + 2, (uint16_t)t->mss);
+	return n + 4;
+}
+
+static inline int opt_ws(uint8_t *o, int n, const struct tcpopts *t, int nops)
+{
+	if (t->wscale < 0)
+		return n;
+	n = opt_nops(o, n, nops);
+	o[n] = 3;
+	o[n + 1] = 3;
+	o[n + 2] = (uint8_t)t->wscale;
+	return n + 3;
+}
+
+static inline int opt_sack(uint8_t *o, int n, const struct tcpopts *t, int nops)
+{
+	if (!t->sack_perm)
+		return n;
+	n = opt_nops(o, n, nops);
+	o[n] = 4;
+	o[n + 1] = 2;
+	return n + 2;
+}
+
+static inline int opt_ts(uint8_t *o, int n, const struct tcpopts *t, int nops)
+{
+	if (!t->ts)
+		return n;
+	n = opt_nops(o, n, nops);
+	o[n] = 8;
+	o[n + 1] = 10;
+	put32(o + n + 2, t->tsval);
+	put32(o + n + 6, t->tsecr);
+	return n + 10;
+}
+
+/* Lays out the options in t->order, padded to a 4-byte multiple. */
 static inline int opts_build(uint8_t *o, const struct tcpopts *t)
 {
-	int n = 0;
+	int n = opt_mss(o, 0, t);
+	uint8_t pad = 0; /* EOL */
 
-	if (t->mss) {
-		o[n++] = 2;
-		o[n++] = 4;
-		put16(o + n, (uint16_t)t->mss);
-		n += 2;
-	}
-	if (t->sack_perm && t->ts) {
-		o[n++] = 4;
-		o[n++] = 2;
-	} else if (t->sack_perm) {
-		o[n++] = 1;
-		o[n++] = 1;
-		o[n++] = 4;
-		o[n++] = 2;
-	}
-	if (t->ts) {
-		if (!t->sack_perm) {
-			o[n++] = 1;
-			o[n++] = 1;
+	switch (t->order) {
+	case OPTS_LINUX:
+		if (t->sack_perm && t->ts) {
+			n = opt_sack(o, n, t, 0);
+			n = opt_ts(o, n, t, 0);
+		} else {
+			n = opt_sack(o, n, t, 2);
+			n = opt_ts(o, n, t, 2);
 		}
-		o[n++] = 8;
-		o[n++] = 10;
-		put32(o + n, t->tsval);
-		put32(o + n + 4, t->tsecr);
-		n += 8;
-	}
-	if (t->wscale >= 0) {
-		o[n++] = 1;
-		o[n++] = 3;
-		o[n++] = 3;
-		o[n++] = (uint8_t)t->wscale;
+		n = opt_ws(o, n, t, 1);
+		pad = 1;
+		break;
+	case OPTS_WINDOWS:
+		n = opt_ws(o, n, t, 1);
+		n = opt_sack(o, n, t, 2);
+		n = opt_ts(o, n, t, 2);
+		pad = 1;
+		break;
+	case OPTS_MACOS:
+		n = opt_ws(o, n, t, 1);
+		n = opt_ts(o, n, t, 2);
+		n = opt_sack(o, n, t, 0);
+		break;
+	case OPTS_BSD:
+		n = opt_ws(o, n, t, 1);
+		n = opt_sack(o, n, t, 0);
+		n = opt_ts(o, n, t, t->sack_perm ? 0 : 2);
+		break;
+	default:
+		n = opt_ws(o, n, t, 0);
+		n = opt_sack(o, n, t, 0);
+		n = opt_ts(o, n, t, 0);
+		break;
 	}
 	while (n % 4)
-		o[n++] = 1;
+		o[n++] = pad;
 	return n;
 }
 
