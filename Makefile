@@ -74,8 +74,8 @@ $(BUILD)/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(SKELS) $(BPF_OBJS) 
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libsynguard.a $(LDLIBS)
 
-$(BENCH_BIN): $(BENCH_SRCS) $(wildcard tests/bench/*.h) $(SKELS) $(BPF_OBJS)
-	$(CC) $(CFLAGS) -Itests/bench -Itests/unit -o $@ $(BENCH_SRCS) $(LDLIBS)
+$(BENCH_BIN): $(BENCH_SRCS) $(wildcard tests/bench/*.h) tests/unit/frame.h $(SKELS) $(BPF_OBJS) $(BUILD)/libsynguard.a
+	$(CC) $(CFLAGS) -Itests/bench -Itests/unit -o $@ $(BENCH_SRCS) $(BUILD)/libsynguard.a $(LDLIBS)
 
 test: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(if $(BENCH_SRCS),$(BENCH_BIN))
