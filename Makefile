@@ -12,7 +12,7 @@ ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 DEB_PKGS  := clang-19 llvm-19 clang-14 bpftool libbpf-dev libxdp-dev xdp-tools \
              libelf-dev zlib1g-dev pkg-config libjson-c-dev libinih-dev \
              libmicrohttpd-dev iproute2 ethtool netsniff-ng nftables \
-             python3-scapy gnuplot-nox procps curl
+             python3-scapy gnuplot-nox procps curl time
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
               -I$(BUILD) -Iinclude -Ibpf
