@@ -6,8 +6,7 @@ set -u
 ROOT=${SG_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$ROOT"
 work=$(mktemp -d /tmp/sg-verifier.XXXXXX)
-pins=/sys/fs/bpf/sg-verifier-$$
-trap 'rm -rf "$work" "$pins"' EXIT
+trap 'rm -rf "$work"' EXIT
 main_clang=$(sed -n 's/^CLANG *?= *//p' Makefile)
 flags="-g -O2 -target bpf -D__TARGET_ARCH_$(uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/') -Wall -Werror -Ibuild -Iinclude -Ibpf"
 
@@ -23,9 +22,14 @@ for cc in clang-14 "$main_clang"; do
 			echo "not ok - verifier: $cc compiles $name: $(head -1 "$work/err")"
 			continue
 		fi
-		rm -rf "$pins"
-		if bpftool prog loadall "$obj" "$pins" 2>"$work/err"; then
-			progs=$(ls "$pins" | tr '\n' ' ')
+		# in a mount namespace of its own, on a fresh bpffs: libbpf
+		# pins maps marked pin-by-name under /sys/fs/bpf, and would
+		# otherwise reuse there those of an earlier build, or refuse
+		# them once their layout changed
+		if unshare -m sh -c 'mount -t bpf bpf /sys/fs/bpf &&
+			bpftool prog loadall "$1" /sys/fs/bpf/progs && ls /sys/fs/bpf/progs' \
+			sh "$obj" >"$work/progs" 2>"$work/err"; then
+			progs=$(tr '\n' ' ' <"$work/progs")
 			echo "ok - verifier: $cc build of $name loads on $(uname -r) (${progs% })"
 		else
 			echo "not ok - verifier: $cc build of $name rejected: $(grep -v '^libbpf: elf' "$work/err" | tail -3 | tr '\n' ' ')"
