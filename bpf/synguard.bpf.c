@@ -17,14 +17,25 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sg_config SEC(".maps");
 
-/* dport (host order) -> counter slot; 0 = not protected */
+/* dport (host order) -> counter slot; 0 = not protected. Mmapable: the
+ * CLI reads all 65536 slots in place (a batch lookup costs ~14 ms). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 65536);
 	__type(key, __u32);
 	__type(value, __u16);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sg_ports SEC(".maps");
+
+/* The gauges of the daemon's last sweep (include/synguard.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sg_walk_args);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sg_gauges SEC(".maps");
 
 static __always_inline struct sg_config *sg_get_config(void)
 {
@@ -569,6 +580,7 @@ int sg_walk(struct sg_walk_args *args)
 		.now_ns = args->now_ns,
 		.delete_expired = args->delete_expired,
 	};
+	struct sg_walk_args *gauges;
 	__u32 zero = 0;
 	__u64 *ctl;
 	int i;
@@ -592,6 +604,10 @@ int sg_walk(struct sg_walk_args *args)
 	for (i = 0; i < SG_STATE_MAX; i++)
 		args->states[i] = w.states[i];
 	args->expired = w.expired;
+	/* the sweep's gauges, for the CLI over big tables */
+	gauges = w.delete_expired ? bpf_map_lookup_elem(&sg_gauges, &zero) : NULL;
+	if (gauges)
+		*gauges = *args;
 	return 0;
 }
 

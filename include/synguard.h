@@ -280,6 +280,14 @@ struct sg_walk_args {
 	__u64 synced;         /* out: entries in the synchronized table       */
 };
 
+/* `synguard stats` and `status` walk the tables themselves while the
+ * daemon's last sweep found at most SG_GAUGES_WALK_MAX entries; a walk
+ * costs ~100 ns per entry (a cache miss each), so beyond that they show
+ * the gauges of that sweep (sg_gauges, a struct sg_walk_args), as long as
+ * it is younger than SG_GAUGES_MAX_AGE_NS: the daemon sweeps every second. */
+#define SG_GAUGES_WALK_MAX 65536
+#define SG_GAUGES_MAX_AGE_NS 2500000000ULL
+
 /* ---- pin layout --------------------------------------------------------- */
 #define SG_DEFAULT_BPFFS "/sys/fs/bpf"
 #define SG_PIN_SUBDIR "synguard"

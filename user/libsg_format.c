@@ -121,11 +121,12 @@ int sg_cmd_status(struct sg_view *v, bool json)
 	struct sg_walk_args wa;
 	__u32 synced_max = 0, emb_max = 0;
 	__u64 now = sg_now_ns(), sage;
+	double age;
 	char *ports;
 
 	if (sg_ports_read(v->pins->ports_fd, slots) ||
 	    sg_secrets_read(v->pins->secrets_fd, &ss) ||
-	    sg_walk_run(v->pins->walk_fd, 0, &wa))
+	    sg_gauges_read(v->pins, v->daemon_pid, &wa, &age))
 		return SG_EXIT_FAIL;
 	{
 		struct bpf_map_info mi = {};
@@ -247,8 +248,9 @@ int sg_cmd_stats(struct sg_view *v, bool json)
 	static __u16 slots[65536];
 	__u64 cnt[SG_CNT_MAX];
 	struct sg_walk_args wa;
+	double age;
 
-	if (sg_walk_run(v->pins->walk_fd, 0, &wa) ||
+	if (sg_gauges_read(v->pins, v->daemon_pid, &wa, &age) ||
 	    sg_counters_read(v->pins->counters_fd, cnt) ||
 	    sg_pcounters_read(v->pins->pcounters_fd, pc) ||
 	    sg_ports_read(v->pins->ports_fd, slots))
@@ -266,6 +268,8 @@ int sg_cmd_stats(struct sg_view *v, bool json)
 		for (int i = 0; i < SG_STATE_MAX; i++)
 			json_object_object_add(x, sg_state_names[i], sg_ju64(wa.states[i]));
 		json_object_object_add(o, "states", x);
+		/* 0: walked now; else the age of the daemon's sweep shown */
+		json_object_object_add(o, "states_age_s", json_object_new_double(age));
 		x = json_object_new_object();
 		for (int i = 0; i < SG_CNT_MAX; i++)
 			json_object_object_add(x, sg_counter_names[i], sg_ju64(cnt[i]));
@@ -293,6 +297,10 @@ int sg_cmd_stats(struct sg_view *v, bool json)
 	printf("%s: mode %s, cookies %s, daemon %s\n\n", v->pins->iface,
 	       sg_mode_name(v->cfg.mode), v->cfg.cookie_active ? "active" : "inactive",
 	       v->daemon_pid > 0 ? "running" : "not running");
+	if (age > 0)
+		printf("states as of the daemon's sweep %.1f s ago (%llu entries: "
+		       "too many to walk at each call)\n\n", age,
+		       (unsigned long long)(wa.synced + wa.embryonic));
 	printf("%-24s %12s\n", "STATE", "CONNECTIONS");
 	for (int i = 0; i < SG_STATE_MAX; i++)
 		printf("%-24s %12llu\n", sg_state_names[i], (unsigned long long)wa.states[i]);

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -29,6 +30,7 @@ void sg_pins_init(struct sg_pins *p, const char *bpffs, const char *iface)
 	snprintf(p->dir, sizeof(p->dir), "%s/%s/%s", p->bpffs, SG_PIN_SUBDIR, iface);
 	p->config_fd = p->ports_fd = p->secrets_fd = p->counters_fd = -1;
 	p->pcounters_fd = p->synced_fd = p->embryonic_fd = p->walk_fd = -1;
+	p->gauges_fd = -1;
 }
 
 int sg_pin_path(char *buf, size_t len, const struct sg_pins *p, const char *name)
@@ -67,6 +69,7 @@ int sg_pins_open(struct sg_pins *p)
 		{ &p->synced_fd, "sg_ct_synced" },
 		{ &p->embryonic_fd, "sg_ct_embryonic" },
 		{ &p->walk_fd, "prog_walk" },
+		{ &p->gauges_fd, "sg_gauges" },
 	};
 
 	if (stat(p->dir, &st) || !S_ISDIR(st.st_mode)) {
@@ -87,7 +90,7 @@ void sg_pins_close(struct sg_pins *p)
 {
 	int *fds[] = { &p->config_fd, &p->ports_fd, &p->secrets_fd,
 		       &p->counters_fd, &p->pcounters_fd, &p->synced_fd,
-		       &p->embryonic_fd, &p->walk_fd };
+		       &p->embryonic_fd, &p->walk_fd, &p->gauges_fd };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)
@@ -177,34 +180,55 @@ int sg_counters_read(int fd, __u64 out[SG_CNT_MAX])
 	return 0;
 }
 
+/* Every slot in one batch (one syscall, not SG_PORT_SLOTS), slot by slot
+ * where batches are not supported. */
 int sg_pcounters_read(int fd, __u64 (*out)[SG_PCNT_MAX])
 {
-	int ncpu = sg_ncpus();
-	struct sg_port_counters *v = calloc((size_t)ncpu, sizeof(*v));
+	size_t ncpu = (size_t)sg_ncpus();
+	struct sg_port_counters *v = calloc(ncpu * SG_PORT_SLOTS, sizeof(*v));
+	__u32 *keys = calloc(SG_PORT_SLOTS, sizeof(*keys));
+	__u32 out_batch, count = SG_PORT_SLOTS;
+	int err = -1;
 
-	if (!v)
-		return -1;
+	if (!v || !keys)
+		goto out;
 	memset(out, 0, sizeof(*out) * SG_PORT_SLOTS);
-	for (__u32 s = 0; s < SG_PORT_SLOTS; s++) {
-		if (bpf_map_lookup_elem(fd, &s, v)) {
-			sg_err("cannot read sg_port_counters: %s", strerror(errno));
-			free(v);
-			return -1;
+	if (bpf_map_lookup_batch(fd, NULL, &out_batch, keys, v, &count, NULL) &&
+	    !(errno == ENOENT && count == SG_PORT_SLOTS)) {
+		for (__u32 s = 0; s < SG_PORT_SLOTS; s++) {
+			keys[s] = s;
+			if (bpf_map_lookup_elem(fd, &s, &v[s * ncpu])) {
+				sg_err("cannot read sg_port_counters: %s", strerror(errno));
+				goto out;
+			}
 		}
-		for (int c = 0; c < ncpu; c++)
-			for (int i = 0; i < SG_PCNT_MAX; i++)
-				out[s][i] += v[c].v[i];
 	}
+	for (__u32 s = 0; s < SG_PORT_SLOTS; s++)
+		for (size_t c = 0; c < ncpu; c++)
+			for (int i = 0; i < SG_PCNT_MAX; i++)
+				out[keys[s] & (SG_PORT_SLOTS - 1)][i] += v[s * ncpu + c].v[i];
+	err = 0;
+out:
 	free(v);
-	return 0;
+	free(keys);
+	return err;
 }
 
+/* Through the map's mmap (one 8-byte element per port), or in a batch. */
 int sg_ports_read(int fd, __u16 *slots)
 {
 	static __u32 keys[65536];
 	__u32 out_batch, count = 65536;
+	size_t len = 65536 * sizeof(__u64);
+	const char *m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
 	int err;
 
+	if (m != MAP_FAILED) {
+		for (__u32 k = 0; k < 65536; k++)
+			memcpy(&slots[k], m + k * sizeof(__u64), sizeof(slots[k]));
+		munmap((void *)m, len);
+		return 0;
+	}
 	err = bpf_map_lookup_batch(fd, NULL, &out_batch, keys, slots, &count, NULL);
 	if (!err || (errno == ENOENT && count == 65536))
 		return 0;
@@ -263,6 +287,22 @@ int sg_walk_run(int prog_fd, int delete_expired, struct sg_walk_args *a)
 		return -1;
 	}
 	return 0;
+}
+
+int sg_gauges_read(const struct sg_pins *p, int daemon_pid,
+		   struct sg_walk_args *a, double *age_s)
+{
+	__u64 now = sg_now_ns();
+	__u32 zero = 0;
+
+	*age_s = 0;
+	if (daemon_pid > 0 && !bpf_map_lookup_elem(p->gauges_fd, &zero, a) &&
+	    a->synced + a->embryonic > SG_GAUGES_WALK_MAX &&
+	    now >= a->now_ns && now - a->now_ns < SG_GAUGES_MAX_AGE_NS) {
+		*age_s = (double)(now - a->now_ns) / 1e9;
+		return 0;
+	}
+	return sg_walk_run(p->walk_fd, 0, a);
 }
 
 /* ---- connections ------------------------------------------------------------ */

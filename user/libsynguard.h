@@ -116,7 +116,7 @@ struct sg_pins {
 	char bpffs[PATH_MAX];
 	char dir[PATH_MAX + 32];   /* bpffs/synguard/iface */
 	int config_fd, ports_fd, secrets_fd, counters_fd, pcounters_fd;
-	int synced_fd, embryonic_fd, walk_fd;
+	int synced_fd, embryonic_fd, walk_fd, gauges_fd;
 };
 void sg_pins_init(struct sg_pins *p, const char *bpffs, const char *iface);
 int sg_pin_path(char *buf, size_t len, const struct sg_pins *p, const char *name);
@@ -134,6 +134,11 @@ int sg_pcounters_read(int fd, __u64 (*out)[SG_PCNT_MAX]);
 int sg_ports_read(int fd, __u16 *slots /* [65536] */);
 int sg_ports_write(int fd, const __u16 *slots);
 int sg_walk_run(int prog_fd, int delete_expired, struct sg_walk_args *a);
+/* The per-state gauges for the CLI: a walk of the tables, or over big
+ * tables the daemon's last sweep (include/synguard.h SG_GAUGES_*), then
+ * *age_s says how old. */
+int sg_gauges_read(const struct sg_pins *p, int daemon_pid,
+		   struct sg_walk_args *a, double *age_s);
 int sg_secrets_read(int fd, struct sg_secret_state *s);
 __u64 sg_now_ns(void);                               /* CLOCK_MONOTONIC */
 
