@@ -6,13 +6,16 @@ BPFTOOL   ?= bpftool
 CC        ?= gcc
 PREFIX    ?= /usr/local
 DESTDIR   ?=
+SYSCONFDIR ?= /etc
+UNITDIR   ?= $(PREFIX)/lib/systemd/system
 BUILD     := build
 ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 
 DEB_PKGS  := clang-19 llvm-19 clang-14 bpftool libbpf-dev libxdp-dev xdp-tools \
              libelf-dev zlib1g-dev pkg-config libjson-c-dev libinih-dev \
              libmicrohttpd-dev iproute2 ethtool netsniff-ng nftables \
-             python3-scapy gnuplot-nox procps curl time
+             python3-scapy gnuplot-nox procps curl prometheus \
+             python3-prometheus-client time
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
               -I$(BUILD) -Iinclude -Ibpf
@@ -89,11 +92,18 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@tests/demo.sh
 
+# The sample config is printed by synguardd from its settings table, so it
+# always lists every setting; the unit is synguardd@IFACE.service.
 install: all
 	install -D -m 0755 $(BUILD)/synguardd $(DESTDIR)$(PREFIX)/sbin/synguardd
 	install -D -m 0755 $(BUILD)/synguard $(DESTDIR)$(PREFIX)/sbin/synguard
 	install -D -m 0644 man/synguardd.8 $(DESTDIR)$(PREFIX)/share/man/man8/synguardd.8
 	install -D -m 0644 man/synguard.8 $(DESTDIR)$(PREFIX)/share/man/man8/synguard.8
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/synguard $(DESTDIR)$(UNITDIR)
+	$(BUILD)/synguardd --sample-config > $(DESTDIR)$(SYSCONFDIR)/synguard/synguard.conf.example
+	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		user/synguardd@.service.in > $(DESTDIR)$(UNITDIR)/synguardd@.service
+	chmod 0644 $(DESTDIR)$(SYSCONFDIR)/synguard/synguard.conf.example $(DESTDIR)$(UNITDIR)/synguardd@.service
 
 clean:
 	rm -rf $(BUILD)

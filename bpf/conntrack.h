@@ -92,11 +92,7 @@ static __always_inline bool sg_ct_expired(const struct sg_config *cfg,
 					  const struct sg_ct_entry *e,
 					  __u64 now)
 {
-	__u32 st = e->state;
-
-	if (st >= SG_STATE_MAX)
-		return true;
-	return now - e->last_ns > (__u64)cfg->timeout_s[st] * SG_NSEC_PER_SEC;
+	return sg_ct_entry_expired(cfg->timeout_s, e, now);
 }
 
 /* Sequence comparisons modulo 2^32 (RFC 9293 3.4). */

@@ -5,7 +5,13 @@
 #ifndef SG_SIPHASH_H
 #define SG_SIPHASH_H
 
+/* one implementation for BPF and userspace (secrets derived from a key file) */
+#ifdef __bpf__
 #include "common.h"
+#else
+#include <sys/cdefs.h>
+#include "synguard.h"
+#endif
 
 #define SG_ROTL(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
 

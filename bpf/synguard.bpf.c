@@ -14,8 +14,22 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct sg_config);
+	/* userspace writes single fields in place: no read-modify-write race
+	 * between synguardd switching cookie mode and `synguard set` */
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sg_config SEC(".maps");
+
+/* The daemon's settings and last sample (see struct sg_dpage): pinned with
+ * the rest, so a restart and the CLI find them; never read here. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sg_dpage);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sg_daemon SEC(".maps");
 
 /* dport (host order) -> counter slot; 0 = not protected. Mmapable: the
  * CLI reads all 65536 slots in place (a batch lookup costs ~14 ms). */
@@ -27,15 +41,6 @@ struct {
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sg_ports SEC(".maps");
-
-/* The gauges of the daemon's last sweep (include/synguard.h). */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct sg_walk_args);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} sg_gauges SEC(".maps");
 
 static __always_inline struct sg_config *sg_get_config(void)
 {
@@ -259,6 +264,8 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 
 	if (!p || !cfg)
 		return XDP_PASS;
+	/* every SYN to a protected port, whatever follows: auto mode's rate */
+	sg_count(SG_CNT_syn_received);
 	if (p->th.rst || p->th.fin)
 		return sg_drop(SG_CNT_drop_syn_flags, slot);
 	ret = sg_tcpopt_xdp(ctx, p, &o);
@@ -515,7 +522,9 @@ struct sg_walk_ctx {
 	const struct sg_config *cfg;
 	__u64 now_ns;
 	__u64 expired;
+	__u64 tw_ephemeral;
 	__u32 delete_expired;
+	__u16 eph_lo, eph_hi;
 	__u32 gen;                  /* the bitmap the sweep rebuilds */
 	__u64 ctl;                  /* the filter's control word, its size */
 	__u64 live;
@@ -536,6 +545,10 @@ static long sg_walk_one(void *map, struct sg_ct_key *key,
 	w->live++;
 	if (e->state < SG_STATE_MAX)
 		w->states[e->state]++;
+	/* TIME_WAIT holding a port this host picked for connect() */
+	if (e->state == SG_TIME_WAIT && key->lport >= w->eph_lo &&
+	    key->lport <= w->eph_hi)
+		w->tw_ephemeral++;
 	return 0;
 }
 
@@ -579,8 +592,9 @@ int sg_walk(struct sg_walk_args *args)
 	struct sg_walk_ctx w = {
 		.now_ns = args->now_ns,
 		.delete_expired = args->delete_expired,
+		.eph_lo = args->eph_lo,
+		.eph_hi = args->eph_hi,
 	};
-	struct sg_walk_args *gauges;
 	__u32 zero = 0;
 	__u64 *ctl;
 	int i;
@@ -604,10 +618,7 @@ int sg_walk(struct sg_walk_args *args)
 	for (i = 0; i < SG_STATE_MAX; i++)
 		args->states[i] = w.states[i];
 	args->expired = w.expired;
-	/* the sweep's gauges, for the CLI over big tables */
-	gauges = w.delete_expired ? bpf_map_lookup_elem(&sg_gauges, &zero) : NULL;
-	if (gauges)
-		*gauges = *args;
+	args->tw_ephemeral = w.tw_ephemeral;
 	return 0;
 }
 

@@ -72,7 +72,8 @@ enum sg_state {
 	X(ct_rst_oow)            /* out-of-window RST: ignored, counted      */ \
 	X(ct_fin_oow)            /* FIN outside the window: ignored          */ \
 	X(ct_table_full)         /* insert failed (table full beyond LRU)    */ \
-	X(ct_expired)            /* entries swept after their timeout        */
+	X(ct_expired)            /* entries swept after their timeout        */ \
+	X(syn_received)          /* SYN to a protected port, any verdict     */
 
 enum sg_counter {
 #define SG_ENUM_COUNTER(n) SG_CNT_##n,
@@ -239,6 +240,27 @@ struct sg_ct_entry {
 #define SG_CT_COOKIE (1u << 0)   /* admitted by a valid cookie            */
 #define SG_CT_RETRACKED (1u << 1) /* seen mid-flow, state from the kernel */
 
+#ifdef __VMLINUX_H__
+#define SG_SHARED_INLINE static __always_inline
+#else
+#define SG_SHARED_INLINE static inline
+#endif
+
+/* Has e outlived its state's timeout at now (CLOCK_MONOTONIC ns)? The data
+ * path keeps updating last_ns while a reader (the sweeper, the CLI) walks
+ * the table with a clock read before the walk: an entry touched after that
+ * read is live, not 2^64 ns idle. One definition for BPF and userspace. */
+SG_SHARED_INLINE int sg_ct_entry_expired(const __u32 *timeout_s,
+					 const struct sg_ct_entry *e, __u64 now)
+{
+	__u32 st = e->state;
+
+	if (st >= SG_STATE_MAX)
+		return 1;
+	return now > e->last_ns &&
+	       now - e->last_ns > (__u64)timeout_s[st] * 1000000000ull;
+}
+
 /* ---- tracker filter (sg_ct_bits) ----------------------------------------
  * A bit per tuple hash, set for every tuple the tracker holds, so that a
  * packet of an untracked flow (every SYN and spoofed ACK of a flood) skips
@@ -259,7 +281,7 @@ struct sg_ct_entry {
 #define SG_CT_BITS_LIVE_SHIFT 32     /* live entries of the last sweep    */
 
 /* sg_ct_bits max_entries for a synchronized table of ct_size entries. */
-static inline __u32 sg_ct_bits_entries(__u32 ct_size)
+SG_SHARED_INLINE __u32 sg_ct_bits_entries(__u32 ct_size)
 {
 	__u64 want = (__u64)ct_size * SG_CT_BITS_PER_SLOT / 64;
 	__u32 words = 1u << SG_CT_BITS_MIN_LG;
@@ -278,13 +300,65 @@ struct sg_walk_args {
 	__u64 expired;        /* out: entries found expired (and removed)     */
 	__u64 embryonic;      /* out: entries in the embryonic table          */
 	__u64 synced;         /* out: entries in the synchronized table       */
+	__u16 eph_lo;         /* in: net.ipv4.ip_local_port_range            */
+	__u16 eph_hi;
+	__u32 pad2;
+	__u64 tw_ephemeral;   /* out: TIME_WAIT entries on a local port in it */
+};
+
+/* ---- daemon settings and state (array map of 1, mmapable, pinned) -------
+ * What synguardd acts on in userspace: the thresholds of auto mode, secret
+ * rotation, metrics. Pinned, so `synguard set` and `synguard status` read and
+ * change it whether the daemon runs or not; BPF never reads it. Every field of
+ * sg_dsettings is a setting of user/libsg_settings.c's table. */
+struct sg_dsettings {
+	__u32 syn_rate_high;    /* SYN/s to protected ports: cookies on        */
+	__u32 syn_rate_low;     /* ...and under it (with synrcvd_low): off     */
+	__u32 synrcvd_high;     /* SYN_RCVD gauge: cookies on                  */
+	__u32 synrcvd_low;
+	__u32 hold_s;           /* both under their low threshold this long    */
+	__u32 secret_period_s;  /* cookie secret rotation period               */
+	__u32 tw_warn_pct;      /* TIME_WAIT pressure warning, % of a limit    */
+	__u32 ct_size;          /* synchronized table size (fixed once pinned) */
+	__u8 keep_attached;     /* on SIGTERM leave programs attached          */
+	__u8 pad[7];
+	char metrics[64];       /* ADDR:PORT of the metrics endpoint, or "off" */
+	char secret_file[192];  /* master key the secrets derive from, or ""   */
+};
+
+/* What the daemon measured at its last sample, for status and metrics. */
+#define SG_TW_BUCKETS (1u << 0)   /* near net.ipv4.tcp_max_tw_buckets      */
+#define SG_TW_PORTS (1u << 1)     /* near the ephemeral port range size     */
+
+struct sg_dstatus {
+	__u64 tick_ns;          /* CLOCK_MONOTONIC of the last sample; 0: none */
+	__u64 syn_rate;         /* SYNs/s to protected ports (syn_received)    */
+	__u64 syn_rcvd;         /* SYN_RCVD gauge                              */
+	__u64 switched_ns;      /* last cookie mode switch                     */
+	__u64 calm_since_ns;    /* auto, cookies on: both under low since      */
+	__u64 switches;         /* cookie mode switches since the daemon began */
+	__u64 time_wait;        /* TIME_WAIT gauge                             */
+	__u64 tw_ephemeral;     /* ...of which on a local ephemeral port       */
+	__u64 tw_max_buckets;   /* net.ipv4.tcp_max_tw_buckets                 */
+	__u64 port_range;       /* size of net.ipv4.ip_local_port_range        */
+	__u32 tw_pressure;      /* SG_TW_* warnings in force                   */
+	__u32 secret_derived;   /* 1: secrets derived from secret_file         */
+	__u64 secret_period_no; /* derived: period number of the current one   */
+	__u64 started_ns;       /* CLOCK_MONOTONIC the daemon started at       */
+	char last_switch[160];  /* why cookie mode last switched, in numbers   */
+	struct sg_walk_args sweep; /* the last sample's sweep (SG_GAUGES_*)    */
+};
+
+struct sg_dpage {
+	struct sg_dsettings set;
+	struct sg_dstatus st;
 };
 
 /* `synguard stats` and `status` walk the tables themselves while the
  * daemon's last sweep found at most SG_GAUGES_WALK_MAX entries; a walk
  * costs ~100 ns per entry (a cache miss each), so beyond that they show
- * the gauges of that sweep (sg_gauges, a struct sg_walk_args), as long as
- * it is younger than SG_GAUGES_MAX_AGE_NS: the daemon sweeps every second. */
+ * the gauges of that sweep (sg_dstatus.sweep), as long as it is younger
+ * than SG_GAUGES_MAX_AGE_NS: the daemon samples every second. */
 #define SG_GAUGES_WALK_MAX 65536
 #define SG_GAUGES_MAX_AGE_NS 2500000000ULL
 

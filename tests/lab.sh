@@ -64,10 +64,32 @@ lab_require() { # lab_require CMD... : skip the whole script if one is missing
 	done
 }
 
+# ---- several labs in one test ---------------------------------------------
+# Every lab_up NAME makes NAME the current lab; lab_use NAME switches back
+# to an earlier one. The helpers below (lsrv, sg_start, sg_cli, ...) act on
+# the current lab; each lab has its own synguardd (SG_PID, SG_LOG), and
+# every one of them is stopped on exit.
+LAB_VARS="LAB_SRV LAB_CLI LAB_SIF LAB_CIF LAB_S4 LAB_C4 LAB_S6 LAB_C6 LAB_SIDX SG_PID SG_LOG"
+declare -A LAB_KEPT
+LAB_CUR=
+lab_keep() {
+	local v
+	[ -n "$LAB_CUR" ] || return 0
+	for v in $LAB_VARS; do LAB_KEPT[$LAB_CUR.$v]=${!v}; done
+}
+lab_use() {
+	local v
+	lab_keep
+	for v in $LAB_VARS; do printf -v "$v" '%s' "${LAB_KEPT[$1.$v]-}"; done
+	LAB_CUR=$1
+}
+
 lab_up() {
 	local name=$1 x=${2:-0} ns
 	case $name in sg-*) ;; *) echo "lab_up: namespace prefix must start with sg-" >&2; return 1 ;; esac
 	if [ $(( ${#name} + 2 )) -gt 15 ]; then echo "lab_up: $name too long for an iface name" >&2; return 1; fi
+	lab_keep
+	LAB_CUR=$name SG_PID= SG_LOG=$LAB_TMP/synguardd.$name.log
 	LAB_SRV=$name-srv LAB_CLI=$name-cli LAB_SIF=$name-s LAB_CIF=$name-c
 	LAB_S4=198.18.$x.1 LAB_C4=198.18.$x.2 LAB_S6=2001:db8:$x::1 LAB_C6=2001:db8:$x::2
 	LAB_NAMES+=("$name")
@@ -114,8 +136,13 @@ lab_down() {
 }
 
 lab_cleanup() {
-	local p
+	local p name
 	sg_stop quiet
+	lab_keep
+	for name in "${LAB_NAMES[@]}"; do
+		lab_use "$name"
+		sg_stop quiet
+	done
 	for p in "${LAB_PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${LAB_PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	LAB_PIDS=()
@@ -142,8 +169,9 @@ sg_cli() { lsrv "$LAB_CLI_BIN" "$@" --bpffs "$LAB_BPFFS"; }
 sg_stats() { sg_cli stats -i "$LAB_SIF" --json; }
 
 # sg_start ARGS...: synguardd -i LAB_SIF ARGS in the server namespace, in
-# the background, log in $SG_LOG; returns once `synguard status` answers and
-# XDP is attached (1 if the daemon exits or is not up within 10 s).
+# the background, log in $SG_LOG; returns once it says it runs (pins left by
+# an earlier daemon answer status before that), `synguard status` answers
+# and XDP is attached (1 if the daemon exits or is not up within 10 s).
 sg_start() {
 	local i
 	: >"$SG_LOG"
@@ -154,7 +182,8 @@ sg_start() {
 		if ! kill -0 "$SG_PID" 2>/dev/null; then
 			wait "$SG_PID" 2>/dev/null; SG_PID=; return 1
 		fi
-		if sg_cli status -i "$LAB_SIF" >/dev/null 2>&1 && lab_xdp_attached; then
+		if grep -q "synguardd running on $LAB_SIF" "$SG_LOG" &&
+			sg_cli status -i "$LAB_SIF" >/dev/null 2>&1 && lab_xdp_attached; then
 			sleep 0.2   # tc links come right after XDP
 			return 0
 		fi

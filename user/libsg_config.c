@@ -49,37 +49,60 @@ static int sg_sysctl_last(const char *name, long *val)
 	return 0;
 }
 
+static const struct {
+	const char *name;
+	size_t off;
+	long def;
+} sg_sysctl_tab[] = {
+#define SY(n, f, d) { n, offsetof(struct sg_sysctls, f), d }
+	SY("net/ipv4/tcp_syncookies", syncookies, 1),
+	SY("net/ipv4/tcp_window_scaling", window_scaling, 1),
+	SY("net/ipv4/tcp_timestamps", timestamps, 1),
+	SY("net/ipv4/tcp_sack", sack, 1),
+	SY("net/ipv4/tcp_ecn", ecn, 2),
+	SY("net/ipv4/tcp_syn_retries", syn_retries, 6),
+	SY("net/ipv4/tcp_synack_retries", synack_retries, 5),
+	SY("net/ipv4/tcp_fin_timeout", fin_timeout, 60),
+	SY("net/ipv4/ip_default_ttl", default_ttl, 64),
+#undef SY
+};
+
+void sg_sysctls_defaults(struct sg_sysctls *s)
+{
+	for (size_t i = 0; i < sizeof(sg_sysctl_tab) / sizeof(sg_sysctl_tab[0]); i++)
+		*(int *)((char *)s + sg_sysctl_tab[i].off) = (int)sg_sysctl_tab[i].def;
+	s->rmem_max = 212992;
+	s->tcp_rmem2 = 6291456;
+}
+
 int sg_read_sysctls(struct sg_sysctls *s)
 {
-	static const struct {
-		const char *name;
-		size_t off;
-		long def;
-	} tab[] = {
-#define SY(n, f, d) { n, offsetof(struct sg_sysctls, f), d }
-		SY("net/ipv4/tcp_syncookies", syncookies, 1),
-		SY("net/ipv4/tcp_window_scaling", window_scaling, 1),
-		SY("net/ipv4/tcp_timestamps", timestamps, 1),
-		SY("net/ipv4/tcp_sack", sack, 1),
-		SY("net/ipv4/tcp_ecn", ecn, 2),
-		SY("net/ipv4/tcp_syn_retries", syn_retries, 6),
-		SY("net/ipv4/tcp_synack_retries", synack_retries, 5),
-		SY("net/ipv4/tcp_fin_timeout", fin_timeout, 60),
-		SY("net/ipv4/ip_default_ttl", default_ttl, 64),
-#undef SY
-	};
 	long v;
 
-	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
-		if (sg_sysctl_int(tab[i].name, &v))
-			v = tab[i].def;
-		*(int *)((char *)s + tab[i].off) = (int)v;
-	}
-	if (sg_sysctl_int("net/core/rmem_max", &s->rmem_max))
-		s->rmem_max = 212992;
-	if (sg_sysctl_last("net/ipv4/tcp_rmem", &s->tcp_rmem2))
-		s->tcp_rmem2 = 6291456;
+	sg_sysctls_defaults(s);
+	for (size_t i = 0; i < sizeof(sg_sysctl_tab) / sizeof(sg_sysctl_tab[0]); i++)
+		if (!sg_sysctl_int(sg_sysctl_tab[i].name, &v))
+			*(int *)((char *)s + sg_sysctl_tab[i].off) = (int)v;
+	sg_sysctl_int("net/core/rmem_max", &s->rmem_max);
+	sg_sysctl_last("net/ipv4/tcp_rmem", &s->tcp_rmem2);
 	return 0;
+}
+
+void sg_tw_limits_read(struct sg_tw_limits *t)
+{
+	long lo = 32768, hi = 60999, v;
+	char buf[64];
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
+
+	if (f) {
+		if (fgets(buf, sizeof(buf), f))
+			sscanf(buf, "%ld %ld", &lo, &hi);
+		fclose(f);
+	}
+	t->max_buckets = sg_sysctl_int("net/ipv4/tcp_max_tw_buckets", &v) ? 0 : (__u64)v;
+	t->port_lo = (__u16)lo;
+	t->port_hi = (__u16)hi;
+	t->port_range = hi >= lo ? (__u64)(hi - lo + 1) : 0;
 }
 
 int sg_iface_mtu(const char *iface)
@@ -147,25 +170,6 @@ void sg_config_kernel(struct sg_config *c, const struct sg_sysctls *s, int mtu)
 	c->allow_ecn = s->ecn != 0;
 }
 
-void sg_config_defaults(struct sg_config *c, const struct sg_sysctls *s)
-{
-	int syn = s->syn_retries < 0 ? 0 : s->syn_retries > 20 ? 20 : s->syn_retries;
-	int synack = s->synack_retries < 0 ? 0 : s->synack_retries > 20 ? 20 : s->synack_retries;
-
-	c->track_all = 1;
-	c->drop_oow_rst = 0;
-	c->timeout_s[SG_SYN_SENT] = (1u << (syn + 1)) - 1;
-	c->timeout_s[SG_SYN_RCVD] = (1u << (synack + 1)) - 1;
-	c->timeout_s[SG_ESTABLISHED] = 432000;
-	c->timeout_s[SG_FIN_WAIT_1] = 120;
-	c->timeout_s[SG_FIN_WAIT_2] = s->fin_timeout > 0 ? s->fin_timeout : 60;
-	c->timeout_s[SG_CLOSE_WAIT] = 432000;
-	c->timeout_s[SG_CLOSING] = 120;
-	c->timeout_s[SG_LAST_ACK] = 120;
-	c->timeout_s[SG_TIME_WAIT] = 60;
-	c->timeout_s[SG_CLOSED] = 10;
-}
-
 /* ---- ports ---------------------------------------------------------------- */
 static int sg_port_num(const char *s, const char *end, unsigned int *out)
 {
@@ -184,11 +188,15 @@ static int sg_port_num(const char *s, const char *end, unsigned int *out)
 	return 0;
 }
 
-int sg_ports_parse(const char *s, struct sg_portset *ps)
+int sg_ports_parse_err(const char *s, struct sg_portset *ps, char *err, size_t n)
 {
 	const char *tok = s;
 
 	memset(ps, 0, sizeof(*ps));
+	if (!strcmp(s, "all")) {
+		ps->all = true;
+		return 0;
+	}
 	for (;;) {
 		const char *end = strchr(tok, ',');
 		const char *dash;
@@ -201,8 +209,8 @@ int sg_ports_parse(const char *s, struct sg_portset *ps)
 		dash = memchr(tok, '-', (size_t)len);
 		if (dash ? sg_port_num(tok, dash, &lo) || sg_port_num(dash + 1, end, &hi) || lo > hi
 			 : sg_port_num(tok, end, &lo) || ((hi = lo), 0)) {
-			sg_err("bad port '%.*s' in -p: use ports and ranges 1..65535 like 80,443,8000-8099",
-			       len, tok);
+			snprintf(err, n, "bad port '%.*s': use ports and ranges 1..65535 like 80,443,8000-8099, or all",
+				 len, tok);
 			return -1;
 		}
 		for (unsigned int p = lo; p <= hi; p++)
@@ -211,6 +219,16 @@ int sg_ports_parse(const char *s, struct sg_portset *ps)
 			return 0;
 		tok = end + 1;
 	}
+}
+
+int sg_ports_parse(const char *s, struct sg_portset *ps)
+{
+	char err[160];
+
+	if (!sg_ports_parse_err(s, ps, err, sizeof(err)))
+		return 0;
+	sg_err("-p: %s", err);
+	return -1;
 }
 
 bool sg_ports_has(const struct sg_portset *ps, unsigned int port)
@@ -279,76 +297,4 @@ char *sg_ports_format(const __u16 *slots)
 	if (!len)
 		snprintf(buf, cap, "none");
 	return buf;
-}
-
-/* ---- synguard set KEY=VALUE ------------------------------------------------ */
-int sg_config_set(struct sg_config *c, const char *kv, __u64 period_ns)
-{
-	const char *eq = strchr(kv, '=');
-	const char *val;
-	char key[64];
-	unsigned long v;
-
-	if (!eq || eq == kv || (size_t)(eq - kv) >= sizeof(key)) {
-		sg_err("bad setting '%s': use KEY=VALUE (see synguard help set)", kv);
-		return -1;
-	}
-	memcpy(key, kv, (size_t)(eq - kv));
-	key[eq - kv] = 0;
-	val = eq + 1;
-
-	if (!strcmp(key, "mode")) {
-		int m = sg_mode_parse(val);
-
-		if (m == SG_MODE_AUTO || m == SG_MODE_SHADOW) {
-			sg_err("mode=%s is not implemented yet: use mode=on or mode=off", val);
-			return -1;
-		}
-		if (m < 0) {
-			sg_err("bad value in '%s': use mode=on or mode=off", kv);
-			return -1;
-		}
-		if (m == SG_MODE_OFF && c->cookie_active)
-			c->cookie_check_until_ns = sg_now_ns() + 2 * period_ns;
-		c->mode = (__u32)m;
-		c->cookie_active = m == SG_MODE_ON;
-		return 0;
-	}
-	if (!strncmp(key, "timeout.", 8)) {
-		int st = sg_state_parse(key + 8);
-
-		if (st < 0) {
-			sg_err("unknown state in '%s': use one of SYN_SENT SYN_RCVD ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 CLOSE_WAIT CLOSING LAST_ACK TIME_WAIT CLOSED", kv);
-			return -1;
-		}
-		if (sg_parse_uint(key, val, 1, 4000000, &v))
-			return -1;
-		c->timeout_s[st] = (__u32)v;
-		return 0;
-	}
-	if (!strcmp(key, "track")) {
-		if (!strcmp(val, "all"))
-			c->track_all = 1;
-		else if (!strcmp(val, "protected"))
-			c->track_all = 0;
-		else {
-			sg_err("bad value in '%s': use track=all or track=protected", kv);
-			return -1;
-		}
-		return 0;
-	}
-	if (!strcmp(key, "drop_oow_rst")) {
-		if (strcmp(val, "0") && strcmp(val, "1")) {
-			sg_err("bad value in '%s': use drop_oow_rst=0 or drop_oow_rst=1", kv);
-			return -1;
-		}
-		c->drop_oow_rst = val[0] == '1';
-		return 0;
-	}
-	if (!strcmp(key, "secret_period")) {
-		sg_err("secret_period is a daemon setting: restart synguardd with --secret-period %s", val);
-		return -1;
-	}
-	sg_err("unknown setting '%s': use mode, timeout.STATE, track or drop_oow_rst", key);
-	return -1;
 }

@@ -2,6 +2,8 @@
 /* status / stats / conns: human tables and JSON (json-c). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <signal.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -112,135 +114,239 @@ static char *sg_age(char *buf, size_t len, __u64 ns)
 }
 
 /* ---- status ------------------------------------------------------------------------ */
-int sg_cmd_status(struct sg_view *v, bool json)
-{
-	static __u16 slots[65536];
-	const struct sg_config *c = &v->cfg;
+/* Everything status shows, read once. */
+struct sg_status {
+	struct sg_settings set;
 	struct sg_secret_state ss;
 	struct sg_attach_info ai;
 	struct sg_walk_args wa;
-	__u32 synced_max = 0, emb_max = 0;
-	__u64 now = sg_now_ns(), sage;
-	double age;
-	char *ports;
+	double wa_age;                 /* 0: walked now; else the sweep's */
+	struct sg_live live;
+	struct sg_dstatus st;          /* the daemon's last sample (copy) */
+	bool fresh;                    /* ...taken within the last 5 s    */
+	__u32 synced_max, emb_max;
+	__u64 now;
+};
 
-	if (sg_ports_read(v->pins->ports_fd, slots) ||
-	    sg_secrets_read(v->pins->secrets_fd, &ss) ||
-	    sg_gauges_read(v->pins, v->daemon_pid, &wa, &age))
-		return SG_EXIT_FAIL;
-	{
-		struct bpf_map_info mi = {};
-		__u32 len = sizeof(mi);
+static int sg_status_read(struct sg_view *v, struct sg_status *x)
+{
+	memset(x, 0, sizeof(*x));
+	x->now = sg_now_ns();
+	sg_tw_limits_read(&x->live.tw);
+	if (sg_settings_read(v->pins, &x->set) ||
+	    sg_secrets_read(v->pins->secrets_fd, &x->ss) ||
+	    sg_gauges_read(v->pins, v->daemon_pid, x->live.tw.port_lo, x->live.tw.port_hi,
+			   &x->wa, &x->wa_age))
+		return -1;
+	x->synced_max = sg_map_max_entries(v->pins->synced_fd);
+	x->emb_max = sg_map_max_entries(v->pins->embryonic_fd);
+	sg_attach_query(v->pins, &x->ai);
+	x->st = v->pins->dpage->st;
+	x->fresh = v->daemon_pid > 0 && x->st.tick_ns && x->st.tick_ns <= x->now &&
+		   x->now - x->st.tick_ns < 5 * SG_NS;
+	x->live.st = x->fresh ? &x->st : NULL;
+	x->live.walk = &x->wa;
+	x->live.secrets = &x->ss;
+	x->live.now_ns = x->now;
+	return 0;
+}
 
-		if (!bpf_obj_get_info_by_fd(v->pins->synced_fd, &mi, &len))
-			synced_max = mi.max_entries;
-		memset(&mi, 0, sizeof(mi));
-		len = sizeof(mi);
-		if (!bpf_obj_get_info_by_fd(v->pins->embryonic_fd, &mi, &len))
-			emb_max = mi.max_entries;
+static __u64 sg_ago(__u64 now, __u64 then)
+{
+	return then && then <= now ? now - then : 0;
+}
+
+static struct json_object *sg_status_json(struct sg_view *v, const struct sg_status *x)
+{
+	const struct sg_config *c = &x->set.cfg;
+	const struct sg_attach_info *ai = &x->ai;
+	struct json_object *o = json_object_new_object(), *j, *t;
+	char val[256];
+
+	json_object_object_add(o, "iface", json_object_new_string(v->pins->iface));
+	json_object_object_add(o, "pin_dir", json_object_new_string(v->pins->dir));
+	json_object_object_add(o, "daemon_running", json_object_new_boolean(v->daemon_pid > 0));
+	json_object_object_add(o, "daemon_pid", v->daemon_pid > 0 ? json_object_new_int(v->daemon_pid) : NULL);
+	j = json_object_new_object();
+	json_object_object_add(j, "prog_id", ai->xdp_prog_id ? json_object_new_int64(ai->xdp_prog_id) : NULL);
+	json_object_object_add(j, "mode", json_object_new_string(ai->have_ifindex ? ai->xdp_mode : "unknown"));
+	json_object_object_add(j, "ours", json_object_new_boolean(ai->xdp_prog_id && (ai->xdp_prog_id == ai->xdp_ours_id || !strcmp(ai->xdp_mode, "multi"))));
+	json_object_object_add(o, "xdp", j);
+	for (int d = 0; d < 2; d++) {
+		j = json_object_new_object();
+		json_object_object_add(j, "link_id", ai->tc_link_id[d] ? json_object_new_int64(ai->tc_link_id[d]) : NULL);
+		json_object_object_add(j, "prog_id", ai->tc_prog_id[d] ? json_object_new_int64(ai->tc_prog_id[d]) : NULL);
+		json_object_object_add(o, d ? "tc_egress" : "tc_ingress", j);
 	}
-	sg_attach_query(v->pins, &ai);
-	ports = sg_ports_format(slots);
-	sage = ss.rotated_ns && ss.rotated_ns <= now ? now - ss.rotated_ns : 0;
+	json_object_object_add(o, "mode", json_object_new_string(sg_mode_name(c->mode)));
+	json_object_object_add(o, "cookie_mode_active", json_object_new_boolean(c->cookie_active));
+	json_object_object_add(o, "cookie_check_s", sg_jsecs(!c->cookie_active && c->cookie_check_until_ns > x->now ?
+		(double)(c->cookie_check_until_ns - x->now) / 1e9 : 0));
+	sg_setting_format(sg_setting_find("ports"), &x->set, val, sizeof(val));
+	json_object_object_add(o, "ports", json_object_new_string(val));
+	json_object_object_add(o, "track", json_object_new_string(c->track_all ? "all" : "protected"));
+	json_object_object_add(o, "drop_oow_rst", json_object_new_boolean(c->drop_oow_rst));
+	json_object_object_add(o, "secret_age_s", sg_jsecs((double)sg_ago(x->now, x->ss.rotated_ns) / 1e9));
 
-	if (json) {
-		struct json_object *o = json_object_new_object(), *x, *t;
+	/* auto mode: the daemon's last sample and its last switch */
+	j = json_object_new_object();
+	json_object_object_add(j, "sample_age_s", x->fresh ? sg_jsecs((double)(x->now - x->st.tick_ns) / 1e9) : NULL);
+	json_object_object_add(j, "syn_rate", x->fresh ? sg_ju64(x->st.syn_rate) : NULL);
+	json_object_object_add(j, "syn_rcvd", sg_ju64(x->wa.states[SG_SYN_RCVD]));
+	json_object_object_add(j, "switches", sg_ju64(x->st.switches));
+	json_object_object_add(j, "last_switch", x->st.last_switch[0] ? json_object_new_string(x->st.last_switch) : NULL);
+	json_object_object_add(j, "last_switch_ago_s", x->st.switched_ns ? sg_jsecs((double)sg_ago(x->now, x->st.switched_ns) / 1e9) : NULL);
+	json_object_object_add(j, "calm_for_s", x->fresh && x->st.calm_since_ns ? sg_jsecs((double)sg_ago(x->now, x->st.calm_since_ns) / 1e9) : NULL);
+	json_object_object_add(o, "auto", j);
 
-		json_object_object_add(o, "iface", json_object_new_string(v->pins->iface));
-		json_object_object_add(o, "pin_dir", json_object_new_string(v->pins->dir));
-		json_object_object_add(o, "daemon_running", json_object_new_boolean(v->daemon_pid > 0));
-		json_object_object_add(o, "daemon_pid", v->daemon_pid > 0 ? json_object_new_int(v->daemon_pid) : NULL);
-		x = json_object_new_object();
-		json_object_object_add(x, "prog_id", ai.xdp_prog_id ? json_object_new_int64(ai.xdp_prog_id) : NULL);
-		json_object_object_add(x, "mode", json_object_new_string(ai.have_ifindex ? ai.xdp_mode : "unknown"));
-		json_object_object_add(x, "ours", json_object_new_boolean(ai.xdp_prog_id && (ai.xdp_prog_id == ai.xdp_ours_id || !strcmp(ai.xdp_mode, "multi"))));
-		json_object_object_add(o, "xdp", x);
-		for (int d = 0; d < 2; d++) {
-			x = json_object_new_object();
-			json_object_object_add(x, "link_id", ai.tc_link_id[d] ? json_object_new_int64(ai.tc_link_id[d]) : NULL);
-			json_object_object_add(x, "prog_id", ai.tc_prog_id[d] ? json_object_new_int64(ai.tc_prog_id[d]) : NULL);
-			json_object_object_add(o, d ? "tc_egress" : "tc_ingress", x);
+	j = json_object_new_object();
+	snprintf(val, sizeof(val), "%08x", sg_secret_id(&x->ss.slot[x->ss.cur & 1]));
+	json_object_object_add(j, "id", json_object_new_string(val));
+	snprintf(val, sizeof(val), "%08x", sg_secret_id(&x->ss.slot[(x->ss.cur ^ 1) & 1]));
+	json_object_object_add(j, "other_id", json_object_new_string(val));
+	json_object_object_add(j, "source", json_object_new_string(x->set.d.secret_file[0] ? "file" : "random"));
+	json_object_object_add(j, "period_no", x->fresh && x->st.secret_derived ? sg_ju64(x->st.secret_period_no) : NULL);
+	json_object_object_add(j, "age_s", sg_jsecs((double)sg_ago(x->now, x->ss.rotated_ns) / 1e9));
+	json_object_object_add(o, "secret", j);
+
+	j = json_object_new_object();
+	json_object_object_add(j, "tracked", sg_ju64(x->wa.states[SG_TIME_WAIT]));
+	json_object_object_add(j, "ephemeral", sg_ju64(x->wa.tw_ephemeral));
+	json_object_object_add(j, "max_tw_buckets", sg_ju64(x->live.tw.max_buckets));
+	json_object_object_add(j, "port_range", sg_ju64(x->live.tw.port_range));
+	t = json_object_new_array();
+	if (x->fresh && (x->st.tw_pressure & SG_TW_BUCKETS))
+		json_object_array_add(t, json_object_new_string("tcp_max_tw_buckets"));
+	if (x->fresh && (x->st.tw_pressure & SG_TW_PORTS))
+		json_object_array_add(t, json_object_new_string("ephemeral_ports"));
+	json_object_object_add(j, "warnings", t);
+	json_object_object_add(o, "time_wait", j);
+
+	j = json_object_new_object();
+	json_object_object_add(j, "synced", sg_ju64(x->wa.synced));
+	json_object_object_add(j, "synced_max", json_object_new_int64(x->synced_max));
+	json_object_object_add(j, "embryonic", sg_ju64(x->wa.embryonic));
+	json_object_object_add(j, "embryonic_max", json_object_new_int64(x->emb_max));
+	json_object_object_add(j, "age_s", json_object_new_double(x->wa_age));
+	json_object_object_add(o, "ct", j);
+	t = json_object_new_object();
+	for (int i = 0; i < SG_STATE_MAX; i++)
+		json_object_object_add(t, sg_state_names[i], json_object_new_int64(c->timeout_s[i]));
+	json_object_object_add(o, "timeouts_s", t);
+
+	/* every setting, typed: numbers, yes/no as booleans, the rest text */
+	t = json_object_new_object();
+	sg_settings_for_each(st) {
+		if (st->type == &sg_t_bool)
+			j = json_object_new_boolean(sg_setting_number(st, &x->set) != 0);
+		else if (st->type->numeric)
+			j = json_object_new_int64((int64_t)sg_setting_number(st, &x->set));
+		else {
+			sg_setting_format(st, &x->set, val, sizeof(val));
+			j = json_object_new_string(val);
 		}
-		json_object_object_add(o, "mode", json_object_new_string(sg_mode_name(c->mode)));
-		json_object_object_add(o, "cookie_mode_active", json_object_new_boolean(c->cookie_active));
-		json_object_object_add(o, "ports", json_object_new_string(ports ? ports : ""));
-		json_object_object_add(o, "track", json_object_new_string(c->track_all ? "all" : "protected"));
-		json_object_object_add(o, "drop_oow_rst", json_object_new_boolean(c->drop_oow_rst));
-		json_object_object_add(o, "secret_age_s", sg_jsecs((double)sage / 1e9));
-		x = json_object_new_object();
-		json_object_object_add(x, "synced", sg_ju64(wa.synced));
-		json_object_object_add(x, "synced_max", json_object_new_int64(synced_max));
-		json_object_object_add(x, "embryonic", sg_ju64(wa.embryonic));
-		json_object_object_add(x, "embryonic_max", json_object_new_int64(emb_max));
-		json_object_object_add(o, "ct", x);
-		t = json_object_new_object();
-		for (int i = 0; i < SG_STATE_MAX; i++)
-			json_object_object_add(t, sg_state_names[i], json_object_new_int64(c->timeout_s[i]));
-		json_object_object_add(o, "timeouts_s", t);
+		json_object_object_add(t, st->key, j);
+	}
+	json_object_object_add(o, "settings", t);
+	return o;
+}
+
+int sg_cmd_status(struct sg_view *v, bool json)
+{
+	static struct sg_status x;
+	const struct sg_config *c = &x.set.cfg;
+	const struct sg_attach_info *ai = &x.ai;
+	char buf[64], val[256];
+
+	if (sg_status_read(v, &x))
+		return SG_EXIT_FAIL;
+	if (json) {
+		struct json_object *o = sg_status_json(v, &x);
+
 		sg_json_print(o);
 		json_object_put(o);
-		free(ports);
 		return 0;
 	}
 
-	char buf[64];
-
 	printf("%-14s %s (pins %s)\n", "iface:", v->pins->iface, v->pins->dir);
 	if (v->daemon_pid > 0)
-		printf("%-14s running (pid %d)\n", "daemon:", v->daemon_pid);
+		printf("%-14s running (pid %d)%s\n", "daemon:", v->daemon_pid,
+		       x.fresh ? "" : ", no sample in the last 5 s");
 	else
 		printf("%-14s not running (showing the pinned maps)\n", "daemon:");
-	if (!ai.have_ifindex)
+	if (!ai->have_ifindex)
 		printf("%-14s unknown (%s is not in this network namespace)\n", "xdp:", v->pins->iface);
-	else if (!ai.xdp_prog_id)
+	else if (!ai->xdp_prog_id)
 		printf("%-14s not attached\n", "xdp:");
 	else
-		printf("%-14s prog id %u, %s%s\n", "xdp:", ai.xdp_prog_id, ai.xdp_mode,
-		       ai.xdp_prog_id == ai.xdp_ours_id ? "" :
-		       !strcmp(ai.xdp_mode, "multi") ? " (libxdp dispatcher)" : " (NOT synguard's)");
+		printf("%-14s prog id %u, %s%s\n", "xdp:", ai->xdp_prog_id, ai->xdp_mode,
+		       ai->xdp_prog_id == ai->xdp_ours_id ? "" :
+		       !strcmp(ai->xdp_mode, "multi") ? " (libxdp dispatcher)" : " (NOT synguard's)");
 	for (int d = 0; d < 2; d++) {
-		if (ai.tc_link_id[d])
+		if (ai->tc_link_id[d])
 			printf("%-14s tcx link id %u (prog id %u)\n",
-			       d ? "tc egress:" : "tc ingress:", ai.tc_link_id[d], ai.tc_prog_id[d]);
+			       d ? "tc egress:" : "tc ingress:", ai->tc_link_id[d], ai->tc_prog_id[d]);
 		else
 			printf("%-14s no pinned tcx link\n", d ? "tc egress:" : "tc ingress:");
 	}
 	printf("%-14s %s, cookies %s", "mode:", sg_mode_name(c->mode),
 	       c->cookie_active ? "active" : "inactive");
-	if (!c->cookie_active && c->cookie_check_until_ns > now)
+	if (x.st.switched_ns)
+		printf(" since %s", sg_age(buf, sizeof(buf), sg_ago(x.now, x.st.switched_ns)));
+	if (!c->cookie_active && c->cookie_check_until_ns > x.now)
 		printf(" (checking ACKs for %s more)",
-		       sg_age(buf, sizeof(buf), c->cookie_check_until_ns - now));
-	printf("\n%-14s %s\n", "ports:", ports ? ports : "?");
+		       sg_age(buf, sizeof(buf), c->cookie_check_until_ns - x.now));
+	printf("\n");
+	if (c->mode == SG_MODE_AUTO) {
+		printf("%-14s SYN rate ", "auto:");
+		if (x.fresh)
+			printf("%llu/s", (unsigned long long)x.st.syn_rate);
+		else
+			printf("?");
+		printf(" (on at %u, off under %u), SYN_RCVD %llu (on at %u, off under %u), hold %us\n",
+		       x.set.d.syn_rate_high, x.set.d.syn_rate_low,
+		       (unsigned long long)x.wa.states[SG_SYN_RCVD], x.set.d.synrcvd_high,
+		       x.set.d.synrcvd_low, x.set.d.hold_s);
+	}
+	if (x.st.last_switch[0])
+		printf("%-14s %s ago: %s\n", "last switch:",
+		       sg_age(buf, sizeof(buf), sg_ago(x.now, x.st.switched_ns)), x.st.last_switch);
+	sg_setting_format(sg_setting_find("ports"), &x.set, val, sizeof(val));
+	printf("%-14s %s\n", "ports:", val);
 	printf("%-14s %s, drop out-of-window RSTs: %s\n", "tracking:",
 	       c->track_all ? "all TCP flows" : "protected ports only",
 	       c->drop_oow_rst ? "yes" : "no");
-	printf("%-14s rotated %s ago\n", "secret:", sg_age(buf, sizeof(buf), sage));
-	printf("%-14s synced %llu/%u, embryonic %llu/%u\n", "ct tables:",
-	       (unsigned long long)wa.synced, synced_max,
-	       (unsigned long long)wa.embryonic, emb_max);
-	printf("%-14s", "timeouts:");
-	for (int i = 0; i < SG_STATE_MAX; i++)
-		printf("%s%s %us", i ? (i % 5 ? ", " : "\n               ") : " ",
-		       sg_state_names[i], c->timeout_s[i]);
-	printf("\n");
-	free(ports);
+	printf("%-14s %s, id %08x, rotated %s ago, period %us", "secret:",
+	       x.set.d.secret_file[0] ? "derived from the key file" : "random",
+	       sg_secret_id(&x.ss.slot[x.ss.cur & 1]),
+	       sg_age(buf, sizeof(buf), sg_ago(x.now, x.ss.rotated_ns)), x.set.d.secret_period_s);
+	if (x.fresh && x.st.secret_derived)
+		printf(" (#%llu)", (unsigned long long)x.st.secret_period_no);
+	printf("\n%-14s synced %llu/%u, embryonic %llu/%u\n", "ct tables:",
+	       (unsigned long long)x.wa.synced, x.synced_max,
+	       (unsigned long long)x.wa.embryonic, x.emb_max);
+	printf("%-14s %llu tracked (tcp_max_tw_buckets %llu), %llu on ephemeral ports (range of %llu)%s%s\n",
+	       "time_wait:", (unsigned long long)x.wa.states[SG_TIME_WAIT],
+	       (unsigned long long)x.live.tw.max_buckets, (unsigned long long)x.wa.tw_ephemeral,
+	       (unsigned long long)x.live.tw.port_range,
+	       x.fresh && (x.st.tw_pressure & SG_TW_BUCKETS) ? "; WARNING: near tcp_max_tw_buckets" : "",
+	       x.fresh && (x.st.tw_pressure & SG_TW_PORTS) ? "; WARNING: near running out of ephemeral ports" : "");
+	printf("\n%-22s %-24s %-7s %s\n", "SETTING", "VALUE", "WHEN", "NOW");
+	sg_settings_for_each(st) {
+		char now[256] = "";
+
+		sg_setting_format(st, &x.set, val, sizeof(val));
+		if (st->unit && st->type == &sg_t_uint)
+			snprintf(val + strlen(val), sizeof(val) - strlen(val), " %s", st->unit);
+		if (st->beside)
+			st->beside(st, &x.live, now, sizeof(now));
+		printf("%-22s %-24s %-7s %s\n", st->key, val[0] ? val : "none",
+		       sg_when_name(st->when), now);
+	}
 	return 0;
 }
 
 /* ---- stats --------------------------------------------------------------------------- */
-static void sg_slot_labels(const __u16 *slots, char (*label)[8])
-{
-	for (int s = 0; s < SG_PORT_SLOTS; s++)
-		label[s][0] = 0;
-	snprintf(label[SG_PORT_SLOT_OTHER], 8, "other");
-	for (unsigned int p = 1; p < 65536; p++) {
-		__u16 s = slots[p];
-
-		if (s && s < SG_PORT_SLOT_OTHER && !label[s][0])
-			snprintf(label[s], 8, "%u", p);
-	}
-}
-
 int sg_cmd_stats(struct sg_view *v, bool json)
 {
 	static __u64 pc[SG_PORT_SLOTS][SG_PCNT_MAX];
@@ -250,7 +356,7 @@ int sg_cmd_stats(struct sg_view *v, bool json)
 	struct sg_walk_args wa;
 	double age;
 
-	if (sg_gauges_read(v->pins, v->daemon_pid, &wa, &age) ||
+	if (sg_gauges_read(v->pins, v->daemon_pid, 0, 0, &wa, &age) ||
 	    sg_counters_read(v->pins->counters_fd, cnt) ||
 	    sg_pcounters_read(v->pins->pcounters_fd, pc) ||
 	    sg_ports_read(v->pins->ports_fd, slots))
@@ -424,4 +530,161 @@ int sg_cmd_conns(struct sg_view *v, int state, bool json)
 	       v->daemon_pid > 0 ? "" : " (daemon: not running)");
 	free(cv);
 	return 0;
+}
+
+/* ---- stats -w ---------------------------------------------------------------------------- */
+static volatile sig_atomic_t sg_watch_stop;
+
+static void sg_watch_signal(int sig)
+{
+	(void)sig;
+	sg_watch_stop = 1;
+}
+
+struct sg_watch_sample {
+	__u64 at;
+	__u64 cnt[SG_CNT_MAX];
+	struct sg_walk_args wa;
+};
+
+static int sg_watch_take(struct sg_view *v, struct sg_watch_sample *s)
+{
+	double age;
+
+	s->at = sg_now_ns();
+	return sg_counters_read(v->pins->counters_fd, s->cnt) ||
+	       sg_gauges_read(v->pins, v->daemon_pid, 0, 0, &s->wa, &age) ? -1 : 0;
+}
+
+static void sg_watch_clock(char *buf, size_t n)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(buf, n, "%Y-%m-%dT%H:%M:%S", &tm);
+}
+
+/* One JSON object per interval: gauges, totals and rates. */
+static void sg_watch_json(struct sg_view *v, const struct sg_watch_sample *a,
+			  const struct sg_watch_sample *b, double dt)
+{
+	struct json_object *o = json_object_new_object(), *x, *r;
+	char clock[32];
+
+	sg_watch_clock(clock, sizeof(clock));
+	json_object_object_add(o, "time", json_object_new_string(clock));
+	json_object_object_add(o, "iface", json_object_new_string(v->pins->iface));
+	json_object_object_add(o, "mode", json_object_new_string(sg_mode_name(v->pins->cfg->mode)));
+	json_object_object_add(o, "cookie_mode_active", json_object_new_boolean(v->pins->cfg->cookie_active));
+	json_object_object_add(o, "interval_s", sg_jsecs(dt));
+	x = json_object_new_object();
+	for (int i = 0; i < SG_STATE_MAX; i++)
+		json_object_object_add(x, sg_state_names[i], sg_ju64(b->wa.states[i]));
+	json_object_object_add(o, "states", x);
+	x = json_object_new_object();
+	r = json_object_new_object();
+	for (int i = 0; i < SG_CNT_MAX; i++) {
+		json_object_object_add(x, sg_counter_names[i], sg_ju64(b->cnt[i]));
+		json_object_object_add(r, sg_counter_names[i],
+				       sg_jsecs((double)(b->cnt[i] - a->cnt[i]) / dt));
+	}
+	json_object_object_add(o, "counters", x);
+	json_object_object_add(o, "rates", r);
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+					       JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+/* Piped: one line per interval, what is not zero. */
+static void sg_watch_line(struct sg_view *v, const struct sg_watch_sample *a,
+			  const struct sg_watch_sample *b, double dt)
+{
+	char clock[32];
+	bool any = false;
+
+	sg_watch_clock(clock, sizeof(clock));
+	printf("%s %s mode=%s cookies=%s", clock, v->pins->iface,
+	       sg_mode_name(v->pins->cfg->mode), v->pins->cfg->cookie_active ? "on" : "off");
+	for (int i = 0; i < SG_STATE_MAX; i++)
+		if (b->wa.states[i])
+			printf(" %s=%llu", sg_state_names[i], (unsigned long long)b->wa.states[i]);
+	for (int i = 0; i < SG_CNT_MAX; i++) {
+		if (b->cnt[i] == a->cnt[i])
+			continue;
+		printf(" %s=%.1f/s", sg_counter_names[i], (double)(b->cnt[i] - a->cnt[i]) / dt);
+		any = true;
+	}
+	printf("%s\n", any ? "" : " idle");
+}
+
+/* A terminal: the whole view redrawn in place. */
+static void sg_watch_frame(struct sg_view *v, const struct sg_watch_sample *a,
+			   const struct sg_watch_sample *b, double dt, unsigned int secs)
+{
+	char clock[32];
+
+	sg_watch_clock(clock, sizeof(clock));
+	printf("\033[H\033[2J");
+	printf("%s: mode %s, cookies %s, daemon %s  %s  (every %us, ^C quits)\n\n",
+	       v->pins->iface, sg_mode_name(v->pins->cfg->mode),
+	       v->pins->cfg->cookie_active ? "active" : "inactive",
+	       v->daemon_pid > 0 ? "running" : "not running", clock, secs);
+	printf("%-24s %12s\n", "STATE", "CONNECTIONS");
+	for (int i = 0; i < SG_STATE_MAX; i++)
+		printf("%-24s %12llu\n", sg_state_names[i], (unsigned long long)b->wa.states[i]);
+	printf("\n%-24s %14s %14s\n", "COUNTER", "TOTAL", "PER SECOND");
+	for (int i = 0; i < SG_CNT_MAX; i++) {
+		if (!b->cnt[i])
+			continue;
+		printf("%-24s %14llu ", sg_counter_names[i], (unsigned long long)b->cnt[i]);
+		if (a)
+			printf("%14.1f\n", (double)(b->cnt[i] - a->cnt[i]) / dt);
+		else
+			printf("%14s\n", "-");
+	}
+	fflush(stdout);
+}
+
+int sg_cmd_stats_watch(struct sg_view *v, unsigned int secs, bool json)
+{
+	struct sigaction sa = { .sa_handler = sg_watch_signal };
+	struct sg_watch_sample s[2];
+	bool tty = !json && isatty(STDOUT_FILENO);
+	int cur = 0, ret = 0;
+
+	/* no SA_RESTART: the sleep ends at ^C */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (sg_watch_take(v, &s[cur]))
+		return SG_EXIT_FAIL;
+	if (tty) {
+		printf("\033[?25l");
+		sg_watch_frame(v, NULL, &s[cur], 1, secs);
+	}
+	while (!sg_watch_stop) {
+		struct timespec ts = { .tv_sec = secs };
+		double dt;
+
+		while (!sg_watch_stop && nanosleep(&ts, &ts) && errno == EINTR)
+			;
+		if (sg_watch_stop)
+			break;
+		if (sg_watch_take(v, &s[cur ^ 1])) {
+			ret = SG_EXIT_FAIL;
+			break;
+		}
+		dt = (double)(s[cur ^ 1].at - s[cur].at) / 1e9;
+		if (tty)
+			sg_watch_frame(v, &s[cur], &s[cur ^ 1], dt, secs);
+		else if (json)
+			sg_watch_json(v, &s[cur], &s[cur ^ 1], dt);
+		else
+			sg_watch_line(v, &s[cur], &s[cur ^ 1], dt);
+		fflush(stdout);
+		cur ^= 1;
+	}
+	if (tty)
+		printf("\033[?25h\n");
+	return ret;
 }

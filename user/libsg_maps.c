@@ -30,7 +30,7 @@ void sg_pins_init(struct sg_pins *p, const char *bpffs, const char *iface)
 	snprintf(p->dir, sizeof(p->dir), "%s/%s/%s", p->bpffs, SG_PIN_SUBDIR, iface);
 	p->config_fd = p->ports_fd = p->secrets_fd = p->counters_fd = -1;
 	p->pcounters_fd = p->synced_fd = p->embryonic_fd = p->walk_fd = -1;
-	p->gauges_fd = -1;
+	p->daemon_fd = -1;
 }
 
 int sg_pin_path(char *buf, size_t len, const struct sg_pins *p, const char *name)
@@ -54,6 +54,24 @@ static int sg_pin_get(const struct sg_pins *p, const char *name)
 	return fd;
 }
 
+size_t sg_map_len(size_t len)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	return (len + page - 1) / page * page;
+}
+
+void *sg_map_mmap(int fd, size_t len, const char *name)
+{
+	void *m = mmap(NULL, sg_map_len(len), PROT_READ | PROT_WRITE,
+		       MAP_SHARED, fd, 0);
+
+	if (m != MAP_FAILED)
+		return m;
+	sg_err("cannot mmap %s: %s", name, strerror(errno));
+	return NULL;
+}
+
 int sg_pins_open(struct sg_pins *p)
 {
 	struct stat st;
@@ -69,7 +87,7 @@ int sg_pins_open(struct sg_pins *p)
 		{ &p->synced_fd, "sg_ct_synced" },
 		{ &p->embryonic_fd, "sg_ct_embryonic" },
 		{ &p->walk_fd, "prog_walk" },
-		{ &p->gauges_fd, "sg_gauges" },
+		{ &p->daemon_fd, "sg_daemon" },
 	};
 
 	if (stat(p->dir, &st) || !S_ISDIR(st.st_mode)) {
@@ -83,6 +101,12 @@ int sg_pins_open(struct sg_pins *p)
 			return -SG_EXIT_FAIL;
 		}
 	}
+	p->cfg = sg_map_mmap(p->config_fd, sizeof(*p->cfg), "sg_config");
+	p->dpage = sg_map_mmap(p->daemon_fd, sizeof(*p->dpage), "sg_daemon");
+	if (!p->cfg || !p->dpage) {
+		sg_pins_close(p);
+		return -SG_EXIT_FAIL;
+	}
 	return 0;
 }
 
@@ -90,7 +114,14 @@ void sg_pins_close(struct sg_pins *p)
 {
 	int *fds[] = { &p->config_fd, &p->ports_fd, &p->secrets_fd,
 		       &p->counters_fd, &p->pcounters_fd, &p->synced_fd,
-		       &p->embryonic_fd, &p->walk_fd, &p->gauges_fd };
+		       &p->embryonic_fd, &p->walk_fd, &p->daemon_fd };
+
+	if (p->cfg)
+		munmap(p->cfg, sg_map_len(sizeof(*p->cfg)));
+	if (p->dpage)
+		munmap(p->dpage, sg_map_len(sizeof(*p->dpage)));
+	p->cfg = NULL;
+	p->dpage = NULL;
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)
@@ -130,6 +161,14 @@ int sg_pins_guess_iface(const char *bpffs, char *iface, size_t len)
 }
 
 /* ---- config, counters, ports, secrets ------------------------------------ */
+__u32 sg_map_max_entries(int fd)
+{
+	struct bpf_map_info mi = {};
+	__u32 len = sizeof(mi);
+
+	return bpf_obj_get_info_by_fd(fd, &mi, &len) ? 0 : mi.max_entries;
+}
+
 int sg_config_read(int fd, struct sg_config *c)
 {
 	__u32 zero = 0;
@@ -272,12 +311,20 @@ int sg_secrets_read(int fd, struct sg_secret_state *s)
 
 int sg_walk_run(int prog_fd, int delete_expired, struct sg_walk_args *a)
 {
+	return sg_walk_run_tw(prog_fd, delete_expired, 0, 0, a);
+}
+
+int sg_walk_run_tw(int prog_fd, int delete_expired, __u16 lo, __u16 hi,
+		   struct sg_walk_args *a)
+{
 	/* syscall programs take ctx_in only; the kernel copies it back */
 	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = a, .ctx_size_in = sizeof(*a));
 
 	memset(a, 0, sizeof(*a));
 	a->now_ns = sg_now_ns();
 	a->delete_expired = (__u32)delete_expired;
+	a->eph_lo = lo;
+	a->eph_hi = hi;
 	if (bpf_prog_test_run_opts(prog_fd, &o)) {
 		sg_err("cannot run the table walker: %s", strerror(errno));
 		return -1;
@@ -289,20 +336,20 @@ int sg_walk_run(int prog_fd, int delete_expired, struct sg_walk_args *a)
 	return 0;
 }
 
-int sg_gauges_read(const struct sg_pins *p, int daemon_pid,
+int sg_gauges_read(const struct sg_pins *p, int daemon_pid, __u16 lo, __u16 hi,
 		   struct sg_walk_args *a, double *age_s)
 {
+	const struct sg_walk_args *sw = &p->dpage->st.sweep;
 	__u64 now = sg_now_ns();
-	__u32 zero = 0;
 
 	*age_s = 0;
-	if (daemon_pid > 0 && !bpf_map_lookup_elem(p->gauges_fd, &zero, a) &&
-	    a->synced + a->embryonic > SG_GAUGES_WALK_MAX &&
-	    now >= a->now_ns && now - a->now_ns < SG_GAUGES_MAX_AGE_NS) {
-		*age_s = (double)(now - a->now_ns) / 1e9;
+	if (daemon_pid > 0 && sw->synced + sw->embryonic > SG_GAUGES_WALK_MAX &&
+	    now >= sw->now_ns && now - sw->now_ns < SG_GAUGES_MAX_AGE_NS) {
+		*a = *sw;
+		*age_s = (double)(now - sw->now_ns) / 1e9;
 		return 0;
 	}
-	return sg_walk_run(p->walk_fd, 0, a);
+	return sg_walk_run_tw(p->walk_fd, 0, lo, hi, a);
 }
 
 /* ---- connections ------------------------------------------------------------ */
@@ -329,14 +376,6 @@ static int sg_connv_push(struct sg_connv *cv, const struct sg_ct_key *k,
 	return 0;
 }
 
-static bool sg_conn_expired(const struct sg_config *c,
-			    const struct sg_ct_entry *e, __u64 now)
-{
-	if (e->state >= SG_STATE_MAX)
-		return true;
-	return now - e->last_ns > (__u64)c->timeout_s[e->state] * 1000000000ull;
-}
-
 #define SG_BATCH 512
 
 static int sg_ct_dump(int fd, const struct sg_config *c, __u64 now,
@@ -356,7 +395,7 @@ static int sg_ct_dump(int fd, const struct sg_config *c, __u64 now,
 		if (err && errno != ENOENT)
 			goto fallback;
 		for (__u32 i = 0; i < count; i++)
-			if (!sg_conn_expired(c, &vals[i], now) &&
+			if (!sg_ct_entry_expired(c->timeout_s, &vals[i], now) &&
 			    sg_connv_push(cv, &keys[i], &vals[i]))
 				return -1;
 		if (err)
@@ -375,7 +414,7 @@ fallback:
 
 		while (!bpf_map_get_next_key(fd, prev, &next)) {
 			if (!bpf_map_lookup_elem(fd, &next, &e) &&
-			    !sg_conn_expired(c, &e, now) &&
+			    !sg_ct_entry_expired(c->timeout_s, &e, now) &&
 			    sg_connv_push(cv, &next, &e))
 				return -1;
 			k = next;
@@ -421,6 +460,20 @@ int sg_conns_read(const struct sg_pins *p, const struct sg_config *c,
 	*out = cv.v;
 	*n = cv.n;
 	return 0;
+}
+
+void sg_slot_labels(const __u16 *slots, char (*label)[8])
+{
+	for (int s = 0; s < SG_PORT_SLOTS; s++)
+		label[s][0] = 0;
+	for (unsigned int p = 1; p < 65536; p++) {
+		__u16 s = slots[p];
+
+		if (s == SG_PORT_SLOT_OTHER)
+			snprintf(label[s], 8, "other");
+		else if (s && !label[s][0])
+			snprintf(label[s], 8, "%u", p);
+	}
 }
 
 /* ---- daemon liveness --------------------------------------------------------- */

@@ -5,7 +5,12 @@
  *                   table and help layout every command uses
  *   libsg_config.c  sysctls -> struct sg_config, port lists, KEY=VALUE
  *   libsg_maps.c    pin paths, pinned maps and programs, reading them
- *   libsg_load.c    startup checks, loading, attaching, secrets, pidfile
+ *   libsg_settings.c the settings table: config file, flags, set, status
+ *   libsg_load.c    startup checks, loading, attaching, pidfile
+ *   libsg_secrets.c cookie secrets: random, or derived from a master key
+ *   libsg_daemon.c  synguardd's life: start, once-a-second sample (auto
+ *                   mode, TIME_WAIT pressure, rotation), reload, stop
+ *   libsg_metrics.c Prometheus text exposition over HTTP (libmicrohttpd)
  *   libsg_format.c  human tables and JSON (json-c) for status/stats/conns
  */
 #ifndef LIBSYNGUARD_H
@@ -15,6 +20,7 @@
 #include <stdio.h>
 #include <limits.h>
 #include <net/if.h>
+#include <sys/socket.h>
 #include <json-c/json.h>
 #include "synguard.h"
 
@@ -24,8 +30,8 @@
 #define SG_EXIT_USAGE 2
 
 #define SG_RUN_DIR "/run/synguard"
-#define SG_DEFAULT_CT_SIZE 131072
-#define SG_DEFAULT_SECRET_PERIOD 60
+#define SG_METRICS_PORT 9810
+#define SG_NS 1000000000ull
 
 /* ---- logging (libsg_util.c) ------------------------------------------- */
 extern const char *sg_prog;       /* argv[0] basename, for error lines     */
@@ -61,6 +67,12 @@ enum sg_opt_id {
 	SG_OPT_KEEP_ATTACHED,
 	SG_OPT_JSON,
 	SG_OPT_STATE,
+	SG_OPT_CONFIG = 'c',
+	SG_OPT_SET = 's',
+	SG_OPT_METRICS = 300,
+	SG_OPT_SECRET_FILE,
+	SG_OPT_CHECK,
+	SG_OPT_SAMPLE_CONFIG,
 };
 
 struct sg_cmd {
@@ -89,17 +101,34 @@ struct sg_sysctls {
 int sg_read_sysctls(struct sg_sysctls *s);          /* current netns */
 int sg_sysctl_int(const char *name, long *val);     /* "net/ipv4/..." */
 int sg_iface_mtu(const char *iface);                /* ioctl, netns-correct */
+struct sg_tw_limits {
+	__u64 max_buckets;        /* net.ipv4.tcp_max_tw_buckets              */
+	__u16 port_lo, port_hi;   /* net.ipv4.ip_local_port_range             */
+	__u64 port_range;         /* its size                                 */
+};
+/* What TIME_WAIT is measured against, in the current netns. */
+void sg_tw_limits_read(struct sg_tw_limits *t);
+/* What a kernel has when nobody changed its sysctls (the sample config). */
+void sg_sysctls_defaults(struct sg_sysctls *s);
 /* Kernel facts only: MSS tables, window scale, TTL, options. */
 void sg_config_kernel(struct sg_config *c, const struct sg_sysctls *s, int mtu);
-/* Defaults a fresh start uses for the settings `synguard set` changes. */
+/* The settings of struct sg_config at their defaults (the settings table). */
 void sg_config_defaults(struct sg_config *c, const struct sg_sysctls *s);
+/* Cookie mode follows mode: on/off set cookie_active; going off keeps
+ * checking cookies for two secret periods. auto leaves it to synguardd. */
+void sg_config_mode(struct sg_config *c, unsigned int mode, __u64 now_ns,
+		    __u64 period_ns);
+/* Cookie mode on or off now (going off: the two-period check window). */
+void sg_config_cookies(struct sg_config *c, bool on, __u64 now_ns, __u64 period_ns);
 
 #define SG_MAX_PORT_SLOTS (SG_PORT_SLOTS - 2)
 struct sg_portset {
 	bool all;                 /* no -p: every port                       */
 	unsigned char bit[65536 / 8];
 };
-/* "80,443,8000-8099" -> set. On error prints the offending token. */
+/* "80,443,8000-8099" or "all" -> set; on error the offending token in err. */
+int sg_ports_parse_err(const char *s, struct sg_portset *ps, char *err, size_t n);
+/* The same, printing the error as a -p error. */
 int sg_ports_parse(const char *s, struct sg_portset *ps);
 bool sg_ports_has(const struct sg_portset *ps, unsigned int port);
 /* values for sg_ports: slot per port */
@@ -107,8 +136,131 @@ void sg_ports_slots(const struct sg_portset *ps, __u16 *slots /* [65536] */);
 /* "80,443,8000-8099" from a slot map ("all" when every port). */
 char *sg_ports_format(const __u16 *slots);
 
-/* `synguard set KEY=VALUE`: validates into *c; on error prints one line. */
+/* KEY=VALUE of a setting stored in struct sg_config, applied to *c (mode
+ * as sg_config_mode does); on error prints one line. */
 int sg_config_set(struct sg_config *c, const char *kv, __u64 period_ns);
+
+/* ---- settings (libsg_settings.c) ----------------------------------------
+ * One table holds every setting: key, type and range, where it is stored,
+ * default, when a change takes effect, one line of help. That table alone
+ * drives the config file (INI: key "a.b" is "b" in section "[a]"),
+ * synguardd's flags (-s KEY=VALUE and the named ones), `synguard set`,
+ * `synguard status` and `help set`, the metrics and the sample config.
+ * A new setting is a field (struct sg_config for what BPF reads, struct
+ * sg_dsettings for what userspace acts on) plus one line in the table. */
+
+/* Every setting's value: one field each, wherever it is stored. */
+struct sg_settings {
+	struct sg_config cfg;     /* SG_STORE_CONFIG: the pinned sg_config map */
+	struct sg_dsettings d;    /* SG_STORE_DAEMON: the pinned sg_daemon map */
+	struct sg_portset ports;  /* SG_STORE_PORTS: the pinned sg_ports map   */
+};
+
+enum sg_store { SG_STORE_CONFIG, SG_STORE_DAEMON, SG_STORE_PORTS };
+
+/* When a change takes effect: at once (`synguard set` may change it), when
+ * synguardd starts or reloads (SIGHUP), or only when the tables are made. */
+enum sg_when { SG_LIVE, SG_RELOAD, SG_START };
+
+/* What status shows beside a setting: the daemon's last sample (NULL when
+ * it does not run) and a walk of the tables made now. */
+struct sg_live {
+	const struct sg_dstatus *st;        /* NULL: no daemon, or stale      */
+	const struct sg_walk_args *walk;    /* made now, with tw_ephemeral    */
+	const struct sg_secret_state *secrets;
+	struct sg_tw_limits tw;
+	__u64 now_ns;
+};
+
+struct sg_setting;
+struct sg_pins;
+struct sg_stype {
+	const char *name;     /* for help: what a value looks like */
+	/* text -> field; -1 with one line in err */
+	int (*parse)(const struct sg_setting *st, void *field, const char *val,
+		     char *err, size_t n);
+	void (*format)(const struct sg_setting *st, const void *field,
+		       char *buf, size_t n);
+	bool numeric;         /* metrics/JSON: a number (else a string) */
+};
+extern const struct sg_stype sg_t_uint, sg_t_bool, sg_t_enum, sg_t_string,
+	sg_t_ports;
+
+struct sg_setting {
+	const char *key;
+	const struct sg_stype *type;
+	enum sg_store store;
+	enum sg_when when;
+	unsigned int off, size;      /* the field in struct sg_settings     */
+	unsigned long lo, hi;        /* integers: the range                 */
+	const char *const *names;    /* enums: names[value], NULL-terminated */
+	const char *def;             /* the default, as written in the file */
+	/* or, when the default follows the host's sysctls: */
+	unsigned long (*compute)(const struct sg_sysctls *sy);
+	const char *def_note;        /* ...and how, for help and the sample */
+	const char *unit;            /* "s", "SYN/s", "%" or NULL           */
+	const char *help;            /* one line                            */
+	/* optional: refuse a value the type accepts (one line in err) */
+	int (*check)(const struct sg_settings *s, char *err, size_t n);
+	/* optional: the measured value status shows beside it */
+	void (*beside)(const struct sg_setting *st, const struct sg_live *l,
+		       char *buf, size_t n);
+	/* optional, for what is not a field of a pinned struct (a map of its
+	 * own) or has side effects: read it from / write it to the pins */
+	int (*load)(const struct sg_pins *p, struct sg_settings *s);
+	int (*apply)(const struct sg_pins *p, const struct sg_settings *old,
+		     const struct sg_settings *new);
+};
+
+extern const struct sg_setting sg_settings_table[];
+extern const unsigned int sg_settings_count;
+#define SG_SETTINGS_MAX 128
+#define sg_settings_for_each(st) \
+	for (const struct sg_setting *st = sg_settings_table; \
+	     st < sg_settings_table + sg_settings_count; st++)
+
+/* Where each setting's value came from: 0 default/kept, > 0 the config
+ * file's line, SG_FROM_FLAG the command line. */
+#define SG_FROM_FLAG (-1)
+struct sg_given {
+	int line[SG_SETTINGS_MAX];
+	const char *file;
+};
+
+const struct sg_setting *sg_setting_find(const char *key);
+/* Every setting at its default, computed ones from the sysctls given. */
+void sg_settings_defaults(struct sg_settings *s, const struct sg_sysctls *sy);
+/* "KEY=VALUE": checks and stores it in *s, marks it given from origin; the
+ * value "default" restores the default. -1 with one line in err (which
+ * names the key, not the origin). */
+int sg_settings_kv(struct sg_settings *s, struct sg_given *g, int origin,
+		   const char *kv, char *err, size_t n);
+/* The INI file: -SG_EXIT_FAIL (cannot read) or -SG_EXIT_USAGE with
+ * "FILE:LINE: reason" in err. */
+int sg_settings_file(struct sg_settings *s, struct sg_given *g,
+		     const char *path, char *err, size_t n);
+/* Rules between settings (low <= high); "FILE:LINE: " when from the file. */
+int sg_settings_check(const struct sg_settings *s, const struct sg_given *g,
+		      char *err, size_t n);
+/* dst takes every setting g marks as given from src. */
+void sg_settings_merge(struct sg_settings *dst, const struct sg_settings *src,
+		       const struct sg_given *g);
+bool sg_setting_differs(const struct sg_setting *st,
+			const struct sg_settings *a, const struct sg_settings *b);
+void sg_setting_format(const struct sg_setting *st, const struct sg_settings *s,
+		       char *buf, size_t n);
+/* The setting as a number (uint, bool, enum index) for metrics. */
+double sg_setting_number(const struct sg_setting *st, const struct sg_settings *s);
+const char *sg_when_name(enum sg_when w);
+/* One line of help: type, range/names, unit, default. */
+void sg_setting_describe(const struct sg_setting *st, char *buf, size_t n);
+/* The commented config file with every setting at its default. */
+void sg_settings_sample(FILE *f);
+/* defaults(sy) <- the config file (if any) <- the KEY=VALUE overrides of
+ * the command line, then sg_settings_check: 0, or -exit code with err. */
+int sg_settings_compose(struct sg_settings *s, struct sg_given *g,
+			const struct sg_sysctls *sy, const char *file,
+			char *const *kv, int nkv, char *err, size_t n);
 
 /* ---- pinned objects (libsg_maps.c) ------------------------------------ */
 struct sg_pins {
@@ -116,7 +268,10 @@ struct sg_pins {
 	char bpffs[PATH_MAX];
 	char dir[PATH_MAX + 32];   /* bpffs/synguard/iface */
 	int config_fd, ports_fd, secrets_fd, counters_fd, pcounters_fd;
-	int synced_fd, embryonic_fd, walk_fd, gauges_fd;
+	int synced_fd, embryonic_fd, walk_fd, daemon_fd;
+	/* the config and daemon maps through an mmap: fields written in place */
+	struct sg_config *cfg;
+	struct sg_dpage *dpage;
 };
 void sg_pins_init(struct sg_pins *p, const char *bpffs, const char *iface);
 int sg_pin_path(char *buf, size_t len, const struct sg_pins *p, const char *name);
@@ -126,6 +281,18 @@ void sg_pins_close(struct sg_pins *p);
 /* The single interface under bpffs/synguard; -1 (one line) otherwise. */
 int sg_pins_guess_iface(const char *bpffs, char *iface, size_t len);
 
+/* Every setting from the pinned maps. */
+int sg_settings_read(const struct sg_pins *p, struct sg_settings *s);
+/* Writes what differs between old and new into the pinned maps, field by
+ * field (mode through sg_config_mode); ports with their counter slots
+ * cleared where the port changes. */
+int sg_settings_write(const struct sg_pins *p, const struct sg_settings *old,
+		      const struct sg_settings *new);
+/* The value of an mmapable single-entry array map, as BPF sees it;
+ * munmap(m, sg_map_len(len)). NULL after one error line. */
+void *sg_map_mmap(int fd, size_t len, const char *name);
+size_t sg_map_len(size_t len);
+__u32 sg_map_max_entries(int fd);                   /* 0 on error */
 int sg_config_read(int fd, struct sg_config *c);
 int sg_config_write(int fd, const struct sg_config *c);
 int sg_counters_read(int fd, __u64 out[SG_CNT_MAX]);
@@ -134,13 +301,18 @@ int sg_pcounters_read(int fd, __u64 (*out)[SG_PCNT_MAX]);
 int sg_ports_read(int fd, __u16 *slots /* [65536] */);
 int sg_ports_write(int fd, const __u16 *slots);
 int sg_walk_run(int prog_fd, int delete_expired, struct sg_walk_args *a);
+/* The same, also counting TIME_WAIT entries on local ports lo..hi. */
+int sg_walk_run_tw(int prog_fd, int delete_expired, __u16 lo, __u16 hi,
+		   struct sg_walk_args *a);
 /* The per-state gauges for the CLI: a walk of the tables, or over big
  * tables the daemon's last sweep (include/synguard.h SG_GAUGES_*), then
  * *age_s says how old. */
-int sg_gauges_read(const struct sg_pins *p, int daemon_pid,
+int sg_gauges_read(const struct sg_pins *p, int daemon_pid, __u16 lo, __u16 hi,
 		   struct sg_walk_args *a, double *age_s);
 int sg_secrets_read(int fd, struct sg_secret_state *s);
 __u64 sg_now_ns(void);                               /* CLOCK_MONOTONIC */
+/* The label of each port counter slot: its first port, "other", or "". */
+void sg_slot_labels(const __u16 *slots, char (*label)[8]);
 
 struct sg_conn {
 	struct sg_ct_key k;
@@ -160,28 +332,72 @@ int sg_check_kernel(void);        /* BTF + bpf_sk_assign_tcp_reqsk kfunc */
 int sg_check_syncookies(void);
 int sg_ensure_bpffs(const char *dir);
 
+/* ---- cookie secrets (libsg_secrets.c) ----------------------------------- */
+__u64 sg_realtime_ns(void);                           /* CLOCK_REALTIME */
 /* The sg_secrets map through an mmap, as BPF reads it: *len to munmap. */
 struct sg_secret_state *sg_secrets_mmap(int fd, size_t *len);
 int sg_secrets_fresh(struct sg_secret_state *s);   /* both slots random     */
 int sg_secrets_rotate(struct sg_secret_state *s);  /* new key becomes current */
+/* A master key file: 32 hex digits, a regular file of root's (or ours) that
+ * only its owner may read; -1 with one line in err. */
+int sg_secret_file_load(const char *path, struct sg_secret *k, char *err, size_t n);
+/* The secret of period number no: SipHash of no keyed by master (a PRF). */
+void sg_secret_derive(const struct sg_secret *master, __u64 no, struct sg_secret *out);
+/* A short keyed fingerprint of a secret, to compare hosts (not the key). */
+__u32 sg_secret_id(const struct sg_secret *k);
+/* Brings the slots to what wall-clock time real_ns asks of derived
+ * secrets (fresh: overwrite both); *no is the current period number. */
+#define SG_SECRET_ROTATED 1   /* the current secret changed */
+#define SG_SECRET_NEXT 2      /* the next period's secret is now accepted */
+int sg_secrets_derived(struct sg_secret_state *s, const struct sg_secret *master,
+		       __u64 period_ns, __u64 real_ns, __u64 mono_ns, bool fresh,
+		       __u64 *no);
+/* ns until sg_secrets_derived has something to do */
+__u64 sg_secrets_derived_due(__u64 period_ns, __u64 real_ns);
 
+/* ---- the daemon (libsg_daemon.c) ---------------------------------------- */
 struct sg_daemon_opts {
 	const char *iface;
 	const char *bpffs;
-	struct sg_portset ports;
-	int mode;                 /* -1: keep pinned / default                */
-	unsigned long ct_size;    /* 0: keep pinned / default                 */
-	unsigned long secret_period;
-	bool keep_attached;
+	const char *config;       /* -c FILE, or NULL                          */
+	char **overrides;         /* KEY=VALUE from the command line           */
+	int noverrides;
 	bool verbose;
 };
 
 struct sg_daemon;
-/* pidfile lock, load, pin, configure, attach; NULL after one error line */
-struct sg_daemon *sg_daemon_start(const struct sg_daemon_opts *o, int *exit_code);
-void sg_daemon_tick(struct sg_daemon *d);   /* rotate + sweep, once a second */
+/* pidfile lock, settings, load, pin, secrets, metrics, attach; NULL after
+ * one error line. s/g: the settings composed from file and flags. */
+struct sg_daemon *sg_daemon_start(const struct sg_daemon_opts *o,
+				  const struct sg_settings *s,
+				  const struct sg_given *g, int *exit_code);
+/* Once a second: sample, auto mode, TIME_WAIT pressure, sweep; and the
+ * secret schedule whenever due. Returns ms until it wants to run again. */
+int sg_daemon_run(struct sg_daemon *d);
+/* SIGHUP: re-read the file; an invalid one changes nothing. */
+int sg_daemon_reload(struct sg_daemon *d);
+/* The metrics endpoint's fd to poll (-1: none); sg_daemon_serve when ready. */
+int sg_daemon_poll_fd(struct sg_daemon *d);
+void sg_daemon_serve(struct sg_daemon *d);
 /* Detach and unpin (unless keep_attached), free. */
 void sg_daemon_stop(struct sg_daemon *d);
+
+/* ---- metrics (libsg_metrics.c) ------------------------------------------ */
+/* "off" -> 1; "ADDR:PORT" or "[ADDR6]:PORT" -> 0; else -1 with err. */
+int sg_metrics_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len,
+		    char *err, size_t n);
+struct sg_metrics;
+/* Listens on addr (not "off"); NULL with err. */
+struct sg_metrics *sg_metrics_start(const char *addr, const struct sg_pins *p,
+				    const struct sg_walk_args *sample,
+				    char *err, size_t n);
+int sg_metrics_fd(const struct sg_metrics *m);
+void sg_metrics_serve(struct sg_metrics *m);
+void sg_metrics_stop(struct sg_metrics *m);
+/* Prometheus text exposition of the pins (sample: the daemon's last walk).
+ * malloc'd, NULL on error. */
+char *sg_metrics_text(const struct sg_pins *p, const struct sg_walk_args *sample,
+		      size_t *len);
 
 /* ---- output (libsg_format.c) ------------------------------------------ */
 struct sg_view {
@@ -191,6 +407,9 @@ struct sg_view {
 };
 int sg_cmd_status(struct sg_view *v, bool json);
 int sg_cmd_stats(struct sg_view *v, bool json);
+/* stats -w: every secs seconds until SIGINT/SIGTERM, rates per second;
+ * redrawn in place on a terminal, one line (or JSON object) each else. */
+int sg_cmd_stats_watch(struct sg_view *v, unsigned int secs, bool json);
 int sg_cmd_conns(struct sg_view *v, int state, bool json);
 void sg_json_print(struct json_object *o);
 

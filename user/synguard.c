@@ -23,8 +23,9 @@ static const struct sg_cmd cmds[] = {
 	[CMD_CONNS] = { "conns", NULL,
 		"Tracked connections, sorted by family, local and remote endpoint.", conns_opts },
 	[CMD_SET] = { "set", "KEY=VALUE...",
-		"Change settings live (all are validated before any is written):\n"
-		"   mode=on|off  timeout.STATE=SECONDS  track=all|protected  drop_oow_rst=0|1", set_opts },
+		"Change settings live, in the pinned maps, whether synguardd runs or not\n"
+		" (all are checked before any is written; VALUE \"default\" restores the\n"
+		" default). Settings marked reload or start belong in the config file.", set_opts },
 	[CMD_HELP] = { "help", "[COMMAND]", "Show help for a command.", help_opts },
 };
 
@@ -34,7 +35,22 @@ struct cli {
 	const char *bpffs;
 	bool json;
 	int state;
+	unsigned long watch;
 };
+
+/* `synguard help set`: the usage, then every setting from the table. */
+static void usage_set(FILE *f)
+{
+	sg_usage(f, "synguard", &cmds[CMD_SET]);
+	fprintf(f, "Settings (in the config file, \"a.b\" is \"b\" in section [a]):\n");
+	sg_settings_for_each(st) {
+		char desc[256];
+
+		sg_setting_describe(st, desc, sizeof(desc));
+		fprintf(f, " %-20s %s (%s)\n %-20s %s\n", st->key, desc, sg_when_name(st->when),
+			"", st->help);
+	}
+}
 
 static void usage_all(FILE *f)
 {
@@ -79,13 +95,81 @@ static int opt_cb(int id, const char *arg, void *data)
 		}
 		return 0;
 	case SG_OPT_WATCH:
-		sg_err("-w is not implemented yet: run synguard stats repeatedly (e.g. with watch)");
-		return SG_EXIT_USAGE;
+		if (sg_parse_uint("-w", arg, 1, 86400, &c->watch))
+			return SG_EXIT_USAGE;
+		return 0;
 	case SG_OPT_HELP:
-		sg_usage(stdout, "synguard", &cmds[c->cmd]);
+		if (c->cmd == CMD_SET)
+			usage_set(stdout);
+		else
+			sg_usage(stdout, "synguard", &cmds[c->cmd]);
 		exit(SG_EXIT_OK);
 	}
 	return SG_EXIT_USAGE;
+}
+
+static const struct sg_setting *kv_setting(const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	char key[64];
+
+	snprintf(key, sizeof(key), "%.*s", eq ? (int)(eq - kv) : 63, kv);
+	return sg_setting_find(key);
+}
+
+/* KEY=VALUE...: all checked against the settings table before any is
+ * written; only what changes is written, field by field. */
+static int cmd_set(struct sg_view *v, char **kv, int n)
+{
+	static struct sg_settings old, new;
+	char err[400], a[256], b[256];
+
+	if (sg_settings_read(v->pins, &old))
+		return SG_EXIT_FAIL;
+	new = old;
+	for (int i = 0; i < n; i++) {
+		const struct sg_setting *st = kv_setting(kv[i]);
+
+		if (st && st->when == SG_RELOAD) {
+			sg_err("%s is read when synguardd starts or reloads: put it in the config file and reload (systemctl reload synguardd@%s, or kill -HUP the daemon)",
+			       st->key, v->pins->iface);
+			return SG_EXIT_USAGE;
+		}
+		if (st && st->when == SG_START) {
+			sg_err("%s is fixed once the tables exist: stop synguardd, rm -r %s, start it with the new value",
+			       st->key, v->pins->dir);
+			return SG_EXIT_USAGE;
+		}
+		if (sg_settings_kv(&new, NULL, 0, kv[i], err, sizeof(err))) {
+			sg_err("%s", err);
+			return SG_EXIT_USAGE;
+		}
+	}
+	if (sg_settings_check(&new, NULL, err, sizeof(err))) {
+		sg_err("%s", err);
+		return SG_EXIT_USAGE;
+	}
+	if (sg_settings_write(v->pins, &old, &new))
+		return SG_EXIT_FAIL;
+	sg_settings_for_each(st) {
+		bool named = false;
+
+		for (int i = 0; i < n; i++)
+			named |= kv_setting(kv[i]) == st;
+		if (!named)
+			continue;
+		sg_setting_format(st, &old, a, sizeof(a));
+		sg_setting_format(st, &new, b, sizeof(b));
+		if (strcmp(a, b))
+			printf("%s: %s %s -> %s\n", v->pins->iface, st->key, a, b);
+		else
+			printf("%s: %s %s (unchanged)\n", v->pins->iface, st->key, a);
+	}
+	if (v->daemon_pid <= 0)
+		printf("%s: daemon not running: settings kept for its next start%s\n",
+		       v->pins->iface, new.cfg.mode == SG_MODE_AUTO ?
+		       "; auto mode switches only while it runs" : "");
+	return SG_EXIT_OK;
 }
 
 static int find_cmd(const char *name)
@@ -143,7 +227,10 @@ int main(int argc, char **argv)
 			sg_err("unknown command '%s': use status, stats, conns, set or help", argv[optind]);
 			return SG_EXIT_USAGE;
 		}
-		sg_usage(stdout, "synguard", &cmds[k]);
+		if (k == CMD_SET)
+			usage_set(stdout);
+		else
+			sg_usage(stdout, "synguard", &cmds[k]);
 		return SG_EXIT_OK;
 	}
 	if (c.cmd == CMD_SET) {
@@ -183,29 +270,15 @@ int main(int argc, char **argv)
 		ret = sg_cmd_status(&v, c.json);
 		break;
 	case CMD_STATS:
-		ret = sg_cmd_stats(&v, c.json);
+		ret = c.watch ? sg_cmd_stats_watch(&v, (unsigned int)c.watch, c.json) :
+				sg_cmd_stats(&v, c.json);
 		break;
 	case CMD_CONNS:
 		ret = sg_cmd_conns(&v, c.state, c.json);
 		break;
-	case CMD_SET: {
-		struct sg_config nc = v.cfg;
-
-		ret = SG_EXIT_OK;
-		for (int i = optind; i < argc; i++)
-			if (sg_config_set(&nc, argv[i],
-					  (__u64)SG_DEFAULT_SECRET_PERIOD * 1000000000ull)) {
-				ret = SG_EXIT_USAGE;
-				break;
-			}
-		if (!ret && sg_config_write(pins.config_fd, &nc))
-			ret = SG_EXIT_FAIL;
-		if (!ret)
-			printf("%s: %d setting%s written%s\n", c.iface, argc - optind,
-			       argc - optind == 1 ? "" : "s",
-			       v.daemon_pid > 0 ? "" : " (daemon: not running; kept for its next start)");
+	case CMD_SET:
+		ret = cmd_set(&v, argv + optind, argc - optind);
 		break;
-	}
 	}
 	sg_pins_close(&pins);
 	return ret;

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* synguardd: load, attach, configure, rotate the cookie secret, sweep. */
+/* synguardd: load, attach, configure; then sample once a second (auto mode,
+ * TIME_WAIT pressure, sweep), rotate secrets, serve metrics, reload on
+ * SIGHUP, detach on SIGTERM. */
+#define _GNU_SOURCE /* asprintf */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -10,27 +13,45 @@
 #include "libsynguard.h"
 
 static const int daemon_opts[] = {
-	SG_OPT_IFACE, SG_OPT_PORTS, SG_OPT_MODE, SG_OPT_BPFFS, SG_OPT_CT_SIZE,
-	SG_OPT_SECRET_PERIOD, SG_OPT_KEEP_ATTACHED, SG_OPT_VERBOSE, SG_OPT_HELP, 0
+	SG_OPT_IFACE, SG_OPT_CONFIG, SG_OPT_PORTS, SG_OPT_MODE, SG_OPT_SET,
+	SG_OPT_BPFFS, SG_OPT_METRICS, SG_OPT_SECRET_FILE, SG_OPT_SECRET_PERIOD,
+	SG_OPT_CT_SIZE, SG_OPT_KEEP_ATTACHED, SG_OPT_CHECK, SG_OPT_SAMPLE_CONFIG,
+	SG_OPT_VERBOSE, SG_OPT_HELP, 0
 };
 
 static const struct sg_cmd daemon_cmd = {
 	.name = NULL,
 	.args = NULL,
 	.summary = "Protect the TCP listeners behind IFACE from SYN floods (XDP SYN cookies)\n"
-		   " and track every TCP connection through it. Runs in the foreground.",
+		   " and track every TCP connection through it. Runs in the foreground.\n"
+		   " Flags win over the config file; every setting is also -s KEY=VALUE\n"
+		   " (synguard help set lists them).",
 	.opts = daemon_opts,
 };
 
 struct dopts {
 	struct sg_daemon_opts o;
-	bool have_ports;
+	bool check, sample;
 };
+
+/* A named flag is a setting: KEY=VALUE for the settings table. */
+static int add_override(struct dopts *d, const char *key, const char *val)
+{
+	char **nv = realloc(d->o.overrides, sizeof(*nv) * (size_t)(d->o.noverrides + 1));
+	char *kv;
+
+	if (!nv || asprintf(&kv, "%s%s%s", key, val ? "=" : "", val ? val : "") < 0) {
+		sg_err("out of memory");
+		exit(SG_EXIT_FAIL);
+	}
+	nv[d->o.noverrides++] = kv;
+	d->o.overrides = nv;
+	return 0;
+}
 
 static int opt_cb(int id, const char *arg, void *data)
 {
 	struct dopts *d = data;
-	unsigned long v;
 
 	switch (id) {
 	case SG_OPT_IFACE:
@@ -40,37 +61,33 @@ static int opt_cb(int id, const char *arg, void *data)
 		}
 		d->o.iface = arg;
 		return 0;
+	case SG_OPT_CONFIG:
+		d->o.config = arg;
+		return 0;
+	case SG_OPT_SET:
+		return add_override(d, arg, NULL);
 	case SG_OPT_PORTS:
-		if (sg_ports_parse(arg, &d->o.ports))
-			return SG_EXIT_USAGE;
-		d->have_ports = true;
-		return 0;
+		return add_override(d, "ports", arg);
 	case SG_OPT_MODE:
-		d->o.mode = sg_mode_parse(arg);
-		if (d->o.mode == SG_MODE_AUTO || d->o.mode == SG_MODE_SHADOW) {
-			sg_err("--mode %s is not implemented yet: use --mode on or --mode off", arg);
-			return SG_EXIT_USAGE;
-		}
-		if (d->o.mode < 0) {
-			sg_err("bad --mode '%s': use on or off", arg);
-			return SG_EXIT_USAGE;
-		}
-		return 0;
+		return add_override(d, "mode", arg);
+	case SG_OPT_METRICS:
+		return add_override(d, "metrics", arg);
+	case SG_OPT_SECRET_FILE:
+		return add_override(d, "secret.file", arg);
+	case SG_OPT_SECRET_PERIOD:
+		return add_override(d, "secret.period", arg);
+	case SG_OPT_CT_SIZE:
+		return add_override(d, "ct_size", arg);
+	case SG_OPT_KEEP_ATTACHED:
+		return add_override(d, "keep_attached", "yes");
 	case SG_OPT_BPFFS:
 		d->o.bpffs = arg;
 		return 0;
-	case SG_OPT_CT_SIZE:
-		if (sg_parse_uint("--ct-size", arg, 1024, 1ul << 26, &v))
-			return SG_EXIT_USAGE;
-		d->o.ct_size = v;
+	case SG_OPT_CHECK:
+		d->check = true;
 		return 0;
-	case SG_OPT_SECRET_PERIOD:
-		if (sg_parse_uint("--secret-period", arg, 1, 86400, &v))
-			return SG_EXIT_USAGE;
-		d->o.secret_period = v;
-		return 0;
-	case SG_OPT_KEEP_ATTACHED:
-		d->o.keep_attached = true;
+	case SG_OPT_SAMPLE_CONFIG:
+		d->sample = true;
 		return 0;
 	case SG_OPT_VERBOSE:
 		d->o.verbose = true;
@@ -82,13 +99,33 @@ static int opt_cb(int id, const char *arg, void *data)
 	return SG_EXIT_USAGE;
 }
 
+/* --check: every setting, its value and where it came from. */
+static void print_check(const struct sg_settings *s, const struct sg_given *g)
+{
+	printf("%s: settings OK\n", g->file ? g->file : "no config file");
+	sg_settings_for_each(st) {
+		int line = g->line[st - sg_settings_table];
+		char val[256], from[PATH_MAX + 32];
+
+		sg_setting_format(st, s, val, sizeof(val));
+		if (line > 0)
+			snprintf(from, sizeof(from), "%s:%d", g->file, line);
+		else
+			snprintf(from, sizeof(from), "%s", line ? "command line" : "default");
+		printf("%-22s %-24s %s\n", st->key, val[0] ? val : "none", from);
+	}
+}
+
 int main(int argc, char **argv)
 {
-	struct dopts d = { .o = { .bpffs = SG_DEFAULT_BPFFS, .mode = -1,
-				  .secret_period = SG_DEFAULT_SECRET_PERIOD } };
+	static struct sg_settings s;
+	static struct sg_given g;
+	struct dopts d = { .o = { .bpffs = SG_DEFAULT_BPFFS } };
+	struct sg_sysctls sy;
 	struct sg_daemon *dm;
+	char err[512];
 	sigset_t mask;
-	int ret, sfd;
+	int ret, sfd, timeout;
 
 	sg_prog = "synguardd";
 	setvbuf(stderr, NULL, _IOLBF, 0);
@@ -99,12 +136,26 @@ int main(int argc, char **argv)
 		sg_err("unexpected argument '%s' (see --help)", argv[optind]);
 		return SG_EXIT_USAGE;
 	}
+	if (d.sample) {
+		sg_settings_sample(stdout);
+		return SG_EXIT_OK;
+	}
+	/* every setting is checked before anything is touched */
+	sg_read_sysctls(&sy);
+	ret = sg_settings_compose(&s, &g, &sy, d.o.config, d.o.overrides, d.o.noverrides,
+				  err, sizeof(err));
+	if (ret) {
+		sg_err("%s", err);
+		return -ret;
+	}
+	if (d.check) {
+		print_check(&s, &g);
+		return SG_EXIT_OK;
+	}
 	if (!d.o.iface) {
 		sg_err("no interface: use -i IFACE (see --help)");
 		return SG_EXIT_USAGE;
 	}
-	if (!d.have_ports)
-		d.o.ports.all = true;
 	sg_quiet_libs(d.o.verbose);
 	sg_log_timestamps = true;
 
@@ -123,29 +174,35 @@ int main(int argc, char **argv)
 		return SG_EXIT_FAIL;
 	}
 
-	dm = sg_daemon_start(&d.o, &ret);
+	dm = sg_daemon_start(&d.o, &s, &g, &ret);
 	if (!dm)
 		return ret;
 	sg_log("synguardd running on %s (pid %d)", d.o.iface, (int)getpid());
 
+	timeout = sg_daemon_run(dm);
 	for (;;) {
-		struct pollfd p = { .fd = sfd, .events = POLLIN };
+		struct pollfd p[2] = {
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = sg_daemon_poll_fd(dm), .events = POLLIN },
+		};
 		struct signalfd_siginfo si;
-		int r = poll(&p, 1, 1000);
+		int r = poll(p, p[1].fd >= 0 ? 2 : 1, timeout);
 
 		if (r < 0 && errno != EINTR) {
 			sg_err("poll: %s", strerror(errno));
 			break;
 		}
-		if (r > 0 && read(sfd, &si, sizeof(si)) == sizeof(si)) {
-			if (si.ssi_signo == SIGHUP) {
-				sg_log("SIGHUP: reloading settings is not implemented yet; use synguard set");
-				continue;
+		if (r > 0 && (p[0].revents & POLLIN) &&
+		    read(sfd, &si, sizeof(si)) == sizeof(si)) {
+			if (si.ssi_signo != SIGHUP) {
+				sg_log("%s: stopping", strsignal((int)si.ssi_signo));
+				break;
 			}
-			sg_log("%s: stopping", strsignal((int)si.ssi_signo));
-			break;
+			sg_daemon_reload(dm);
 		}
-		sg_daemon_tick(dm);
+		/* also when idle: MHD times out idle connections */
+		sg_daemon_serve(dm);
+		timeout = sg_daemon_run(dm);
 	}
 	sg_daemon_stop(dm);
 	close(sfd);

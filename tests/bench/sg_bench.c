@@ -219,7 +219,8 @@ static void sgo_load(struct sgo *o, uint32_t synced, uint32_t embryonic)
 		die("open %s: %s", o->path ? o->path : "synguard.bpf.o", strerror(errno));
 	bpf_object__for_each_map(m, o->obj)
 		bpf_map__set_pin_path(m, NULL);
-	synced = synced ? synced : SG_DEFAULT_CT_SIZE;
+	/* the daemon's default table size, from its settings table */
+	synced = synced ? synced : (uint32_t)strtoul(sg_setting_find("ct_size")->def, NULL, 0);
 	embryonic = embryonic ? embryonic : synced / 4;
 	if (bpf_map__set_max_entries(bpf_object__find_map_by_name(o->obj, "sg_ct_synced"), synced) ||
 	    bpf_map__set_max_entries(bpf_object__find_map_by_name(o->obj, "sg_ct_embryonic"), embryonic))

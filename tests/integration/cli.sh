@@ -36,13 +36,11 @@ for p in 80,70000 90-80 abc 0 80,,443 -5 80- ""; do
 	usage "synguardd -p '$p'" 2 "$D" -i "$LAB_SIF" -p "$p" --bpffs "$LAB_BPFFS"
 done
 usage "synguardd --mode bogus" 2 "$D" -i "$LAB_SIF" --mode bogus --bpffs "$LAB_BPFFS"
-# DESIGN.md promises --mode auto and shadow; report while they are missing
-out=$(lsrv timeout 3 "$D" -i "$LAB_SIF" -p "$PORT" --mode auto --bpffs "$LAB_BPFFS" 2>&1 </dev/null); rc=$?
-case $rc in
-	2) skip "cli: synguardd --mode auto" "refused: $out" ;;
-	124) ok "cli: synguardd --mode auto accepted" ;;
-	*) fail "cli: synguardd --mode auto" "exit $rc: $out" ;;
-esac
+usage "synguardd --mode shadow (not yet)" 2 "$D" -i "$LAB_SIF" -p "$PORT" --mode shadow --bpffs "$LAB_BPFFS"
+usage "synguardd -s with no =" 2 "$D" -i "$LAB_SIF" -s auto.hold --bpffs "$LAB_BPFFS"
+usage "synguardd --metrics bad address" 2 "$D" -i "$LAB_SIF" --metrics localhost --bpffs "$LAB_BPFFS"
+usage "synguardd --secret-period 0" 2 "$D" -i "$LAB_SIF" --secret-period 0 --bpffs "$LAB_BPFFS"
+usage "synguard stats -w 0" 2 "$C" stats -w 0 --bpffs "$LAB_BPFFS"
 usage "synguardd without -i" 2 "$D" -p "$PORT" --bpffs "$LAB_BPFFS"
 usage "synguardd -i missing interface" "1|2" "$D" -i sg-nosuch0 -p "$PORT" --bpffs "$LAB_BPFFS"
 out=$(lsrv timeout 10 "$D" -i sg-nosuch0 -p "$PORT" --bpffs "$LAB_BPFFS" 2>&1)
@@ -51,6 +49,16 @@ else fail "cli: missing interface: the error names it" "$out"; fi
 usage "synguard stats -i NOTOURS" 2 "$C" stats -i NOTOURS --bpffs "$LAB_BPFFS"
 usage "synguard stats -i NOTOURS --json" 2 "$C" stats -i NOTOURS --json --bpffs "$LAB_BPFFS"
 [ -e "$LAB_BPFFS/synguard/$LAB_SIF" ] && fail "cli: refused starts leave no pins" "$LAB_BPFFS/synguard/$LAB_SIF exists"
+
+# ---- --mode auto (the default) starts with cookie mode off -----------------
+if sg_start -p "$PORT" --mode auto; then
+	st=$(sg_cli status -i "$LAB_SIF" --json 2>/dev/null)
+	expect "cli: synguardd --mode auto runs in mode auto" "$(echo "$st" | jget mode x)" = auto
+	expect "cli: --mode auto: at rest cookie mode is off" "$(echo "$st" | jget cookie_mode_active x)" = false
+	sg_stop
+else
+	fail "cli: synguardd --mode auto starts" "$(tail -n 1 "$SG_LOG")"
+fi
 
 # ---- --mode off: the kernel handles SYNs ---------------------------------
 if ! sg_start -p "$PORT" --mode off; then

@@ -32,7 +32,7 @@ sg_cli stats -i "$LAB_SIF" | grep -q "states as of the daemon's sweep" &&
 	fail "stats_big: the text output says the states come from the sweep"
 
 sg_stop
-expect "stats_big: synguardd stopped, pins kept" "$(ls "$PINS" 2>/dev/null | grep -c sg_gauges)" -eq 1
+expect "stats_big: synguardd stopped, pins kept" "$(ls "$PINS" 2>/dev/null | grep -c "^sg_daemon$")" -eq 1
 got=$(sg_stats | jget states.ESTABLISHED -1)
 age=$(sg_stats | jget states_age_s -1)
 expect "stats_big: daemon stopped: stats walks the table itself ($got)" "$got" -eq $FLOWS

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Verifier portability: every BPF object builds with Debian's clang 14 and
 # with the clang the Makefile uses, and every program in it loads on this
-# kernel (bpftool prog loadall runs the verifier on each).
+# kernel (bpftool prog loadall runs the verifier on each). Each load runs in
+# a mount namespace of its own with a fresh bpffs on /sys/fs/bpf: bpftool
+# pins maps marked pin-by-name there, and pins left by an earlier run (of
+# another map layout) would be refused as a mismatch.
 set -u
 ROOT=${SG_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$ROOT"
@@ -22,14 +25,9 @@ for cc in clang-14 "$main_clang"; do
 			echo "not ok - verifier: $cc compiles $name: $(head -1 "$work/err")"
 			continue
 		fi
-		# in a mount namespace of its own, on a fresh bpffs: libbpf
-		# pins maps marked pin-by-name under /sys/fs/bpf, and would
-		# otherwise reuse there those of an earlier build, or refuse
-		# them once their layout changed
-		if unshare -m sh -c 'mount -t bpf bpf /sys/fs/bpf &&
-			bpftool prog loadall "$1" /sys/fs/bpf/progs && ls /sys/fs/bpf/progs' \
-			sh "$obj" >"$work/progs" 2>"$work/err"; then
-			progs=$(tr '\n' ' ' <"$work/progs")
+		if progs=$(unshare -m --propagation private sh -c \
+			'mount -t bpf bpf /sys/fs/bpf && bpftool prog loadall "$1" /sys/fs/bpf/p && ls /sys/fs/bpf/p' \
+			sh "$obj" 2>"$work/err" | tr '\n' ' '); [ -n "$progs" ]; then
 			echo "ok - verifier: $cc build of $name loads on $(uname -r) (${progs% })"
 		else
 			echo "not ok - verifier: $cc build of $name rejected: $(grep -v '^libbpf: elf' "$work/err" | tail -3 | tr '\n' ' ')"

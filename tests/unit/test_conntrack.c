@@ -460,6 +460,29 @@ static void test_expiry(int family)
 	config_apply();
 }
 
+/* The sweeper reads its clock, then walks: a packet that touches an entry
+ * in between leaves last_ns after the walk's now. That entry is live. */
+static void test_expiry_race(int family)
+{
+	struct conn c = handshake_in(family, "expiry race");
+	struct sg_walk_args w = {};
+	struct sg_ct_entry e;
+	int err;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = &w, .ctx_size_in = sizeof(w));
+
+	send_seg(&c, REMOTE, TH_ACK, 10);
+	if (!check(conn_entry(&c, &e), "%s: tracked", c.name))
+		return;
+	w.now_ns = e.last_ns - 1000;   /* read just before the packet came */
+	w.delete_expired = 1;
+	err = bpf_prog_test_run_opts(bpf_program__fd(T.skel->progs.sg_walk), &o);
+	check(!err && !o.retval && w.expired == 0 &&
+	      w.states[SG_ESTABLISHED] >= 1 && conn_entry(&c, &e),
+	      "%s: an entry touched after the sweeper's clock read is neither "
+	      "expired nor removed (%llu expired)", c.name,
+	      (unsigned long long)w.expired);
+}
+
 static void tables_clear(void)
 {
 	int fds[2] = { T.ct_synced, T.ct_embryonic };
@@ -658,6 +681,7 @@ int main(void)
 		test_time_wait_reuse(family);
 		test_unsolicited_synack(family);
 		test_expiry(family);
+		test_expiry_race(family);
 	}
 	test_gauges();
 	test_filter();

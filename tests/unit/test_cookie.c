@@ -106,7 +106,7 @@ static const char *synack_wrong(const struct syn_case *c, const struct frame *f,
 	bool ecn = expect_optbits(c) & SG_COOKIE_ECN;
 
 	REQUIRE(r->verdict == XDP_TX);
-	REQUIRE(counted(r, C(syn_cookies_sent) | also));
+	REQUIRE(counted(r, C(syn_received) | C(syn_cookies_sent) | also));
 	REQUIRE(frame_parse(r->out, r->len, sa));
 	REQUIRE(sa->family == c->l.family);
 	/* grown or shrunk to exactly L2 + bare IP header + 40 bytes of TCP */
@@ -490,7 +490,7 @@ static void test_checksums(int family)
 		syn_build(&f, &c);
 		f.b[14 + 10] ^= 0x01;
 		xdp_run(&f, &r);
-		check_run(&r, XDP_DROP, C(drop_ip_csum),
+		check_run(&r, XDP_DROP, C(syn_received) | C(drop_ip_csum),
 			  "IPv4: bad header checksum -> XDP_DROP, drop_ip_csum");
 
 		/* the sum covers the options too, not just 20 bytes */
@@ -498,7 +498,7 @@ static void test_checksums(int family)
 		syn_build(&f, &c);
 		f.b[14 + 20 + 3] ^= 0x01;
 		xdp_run(&f, &r);
-		check_run(&r, XDP_DROP, C(drop_ip_csum),
+		check_run(&r, XDP_DROP, C(syn_received) | C(drop_ip_csum),
 			  "IPv4: corrupt IP option byte -> XDP_DROP, drop_ip_csum");
 		c.l.l3ext = 0;
 	}
@@ -509,7 +509,7 @@ static void test_checksums(int family)
 	xdp_run(&f, &r);
 	snprintf(name, sizeof(name),
 		 "IPv%d: bad TCP checksum -> XDP_DROP, drop_tcp_csum", family);
-	check_run(&r, XDP_DROP, C(drop_tcp_csum), name);
+	check_run(&r, XDP_DROP, C(syn_received) | C(drop_tcp_csum), name);
 
 	/* a corrupt byte elsewhere in the segment, checksum as sent */
 	syn_build(&f, &c);
@@ -517,7 +517,7 @@ static void test_checksums(int family)
 	xdp_run(&f, &r);
 	snprintf(name, sizeof(name),
 		 "IPv%d: corrupt option byte -> XDP_DROP, drop_tcp_csum", family);
-	check_run(&r, XDP_DROP, C(drop_tcp_csum), name);
+	check_run(&r, XDP_DROP, C(syn_received) | C(drop_tcp_csum), name);
 
 	/* TX checksum offload: the field holds the folded pseudo-header sum */
 	c = full_opts_case(family);
@@ -641,7 +641,7 @@ static void test_raw_options(int family, const uint8_t *opt, int optlen,
 	xdp_run(&f, &r);
 	snprintf(name, sizeof(name), "IPv%d: %s -> %s, %s", family, what,
 		 verdict_name(verdict), sg_counter_names[cnt]);
-	check_run(&r, verdict, 1ull << cnt, name);
+	check_run(&r, verdict, C(syn_received) | 1ull << cnt, name);
 }
 
 static void test_malformed(int family)
@@ -690,7 +690,7 @@ static void test_syn_flags(int family)
 		snprintf(name, sizeof(name),
 			 "IPv%d: SYN+%s -> XDP_DROP, drop_syn_flags", family,
 			 extra[i] == TH_RST ? "RST" : "FIN");
-		check_run(&r, XDP_DROP, C(drop_syn_flags), name);
+		check_run(&r, XDP_DROP, C(syn_received) | C(drop_syn_flags), name);
 	}
 }
 
@@ -754,7 +754,7 @@ static void test_mode_off(void)
 		snprintf(name, sizeof(name),
 			 "IPv%d: cookie mode off: SYN -> XDP_PASS, syn_passed", family);
 		/* the kernel answers it statefully, the tracker follows */
-		check_run(&r, XDP_PASS, C(syn_passed) | C(ct_created), name);
+		check_run(&r, XDP_PASS, C(syn_received) | C(syn_passed) | C(ct_created), name);
 	}
 	/* Linux stops parsing at a broken option and accepts the SYN: with
 	 * cookies off, the listener decides, the reason is still counted */
@@ -767,7 +767,7 @@ static void test_mode_off(void)
 		frame_build(&f, &fl, &s);
 		xdp_run(&f, &r);
 		check_run(&r, XDP_PASS,
-			  C(syn_passed) | C(parse_tcp_options) | C(ct_created),
+			  C(syn_received) | C(syn_passed) | C(parse_tcp_options) | C(ct_created),
 			  "cookie mode off: SYN with option length 0 -> XDP_PASS, syn_passed, parse_tcp_options");
 	}
 	/* a cookie sent just before still opens its connection */

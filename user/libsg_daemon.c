@@ -1,0 +1,503 @@
+// SPDX-License-Identifier: GPL-2.0
+/* synguardd's life: start (settings over the pins), the once-a-second
+ * sample (auto mode, TIME_WAIT pressure, sweep), the secret schedule,
+ * reload on SIGHUP, the metrics endpoint, stop. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "sg_daemon.h"
+#include "synguard.skel.h"
+
+static __u64 sg_period_ns(const struct sg_daemon *d)
+{
+	return (__u64)d->pins.dpage->set.secret_period_s * SG_NS;
+}
+
+/* ---- secrets ---------------------------------------------------------------------- */
+/* A restart keeps the pinned secrets: cookies in flight stay valid. */
+static int sg_secrets_setup(struct sg_daemon *d)
+{
+	struct sg_secret_state *s;
+	__u64 now = sg_now_ns(), age, period = sg_period_ns(d), no;
+
+	s = sg_secrets_mmap(d->pins.secrets_fd, &d->secrets_len);
+	if (!s)
+		return -1;
+	d->secrets = s;
+	if (d->have_master) {
+		bool ours = false;
+		struct sg_secret k;
+
+		/* fresh unless the slots already hold this key's secrets */
+		no = sg_realtime_ns() / period;
+		for (int i = -1; i <= 1 && d->reused; i++) {
+			sg_secret_derive(&d->master, no + (__u64)i, &k);
+			ours |= !memcmp(&s->slot[s->cur & 1], &k, sizeof(k));
+		}
+		sg_secrets_derived(s, &d->master, period, sg_realtime_ns(), now, !ours, &no);
+		sg_log("%s: cookie secrets derived from %s (period #%llu, id %08x)%s",
+		       d->o.iface, d->pins.dpage->set.secret_file, (unsigned long long)no,
+		       sg_secret_id(&s->slot[s->cur & 1]), ours ? ", kept" : "");
+		return 0;
+	}
+	age = now - s->rotated_ns;
+	if (d->reused && s->rotated_ns && s->rotated_ns <= now && age < period) {
+		sg_log("%s: keeping the pinned cookie secrets (rotated %llus ago, id %08x)",
+		       d->o.iface, (unsigned long long)(age / SG_NS),
+		       sg_secret_id(&s->slot[s->cur & 1]));
+		return 0;
+	}
+	if (d->reused && s->rotated_ns && s->rotated_ns <= now && age < 2 * period)
+		return sg_secrets_rotate(s);
+	return sg_secrets_fresh(s);
+}
+
+/* Due rotations; returns ns until the next one. */
+static __u64 sg_secrets_tick(struct sg_daemon *d, __u64 now)
+{
+	struct sg_secret_state *s = d->secrets;
+	struct sg_dstatus *st = &d->pins.dpage->st;
+	__u64 period = sg_period_ns(d), real, no, age;
+
+	st->secret_derived = d->have_master;
+	if (d->have_master) {
+		real = sg_realtime_ns();
+		if (sg_secrets_derived(s, &d->master, period, real, now, false, &no) ==
+		    SG_SECRET_ROTATED && d->o.verbose)
+			sg_log("%s: cookie secret of period #%llu (id %08x)", d->o.iface,
+			       (unsigned long long)no, sg_secret_id(&s->slot[s->cur & 1]));
+		st->secret_period_no = no;
+		return sg_secrets_derived_due(period, sg_realtime_ns());
+	}
+	age = now - s->rotated_ns;
+	if (age >= period) {
+		if (!sg_secrets_rotate(s) && d->o.verbose)
+			sg_log("%s: rotated the cookie secret (id %08x)", d->o.iface,
+			       sg_secret_id(&s->slot[s->cur & 1]));
+		return period;
+	}
+	return period - age;
+}
+
+/* ---- auto mode ------------------------------------------------------------------------ */
+static void sg_cookie_switch(struct sg_daemon *d, bool on, __u64 now, const char *why)
+{
+	struct sg_dstatus *st = &d->pins.dpage->st;
+
+	sg_config_cookies(d->pins.cfg, on, now, sg_period_ns(d));
+	d->last_cookie_active = on;
+	st->switched_ns = now;
+	st->switches++;
+	snprintf(st->last_switch, sizeof(st->last_switch), "%s", why);
+	sg_log("%s: cookie mode %s (%s): %s", d->o.iface, on ? "on" : "off",
+	       sg_mode_name(d->pins.cfg->mode), why);
+}
+
+/* rate: SYN/s to protected ports (have_rate: over a whole interval) */
+static void sg_auto(struct sg_daemon *d, __u64 now, bool have_rate, __u64 rate,
+		    __u64 synrcvd)
+{
+	const struct sg_dsettings *ds = &d->pins.dpage->set;
+	struct sg_dstatus *st = &d->pins.dpage->st;
+	struct sg_config *c = d->pins.cfg;
+	bool active = c->cookie_active;
+	char why[160];
+
+	if (c->mode != SG_MODE_AUTO) {
+		st->calm_since_ns = 0;
+		/* on/off: cookie mode follows the mode, whoever wrote last */
+		if (c->mode == SG_MODE_ON || c->mode == SG_MODE_OFF) {
+			bool want = c->mode == SG_MODE_ON;
+
+			if (active != want)
+				sg_cookie_switch(d, want, now, "follows the mode");
+			else if (d->last_cookie_active != active)
+				sg_log("%s: cookie mode %s (mode %s)", d->o.iface,
+				       active ? "on" : "off", sg_mode_name(c->mode));
+			d->last_cookie_active = want;
+		}
+		return;
+	}
+	if (!active) {
+		bool by_rate = have_rate && rate >= ds->syn_rate_high;
+
+		if (!by_rate && synrcvd < ds->synrcvd_high)
+			return;
+		snprintf(why, sizeof(why), "SYN rate %llu/s %s auto.syn_rate_high %u, SYN_RCVD %llu %s auto.synrcvd_high %u",
+			 (unsigned long long)rate, by_rate ? ">=" : "<", ds->syn_rate_high,
+			 (unsigned long long)synrcvd, synrcvd >= ds->synrcvd_high ? ">=" : "<",
+			 ds->synrcvd_high);
+		st->calm_since_ns = 0;
+		sg_cookie_switch(d, true, now, why);
+		return;
+	}
+	if (!have_rate || rate >= ds->syn_rate_low || synrcvd >= ds->synrcvd_low) {
+		st->calm_since_ns = 0;
+		return;
+	}
+	if (!st->calm_since_ns) {
+		st->calm_since_ns = now;
+		return;
+	}
+	if (now - st->calm_since_ns < (__u64)ds->hold_s * SG_NS)
+		return;
+	snprintf(why, sizeof(why), "SYN rate %llu/s < auto.syn_rate_low %u and SYN_RCVD %llu < auto.synrcvd_low %u for %llus (auto.hold %us)",
+		 (unsigned long long)rate, ds->syn_rate_low, (unsigned long long)synrcvd,
+		 ds->synrcvd_low, (unsigned long long)((now - st->calm_since_ns) / SG_NS),
+		 ds->hold_s);
+	st->calm_since_ns = 0;
+	sg_cookie_switch(d, false, now, why);
+}
+
+/* ---- TIME_WAIT pressure ---------------------------------------------------------------- */
+/* Warn before the kernel starts destroying TIME_WAIT sockets (past
+ * tcp_max_tw_buckets) or connect() runs out of ephemeral ports (TIME_WAIT
+ * holds the local port of connections this host opened). A warning clears
+ * below 9/10 of its threshold, so a gauge hovering on it logs once. */
+static void sg_tw_check(struct sg_daemon *d, const struct sg_tw_limits *t)
+{
+	struct sg_dstatus *st = &d->pins.dpage->st;
+	__u64 pct = d->pins.dpage->set.tw_warn_pct;
+	const struct {
+		__u32 bit;
+		__u64 value, limit;
+	} chk[2] = {
+		{ SG_TW_BUCKETS, st->time_wait, st->tw_max_buckets },
+		{ SG_TW_PORTS, st->tw_ephemeral, st->port_range },
+	};
+
+	for (int i = 0; i < 2; i++) {
+		bool on = st->tw_pressure & chk[i].bit;
+		__u64 v100 = chk[i].value * 100, lim = chk[i].limit;
+
+		if (!lim)
+			continue;
+		if (!on && v100 >= pct * lim) {
+			st->tw_pressure |= chk[i].bit;
+			if (chk[i].bit == SG_TW_BUCKETS)
+				sg_log("%s: TIME_WAIT pressure: %llu connections in TIME_WAIT, %llu%% of net.ipv4.tcp_max_tw_buckets (%llu); past it the kernel destroys TIME_WAIT sockets at once (TcpExtTCPTimeWaitOverflow): raise it, or have clients close first",
+				       d->o.iface, (unsigned long long)chk[i].value,
+				       (unsigned long long)(v100 / lim), (unsigned long long)lim);
+			else
+				sg_log("%s: TIME_WAIT pressure: %llu connections this host opened hold their local port in TIME_WAIT, %llu%% of net.ipv4.ip_local_port_range (%u-%u); once a destination has them all, connect() fails with EADDRNOTAVAIL: widen the range, reuse connections, or set net.ipv4.tcp_tw_reuse=1",
+				       d->o.iface, (unsigned long long)chk[i].value,
+				       (unsigned long long)(v100 / lim), t->port_lo, t->port_hi);
+		} else if (on && v100 * 10 < pct * lim * 9) {
+			st->tw_pressure &= ~chk[i].bit;
+			sg_log("%s: TIME_WAIT pressure over: %llu, %llu%% of %s", d->o.iface,
+			       (unsigned long long)chk[i].value, (unsigned long long)(v100 / lim),
+			       chk[i].bit == SG_TW_BUCKETS ? "net.ipv4.tcp_max_tw_buckets" :
+							      "the ephemeral port range");
+		}
+	}
+}
+
+/* ---- settings changed by others ------------------------------------------------------- */
+static void sg_log_changes(struct sg_daemon *d, const struct sg_settings *old,
+			   const struct sg_settings *new, const char *by)
+{
+	sg_settings_for_each(st) {
+		char a[256], b[256];
+
+		if (!sg_setting_differs(st, old, new))
+			continue;
+		sg_setting_format(st, old, a, sizeof(a));
+		sg_setting_format(st, new, b, sizeof(b));
+		sg_log("%s: %s: %s -> %s (%s)", d->o.iface, st->key, a, b, by);
+	}
+}
+
+/* `synguard set` writes the pinned maps; say what it changed. Only the
+ * mmapped structs are compared: cheap enough for every second. */
+static void sg_watch_settings(struct sg_daemon *d)
+{
+	static struct sg_settings now;
+
+	now = d->known;
+	memcpy(&now.cfg, d->pins.cfg, sizeof(now.cfg));
+	memcpy(&now.d, &d->pins.dpage->set, sizeof(now.d));
+	sg_log_changes(d, &d->known, &now, "synguard set");
+	d->known.cfg = now.cfg;
+	d->known.d = now.d;
+}
+
+/* ---- the sample ------------------------------------------------------------------------ */
+static void sg_sample(struct sg_daemon *d, __u64 now)
+{
+	struct sg_dstatus *st = &d->pins.dpage->st;
+	__u64 cnt[SG_CNT_MAX], rate = 0;
+	struct sg_tw_limits tw;
+	bool have_rate = false;
+
+	sg_watch_settings(d);
+	sg_tw_limits_read(&tw);
+	if (sg_walk_run_tw(d->pins.walk_fd, 1, tw.port_lo, tw.port_hi, &d->walk))
+		return;
+	if (d->walk.expired && d->o.verbose)
+		sg_log("swept %llu expired connections", (unsigned long long)d->walk.expired);
+	if (sg_counters_read(d->pins.counters_fd, cnt))
+		return;
+	if (d->last_syn_ns && now > d->last_syn_ns && cnt[SG_CNT_syn_received] >= d->last_syn) {
+		__u64 dt = now - d->last_syn_ns;
+
+		rate = ((cnt[SG_CNT_syn_received] - d->last_syn) * SG_NS + dt / 2) / dt;
+		have_rate = true;
+	}
+	d->last_syn = cnt[SG_CNT_syn_received];
+	d->last_syn_ns = now;
+
+	st->tick_ns = now;
+	st->syn_rate = rate;
+	st->syn_rcvd = d->walk.states[SG_SYN_RCVD];
+	st->time_wait = d->walk.states[SG_TIME_WAIT];
+	st->tw_ephemeral = d->walk.tw_ephemeral;
+	st->sweep = d->walk;
+	st->tw_max_buckets = tw.max_buckets;
+	st->port_range = tw.port_range;
+	sg_auto(d, now, have_rate, rate, st->syn_rcvd);
+	sg_tw_check(d, &tw);
+}
+
+int sg_daemon_run(struct sg_daemon *d)
+{
+	__u64 now = sg_now_ns(), wait;
+
+	wait = sg_secrets_tick(d, now);
+	if (now >= d->next_sample_ns) {
+		sg_sample(d, now);
+		/* a fixed cadence, not drifting with the sample's own cost */
+		d->next_sample_ns += SG_NS;
+		if (d->next_sample_ns <= now)
+			d->next_sample_ns = now + SG_NS;
+	}
+	if (d->next_sample_ns - now < wait)
+		wait = d->next_sample_ns - now;
+	return (int)(wait / 1000000) + 1;
+}
+
+/* ---- metrics ------------------------------------------------------------------------------ */
+/* A listener for addr (NULL for "off"); -1 with one line on failure. */
+static int sg_metrics_open(struct sg_daemon *d, const char *addr, struct sg_metrics **m)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char err[256];
+
+	*m = NULL;
+	if (sg_metrics_addr(addr, &ss, &len, err, sizeof(err)))
+		return 0;   /* "off" (the address was checked when parsed) */
+	*m = sg_metrics_start(addr, &d->pins, &d->walk, err, sizeof(err));
+	if (!*m) {
+		sg_err("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+int sg_daemon_poll_fd(struct sg_daemon *d)
+{
+	return d->metrics ? sg_metrics_fd(d->metrics) : -1;
+}
+
+void sg_daemon_serve(struct sg_daemon *d)
+{
+	if (d->metrics)
+		sg_metrics_serve(d->metrics);
+}
+
+/* ---- start, reload, stop ------------------------------------------------------------------ */
+static void sg_daemon_free(struct sg_daemon *d)
+{
+	sg_metrics_stop(d->metrics);
+	if (d->xdp)
+		xdp_program__close(d->xdp);
+	if (d->secrets)
+		munmap(d->secrets, d->secrets_len);
+	sg_daemon_unload(d);
+	free(d);
+}
+
+/* Kernel facts (MTU, sysctls) into the live config, in place. */
+static int sg_kernel_facts(struct sg_daemon *d)
+{
+	struct sg_sysctls sy;
+	int mtu = sg_iface_mtu(d->o.iface);
+
+	if (mtu <= 0) {
+		sg_err("cannot read the MTU of %s: %s", d->o.iface, strerror(-mtu));
+		return -1;
+	}
+	sg_read_sysctls(&sy);
+	sg_config_kernel(d->pins.cfg, &sy, mtu);
+	return mtu;
+}
+
+struct sg_daemon *sg_daemon_start(const struct sg_daemon_opts *o,
+				  const struct sg_settings *s,
+				  const struct sg_given *g, int *exit_code)
+{
+	static struct sg_settings old, new;
+	struct sg_daemon *d = calloc(1, sizeof(*d));
+	char err[256], ports[128];
+	bool attached = false;
+	int mtu;
+
+	*exit_code = SG_EXIT_FAIL;
+	if (!d)
+		return NULL;
+	d->o = *o;
+	d->pid_fd = -1;
+	d->tc_link_fd[0] = d->tc_link_fd[1] = -1;
+	sg_pins_init(&d->pins, o->bpffs, o->iface);
+
+	d->ifindex = (int)if_nametoindex(o->iface);
+	if (!d->ifindex) {
+		sg_err("no interface %s in this network namespace: check ip link (or enter its netns with nsenter --net=)",
+		       o->iface);
+		goto fail;
+	}
+	d->pid_fd = sg_pidfile_lock(o->iface);
+	if (d->pid_fd < 0 || sg_check_syncookies() || sg_daemon_load(d, s, g))
+		goto fail;
+	if (s->d.secret_file[0]) {
+		if (sg_secret_file_load(s->d.secret_file, &d->master, err, sizeof(err))) {
+			sg_err("%s", err);
+			goto fail;
+		}
+		d->have_master = true;
+	}
+
+	/* settings: what the pins hold (a restart keeps what `synguard set`
+	 * changed), or the composed ones on a fresh start; then whatever the
+	 * file and flags name */
+	if (sg_settings_read(&d->pins, &old))
+		goto fail;
+	new = d->reused ? old : *s;
+	sg_settings_merge(&new, s, g);
+	new.d.ct_size = d->ct_size;
+	if (d->reused)
+		sg_log_changes(d, &old, &new, o->config ? "config file or flags" : "flags");
+	if (sg_settings_write(&d->pins, &old, &new))
+		goto fail;
+	d->known = new;
+	mtu = sg_kernel_facts(d);
+	if (mtu < 0 || sg_secrets_setup(d))
+		goto fail;
+	if (sg_metrics_open(d, new.d.metrics, &d->metrics))
+		goto fail;
+
+	/* a sweep before attaching: the tracker filter (sg_ct_bits) learns
+	 * the entries of reused tables */
+	if (sg_walk_run(d->pins.walk_fd, 1, &d->walk))
+		goto fail;
+	attached = true;
+	if (sg_daemon_attach(d))
+		goto fail;
+	d->last_cookie_active = d->pins.cfg->cookie_active;
+	memset(&d->pins.dpage->st, 0, sizeof(d->pins.dpage->st));
+	d->pins.dpage->st.started_ns = sg_now_ns();
+	d->next_sample_ns = sg_now_ns();
+	sg_setting_format(sg_setting_find("ports"), &new, ports, sizeof(ports));
+	sg_log("%s: mode %s (cookies %s), ports %s, MTU %d (mss4 %u, mss6 %u, wscale %u), secret period %us, metrics %s%s",
+	       o->iface, sg_mode_name(new.cfg.mode), d->pins.cfg->cookie_active ? "on" : "off",
+	       ports, mtu, d->pins.cfg->adv_mss4, d->pins.cfg->adv_mss6,
+	       d->pins.cfg->rcv_wscale, new.d.secret_period_s, new.d.metrics,
+	       d->reused ? "; tracked connections, counters and secrets kept from the pins" : "");
+	*exit_code = 0;
+	return d;
+
+fail:
+	if (attached)
+		sg_daemon_detach(d);
+	/* a failed fresh start leaves nothing behind; reused pins stay */
+	if (d->skel && !d->reused && d->pins.dir[0])
+		sg_daemon_unpin(d);
+	sg_daemon_free(d);
+	return NULL;
+}
+
+int sg_daemon_reload(struct sg_daemon *d)
+{
+	static struct sg_settings staged, cur, new;
+	static struct sg_given g;
+	struct sg_metrics *m = NULL;
+	struct sg_secret master;
+	struct sg_sysctls sy;
+	char err[400];
+	int mtu;
+
+	sg_read_sysctls(&sy);
+	if (sg_settings_compose(&staged, &g, &sy, d->o.config, d->o.overrides,
+				d->o.noverrides, err, sizeof(err))) {
+		sg_log("%s: reload refused, nothing changed: %s", d->o.iface, err);
+		return -1;
+	}
+	if (sg_settings_read(&d->pins, &cur))
+		return -1;
+	new = cur;
+	sg_settings_merge(&new, &staged, &g);
+	if (new.d.ct_size != cur.d.ct_size) {
+		sg_log("%s: ct_size %u needs new tables (stop synguardd, rm -r %s, start it): keeping %u",
+		       d->o.iface, new.d.ct_size, d->pins.dir, cur.d.ct_size);
+		new.d.ct_size = cur.d.ct_size;
+	}
+	/* the key file is read again even under the same name: that is how
+	 * an operator replaces the key */
+	if (new.d.secret_file[0] &&
+	    sg_secret_file_load(new.d.secret_file, &master, err, sizeof(err))) {
+		sg_log("%s: reload refused, nothing changed: %s", d->o.iface, err);
+		return -1;
+	}
+	if (strcmp(new.d.metrics, cur.d.metrics) && sg_metrics_open(d, new.d.metrics, &m)) {
+		sg_log("%s: reload refused, nothing changed: metrics %s cannot listen",
+		       d->o.iface, new.d.metrics);
+		return -1;
+	}
+	if (sg_settings_write(&d->pins, &cur, &new)) {
+		sg_metrics_stop(m);
+		return -1;
+	}
+	sg_log_changes(d, &cur, &new, "reload");
+	d->known = new;
+	if (strcmp(new.d.metrics, cur.d.metrics)) {
+		sg_metrics_stop(d->metrics);
+		d->metrics = m;
+	}
+	if (new.d.secret_file[0] && (!d->have_master || memcmp(&master, &d->master, sizeof(master)))) {
+		sg_log("%s: cookie secrets now derived from %s", d->o.iface, new.d.secret_file);
+		d->master = master;
+		d->have_master = true;
+	} else if (!new.d.secret_file[0] && d->have_master) {
+		sg_log("%s: cookie secrets now random", d->o.iface);
+		d->have_master = false;
+		sg_secrets_rotate(d->secrets);
+	}
+	sg_secrets_tick(d, sg_now_ns());
+	mtu = sg_kernel_facts(d);
+	sg_log("%s: reloaded%s%s (MTU %d)", d->o.iface, d->o.config ? " " : "",
+	       d->o.config ? d->o.config : "", mtu);
+	return 0;
+}
+
+void sg_daemon_stop(struct sg_daemon *d)
+{
+	char path[PATH_MAX];
+
+	if (!d)
+		return;
+	if (d->pins.dpage->set.keep_attached) {
+		sg_log("%s: exiting, programs stay attached and pinned in %s (keep_attached)",
+		       d->o.iface, d->pins.dir);
+	} else {
+		sg_daemon_detach(d);
+		sg_daemon_unpin(d);
+		sg_log("%s: detached, pins removed", d->o.iface);
+	}
+	sg_pidfile_path(path, sizeof(path), d->o.iface);
+	unlink(path);
+	sg_daemon_free(d);
+}

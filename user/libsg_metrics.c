@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Prometheus text exposition (format 0.0.4) of what synguard counts and
+ * measures, served over HTTP by libmicrohttpd from synguardd's own loop:
+ * MHD's epoll fd sits in the daemon's poll(), no thread of its own. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <microhttpd.h>
+#include <bpf/bpf.h>
+#include "libsynguard.h"
+
+int sg_metrics_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len,
+		    char *err, size_t n)
+{
+	struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+	const char *host = s, *port, *end;
+	unsigned long p = 0;
+	char h[64];
+
+	if (!strcmp(s, "off"))
+		return 1;
+	memset(ss, 0, sizeof(*ss));
+	if (*s == '[') {
+		host = s + 1;
+		end = strchr(host, ']');
+		port = end && end[1] == ':' ? end + 2 : NULL;
+	} else {
+		end = strrchr(s, ':');
+		port = end ? end + 1 : NULL;
+	}
+	if (port && (size_t)(end - host) < sizeof(h) && *port) {
+		snprintf(h, sizeof(h), "%.*s", (int)(end - host), host);
+		for (; *port >= '0' && *port <= '9' && p <= 65535; port++)
+			p = p * 10 + (unsigned long)(*port - '0');
+		if (!*port && p >= 1 && p <= 65535) {
+			if (*s == '[' && inet_pton(AF_INET6, h, &v6->sin6_addr) == 1) {
+				v6->sin6_family = AF_INET6;
+				v6->sin6_port = htons((__u16)p);
+				*len = sizeof(*v6);
+				return 0;
+			}
+			if (*s != '[' && inet_pton(AF_INET, h, &v4->sin_addr) == 1) {
+				v4->sin_family = AF_INET;
+				v4->sin_port = htons((__u16)p);
+				*len = sizeof(*v4);
+				return 0;
+			}
+		}
+	}
+	snprintf(err, n, "'%s' is not ADDR:PORT (e.g. 127.0.0.1:%d, [::1]:%d) or off", s,
+		 SG_METRICS_PORT, SG_METRICS_PORT);
+	return -1;
+}
+
+/* ---- the exposition ------------------------------------------------------------ */
+static void sg_family(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* label values escape backslash, double quote and newline */
+static void sg_label(FILE *f, const char *name, const char *value, bool first)
+{
+	fprintf(f, "%s%s=\"", first ? "{" : ",", name);
+	for (const char *c = value; *c; c++) {
+		if (*c == '\\' || *c == '"')
+			fputc('\\', f);
+		if (*c == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*c, f);
+	}
+	fputc('"', f);
+}
+
+/* name{label="value"} v, or name v without a label */
+static void sg_sample1(FILE *f, const char *name, const char *label,
+		       const char *value, double v)
+{
+	fputs(name, f);
+	if (label) {
+		sg_label(f, label, value, true);
+		fputc('}', f);
+	}
+	/* counters and gauges are mostly whole numbers: print them exactly */
+	if (v == (double)(long long)v && v < 9007199254740992.0)
+		fprintf(f, " %lld\n", (long long)v);
+	else
+		fprintf(f, " %.12g\n", v);
+}
+
+static void sg_gauge(FILE *f, const char *name, const char *help, double v)
+{
+	sg_family(f, name, "gauge", help);
+	sg_sample1(f, name, NULL, NULL, v);
+}
+
+/* Event counters by name: prefixes that share a metric with a label. */
+static const struct {
+	const char *prefix, *metric, *label, *help;
+} sg_counter_families[] = {
+	{ "drop_", "synguard_dropped_total", "reason", "Packets dropped at XDP, by reason" },
+	{ "pass_", "synguard_passed_total", "reason", "Packets passed to the kernel unexamined, by reason" },
+	{ "parse_", "synguard_parse_errors_total", "reason", "Malformed packets, by what was wrong" },
+	{ "ct_", "synguard_ct_events_total", "event", "Connection tracker events" },
+};
+
+static int sg_counter_family(const char *name)
+{
+	for (size_t i = 0; i < sizeof(sg_counter_families) / sizeof(sg_counter_families[0]); i++)
+		if (!strncmp(name, sg_counter_families[i].prefix,
+			     strlen(sg_counter_families[i].prefix)))
+			return (int)i;
+	return -1;
+}
+
+static void sg_counters_text(FILE *f, const __u64 *cnt)
+{
+	char name[96], help[160];
+
+	for (size_t k = 0; k < sizeof(sg_counter_families) / sizeof(sg_counter_families[0]); k++) {
+		sg_family(f, sg_counter_families[k].metric, "counter", sg_counter_families[k].help);
+		for (int i = 0; i < SG_CNT_MAX; i++)
+			if (sg_counter_family(sg_counter_names[i]) == (int)k)
+				sg_sample1(f, sg_counter_families[k].metric,
+					   sg_counter_families[k].label,
+					   sg_counter_names[i] + strlen(sg_counter_families[k].prefix),
+					   (double)cnt[i]);
+	}
+	for (int i = 0; i < SG_CNT_MAX; i++) {
+		if (sg_counter_family(sg_counter_names[i]) >= 0)
+			continue;
+		snprintf(name, sizeof(name), "synguard_%s_total", sg_counter_names[i]);
+		snprintf(help, sizeof(help), "Event counter %s (see synguard(8))", sg_counter_names[i]);
+		sg_family(f, name, "counter", help);
+		sg_sample1(f, name, NULL, NULL, (double)cnt[i]);
+	}
+}
+
+static void sg_port_counters_text(FILE *f, const struct sg_pins *p)
+{
+	static __u64 pc[SG_PORT_SLOTS][SG_PCNT_MAX];
+	static char label[SG_PORT_SLOTS][8];
+	static __u16 slots[65536];
+	char name[96], help[160];
+
+	if (sg_ports_read(p->ports_fd, slots) || sg_pcounters_read(p->pcounters_fd, pc))
+		return;
+	sg_slot_labels(slots, label);
+	for (int i = 0; i < SG_PCNT_MAX; i++) {
+		snprintf(name, sizeof(name), "synguard_port_%s_total", sg_pcounter_names[i]);
+		snprintf(help, sizeof(help), "Event counter %s per protected port (\"other\": ports beyond the first 1022, or all of them)",
+			 sg_pcounter_names[i]);
+		sg_family(f, name, "counter", help);
+		for (int s = 1; s < SG_PORT_SLOTS; s++)
+			if (label[s][0])
+				sg_sample1(f, name, "port", label[s], (double)pc[s][i]);
+	}
+}
+
+static void sg_tables_text(FILE *f, const struct sg_pins *p, const struct sg_walk_args *w)
+{
+	const struct {
+		const char *table;
+		__u64 n;
+		__u32 max;
+	} t[2] = {
+		{ "synced", w->synced, sg_map_max_entries(p->synced_fd) },
+		{ "embryonic", w->embryonic, sg_map_max_entries(p->embryonic_fd) },
+	};
+
+	sg_family(f, "synguard_connections", "gauge",
+		  "Tracked connections per TCP state of the local endpoint");
+	for (int i = 0; i < SG_STATE_MAX; i++)
+		sg_sample1(f, "synguard_connections", "state", sg_state_names[i],
+			   (double)w->states[i]);
+	sg_family(f, "synguard_ct_entries", "gauge", "Entries in each tracker table");
+	for (int i = 0; i < 2; i++)
+		sg_sample1(f, "synguard_ct_entries", "table", t[i].table, (double)t[i].n);
+	sg_family(f, "synguard_ct_capacity", "gauge", "Size of each tracker table");
+	for (int i = 0; i < 2; i++)
+		sg_sample1(f, "synguard_ct_capacity", "table", t[i].table, (double)t[i].max);
+	sg_family(f, "synguard_ct_fill_ratio", "gauge", "Entries over size of each tracker table");
+	for (int i = 0; i < 2; i++)
+		sg_sample1(f, "synguard_ct_fill_ratio", "table", t[i].table,
+			   t[i].max ? (double)t[i].n / t[i].max : 0);
+}
+
+static void sg_settings_text(FILE *f, const struct sg_pins *p)
+{
+	static struct sg_settings s;
+	char val[256];
+
+	if (sg_settings_read(p, &s))
+		return;
+	sg_family(f, "synguard_setting", "gauge",
+		  "Numeric settings (synguard help set): thresholds, timeouts in seconds, yes=1");
+	sg_settings_for_each(st)
+		if (st->type->numeric)
+			sg_sample1(f, "synguard_setting", "name", st->key,
+				   sg_setting_number(st, &s));
+	sg_family(f, "synguard_setting_info", "gauge", "Other settings, the value as a label");
+	sg_settings_for_each(st) {
+		if (st->type->numeric)
+			continue;
+		sg_setting_format(st, &s, val, sizeof(val));
+		fprintf(f, "synguard_setting_info");
+		sg_label(f, "name", st->key, true);
+		sg_label(f, "value", val, false);
+		fprintf(f, "} 1\n");
+	}
+}
+
+static void sg_daemon_text(FILE *f, const struct sg_pins *p, __u64 now)
+{
+	const struct sg_dstatus *st = &p->dpage->st;
+	const struct sg_config *c = p->cfg;
+	struct sg_secret_state ss = {};
+	const char *lim[2] = { "tcp_max_tw_buckets", "ephemeral_ports" };
+	const double limv[2] = { (double)st->tw_max_buckets, (double)st->port_range };
+
+	sg_gauge(f, "synguard_cookie_mode", "1 while SYNs to protected ports are answered with cookies",
+		 c->cookie_active);
+	sg_gauge(f, "synguard_cookie_check_seconds",
+		 "Seconds ACKs are still checked for cookies after cookie mode went off",
+		 !c->cookie_active && c->cookie_check_until_ns > now ?
+		 (double)(c->cookie_check_until_ns - now) / 1e9 : 0);
+	sg_gauge(f, "synguard_syn_rate", "SYNs per second to protected ports, at the last sample",
+		 (double)st->syn_rate);
+	sg_family(f, "synguard_cookie_mode_switches_total", "counter",
+		  "Cookie mode switches since synguardd started");
+	sg_sample1(f, "synguard_cookie_mode_switches_total", NULL, NULL, (double)st->switches);
+	sg_gauge(f, "synguard_start_time_seconds", "When synguardd started, seconds since the epoch",
+		 st->started_ns && st->started_ns <= now ?
+		 (double)(sg_realtime_ns() - (now - st->started_ns)) / 1e9 : 0);
+	if (!sg_secrets_read(p->secrets_fd, &ss))
+		sg_gauge(f, "synguard_secret_age_seconds", "Age of the current cookie secret",
+			 ss.rotated_ns && ss.rotated_ns <= now ?
+			 (double)(now - ss.rotated_ns) / 1e9 : 0);
+	sg_gauge(f, "synguard_secret_derived", "1 when secrets derive from secret.file (shared by hosts)",
+		 st->secret_derived);
+	sg_gauge(f, "synguard_time_wait_ephemeral",
+		 "TIME_WAIT connections holding a local ephemeral port", (double)st->tw_ephemeral);
+	sg_family(f, "synguard_time_wait_limit", "gauge",
+		  "What TIME_WAIT is measured against: net.ipv4.tcp_max_tw_buckets, the ephemeral port range size");
+	for (int i = 0; i < 2; i++)
+		sg_sample1(f, "synguard_time_wait_limit", "limit", lim[i], limv[i]);
+	sg_family(f, "synguard_time_wait_pressure", "gauge",
+		  "1 while TIME_WAIT is past time_wait.warn percent of the limit");
+	for (int i = 0; i < 2; i++)
+		sg_sample1(f, "synguard_time_wait_pressure", "limit", lim[i],
+			   !!(st->tw_pressure & (i ? SG_TW_PORTS : SG_TW_BUCKETS)));
+}
+
+char *sg_metrics_text(const struct sg_pins *p, const struct sg_walk_args *sample,
+		      size_t *len)
+{
+	__u64 cnt[SG_CNT_MAX], now = sg_now_ns();
+	char *buf = NULL;
+	FILE *f;
+
+	if (sg_counters_read(p->counters_fd, cnt))
+		return NULL;
+	f = open_memstream(&buf, len);
+	if (!f)
+		return NULL;
+	sg_family(f, "synguard_info", "gauge", "synguard on this interface, its mode as a label");
+	fprintf(f, "synguard_info");
+	sg_label(f, "iface", p->iface, true);
+	sg_label(f, "mode", sg_mode_name(p->cfg->mode), false);
+	fprintf(f, "} 1\n");
+	sg_daemon_text(f, p, now);
+	sg_tables_text(f, p, sample);
+	sg_settings_text(f, p);
+	sg_counters_text(f, cnt);
+	sg_port_counters_text(f, p);
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* ---- HTTP ---------------------------------------------------------------------- */
+struct sg_metrics {
+	struct MHD_Daemon *mhd;
+	const struct sg_pins *p;
+	const struct sg_walk_args *sample;
+};
+
+static enum MHD_Result sg_reply(struct MHD_Connection *c, unsigned int code,
+				const char *type, char *body, size_t len,
+				enum MHD_ResponseMemoryMode mem)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mem);
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (code == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	ret = MHD_queue_response(c, code, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result sg_http(void *cls, struct MHD_Connection *c, const char *url,
+			       const char *method, const char *version,
+			       const char *upload, size_t *upload_len, void **req)
+{
+	static char notfound[] = "not found: metrics are at /metrics\n";
+	static char badmethod[] = "only GET and HEAD\n";
+	static char failed[] = "cannot read the pinned maps\n";
+	struct sg_metrics *m = cls;
+	size_t len;
+	char *text;
+
+	(void)version;
+	(void)upload;
+	(void)upload_len;
+	(void)req;
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+		return sg_reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", badmethod,
+				strlen(badmethod), MHD_RESPMEM_PERSISTENT);
+	if (strcmp(url, "/metrics"))
+		return sg_reply(c, MHD_HTTP_NOT_FOUND, "text/plain", notfound,
+				strlen(notfound), MHD_RESPMEM_PERSISTENT);
+	text = sg_metrics_text(m->p, m->sample, &len);
+	if (!text)
+		return sg_reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain", failed,
+				strlen(failed), MHD_RESPMEM_PERSISTENT);
+	return sg_reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", text,
+			len, MHD_RESPMEM_MUST_FREE);
+}
+
+static void sg_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char buf[256];
+
+	(void)cls;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	buf[strcspn(buf, "\n")] = 0;
+	sg_log("metrics: %s", buf);
+}
+
+struct sg_metrics *sg_metrics_start(const char *addr, const struct sg_pins *p,
+				    const struct sg_walk_args *sample,
+				    char *err, size_t n)
+{
+	struct sockaddr_storage ss;
+	struct sg_metrics *m;
+	socklen_t len;
+	int fd, one = 1;
+
+	if (sg_metrics_addr(addr, &ss, &len, err, n))
+		return NULL;
+	/* our own socket: a bind error names its cause */
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		snprintf(err, n, "metrics: socket: %s", strerror(errno));
+		return NULL;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 16)) {
+		snprintf(err, n, "metrics: cannot listen on %s: %s (set metrics=ADDR:PORT or metrics=off)",
+			 addr, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		close(fd);
+		snprintf(err, n, "metrics: out of memory");
+		return NULL;
+	}
+	m->p = p;
+	m->sample = sample;
+	m->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+				  (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+				  0, NULL, NULL, sg_http, m,
+				  MHD_OPTION_EXTERNAL_LOGGER, sg_mhd_log, NULL,
+				  MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+				  MHD_OPTION_CONNECTION_LIMIT, 16u,
+				  MHD_OPTION_CONNECTION_TIMEOUT, 10u,
+				  MHD_OPTION_END);
+	if (!m->mhd) {
+		snprintf(err, n, "metrics: libmicrohttpd cannot serve %s", addr);
+		close(fd);
+		free(m);
+		return NULL;
+	}
+	return m;
+}
+
+int sg_metrics_fd(const struct sg_metrics *m)
+{
+	const union MHD_DaemonInfo *i = MHD_get_daemon_info(m->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+
+	return i ? i->epoll_fd : -1;
+}
+
+void sg_metrics_serve(struct sg_metrics *m)
+{
+	MHD_run(m->mhd);
+}
+
+void sg_metrics_stop(struct sg_metrics *m)
+{
+	if (!m)
+		return;
+	MHD_stop_daemon(m->mhd);
+	free(m);
+}

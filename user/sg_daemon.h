@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Inside libsynguard: synguardd's state, shared by libsg_load.c (load,
+ * pin, attach, detach) and libsg_daemon.c (what it does while it runs). */
+#ifndef SG_DAEMON_H
+#define SG_DAEMON_H
+
+#include <xdp/libxdp.h>
+#include "libsynguard.h"
+
+struct synguard_bpf;
+
+struct sg_daemon {
+	struct sg_daemon_opts o;
+	struct synguard_bpf *skel;
+	struct sg_pins pins;          /* fds and mmaps of the pinned maps   */
+	bool reused;                  /* pins of an earlier run were found  */
+	__u32 ct_size, emb_size;      /* the tables' real sizes             */
+	int ifindex;
+	struct xdp_program *xdp;
+	enum xdp_attach_mode xdp_mode;
+	int tc_link_fd[2];            /* tcx links: ingress, egress         */
+	bool tc_clsact[2];            /* fallback: clsact filter attached   */
+	int pid_fd;
+
+	struct sg_secret_state *secrets;
+	size_t secrets_len;
+	struct sg_secret master;      /* secret.file's key ...              */
+	bool have_master;             /* ... when there is one              */
+	struct sg_metrics *metrics;
+	struct sg_settings known;     /* as last seen: `synguard set` shows */
+	struct sg_walk_args walk;     /* the last sample's walk             */
+	__u64 next_sample_ns;
+	__u64 last_syn, last_syn_ns;  /* syn_received at the last sample    */
+	__u32 last_cookie_active;
+};
+
+int sg_pidfile_lock(const char *iface);
+/* bpffs, pin directory, table sizes, the BPF object (pinned maps re-used),
+ * the walker's pin, the pins opened: d->pins, d->reused, d->ct_size. */
+int sg_daemon_load(struct sg_daemon *d, const struct sg_settings *s,
+		   const struct sg_given *g);
+int sg_daemon_attach(struct sg_daemon *d);
+void sg_daemon_detach(struct sg_daemon *d);
+/* Removes every pin, and the pin directories once empty. */
+void sg_daemon_unpin(struct sg_daemon *d);
+/* Frees what sg_daemon_load made (not the pins themselves). */
+void sg_daemon_unload(struct sg_daemon *d);
+
+#endif /* SG_DAEMON_H */
