@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make bench, end to end: floods from trafgen (its one core, bounded in
+# make bench, end to end: floods (sg_bench flood on one core, bounded in
 # packets and seconds) into a server namespace defended, in turn, by the
 # kernel's syncookies, nftables synproxy, synguard, and an XDP program that
 # only drops (the baseline: on a veth the generator and the receive path
@@ -9,20 +9,21 @@
 #   e2e.sh OUT_DIR      writes OUT_DIR/e2e-runs.jsonl (one line per run),
 #                       e2e.json (medians per point), e2e-bpfstats.json
 #
-# Run it pinned away from CPU 0 (run.sh does): trafgen always takes CPU 0,
-# where the flood's whole receive path runs too, and that core's busy time
-# (/proc/stat) is what is measured.
+# Run it pinned away from CPU 0 (run.sh does): the flood takes CPU 0, where
+# its whole receive path runs too, and that core's busy time (/proc/stat)
+# is what is measured.
 # Knobs (env): BENCH_SECS, BENCH_ROUNDS, BENCH_SYN_RATES (pps, "idle" = no
-# flood, "max" = as fast as trafgen goes), BENCH_ACK_RATES, BENCH_MIX_RATES,
-# BENCH_LEGIT (connections per run), BENCH_CANDS.
+# flood, "max" = as fast as the generator goes), BENCH_ACK_RATES, BENCH_MIX_RATES,
+# BENCH_LEGIT (connections per run), BENCH_CANDS, BENCH_XDP_RING (0: the
+# kernel's candidates without the passing XDP program, see rx_ring).
 set -u
 cd "$(dirname "$0")/../.."
 OUT=${1:?usage: e2e.sh OUT_DIR}
 source tests/lab.sh
 
 SECS=${BENCH_SECS:-3}
-ROUNDS=${BENCH_ROUNDS:-3}
-SYN_RATES=${BENCH_SYN_RATES-idle 50000 100000 200000 max}
+ROUNDS=${BENCH_ROUNDS:-2}
+SYN_RATES=${BENCH_SYN_RATES-idle 100000 200000 300000 max}
 ACK_RATES=${BENCH_ACK_RATES-max}
 MIX_RATES=${BENCH_MIX_RATES-max}
 LEGIT=${BENCH_LEGIT:-30}
@@ -40,7 +41,7 @@ e2e_cleanup() {
 }
 trap 'e2e_cleanup; lab_cleanup' EXIT
 
-lab_require "$LAB_DAEMON" trafgen bpftool
+lab_require "$LAB_DAEMON" build/sg_bench bpftool
 mkdir -p "$OUT" || exit 1
 : >"$OUT/e2e-runs.jsonl"
 lab_up "sg-be$$" 30 >/dev/null || { echo "e2e: lab setup failed" >&2; exit 1; }
@@ -60,9 +61,7 @@ lab_bg lsrv "$LAB_PY" tests/tools/tcpinfo_server.py $PORT -n 0 -t 3600 \
 for _ in $(seq 50); do [ -e "$LAB_TMP/ready" ] && break; sleep 0.1; done
 [ -e "$LAB_TMP/ready" ] || { echo "e2e: echo server did not start" >&2; exit 1; }
 
-lab_trafgen_cfg 0x02 $PORT random >"$LAB_TMP/syn.cfg"
-lab_trafgen_cfg 0x10 $PORT random >"$LAB_TMP/ack.cfg"
-cat "$LAB_TMP/syn.cfg" "$LAB_TMP/ack.cfg" >"$LAB_TMP/mixed.cfg"
+SMAC=$(lab_mac "$LAB_SRV" "$LAB_SIF") CMAC=$(lab_mac "$LAB_CLI" "$LAB_CIF")
 
 # nftables synproxy as the nftables wiki (Synproxy) gives it: untracked
 # SYNs, synproxy on invalid/untracked, loose tracking off, syncookies on
@@ -80,11 +79,23 @@ table ip sg_bench {
 }
 EOF
 
+# The kernel's candidates get an XDP program that passes everything on the
+# server veth: every candidate's packets then go through the same receive
+# ring, the way a NIC's do. Without it a veth hands packets to the stack on
+# the sending CPU's backlog, a queue of its own for the legit client's
+# CPU, that no NIC gives (and no XDP program gets).
+XDP_RING=${BENCH_XDP_RING:-1}
+rx_ring() {
+	[ "$XDP_RING" = 1 ] || return 0
+	lsrv ip link set dev "$LAB_SIF" xdpdrv obj build/xdp_pass.bpf.o sec xdp
+}
+
 cand_up() {
 	case $1 in
-	kernel) lsrv sysctl -qw net.ipv4.tcp_syncookies=2 ;;
+	kernel) lsrv sysctl -qw net.ipv4.tcp_syncookies=2 && rx_ring ;;
 	nft) lsrv sysctl -qw net.ipv4.tcp_syncookies=2 net.ipv4.tcp_timestamps=1 \
-		net.netfilter.nf_conntrack_tcp_loose=0 && lsrv nft -f "$LAB_TMP/synproxy.nft" ;;
+		net.netfilter.nf_conntrack_tcp_loose=0 && lsrv nft -f "$LAB_TMP/synproxy.nft" &&
+		rx_ring ;;
 	synguard) sg_start -p $PORT --mode on ;;
 	drop) lsrv ip link set dev "$LAB_SIF" xdpdrv obj build/bench_drop.bpf.o sec xdp ;;
 	floor) lsrv ip link set dev "$LAB_SIF" xdpdrv obj build/bench_floor.bpf.o sec xdp ;;
@@ -93,9 +104,11 @@ cand_up() {
 
 cand_down() {
 	case $1 in
-	kernel) lsrv sysctl -qw net.ipv4.tcp_syncookies=1 ;;
+	kernel) lsrv sysctl -qw net.ipv4.tcp_syncookies=1
+		lsrv ip link set dev "$LAB_SIF" xdpdrv off ;;
 	nft) lsrv nft delete table ip sg_bench 2>/dev/null
-	     lsrv sysctl -qw net.ipv4.tcp_syncookies=1 net.netfilter.nf_conntrack_tcp_loose=1 ;;
+	     lsrv sysctl -qw net.ipv4.tcp_syncookies=1 net.netfilter.nf_conntrack_tcp_loose=1
+	     lsrv ip link set dev "$LAB_SIF" xdpdrv off ;;
 	synguard) sg_stop quiet ;;
 	drop|floor) lsrv ip link set dev "$LAB_SIF" xdpdrv off ;;
 	esac
@@ -103,34 +116,21 @@ cand_down() {
 
 snap() { lcli cat /proc/net/dev | "$LAB_PY" $E snap "$ANS" $FLOOD_CPU; }
 
-# flood KIND RATE: trafgen (syn, ack or mixed packets) on CPU 0 for SECS
-# seconds at RATE pps or "max", never more packets than that rate sends in
-# that time. On this kernel a veth whose peer runs XDP pushes back when
-# that ring is full, and trafgen then gives up in the middle of a run
-# ("Flushing TX_RING failed"): it is started again until the time is up.
-# What was sent is the client veth's TX counter (snap).
+# flood KIND RATE: syn, ack or mixed packets from CPU 0 for SECS seconds at
+# RATE pps or "max", never more than that rate sends in that time. By
+# sg_bench flood, not trafgen: on a veth whose peer answers with XDP_TX,
+# trafgen's send buffer runs out and it gives up mid-run (flood.c).
 flood() {
-	local kind=$1 rate=$2 n ropt=() t0 now left tx0 tx
+	local kind=$1 rate=$2 n ropt=()
 	if [ "$rate" = max ]; then
 		n=$((3000000 * SECS))
 	else
-		n=$((rate * SECS * 12 / 10)) ropt=(-b "${rate}pps")
+		n=$((rate * SECS * 12 / 10)) ropt=(-r "$rate")
 	fi
-	t0=$(date +%s%N)
-	tx0=$(cli_tx)
-	: >"$LAB_TMP/trafgen.out"
-	for _ in $(seq 50); do
-		now=$(date +%s%N)
-		left=$(( (t0 + SECS * 1000000000 - now) / 1000000 ))
-		tx=$(( n - ($(cli_tx) - tx0) ))
-		[ "$left" -gt 50 ] && [ "$tx" -gt 0 ] || break
-		lcli timeout -s INT "$(awk -v ms="$left" 'BEGIN { printf "%.3f", ms / 1000 }')" \
-			trafgen -o "$LAB_CIF" -i "$LAB_TMP/$kind.cfg" -n "$tx" -P 1 "${ropt[@]}" \
-			>>"$LAB_TMP/trafgen.out" 2>&1
-	done
+	lcli build/sg_bench flood -i "$LAB_CIF" --src-mac "$CMAC" --dst-mac "$SMAC" \
+		--dst "$LAB_S4" --dport $PORT -k "$kind" -s "$SECS" -n "$n" -c $FLOOD_CPU \
+		"${ropt[@]}" >"$LAB_TMP/flood.out" 2>&1
 }
-
-cli_tx() { lcli awk -v d="$LAB_CIF:" '$1 == d { print $11 }' /proc/net/dev; }
 
 # run CAND FLOOD RATE ROUND: one measured run, one line in e2e-runs.jsonl
 run() {
@@ -153,7 +153,6 @@ run() {
 		lpid=$!
 	fi
 	s0=$(snap)
-	: >"$LAB_TMP/trafgen.out"
 
 	if [ "$rate" = idle ]; then sleep "$SECS"; else flood "$fl" "$rate"; fi
 	s1=$(snap)

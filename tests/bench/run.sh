@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: synguard against the kernel and the floor, side by side.
 #   1. per packet (sg_bench: BPF_PROG_TEST_RUN, repeat = 1, medians)
-#   2. end to end (e2e.sh: trafgen floods in a veth lab; kernel syncookies,
+#   2. end to end (e2e.sh: floods in a veth lab; kernel syncookies,
 #      nftables synproxy, synguard, XDP floor and drop, A B A B)
 #   3. memory and CLI at 1M tracked flows (memory.sh)
 # then the table (stdout, table.txt), every figure (bench.json) and the
@@ -38,7 +38,7 @@ else
 	mkdir -p results && ln -sfn "$stamp" results/latest
 fi
 mkdir -p "$OUT" || exit 1
-# the flood runs on CPU 0 (trafgen's choice); everything else on the last
+# the flood runs on CPU 0 (e2e.sh); everything else on the last
 # CPU, where sg_bench also measures
 CPU=$(($(nproc) - 1))
 PIN=(taskset -c "$CPU")

@@ -13,6 +13,7 @@
  *   sg_bench [-n RUNS] [-f FLOWS,...] [-c CPU] [-k CASE] [-o FILE.json] [-q]
  *            [--obj FILE] [--vs NAME=FILE]...
  *   sg_bench --populate PINNED_CT_MAP -f N    fill a pinned sg_ct_synced
+ *   sg_bench flood ...                        the end-to-end floods (flood.c)
  *
  * --obj benchmarks another build of synguard.bpf.o (clang 14, say);
  * --vs adds one as a candidate beside it, configured the same way, so two
@@ -38,6 +39,7 @@
 #include "bench_floor.skel.h"
 #include "bench_drop.skel.h"
 #include "bench_lookup.skel.h"
+#include "flood.h"
 
 #define PORT 80
 #define MTU 1500
@@ -740,7 +742,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: sg_bench [-n RUNS] [-f FLOWS,...] [-c CPU] [-k CASE] [-o FILE] [-q]\n"
 		"                [--obj FILE] [--vs NAME=FILE]...\n"
-		"       sg_bench --populate PINNED_CT_MAP -f N\n");
+		"       sg_bench --populate PINNED_CT_MAP -f N\n"
+		"       sg_bench flood ... (sg_bench flood -h)\n");
 	exit(2);
 }
 
@@ -760,6 +763,8 @@ int main(int argc, char **argv)
 	char *s, *tok, *save, *eq;
 	int cpu = -1, c;
 
+	if (argc > 1 && !strcmp(argv[1], "flood"))
+		return flood_main(argc - 1, argv + 1);
 	b.sg[0].name = "synguard";
 	while ((c = getopt_long(argc, argv, "n:f:c:k:o:q", lo, NULL)) != -1) {
 		switch (c) {
