@@ -69,27 +69,25 @@ static __always_inline __u16 sg_port_slot(__u16 port_be)
 				(void *)(long)ctx->data_end, p);             \
 	}
 
+/* A global function name(ctx, off, end, o) running parser fn over ctx's
+ * packet from off to end. */
+#define SG_DEFINE_TCPOPT_FN(name, ctx_t, fn)                                 \
+	__noinline int name(ctx_t *ctx, __u32 off, __u32 end,                \
+			    struct sg_tcpopt *o)                             \
+	{                                                                    \
+		if (!o)                                                      \
+			return -1;                                           \
+		return fn((void *)(long)ctx->data, (void *)(long)ctx->data_end, \
+			  off, end, o);                                      \
+	}
+
 /* Aligned layouts in one call (sg_tcpopt_words); else one option per
  * call: the loop then carries no packet pointer and the verifier walks it
  * once per iteration, not once per option layout. name() returns 0, or
  * SG_CNT_parse_tcp_options when an option overruns. */
 #define SG_DEFINE_TCPOPT(name, ctx_t)                                        \
-	__noinline int name##_words(ctx_t *ctx, __u32 off, __u32 end,        \
-				    struct sg_tcpopt *o)                     \
-	{                                                                    \
-		if (!o)                                                      \
-			return -1;                                           \
-		return sg_tcpopt_words((void *)(long)ctx->data,              \
-				       (void *)(long)ctx->data_end, off, end, o); \
-	}                                                                    \
-	__noinline int name##_step(ctx_t *ctx, __u32 off, __u32 end,         \
-				   struct sg_tcpopt *o)                      \
-	{                                                                    \
-		if (!o)                                                      \
-			return -1;                                           \
-		return sg_tcpopt_one((void *)(long)ctx->data,                \
-				     (void *)(long)ctx->data_end, off, end, o); \
-	}                                                                    \
+	SG_DEFINE_TCPOPT_FN(name##_words, ctx_t, sg_tcpopt_words)            \
+	SG_DEFINE_TCPOPT_FN(name##_step, ctx_t, sg_tcpopt_one)               \
 	static __always_inline int name(ctx_t *ctx, const struct sg_pkt *p,  \
 					struct sg_tcpopt *o)                 \
 	{                                                                    \

@@ -104,6 +104,14 @@ static void ct_key(struct sg_ct_key *k, const struct flow *fl)
 static uint32_t est_lisn(uint32_t i) { return 0x10000000u + i * 7919u; }
 static uint32_t est_risn(uint32_t i) { return 0x50000000u + i * 104729u; }
 
+/* One side of an established flow, its ISN isn and the other's peer. */
+static struct sg_ct_dir est_dir(uint32_t isn, uint32_t peer)
+{
+	return (struct sg_ct_dir){ .isn = isn, .snd_nxt = isn + 1, .ack = peer + 1,
+				   .win = 64240u << 7, .wscale = 7,
+				   .flags = SG_CTD_SYN | SG_CTD_ACKED };
+}
+
 static void est_entry(struct sg_ct_entry *e, uint32_t i, __u64 now)
 {
 	memset(e, 0, sizeof(*e));
@@ -111,18 +119,8 @@ static void est_entry(struct sg_ct_entry *e, uint32_t i, __u64 now)
 	e->last_ns = now;
 	e->state = SG_ESTABLISHED;
 	e->rstate = SG_ESTABLISHED;
-	e->local.isn = est_lisn(i);
-	e->local.snd_nxt = est_lisn(i) + 1;
-	e->local.ack = est_risn(i) + 1;
-	e->local.win = 64240u << 7;
-	e->local.wscale = 7;
-	e->local.flags = SG_CTD_SYN | SG_CTD_ACKED;
-	e->remote.isn = est_risn(i);
-	e->remote.snd_nxt = est_risn(i) + 1;
-	e->remote.ack = est_lisn(i) + 1;
-	e->remote.win = 64240u << 7;
-	e->remote.wscale = 7;
-	e->remote.flags = SG_CTD_SYN | SG_CTD_ACKED;
+	e->local = est_dir(est_lisn(i), est_risn(i));
+	e->remote = est_dir(est_risn(i), est_lisn(i));
 	e->pkts_in = 3;
 	e->pkts_out = 2;
 }

@@ -252,94 +252,69 @@ static inline const char *opts_order_name(enum opts_order o)
 	return o < OPTS_ORDERS ? names[o] : "?";
 }
 
-static inline int opt_nops(uint8_t *o, int n, int count)
+/* Puts nops NOPs, then option kind (2 MSS, 3 WScale, 4 SACK-permitted,
+ * 8 timestamps) with t's value, if t offers it; returns the new length. */
+static inline int opt_put(uint8_t *o, int n, const struct tcpopts *t,
+			  int kind, int nops)
 {
-	while (count--)
+	static const uint8_t len[9] = { [2] = 4, [3] = 3, [4] = 2, [8] = 10 };
+
+	if ((kind == 2 && !t->mss) || (kind == 3 && t->wscale < 0) ||
+	    (kind == 4 && !t->sack_perm) || (kind == 8 && !t->ts))
+		return n;
+	while (nops--)
 		o[n++] = 1;
-	return n;
-}
-
-static inline int opt_mss(uint8_t *o, int n, const struct tcpopts *t)
-{
-	if (!t->mss)
-		return n;
-	o[n] = 2;
-	o[n + 1] = 4;
-	put16(o + n + 2, (uint16_t)t->mss);
-	return n + 4;
-}
-
-static inline int opt_ws(uint8_t *o, int n, const struct tcpopts *t, int nops)
-{
-	if (t->wscale < 0)
-		return n;
-	n = opt_nops(o, n, nops);
-	o[n] = 3;
-	o[n + 1] = 3;
-	o[n + 2] = (uint8_t)t->wscale;
-	return n + 3;
-}
-
-static inline int opt_sack(uint8_t *o, int n, const struct tcpopts *t, int nops)
-{
-	if (!t->sack_perm)
-		return n;
-	n = opt_nops(o, n, nops);
-	o[n] = 4;
-	o[n + 1] = 2;
-	return n + 2;
-}
-
-static inline int opt_ts(uint8_t *o, int n, const struct tcpopts *t, int nops)
-{
-	if (!t->ts)
-		return n;
-	n = opt_nops(o, n, nops);
-	o[n] = 8;
-	o[n + 1] = 10;
-	put32(o + n + 2, t->tsval);
-	put32(o + n + 6, t->tsecr);
-	return n + 10;
+	o[n] = (uint8_t)kind;
+	o[n + 1] = len[kind];
+	if (kind == 2)
+		put16(o + n + 2, (uint16_t)t->mss);
+	else if (kind == 3)
+		o[n + 2] = (uint8_t)t->wscale;
+	else if (kind == 8) {
+		put32(o + n + 2, t->tsval);
+		put32(o + n + 6, t->tsecr);
+	}
+	return n + len[kind];
 }
 
 /* Lays out the options in t->order, padded to a 4-byte multiple. */
 static inline int opts_build(uint8_t *o, const struct tcpopts *t)
 {
-	int n = opt_mss(o, 0, t);
+	int n = opt_put(o, 0, t, 2, 0);
 	uint8_t pad = 0; /* EOL */
 
 	switch (t->order) {
 	case OPTS_LINUX:
 		if (t->sack_perm && t->ts) {
-			n = opt_sack(o, n, t, 0);
-			n = opt_ts(o, n, t, 0);
+			n = opt_put(o, n, t, 4, 0);
+			n = opt_put(o, n, t, 8, 0);
 		} else {
-			n = opt_sack(o, n, t, 2);
-			n = opt_ts(o, n, t, 2);
+			n = opt_put(o, n, t, 4, 2);
+			n = opt_put(o, n, t, 8, 2);
 		}
-		n = opt_ws(o, n, t, 1);
+		n = opt_put(o, n, t, 3, 1);
 		pad = 1;
 		break;
 	case OPTS_WINDOWS:
-		n = opt_ws(o, n, t, 1);
-		n = opt_sack(o, n, t, 2);
-		n = opt_ts(o, n, t, 2);
+		n = opt_put(o, n, t, 3, 1);
+		n = opt_put(o, n, t, 4, 2);
+		n = opt_put(o, n, t, 8, 2);
 		pad = 1;
 		break;
 	case OPTS_MACOS:
-		n = opt_ws(o, n, t, 1);
-		n = opt_ts(o, n, t, 2);
-		n = opt_sack(o, n, t, 0);
+		n = opt_put(o, n, t, 3, 1);
+		n = opt_put(o, n, t, 8, 2);
+		n = opt_put(o, n, t, 4, 0);
 		break;
 	case OPTS_BSD:
-		n = opt_ws(o, n, t, 1);
-		n = opt_sack(o, n, t, 0);
-		n = opt_ts(o, n, t, t->sack_perm ? 0 : 2);
+		n = opt_put(o, n, t, 3, 1);
+		n = opt_put(o, n, t, 4, 0);
+		n = opt_put(o, n, t, 8, t->sack_perm ? 0 : 2);
 		break;
 	default:
-		n = opt_ws(o, n, t, 0);
-		n = opt_sack(o, n, t, 0);
-		n = opt_ts(o, n, t, 0);
+		n = opt_put(o, n, t, 3, 0);
+		n = opt_put(o, n, t, 4, 0);
+		n = opt_put(o, n, t, 8, 0);
 		break;
 	}
 	while (n % 4)
