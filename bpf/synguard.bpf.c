@@ -134,14 +134,15 @@ __noinline int sg_ct_update(const struct sg_pkt *p, __u32 dir, __u32 kstate,
 	return sg_ct_track(&k, &s, dir, cfg, p->tcp_len, kstate, seed, wscale);
 }
 
-/* Is there a live synchronized entry for this (inbound) packet's flow? */
+/* Is there a live synchronized entry for this (inbound) packet's flow?
+ * Asked only once the filter said maybe (sg_ct_maybe). */
 __noinline int sg_ct_synced_has(const struct sg_pkt *p)
 {
 	struct sg_config *cfg = sg_get_config();
 	struct sg_ct_entry *e;
 	struct sg_ct_key k;
 
-	if (!p || !cfg || !sg_ct_maybe(sg_ct_in_hash(p)))
+	if (!p || !cfg)
 		return 0;
 	sg_ct_make_key(&k, p, SG_CT_IN);
 	e = bpf_map_lookup_elem(&sg_ct_synced, &k);
@@ -272,7 +273,8 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 	 * reuse, a peer that restarted): the kernel handles it, statefully.
 	 * Linux stops at a broken option and keeps the SYN, so do we. */
 	if (!cfg->cookie_active ||
-	    (sg_tracked(cfg, slot) && sg_ct_synced_has(p))) {
+	    (sg_tracked(cfg, slot) && sg_ct_maybe(sg_ct_in_hash(p)) &&
+	     sg_ct_synced_has(p))) {
 		if (ret)
 			sg_count(ret);
 		sg_count(SG_CNT_syn_passed);
