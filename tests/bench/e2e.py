@@ -121,6 +121,7 @@ def summary(path):
             "sent_pps": med([r["sent_pps"] for r in rs]),
             "answered_pps": med([r["answered_pps"] for r in rs]),
             "busy_share": med([r["busy_share"] for r in rs]),
+            "saturated": med([r["busy_share"] for r in rs]) >= 0.9,
             "busy_ns_per_sent": med([r["busy_ns_per_sent"] for r in rs]),
             "busy_ns_per_answer": med([r["busy_ns_per_answer"] for r in rs]),
             "legit_ok": legit_ok, "legit_n": legit_n,
@@ -130,14 +131,15 @@ def summary(path):
     # net CPU per answer: minus the drop program's busy time per packet in
     # the same flood at the same offered rate (generator + veth + XDP run)
     base = {(p["flood"], p["rate"]): p["busy_ns_per_sent"]
-            for p in points if p["cand"] == "drop"}
+            for p in points if p["cand"] == "drop" and p["saturated"]}
     # (per SYN answered in a SYN flood; per packet sent in ACK and mixed
     # floods, where dropping is the answer)
     for p in points:
         b = base.get((p["flood"], p["rate"]))
         per = p["busy_ns_per_answer"] if p["flood"] == "syn" and p["cand"] != "drop" \
             else p["busy_ns_per_sent"]
-        p["net_ns_per_packet"] = per - b if per is not None and b is not None else None
+        p["net_ns_per_packet"] = per - b if per is not None and b is not None \
+            and p["saturated"] else None
     print(json.dumps({"runs": runs, "points": points}, indent=1))
 
 

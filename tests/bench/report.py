@@ -59,7 +59,9 @@ def e2e_table(e2e, w, unavailable):
     w("End to end: veth lab, sg_bench flood on CPU 0 (the flood's receive path shares it), "
       "%.0f s per run, %d rounds alternating candidates; medians" % (secs, rounds))
     w("  CPU: busy time of CPU 0 per packet (user+system+irq+softirq, /proc/stat); net = "
-      "minus the XDP drop program's per packet in the same flood and rate")
+      "minus the XDP drop program's per packet in the same flood and rate;")
+    w("  shown where the core was saturated (busy >= 90%): below, other work on a shared "
+      "machine weighs on the per-packet share")
     for u in unavailable:
         w("  %s unavailable: %s" % (NAMES.get(u["cand"], u["cand"]), u["error"]))
     cands = [c for c in CANDS if any(p["cand"] == c for p in pts)]
@@ -84,12 +86,15 @@ def e2e_table(e2e, w, unavailable):
                     continue
                 per = p["busy_ns_per_answer"] if flood == "syn" and c != "drop" \
                     else p["busy_ns_per_sent"]
+                if not p["saturated"]:
+                    per = None
                 legit = "-" if c in ("drop", "floor") else "%d/%d" % (p["legit_ok"], p["legit_n"])
                 lat = "-" if c in ("drop", "floor") else "%s/%s" % (
                     fmt(p["legit_p50_ms"], "%.2f"), fmt(p["legit_p99_ms"], "%.2f"))
                 w("    %-8s %-22s %10.0f %10.0f %9s %9s %10s %14s" % (
                     rate, NAMES[c], p["sent_pps"] or 0, p["answered_pps"] or 0,
-                    fmt(per), fmt(p["net_ns_per_packet"]), legit, lat))
+                    fmt(per), fmt(p["net_ns_per_packet"] if p["saturated"] else None),
+                    legit, lat))
 
 
 def point(e2e, flood, rate, cand):
