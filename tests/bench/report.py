@@ -159,13 +159,17 @@ def targets(micro, e2e, mem):
 def plot(out, e2e):
     pts = [p for p in e2e["points"] if p["flood"] == "syn"]
     cands = [c for c in ("kernel", "nft", "synguard", "floor") if any(p["cand"] == c for p in pts)]
+    # x: the rate asked for; for "max", what the generator sends when
+    # nothing answers (into the drop program): the most it can offer
+    top = max((p["sent_pps"] or 0 for p in pts if p["rate"] == "max"), default=0)
+    offered = lambda p: 0 if p["rate"] == "idle" else int(p["rate"]) if p["rate"].isdigit() else top
     dat = os.path.join(out, "plot.dat")
     with open(dat, "w") as f:
         for c in cands:
             f.write("# %s\n" % NAMES[c])
-            for p in sorted((p for p in pts if p["cand"] == c), key=lambda p: p["sent_pps"] or 0):
-                f.write("%.0f %.0f %s\n" % (p["sent_pps"] or 0, p["answered_pps"] or 0,
-                                            fmt(p["legit_p99_ms"], "%.3f", "NaN")))
+            for p in sorted((p for p in pts if p["cand"] == c), key=offered):
+                f.write("%d %.0f %s\n" % (offered(p), p["answered_pps"] or 0,
+                                          fmt(p["legit_p99_ms"], "%.3f", "NaN")))
             f.write("\n\n")
     gp = os.path.join(out, "plot.gp")
     idx = {c: i for i, c in enumerate(cands)}
@@ -174,7 +178,8 @@ def plot(out, e2e):
         f.write('set output "%s"\n' % os.path.join(out, "plot.png"))
         f.write("set multiplot layout 2,1 title \"SYN flood into a veth lab "
                 "(generator and receive path on one core)\"\n")
-        f.write('set key left top\nset grid\nset xlabel "SYN flood offered (packets/s)"\n')
+        f.write('set key left top\nset grid\n'
+                'set xlabel "SYN flood offered (packets/s; the last point: as fast as the generator goes)"\n')
         f.write('set ylabel "SYN-ACKs answered/s"\nset format x "%.0s%c"\nset format y "%.0s%c"\n')
         f.write("plot " + ", ".join('"%s" index %d using 1:2 with linespoints title "%s"'
                                     % (dat, idx[c], NAMES[c]) for c in cands) + "\n")
