@@ -15,7 +15,7 @@ DEB_PKGS  := clang-19 llvm-19 clang-14 bpftool libbpf-dev libxdp-dev xdp-tools \
              libelf-dev zlib1g-dev pkg-config libjson-c-dev libinih-dev \
              libmicrohttpd-dev iproute2 ethtool netsniff-ng nftables \
              python3-scapy gnuplot-nox procps curl prometheus \
-             python3-prometheus-client libclang-rt-19-dev libfuzzer-19-dev
+             python3-prometheus-client time libclang-rt-19-dev libfuzzer-19-dev
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
               -I$(BUILD) -Iinclude -Ibpf
@@ -83,8 +83,8 @@ $(BUILD)/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(SKELS) $(BPF_OBJS) 
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libsynguard.a $(LDLIBS)
 
-$(BENCH_BIN): $(BENCH_SRCS) $(wildcard tests/bench/*.h) $(SKELS) $(BPF_OBJS)
-	$(CC) $(CFLAGS) -Itests/bench -Itests/unit -o $@ $(BENCH_SRCS) $(LDLIBS)
+$(BENCH_BIN): $(BENCH_SRCS) $(wildcard tests/bench/*.h) tests/unit/frame.h $(SKELS) $(BPF_OBJS) $(BUILD)/libsynguard.a
+	$(CC) $(CFLAGS) -Itests/bench -Itests/unit -o $@ $(BENCH_SRCS) $(BUILD)/libsynguard.a $(LDLIBS)
 
 # Packets are unaligned by nature (alignment) and the model calls map
 # callbacks through a generic pointer, as the kernel does (function).

@@ -26,6 +26,12 @@
 #define TC_ACT_OK 0
 #define TC_ACT_SHOT 2
 
+#ifndef SG_MODEL
+/* A map's size as loaded (the loader may have changed it): CO-RE reads it
+ * off the kernel's struct bpf_map. */
+#define sg_map_max_entries(map) (((struct bpf_map *)(map))->max_entries)
+#endif
+
 /* Hide a value from clang's rewrites so the verifier sees the check as written. */
 #define sg_barrier_var(v) asm volatile("" : "+r"(v))
 

@@ -37,6 +37,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sg_ct_embryonic SEC(".maps");
 
+/* Which tuples the tracker may hold (include/synguard.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1 + 2 * (SG_CT_DEFAULT_SIZE * SG_CT_BITS_PER_SLOT / 64));
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sg_ct_bits SEC(".maps");
+
 /* Room for one entry under construction: the stack is too small for it
  * once the SYN/ACK paths are on the call chain. */
 struct {
@@ -105,6 +114,88 @@ static __always_inline void sg_ct_make_key(struct sg_ct_key *k,
 	k->rport = bpf_ntohs(d == SG_CT_IN ? p->th.source : p->th.dest);
 	__builtin_memcpy(k->laddr, l, 16);
 	__builtin_memcpy(k->raddr, r, 16);
+}
+
+/* ---- the filter ---------------------------------------------------------- */
+
+/* A tuple (as a key holds it) folded to 64 bits, then mixed (splitmix64's
+ * finalizer). */
+static __always_inline __u32 sg_ct_hash(const __u32 *l, const __u32 *r,
+					__u16 lport, __u16 rport)
+{
+	__u64 h = (__u64)(l[0] ^ l[1] ^ l[2] ^ l[3]) << 32 |
+		  (r[0] ^ r[1] ^ r[2] ^ r[3]);
+
+	h ^= ((__u64)lport << 16 | rport) * 0x9e3779b97f4a7c15ULL;
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	return (__u32)(h ^ (h >> 31));
+}
+
+/* Words per bitmap, from the map's size (the daemon sizes it). */
+static __always_inline __u32 sg_ct_bits_words(void)
+{
+	return (sg_map_max_entries(&sg_ct_bits) - 1) / 2;
+}
+
+static __always_inline __u64 sg_ct_bits_ctl(void)
+{
+	__u32 zero = 0;
+	__u64 *ctl = bpf_map_lookup_elem(&sg_ct_bits, &zero);
+
+	return ctl ? *ctl : 0;
+}
+
+/* The word of hash h in bitmap gen, at the size ctl gives it. */
+static __always_inline __u64 *sg_ct_bits_word(__u64 ctl, __u32 gen, __u32 h)
+{
+	__u32 n = sg_ct_bits_words();
+	__u32 lg = (ctl >> SG_CT_BITS_LG_SHIFT(gen & 1)) & 31;
+	__u32 used = lg && (1u << lg) < n ? 1u << lg : n;
+	__u32 key = 1 + (gen & 1) * n + ((h >> 6) & (used - 1));
+
+	return bpf_map_lookup_elem(&sg_ct_bits, &key);
+}
+
+static __always_inline void sg_ct_bits_set(__u64 ctl, __u32 gen, __u32 h)
+{
+	__u64 *w = sg_ct_bits_word(ctl, gen, h);
+
+	if (w)
+		__sync_fetch_and_or(w, 1ULL << (h & 63));
+}
+
+static __always_inline __u32 sg_ct_key_hash(const struct sg_ct_key *k)
+{
+	return sg_ct_hash(k->laddr, k->raddr, k->lport, k->rport);
+}
+
+/* The hash of an inbound packet's tuple, without building its key. */
+static __always_inline __u32 sg_ct_in_hash(const struct sg_pkt *p)
+{
+	return sg_ct_hash(p->daddr, p->saddr, bpf_ntohs(p->th.dest),
+			  bpf_ntohs(p->th.source));
+}
+
+/* Might the tracker hold the tuple of hash h? No means surely not. */
+static __always_inline bool sg_ct_maybe(__u32 h)
+{
+	__u64 ctl = sg_ct_bits_ctl();
+	__u64 *w = sg_ct_bits_word(ctl, ctl & SG_CT_BITS_GEN, h);
+
+	return !w || (*w >> (h & 63)) & 1;
+}
+
+/* After k went into a table: its bit, in both bitmaps. */
+static __always_inline void sg_ct_mark(const struct sg_ct_key *k)
+{
+	__u32 h = sg_ct_key_hash(k);
+	__u64 ctl = sg_ct_bits_ctl();
+
+	sg_ct_bits_set(ctl, 0, h);
+	sg_ct_bits_set(ctl, 1, h);
 }
 
 static __always_inline void sg_seg_from_pkt(struct sg_seg *s,
@@ -341,16 +432,32 @@ static __always_inline void *sg_ct_table(__u8 state)
 					   (void *)&sg_ct_synced;
 }
 
+/* Put n into the table its state belongs to, and mark its tuple. */
+static __always_inline int sg_ct_insert(const struct sg_ct_key *k,
+					const struct sg_ct_entry *n)
+{
+	if (bpf_map_update_elem(sg_ct_table(n->state), k, n, BPF_ANY)) {
+		sg_count(SG_CNT_ct_table_full);
+		return -1;
+	}
+	sg_ct_mark(k);
+	return 0;
+}
+
 /* Find the live entry of k; *in_embryonic tells which table holds it and
- * *stale whether an expired one was in the way. */
+ * *stale whether an expired one was in the way. screen: ask the filter
+ * first, worth it where the flow is likely unknown (it costs a cache miss
+ * of its own in a big table's filter). */
 static __always_inline struct sg_ct_entry *
 sg_ct_lookup(const struct sg_ct_key *k, const struct sg_config *cfg, __u64 now,
-	     bool *in_embryonic, bool *stale)
+	     bool screen, bool *in_embryonic, bool *stale)
 {
 	struct sg_ct_entry *e;
 
 	*in_embryonic = false;
 	*stale = false;
+	if (screen && !sg_ct_maybe(sg_ct_key_hash(k)))
+		return NULL;
 	e = bpf_map_lookup_elem(&sg_ct_synced, k);
 	if (e && !sg_ct_expired(cfg, e, now))
 		return e;
@@ -437,7 +544,12 @@ static __always_inline int sg_ct_track(const struct sg_ct_key *k,
 	n = bpf_map_lookup_elem(&sg_ct_scratch, &zero);
 	if (!n)
 		return SG_CT_PASS;
-	e = sg_ct_lookup(k, cfg, now, &was_embryonic, &stale);
+	/* A SYN likely opens a new flow; while cookie mode is on, an unknown
+	 * segment coming in is likely spoofed. Otherwise most segments belong
+	 * to a tracked flow and the filter would only add to their cost. */
+	e = sg_ct_lookup(k, cfg, now,
+			 s->syn || (d == SG_CT_IN && cfg->cookie_active),
+			 &was_embryonic, &stale);
 	/* A SYN on a finished tuple (TIME_WAIT reuse, or after CLOSED) starts
 	 * over if its sequence number is past the old connection's (RFC 6191,
 	 * as the kernel does). */
@@ -488,13 +600,10 @@ static __always_inline int sg_ct_track(const struct sg_ct_key *k,
 	}
 	/* In place, unless new or crossing the embryonic/synchronized line. */
 	if (is_new) {
-		if (bpf_map_update_elem(sg_ct_table(n->state), k, n, BPF_ANY))
-			sg_count(SG_CNT_ct_table_full);
+		sg_ct_insert(k, n);
 	} else if (was_embryonic != sg_state_embryonic(e->state)) {
 		*n = *e;
-		if (bpf_map_update_elem(sg_ct_table(n->state), k, n, BPF_ANY))
-			sg_count(SG_CNT_ct_table_full);
-		else
+		if (!sg_ct_insert(k, n))
 			bpf_map_delete_elem(was_embryonic ?
 					    (void *)&sg_ct_embryonic :
 					    (void *)&sg_ct_synced, k);

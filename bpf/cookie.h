@@ -116,7 +116,6 @@ enum sg_csum_verdict {
 	SG_CSUM_OFFLOAD,
 	SG_CSUM_BAD_IP,
 	SG_CSUM_BAD_TCP,
-	SG_CSUM_TOO_LONG,      /* not checked: see SG_SYN_CSUM_MAX */
 };
 
 /* The longest TCP segment (header + data) whose checksum a SYN gets
@@ -138,13 +137,15 @@ static __always_inline int sg_verify_syn_csum(const struct sg_pkt *p,
 		struct iphdr *ip = data + l3;
 
 		if ((void *)(ip + 1) > data_end ||
-		    sg_csum_add(ip, ip->ihl * 4, data_end, 15, &sum) ||
+		    sg_csum_hdr(ip, ip->ihl * 4, data_end, &sum) ||
 		    sg_csum_fold(sum) != 0xffff)
 			return SG_CSUM_BAD_IP;
 	}
 	sum = sg_csum_pseudo(p->saddr, p->daddr, p->family, p->tcp_len);
-	/* a SYN may carry data (TFO): the sum covers the whole segment */
-	if (sg_csum_add(data + l4, p->tcp_len, data_end, SG_SYN_CSUM_WORDS, &sum))
+	/* a SYN may carry data (TFO): then the sum covers it too, word by
+	 * word; a header alone is one helper call */
+	if (sg_csum_hdr(data + l4, p->tcp_len, data_end, &sum) &&
+	    sg_csum_add(data + l4, p->tcp_len, data_end, SG_SYN_CSUM_WORDS, &sum))
 		return SG_CSUM_BAD_TCP;
 	if (sg_csum_fold(sum) == 0xffff)
 		return SG_CSUM_OK;
@@ -178,7 +179,8 @@ static __always_inline void sg_synack_options(struct sg_synack_tcp *s,
 	}
 }
 
-/* Build the SYN-ACK TCP header, checksum included, on the stack. */
+/* Write the SYN-ACK's TCP header, checksum included, over the SYN's (s
+ * points into the frame; every byte is rewritten). */
 static __always_inline void sg_synack_tcp(struct sg_synack_tcp *s,
 					  const struct sg_pkt *p,
 					  const struct sg_config *cfg,
@@ -186,19 +188,22 @@ static __always_inline void sg_synack_tcp(struct sg_synack_tcp *s,
 					  const struct sg_tcpopt *o, bool ts,
 					  __u32 tsval)
 {
+	__u16 flags = 0x12; /* SYN, ACK */
 	__u64 sum;
 	int i;
 
-	__builtin_memset(&s->th, 0, sizeof(s->th));
+	if (optbits & SG_COOKIE_ECN)
+		flags |= 0x40; /* ECE */
 	s->th.source = p->th.dest;
 	s->th.dest = p->th.source;
 	s->th.seq = bpf_htonl(isn);
 	s->th.ack_seq = bpf_htonl(bpf_ntohl(p->th.seq) + 1);
-	s->th.doff = SG_SYNACK_THLEN / 4;
-	s->th.syn = 1;
-	s->th.ack = 1;
-	s->th.ece = !!(optbits & SG_COOKIE_ECN);
+	/* data offset, reserved bits and flags: the 16 bits after ack_seq */
+	*((__be16 *)&s->th.ack_seq + 2) =
+		bpf_htons((SG_SYNACK_THLEN / 4) << 12 | flags);
 	s->th.window = bpf_htons(cfg->synack_window);
+	s->th.check = 0;
+	s->th.urg_ptr = 0;
 	sg_synack_options(s, cfg, p->family, optbits, o, ts, tsval);
 
 	/* addresses swap in the reply: pseudo-header sum is symmetric */
@@ -247,8 +252,9 @@ static __always_inline int sg_resize_frame(struct xdp_md *ctx, int delta)
 	return 0;
 }
 
-/* Turn the parsed SYN in ctx into its cookie SYN-ACK. p must describe the
- * frame; it is invalid afterwards. Returns 0 or a counter id on failure. */
+/* Turn the parsed SYN in ctx into its cookie SYN-ACK, in place. p must be
+ * a copy of what the frame held (it is rewritten under it). Returns 0 or
+ * a counter id on failure. */
 static __always_inline int sg_build_synack(struct xdp_md *ctx,
 					   const struct sg_pkt *p,
 					   const struct sg_config *cfg,
@@ -256,23 +262,19 @@ static __always_inline int sg_build_synack(struct xdp_md *ctx,
 					   __u32 isn, __u8 optbits,
 					   bool ts, __u32 tsval)
 {
-	struct sg_synack_tcp s;
 	__u32 l3_off = p->l3_off;
 	__u32 iplen = p->family == 4 ? sizeof(struct iphdr) :
 				       sizeof(struct ipv6hdr);
-	__u32 saddr[4], daddr[4];
+	struct sg_synack_tcp *s;
 	void *data, *data_end;
 	int delta;
 
-	sg_synack_tcp(&s, p, cfg, isn, optbits, o, ts, tsval);
-	__builtin_memcpy(saddr, p->daddr, 16);
-	__builtin_memcpy(daddr, p->saddr, 16);
-
 	if (l3_off > SG_L2_MAX)
 		return SG_CNT_drop_synack_build;
+	/* the program is not frags-aware: the frame is its linear part */
 	delta = (int)(l3_off + iplen + SG_SYNACK_THLEN) -
-		(int)bpf_xdp_get_buff_len(ctx);
-	if (sg_resize_frame(ctx, delta))
+		(int)(ctx->data_end - ctx->data);
+	if (delta && sg_resize_frame(ctx, delta))
 		return SG_CNT_drop_synack_build;
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
@@ -297,13 +299,13 @@ static __always_inline int sg_build_synack(struct xdp_md *ctx,
 		ip->ttl = cfg->ttl;
 		ip->protocol = IPPROTO_TCP;
 		ip->check = 0;
-		ip->saddr = saddr[0];
-		ip->daddr = daddr[0];
+		ip->saddr = p->daddr[0];
+		ip->daddr = p->saddr[0];
 #pragma unroll
 		for (i = 0; i < 5; i++)
 			sum += ((__u32 *)ip)[i];
 		ip->check = ~sg_csum_fold(sum);
-		__builtin_memcpy(ip + 1, &s, SG_SYNACK_THLEN);
+		s = (void *)(ip + 1);
 	} else {
 		struct ipv6hdr *ip6 = data + l3_off;
 
@@ -313,10 +315,11 @@ static __always_inline int sg_build_synack(struct xdp_md *ctx,
 		ip6->payload_len = bpf_htons(SG_SYNACK_THLEN);
 		ip6->nexthdr = IPPROTO_TCP;
 		ip6->hop_limit = cfg->ttl;
-		__builtin_memcpy(&ip6->saddr, saddr, 16);
-		__builtin_memcpy(&ip6->daddr, daddr, 16);
-		__builtin_memcpy(ip6 + 1, &s, SG_SYNACK_THLEN);
+		__builtin_memcpy(&ip6->saddr, p->daddr, 16);
+		__builtin_memcpy(&ip6->daddr, p->saddr, 16);
+		s = (void *)(ip6 + 1);
 	}
+	sg_synack_tcp(s, p, cfg, isn, optbits, o, ts, tsval);
 	return 0;
 }
 

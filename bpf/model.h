@@ -50,7 +50,9 @@ enum { LIBBPF_PIN_NONE, LIBBPF_PIN_BY_NAME };
 #define bpf_map_update_elem sg_model_map_update_elem
 #define bpf_map_delete_elem sg_model_map_delete_elem
 #define bpf_for_each_map_elem sg_model_for_each_map_elem
+#define bpf_loop sg_model_loop
 #define bpf_ktime_get_ns sg_model_ktime_get_ns
+#define bpf_ktime_get_coarse_ns sg_model_ktime_get_coarse_ns
 #define bpf_xdp_adjust_head sg_model_xdp_adjust_head
 #define bpf_xdp_adjust_tail sg_model_xdp_adjust_tail
 #define bpf_xdp_adjust_meta sg_model_xdp_adjust_meta
@@ -65,7 +67,11 @@ long bpf_map_update_elem(void *map, const void *key, const void *value,
 			 __u64 flags);
 long bpf_map_delete_elem(void *map, const void *key);
 long bpf_for_each_map_elem(void *map, void *callback, void *ctx, __u64 flags);
+long bpf_loop(__u32 n, void *callback, void *ctx, __u64 flags);
+#define sg_map_max_entries(map) sg_model_max_entries(map)
+__u32 sg_model_max_entries(const void *map);
 __u64 bpf_ktime_get_ns(void);
+__u64 bpf_ktime_get_coarse_ns(void);
 long bpf_xdp_adjust_head(struct xdp_md *ctx, int delta);
 long bpf_xdp_adjust_tail(struct xdp_md *ctx, int delta);
 long bpf_xdp_adjust_meta(struct xdp_md *ctx, int delta);

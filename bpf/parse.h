@@ -246,6 +246,72 @@ struct sg_tcpopt {
 
 #define SG_TCP_MAX_OPTLEN 40
 
+/* Options on 4-byte boundaries, as common stacks send them (Linux, Windows,
+ * macOS, BSD): MSS, window scale behind a NOP, SACK-permitted and
+ * timestamps behind NOPs or each other, EOL padding. Read a word at a time
+ * this costs a few loads. Anything else returns -1, and the caller walks
+ * the options one by one (sg_tcpopt_one), which takes every layout this
+ * takes, to the same result. */
+static __always_inline int sg_tcpopt_words(void *data, void *data_end,
+					   __u32 off, __u32 end,
+					   struct sg_tcpopt *o)
+{
+	int i;
+
+	for (i = 0; i < SG_TCP_MAX_OPTLEN / 4; i++) {
+		__be32 *w;
+		__u32 v;
+
+		/* the header length is a multiple of 4: a word fits or none */
+		if (off >= end)
+			return 0;
+		w = data + (off & 0xfff);
+		if ((void *)(w + 1) > data_end)
+			return -1;
+		v = bpf_ntohl(*w);
+		off += 4;
+		switch (v >> 16) {
+		case 0x0204: /* MSS */
+			o->mss = v & 0xffff;
+			o->flags |= SG_OPT_MSS;
+			continue;
+		case 0x0103: /* NOP, window scale */
+			if ((v & 0xff00) != 0x0300)
+				return -1;
+			o->wscale = v & 0xff;
+			o->flags |= SG_OPT_WSCALE;
+			continue;
+		case 0x0000: /* EOL */
+			return 0;
+		case 0x0402: /* SACK-permitted, then EOL or timestamps */
+			o->flags |= SG_OPT_SACK_PERM;
+			if ((v & 0xffff) == 0x0000)
+				return 0;
+			break;
+		case 0x0101: /* NOP NOP, then SACK-permitted or timestamps */
+			if ((v & 0xffff) == 0x0402) {
+				o->flags |= SG_OPT_SACK_PERM;
+				continue;
+			}
+			break;
+		default:
+			return -1;
+		}
+		/* timestamps: kind and length end this word, the values fill
+		 * the next two */
+		if ((v & 0xffff) != 0x080a || off + 8 > end)
+			return -1;
+		w = data + (off & 0xfff);
+		if ((void *)(w + 2) > data_end)
+			return -1;
+		o->tsval = bpf_ntohl(w[0]);
+		o->tsecr = bpf_ntohl(w[1]);
+		o->flags |= SG_OPT_TS;
+		off += 8;
+	}
+	return 0;
+}
+
 
 /* Parse the one option at byte off of the frame, whose TCP header ends at
  * byte end. Returns the bytes it takes (0 at EOL), or -1 when it runs past

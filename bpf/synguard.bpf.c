@@ -32,12 +32,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sg_daemon SEC(".maps");
 
-/* dport (host order) -> counter slot; 0 = not protected */
+/* dport (host order) -> counter slot; 0 = not protected. Mmapable: the
+ * CLI reads all 65536 slots in place (a batch lookup costs ~14 ms). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 65536);
 	__type(key, __u32);
 	__type(value, __u16);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sg_ports SEC(".maps");
 
@@ -78,18 +80,25 @@ static __always_inline __u16 sg_port_slot(__u16 port_be)
 		return ret;                                                  \
 	}
 
-/* One option per call: the loop then carries no packet pointer and the
- * verifier walks it once per iteration, not once per option layout.
- * name() returns 0, or SG_CNT_parse_tcp_options when an option overruns. */
-#define SG_DEFINE_TCPOPT(name, ctx_t)                                        \
-	__noinline int name##_step(ctx_t *ctx, __u32 off, __u32 end,         \
-				   struct sg_tcpopt *o)                      \
+/* A global function name(ctx, off, end, o) running parser fn over ctx's
+ * packet from off to end. */
+#define SG_DEFINE_TCPOPT_FN(name, ctx_t, fn)                                 \
+	__noinline int name(ctx_t *ctx, __u32 off, __u32 end,                \
+			    struct sg_tcpopt *o)                             \
 	{                                                                    \
 		if (!o)                                                      \
 			return -1;                                           \
-		return sg_tcpopt_one((void *)(long)ctx->data,                \
-				     (void *)(long)ctx->data_end, off, end, o); \
-	}                                                                    \
+		return fn((void *)(long)ctx->data, (void *)(long)ctx->data_end, \
+			  off, end, o);                                      \
+	}
+
+/* Aligned layouts in one call (sg_tcpopt_words); else one option per
+ * call: the loop then carries no packet pointer and the verifier walks it
+ * once per iteration, not once per option layout. name() returns 0, or
+ * SG_CNT_parse_tcp_options when an option overruns. */
+#define SG_DEFINE_TCPOPT(name, ctx_t)                                        \
+	SG_DEFINE_TCPOPT_FN(name##_words, ctx_t, sg_tcpopt_words)            \
+	SG_DEFINE_TCPOPT_FN(name##_step, ctx_t, sg_tcpopt_one)               \
 	static __always_inline int name(ctx_t *ctx, const struct sg_pkt *p,  \
 					struct sg_tcpopt *o)                 \
 	{                                                                    \
@@ -97,6 +106,9 @@ static __always_inline __u16 sg_port_slot(__u16 port_be)
 		__u32 end = p->l4_off + p->thlen;                            \
 		int i, n;                                                    \
                                                                              \
+		o->flags = 0;                                                \
+		if (!name##_words(ctx, off, end, o))                         \
+			return 0;                                            \
 		o->flags = 0;                                                \
 		for (i = 0; i < SG_TCP_MAX_OPTLEN; i++) {                    \
 			n = name##_step(ctx, off, end, o);                   \
@@ -113,24 +125,6 @@ SG_DEFINE_PARSE(sg_parse_xdp, struct xdp_md, (__u32)bpf_xdp_get_buff_len(ctx))
 SG_DEFINE_PARSE(sg_parse_skb, struct __sk_buff, ctx->len)
 SG_DEFINE_TCPOPT(sg_tcpopt_xdp, struct xdp_md)
 SG_DEFINE_TCPOPT(sg_tcpopt_skb, struct __sk_buff)
-
-__noinline int sg_syn_csum_xdp(struct xdp_md *ctx, const struct sg_pkt *p)
-{
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	int ret;
-
-	if (!p)
-		return SG_CSUM_BAD_IP;
-	ret = sg_verify_syn_csum(p, data, data_end);
-	/* the sum could not cover the segment: longer than its loop, or
-	 * running on into a further buffer */
-	if (ret == SG_CSUM_BAD_TCP &&
-	    (p->tcp_len > SG_SYN_CSUM_MAX ||
-	     (long)p->l4_off + p->tcp_len > (long)(data_end - data)))
-		return SG_CSUM_TOO_LONG;
-	return ret;
-}
 
 /* Track one segment; new entries only from a SYN, or for a flow whose
  * kernel state (kstate) is known; seed: the flags of such an entry, wscale:
@@ -151,7 +145,8 @@ __noinline int sg_ct_update(const struct sg_pkt *p, __u32 dir, __u32 kstate,
 	return sg_ct_track(&k, &s, dir, cfg, p->tcp_len, kstate, seed, wscale);
 }
 
-/* Is there a live synchronized entry for this (inbound) packet's flow? */
+/* Is there a live synchronized entry for this (inbound) packet's flow?
+ * Asked only once the filter said maybe (sg_ct_maybe). */
 __noinline int sg_ct_synced_has(const struct sg_pkt *p)
 {
 	struct sg_config *cfg = sg_get_config();
@@ -255,6 +250,63 @@ __noinline int sg_cookie_verdict(const struct sg_pkt *p,
 	return SG_COOKIE_BAD;
 }
 
+/* Not an XDP action: sg_syn_cookie leaves the SYN to the kernel. */
+#define SG_SYN_TO_KERNEL (-1)
+
+/* Answer a SYN with its cookie SYN-ACK (XDP_TX), options o parsed; a SYN
+ * too long to verify gets SG_SYN_TO_KERNEL. */
+__noinline int sg_syn_cookie(struct xdp_md *ctx, const struct sg_pkt *p,
+			     const struct sg_tcpopt *o, __u32 slot)
+{
+	struct sg_config *cfg = sg_get_config();
+	const struct sg_secret_state *ss;
+	__u32 zero = 0, isn, tsval = 0;
+	__u8 optbits;
+	bool ts;
+	__u64 h;
+	int ret;
+
+	if (!p || !o || !cfg)
+		return XDP_PASS;
+	ret = sg_verify_syn_csum(p, (void *)(long)ctx->data,
+				 (void *)(long)ctx->data_end);
+	/* the sum could not cover the segment: longer than its loop, or
+	 * running on into a further buffer (jumbo frames, SYN data) */
+	if (ret == SG_CSUM_BAD_TCP &&
+	    (p->tcp_len > SG_SYN_CSUM_MAX ||
+	     (long)p->l4_off + p->tcp_len > (long)(ctx->data_end - ctx->data)))
+		return SG_SYN_TO_KERNEL;
+	if (ret == SG_CSUM_BAD_IP)
+		return sg_drop(SG_CNT_drop_ip_csum, slot);
+	if (ret == SG_CSUM_BAD_TCP)
+		return sg_drop(SG_CNT_drop_tcp_csum, slot);
+	if (ret == SG_CSUM_OFFLOAD)
+		sg_count(SG_CNT_syn_csum_offloaded);
+
+	ss = bpf_map_lookup_elem(&sg_secrets, &zero);
+	if (!ss)
+		return XDP_PASS;
+	optbits = sg_cookie_optbits(cfg, p, o);
+	h = sg_cookie_hash(&ss->slot[ss->cur & 1], p, bpf_ntohl(p->th.seq),
+			   optbits);
+	isn = sg_cookie_isn(h, optbits);
+	ts = (o->flags & SG_OPT_TS) && cfg->allow_ts;
+	if (ts) {
+		/* a clock above the hash bits (steps of 2^28 ns: the coarse
+		 * clock is precise enough) keeps our TSval moving forward, as
+		 * the kernel's does */
+		tsval = ((__u32)(bpf_ktime_get_coarse_ns() >> 20) &
+			 ~SG_COOKIE_TS_HASH_MASK) |
+			((__u32)h & SG_COOKIE_TS_HASH_MASK);
+	}
+	ret = sg_build_synack(ctx, p, cfg, o, isn, optbits, ts, tsval);
+	if (ret)
+		return sg_drop(ret, slot);
+	sg_count(SG_CNT_syn_cookies_sent);
+	sg_count_port(slot, SG_PCNT_syn_cookies_sent);
+	return XDP_TX;
+}
+
 /* A SYN to a protected port, not part of a known flow. Global functions
  * for the SYN and ACK paths keep each stack frame apart: the verifier caps
  * the stack of a whole call chain at 512 bytes. */
@@ -262,11 +314,8 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 			     __u32 slot)
 {
 	struct sg_config *cfg = sg_get_config();
-	const struct sg_secret_state *ss;
 	struct sg_tcpopt o = {};
-	__u32 zero = 0, isn, tsval = 0, ws;
-	__u8 optbits;
-	bool ts;
+	__u32 ws;
 	int ret;
 
 	if (!p || !cfg)
@@ -286,7 +335,8 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 	 * reuse, a peer that restarted): the kernel handles it, statefully.
 	 * Linux stops at a broken option and keeps the SYN, so do we. */
 	if (!cfg->cookie_active ||
-	    (sg_tracked(cfg, slot) && sg_ct_synced_has(p))) {
+	    (sg_tracked(cfg, slot) && sg_ct_maybe(sg_ct_in_hash(p)) &&
+	     sg_ct_synced_has(p))) {
 		if (ret)
 			sg_count(ret);
 to_kernel:
@@ -299,40 +349,11 @@ to_kernel:
 	/* no cookie for options we cannot read in full */
 	if (ret)
 		return sg_drop(ret, slot);
-	ret = sg_syn_csum_xdp(ctx, p);
-	/* a SYN too long to verify (jumbo frames, SYN data): the kernel's */
-	if (ret == SG_CSUM_TOO_LONG) {
-		sg_count(SG_CNT_syn_oversize);
-		goto to_kernel;
-	}
-	if (ret == SG_CSUM_BAD_IP)
-		return sg_drop(SG_CNT_drop_ip_csum, slot);
-	if (ret == SG_CSUM_BAD_TCP)
-		return sg_drop(SG_CNT_drop_tcp_csum, slot);
-	if (ret == SG_CSUM_OFFLOAD)
-		sg_count(SG_CNT_syn_csum_offloaded);
-
-	ss = bpf_map_lookup_elem(&sg_secrets, &zero);
-	if (!ss)
-		return XDP_PASS;
-	optbits = sg_cookie_optbits(cfg, p, &o);
-	__u64 h = sg_cookie_hash(&ss->slot[ss->cur & 1], p,
-				 bpf_ntohl(p->th.seq), optbits);
-	isn = sg_cookie_isn(h, optbits);
-	ts = (o.flags & SG_OPT_TS) && cfg->allow_ts;
-	if (ts) {
-		/* a millisecond-ish clock above the hash bits keeps our TSval
-		 * moving forward, as the kernel's does */
-		tsval = ((__u32)(bpf_ktime_get_ns() >> 20) &
-			 ~SG_COOKIE_TS_HASH_MASK) |
-			((__u32)h & SG_COOKIE_TS_HASH_MASK);
-	}
-	ret = sg_build_synack(ctx, p, cfg, &o, isn, optbits, ts, tsval);
-	if (ret)
-		return sg_drop(ret, slot);
-	sg_count(SG_CNT_syn_cookies_sent);
-	sg_count_port(slot, SG_PCNT_syn_cookies_sent);
-	return XDP_TX;
+	ret = sg_syn_cookie(ctx, p, &o, slot);
+	if (ret != SG_SYN_TO_KERNEL)
+		return ret;
+	sg_count(SG_CNT_syn_oversize);
+	goto to_kernel;
 }
 
 /* An ACK of a flow the tracker does not know, to a protected port. */
@@ -577,6 +598,9 @@ struct sg_walk_ctx {
 	__u64 tw_ephemeral;
 	__u32 delete_expired;
 	__u16 eph_lo, eph_hi;
+	__u32 gen;                  /* the bitmap the sweep rebuilds */
+	__u64 ctl;                  /* the filter's control word, its size */
+	__u64 live;
 	__u64 states[SG_STATE_MAX]; /* ctx memory takes constant offsets only */
 };
 
@@ -589,6 +613,9 @@ static long sg_walk_one(void *map, struct sg_ct_key *key,
 			bpf_map_delete_elem(map, key);
 		return 0;
 	}
+	if (w->delete_expired)
+		sg_ct_bits_set(w->ctl, w->gen, sg_ct_key_hash(key));
+	w->live++;
 	if (e->state < SG_STATE_MAX)
 		w->states[e->state]++;
 	/* TIME_WAIT holding a port this host picked for connect() */
@@ -598,10 +625,40 @@ static long sg_walk_one(void *map, struct sg_ct_key *key,
 	return 0;
 }
 
+static long sg_bits_clear_one(__u32 i, __u32 *key0)
+{
+	__u32 key = *key0 + i;
+	__u64 *w = bpf_map_lookup_elem(&sg_ct_bits, &key);
+
+	if (w)
+		*w = 0;
+	return 0;
+}
+
+/* The sweep's first step: size the bitmap it rebuilds to the entries the
+ * last sweep found, record that size (marks from now on land inside it),
+ * clear it. Returns the control word to rebuild with. */
+static __always_inline __u64 sg_bits_start(__u64 *ctlp, __u32 gen)
+{
+	__u64 want = (*ctlp >> SG_CT_BITS_LIVE_SHIFT) * SG_CT_BITS_PER_ENTRY / 64;
+	__u32 n = sg_ct_bits_words(), lg = SG_CT_BITS_MIN_LG, key0;
+	__u64 ctl;
+
+	while ((1ULL << lg) < want && (1u << lg) < n && lg < 30)
+		lg++;
+	ctl = *ctlp & ~(31ULL << SG_CT_BITS_LG_SHIFT(gen));
+	ctl |= (__u64)lg << SG_CT_BITS_LG_SHIFT(gen);
+	*ctlp = ctl;
+	key0 = 1 + gen * n;
+	bpf_loop((1u << lg) < n ? 1u << lg : n, sg_bits_clear_one, &key0, 0);
+	return ctl;
+}
+
 /* Run from userspace (BPF_PROG_TEST_RUN): the per-state gauges are a walk
  * of both tables in the kernel, so they equal the table by construction,
  * through LRU eviction and expiry alike; with delete_expired it is also
- * the daemon's sweeper. */
+ * the daemon's sweeper, which rebuilds the tracker filter's other bitmap
+ * (cleared first, then every live entry's bit) and makes it live. */
 SEC("syscall")
 int sg_walk(struct sg_walk_args *args)
 {
@@ -611,14 +668,25 @@ int sg_walk(struct sg_walk_args *args)
 		.eph_lo = args->eph_lo,
 		.eph_hi = args->eph_hi,
 	};
+	__u32 zero = 0;
+	__u64 *ctl;
 	int i;
 
 	w.cfg = sg_get_config();
-	if (!w.cfg)
+	ctl = bpf_map_lookup_elem(&sg_ct_bits, &zero);
+	if (!w.cfg || !ctl)
 		return -1;
+	if (w.delete_expired) {
+		w.gen = !(*ctl & SG_CT_BITS_GEN);
+		w.ctl = sg_bits_start(ctl, w.gen);
+	}
 	args->synced = bpf_for_each_map_elem(&sg_ct_synced, sg_walk_one, &w, 0);
 	args->embryonic = bpf_for_each_map_elem(&sg_ct_embryonic, sg_walk_one,
 						&w, 0);
+	/* the rebuilt bitmap goes live, with the count that sizes the next */
+	if (w.delete_expired)
+		*ctl = (w.ctl & ((1ULL << SG_CT_BITS_LIVE_SHIFT) - 1) & ~SG_CT_BITS_GEN) |
+		       w.gen | w.live << SG_CT_BITS_LIVE_SHIFT;
 #pragma unroll
 	for (i = 0; i < SG_STATE_MAX; i++)
 		args->states[i] = w.states[i];

@@ -302,6 +302,36 @@ SG_SHARED_INLINE int sg_ct_entry_expired(const __u32 *timeout_s,
 	       now - e->last_ns > (__u64)timeout_s[st] * 1000000000ull;
 }
 
+/* ---- tracker filter (sg_ct_bits) ----------------------------------------
+ * A bit per tuple hash, set for every tuple the tracker holds, so that a
+ * packet of an untracked flow (every SYN and spoofed ACK of a flood) skips
+ * the table lookups, each a cache miss, without touching the tables.
+ * Word 0 is the control word (SG_CT_BITS_*), then come two bitmaps of up
+ * to SG_CT_BITS_PER_SLOT bits per table slot. The data path sets a
+ * tuple's bit in both after inserting it; the daemon's sweep clears the
+ * other bitmap, sized to the entries it last found (small while the tables
+ * are: it then stays in cache), sets the bit of every live entry in it and
+ * makes it live. A set bit may be stale or shared (the tables decide); a
+ * clear bit in the live bitmap is never wrong. Entries written from
+ * userspace are seen once a sweep has run. */
+#define SG_CT_BITS_PER_SLOT 16
+#define SG_CT_BITS_PER_ENTRY 16      /* of the last sweep's count        */
+#define SG_CT_BITS_MIN_LG 6          /* 64 words                          */
+#define SG_CT_BITS_GEN 1ULL          /* the live bitmap (0/1)             */
+#define SG_CT_BITS_LG_SHIFT(gen) (8 + 8 * (gen)) /* log2 words in use, 0: all */
+#define SG_CT_BITS_LIVE_SHIFT 32     /* live entries of the last sweep    */
+
+/* sg_ct_bits max_entries for a synchronized table of ct_size entries. */
+SG_SHARED_INLINE __u32 sg_ct_bits_entries(__u32 ct_size)
+{
+	__u64 want = (__u64)ct_size * SG_CT_BITS_PER_SLOT / 64;
+	__u32 words = 1u << SG_CT_BITS_MIN_LG;
+
+	while (words < want && words < (1u << 30))
+		words <<= 1;
+	return 1 + 2 * words;
+}
+
 /* ---- table walker (syscall program run from userspace) ----------------- */
 struct sg_walk_args {
 	__u64 now_ns;         /* in: CLOCK_MONOTONIC                          */
@@ -357,12 +387,21 @@ struct sg_dstatus {
 	__u64 secret_period_no; /* derived: period number of the current one   */
 	__u64 started_ns;       /* CLOCK_MONOTONIC the daemon started at       */
 	char last_switch[160];  /* why cookie mode last switched, in numbers   */
+	struct sg_walk_args sweep; /* the last sample's sweep (SG_GAUGES_*)    */
 };
 
 struct sg_dpage {
 	struct sg_dsettings set;
 	struct sg_dstatus st;
 };
+
+/* `synguard stats` and `status` walk the tables themselves while the
+ * daemon's last sweep found at most SG_GAUGES_WALK_MAX entries; a walk
+ * costs ~100 ns per entry (a cache miss each), so beyond that they show
+ * the gauges of that sweep (sg_dstatus.sweep), as long as it is younger
+ * than SG_GAUGES_MAX_AGE_NS: the daemon samples every second. */
+#define SG_GAUGES_WALK_MAX 65536
+#define SG_GAUGES_MAX_AGE_NS 2500000000ULL
 
 /* ---- pin layout --------------------------------------------------------- */
 #define SG_DEFAULT_BPFFS "/sys/fs/bpf"

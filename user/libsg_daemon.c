@@ -258,6 +258,7 @@ static void sg_sample(struct sg_daemon *d, __u64 now)
 	st->syn_rcvd = d->walk.states[SG_SYN_RCVD];
 	st->time_wait = d->walk.states[SG_TIME_WAIT];
 	st->tw_ephemeral = d->walk.tw_ephemeral;
+	st->sweep = d->walk;
 	st->tw_max_buckets = tw.max_buckets;
 	st->port_range = tw.port_range;
 	sg_auto(d, now, have_rate, rate, st->syn_rcvd);
@@ -392,6 +393,10 @@ struct sg_daemon *sg_daemon_start(const struct sg_daemon_opts *o,
 	if (sg_metrics_open(d, new.d.metrics, &d->metrics))
 		goto fail;
 
+	/* a sweep before attaching: the tracker filter (sg_ct_bits) learns
+	 * the entries of reused tables */
+	if (sg_walk_run(d->pins.walk_fd, 1, &d->walk))
+		goto fail;
 	attached = true;
 	if (sg_daemon_attach(d))
 		goto fail;

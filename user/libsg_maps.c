@@ -219,34 +219,55 @@ int sg_counters_read(int fd, __u64 out[SG_CNT_MAX])
 	return 0;
 }
 
+/* Every slot in one batch (one syscall, not SG_PORT_SLOTS), slot by slot
+ * where batches are not supported. */
 int sg_pcounters_read(int fd, __u64 (*out)[SG_PCNT_MAX])
 {
-	int ncpu = sg_ncpus();
-	struct sg_port_counters *v = calloc((size_t)ncpu, sizeof(*v));
+	size_t ncpu = (size_t)sg_ncpus();
+	struct sg_port_counters *v = calloc(ncpu * SG_PORT_SLOTS, sizeof(*v));
+	__u32 *keys = calloc(SG_PORT_SLOTS, sizeof(*keys));
+	__u32 out_batch, count = SG_PORT_SLOTS;
+	int err = -1;
 
-	if (!v)
-		return -1;
+	if (!v || !keys)
+		goto out;
 	memset(out, 0, sizeof(*out) * SG_PORT_SLOTS);
-	for (__u32 s = 0; s < SG_PORT_SLOTS; s++) {
-		if (bpf_map_lookup_elem(fd, &s, v)) {
-			sg_err("cannot read sg_port_counters: %s", strerror(errno));
-			free(v);
-			return -1;
+	if (bpf_map_lookup_batch(fd, NULL, &out_batch, keys, v, &count, NULL) &&
+	    !(errno == ENOENT && count == SG_PORT_SLOTS)) {
+		for (__u32 s = 0; s < SG_PORT_SLOTS; s++) {
+			keys[s] = s;
+			if (bpf_map_lookup_elem(fd, &s, &v[s * ncpu])) {
+				sg_err("cannot read sg_port_counters: %s", strerror(errno));
+				goto out;
+			}
 		}
-		for (int c = 0; c < ncpu; c++)
-			for (int i = 0; i < SG_PCNT_MAX; i++)
-				out[s][i] += v[c].v[i];
 	}
+	for (__u32 s = 0; s < SG_PORT_SLOTS; s++)
+		for (size_t c = 0; c < ncpu; c++)
+			for (int i = 0; i < SG_PCNT_MAX; i++)
+				out[keys[s] & (SG_PORT_SLOTS - 1)][i] += v[s * ncpu + c].v[i];
+	err = 0;
+out:
 	free(v);
-	return 0;
+	free(keys);
+	return err;
 }
 
+/* Through the map's mmap (one 8-byte element per port), or in a batch. */
 int sg_ports_read(int fd, __u16 *slots)
 {
 	static __u32 keys[65536];
 	__u32 out_batch, count = 65536;
+	size_t len = 65536 * sizeof(__u64);
+	const char *m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
 	int err;
 
+	if (m != MAP_FAILED) {
+		for (__u32 k = 0; k < 65536; k++)
+			memcpy(&slots[k], m + k * sizeof(__u64), sizeof(slots[k]));
+		munmap((void *)m, len);
+		return 0;
+	}
 	err = bpf_map_lookup_batch(fd, NULL, &out_batch, keys, slots, &count, NULL);
 	if (!err || (errno == ENOENT && count == 65536))
 		return 0;
@@ -313,6 +334,22 @@ int sg_walk_run_tw(int prog_fd, int delete_expired, __u16 lo, __u16 hi,
 		return -1;
 	}
 	return 0;
+}
+
+int sg_gauges_read(const struct sg_pins *p, int daemon_pid, __u16 lo, __u16 hi,
+		   struct sg_walk_args *a, double *age_s)
+{
+	const struct sg_walk_args *sw = &p->dpage->st.sweep;
+	__u64 now = sg_now_ns();
+
+	*age_s = 0;
+	if (daemon_pid > 0 && sw->synced + sw->embryonic > SG_GAUGES_WALK_MAX &&
+	    now >= sw->now_ns && now - sw->now_ns < SG_GAUGES_MAX_AGE_NS) {
+		*a = *sw;
+		*age_s = (double)(now - sw->now_ns) / 1e9;
+		return 0;
+	}
+	return sg_walk_run_tw(p->walk_fd, 0, lo, hi, a);
 }
 
 /* ---- connections ------------------------------------------------------------ */

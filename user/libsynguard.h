@@ -304,6 +304,11 @@ int sg_walk_run(int prog_fd, int delete_expired, struct sg_walk_args *a);
 /* The same, also counting TIME_WAIT entries on local ports lo..hi. */
 int sg_walk_run_tw(int prog_fd, int delete_expired, __u16 lo, __u16 hi,
 		   struct sg_walk_args *a);
+/* The per-state gauges for the CLI: a walk of the tables, or over big
+ * tables the daemon's last sweep (include/synguard.h SG_GAUGES_*), then
+ * *age_s says how old. */
+int sg_gauges_read(const struct sg_pins *p, int daemon_pid, __u16 lo, __u16 hi,
+		   struct sg_walk_args *a, double *age_s);
 int sg_secrets_read(int fd, struct sg_secret_state *s);
 __u64 sg_now_ns(void);                               /* CLOCK_MONOTONIC */
 /* The label of each port counter slot: its first port, "other", or "". */

@@ -59,6 +59,7 @@ static struct mmap_ maps[] = {
 	SG_MODEL_MAP(sg_ct_scratch, BPF_MAP_TYPE_PERCPU_ARRAY),
 	SG_MODEL_MAP(sg_budget, BPF_MAP_TYPE_LRU_HASH),
 	SG_MODEL_MAP(sg_daemon, BPF_MAP_TYPE_ARRAY),
+	SG_MODEL_MAP(sg_ct_bits, BPF_MAP_TYPE_ARRAY),
 };
 #define NMAPS (sizeof(maps) / sizeof(maps[0]))
 
@@ -257,12 +258,34 @@ long bpf_for_each_map_elem(void *map, void *callback, void *ctx, __u64 flags)
 	return n;
 }
 
+long bpf_loop(__u32 n, void *callback, void *ctx, __u64 flags)
+{
+	long (*cb)(__u32, void *) = callback;
+	__u32 i;
+
+	(void)flags;
+	for (i = 0; i < n; i++)
+		if (cb(i, ctx))
+			return i + 1;
+	return i;
+}
+
+__u32 sg_model_max_entries(const void *map)
+{
+	return map_of(map)->max;
+}
+
 /* ---- time, sockets ------------------------------------------------------- */
-static __u64 model_now;
+static __u64 model_now, model_coarse;
 
 __u64 bpf_ktime_get_ns(void)
 {
 	return model_now;
+}
+
+__u64 bpf_ktime_get_coarse_ns(void)
+{
+	return model_coarse;
 }
 
 /* The fuzzer's kernel copy runs in a network namespace of its own with no
@@ -395,9 +418,10 @@ __u64 bpf_xdp_get_buff_len(struct xdp_md *ctx)
 
 static __u8 page[SG_PAGE] __attribute__((aligned(64)));
 
-void sg_model_set_time(__u64 ns)
+void sg_model_set_time(__u64 ns, __u64 coarse_ns)
 {
 	model_now = ns;
+	model_coarse = coarse_ns;
 }
 
 int sg_model_xdp(const __u8 *in, __u32 len, __u8 *out, __u32 *out_len,

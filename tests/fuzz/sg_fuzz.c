@@ -253,8 +253,17 @@ static void check_xdp_output(const uint8_t *in, uint32_t len, const struct run *
 		mismatch("XDP_TX frame is not a well-formed SYN-ACK to the SYN");
 }
 
-/* The TSval of a cookie SYN-ACK carries the clock above its hash bits:
- * equal unless the clock's bit 28 moved while the kernel ran. */
+/* bpf_ktime_get_coarse_ns()'s clock, as userspace reads it */
+static __u64 coarse_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+/* The TSval of a cookie SYN-ACK carries the (coarse) clock above its hash
+ * bits: equal unless the clock's bit 28 moved while the kernel ran. */
 static bool tsval_clock_moved(__u64 t0, __u64 t1)
 {
 	return (t0 >> 28) != (t1 >> 28);
@@ -280,7 +289,7 @@ static void run_one(bool egress, const uint8_t *b, uint32_t len)
 	static uint8_t mout[FRAME_MAX + 64];
 	struct run r;
 	__u32 mlen, mmeta = 0;
-	__u64 t0, t1;
+	__u64 t0, c0, c1;
 	int mv;
 
 	memcpy(f.b, b, len);
@@ -290,11 +299,12 @@ static void run_one(bool egress, const uint8_t *b, uint32_t len)
 	model_counters(mb, pb);
 	bpf_pcounters(kb);
 	t0 = sg_now_ns();
+	c0 = coarse_ns();
 	if (egress)
 		tc_egress_run(&f, &r);
 	else
 		xdp_run(&f, &r);
-	t1 = sg_now_ns();
+	c1 = coarse_ns();
 	if (r.verdict < 0) {
 		/* the test runner refused the frame (e.g. an skb too short for
 		 * the IP header its ethertype names): no program ran */
@@ -302,7 +312,7 @@ static void run_one(bool egress, const uint8_t *b, uint32_t len)
 		return;
 	}
 	bpf_pcounters(ka);
-	sg_model_set_time(t0);
+	sg_model_set_time(t0, c0);
 	mv = egress ? sg_model_tc_egress(b, len, mout, &mlen) :
 		      sg_model_xdp(b, len, mout, &mlen, &mmeta);
 	model_counters(ma, pa);
@@ -327,7 +337,7 @@ static void run_one(bool egress, const uint8_t *b, uint32_t len)
 	if (mlen - mmeta != r.len)
 		mismatch("output length: kernel %u, model %u", r.len, mlen - mmeta);
 	if (memcmp(mout + mmeta, r.out, r.len)) {
-		if (!(r.verdict == XDP_TX && tsval_clock_moved(t0, t1) &&
+		if (!(r.verdict == XDP_TX && tsval_clock_moved(c0, c1) &&
 		      same_synack_but_clock(mout + mmeta, r.out, r.len))) {
 			hexdump("kernel output", r.out, r.len);
 			hexdump("model output", mout + mmeta, r.len);
@@ -423,7 +433,7 @@ static void walk_cmp(void)
 
 	if (sg_walk_run(F.walk_fd, 0, &k))
 		mismatch("sg_walk did not run");
-	sg_model_set_time(k.now_ns);
+	sg_model_set_time(k.now_ns, coarse_ns());
 	sg_model_walk(&m);
 	if (memcmp(k.states, m.states, sizeof(k.states)) ||
 	    k.synced != m.synced || k.embryonic != m.embryonic)

@@ -9,7 +9,8 @@
 #include <linux/types.h>
 #endif
 
-void sg_model_set_time(__u64 ns);
+/* What bpf_ktime_get_ns() and bpf_ktime_get_coarse_ns() return. */
+void sg_model_set_time(__u64 ns, __u64 coarse_ns);
 /* The frame through sg_xdp; out gets metadata + frame as the test runner
  * returns them. Returns the XDP action. */
 int sg_model_xdp(const __u8 *in, __u32 len, __u8 *out, __u32 *out_len,

@@ -224,54 +224,101 @@ static inline int frame_build(struct frame *f, const struct flow *fl,
 	return l4;
 }
 
-/* TCP options as a client offers them; each builder returns bytes added. */
+/* TCP options as a client offers them, in the order a stack lays them
+ * out: Linux's by default, others' to cover every parser path. */
+enum opts_order {
+	OPTS_LINUX,    /* MSS [SACK TS | NOP NOP SACK | NOP NOP TS] NOP WS  */
+	OPTS_WINDOWS,  /* MSS NOP WS NOP NOP SACK NOP NOP TS                 */
+	OPTS_MACOS,    /* MSS NOP WS NOP NOP TS SACK, EOL-padded             */
+	OPTS_BSD,      /* MSS NOP WS SACK [NOP NOP] TS, EOL-padded           */
+	OPTS_PACKED,   /* MSS WS SACK TS, no NOPs: off 4-byte boundaries     */
+	OPTS_ORDERS,
+};
+
 struct tcpopts {
 	int mss;        /* 0: absent */
 	int wscale;     /* -1: absent */
 	bool sack_perm;
 	bool ts;
 	uint32_t tsval, tsecr;
+	enum opts_order order;
 };
 
-/* Lays out options in Linux's order, NOP-padded to a 4-byte multiple. */
+static inline const char *opts_order_name(enum opts_order o)
+{
+	static const char *const names[] = { "Linux", "Windows", "macOS",
+					     "BSD", "packed" };
+
+	return o < OPTS_ORDERS ? names[o] : "?";
+}
+
+/* Puts nops NOPs, then option kind (2 MSS, 3 WScale, 4 SACK-permitted,
+ * 8 timestamps) with t's value, if t offers it; returns the new length. */
+static inline int opt_put(uint8_t *o, int n, const struct tcpopts *t,
+			  int kind, int nops)
+{
+	static const uint8_t len[9] = { [2] = 4, [3] = 3, [4] = 2, [8] = 10 };
+
+	if ((kind == 2 && !t->mss) || (kind == 3 && t->wscale < 0) ||
+	    (kind == 4 && !t->sack_perm) || (kind == 8 && !t->ts))
+		return n;
+	while (nops--)
+		o[n++] = 1;
+	o[n] = (uint8_t)kind;
+	o[n + 1] = len[kind];
+	if (kind == 2)
+		put16(o + n + 2, (uint16_t)t->mss);
+	else if (kind == 3)
+		o[n + 2] = (uint8_t)t->wscale;
+	else if (kind == 8) {
+		put32(o + n + 2, t->tsval);
+		put32(o + n + 6, t->tsecr);
+	}
+	return n + len[kind];
+}
+
+/* Lays out the options in t->order, padded to a 4-byte multiple. */
 static inline int opts_build(uint8_t *o, const struct tcpopts *t)
 {
-	int n = 0;
+	int n = opt_put(o, 0, t, 2, 0);
+	uint8_t pad = 0; /* EOL */
 
-	if (t->mss) {
-		o[n++] = 2;
-		o[n++] = 4;
-		put16(o + n, (uint16_t)t->mss);
-		n += 2;
-	}
-	if (t->sack_perm && t->ts) {
-		o[n++] = 4;
-		o[n++] = 2;
-	} else if (t->sack_perm) {
-		o[n++] = 1;
-		o[n++] = 1;
-		o[n++] = 4;
-		o[n++] = 2;
-	}
-	if (t->ts) {
-		if (!t->sack_perm) {
-			o[n++] = 1;
-			o[n++] = 1;
+	switch (t->order) {
+	case OPTS_LINUX:
+		if (t->sack_perm && t->ts) {
+			n = opt_put(o, n, t, 4, 0);
+			n = opt_put(o, n, t, 8, 0);
+		} else {
+			n = opt_put(o, n, t, 4, 2);
+			n = opt_put(o, n, t, 8, 2);
 		}
-		o[n++] = 8;
-		o[n++] = 10;
-		put32(o + n, t->tsval);
-		put32(o + n + 4, t->tsecr);
-		n += 8;
-	}
-	if (t->wscale >= 0) {
-		o[n++] = 1;
-		o[n++] = 3;
-		o[n++] = 3;
-		o[n++] = (uint8_t)t->wscale;
+		n = opt_put(o, n, t, 3, 1);
+		pad = 1;
+		break;
+	case OPTS_WINDOWS:
+		n = opt_put(o, n, t, 3, 1);
+		n = opt_put(o, n, t, 4, 2);
+		n = opt_put(o, n, t, 8, 2);
+		pad = 1;
+		break;
+	case OPTS_MACOS:
+		n = opt_put(o, n, t, 3, 1);
+		n = opt_put(o, n, t, 8, 2);
+		n = opt_put(o, n, t, 4, 0);
+		break;
+	case OPTS_BSD:
+		n = opt_put(o, n, t, 3, 1);
+		n = opt_put(o, n, t, 4, 0);
+		n = opt_put(o, n, t, 8, t->sack_perm ? 0 : 2);
+		break;
+	default:
+		n = opt_put(o, n, t, 3, 0);
+		n = opt_put(o, n, t, 4, 0);
+		n = opt_put(o, n, t, 8, 0);
+		break;
 	}
 	while (n % 4)
-		o[n++] = 1;
+		o[n++] = pad;
 	return n;
 }
 

@@ -528,6 +528,103 @@ static void test_gauges(void)
 	      (unsigned long long)w.embryonic, (unsigned long long)w.synced);
 }
 
+/* ---- the tracker filter across sweeps -------------------------------------- */
+
+/* The live bitmap of sg_ct_bits: how many bits are set in the words in
+ * use, and its size (include/synguard.h). */
+static int filter_bits(unsigned *words)
+{
+	__u32 key = 0, n = (bpf_map__max_entries(T.skel->maps.sg_ct_bits) - 1) / 2;
+	int fd = bpf_map__fd(T.skel->maps.sg_ct_bits), bits = 0;
+	__u64 ctl, w;
+	unsigned gen, lg;
+
+	if (bpf_map_lookup_elem(fd, &key, &ctl))
+		return -1;
+	gen = ctl & SG_CT_BITS_GEN;
+	lg = (ctl >> SG_CT_BITS_LG_SHIFT(gen)) & 31;
+	*words = lg && (1u << lg) < n ? 1u << lg : n;
+	for (__u32 i = 0; i < *words; i++) {
+		key = 1 + gen * n + i;
+		if (bpf_map_lookup_elem(fd, &key, &w))
+			return -1;
+		bits += __builtin_popcountll(w);
+	}
+	return bits;
+}
+
+/* With cookie mode on, a SYN on each of n tracked flows: how many were
+ * passed to the kernel, as they must be (a TIME_WAIT reuse, a restarted
+ * peer), and not answered with a cookie. */
+static int syns_passed(struct conn *c, int n)
+{
+	int pass = 0;
+
+	T.cfg.cookie_active = 1;
+	config_apply();
+	for (int i = 0; i < n; i++) {
+		struct run *r = send_raw(&c[i], REMOTE, TH_SYN,
+					 c[i].nxt[REMOTE] + 100000, 0, 0);
+
+		pass += r->verdict == XDP_PASS && r->delta[SG_CNT_syn_passed] == 1;
+	}
+	T.cfg.cookie_active = 0;
+	config_apply();
+	return pass;
+}
+
+/* The filter that lets other SYNs skip the tables must know every live
+ * entry: as soon as it is made, and after any number of sweeps, each of
+ * which rebuilds it; it then holds no more bits than entries, sized to
+ * them; once they expire, a sweep empties it. */
+static void test_filter(void)
+{
+	enum { N = 48 };
+	int walk = bpf_program__fd(T.skel->progs.sg_walk);
+	struct sg_config saved = T.cfg;
+	struct conn c[N], fresh;
+	int pass, bits;
+	unsigned words;
+	struct sg_walk_args w;
+	struct run *r;
+
+	tables_clear();
+	for (int i = 0; i < N; i++)
+		c[i] = handshake_in(i % 2 ? 6 : 4, "filter");
+	pass = syns_passed(c, N);
+	check(pass == N, "filter: cookie mode on, a SYN on each of %d tracked "
+	      "flows passes to the kernel (%d did)", N, pass);
+	for (int i = 0; i < 3; i++)
+		sg_walk_run(walk, 1, &w);
+	bits = filter_bits(&words);
+	check(bits > 0 && bits <= N && words == 1u << SG_CT_BITS_MIN_LG,
+	      "filter: after 3 sweeps, %d bits for %d entries in %u words", bits,
+	      N, words);
+	pass = syns_passed(c, N);
+	check(pass == N, "filter: after the sweeps, still every one of %d "
+	      "(%d)", N, pass);
+	T.cfg.cookie_active = 1;
+	config_apply();
+	fresh = conn_new(4, true, "filter");
+	r = send_seg(&fresh, REMOTE, TH_SYN, 0);
+	check(r->verdict == XDP_TX && r->delta[SG_CNT_syn_cookies_sent] == 1,
+	      "filter: a SYN of an untracked flow gets a cookie (%s)",
+	      verdict_name(r->verdict));
+	T.cfg.cookie_active = 0;
+	for (int s = 0; s < SG_STATE_MAX; s++)
+		T.cfg.timeout_s[s] = 0;
+	config_apply();
+	usleep(1000);
+	sg_walk_run(walk, 1, &w);
+	sg_walk_run(walk, 1, &w);
+	bits = filter_bits(&words);
+	check(bits == 0 && w.synced + w.embryonic == 0,
+	      "filter: once every entry expired and was swept, no bit is left "
+	      "(%d)", bits);
+	T.cfg = saved;
+	config_apply();
+}
+
 /* ---- a SYN flood into small tables ----------------------------------------- */
 
 static void test_flood_keeps_established(void)
@@ -587,6 +684,7 @@ int main(void)
 		test_expiry_race(family);
 	}
 	test_gauges();
+	test_filter();
 	test_flood_keeps_established();
 	synguard_bpf__destroy(T.skel);
 	return tap_failed ? 1 : 0;

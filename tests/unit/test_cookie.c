@@ -237,8 +237,10 @@ static const char *layout_name(const struct layout *l)
 	return buf;
 }
 
-/* Every combination of MSS / WScale / SACK / TS / ECN for one layout. */
-static void test_combinations(struct layout l, const char *what)
+/* Every combination of MSS / WScale / SACK / TS / ECN for one layout, the
+ * options in the given order. */
+static void test_combinations(struct layout l, enum opts_order order,
+			      const char *what)
 {
 	const uint16_t *tab = msstab(l.family);
 	/* absent (536 / 1220), tiny, each bucket's edge and just under it */
@@ -255,6 +257,7 @@ static void test_combinations(struct layout l, const char *what)
 					for (size_t e = 0; e < sizeof(ecn); e++) {
 						struct syn_case c = syn_case_new(l);
 
+						c.o.order = order;
 						c.o.mss = mss[a];
 						c.o.wscale = ws[b];
 						c.o.sack_perm = sack;
@@ -263,20 +266,27 @@ static void test_combinations(struct layout l, const char *what)
 						c.ecn = ecn[e];
 						handshake(&c, &t);
 					}
-	check(!t.synack_bad, "%s %s: %d SYNs answered XDP_TX with the right SYN-ACK",
-	      what, layout_name(&l), t.cases);
+	check(!t.synack_bad, "%s %s, %s options: %d SYNs answered XDP_TX with the right SYN-ACK",
+	      what, layout_name(&l), opts_order_name(order), t.cases);
 	check(!t.decode_bad && !t.synack_bad,
-	      "%s %s: %d cookie ACKs accepted, metadata = the options offered",
-	      what, layout_name(&l), t.cases);
+	      "%s %s, %s options: %d cookie ACKs accepted, metadata = the options offered",
+	      what, layout_name(&l), opts_order_name(order), t.cases);
 }
 
 static void test_all_layouts(void)
 {
 	for (int vlans = 0; vlans <= 2; vlans++) {
-		test_combinations((struct layout){ 4, vlans, 0 }, "SYN");
-		test_combinations((struct layout){ 4, vlans, 40 }, "SYN");
+		test_combinations((struct layout){ 4, vlans, 0 }, OPTS_LINUX, "SYN");
+		test_combinations((struct layout){ 4, vlans, 40 }, OPTS_LINUX, "SYN");
 		for (int ext = 0; ext <= 2; ext++)
-			test_combinations((struct layout){ 6, vlans, ext }, "SYN");
+			test_combinations((struct layout){ 6, vlans, ext },
+					  OPTS_LINUX, "SYN");
+	}
+	/* other stacks' option orders: the word-wise parser's layouts and,
+	 * packed, the option-by-option walk */
+	for (int o = OPTS_LINUX + 1; o < OPTS_ORDERS; o++) {
+		test_combinations((struct layout){ 4, 0, 0 }, o, "SYN");
+		test_combinations((struct layout){ 6, 1, 1 }, o, "SYN");
 	}
 }
 
@@ -289,8 +299,8 @@ static void test_sysctls_off(void)
 	T.cfg.allow_ts = T.cfg.allow_sack = 0;
 	T.cfg.allow_wscale = T.cfg.allow_ecn = 0;
 	config_apply();
-	test_combinations((struct layout){ 4, 0, 0 }, "sysctls off");
-	test_combinations((struct layout){ 6, 1, 1 }, "sysctls off");
+	test_combinations((struct layout){ 4, 0, 0 }, OPTS_LINUX, "sysctls off");
+	test_combinations((struct layout){ 6, 1, 1 }, OPTS_LINUX, "sysctls off");
 	T.cfg = saved;
 	config_apply();
 }

@@ -1,0 +1,232 @@
+#!/usr/bin/env bash
+# make bench, end to end: floods (sg_bench flood on one core, bounded in
+# packets and seconds) into a server namespace defended, in turn, by the
+# kernel's syncookies, nftables synproxy, synguard, and an XDP program that
+# only drops (the baseline: on a veth the generator and the receive path
+# share the core). A legit client connects meanwhile. Candidates alternate
+# within each round (A B C D, then D C B A), rounds repeat the sweep.
+#
+#   e2e.sh OUT_DIR      writes OUT_DIR/e2e-runs.jsonl (one line per run),
+#                       e2e.json (medians per point), e2e-bpfstats.json
+#
+# Run it pinned away from CPU 0 (run.sh does): the flood takes CPU 0, where
+# its whole receive path runs too, and that core's busy time (/proc/stat)
+# is what is measured.
+# Knobs (env): BENCH_SECS, BENCH_ROUNDS, BENCH_SYN_RATES (pps, "idle" = no
+# flood, "max" = as fast as the generator goes), BENCH_ACK_RATES, BENCH_MIX_RATES,
+# BENCH_LEGIT (connections per run), BENCH_CANDS, BENCH_XDP_RING (0: the
+# kernel's candidates without the passing XDP program, see rx_ring).
+set -u
+cd "$(dirname "$0")/../.."
+OUT=${1:?usage: e2e.sh OUT_DIR}
+source tests/lab.sh
+
+SECS=${BENCH_SECS:-3}
+ROUNDS=${BENCH_ROUNDS:-2}
+SYN_RATES=${BENCH_SYN_RATES-idle 100000 200000 300000 max}
+ACK_RATES=${BENCH_ACK_RATES-max}
+MIX_RATES=${BENCH_MIX_RATES-max}
+LEGIT=${BENCH_LEGIT:-100}
+CANDS=${BENCH_CANDS:-kernel nft synguard floor drop}
+PORT=80
+FLOOD_CPU=0
+PIN=$LAB_BPFFS/sg-bench-$$
+ANS=$PIN/sg_answers
+E=tests/bench/e2e.py
+STATS_PREV=
+
+e2e_cleanup() {
+	[ -n "$STATS_PREV" ] && sysctl -qw kernel.bpf_stats_enabled="$STATS_PREV"
+	rm -rf "$PIN"
+}
+trap 'e2e_cleanup; lab_cleanup' EXIT
+
+lab_require "$LAB_DAEMON" build/sg_bench bpftool
+mkdir -p "$OUT" || exit 1
+: >"$OUT/e2e-runs.jsonl"
+lab_up "sg-be$$" 30 >/dev/null || { echo "e2e: lab setup failed" >&2; exit 1; }
+
+# the client end counts the server's answers to spoofed sources and drops
+# them there (bench_count): only the server's work is left on the core
+mkdir -p "$PIN" &&
+	bpftool prog load build/bench_count.bpf.o "$PIN/count" type xdp pinmaps "$PIN" &&
+	lcli ip link set dev "$LAB_CIF" xdpdrv off &&
+	lcli ip link set dev "$LAB_CIF" xdpdrv pinned "$PIN/count" ||
+	{ echo "e2e: cannot attach bench_count" >&2; exit 1; }
+# answers to the flood's sources leave by the veth (to be counted)
+lsrv ip route add 198.19.0.0/16 via "$LAB_C4" dev "$LAB_SIF" || exit 1
+
+lab_bg lsrv "$LAB_PY" tests/tools/tcpinfo_server.py $PORT -n 0 -t 3600 \
+	--backlog 4096 --ready "$LAB_TMP/ready" >/dev/null
+for _ in $(seq 50); do [ -e "$LAB_TMP/ready" ] && break; sleep 0.1; done
+[ -e "$LAB_TMP/ready" ] || { echo "e2e: echo server did not start" >&2; exit 1; }
+
+SMAC=$(lab_mac "$LAB_SRV" "$LAB_SIF") CMAC=$(lab_mac "$LAB_CLI" "$LAB_CIF")
+
+# nftables synproxy as the nftables wiki (Synproxy) gives it: untracked
+# SYNs, synproxy on invalid/untracked, loose tracking off, syncookies on
+cat >"$LAB_TMP/synproxy.nft" <<EOF
+table ip sg_bench {
+	chain pre {
+		type filter hook prerouting priority raw; policy accept;
+		tcp dport $PORT tcp flags syn notrack
+	}
+	chain in {
+		type filter hook input priority filter; policy accept;
+		tcp dport $PORT ct state invalid,untracked synproxy mss 1460 wscale 7 timestamp sack-perm
+		ct state invalid drop
+	}
+}
+EOF
+
+# The kernel's candidates get an XDP program that passes everything on the
+# server veth: every candidate's packets then go through the same receive
+# ring, the way a NIC's do. Without it a veth hands packets to the stack on
+# the sending CPU's backlog, a queue of its own for the legit client's
+# CPU, that no NIC gives (and no XDP program gets).
+XDP_RING=${BENCH_XDP_RING:-1}
+rx_ring() {
+	[ "$XDP_RING" = 1 ] || return 0
+	lsrv ip link set dev "$LAB_SIF" xdpdrv obj build/xdp_pass.bpf.o sec xdp
+}
+
+cand_up() {
+	case $1 in
+	kernel) lsrv sysctl -qw net.ipv4.tcp_syncookies=2 && rx_ring ;;
+	nft) lsrv sysctl -qw net.ipv4.tcp_syncookies=2 net.ipv4.tcp_timestamps=1 \
+		net.netfilter.nf_conntrack_tcp_loose=0 && lsrv nft -f "$LAB_TMP/synproxy.nft" &&
+		rx_ring ;;
+	synguard) sg_start -p $PORT --mode on ;;
+	drop) lsrv ip link set dev "$LAB_SIF" xdpdrv obj build/bench_drop.bpf.o sec xdp ;;
+	floor) lsrv ip link set dev "$LAB_SIF" xdpdrv obj build/bench_floor.bpf.o sec xdp ;;
+	esac
+}
+
+cand_down() {
+	case $1 in
+	kernel) lsrv sysctl -qw net.ipv4.tcp_syncookies=1
+		lsrv ip link set dev "$LAB_SIF" xdpdrv off ;;
+	nft) lsrv nft delete table ip sg_bench 2>/dev/null
+	     lsrv sysctl -qw net.ipv4.tcp_syncookies=1 net.netfilter.nf_conntrack_tcp_loose=1
+	     lsrv ip link set dev "$LAB_SIF" xdpdrv off ;;
+	synguard) sg_stop quiet ;;
+	drop|floor) lsrv ip link set dev "$LAB_SIF" xdpdrv off ;;
+	esac
+}
+
+snap() { lcli cat /proc/net/dev | "$LAB_PY" $E snap "$ANS" $FLOOD_CPU; }
+
+# flood KIND RATE: syn, ack or mixed packets from CPU 0 for SECS seconds at
+# RATE pps or "max", never more than that rate sends in that time. By
+# sg_bench flood, not trafgen: on a veth whose peer answers with XDP_TX,
+# trafgen's send buffer runs out and it gives up mid-run (flood.c).
+flood() {
+	local kind=$1 rate=$2 n ropt=()
+	if [ "$rate" = max ]; then
+		n=$((3000000 * SECS))
+	else
+		n=$((rate * SECS * 12 / 10)) ropt=(-r "$rate")
+	fi
+	lcli build/sg_bench flood -i "$LAB_CIF" --src-mac "$CMAC" --dst-mac "$SMAC" \
+		--dst "$LAB_S4" --dport $PORT -k "$kind" -s "$SECS" -n "$n" -c $FLOOD_CPU \
+		"${ropt[@]}" >"$LAB_TMP/flood.out" 2>&1
+}
+
+# run CAND FLOOD RATE ROUND: one measured run, one line in e2e-runs.jsonl
+run() {
+	local cand=$1 fl=$2 rate=$3 rnd=$4 s0 s1 lpid iv
+	if ! cand_up "$cand" >"$LAB_TMP/up.err" 2>&1; then
+		note "e2e: $cand did not come up: $(tail -n 1 "$LAB_TMP/up.err")"
+		cand_down "$cand" >/dev/null 2>&1
+		return 1
+	fi
+	# the legit client, but not through programs that answer no one; at a
+	# real-time priority: its latency is the network's, not that of other
+	# work sharing its CPU
+	: >"$LAB_TMP/legit.out"
+	lpid=
+	if [ "$cand" != drop ] && [ "$cand" != floor ]; then
+		iv=$(awk -v s="$SECS" -v n="$LEGIT" 'BEGIN { printf "%.3f", s / n }')
+		lcli chrt -f 10 "$LAB_PY" tests/tools/tcpinfo_client.py "$LAB_S4" $PORT -n "$LEGIT" -b 1024 \
+			-T 3 --io-timeout 5 --interval "$iv" -t $((SECS + 20)) -q \
+			>"$LAB_TMP/legit.out" 2>&1 &
+		lpid=$!
+	fi
+	s0=$(snap)
+
+	if [ "$rate" = idle ]; then sleep "$SECS"; else flood "$fl" "$rate"; fi
+	s1=$(snap)
+	[ -n "$lpid" ] && wait "$lpid"
+	cand_down "$cand"
+	"$LAB_PY" $E point "$cand" "$fl" "$rate" "$rnd" "$s0" "$s1" "$LAB_CIF" \
+		"$LAB_TMP/legit.out" >>"$OUT/e2e-runs.jsonl"
+	tail -n 1 "$OUT/e2e-runs.jsonl" | "$LAB_PY" -c '
+import json, sys
+r = json.load(sys.stdin); l = r["legit"]
+f = lambda v: "-" if v is None else "%.2f" % v
+print("# e2e %-8s %-5s %-6s r%d: sent %8.0f/s answered %8.0f/s cpu0 busy %3.0f%% legit %s/%s p50 %s p99 %s ms" % (
+    r["cand"], r["flood"], r["rate"], r["round"], r["sent_pps"], r["answered_pps"],
+    100 * r["busy_share"], l.get("ok"), l.get("n"), f(l.get("p50_ms")), f(l.get("p99_ms"))))' >&2
+}
+
+# Is each candidate usable here? (nftables synproxy needs conntrack and
+# nft_synproxy in the kernel: say precisely what failed.)
+cands=()
+for c in $CANDS; do
+	if cand_up "$c" >"$LAB_TMP/up.err" 2>&1; then
+		cands+=("$c")
+	else
+		echo "{\"cand\": \"$c\", \"error\": $(tail -n 3 "$LAB_TMP/up.err" | "$LAB_PY" -c 'import json,sys; print(json.dumps(sys.stdin.read().strip()))')}" \
+			>>"$OUT/e2e-unavailable.jsonl"
+		note "e2e: $c unavailable: $(tail -n 1 "$LAB_TMP/up.err")"
+	fi
+	cand_down "$c" >/dev/null 2>&1
+done
+
+for rnd in $(seq "$ROUNDS"); do
+	order=("${cands[@]}")
+	if [ $((rnd % 2)) -eq 0 ]; then
+		order=(); for ((i = ${#cands[@]} - 1; i >= 0; i--)); do order+=("${cands[i]}"); done
+	fi
+	for spec in "syn:$SYN_RATES" "ack:$ACK_RATES" "mixed:$MIX_RATES"; do
+		fl=${spec%%:*}
+		for rate in ${spec#*:}; do
+			for c in "${order[@]}"; do
+				run "$c" "$fl" "$rate" "$rnd"
+			done
+		done
+	done
+done
+"$LAB_PY" $E summary "$OUT/e2e-runs.jsonl" >"$OUT/e2e.json" || exit 1
+
+# Cross-check on the real path: kernel.bpf_stats_enabled=1 makes the kernel
+# time every program run; run_time_ns / run_cnt is its cost per packet.
+# Separate runs: the timing itself costs every XDP program a little.
+STATS_PREV=$(sysctl -n kernel.bpf_stats_enabled)
+sysctl -qw kernel.bpf_stats_enabled=1
+: >"$OUT/e2e-bpfstats.jsonl"
+for spec in synguard:syn synguard:ack synguard:mixed floor:syn drop:syn; do
+	c=${spec%%:*} fl=${spec#*:}
+	cand_up "$c" >/dev/null 2>&1 || continue
+	id=$(lsrv bpftool -j net show dev "$LAB_SIF" | "$LAB_PY" -c '
+import json, sys
+try: print(json.load(sys.stdin)[0]["xdp"][0]["id"])
+except Exception: print("")')
+	if [ -n "$id" ]; then
+		b0=$(bpftool -j prog show id "$id")
+		flood "$fl" max
+		b1=$(bpftool -j prog show id "$id")
+		"$LAB_PY" - "$c" "$fl" "$b0" "$b1" >>"$OUT/e2e-bpfstats.jsonl" <<-'EOF'
+		import json, sys
+		a, b = json.loads(sys.argv[3]), json.loads(sys.argv[4])
+		n = b.get("run_cnt", 0) - a.get("run_cnt", 0)
+		t = b.get("run_time_ns", 0) - a.get("run_time_ns", 0)
+		print(json.dumps({"cand": sys.argv[1], "flood": sys.argv[2], "prog": b.get("name"),
+		                  "run_cnt": n, "run_time_ns": t, "ns_per_run": t / n if n else None}))
+		EOF
+	fi
+	cand_down "$c"
+done
+sysctl -qw kernel.bpf_stats_enabled="$STATS_PREV"
+STATS_PREV=
+exit 0
