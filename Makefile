@@ -15,7 +15,7 @@ DEB_PKGS  := clang-19 llvm-19 clang-14 bpftool libbpf-dev libxdp-dev xdp-tools \
              libelf-dev zlib1g-dev pkg-config libjson-c-dev libinih-dev \
              libmicrohttpd-dev iproute2 ethtool netsniff-ng nftables \
              python3-scapy gnuplot-nox procps curl prometheus \
-             python3-prometheus-client time
+             python3-prometheus-client time libclang-rt-19-dev libfuzzer-19-dev
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
               -I$(BUILD) -Iinclude -Ibpf
@@ -35,8 +35,14 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_BIN := $(BUILD)/sg_bench
+# The differential fuzzer: the data path built natively as the reference
+# model (bpf/model.h), libFuzzer + ASan/UBSan, against the kernel's copy.
+FUZZ_BIN  := $(BUILD)/fuzz/sg_fuzz
+FUZZ_SAN  := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+             -fno-sanitize=alignment,function
+FUZZ_SECONDS ?= 600
 
-.PHONY: all deps test bench demo install clean
+.PHONY: all deps test bench demo install clean fuzz
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -80,9 +86,25 @@ $(BUILD)/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(SKELS) $(BPF_OBJS) 
 $(BENCH_BIN): $(BENCH_SRCS) $(wildcard tests/bench/*.h) tests/unit/frame.h $(SKELS) $(BPF_OBJS) $(BUILD)/libsynguard.a
 	$(CC) $(CFLAGS) -Itests/bench -Itests/unit -o $@ $(BENCH_SRCS) $(BUILD)/libsynguard.a $(LDLIBS)
 
+# Packets are unaligned by nature (alignment) and the model calls map
+# callbacks through a generic pointer, as the kernel does (function).
+$(BUILD)/fuzz/model.o: tests/fuzz/model.c tests/fuzz/sg_model.h bpf/synguard.bpf.c $(wildcard bpf/*.h) include/synguard.h $(BUILD)/vmlinux.h
+	@mkdir -p $(@D)
+	$(CLANG) -g -O1 -Wall -Werror -fsanitize=fuzzer-no-link $(FUZZ_SAN) -I$(BUILD) -Iinclude -Ibpf -Itests/fuzz -c $< -o $@
+
+$(FUZZ_BIN): tests/fuzz/sg_fuzz.c $(BUILD)/fuzz/model.o $(wildcard tests/unit/*.h) $(SKELS) $(BUILD)/libsynguard.a
+	$(CLANG) -g -O1 -Wall -Werror -std=gnu11 -fsanitize=fuzzer $(FUZZ_SAN) -I$(BUILD) -Iinclude -Iuser -Itests/unit -Itests/fuzz \
+		$(shell pkg-config --cflags libbpf libxdp 2>/dev/null) -o $@ $< $(BUILD)/fuzz/model.o $(BUILD)/libsynguard.a $(LDLIBS)
+
 test: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(if $(BENCH_SRCS),$(BENCH_BIN))
+	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(FUZZ_BIN) $(if $(BENCH_SRCS),$(BENCH_BIN))
 	@tests/run.sh
+
+# FUZZ_SECONDS of differential fuzzing (default 600); new inputs are kept
+# in build/fuzz/corpus, a mismatch leaves its input in build/fuzz/.
+fuzz: deps
+	@$(MAKE) --no-print-directory all $(FUZZ_BIN)
+	@tests/fuzz/fuzz.sh $(FUZZ_SECONDS)
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)

@@ -4,8 +4,12 @@
 #ifndef SG_COMMON_H
 #define SG_COMMON_H
 
+#ifdef SG_MODEL
+#include "model.h" /* the native build: reference model for the fuzzer */
+#else
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#endif
 #include <bpf/bpf_endian.h>
 #include "synguard.h"
 
@@ -22,9 +26,13 @@
 #define TC_ACT_OK 0
 #define TC_ACT_SHOT 2
 
+#ifndef SG_MODEL
+/* A map's size as loaded (the loader may have changed it): CO-RE reads it
+ * off the kernel's struct bpf_map. */
+#define sg_map_max_entries(map) (((struct bpf_map *)(map))->max_entries)
+#endif
+
 /* Hide a value from clang's rewrites so the verifier sees the check as written. */
 #define sg_barrier_var(v) asm volatile("" : "+r"(v))
-
-#define SG_NSEC_PER_SEC 1000000000ULL
 
 #endif /* SG_COMMON_H */

@@ -137,7 +137,7 @@ static __always_inline __u32 sg_ct_hash(const __u32 *l, const __u32 *r,
 /* Words per bitmap, from the map's size (the daemon sizes it). */
 static __always_inline __u32 sg_ct_bits_words(void)
 {
-	return (((struct bpf_map *)&sg_ct_bits)->max_entries - 1) / 2;
+	return (sg_map_max_entries(&sg_ct_bits) - 1) / 2;
 }
 
 static __always_inline __u64 sg_ct_bits_ctl(void)

@@ -118,6 +118,12 @@ enum sg_csum_verdict {
 	SG_CSUM_BAD_TCP,
 };
 
+/* The longest TCP segment (header + data) whose checksum a SYN gets
+ * verified over: beyond it (only with jumbo MTUs and SYN data) the SYN is
+ * the kernel's. */
+#define SG_SYN_CSUM_WORDS 384
+#define SG_SYN_CSUM_MAX (SG_SYN_CSUM_WORDS * 4 + 3)
+
 /* Verify the IPv4 header checksum and the TCP checksum of a SYN. */
 static __always_inline int sg_verify_syn_csum(const struct sg_pkt *p,
 					      void *data, void *data_end)
@@ -139,7 +145,7 @@ static __always_inline int sg_verify_syn_csum(const struct sg_pkt *p,
 	/* a SYN may carry data (TFO): then the sum covers it too, word by
 	 * word; a header alone is one helper call */
 	if (sg_csum_hdr(data + l4, p->tcp_len, data_end, &sum) &&
-	    sg_csum_add(data + l4, p->tcp_len, data_end, 384, &sum))
+	    sg_csum_add(data + l4, p->tcp_len, data_end, SG_SYN_CSUM_WORDS, &sum))
 		return SG_CSUM_BAD_TCP;
 	if (sg_csum_fold(sum) == 0xffff)
 		return SG_CSUM_OK;

@@ -65,7 +65,8 @@ static __always_inline int sg_parse_eth(void *data, void *data_end,
 }
 
 static __always_inline int sg_parse_ipv4(void *data, void *data_end,
-					 struct sg_pkt *p, void **l4)
+					 __u32 pkt_len, struct sg_pkt *p,
+					 void **l4)
 {
 	struct iphdr *ip = data + p->l3_off;
 	__u32 ihl, tot;
@@ -75,7 +76,7 @@ static __always_inline int sg_parse_ipv4(void *data, void *data_end,
 	ihl = ip->ihl * 4;
 	tot = bpf_ntohs(ip->tot_len);
 	if (ip->version != 4 || ihl < sizeof(*ip) || tot < ihl ||
-	    data + p->l3_off + tot > data_end)
+	    p->l3_off + tot > pkt_len)
 		return SG_CNT_parse_ip_bad;
 	if (ip->protocol != IPPROTO_TCP)
 		return SG_CNT_pass_not_tcp;
@@ -94,7 +95,8 @@ static __always_inline int sg_parse_ipv4(void *data, void *data_end,
 }
 
 static __always_inline int sg_parse_ipv6(void *data, void *data_end,
-					 struct sg_pkt *p, void **l4)
+					 __u32 pkt_len, struct sg_pkt *p,
+					 void **l4)
 {
 	struct ipv6hdr *ip6 = data + p->l3_off;
 	void *cur;
@@ -105,7 +107,7 @@ static __always_inline int sg_parse_ipv6(void *data, void *data_end,
 	if ((void *)(ip6 + 1) > data_end)
 		return SG_CNT_parse_ip_short;
 	plen = bpf_ntohs(ip6->payload_len);
-	if (ip6->version != 6 || (void *)(ip6 + 1) + plen > data_end)
+	if (ip6->version != 6 || p->l3_off + sizeof(*ip6) + plen > pkt_len)
 		return SG_CNT_parse_ip_bad;
 	nexthdr = ip6->nexthdr;
 	cur = ip6 + 1;
@@ -119,6 +121,12 @@ static __always_inline int sg_parse_ipv6(void *data, void *data_end,
 			break;
 		switch (nexthdr) {
 		case IPPROTO_HOPOPTS:
+			/* only right behind the IPv6 header (RFC 8200 4.1):
+			 * anywhere else Linux drops the packet, so we leave
+			 * it to do so */
+			if (i)
+				return SG_CNT_parse_ip_bad;
+			/* fall through */
 		case IPPROTO_DSTOPTS:
 		case IPPROTO_ROUTING:
 			if ((void *)(oh + 1) > data_end)
@@ -170,8 +178,10 @@ static __always_inline int sg_parse_ipv6(void *data, void *data_end,
 	return SG_PARSE_TCP;
 }
 
-/* Parse up to the TCP header (not its options). */
-static __always_inline int sg_parse(void *data, void *data_end,
+/* Parse up to the TCP header (not its options). pkt_len is the whole
+ * packet's length: a multi-buffer frame or a paged skb has only its head
+ * between data and data_end, where the headers must be. */
+static __always_inline int sg_parse(void *data, void *data_end, __u32 pkt_len,
 				    struct sg_pkt *p)
 {
 	struct tcphdr *tcp;
@@ -185,9 +195,9 @@ static __always_inline int sg_parse(void *data, void *data_end,
 		return ret;
 	p->l3_off = off;
 	if (proto == bpf_htons(ETH_P_IP))
-		ret = sg_parse_ipv4(data, data_end, p, &l4);
+		ret = sg_parse_ipv4(data, data_end, pkt_len, p, &l4);
 	else if (proto == bpf_htons(ETH_P_IPV6))
-		ret = sg_parse_ipv6(data, data_end, p, &l4);
+		ret = sg_parse_ipv6(data, data_end, pkt_len, p, &l4);
 	else
 		return SG_CNT_pass_not_ip;
 	if (ret != SG_PARSE_TCP)

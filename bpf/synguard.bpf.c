@@ -8,6 +8,7 @@
 #include "counters.h"
 #include "cookie.h"
 #include "conntrack.h"
+#include "budget.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -60,13 +61,23 @@ static __always_inline __u16 sg_port_slot(__u16 port_be)
 /* The loops of parsing and checksumming live in global functions: the
  * verifier checks each once, instead of once per path that reaches it.
  * Each is defined once per context type (XDP, TC) by these macros. */
-#define SG_DEFINE_PARSE(name, ctx_t)                                         \
+/* An IP length past the first buffer is checked against the whole frame
+ * (multi-buffer XDP, a paged skb) only then: the length costs XDP a helper
+ * call, which the common single-buffer frame is spared. */
+#define SG_DEFINE_PARSE(name, ctx_t, full_len)                               \
 	__noinline int name(ctx_t *ctx, struct sg_pkt *p)                    \
 	{                                                                    \
+		void *data = (void *)(long)ctx->data;                        \
+		void *data_end = (void *)(long)ctx->data_end;                \
+		__u32 len = data_end - data;                                 \
+		int ret;                                                     \
+                                                                             \
 		if (!p)                                                      \
 			return SG_CNT_parse_eth_short;                       \
-		return sg_parse((void *)(long)ctx->data,                     \
-				(void *)(long)ctx->data_end, p);             \
+		ret = sg_parse(data, data_end, len, p);                      \
+		if (ret == SG_CNT_parse_ip_bad && (full_len) > len)          \
+			ret = sg_parse(data, data_end, full_len, p);         \
+		return ret;                                                  \
 	}
 
 /* A global function name(ctx, off, end, o) running parser fn over ctx's
@@ -110,8 +121,8 @@ static __always_inline __u16 sg_port_slot(__u16 port_be)
 		return 0;                                                    \
 	}
 
-SG_DEFINE_PARSE(sg_parse_xdp, struct xdp_md)
-SG_DEFINE_PARSE(sg_parse_skb, struct __sk_buff)
+SG_DEFINE_PARSE(sg_parse_xdp, struct xdp_md, (__u32)bpf_xdp_get_buff_len(ctx))
+SG_DEFINE_PARSE(sg_parse_skb, struct __sk_buff, ctx->len)
 SG_DEFINE_TCPOPT(sg_tcpopt_xdp, struct xdp_md)
 SG_DEFINE_TCPOPT(sg_tcpopt_skb, struct __sk_buff)
 
@@ -203,7 +214,47 @@ __noinline int sg_kernel_state(struct xdp_md *ctx, const struct sg_pkt *p)
 	return st;
 }
 
-/* Answer a SYN with its cookie SYN-ACK (XDP_TX), options o parsed. */
+enum sg_cookie_verdict {
+	SG_COOKIE_OK,
+	SG_COOKIE_BAD,
+	SG_COOKIE_OVER_BUDGET,
+};
+
+/* An ACK's cookie, checked under its source's budget of failed checks: a
+ * source out of tokens gets no check at all (blind guessing then runs at
+ * the budget's rate whatever it sends), a failed check costs a token.
+ * Fills *m on success. Global: the bucket's key stays off the call chain
+ * of the ACK path. */
+__noinline int sg_cookie_verdict(const struct sg_pkt *p,
+				 const struct sg_tcpopt *o, struct sg_meta *m)
+{
+	struct sg_config *cfg = sg_get_config();
+	const struct sg_secret_state *ss;
+	const struct sg_budget_cfg *b;
+	struct sg_budget_key k;
+	struct sg_budget *e;
+	__u32 zero = 0;
+	__u64 now;
+
+	ss = bpf_map_lookup_elem(&sg_secrets, &zero);
+	if (!p || !o || !m || !cfg || !ss)
+		return SG_COOKIE_BAD;
+	b = sg_budget_cfg_of(cfg, SG_BUDGET_cookie);
+	e = sg_budget_find(b, SG_BUDGET_cookie, p->family, p->saddr, &k);
+	now = b->interval_ns ? bpf_ktime_get_ns() : 0;
+	if (!sg_budget_has(b, e, now))
+		return SG_COOKIE_OVER_BUDGET;
+	if (sg_cookie_check(p, cfg, ss, o, m))
+		return SG_COOKIE_OK;
+	sg_budget_take(b, e, &k, now);
+	return SG_COOKIE_BAD;
+}
+
+/* Not an XDP action: sg_syn_cookie leaves the SYN to the kernel. */
+#define SG_SYN_TO_KERNEL (-1)
+
+/* Answer a SYN with its cookie SYN-ACK (XDP_TX), options o parsed; a SYN
+ * too long to verify gets SG_SYN_TO_KERNEL. */
 __noinline int sg_syn_cookie(struct xdp_md *ctx, const struct sg_pkt *p,
 			     const struct sg_tcpopt *o, __u32 slot)
 {
@@ -219,6 +270,12 @@ __noinline int sg_syn_cookie(struct xdp_md *ctx, const struct sg_pkt *p,
 		return XDP_PASS;
 	ret = sg_verify_syn_csum(p, (void *)(long)ctx->data,
 				 (void *)(long)ctx->data_end);
+	/* the sum could not cover the segment: longer than its loop, or
+	 * running on into a further buffer (jumbo frames, SYN data) */
+	if (ret == SG_CSUM_BAD_TCP &&
+	    (p->tcp_len > SG_SYN_CSUM_MAX ||
+	     (long)p->l4_off + p->tcp_len > (long)(ctx->data_end - ctx->data)))
+		return SG_SYN_TO_KERNEL;
 	if (ret == SG_CSUM_BAD_IP)
 		return sg_drop(SG_CNT_drop_ip_csum, slot);
 	if (ret == SG_CSUM_BAD_TCP)
@@ -267,6 +324,11 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 	sg_count(SG_CNT_syn_received);
 	if (p->th.rst || p->th.fin)
 		return sg_drop(SG_CNT_drop_syn_flags, slot);
+	/* From our own address (land): routing drops it as martian, so do we,
+	 * before answering ourselves. */
+	if (p->saddr[0] == p->daddr[0] && p->saddr[1] == p->daddr[1] &&
+	    p->saddr[2] == p->daddr[2] && p->saddr[3] == p->daddr[3])
+		return sg_drop(SG_CNT_drop_land, slot);
 	ret = sg_tcpopt_xdp(ctx, p, &o);
 	ws = o.flags & SG_OPT_WSCALE ? o.wscale : SG_COOKIE_WS_NONE;
 	/* Cookie mode off, or a SYN on a synchronized flow we track (a TIME_WAIT
@@ -277,6 +339,7 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 	     sg_ct_synced_has(p))) {
 		if (ret)
 			sg_count(ret);
+to_kernel:
 		sg_count(SG_CNT_syn_passed);
 		sg_count_port(slot, SG_PCNT_syn_passed);
 		if (sg_tracked(cfg, slot))
@@ -286,7 +349,11 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 	/* no cookie for options we cannot read in full */
 	if (ret)
 		return sg_drop(ret, slot);
-	return sg_syn_cookie(ctx, p, &o, slot);
+	ret = sg_syn_cookie(ctx, p, &o, slot);
+	if (ret != SG_SYN_TO_KERNEL)
+		return ret;
+	sg_count(SG_CNT_syn_oversize);
+	goto to_kernel;
 }
 
 /* An ACK of a flow the tracker does not know, to a protected port. */
@@ -294,11 +361,11 @@ __noinline int sg_handle_ack(struct xdp_md *ctx, const struct sg_pkt *p,
 			     __u32 slot)
 {
 	struct sg_config *cfg = sg_get_config();
-	const struct sg_secret_state *ss;
 	struct sg_tcpopt o = {};
 	struct sg_meta m, *mp;
-	__u32 zero = 0, ws;
+	__u32 ws;
 	__u8 kstate;
+	int verdict;
 	void *data;
 
 	if (!p || !cfg)
@@ -307,12 +374,10 @@ __noinline int sg_handle_ack(struct xdp_md *ctx, const struct sg_pkt *p,
 		sg_count(SG_CNT_ack_unchecked);
 		return XDP_PASS;
 	}
-	ss = bpf_map_lookup_elem(&sg_secrets, &zero);
-	if (!ss)
-		return XDP_PASS;
 	if (sg_tcpopt_xdp(ctx, p, &o))
 		o.flags = 0; /* a broken ACK still gets the hash check */
-	if (!sg_cookie_check(p, cfg, ss, &o, &m)) {
+	verdict = sg_cookie_verdict(p, &o, &m);
+	if (verdict != SG_COOKIE_OK) {
 		kstate = sg_kernel_state(ctx, p);
 		if (kstate < SG_STATE_MAX) {
 			sg_count(SG_CNT_ack_kernel_owned);
@@ -321,6 +386,8 @@ __noinline int sg_handle_ack(struct xdp_md *ctx, const struct sg_pkt *p,
 					     SG_CT_RETRACKED, SG_CT_WS_UNKNOWN);
 			return XDP_PASS;
 		}
+		if (verdict == SG_COOKIE_OVER_BUDGET)
+			return sg_drop(SG_CNT_cookies_over_budget, slot);
 		sg_count(SG_CNT_cookies_rejected);
 		sg_count_port(slot, SG_PCNT_cookies_rejected);
 		sg_count_port(slot, SG_PCNT_drops);
@@ -367,7 +434,9 @@ __noinline int sg_syn_wscale(struct xdp_md *ctx, const struct sg_pkt *p)
 	return o.wscale;
 }
 
-SEC("xdp")
+/* frags: multi-buffer aware, so it attaches at jumbo MTUs too; every
+ * header it reads must be in the first buffer, where drivers put them. */
+SEC("xdp.frags")
 int sg_xdp(struct xdp_md *ctx)
 {
 	struct sg_config *cfg;
@@ -407,6 +476,10 @@ int sg_xdp(struct xdp_md *ctx)
 	}
 	if (th->ack && !th->syn && !th->rst)
 		return sg_handle_ack(ctx, &p, slot);
+	/* Neither SYN, ACK nor RST (a bare FIN, null or Xmas scans): TCP
+	 * discards it in every state, so it never needs to reach the host. */
+	if (!th->syn && !th->ack && !th->rst)
+		return sg_drop(SG_CNT_drop_no_ack, slot);
 	return XDP_PASS;
 }
 

@@ -73,7 +73,11 @@ enum sg_state {
 	X(ct_fin_oow)            /* FIN outside the window: ignored          */ \
 	X(ct_table_full)         /* insert failed (table full beyond LRU)    */ \
 	X(ct_expired)            /* entries swept after their timeout        */ \
-	X(syn_received)          /* SYN to a protected port, any verdict     */
+	X(syn_received)          /* SYN to a protected port, any verdict     */ \
+	X(cookies_over_budget)   /* ACK from a source out of cookie budget   */ \
+	X(drop_no_ack)           /* no SYN/ACK/RST, unknown flow, protected  */ \
+	X(drop_land)             /* SYN from our own address (land attack)   */ \
+	X(syn_oversize)          /* SYN too long to verify: to the kernel    */
 
 enum sg_counter {
 #define SG_ENUM_COUNTER(n) SG_CNT_##n,
@@ -130,6 +134,42 @@ enum sg_mode {
 
 #define SG_MSS_BUCKETS 4
 
+#define SG_NSEC_PER_SEC 1000000000ULL
+
+/* ---- per-source budgets (bpf/budget.h): one token bucket per source
+ * prefix and kind of event, in one LRU map ------------------------------- */
+#define SG_BUDGET_KINDS(X)                                                   \
+	X(cookie)   /* failed cookie checks: blind ACK guessing                */
+
+enum sg_budget_kind {
+#define SG_ENUM_BUDGET(n) SG_BUDGET_##n,
+	SG_BUDGET_KINDS(SG_ENUM_BUDGET)
+#undef SG_ENUM_BUDGET
+	SG_BUDGET_MAX,
+};
+
+#define SG_BUDGET_SLOTS 4 /* power of two: the BPF side masks the kind */
+_Static_assert(SG_BUDGET_MAX <= SG_BUDGET_SLOTS, "grow SG_BUDGET_SLOTS");
+
+struct sg_budget_cfg {
+	__u64 interval_ns;     /* one token per interval; 0 = no budget      */
+	__u32 burst;           /* tokens a source starts with (>= 1)         */
+	__u8 prefix4;          /* IPv4 source prefix one bucket covers       */
+	__u8 prefix6;          /* IPv6 source prefix one bucket covers       */
+	__u16 pad;
+};
+
+struct sg_budget_key {
+	__u8 family;           /* 4 or 6                                     */
+	__u8 kind;             /* enum sg_budget_kind                        */
+	__u16 pad;
+	__u32 addr[4];         /* source address masked to the prefix        */
+};
+
+struct sg_budget {
+	__u64 tat_ns;          /* GCRA: when the bucket is full again        */
+};
+
 struct sg_config {
 	__u32 mode;            /* enum sg_mode, as configured                  */
 	__u32 cookie_active;   /* 1: answer SYNs to protected ports with cookies */
@@ -150,6 +190,7 @@ struct sg_config {
 	__u8 drop_oow_rst;     /* 1: drop out-of-window RSTs at XDP            */
 	__u8 pad[2];
 	__u32 timeout_s[SG_STATE_MAX]; /* per-state idle timeout, seconds      */
+	struct sg_budget_cfg budget[SG_BUDGET_SLOTS]; /* by enum sg_budget_kind */
 };
 
 /* ---- cookie secrets (array map of 2 slots; config picks the current) ---- */

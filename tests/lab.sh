@@ -108,7 +108,7 @@ lab_up() {
 	lcli ip addr add "$LAB_C6/64" dev "$LAB_CIF" nodad || return 1
 	lsrv ip link set "$LAB_SIF" up && lcli ip link set "$LAB_CIF" up || return 1
 	# XDP_TX on a veth is lost unless the peer end runs an XDP program
-	lcli ip link set dev "$LAB_CIF" xdpdrv obj "$LAB_ROOT/build/xdp_pass.bpf.o" sec xdp || return 1
+	lcli ip link set dev "$LAB_CIF" xdpdrv obj "$LAB_ROOT/build/xdp_pass.bpf.o" sec xdp.frags || return 1
 	# the kernel accepts BPF-assigned request sockets only with syncookies != 0
 	lsrv sysctl -qw net.ipv4.tcp_syncookies=1 >/dev/null || return 1
 	LAB_SIDX=$(lsrv cat /sys/class/net/"$LAB_SIF"/ifindex 2>/dev/null ||

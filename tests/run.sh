@@ -24,6 +24,9 @@ run() {
 for t in build/unit/test_*; do
 	[ -x "$t" ] && run "$t"
 done
+for t in tests/fuzz/bounded.sh; do
+	[ -e "$t" ] && run bash "$t"
+done
 for t in tests/integration/*.sh; do
 	[ -e "$t" ] || continue
 	run bash "$t"

@@ -51,7 +51,10 @@ static int sg_secrets_setup(struct sg_daemon *d)
 		       sg_secret_id(&s->slot[s->cur & 1]));
 		return 0;
 	}
-	if (d->reused && s->rotated_ns && s->rotated_ns <= now && age < 2 * period)
+	/* While no daemon ran, the programs went on making cookies with the
+	 * current secret, however long ago it rotated: rotate, so that it
+	 * stays accepted as the previous one, rather than start fresh. */
+	if (d->reused && s->rotated_ns && s->rotated_ns <= now)
 		return sg_secrets_rotate(s);
 	return sg_secrets_fresh(s);
 }

@@ -336,7 +336,7 @@ int sg_cmd_status(struct sg_view *v, bool json)
 		char now[256] = "";
 
 		sg_setting_format(st, &x.set, val, sizeof(val));
-		if (st->unit && st->type == &sg_t_uint)
+		if (st->unit && (st->type == &sg_t_uint || st->type == &sg_t_rate))
 			snprintf(val + strlen(val), sizeof(val) - strlen(val), " %s", st->unit);
 		if (st->beside)
 			st->beside(st, &x.live, now, sizeof(now));

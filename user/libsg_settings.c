@@ -190,6 +190,31 @@ static void sg_portlist_format(const struct sg_setting *st, const void *f,
 
 const struct sg_stype sg_t_ports = { "ports and ranges (80,443,8000-8099) or all", sg_portlist_parse, sg_portlist_format, false };
 
+/* A rate per second, kept as the interval between two events (0: no
+ * limit): the data path then needs no division. */
+static int sg_rate_parse(const struct sg_setting *st, void *f, const char *v,
+			 char *err, size_t n)
+{
+	struct sg_setting u = *st;
+	__u64 rate;
+
+	u.size = sizeof(rate);
+	if (sg_uint_parse(&u, &rate, v, err, n))
+		return -1;
+	sg_uput(f, st->size, rate ? SG_NS / rate : 0);
+	return 0;
+}
+
+static void sg_rate_format(const struct sg_setting *st, const void *f, char *buf,
+			   size_t n)
+{
+	unsigned long long t = sg_uget(f, st->size);
+
+	snprintf(buf, n, "%llu", t ? SG_NS / t : 0);
+}
+
+const struct sg_stype sg_t_rate = { "integer", sg_rate_parse, sg_rate_format, true };
+
 /* ---- checks, computed defaults, side effects ----------------------------------- */
 static int sg_check_mode(const struct sg_settings *s, char *err, size_t n)
 {
@@ -380,6 +405,10 @@ const struct sg_setting sg_settings_table[] = {
 	{ .key = "ports", .type = &sg_t_ports, .store = SG_STORE_PORTS, SG_FIELD(ports), .def = "all", .load = sg_load_ports, .apply = sg_apply_ports, .help = "protected ports and ranges, e.g. 80,443,8000-8099, or all; the first 1022 get counters of their own" },
 	{ .key = "track", .type = &sg_t_enum, SG_CFG(track_all), .names = sg_track_names, .def = "all", .help = "which TCP connections the tracker follows: all, or those of protected ports" },
 	{ .key = "drop_oow_rst", .type = &sg_t_bool, SG_CFG(drop_oow_rst), .def = "no", .help = "drop out-of-window RSTs at XDP (they are always counted)" },
+	{ .key = "ack_budget.rate", .type = &sg_t_rate, SG_CFG(budget[SG_BUDGET_cookie].interval_ns), .lo = 0, .hi = 1000000, .def = "10", .unit = "per second", .help = "failed cookie checks a source prefix may make a second, past its burst (0: unlimited); a source out of budget gets no check at all (cookies_over_budget), so blind guessing (2^-23 a try) runs at this rate whatever it sends" },
+	{ .key = "ack_budget.burst", SG_UINT(1, 1000000), SG_CFG(budget[SG_BUDGET_cookie].burst), .def = "100", .unit = "checks", .help = "failed cookie checks a source prefix may make at once" },
+	{ .key = "ack_budget.prefix4", SG_UINT(1, 32), SG_CFG(budget[SG_BUDGET_cookie].prefix4), .def = "32", .unit = "bits", .help = "IPv4 sources in one prefix this long share a cookie budget" },
+	{ .key = "ack_budget.prefix6", SG_UINT(1, 128), SG_CFG(budget[SG_BUDGET_cookie].prefix6), .def = "64", .unit = "bits", .help = "IPv6 sources in one prefix this long share a cookie budget" },
 	{ .key = "keep_attached", .type = &sg_t_bool, SG_DMN(keep_attached), .def = "no", .help = "on SIGTERM leave the programs attached and pinned (upgrades: the next synguardd takes over)" },
 	{ .key = "ct_size", SG_UINT(1024, 1ul << 26), SG_DMN(ct_size), .when = SG_START, .def = "131072", .unit = "connections", .help = "size of the synchronized table (the embryonic one gets a quarter, at least 1024); fixed once pinned" },
 	{ .key = "metrics", .type = &sg_t_string, SG_DMN(metrics), .when = SG_RELOAD, .def = "127.0.0.1:9810", .unit = "ADDR:PORT or off", .check = sg_check_metrics, .help = "Prometheus metrics over HTTP at ADDR:PORT ([ADDR]:PORT for IPv6), or off" },
@@ -769,7 +798,7 @@ void sg_setting_describe(const struct sg_setting *st, char *buf, size_t n)
 {
 	char what[160];
 
-	if (st->type == &sg_t_uint)
+	if (st->type == &sg_t_uint || st->type == &sg_t_rate)
 		snprintf(what, sizeof(what), "%lu..%lu%s%s", st->lo, st->hi,
 			 st->unit ? " " : "", st->unit ? st->unit : "");
 	else if (st->type == &sg_t_enum)

@@ -184,7 +184,7 @@ struct sg_stype {
 	bool numeric;         /* metrics/JSON: a number (else a string) */
 };
 extern const struct sg_stype sg_t_uint, sg_t_bool, sg_t_enum, sg_t_string,
-	sg_t_ports;
+	sg_t_ports, sg_t_rate;
 
 struct sg_setting {
 	const char *key;

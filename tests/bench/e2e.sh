@@ -87,7 +87,7 @@ EOF
 XDP_RING=${BENCH_XDP_RING:-1}
 rx_ring() {
 	[ "$XDP_RING" = 1 ] || return 0
-	lsrv ip link set dev "$LAB_SIF" xdpdrv obj build/xdp_pass.bpf.o sec xdp
+	lsrv ip link set dev "$LAB_SIF" xdpdrv obj build/xdp_pass.bpf.o sec xdp.frags
 }
 
 cand_up() {

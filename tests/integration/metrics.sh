@@ -26,6 +26,9 @@ for _ in $(seq 50); do [ -e "$LAB_TMP/ready" ] && break; sleep 0.1; done
 lcli timeout 30 $LAB_PY $T/tcpinfo_client.py "$LAB_S4" 8080 -n 4 -b 2000 -q >/dev/null 2>&1
 sleep 1.2   # one sample of the daemon after the traffic
 
+# stats first: counters only grow, so the scrape that follows must show at
+# least these (non-TCP frames such as IPv6 ND keep arriving meanwhile)
+sg_stats >"$LAB_TMP/stats.json"
 scrape >"$LAB_TMP/m1"; rc=$?
 expect "metrics: curl scrapes /metrics on the default 127.0.0.1:9810" "$rc" -eq 0
 hdr=$(lsrv curl -sS -o /dev/null -w '%{http_code} %{content_type}' "$URL")
@@ -36,7 +39,6 @@ if command -v promtool >/dev/null; then
 else
 	skip "metrics: promtool check metrics" "prometheus package missing: make deps"
 fi
-sg_stats >"$LAB_TMP/stats.json"
 res=$($LAB_PY - "$LAB_TMP/m1" "$LAB_TMP/stats.json" <<-'EOF'
 	import json, sys
 	from prometheus_client.parser import text_string_to_metric_families

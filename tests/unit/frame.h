@@ -13,7 +13,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-#define FRAME_MAX 2048
+#define FRAME_MAX 9216
 
 #define TH_FIN 0x01
 #define TH_SYN 0x02
@@ -335,8 +335,8 @@ struct parsed {
 	const uint8_t *eth;
 };
 
-/* Parses Ethernet/VLAN/IP/TCP (no IPv6 extension headers, none are ever
- * sent); returns false if it is not a well-formed TCP frame. */
+/* Parses Ethernet/VLAN/IP/TCP (IPv6 extension headers skipped);
+ * returns false if it is not a well-formed TCP frame. */
 static inline bool frame_parse(const uint8_t *b, uint32_t len,
 			       struct parsed *p)
 {
@@ -370,15 +370,30 @@ static inline bool frame_parse(const uint8_t *b, uint32_t len,
 		p->l4 = p->l3 + ihl;
 		tcplen = get16(ip + 2) - ihl;
 	} else if (proto == 0x86dd) {
-		if ((uint32_t)p->l3 + 40 > len || ip[6] != 6)
+		uint8_t next;
+		uint32_t ext = 0;
+
+		if ((uint32_t)p->l3 + 40 > len)
 			return false;
 		p->family = 6;
 		p->ttl = ip[7];
 		p->ip_csum_ok = true;
 		memcpy(p->saddr, ip + 8, 16);
 		memcpy(p->daddr, ip + 24, 16);
-		p->l4 = p->l3 + 40;
-		tcplen = get16(ip + 4);
+		/* hop-by-hop, routing, fragment (8 bytes) and destination
+		 * options headers */
+		for (next = ip[6]; next == 0 || next == 43 || next == 44 || next == 60;) {
+			const uint8_t *h = ip + 40 + ext;
+
+			if ((uint32_t)p->l3 + 40 + ext + 8 > len)
+				return false;
+			ext += next == 44 ? 8u : (h[1] + 1) * 8u;
+			next = h[0];
+		}
+		if (next != 6 || get16(ip + 4) < ext)
+			return false;
+		p->l4 = p->l3 + 40 + (int)ext;
+		tcplen = get16(ip + 4) - ext;
 		if ((uint32_t)p->l4 + tcplen > len)
 			return false;
 	} else {

@@ -39,7 +39,7 @@ static struct {
 	struct sg_secret_state *secrets;
 	size_t secrets_len;
 	uint32_t next_flow;    /* a fresh flow per case: ACKs create entries */
-	uint32_t ct_size;      /* if set before setup(): both tracker tables */
+	uint32_t ct_size;      /* if set before setup(): tracker and budget tables */
 } T;
 
 /* One BPF_PROG_TEST_RUN and what it changed. */
@@ -184,6 +184,7 @@ static inline int setup(const char *mode)
 	if (T.ct_size) {
 		bpf_map__set_max_entries(T.skel->maps.sg_ct_synced, T.ct_size);
 		bpf_map__set_max_entries(T.skel->maps.sg_ct_embryonic, T.ct_size);
+		bpf_map__set_max_entries(T.skel->maps.sg_budget, T.ct_size);
 	}
 	if (synguard_bpf__load(T.skel))
 		return -1;

@@ -1,0 +1,73 @@
+#!/usr/bin/python3
+"""RSTs aimed at real connections, from the client's side of the lab:
+learns each tuple's next sequence number from the client's own segments
+(AF_PACKET on the client veth), then sends N RSTs per tuple that are
+either out of the server's window (seq + 2^31) or inside it but not the
+exact next sequence number (RFC 5961: the server must only challenge them).
+
+usage: rst_flood.py IFACE SRC_MAC DST_MAC TUPLES_JSON oow|inwin N
+Prints {"sent": n, "tuples": k}.
+"""
+import json
+import random
+import socket
+import struct
+import sys
+import time
+
+from scapy.all import Ether, IP, IPv6, TCP, sendp  # noqa: E402
+
+
+def learn(iface, tuples, timeout=10):
+    """(lport -> next seq) from the client's outgoing segments."""
+    want = {t["lport"]: t for t in tuples}
+    nxt = {}
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+    s.bind((iface, 0))
+    s.settimeout(0.5)
+    end = time.monotonic() + timeout
+    while len(nxt) < len(want) and time.monotonic() < end:
+        try:
+            fr, addr = s.recvfrom(65535)
+        except socket.timeout:
+            continue
+        if addr[2] != 4:  # PACKET_OUTGOING: what the client sent
+            continue
+        proto = struct.unpack("!H", fr[12:14])[0]
+        if proto == 0x0800 and fr[23] == 6:
+            l4 = 14 + (fr[14] & 0xf) * 4
+            plen = struct.unpack("!H", fr[16:18])[0] - (fr[14] & 0xf) * 4
+        elif proto == 0x86DD and fr[20] == 6:
+            l4 = 54
+            plen = struct.unpack("!H", fr[18:20])[0]
+        else:
+            continue
+        sport, dport, seq = struct.unpack("!HHI", fr[l4:l4 + 8])
+        if sport in want:
+            nxt[sport] = (seq + plen - (fr[l4 + 12] >> 4) * 4) & 0xffffffff
+    return nxt
+
+
+def main():
+    iface, smac, dmac, tfile, mode, n = sys.argv[1:7]
+    n = int(n)
+    tuples = json.load(open(tfile))
+    nxt = learn(iface, tuples)
+    pkts = []
+    for t in tuples:
+        if t["lport"] not in nxt:
+            continue
+        l3 = (IP if t["family"] == 4 else IPv6)(src=t["local"], dst=t["remote"])
+        for _ in range(n):
+            off = 0x80000000 + random.randint(0, 0x10000) if mode == "oow" else random.randint(1, 20000)
+            pkts.append(Ether(src=smac, dst=dmac) / l3 /
+                        TCP(sport=t["lport"], dport=t["rport"], flags="R",
+                            seq=(nxt[t["lport"]] + off) & 0xffffffff, window=0))
+    random.shuffle(pkts)
+    sendp(pkts, iface=iface, verbose=False)
+    print(json.dumps({"sent": len(pkts), "tuples": len(nxt)}))
+    sys.exit(0 if len(nxt) == len(tuples) else 1)
+
+
+if __name__ == "__main__":
+    main()
