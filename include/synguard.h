@@ -70,7 +70,7 @@ enum sg_state {
 	X(ct_rst_closed)         /* exact RST closed an entry                */ \
 	X(ct_rst_challenged)     /* in-window inexact RST: ignored, counted  */ \
 	X(ct_rst_oow)            /* out-of-window RST: ignored, counted      */ \
-	X(ct_fin_oow)            /* FIN outside the window: ignored          */ \
+	X(ct_fin_oow)            /* FIN the receiver would not take: ignored */ \
 	X(ct_table_full)         /* insert failed (table full beyond LRU)    */ \
 	X(ct_expired)            /* entries swept after their timeout        */ \
 	X(syn_received)          /* SYN to a protected port, any verdict     */ \
