@@ -28,8 +28,6 @@ enum sg_state {
 	SG_STATES(SG_ENUM_STATE)
 #undef SG_ENUM_STATE
 	SG_STATE_MAX,
-	/* Remote side not seen yet (only valid as remote_state). */
-	SG_NONE = SG_STATE_MAX,
 };
 
 /* ---- global event counters (per-CPU array, one slot each) --------------- */

@@ -19,6 +19,7 @@ LAB_PY=/usr/bin/python3          # Debian's python3 (python3-scapy), not pyenv
 LAB_DAEMON=${SG_DAEMON:-$LAB_ROOT/build/synguardd}
 LAB_CLI_BIN=${SG_CLI:-$LAB_ROOT/build/synguard}
 LAB_BPFFS=${SG_BPFFS:-/sys/fs/bpf}
+SG_RUN=/run/synguard             # the daemons' pidfiles
 LAB_TMP=$(mktemp -d /tmp/sg-lab.XXXXXX)
 LAB_NAMES=()          # lab prefixes brought up (for cleanup)
 LAB_PIDS=()           # background helpers to kill on exit

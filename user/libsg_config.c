@@ -10,42 +10,47 @@
 #include <net/if.h>
 #include "libsynguard.h"
 
-/* /proc/sys/net is per network namespace: the reader's netns. */
-int sg_sysctl_int(const char *name, long *val)
+/* The numbers of a sysctl ("net/ipv4/..."), up to n of them: how many
+ * were read, or -errno. /proc/sys/net is per network namespace: the
+ * reader's netns. */
+static int sg_sysctl_longs(const char *name, long *v, int n)
 {
-	char path[256], buf[128];
+	char path[256], buf[128], *p, *end;
 	FILE *f;
+	int got = 0;
 
 	snprintf(path, sizeof(path), "/proc/sys/%s", name);
-	f = fopen(path, "r");
-	if (!f)
-		return -errno;
-	if (!fgets(buf, sizeof(buf), f)) {
-		fclose(f);
-		return -EIO;
-	}
-	fclose(f);
-	*val = strtol(buf, NULL, 10);
-	return 0;
-}
-
-/* last field of a multi-value sysctl such as tcp_rmem */
-static int sg_sysctl_last(const char *name, long *val)
-{
-	char path[256], buf[128], *p, *tok, *save = NULL;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/sys/%s", name);
-	f = fopen(path, "r");
+	f = fopen(path, "re");
 	if (!f)
 		return -errno;
 	p = fgets(buf, sizeof(buf), f);
 	fclose(f);
 	if (!p)
 		return -EIO;
-	for (tok = strtok_r(buf, " \t\n", &save); tok;
-	     tok = strtok_r(NULL, " \t\n", &save))
-		*val = strtol(tok, NULL, 10);
+	for (; got < n; got++, p = end) {
+		v[got] = strtol(p, &end, 10);
+		if (end == p)
+			break;
+	}
+	return got;
+}
+
+int sg_sysctl_int(const char *name, long *val)
+{
+	int n = sg_sysctl_longs(name, val, 1);
+
+	return n < 0 ? n : n == 1 ? 0 : -EIO;
+}
+
+/* last field of a multi-value sysctl such as tcp_rmem */
+static int sg_sysctl_last(const char *name, long *val)
+{
+	long v[3];
+	int n = sg_sysctl_longs(name, v, 3);
+
+	if (n <= 0)
+		return n ? n : -EIO;
+	*val = v[n - 1];
 	return 0;
 }
 
@@ -90,15 +95,14 @@ int sg_read_sysctls(struct sg_sysctls *s)
 
 void sg_tw_limits_read(struct sg_tw_limits *t)
 {
-	long lo = 32768, hi = 60999, v;
-	char buf[64];
-	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
+	long r[2] = { 32768, 60999 }, v, lo, hi;
 
-	if (f) {
-		if (fgets(buf, sizeof(buf), f))
-			sscanf(buf, "%ld %ld", &lo, &hi);
-		fclose(f);
+	if (sg_sysctl_longs("net/ipv4/ip_local_port_range", r, 2) != 2) {
+		r[0] = 32768;
+		r[1] = 60999;
 	}
+	lo = r[0];
+	hi = r[1];
 	t->max_buckets = sg_sysctl_int("net/ipv4/tcp_max_tw_buckets", &v) ? 0 : (__u64)v;
 	t->port_lo = (__u16)lo;
 	t->port_hi = (__u16)hi;

@@ -313,6 +313,18 @@ void sg_daemon_serve(struct sg_daemon *d)
 }
 
 /* ---- start, reload, stop ------------------------------------------------------------------ */
+/* The pidfile goes while we still hold its lock (a refused second daemon
+ * never held it, and leaves it alone). */
+static void sg_pidfile_remove(struct sg_daemon *d)
+{
+	char path[PATH_MAX];
+
+	if (d->pid_fd < 0)
+		return;
+	sg_pidfile_path(path, sizeof(path), d->o.iface);
+	unlink(path);
+}
+
 static void sg_daemon_free(struct sg_daemon *d)
 {
 	sg_metrics_stop(d->metrics);
@@ -419,6 +431,7 @@ fail:
 	/* a failed fresh start leaves nothing behind; reused pins stay */
 	if (d->skel && !d->reused && d->pins.dir[0])
 		sg_daemon_unpin(d);
+	sg_pidfile_remove(d);
 	sg_daemon_free(d);
 	return NULL;
 }
@@ -488,8 +501,6 @@ int sg_daemon_reload(struct sg_daemon *d)
 
 void sg_daemon_stop(struct sg_daemon *d)
 {
-	char path[PATH_MAX];
-
 	if (!d)
 		return;
 	if (d->pins.dpage->set.keep_attached) {
@@ -500,7 +511,6 @@ void sg_daemon_stop(struct sg_daemon *d)
 		sg_daemon_unpin(d);
 		sg_log("%s: detached, pins removed", d->o.iface);
 	}
-	sg_pidfile_path(path, sizeof(path), d->o.iface);
-	unlink(path);
+	sg_pidfile_remove(d);
 	sg_daemon_free(d);
 }

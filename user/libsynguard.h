@@ -48,10 +48,9 @@ extern bool sg_libbpf_hush;
 extern const char *const sg_state_names[SG_STATE_MAX];
 extern const char *const sg_counter_names[SG_CNT_MAX];
 extern const char *const sg_pcounter_names[SG_PCNT_MAX];
-const char *sg_state_name(unsigned int st);   /* SG_NONE -> "NONE" */
+const char *sg_state_name(unsigned int st);   /* "?" if out of range */
 int sg_state_parse(const char *name);         /* -1 if unknown */
-const char *sg_mode_name(unsigned int mode);
-int sg_mode_parse(const char *name);          /* -1 if unknown */
+const char *sg_mode_name(unsigned int mode);  /* the mode setting's names */
 
 /* ---- options: one table, xdp-tools style ------------------------------- */
 enum sg_opt_id {
@@ -88,6 +87,9 @@ typedef int (*sg_opt_cb)(int id, const char *arg, void *data);
 int sg_opts_parse(const struct sg_cmd *cmd, int argc, char **argv,
 		  sg_opt_cb cb, void *data);
 void sg_usage(FILE *f, const char *prog, const struct sg_cmd *cmd);
+/* -i IFACE: a name the kernel could have (*iface = arg), else one line
+ * and SG_EXIT_USAGE. */
+int sg_iface_arg(const char *arg, const char **iface);
 /* Integers with range checks; print one line and return -1 on error. */
 int sg_parse_uint(const char *opt, const char *s, unsigned long lo,
 		  unsigned long hi, unsigned long *out);

@@ -74,12 +74,7 @@ static int opt_cb(int id, const char *arg, void *data)
 
 	switch (id) {
 	case SG_OPT_IFACE:
-		if (!*arg || strlen(arg) >= IF_NAMESIZE || strchr(arg, '/')) {
-			sg_err("bad interface name '%s'", arg);
-			return SG_EXIT_USAGE;
-		}
-		c->iface = arg;
-		return 0;
+		return sg_iface_arg(arg, &c->iface);
 	case SG_OPT_BPFFS:
 		c->bpffs = arg;
 		return 0;

@@ -29,8 +29,8 @@ flowing() {
 	done
 	return 1
 }
-# the stream's tracker entry: "STATE PKTS_IN AGE_S" (server side; the
-# client's ACKs: TC egress misses GSO data segments today, see README)
+# the stream's tracker entry: "STATE PKTS_IN AGE_S" (server side: pkts_in
+# counts the client's ACKs of the data streamed to it)
 entry() {
 	local lport
 	lport=$(cut -d' ' -f2 "$LAB_TMP/progress" 2>/dev/null)
