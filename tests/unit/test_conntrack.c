@@ -551,6 +551,7 @@ static void test_expiry(int family)
 	struct conn c = handshake_in(family, "expiry");
 	struct sg_ct_entry e;
 	struct sg_walk_args w;
+	__u64 c0[SG_CNT_MAX], c1[SG_CNT_MAX];
 	struct run *r;
 
 	T.cfg.timeout_s[SG_ESTABLISHED] = 0;
@@ -562,10 +563,15 @@ static void test_expiry(int family)
 	      e.pkts_in == 2,
 	      "%s: an expired entry is absent to the data path (ACK unchecked, "
 	      "entry untouched: %u packets in)", c.name, e.pkts_in);
+	sg_counters_read(T.cnt_fd, c0);
 	check(!sg_walk_run(bpf_program__fd(T.skel->progs.sg_walk), 1, &w) &&
 	      w.expired >= 1 && !conn_entry(&c, &e),
 	      "%s: the sweep removes it (%llu expired)", c.name,
 	      (unsigned long long)w.expired);
+	sg_counters_read(T.cnt_fd, c1);
+	check(c1[SG_CNT_ct_expired] - c0[SG_CNT_ct_expired] == w.expired,
+	      "%s: ...and counts what it removed in ct_expired (+%llu)", c.name,
+	      (unsigned long long)(c1[SG_CNT_ct_expired] - c0[SG_CNT_ct_expired]));
 	T.cfg.timeout_s[SG_ESTABLISHED] = 432000;
 	config_apply();
 }
