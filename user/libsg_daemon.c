@@ -214,18 +214,17 @@ static void sg_log_changes(struct sg_daemon *d, const struct sg_settings *old,
 	}
 }
 
-/* `synguard set` writes the pinned maps; say what it changed. Only the
- * mmapped structs are compared: cheap enough for every second. */
+/* `synguard set` writes the pinned maps; say what it changed. Every
+ * setting is read back, the ports from their map's mmap (~0.2 ms): cheap
+ * enough for every second. */
 static void sg_watch_settings(struct sg_daemon *d)
 {
 	static struct sg_settings now;
 
-	now = d->known;
-	memcpy(&now.cfg, d->pins.cfg, sizeof(now.cfg));
-	memcpy(&now.d, &d->pins.dpage->set, sizeof(now.d));
+	if (sg_settings_read(&d->pins, &now))
+		return;
 	sg_log_changes(d, &d->known, &now, "synguard set");
-	d->known.cfg = now.cfg;
-	d->known.d = now.d;
+	d->known = now;
 }
 
 /* ---- the sample ------------------------------------------------------------------------ */

@@ -119,7 +119,10 @@ if ! sg_cli set -i "$LAB_SIF" auto.syn_rate_high=1000000 auto.synrcvd_high=150 a
 fi
 wait_for true 10 logged 'auto.synrcvd_high: 1000000 -> 150 (synguard set)'
 check "auto: the daemon logs what synguard set changed" grep -q 'auto.synrcvd_high: 1000000 -> 150 (synguard set)' "$SG_LOG"
-flood 400 100
+sg_cli set -i "$LAB_SIF" ports=$PORT,9090 >/dev/null && wait_for true 10 logged "ports: $PORT -> $PORT,9090 (synguard set)"
+check "auto: ...ports too" grep -q "ports: $PORT -> $PORT,9090 (synguard set)" "$SG_LOG"
+sg_cli set -i "$LAB_SIF" ports=$PORT >/dev/null
+flood 400 100 10
 becomes true 15 "100 SYN/s of half-open connections switch cookie mode on"
 line=$(grep 'cookie mode on (auto)' "$SG_LOG" | tail -n 1)
 if [[ "$line" =~ SYN_RCVD\ ([0-9]+)\ \>=\ auto.synrcvd_high\ 150 ]] && [[ "$line" == *"< auto.syn_rate_high"* ]]; then
