@@ -30,11 +30,15 @@ logged() { grep -q -- "$1" "$SG_LOG" && echo true; }
 becomes() {
 	if wait_for "$1" "$2" active; then ok "auto: $3"; else fail "auto: $3" "$(status | jget auto)"; fi
 }
-flood() { # flood PACKETS PPS: SYNs from random sources, in the background
-	( lab_trafgen "$LAB_TMP/syn.cfg" "$1" 10 "$2" >/dev/null ) &
-	FLOOD=$!
-	LAB_PIDS+=($FLOOD)
+# flood PACKETS PPS SECS: SYNs from random sources, in the background,
+# until PACKETS are sent, SECS pass or stop_flood (timeout hands its SIGINT
+# on to trafgen)
+flood() {
+	lab_bg lcli timeout -s INT "$3" trafgen -o "$LAB_CIF" -i "$LAB_TMP/syn.cfg" -n "$1" -P 1 -q \
+		-b "$2pps" >/dev/null 2>&1
+	FLOOD=${LAB_PIDS[-1]}
 }
+stop_flood() { kill -INT "$FLOOD" 2>/dev/null; wait "$FLOOD" 2>/dev/null; }
 tw_warnings() { status | jget time_wait.warnings; }
 legit() { # N legit connections echoing 5 KB: prints how many worked
 	lcli timeout 60 $LAB_PY $T/tcpinfo_client.py "$LAB_S4" "$PORT" -n "$1" -b 5000 -T 3 -q 2>&1 |
@@ -56,7 +60,8 @@ expect "auto: ...as SYNs passed, not cookies (syn_passed +$(( $(sg_counter syn_p
 
 # ---- a SYN flood: on by rate, off after it ------------------------------------------------
 lab_trafgen_cfg 0x02 "$PORT" random >"$LAB_TMP/syn.cfg"
-flood 40000 5000
+# bounded by time (and packets), stopped once the checks that need it ran
+flood 600000 5000 120
 becomes true 15 "a 5000 SYN/s flood switches cookie mode on"
 line=$(grep 'cookie mode on (auto)' "$SG_LOG" | head -n 1)
 if [[ "$line" =~ SYN\ rate\ ([0-9]+)/s\ \>=\ auto.syn_rate_high\ 2000 ]] && [ "${BASH_REMATCH[1]}" -ge 2000 ]; then
@@ -94,7 +99,7 @@ else
 	skip "stats -w on a terminal" "script (util-linux) missing"
 fi
 
-wait "$FLOOD"
+stop_flood
 becomes false 40 "after the flood cookie mode goes off again"
 line=$(grep 'cookie mode off (auto)' "$SG_LOG" | head -n 1)
 if [[ "$line" =~ SYN\ rate\ [0-9]+/s\ \<\ auto.syn_rate_low\ 300\ and\ SYN_RCVD\ [0-9]+\ \<\ auto.synrcvd_low\ 50\ for\ [0-9]+s\ \(auto.hold\ 2s\) ]]; then
