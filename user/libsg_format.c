@@ -442,12 +442,6 @@ int sg_cmd_stats(struct sg_view *v, bool json)
 }
 
 /* ---- conns ------------------------------------------------------------------------------ */
-static void sg_addr(char *buf, size_t len, __u8 family, const __u32 *a)
-{
-	if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, a, buf, (socklen_t)len))
-		snprintf(buf, len, "?");
-}
-
 int sg_cmd_conns(struct sg_view *v, int state, bool json)
 {
 	struct sg_conn *cv = NULL;
@@ -471,8 +465,8 @@ int sg_cmd_conns(struct sg_view *v, int state, bool json)
 
 			if (state >= 0 && e->state != state)
 				continue;
-			sg_addr(la, sizeof(la), k->family, k->laddr);
-			sg_addr(ra, sizeof(ra), k->family, k->raddr);
+			sg_addr_format(la, sizeof(la), k->family, k->laddr);
+			sg_addr_format(ra, sizeof(ra), k->family, k->raddr);
 			o = json_object_new_object();
 			json_object_object_add(o, "family", json_object_new_int(k->family));
 			json_object_object_add(o, "local", json_object_new_string(la));
@@ -514,8 +508,8 @@ int sg_cmd_conns(struct sg_view *v, int state, bool json)
 
 		if (state >= 0 && e->state != state)
 			continue;
-		sg_addr(la, sizeof(la), k->family, k->laddr);
-		sg_addr(ra, sizeof(ra), k->family, k->raddr);
+		sg_addr_format(la, sizeof(la), k->family, k->laddr);
+		sg_addr_format(ra, sizeof(ra), k->family, k->raddr);
 		snprintf(l, sizeof(l), k->family == 6 ? "[%s]:%u" : "%s:%u", la, k->lport);
 		snprintf(r, sizeof(r), k->family == 6 ? "[%s]:%u" : "%s:%u", ra, k->rport);
 		printf("%-3u %-40s %-40s %-11s %-11s %8s %8s %8u %8u %10llu %10llu\n",

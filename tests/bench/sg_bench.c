@@ -228,7 +228,7 @@ static void sgo_load(struct sgo *o, uint32_t synced, uint32_t embryonic)
 	/* the tracker filter, as the daemon sizes it (older builds lack it) */
 	m = bpf_object__find_map_by_name(o->obj, "sg_ct_bits");
 	if (m)
-		bpf_map__set_max_entries(m, sg_ct_bits_entries(synced));
+		bpf_map__set_max_entries(m, sg_bits_entries(synced));
 	if (bpf_object__load(o->obj))
 		die("load %s: %s", o->name, strerror(errno));
 	prog = bpf_object__find_program_by_name(o->obj, "sg_xdp");
