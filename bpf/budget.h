@@ -160,9 +160,10 @@ static __always_inline bool sg_budget_gate(const struct sg_budget_cfg *b,
 	       (__u64)n * b->interval_ns >= 1ULL << SG_SKETCH_EPOCH_SHIFT;
 }
 
-/* One event of source s, which the sketch saw n times: within budget (and
- * the token taken)? Past the gate the source gets an exact bucket; a new
- * one starts charged with the n events the sketch saw, up to the burst. */
+/* One event of source s, which the sketch saw n times (this one too):
+ * within budget (and the token taken)? Past the gate the source gets an
+ * exact bucket; a new one starts charged with the n - 1 events before,
+ * up to the burst. */
 static __always_inline bool sg_budget_src_take(const struct sg_config *cfg,
 					       __u32 kind,
 					       const struct sg_src_key *s,
@@ -187,8 +188,9 @@ static __always_inline bool sg_budget_src_take(const struct sg_config *cfg,
 			sg_budget_take(b, e, &k, now);
 		return has;
 	}
-	charge = n < b->burst ? n : b->burst;
-	v.tat_ns = now + (__u64)(charge ? charge - 1 : 0) * b->interval_ns;
+	/* the n - 1 before this one, as if they had come now */
+	charge = n - 1 < b->burst ? n - 1 : b->burst;
+	v.tat_ns = now + (__u64)charge * b->interval_ns;
 	has = sg_budget_has(b, &v, now);
 	if (has)
 		v.tat_ns += b->interval_ns;

@@ -590,14 +590,13 @@ __noinline int sg_handle_ack(struct xdp_md *ctx, const struct sg_pkt *p,
 	if (cfg->mode == SG_MODE_SHADOW)
 		return sg_decide(cfg, p, SG_CNT_cookies_accepted, slot,
 				 SG_PCNT_cookies_accepted, SG_PASS_META);
+	/* (a protected port: always tracked, and so learned as ESTABLISHED) */
 	if (sg_tracked(cfg, slot)) {
 		ws = m.flags & SG_META_F_WSCALE ?
 		     m.snd_wscale | ((__u32)cfg->rcv_wscale << 8) :
 		     SG_COOKIE_WS_NONE | (SG_COOKIE_WS_NONE << 8);
 		sg_ct_update(p, SG_CT_IN, SG_ESTABLISHED, SG_CT_COOKIE, ws);
 	}
-	if (cfg->learn_s)
-		sg_learn_src(p, SG_CT_IN);
 	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(m)))
 		return XDP_PASS; /* the kernel's own cookie check still runs */
 	mp = (void *)(long)ctx->data_meta;

@@ -257,6 +257,7 @@ struct sg_lpm_value {
 #define SG_POLICY_UNIT6 32
 #define SG_POLICY_UNITS_MAX 4096
 #define SG_POLICY_BITS_LG 10    /* 1024 words: 65536 bits                 */
+#define SG_POLICY_BITS_ENTRIES (1 + 2 * (1 << SG_POLICY_BITS_LG))
 
 /* ---- sources: a source address masked to syn_budget.prefix4/6 ------------
  * The unit of the SYN budget, the SYN-ACK destination cap, the learned

@@ -199,7 +199,7 @@ int sg_policy_check(const struct sg_settings *s, char *err, size_t n)
 }
 
 /* ---- the trie ------------------------------------------------------------------- */
-static void sg_lpm_key_of(struct sg_lpm_key *k, const struct sg_src_key *p)
+void sg_lpm_key_of(struct sg_lpm_key *k, const struct sg_src_key *p)
 {
 	memset(k, 0, sizeof(*k));
 	k->prefixlen = SG_LPM_FAMILY_BITS + p->plen;
@@ -215,25 +215,30 @@ static void sg_prefix_of_lpm(struct sg_src_key *p, const struct sg_lpm_key *k)
 	memcpy(p->addr, k->addr, sizeof(p->addr));
 }
 
-int sg_policy_load(const struct sg_pins *p, struct sg_settings *s)
+int sg_policy_read(int fd, struct sg_plist *allow, struct sg_plist *deny)
 {
 	struct sg_lpm_key k, next;
 	struct sg_lpm_value v;
 	void *prev = NULL;
 
-	memset(&s->allow, 0, sizeof(s->allow));
-	memset(&s->deny, 0, sizeof(s->deny));
-	while (!bpf_map_get_next_key(p->policy_fd, prev, &next)) {
+	memset(allow, 0, sizeof(*allow));
+	memset(deny, 0, sizeof(*deny));
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		struct sg_src_key pr;
 
-		if (!bpf_map_lookup_elem(p->policy_fd, &next, &v)) {
+		if (!bpf_map_lookup_elem(fd, &next, &v)) {
 			sg_prefix_of_lpm(&pr, &next);
-			sg_plist_add(v.action == SG_ACT_DENY ? &s->deny : &s->allow, &pr);
+			sg_plist_add(v.action == SG_ACT_DENY ? deny : allow, &pr);
 		}
 		k = next;
 		prev = &k;
 	}
 	return 0;
+}
+
+int sg_policy_load(const struct sg_pins *p, struct sg_settings *s)
+{
+	return sg_policy_read(p->policy_fd, &s->allow, &s->deny);
 }
 
 /* How many filter units (SG_POLICY_UNIT4/6) prefix p covers. */
@@ -244,34 +249,32 @@ static __u64 sg_policy_units(const struct sg_src_key *p)
 	return p->plen >= unit ? 1 : 1ull << (unit - p->plen);
 }
 
-/* The filter and the flags of what the lists hold now. */
-static int sg_policy_filter(const struct sg_pins *p, const struct sg_settings *s)
+void sg_policy_bits_make(const struct sg_plist *allow, const struct sg_plist *deny,
+			 __u64 *words, __u32 *flags)
 {
-	static __u64 words[1 + 2 * (1 << SG_POLICY_BITS_LG)];
-	static __u32 keys[1 + 2 * (1 << SG_POLICY_BITS_LG)];
 	const __u32 nw = 1u << SG_POLICY_BITS_LG;
-	__u32 flags = 0, count = 1 + 2 * nw;
-	const struct sg_plist *lists[2] = { &s->allow, &s->deny };
+	const struct sg_plist *lists[2] = { allow, deny };
 
-	memset(words, 0, sizeof(words));
+	memset(words, 0, sizeof(__u64) * SG_POLICY_BITS_ENTRIES);
+	*flags = 0;
 	for (int l = 0; l < 2; l++) {
 		for (__u32 i = 0; i < lists[l]->n; i++) {
 			const struct sg_src_key *pr = &lists[l]->p[i];
 			bool v4 = pr->family == 4;
+			unsigned int unit = v4 ? SG_POLICY_UNIT4 : SG_POLICY_UNIT6;
 			__u64 units = sg_policy_units(pr);
 
-			flags |= v4 ? SG_POLICY_F_V4 : SG_POLICY_F_V6;
+			*flags |= v4 ? SG_POLICY_F_V4 : SG_POLICY_F_V6;
 			if (l)
-				flags |= v4 ? SG_POLICY_F_DENY4 : SG_POLICY_F_DENY6;
+				*flags |= v4 ? SG_POLICY_F_DENY4 : SG_POLICY_F_DENY6;
 			if (units > SG_POLICY_UNITS_MAX) {
-				flags |= v4 ? SG_POLICY_F_WIDE4 : SG_POLICY_F_WIDE6;
+				*flags |= v4 ? SG_POLICY_F_WIDE4 : SG_POLICY_F_WIDE6;
 				continue;
 			}
+			/* each unit's address: the prefix plus u in the unit's bits;
+			 * ctl (word 0) stays 0: both bitmaps whole, the first live */
 			for (__u64 u = 0; u < units; u++) {
-				/* the unit's address: the prefix plus u in its unit bits */
-				__u32 a[4];
-				unsigned int unit = v4 ? SG_POLICY_UNIT4 : SG_POLICY_UNIT6;
-				__u32 h;
+				__u32 a[4], h;
 
 				memcpy(a, pr->addr, sizeof(a));
 				a[0] = htonl(ntohl(a[0]) | (__u32)(u << (32 - unit)));
@@ -281,59 +284,44 @@ static int sg_policy_filter(const struct sg_pins *p, const struct sg_settings *s
 			}
 		}
 	}
-	for (__u32 i = 0; i < count; i++)
-		keys[i] = i;
-	/* ctl 0: both bitmaps whole, the first live */
-	if (bpf_map_update_batch(p->policy_bits_fd, keys, words, &count, NULL)) {
-		for (__u32 i = 0; i < 1 + 2 * nw; i++) {
-			if (bpf_map_update_elem(p->policy_bits_fd, &keys[i], &words[i], BPF_ANY)) {
-				sg_err("cannot write sg_policy_bits: %s", strerror(errno));
-				return -1;
-			}
-		}
-	}
-	__atomic_store_n(&p->cfg->policy, flags, __ATOMIC_RELAXED);
-	return 0;
 }
 
-/* The trie as the lists say: what left them goes, what came in (or moved
- * from one list to the other) is written; the rest keeps its hits. */
-int sg_policy_apply(const struct sg_pins *p, const struct sg_settings *old,
-		    const struct sg_settings *new)
+int sg_policy_write(int policy_fd, int bits_fd, const struct sg_plist *allow,
+		    const struct sg_plist *deny, __u32 *flags)
 {
-	static struct sg_settings cur;
-	const struct sg_plist *lists[2] = { &new->allow, &new->deny };
+	static __u64 words[SG_POLICY_BITS_ENTRIES];
+	static __u32 keys[SG_POLICY_BITS_ENTRIES];
+	static struct sg_plist had[2];
+	const struct sg_plist *lists[2] = { allow, deny };
 	const enum sg_action acts[2] = { SG_ACT_ALLOW, SG_ACT_DENY };
+	__u32 count = SG_POLICY_BITS_ENTRIES;
 
-	(void)old;
-	if (sg_policy_load(p, &cur))
+	if (sg_policy_read(policy_fd, &had[0], &had[1]))
 		return -1;
+	/* what left the lists goes; what came in (or moved from one list to
+	 * the other) is written; the rest keeps its hits */
 	for (int l = 0; l < 2; l++) {
-		const struct sg_plist *had = l ? &cur.deny : &cur.allow;
-
-		for (__u32 i = 0; i < had->n; i++) {
+		for (__u32 i = 0; i < had[l].n; i++) {
 			struct sg_lpm_key k;
 
-			if (sg_plist_has(&new->allow, &had->p[i]) || sg_plist_has(&new->deny, &had->p[i]))
+			if (sg_plist_has(allow, &had[l].p[i]) || sg_plist_has(deny, &had[l].p[i]))
 				continue;
-			sg_lpm_key_of(&k, &had->p[i]);
-			if (bpf_map_delete_elem(p->policy_fd, &k) && errno != ENOENT) {
+			sg_lpm_key_of(&k, &had[l].p[i]);
+			if (bpf_map_delete_elem(policy_fd, &k) && errno != ENOENT) {
 				sg_err("cannot remove a prefix from sg_policy: %s", strerror(errno));
 				return -1;
 			}
 		}
 	}
 	for (int l = 0; l < 2; l++) {
-		const struct sg_plist *had = l ? &cur.deny : &cur.allow;
-
 		for (__u32 i = 0; i < lists[l]->n; i++) {
 			struct sg_lpm_value v = { .action = acts[l] };
 			struct sg_lpm_key k;
 
-			if (sg_plist_has(had, &lists[l]->p[i]))
+			if (sg_plist_has(&had[l], &lists[l]->p[i]))
 				continue;
 			sg_lpm_key_of(&k, &lists[l]->p[i]);
-			if (bpf_map_update_elem(p->policy_fd, &k, &v, BPF_ANY)) {
+			if (bpf_map_update_elem(policy_fd, &k, &v, BPF_ANY)) {
 				sg_err("cannot add a prefix to sg_policy: %s%s", strerror(errno),
 				       errno == ENOSPC || errno == E2BIG ?
 				       " (the lists hold at most 8192 prefixes in all)" : "");
@@ -341,7 +329,30 @@ int sg_policy_apply(const struct sg_pins *p, const struct sg_settings *old,
 			}
 		}
 	}
-	return sg_policy_filter(p, new);
+	sg_policy_bits_make(allow, deny, words, flags);
+	for (__u32 i = 0; i < count; i++)
+		keys[i] = i;
+	if (!bpf_map_update_batch(bits_fd, keys, words, &count, NULL))
+		return 0;
+	for (__u32 i = 0; i < SG_POLICY_BITS_ENTRIES; i++) {
+		if (bpf_map_update_elem(bits_fd, &keys[i], &words[i], BPF_ANY)) {
+			sg_err("cannot write sg_policy_bits: %s", strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int sg_policy_apply(const struct sg_pins *p, const struct sg_settings *old,
+		    const struct sg_settings *new)
+{
+	__u32 flags;
+
+	(void)old;
+	if (sg_policy_write(p->policy_fd, p->policy_bits_fd, &new->allow, &new->deny, &flags))
+		return -1;
+	__atomic_store_n(&p->cfg->policy, flags, __ATOMIC_RELAXED);
+	return 0;
 }
 
 /* ---- learned sources ---------------------------------------------------------- */

@@ -743,8 +743,18 @@ int sg_settings_file(struct sg_settings *s, struct sg_given *g, const char *path
 int sg_settings_check(const struct sg_settings *s, const struct sg_given *g,
 		      char *err, size_t n)
 {
-	if (sg_policy_check(s, err, n))
+	char why[200];
+
+	if (sg_policy_check(s, why, sizeof(why))) {
+		int la = g ? g->line[sg_setting_index(sg_setting_find("allow.prefixes"))] : 0;
+		int ld = g ? g->line[sg_setting_index(sg_setting_find("deny.prefixes"))] : 0;
+
+		if (g && g->file && (la > 0 || ld > 0))
+			snprintf(err, n, "%s:%d: %s", g->file, la > ld ? la : ld, why);
+		else
+			snprintf(err, n, "%s", why);
 		return -1;
+	}
 	for (size_t i = 0; i < sizeof(sg_settings_order) / sizeof(sg_settings_order[0]); i++) {
 		const struct sg_setting *lo = sg_setting_find(sg_settings_order[i].lo);
 		const struct sg_setting *hi = sg_setting_find(sg_settings_order[i].hi);

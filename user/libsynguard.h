@@ -435,6 +435,15 @@ void sg_prefix_of(struct sg_src_key *p, __u8 fam, const __u32 *addr, __u8 plen);
 int sg_plist_add(struct sg_plist *l, const struct sg_src_key *p);   /* 1: new */
 int sg_plist_del(struct sg_plist *l, const struct sg_src_key *p);   /* 1: was */
 bool sg_plist_has(const struct sg_plist *l, const struct sg_src_key *p);
+/* The trie's entries as two lists. */
+int sg_policy_read(int fd, struct sg_plist *allow, struct sg_plist *deny);
+/* The trie and its filter as the lists say; *flags gets sg_config.policy. */
+int sg_policy_write(int policy_fd, int bits_fd, const struct sg_plist *allow,
+		    const struct sg_plist *deny, __u32 *flags);
+/* The filter's words alone (SG_POLICY_BITS_ENTRIES), and the flags. */
+void sg_policy_bits_make(const struct sg_plist *allow, const struct sg_plist *deny,
+			 __u64 *words, __u32 *flags);
+void sg_lpm_key_of(struct sg_lpm_key *k, const struct sg_src_key *p);
 /* The settings table's hooks of allow.prefixes and deny.prefixes. */
 int sg_policy_load(const struct sg_pins *p, struct sg_settings *s);
 int sg_policy_apply(const struct sg_pins *p, const struct sg_settings *old,
