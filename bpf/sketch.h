@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* The sketch: how many SYNs each source (struct sg_src_key) sent in this
  * window and the last one, in fixed memory and without a single insert.
- * Count-min: SG_SKETCH_ROWS rows of SG_SKETCH_WIDTH counters, a source
- * counted in one counter of each row; its estimate is the least of them,
- * never below the truth. Conservative update (only the counters at that
- * least move) keeps a flood of spoofed sources from raising everyone's.
- * Per CPU: no cache line bounces between CPUs on the SYN path; a source
- * spread over several receive queues is counted on each.
+ * Count-min: a source is counted in two counters picked by its hash; its
+ * estimate is the least of them, never below the truth. Blocked: both lie
+ * in one cache line of SG_SKETCH_BLOCK counters (a random line is a cache
+ * miss on a flood: one a SYN, not two). Conservative update (only the
+ * counters at that least move) keeps a flood of spoofed sources from
+ * raising everyone's. Per CPU: no cache line bounces between CPUs on the
+ * SYN path; a source spread over several receive queues is counted on
+ * each.
  *
  * One count, three uses: the gate of the SYN and SYN-ACK budgets
  * (bpf/budget.h), and the heavy hitters: a source that reaches
@@ -19,11 +21,13 @@
 #include "common.h"
 #include "budget.h"
 
+/* 32 KB per entry: a lookup per SYN, the entry's pointer stays in cache
+ * (a map entry per counter made two more misses a SYN). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SG_SKETCH_ROWS * SG_SKETCH_WIDTH);
+	__uint(max_entries, SG_SKETCH_ROWS);
 	__type(key, __u32);
-	__type(value, struct sg_sketch_slot);
+	__type(value, struct sg_sketch_row);
 } sg_sketch SEC(".maps");
 
 struct {
@@ -34,10 +38,11 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sg_hitters SEC(".maps");
 
-/* A source's count in this window and the last. */
+/* A source's count in this window and the last, as of coarse. */
 struct sg_est {
 	__u32 cur;
 	__u32 prev;
+	__u64 coarse;          /* bpf_ktime_get_coarse_ns(), 0: not read   */
 };
 
 /* Is anything reading the sketch? */
@@ -73,16 +78,20 @@ static __always_inline void sg_sketch_count(const struct sg_config *cfg,
 					    __u64 now, struct sg_est *est)
 {
 	__u64 epoch = sg_sketch_epoch(now);
-	__u32 h = sg_src_hash(cfg, s);
-	__u32 i0 = h & (SG_SKETCH_WIDTH - 1);
-	__u32 i1 = SG_SKETCH_WIDTH + ((h >> 16) & (SG_SKETCH_WIDTH - 1));
-	struct sg_sketch_slot *a = bpf_map_lookup_elem(&sg_sketch, &i0);
-	struct sg_sketch_slot *b = bpf_map_lookup_elem(&sg_sketch, &i1);
+	__u32 h = sg_src_hash(cfg, s), r = h & (SG_SKETCH_ROWS - 1);
+	struct sg_sketch_row *row = bpf_map_lookup_elem(&sg_sketch, &r);
+	/* the block, then two distinct counters in it */
+	__u32 blk = (h >> 1) & (SG_SKETCH_WIDTH / SG_SKETCH_BLOCK - 1);
+	__u32 i0 = (h >> 16) & (SG_SKETCH_BLOCK - 1);
+	__u32 i1 = (i0 + 1 + (h >> 19) % (SG_SKETCH_BLOCK - 1)) & (SG_SKETCH_BLOCK - 1);
+	struct sg_sketch_slot *a, *b;
 	__u32 ca, cb, pa, pb, n;
 
 	est->cur = est->prev = 0;
-	if (!a || !b)
+	if (!row)
 		return;
+	a = &row->s[(blk * SG_SKETCH_BLOCK + i0) & (SG_SKETCH_WIDTH - 1)];
+	b = &row->s[(blk * SG_SKETCH_BLOCK + i1) & (SG_SKETCH_WIDTH - 1)];
 	ca = sg_sketch_read(a->c[epoch & 1], epoch);
 	cb = sg_sketch_read(b->c[epoch & 1], epoch);
 	pa = sg_sketch_read(a->c[(epoch - 1) & 1], epoch - 1);

@@ -345,10 +345,10 @@ static __always_inline int sg_syn_drop(const struct sg_config *cfg,
 	       XDP_DROP : SG_SYN_SHADOWED;
 }
 
-/* Counts a SYN of p's source in the sketch (*est: its counts), notes it
- * as a heavy hitter past top.threshold, and takes from its SYN budget:
- * 1 when it is over. Global: the source's key stays off the SYN path's
- * call chain. */
+/* Counts a SYN of p's source in the sketch (*est: its counts, and the
+ * coarse clock read for it), notes it as a heavy hitter past
+ * top.threshold, and takes from its SYN budget: 1 when it is over.
+ * Global: the source's keys stay off the SYN path's call chain. */
 __noinline int sg_syn_budget(const struct sg_pkt *p, struct sg_est *est)
 {
 	struct sg_config *cfg = sg_get_config();
@@ -358,7 +358,7 @@ __noinline int sg_syn_budget(const struct sg_pkt *p, struct sg_est *est)
 
 	if (!p || !est || !cfg)
 		return 0;
-	now = bpf_ktime_get_coarse_ns();
+	now = est->coarse = bpf_ktime_get_coarse_ns();
 	sg_src_make(&s, cfg, p->family, p->saddr);
 	sg_sketch_count(cfg, &s, now, est);
 	sg_hitter_note(cfg, &s, est, now);
@@ -394,7 +394,8 @@ __noinline int sg_synack_capped(const struct sg_pkt *p, const struct sg_est *est
 }
 
 /* Answer a SYN with its cookie SYN-ACK (XDP_TX), options o parsed, est
- * its source's counts; a SYN too long to verify gets SG_SYN_TO_KERNEL. */
+ * its source's counts (and the coarse clock, if read); a SYN too long to
+ * verify gets SG_SYN_TO_KERNEL. */
 __noinline int sg_syn_cookie(struct xdp_md *ctx, const struct sg_pkt *p,
 			     const struct sg_tcpopt *o, __u32 slot,
 			     const struct sg_est *est)
@@ -450,7 +451,8 @@ __noinline int sg_syn_cookie(struct xdp_md *ctx, const struct sg_pkt *p,
 		/* a clock above the hash bits (steps of 2^28 ns: the coarse
 		 * clock is precise enough) keeps our TSval moving forward, as
 		 * the kernel's does */
-		tsval = ((__u32)(bpf_ktime_get_coarse_ns() >> 20) &
+		tsval = ((__u32)((est->coarse ? est->coarse :
+				  bpf_ktime_get_coarse_ns()) >> 20) &
 			 ~SG_COOKIE_TS_HASH_MASK) |
 			((__u32)h & SG_COOKIE_TS_HASH_MASK);
 	}

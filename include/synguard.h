@@ -271,15 +271,21 @@ struct sg_src_key {
 
 /* The sketch (bpf/sketch.h): count-min, conservative update, per CPU;
  * SYNs per source in windows of 2^SG_SKETCH_EPOCH_SHIFT ns, two windows
- * kept (each counter: window tag << 24 | count). */
-#define SG_SKETCH_ROWS 2
-#define SG_SKETCH_WIDTH 8192
+ * kept (each counter: window tag << 24 | count). Blocked: a source's two
+ * counters lie in one block of 8 (a cache line), one miss a SYN. */
+#define SG_SKETCH_ROWS 2         /* map entries, 32 KB each (a per-CPU most) */
+#define SG_SKETCH_WIDTH 4096     /* counters an entry                        */
+#define SG_SKETCH_BLOCK 8        /* counters a cache line                    */
 #define SG_SKETCH_EPOCH_SHIFT 30      /* ~1.07 s                          */
 #define SG_SKETCH_TAG_SHIFT 24
 #define SG_SKETCH_COUNT_MAX 0xffffffu
 
 struct sg_sketch_slot {
 	__u32 c[2];            /* window & 1                                  */
+};
+
+struct sg_sketch_row {
+	struct sg_sketch_slot s[SG_SKETCH_WIDTH];
 };
 
 /* A heavy hitter as one CPU saw it (sg_hitters, per-CPU LRU). */

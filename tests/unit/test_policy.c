@@ -94,17 +94,14 @@ static __u64 coarse_now(void)
 static void sketch_fresh(void)
 {
 	const __u64 w = 1ull << SG_SKETCH_EPOCH_SHIFT;
-	static __u32 keys[SG_SKETCH_ROWS * SG_SKETCH_WIDTH];
-	__u32 count = SG_SKETCH_ROWS * SG_SKETCH_WIDTH;
 	int ncpu = libbpf_num_possible_cpus();
-	void *zero = calloc((size_t)count * (size_t)ncpu, sizeof(struct sg_sketch_slot));
+	void *zero = calloc((size_t)ncpu, sizeof(struct sg_sketch_row));
 
 	while (w - (coarse_now() & (w - 1)) < 600000000ull)
 		usleep(10000);
-	for (__u32 i = 0; i < count; i++)
-		keys[i] = i;
-	if (bpf_map_update_batch(bpf_map__fd(T.skel->maps.sg_sketch), keys, zero, &count, NULL))
-		diag("cannot clear the sketch: %s", strerror(errno));
+	for (__u32 r = 0; r < SG_SKETCH_ROWS; r++)
+		if (bpf_map_update_elem(bpf_map__fd(T.skel->maps.sg_sketch), &r, zero, BPF_ANY))
+			diag("cannot clear the sketch: %s", strerror(errno));
 	free(zero);
 }
 
