@@ -111,7 +111,7 @@ roll() { # roll PREFIXLEN ADDRS... : connections made, ratelimited delta
 	out=$(conn "$@" -T 0.25)
 	echo "$(echo "$out" | jget ok 0) $(( $(c syn_ratelimited) - r0 ))"
 }
-sg_cli set syn_budget.rate=1 syn_budget.burst=4 syn_budget.prefix4=24 syn_budget.prefix6=64 >/dev/null
+sg_cli set -i "$LAB_SIF" syn_budget.rate=1 syn_budget.burst=4 syn_budget.prefix4=24 syn_budget.prefix6=64 >/dev/null
 read -r ok rl <<<"$(roll "$LAB_S4" $ROT4)"
 note "prefix4=24: 20 addresses of one /24, one SYN each: $ok connected, $rl SYNs over budget"
 if [ "$ok" -lt 20 ] && [ "$rl" -ge 5 ]; then ok "syn budget: prefix4=24: 20 addresses rotating inside one /24 share one budget ($ok of 20 connected, $rl over)"
@@ -121,7 +121,7 @@ o6=$(conn "$LAB_S6" "$O6" -T 1 | jget ok 0)
 if [ "$ok" -lt 20 ] && [ "$rl" -ge 5 ]; then ok "syn budget: prefix6=64: 20 addresses rotating inside one /64 share one budget ($ok of 20 connected, $rl over)"
 else fail "syn budget: prefix6=64 aggregates the /64" "$ok connected, $rl over budget"; fi
 expect "syn budget: meanwhile another /64 of the same host connects" "$o6" -eq 1
-sg_cli set syn_budget.prefix4=32 syn_budget.prefix6=128 syn_budget.burst=5 >/dev/null
+sg_cli set -i "$LAB_SIF" syn_budget.prefix4=32 syn_budget.prefix6=128 syn_budget.burst=5 >/dev/null
 read -r ok rl <<<"$(roll "$LAB_S4" $ROT4)"
 read -r ok6 rl6 <<<"$(roll "$LAB_S6" $ROT6)"
 expect "syn budget: prefix4=32, prefix6=128: each address its own source, all connect (IPv4 $ok, IPv6 $ok6 of 20)" $((ok + ok6)) -eq 40
@@ -151,7 +151,7 @@ expect "deny: deleted, $B4 connects again" "$(conn "$LAB_S4" "$B4" -T 2 | jget o
 # allow, in cookie mode: the kernel gets the allowed SYN (it holds a
 # SYN_RECV socket while the client's end drops the SYN-ACK); the others'
 # SYNs are answered at XDP and the kernel holds nothing
-sg_cli set mode=on >/dev/null
+sg_cli set -i "$LAB_SIF" mode=on >/dev/null
 sg_cli allow add "$B4/32" "$B6/128" -i "$LAB_SIF" >/dev/null
 hold_synacks || fail "allow: nft on the client"
 conn "$LAB_S4" "$B4" -T 0.5 >/dev/null; conn "$LAB_S6" "$B6" -T 0.5 >/dev/null
@@ -171,7 +171,7 @@ expect "allow: ...without cookies (syn_allowed +$(( $(c syn_allowed) - sa0 )), c
 sg_cli allow del "$B4/32" "$B6/128" -i "$LAB_SIF" >/dev/null
 
 # ---- learned sources ------------------------------------------------------------------
-sg_cli set learn.time=60 >/dev/null
+sg_cli set -i "$LAB_SIF" learn.time=60 >/dev/null
 sg_cli allow flush --learned -i "$LAB_SIF" >/dev/null
 ca0=$(c cookies_accepted)
 conn "$LAB_S4" "$A4" -T 2 >/dev/null
@@ -194,12 +194,12 @@ ca0=$(c cookies_accepted) sl0=$(c syn_learned)
 conn "$LAB_S4" "$A4" -T 2 >/dev/null
 expect "learned: flushed, its next connection is a cookie's again (cookies_accepted +$(( $(c cookies_accepted) - ca0 )), syn_learned +$(( $(c syn_learned) - sl0 )))" \
 	"$(( $(c cookies_accepted) - ca0 == 1 && $(c syn_learned) == sl0 ))" -eq 1
-sg_cli set learn.time=0 >/dev/null
+sg_cli set -i "$LAB_SIF" learn.time=0 >/dev/null
 
 # ---- SYN-ACK caps -----------------------------------------------------------------------
 syn_cfg "198, 19, $X, drnd(1)" "$LAB_TMP/victim.cfg"
 syn_cfg "198, 19, drnd(2)" "$LAB_TMP/spread.cfg"
-sg_cli set synack.dest_rate=20 synack.dest_burst=20 syn_budget.prefix4=24 >/dev/null
+sg_cli set -i "$LAB_SIF" synack.dest_rate=20 synack.dest_burst=20 syn_budget.prefix4=24 >/dev/null
 a0=$(answers) d0=$(c drop_synack_dest)
 sent=$(flood "$LAB_TMP/victim.cfg" 1000 500)
 sleep 0.5
@@ -213,7 +213,7 @@ sent=$(flood "$LAB_TMP/spread.cfg" 1000 500)
 sleep 0.5
 got=$(( $(answers) - a0 ))
 expect "synack cap: the same flood from a whole /16 (256 /24s) is answered ($got of $sent)" "$got" -ge $((sent * 95 / 100))
-sg_cli set synack.dest_rate=0 synack.rate=100 synack.burst=20 >/dev/null
+sg_cli set -i "$LAB_SIF" synack.dest_rate=0 synack.rate=100 synack.burst=20 >/dev/null
 a0=$(answers) g0=$(c drop_synack_global)
 sent=$(flood "$LAB_TMP/spread.cfg" 1000 500)
 sleep 0.5
@@ -222,7 +222,7 @@ ncpu=$(nproc)
 note "synack.rate 100/s burst 20 per CPU ($ncpu): $sent SYNs in ~2 s: $got SYN-ACKs, $gd suppressed"
 expect "synack cap: global: at most burst x CPUs + rate x time ($got <= 20 x $ncpu + 100 x 3)" "$got" -le $((20 * ncpu + 300))
 expect "synack cap: global: the rest suppressed and counted (drop_synack_global $gd)" $((got + gd)) -ge $((sent - 5))
-sg_cli set synack.rate=0 >/dev/null
+sg_cli set -i "$LAB_SIF" synack.rate=0 >/dev/null
 sg_stop
 
 # ---- shadow mode ----------------------------------------------------------------------
