@@ -11,11 +11,19 @@
  * A user finds the bucket once (sg_budget_find), asks sg_budget_has before
  * the work the budget guards, and sg_budget_take after it when it counts
  * (for the cookie kind: a failed check).
+ *
+ * Kinds counted by the sketch (syn, synack: bpf/sketch.h) keep no bucket
+ * for a source until the sketch saw it pass a gate (sg_budget_gate): one
+ * event a window (a spoofed source) never reaches the LRU, and a bucket
+ * made late is charged with what the sketch saw, so evicting a heavy
+ * source's bucket gains it nothing (sg_budget_src_take). Kinds *_cpu are a
+ * budget for everything, one bucket per CPU (sg_cpu_budget_take).
  */
 #ifndef SG_BUDGET_H
 #define SG_BUDGET_H
 
 #include "common.h"
+#include "counters.h"
 
 #define SG_BUDGET_DEFAULT_SIZE 65536
 
@@ -26,6 +34,14 @@ struct {
 	__type(value, struct sg_budget);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sg_budget SEC(".maps");
+
+/* The buckets of the *_cpu kinds, by kind. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SG_BUDGET_SLOTS);
+	__type(key, __u32);
+	__type(value, struct sg_budget);
+} sg_cpu_budget SEC(".maps");
 
 /* The network-order mask of 32-bit word i of a prefix of plen bits. */
 static __always_inline __u32 sg_prefix_mask(__u32 plen, __u32 i)
@@ -57,6 +73,37 @@ static __always_inline const struct sg_budget_cfg *
 sg_budget_cfg_of(const struct sg_config *cfg, __u32 kind)
 {
 	return &cfg->budget[kind & (SG_BUDGET_SLOTS - 1)];
+}
+
+/* The source of addr: masked to syn_budget.prefix4/6 (include/synguard.h
+ * struct sg_src_key). */
+static __always_inline void sg_src_make(struct sg_src_key *s,
+					const struct sg_config *cfg,
+					__u8 family, const __u32 *addr)
+{
+	const struct sg_budget_cfg *b = sg_budget_cfg_of(cfg, SG_BUDGET_syn);
+	__u32 plen = family == 4 ? b->prefix4 : b->prefix6;
+	int i;
+
+	__builtin_memset(s, 0, sizeof(*s));
+	s->family = family;
+	s->plen = plen;
+#pragma unroll
+	for (i = 0; i < 4; i++)
+		s->addr[i] = addr[i] & sg_prefix_mask(plen, i);
+}
+
+/* A source's hash, keyed by the daemon's random seed: no one outside can
+ * aim sources at another's sketch counters. */
+static __always_inline __u32 sg_src_hash(const struct sg_config *cfg,
+					 const struct sg_src_key *s)
+{
+	__u64 h = ((__u64)s->addr[0] << 32 | s->addr[1]) ^ cfg->sketch_seed ^
+		  s->family;
+
+	if (s->family == 6)
+		h = (__u64)sg_mix(h) << 32 ^ ((__u64)s->addr[2] << 32 | s->addr[3]);
+	return sg_mix(h);
 }
 
 /* The source's bucket (its key in *k), NULL while it has never spent a
@@ -101,6 +148,80 @@ static __always_inline void sg_budget_take(const struct sg_budget_cfg *b,
 		e->tat_ns = v.tat_ns;
 	else
 		bpf_map_update_elem(&sg_budget, k, &v, BPF_ANY);
+}
+
+/* Is a source that the sketch saw n times in its window (or the last one)
+ * worth an exact bucket? Below both its burst and its rate per window the
+ * budget could not limit it yet. */
+static __always_inline bool sg_budget_gate(const struct sg_budget_cfg *b,
+					   __u32 n)
+{
+	return n >= b->burst ||
+	       (__u64)n * b->interval_ns >= 1ULL << SG_SKETCH_EPOCH_SHIFT;
+}
+
+/* One event of source s, which the sketch saw n times (this one too):
+ * within budget (and the token taken)? Past the gate the source gets an
+ * exact bucket; a new one starts charged with the n - 1 events before,
+ * up to the burst. */
+static __always_inline bool sg_budget_src_take(const struct sg_config *cfg,
+					       __u32 kind,
+					       const struct sg_src_key *s,
+					       __u32 n, __u64 now)
+{
+	const struct sg_budget_cfg *b = sg_budget_cfg_of(cfg, kind);
+	struct sg_budget_key k;
+	struct sg_budget *e, v;
+	__u32 charge;
+	bool has;
+
+	if (!b->interval_ns || !sg_budget_gate(b, n))
+		return true;
+	__builtin_memset(&k, 0, sizeof(k));
+	k.family = s->family;
+	k.kind = kind;
+	__builtin_memcpy(k.addr, s->addr, sizeof(k.addr));
+	e = bpf_map_lookup_elem(&sg_budget, &k);
+	if (e) {
+		has = sg_budget_has(b, e, now);
+		if (has)
+			sg_budget_take(b, e, &k, now);
+		return has;
+	}
+	/* the n - 1 before this one, as if they had come now */
+	charge = n - 1 < b->burst ? n - 1 : b->burst;
+	v.tat_ns = now + (__u64)charge * b->interval_ns;
+	has = sg_budget_has(b, &v, now);
+	if (has)
+		v.tat_ns += b->interval_ns;
+	bpf_map_update_elem(&sg_budget, &k, &v, BPF_ANY);
+	sg_count(SG_CNT_budget_tracked);
+	return has;
+}
+
+/* A *_cpu kind: its rate shared evenly by the CPUs, each with a bucket of
+ * its own (no shared cache line on the hot path) and the whole burst.
+ * Takes a token if there is one. */
+static __always_inline bool sg_cpu_budget_take(const struct sg_config *cfg,
+					       __u32 kind, __u64 now)
+{
+	const struct sg_budget_cfg *g = sg_budget_cfg_of(cfg, kind);
+	struct sg_budget_cfg b = {
+		.interval_ns = g->interval_ns * (cfg->ncpus ? cfg->ncpus : 1),
+		.burst = g->burst,
+	};
+	__u32 slot = kind & (SG_BUDGET_SLOTS - 1);
+	struct sg_budget *e;
+
+	if (!b.interval_ns)
+		return true;
+	e = bpf_map_lookup_elem(&sg_cpu_budget, &slot);
+	if (!e)
+		return true;
+	if (!sg_budget_has(&b, e, now))
+		return false;
+	e->tat_ns = sg_budget_tat(e, now) + b.interval_ns;
+	return true;
 }
 
 #endif /* SG_BUDGET_H */

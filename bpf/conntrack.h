@@ -19,6 +19,7 @@
 #define SG_CONNTRACK_H
 
 #include "common.h"
+#include "bits.h"
 #include "counters.h"
 #include "parse.h"
 
@@ -40,10 +41,10 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sg_ct_embryonic SEC(".maps");
 
-/* Which tuples the tracker may hold (include/synguard.h). */
+/* Which tuples the tracker may hold (bpf/bits.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1 + 2 * (SG_CT_DEFAULT_SIZE * SG_CT_BITS_PER_SLOT / 64));
+	__uint(max_entries, 1 + 2 * (SG_CT_DEFAULT_SIZE * SG_BITS_PER_SLOT / 64));
 	__type(key, __u32);
 	__type(value, __u64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -79,6 +80,8 @@ enum sg_ct_verdict {
 	SG_CT_DROP,
 	SG_CT_UNKNOWN,  /* no entry, none created: the caller decides */
 };
+/* ...with this bit: the segment made the entry ESTABLISHED (learning) */
+#define SG_CT_F_ESTABLISHED 0x100
 
 /* Window scales: what a SYN carried (0..14, 0xf none), or for an entry
  * seeded mid-flow the pair remote | local << 8, or: */
@@ -121,53 +124,14 @@ static __always_inline void sg_ct_make_key(struct sg_ct_key *k,
 
 /* ---- the filter ---------------------------------------------------------- */
 
-/* A tuple (as a key holds it) folded to 64 bits, then mixed (splitmix64's
- * finalizer). */
+/* A tuple (as a key holds it) folded to 64 bits, then mixed. */
 static __always_inline __u32 sg_ct_hash(const __u32 *l, const __u32 *r,
 					__u16 lport, __u16 rport)
 {
 	__u64 h = (__u64)(l[0] ^ l[1] ^ l[2] ^ l[3]) << 32 |
 		  (r[0] ^ r[1] ^ r[2] ^ r[3]);
 
-	h ^= ((__u64)lport << 16 | rport) * 0x9e3779b97f4a7c15ULL;
-	h ^= h >> 30;
-	h *= 0xbf58476d1ce4e5b9ULL;
-	h ^= h >> 27;
-	h *= 0x94d049bb133111ebULL;
-	return (__u32)(h ^ (h >> 31));
-}
-
-/* Words per bitmap, from the map's size (the daemon sizes it). */
-static __always_inline __u32 sg_ct_bits_words(void)
-{
-	return (sg_map_max_entries(&sg_ct_bits) - 1) / 2;
-}
-
-static __always_inline __u64 sg_ct_bits_ctl(void)
-{
-	__u32 zero = 0;
-	__u64 *ctl = bpf_map_lookup_elem(&sg_ct_bits, &zero);
-
-	return ctl ? *ctl : 0;
-}
-
-/* The word of hash h in bitmap gen, at the size ctl gives it. */
-static __always_inline __u64 *sg_ct_bits_word(__u64 ctl, __u32 gen, __u32 h)
-{
-	__u32 n = sg_ct_bits_words();
-	__u32 lg = (ctl >> SG_CT_BITS_LG_SHIFT(gen & 1)) & 31;
-	__u32 used = lg && (1u << lg) < n ? 1u << lg : n;
-	__u32 key = 1 + (gen & 1) * n + ((h >> 6) & (used - 1));
-
-	return bpf_map_lookup_elem(&sg_ct_bits, &key);
-}
-
-static __always_inline void sg_ct_bits_set(__u64 ctl, __u32 gen, __u32 h)
-{
-	__u64 *w = sg_ct_bits_word(ctl, gen, h);
-
-	if (w)
-		__sync_fetch_and_or(w, 1ULL << (h & 63));
+	return sg_mix(h ^ ((__u64)lport << 16 | rport) * 0x9e3779b97f4a7c15ULL);
 }
 
 static __always_inline __u32 sg_ct_key_hash(const struct sg_ct_key *k)
@@ -185,20 +149,13 @@ static __always_inline __u32 sg_ct_in_hash(const struct sg_pkt *p)
 /* Might the tracker hold the tuple of hash h? No means surely not. */
 static __always_inline bool sg_ct_maybe(__u32 h)
 {
-	__u64 ctl = sg_ct_bits_ctl();
-	__u64 *w = sg_ct_bits_word(ctl, ctl & SG_CT_BITS_GEN, h);
-
-	return !w || (*w >> (h & 63)) & 1;
+	return sg_bits_maybe(&sg_ct_bits, h);
 }
 
 /* After k went into a table: its bit, in both bitmaps. */
 static __always_inline void sg_ct_mark(const struct sg_ct_key *k)
 {
-	__u32 h = sg_ct_key_hash(k);
-	__u64 ctl = sg_ct_bits_ctl();
-
-	sg_ct_bits_set(ctl, 0, h);
-	sg_ct_bits_set(ctl, 1, h);
+	sg_bits_mark(&sg_ct_bits, sg_ct_key_hash(k));
 }
 
 static __always_inline void sg_seg_from_pkt(struct sg_seg *s,
@@ -553,7 +510,8 @@ static __always_inline void sg_ct_seed(struct sg_ct_entry *e,
  * caller knows it (SG_STATE_MAX otherwise), used only to start an entry
  * for a flow we have not seen open, with flags and the scales ws. New
  * entries otherwise come only from a SYN without ACK: a stray SYN-ACK or
- * ACK creates nothing. Returns an enum sg_ct_verdict. */
+ * ACK creates nothing. Returns an enum sg_ct_verdict, with
+ * SG_CT_F_ESTABLISHED when the entry became ESTABLISHED. */
 static __always_inline int sg_ct_track(const struct sg_ct_key *k,
 				       const struct sg_seg *s,
 				       enum sg_ct_dirn d,
@@ -624,6 +582,9 @@ static __always_inline int sg_ct_track(const struct sg_ct_key *k,
 		e->pkts_out++;
 		e->bytes_out += pkt_bytes;
 	}
+	/* a connection of the remote's just became established here */
+	if ((is_new || was_embryonic) && e->state == SG_ESTABLISHED)
+		verdict |= SG_CT_F_ESTABLISHED;
 	/* In place, unless new or crossing the embryonic/synchronized line;
 	 * closed before it ever synchronized: gone, as the kernel's socket. */
 	if (is_new) {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Per-CPU event counters: one global array, one per protected-port slot.
+/* Per-CPU event counters: one global array (two banks: what was done, and
+ * in shadow mode what would have been), one per protected-port slot.
  * Plain increments: each CPU owns its copy, userspace sums them. */
 #ifndef SG_COUNTERS_H
 #define SG_COUNTERS_H
@@ -8,7 +9,7 @@
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, SG_BANKS);
 	__type(key, __u32);
 	__type(value, struct sg_counters);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -22,13 +23,17 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sg_port_counters SEC(".maps");
 
-static __always_inline void sg_count(__u32 id)
+static __always_inline void sg_count_bank(__u32 bank, __u32 id)
 {
-	__u32 zero = 0;
-	struct sg_counters *c = bpf_map_lookup_elem(&sg_counters, &zero);
+	struct sg_counters *c = bpf_map_lookup_elem(&sg_counters, &bank);
 
 	if (c)
 		c->v[id & (SG_CNT_SLOTS - 1)]++;
+}
+
+static __always_inline void sg_count(__u32 id)
+{
+	sg_count_bank(SG_BANK_REAL, id);
 }
 
 static __always_inline void sg_count_port(__u32 slot, __u32 id)

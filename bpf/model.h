@@ -61,6 +61,8 @@ enum { LIBBPF_PIN_NONE, LIBBPF_PIN_BY_NAME };
 #define bpf_sk_release sg_model_sk_release
 #define bpf_skc_to_tcp_sock sg_model_skc_to_tcp_sock
 #define bpf_sk_assign_tcp_reqsk sg_model_sk_assign_tcp_reqsk
+#define bpf_ringbuf_reserve sg_model_ringbuf_reserve
+#define bpf_ringbuf_submit sg_model_ringbuf_submit
 
 void *bpf_map_lookup_elem(void *map, const void *key);
 long bpf_map_update_elem(void *map, const void *key, const void *value,
@@ -80,5 +82,7 @@ struct bpf_sock *bpf_skc_lookup_tcp(void *ctx, struct bpf_sock_tuple *tuple,
 				    __u32 size, __u64 netns, __u64 flags);
 long bpf_sk_release(void *sk);
 struct tcp_sock *bpf_skc_to_tcp_sock(void *sk);
+void *bpf_ringbuf_reserve(void *ringbuf, __u64 size, __u64 flags);
+void bpf_ringbuf_submit(void *data, __u64 flags);
 
 #endif /* SG_MODEL_H */

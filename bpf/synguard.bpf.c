@@ -9,6 +9,10 @@
 #include "cookie.h"
 #include "conntrack.h"
 #include "budget.h"
+#include "sketch.h"
+#include "learned.h"
+#include "policy.h"
+#include "events.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -126,6 +130,85 @@ SG_DEFINE_PARSE(sg_parse_skb, struct __sk_buff, ctx->len)
 SG_DEFINE_TCPOPT(sg_tcpopt_xdp, struct xdp_md)
 SG_DEFINE_TCPOPT(sg_tcpopt_skb, struct __sk_buff)
 
+/* The remote end of p (dir: SG_CT_IN, it sent p) proved itself: learned. */
+__noinline int sg_learn_src(const struct sg_pkt *p, __u32 dir)
+{
+	struct sg_config *cfg = sg_get_config();
+	struct sg_src_key s;
+
+	if (!p || !cfg)
+		return 0;
+	sg_src_make(&s, cfg, p->family, dir == SG_CT_IN ? p->saddr : p->daddr);
+	sg_learn(cfg, &s, bpf_ktime_get_coarse_ns());
+	return 0;
+}
+
+/* Is p's source learned (cookie mode skips it)? */
+__noinline int sg_learned_src(const struct sg_pkt *p)
+{
+	struct sg_config *cfg = sg_get_config();
+	struct sg_src_key s;
+
+	if (!p || !cfg)
+		return 0;
+	sg_src_make(&s, cfg, p->family, p->saddr);
+	return sg_learned_has(cfg, &s, bpf_ktime_get_coarse_ns());
+}
+
+/* What the allow and deny lists say of p's source (enum sg_action). */
+__noinline int sg_policy_verdict(const struct sg_pkt *p)
+{
+	struct sg_config *cfg = sg_get_config();
+
+	if (!p || !cfg)
+		return SG_ACT_NONE;
+	return sg_policy_lookup(cfg, p);
+}
+
+/* A decision for `synguard events`, if a reader holds the lease. */
+__noinline int sg_sample(const struct sg_pkt *p, __u32 reason, __u32 verdict,
+			 __u32 flags)
+{
+	struct sg_config *cfg = sg_get_config();
+
+	if (p && cfg && sg_events_leased(cfg))
+		sg_event_put(cfg, p, reason, verdict, flags);
+	return 0;
+}
+
+/* A pass that hands the kernel more than the packet (a cookie ACK's
+ * socket attributes): not an XDP action, not carried out in shadow mode. */
+#define SG_PASS_META 0x100
+
+/* Every decision on a packet to a protected port: sampled while a reader
+ * holds the events lease, counted (by its counter cnt, by port: pcnt, or
+ * SG_PCNT_MAX for none) and returned as the XDP action to take. In shadow
+ * mode it is counted in the would-be bank, and what is not a plain pass
+ * becomes one (pass_shadow): nothing is dropped or answered. */
+static __always_inline int sg_decide(const struct sg_config *cfg,
+				     const struct sg_pkt *p, __u32 cnt,
+				     __u32 slot, __u32 pcnt, int action)
+{
+	bool shadow = cfg->mode == SG_MODE_SHADOW;
+	int done = action == SG_PASS_META ? XDP_PASS : action;
+
+	if (cfg->events_until_ns)
+		sg_sample(p, cnt, done, shadow ? SG_EV_WOULD : 0);
+	if (shadow) {
+		sg_count_bank(SG_BANK_WOULD, cnt);
+		if (action != XDP_PASS) {
+			sg_count(SG_CNT_pass_shadow);
+			return XDP_PASS;
+		}
+	}
+	sg_count(cnt);
+	if (pcnt < SG_PCNT_MAX)
+		sg_count_port(slot, pcnt);
+	if (done == XDP_DROP)
+		sg_count_port(slot, SG_PCNT_drops);
+	return done;
+}
+
 /* Track one segment; new entries only from a SYN, or for a flow whose
  * kernel state (kstate) is known; seed: the flags of such an entry, wscale:
  * see SG_CT_WS_* in conntrack.h. A global function: one
@@ -136,13 +219,18 @@ __noinline int sg_ct_update(const struct sg_pkt *p, __u32 dir, __u32 kstate,
 	struct sg_config *cfg = sg_get_config();
 	struct sg_ct_key k;
 	struct sg_seg s;
+	int ret;
 
 	if (!p || !cfg)
 		return SG_CT_PASS;
 	sg_ct_make_key(&k, p, dir);
 	sg_seg_from_pkt(&s, p);
 	s.wscale = wscale & 0xff;
-	return sg_ct_track(&k, &s, dir, cfg, p->tcp_len, kstate, seed, wscale);
+	ret = sg_ct_track(&k, &s, dir, cfg, p->tcp_len, kstate, seed, wscale);
+	/* the remote holds an established connection: learned */
+	if ((ret & SG_CT_F_ESTABLISHED) && cfg->learn_s)
+		sg_learn_src(p, dir);
+	return ret & ~SG_CT_F_ESTABLISHED;
 }
 
 /* Is there a live synchronized entry for this (inbound) packet's flow?
@@ -171,13 +259,6 @@ static __always_inline bool sg_cookie_window(const struct sg_config *cfg)
 {
 	return cfg->cookie_active ||
 	       bpf_ktime_get_ns() < cfg->cookie_check_until_ns;
-}
-
-static __always_inline int sg_drop(__u32 cnt, __u16 slot)
-{
-	sg_count(cnt);
-	sg_count_port(slot, SG_PCNT_drops);
-	return XDP_DROP;
 }
 
 /* The state of the kernel's socket for this flow, or SG_STATE_MAX when it
@@ -250,13 +331,74 @@ __noinline int sg_cookie_verdict(const struct sg_pkt *p,
 	return SG_COOKIE_BAD;
 }
 
-/* Not an XDP action: sg_syn_cookie leaves the SYN to the kernel. */
+/* Not XDP actions: sg_syn_cookie leaves the SYN to the kernel, as it is
+ * too long to verify, or in shadow mode after counting what it would do. */
 #define SG_SYN_TO_KERNEL (-1)
+#define SG_SYN_SHADOWED (-2)
 
-/* Answer a SYN with its cookie SYN-ACK (XDP_TX), options o parsed; a SYN
- * too long to verify gets SG_SYN_TO_KERNEL. */
+/* A decision to drop a SYN; in shadow mode SG_SYN_SHADOWED. */
+static __always_inline int sg_syn_drop(const struct sg_config *cfg,
+				       const struct sg_pkt *p, __u32 cnt,
+				       __u32 slot, __u32 pcnt)
+{
+	return sg_decide(cfg, p, cnt, slot, pcnt, XDP_DROP) == XDP_DROP ?
+	       XDP_DROP : SG_SYN_SHADOWED;
+}
+
+/* Counts a SYN of p's source in the sketch (*est: its counts, and the
+ * coarse clock read for it), notes it as a heavy hitter past
+ * top.threshold, and takes from its SYN budget: 1 when it is over.
+ * Global: the source's keys stay off the SYN path's call chain. */
+__noinline int sg_syn_budget(const struct sg_pkt *p, struct sg_est *est)
+{
+	struct sg_config *cfg = sg_get_config();
+	struct sg_src_key s;
+	__u64 now;
+	__u32 n;
+
+	if (!p || !est || !cfg)
+		return 0;
+	now = est->coarse = bpf_ktime_get_coarse_ns();
+	sg_src_make(&s, cfg, p->family, p->saddr);
+	sg_sketch_count(cfg, &s, now, est);
+	sg_hitter_note(cfg, &s, est, now);
+	n = est->cur > est->prev ? est->cur : est->prev;
+	if (!sg_budget_gate(sg_budget_cfg_of(cfg, SG_BUDGET_syn), n))
+		return 0;
+	return !sg_budget_src_take(cfg, SG_BUDGET_syn, &s, n,
+				   bpf_ktime_get_ns());
+}
+
+/* May a cookie SYN-ACK go to p's source (est: its counts in the sketch)?
+ * 0, or the counter of the cap it is over: the destination prefix's
+ * (synack.dest_rate), or everything's (synack.rate). Takes the tokens. */
+__noinline int sg_synack_capped(const struct sg_pkt *p, const struct sg_est *est)
+{
+	struct sg_config *cfg = sg_get_config();
+	struct sg_src_key s;
+	__u64 now;
+
+	if (!p || !est || !cfg)
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (cfg->budget[SG_BUDGET_synack].interval_ns) {
+		sg_src_make(&s, cfg, p->family, p->saddr);
+		if (!sg_budget_src_take(cfg, SG_BUDGET_synack, &s,
+					est->cur > est->prev ? est->cur : est->prev,
+					now))
+			return SG_CNT_drop_synack_dest;
+	}
+	if (!sg_cpu_budget_take(cfg, SG_BUDGET_synack_cpu, now))
+		return SG_CNT_drop_synack_global;
+	return 0;
+}
+
+/* Answer a SYN with its cookie SYN-ACK (XDP_TX), options o parsed, est
+ * its source's counts (and the coarse clock, if read); a SYN too long to
+ * verify gets SG_SYN_TO_KERNEL. */
 __noinline int sg_syn_cookie(struct xdp_md *ctx, const struct sg_pkt *p,
-			     const struct sg_tcpopt *o, __u32 slot)
+			     const struct sg_tcpopt *o, __u32 slot,
+			     const struct sg_est *est)
 {
 	struct sg_config *cfg = sg_get_config();
 	const struct sg_secret_state *ss;
@@ -266,7 +408,7 @@ __noinline int sg_syn_cookie(struct xdp_md *ctx, const struct sg_pkt *p,
 	__u64 h;
 	int ret;
 
-	if (!p || !o || !cfg)
+	if (!p || !o || !est || !cfg)
 		return XDP_PASS;
 	ret = sg_verify_syn_csum(p, (void *)(long)ctx->data,
 				 (void *)(long)ctx->data_end);
@@ -277,11 +419,25 @@ __noinline int sg_syn_cookie(struct xdp_md *ctx, const struct sg_pkt *p,
 	     (long)p->l4_off + p->tcp_len > (long)(ctx->data_end - ctx->data)))
 		return SG_SYN_TO_KERNEL;
 	if (ret == SG_CSUM_BAD_IP)
-		return sg_drop(SG_CNT_drop_ip_csum, slot);
+		return sg_syn_drop(cfg, p, SG_CNT_drop_ip_csum, slot, SG_PCNT_MAX);
 	if (ret == SG_CSUM_BAD_TCP)
-		return sg_drop(SG_CNT_drop_tcp_csum, slot);
+		return sg_syn_drop(cfg, p, SG_CNT_drop_tcp_csum, slot, SG_PCNT_MAX);
 	if (ret == SG_CSUM_OFFLOAD)
 		sg_count(SG_CNT_syn_csum_offloaded);
+	/* never a reflector: caps on what we send, per destination and all */
+	if (cfg->budget[SG_BUDGET_synack].interval_ns |
+	    cfg->budget[SG_BUDGET_synack_cpu].interval_ns) {
+		ret = sg_synack_capped(p, est);
+		/* clang knows its few values and drops the counter's mask */
+		sg_barrier_var(ret);
+		if (ret)
+			return sg_syn_drop(cfg, p, ret, slot, SG_PCNT_MAX);
+	}
+	if (cfg->mode == SG_MODE_SHADOW) {
+		sg_decide(cfg, p, SG_CNT_syn_cookies_sent, slot,
+			  SG_PCNT_syn_cookies_sent, XDP_TX);
+		return SG_SYN_SHADOWED;
+	}
 
 	ss = bpf_map_lookup_elem(&sg_secrets, &zero);
 	if (!ss)
@@ -295,65 +451,106 @@ __noinline int sg_syn_cookie(struct xdp_md *ctx, const struct sg_pkt *p,
 		/* a clock above the hash bits (steps of 2^28 ns: the coarse
 		 * clock is precise enough) keeps our TSval moving forward, as
 		 * the kernel's does */
-		tsval = ((__u32)(bpf_ktime_get_coarse_ns() >> 20) &
+		tsval = ((__u32)((est->coarse ? est->coarse :
+				  bpf_ktime_get_coarse_ns()) >> 20) &
 			 ~SG_COOKIE_TS_HASH_MASK) |
 			((__u32)h & SG_COOKIE_TS_HASH_MASK);
 	}
 	ret = sg_build_synack(ctx, p, cfg, o, isn, optbits, ts, tsval);
 	if (ret)
-		return sg_drop(ret, slot);
-	sg_count(SG_CNT_syn_cookies_sent);
-	sg_count_port(slot, SG_PCNT_syn_cookies_sent);
-	return XDP_TX;
+		return sg_decide(cfg, p, ret, slot, SG_PCNT_MAX, XDP_DROP);
+	return sg_decide(cfg, p, SG_CNT_syn_cookies_sent, slot,
+			 SG_PCNT_syn_cookies_sent, XDP_TX);
 }
 
-/* A SYN to a protected port, not part of a known flow. Global functions
- * for the SYN and ACK paths keep each stack frame apart: the verifier caps
- * the stack of a whole call chain at 512 bytes. */
+/* sg_handle_syn's pol beyond enum sg_action: shadow mode already counted
+ * a decision (deny) for this packet; it goes on as if unlisted. */
+#define SG_ACT_DECIDED 3
+
+/* A SYN to a protected port, not part of a known flow; pol: what the
+ * lists said of its source. Global functions for the SYN and ACK paths
+ * keep each stack frame apart: the verifier caps the stack of a whole
+ * call chain at 512 bytes. */
 __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
-			     __u32 slot)
+			     __u32 slot, __u32 pol)
 {
 	struct sg_config *cfg = sg_get_config();
 	struct sg_tcpopt o = {};
-	__u32 ws;
-	int ret;
+	struct sg_est est = {};
+	__u32 cnt = SG_CNT_syn_passed, ws = SG_COOKIE_WS_NONE;
+	int ret, opt = 0;
 
 	if (!p || !cfg)
 		return XDP_PASS;
 	/* every SYN to a protected port, whatever follows: auto mode's rate */
 	sg_count(SG_CNT_syn_received);
-	if (p->th.rst || p->th.fin)
-		return sg_drop(SG_CNT_drop_syn_flags, slot);
+	if (p->th.rst || p->th.fin) {
+		cnt = SG_CNT_drop_syn_flags;
+		goto drop;
+	}
 	/* From our own address (land): routing drops it as martian, so do we,
 	 * before answering ourselves. */
 	if (p->saddr[0] == p->daddr[0] && p->saddr[1] == p->daddr[1] &&
-	    p->saddr[2] == p->daddr[2] && p->saddr[3] == p->daddr[3])
-		return sg_drop(SG_CNT_drop_land, slot);
-	ret = sg_tcpopt_xdp(ctx, p, &o);
+	    p->saddr[2] == p->daddr[2] && p->saddr[3] == p->daddr[3]) {
+		cnt = SG_CNT_drop_land;
+		goto drop;
+	}
+	opt = sg_tcpopt_xdp(ctx, p, &o);
 	ws = o.flags & SG_OPT_WSCALE ? o.wscale : SG_COOKIE_WS_NONE;
+	if (pol == SG_ACT_DECIDED)
+		goto to_kernel;
+	if (pol == SG_ACT_ALLOW) {
+		cnt = SG_CNT_syn_allowed;
+		goto pass;
+	}
+	/* per-source budgets apply in every mode */
+	if (sg_sketch_on(cfg) && sg_syn_budget(p, &est)) {
+		cnt = SG_CNT_syn_ratelimited;
+		goto drop;
+	}
 	/* Cookie mode off, or a SYN on a synchronized flow we track (a TIME_WAIT
 	 * reuse, a peer that restarted): the kernel handles it, statefully.
 	 * Linux stops at a broken option and keeps the SYN, so do we. */
 	if (!cfg->cookie_active ||
 	    (sg_tracked(cfg, slot) && sg_ct_maybe(sg_ct_in_hash(p)) &&
-	     sg_ct_synced_has(p))) {
-		if (ret)
-			sg_count(ret);
-to_kernel:
-		sg_count(SG_CNT_syn_passed);
-		sg_count_port(slot, SG_PCNT_syn_passed);
-		if (sg_tracked(cfg, slot))
-			sg_ct_update(p, SG_CT_IN, SG_STATE_MAX, 0, ws);
-		return XDP_PASS;
+	     sg_ct_synced_has(p)))
+		goto pass;
+	if (cfg->learn_s && sg_learned_src(p)) {
+		cnt = SG_CNT_syn_learned;
+		goto pass;
 	}
 	/* no cookie for options we cannot read in full */
-	if (ret)
-		return sg_drop(ret, slot);
-	ret = sg_syn_cookie(ctx, p, &o, slot);
-	if (ret != SG_SYN_TO_KERNEL)
+	if (opt) {
+		cnt = opt;
+		goto drop;
+	}
+	ret = sg_syn_cookie(ctx, p, &o, slot, &est);
+	if (ret == SG_SYN_TO_KERNEL) {
+		sg_count(SG_CNT_syn_oversize);
+		goto pass;
+	}
+	if (ret != SG_SYN_SHADOWED)
 		return ret;
-	sg_count(SG_CNT_syn_oversize);
 	goto to_kernel;
+drop:
+	if (sg_syn_drop(cfg, p, cnt, slot, cnt == SG_CNT_syn_ratelimited ?
+			SG_PCNT_syn_ratelimited : SG_PCNT_MAX) == XDP_DROP)
+		return XDP_DROP;
+	/* shadow mode: the kernel gets every SYN, as with mode off */
+to_kernel:
+	sg_count(SG_CNT_syn_passed);
+	sg_count_port(slot, SG_PCNT_syn_passed);
+	goto track;
+pass:
+	if (opt)
+		sg_count(opt);
+	sg_decide(cfg, p, cnt, slot, SG_PCNT_syn_passed, XDP_PASS);
+	if (cnt != SG_CNT_syn_passed)
+		sg_count(SG_CNT_syn_passed);
+track:
+	if (sg_tracked(cfg, slot))
+		sg_ct_update(p, SG_CT_IN, SG_STATE_MAX, 0, ws);
+	return XDP_PASS;
 }
 
 /* An ACK of a flow the tracker does not know, to a protected port. */
@@ -370,29 +567,32 @@ __noinline int sg_handle_ack(struct xdp_md *ctx, const struct sg_pkt *p,
 
 	if (!p || !cfg)
 		return XDP_PASS;
-	if (!sg_cookie_window(cfg)) {
-		sg_count(SG_CNT_ack_unchecked);
-		return XDP_PASS;
-	}
+	if (!sg_cookie_window(cfg))
+		return sg_decide(cfg, p, SG_CNT_ack_unchecked, slot, SG_PCNT_MAX,
+				 XDP_PASS);
 	if (sg_tcpopt_xdp(ctx, p, &o))
 		o.flags = 0; /* a broken ACK still gets the hash check */
 	verdict = sg_cookie_verdict(p, &o, &m);
 	if (verdict != SG_COOKIE_OK) {
 		kstate = sg_kernel_state(ctx, p);
 		if (kstate < SG_STATE_MAX) {
-			sg_count(SG_CNT_ack_kernel_owned);
 			if (sg_tracked(cfg, slot))
 				sg_ct_update(p, SG_CT_IN, kstate,
 					     SG_CT_RETRACKED, SG_CT_WS_UNKNOWN);
-			return XDP_PASS;
+			return sg_decide(cfg, p, SG_CNT_ack_kernel_owned, slot,
+					 SG_PCNT_MAX, XDP_PASS);
 		}
 		if (verdict == SG_COOKIE_OVER_BUDGET)
-			return sg_drop(SG_CNT_cookies_over_budget, slot);
-		sg_count(SG_CNT_cookies_rejected);
-		sg_count_port(slot, SG_PCNT_cookies_rejected);
-		sg_count_port(slot, SG_PCNT_drops);
-		return XDP_DROP;
+			return sg_decide(cfg, p, SG_CNT_cookies_over_budget,
+					 slot, SG_PCNT_MAX, XDP_DROP);
+		return sg_decide(cfg, p, SG_CNT_cookies_rejected, slot,
+				 SG_PCNT_cookies_rejected, XDP_DROP);
 	}
+	/* shadow mode: counted, the kernel gets the ACK as it is */
+	if (cfg->mode == SG_MODE_SHADOW)
+		return sg_decide(cfg, p, SG_CNT_cookies_accepted, slot,
+				 SG_PCNT_cookies_accepted, SG_PASS_META);
+	/* (a protected port: always tracked, and so learned as ESTABLISHED) */
 	if (sg_tracked(cfg, slot)) {
 		ws = m.flags & SG_META_F_WSCALE ?
 		     m.snd_wscale | ((__u32)cfg->rcv_wscale << 8) :
@@ -406,20 +606,21 @@ __noinline int sg_handle_ack(struct xdp_md *ctx, const struct sg_pkt *p,
 	if ((void *)(mp + 1) > data)
 		return XDP_PASS;
 	*mp = m;
-	sg_count(SG_CNT_cookies_accepted);
-	sg_count_port(slot, SG_PCNT_cookies_accepted);
-	return XDP_PASS;
+	return sg_decide(cfg, p, SG_CNT_cookies_accepted, slot,
+			 SG_PCNT_cookies_accepted, SG_PASS_META);
 }
 
 /* A SYN-ACK for a flow with no local SYN_SENT is unsolicited (reflection),
  * unless the kernel has the connection we forgot. */
 static __always_inline int sg_handle_synack(struct xdp_md *ctx,
+					    const struct sg_config *cfg,
 					    const struct sg_pkt *p, __u16 slot)
 {
 	__u8 kstate = sg_kernel_state(ctx, p);
 
 	if (kstate != SG_SYN_SENT)
-		return sg_drop(SG_CNT_drop_synack_unsolicited, slot);
+		return sg_decide(cfg, p, SG_CNT_drop_synack_unsolicited, slot,
+				 SG_PCNT_MAX, XDP_DROP);
 	sg_ct_update(p, SG_CT_IN, kstate, SG_CT_RETRACKED, SG_CT_WS_UNKNOWN);
 	return XDP_PASS;
 }
@@ -442,7 +643,9 @@ int sg_xdp(struct xdp_md *ctx)
 	struct sg_config *cfg;
 	struct sg_pkt p = {};
 	struct tcphdr *th;
+	__u32 pol = SG_ACT_NONE;
 	__u16 slot;
+	bool syn;
 	int ret;
 
 	ret = sg_parse_xdp(ctx, &p);
@@ -455,31 +658,46 @@ int sg_xdp(struct xdp_md *ctx)
 		return XDP_PASS;
 	th = &p.th;
 	slot = sg_port_slot(th->dest);
+	syn = slot && th->syn && !th->ack;
+	/* the lists, where they hold anything for this packet */
+	if (slot && sg_policy_applies(cfg, &p, syn)) {
+		pol = sg_policy_verdict(&p);
+		if (pol == SG_ACT_DENY) {
+			if (sg_decide(cfg, &p, SG_CNT_drop_denied, slot,
+				      SG_PCNT_MAX, XDP_DROP) == XDP_DROP)
+				return XDP_DROP;
+			pol = SG_ACT_DECIDED;
+		}
+	}
 	/* SYNs to protected ports: the SYN path decides, cookies first */
-	if (slot && th->syn && !th->ack)
-		return sg_handle_syn(ctx, &p, slot);
+	if (syn)
+		return sg_handle_syn(ctx, &p, slot, pol);
 	if (sg_tracked(cfg, slot)) {
 		/* known flows: the tracker alone decides */
 		ret = sg_ct_update(&p, SG_CT_IN, SG_STATE_MAX, 0,
 				   th->syn ? sg_syn_wscale(ctx, &p) :
 					     SG_CT_WS_NOSYN);
-		if (ret == SG_CT_DROP)
-			return sg_drop(SG_CNT_drop_rst_oow, slot);
-		if (ret == SG_CT_PASS)
+		if (ret == SG_CT_DROP && pol != SG_ACT_DECIDED)
+			return sg_decide(cfg, &p, SG_CNT_drop_rst_oow, slot,
+					 SG_PCNT_MAX, XDP_DROP);
+		if (ret != SG_CT_UNKNOWN)
 			return XDP_PASS;
-		if (th->syn && th->ack && !th->rst)
-			return sg_handle_synack(ctx, &p, slot);
+		if (th->syn && th->ack && !th->rst && pol != SG_ACT_DECIDED)
+			return sg_handle_synack(ctx, cfg, &p, slot);
 	}
 	if (!slot) {
 		sg_count(SG_CNT_pass_unprotected);
 		return XDP_PASS;
 	}
+	if (pol == SG_ACT_DECIDED)
+		return XDP_PASS;
 	if (th->ack && !th->syn && !th->rst)
 		return sg_handle_ack(ctx, &p, slot);
 	/* Neither SYN, ACK nor RST (a bare FIN, null or Xmas scans): TCP
 	 * discards it in every state, so it never needs to reach the host. */
 	if (!th->syn && !th->ack && !th->rst)
-		return sg_drop(SG_CNT_drop_no_ack, slot);
+		return sg_decide(cfg, &p, SG_CNT_drop_no_ack, slot, SG_PCNT_MAX,
+				 XDP_DROP);
 	return XDP_PASS;
 }
 
@@ -599,8 +817,11 @@ struct sg_walk_ctx {
 	__u32 delete_expired;
 	__u16 eph_lo, eph_hi;
 	__u32 gen;                  /* the bitmap the sweep rebuilds */
+	__u32 lgen;                 /* ...of the learned sources' filter */
 	__u64 ctl;                  /* the filter's control word, its size */
+	__u64 lctl;
 	__u64 live;
+	__u64 learned;
 	__u64 states[SG_STATE_MAX]; /* ctx memory takes constant offsets only */
 };
 
@@ -614,7 +835,7 @@ static long sg_walk_one(void *map, struct sg_ct_key *key,
 		return 0;
 	}
 	if (w->delete_expired)
-		sg_ct_bits_set(w->ctl, w->gen, sg_ct_key_hash(key));
+		sg_bits_set(&sg_ct_bits, w->ctl, w->gen, sg_ct_key_hash(key));
 	w->live++;
 	if (e->state < SG_STATE_MAX)
 		w->states[e->state]++;
@@ -625,40 +846,31 @@ static long sg_walk_one(void *map, struct sg_ct_key *key,
 	return 0;
 }
 
-static long sg_bits_clear_one(__u32 i, __u32 *key0)
+/* Learned sources: the expired go (all of them once learning is off). */
+static long sg_learned_walk_one(void *map, struct sg_src_key *key,
+				struct sg_learned *l, struct sg_walk_ctx *w)
 {
-	__u32 key = *key0 + i;
-	__u64 *w = bpf_map_lookup_elem(&sg_ct_bits, &key);
-
-	if (w)
-		*w = 0;
+	if (!w->cfg->learn_s || sg_learned_expired(w->cfg, l, w->now_ns)) {
+		if (w->delete_expired)
+			bpf_map_delete_elem(map, key);
+		return 0;
+	}
+	if (w->delete_expired)
+		sg_bits_set(&sg_learned_bits, w->lctl, w->lgen,
+			    sg_src_hash(w->cfg, key));
+	w->learned++;
 	return 0;
 }
 
-/* The sweep's first step: size the bitmap it rebuilds to the entries the
- * last sweep found, record that size (marks from now on land inside it),
- * clear it. Returns the control word to rebuild with. */
-static __always_inline __u64 sg_bits_start(__u64 *ctlp, __u32 gen)
-{
-	__u64 want = (*ctlp >> SG_CT_BITS_LIVE_SHIFT) * SG_CT_BITS_PER_ENTRY / 64;
-	__u32 n = sg_ct_bits_words(), lg = SG_CT_BITS_MIN_LG, key0;
-	__u64 ctl;
-
-	while ((1ULL << lg) < want && (1u << lg) < n && lg < 30)
-		lg++;
-	ctl = *ctlp & ~(31ULL << SG_CT_BITS_LG_SHIFT(gen));
-	ctl |= (__u64)lg << SG_CT_BITS_LG_SHIFT(gen);
-	*ctlp = ctl;
-	key0 = 1 + gen * n;
-	bpf_loop((1u << lg) < n ? 1u << lg : n, sg_bits_clear_one, &key0, 0);
-	return ctl;
-}
+SG_BITS_CLEAR_FN(sg_ct_bits_clear, sg_ct_bits)
+SG_BITS_CLEAR_FN(sg_learned_bits_clear, sg_learned_bits)
 
 /* Run from userspace (BPF_PROG_TEST_RUN): the per-state gauges are a walk
  * of both tables in the kernel, so they equal the table by construction,
  * through LRU eviction and expiry alike; with delete_expired it is also
- * the daemon's sweeper, which rebuilds the tracker filter's other bitmap
- * (cleared first, then every live entry's bit) and makes it live. */
+ * the daemon's sweeper, which rebuilds the filters of the tracker and of
+ * the learned sources: each one's other bitmap is cleared, gets every live
+ * entry's bit, and goes live. */
 SEC("syscall")
 int sg_walk(struct sg_walk_args *args)
 {
@@ -669,29 +881,35 @@ int sg_walk(struct sg_walk_args *args)
 		.eph_hi = args->eph_hi,
 	};
 	__u32 zero = 0;
-	__u64 *ctl;
+	__u64 *ctl, *lctl;
 	int i;
 
 	w.cfg = sg_get_config();
 	ctl = bpf_map_lookup_elem(&sg_ct_bits, &zero);
-	if (!w.cfg || !ctl)
+	lctl = bpf_map_lookup_elem(&sg_learned_bits, &zero);
+	if (!w.cfg || !ctl || !lctl)
 		return -1;
 	if (w.delete_expired) {
-		w.gen = !(*ctl & SG_CT_BITS_GEN);
-		w.ctl = sg_bits_start(ctl, w.gen);
+		w.gen = !(*ctl & SG_BITS_GEN);
+		w.ctl = sg_bits_start(&sg_ct_bits, ctl, w.gen, sg_ct_bits_clear);
+		w.lgen = !(*lctl & SG_BITS_GEN);
+		w.lctl = sg_bits_start(&sg_learned_bits, lctl, w.lgen,
+				       sg_learned_bits_clear);
 	}
 	args->synced = bpf_for_each_map_elem(&sg_ct_synced, sg_walk_one, &w, 0);
 	args->embryonic = bpf_for_each_map_elem(&sg_ct_embryonic, sg_walk_one,
 						&w, 0);
-	/* the rebuilt bitmap goes live, with the count that sizes the next */
-	if (w.delete_expired)
-		*ctl = (w.ctl & ((1ULL << SG_CT_BITS_LIVE_SHIFT) - 1) & ~SG_CT_BITS_GEN) |
-		       w.gen | w.live << SG_CT_BITS_LIVE_SHIFT;
+	bpf_for_each_map_elem(&sg_learned, sg_learned_walk_one, &w, 0);
+	if (w.delete_expired) {
+		sg_bits_finish(ctl, w.ctl, w.gen, w.live);
+		sg_bits_finish(lctl, w.lctl, w.lgen, w.learned);
+	}
 #pragma unroll
 	for (i = 0; i < SG_STATE_MAX; i++)
 		args->states[i] = w.states[i];
 	args->expired = w.expired;
 	args->tw_ephemeral = w.tw_ephemeral;
+	args->learned = w.learned;
 	return 0;
 }
 

@@ -75,7 +75,17 @@ enum sg_state {
 	X(cookies_over_budget)   /* ACK from a source out of cookie budget   */ \
 	X(drop_no_ack)           /* no SYN/ACK/RST, unknown flow, protected  */ \
 	X(drop_land)             /* SYN from our own address (land attack)   */ \
-	X(syn_oversize)          /* SYN too long to verify: to the kernel    */
+	X(syn_oversize)          /* SYN too long to verify: to the kernel    */ \
+	X(syn_allowed)           /* SYN from an allowed prefix: to the kernel */ \
+	X(drop_denied)           /* TCP from a denied prefix                 */ \
+	X(syn_learned)           /* cookie mode, learned source: to the kernel */ \
+	X(learned_added)         /* a source learned (or learned again)      */ \
+	X(budget_tracked)        /* exact bucket made past the sketch's gate */ \
+	X(drop_synack_global)    /* cookie SYN-ACK over synack.rate: not sent */ \
+	X(drop_synack_dest)      /* ...over synack.dest_rate for its prefix  */ \
+	X(pass_shadow)           /* shadow mode: passed, would not have been */ \
+	X(events_sampled)        /* decisions put in the events ring buffer  */ \
+	X(events_lost)           /* ...ring buffer full: the reader lags     */
 
 enum sg_counter {
 #define SG_ENUM_COUNTER(n) SG_CNT_##n,
@@ -104,6 +114,12 @@ enum sg_port_counter {
  * a mask the verifier trusts; only the first *_MAX slots are used. */
 #define SG_CNT_SLOTS 64
 #define SG_PCNT_SLOTS 8
+
+/* sg_counters holds two banks: what was done, and in shadow mode what
+ * would have been done (every decision, under the same names). */
+#define SG_BANK_REAL 0
+#define SG_BANK_WOULD 1
+#define SG_BANKS 2
 
 struct sg_counters {
 	__u64 v[SG_CNT_SLOTS];
@@ -137,7 +153,11 @@ enum sg_mode {
 /* ---- per-source budgets (bpf/budget.h): one token bucket per source
  * prefix and kind of event, in one LRU map ------------------------------- */
 #define SG_BUDGET_KINDS(X)                                                   \
-	X(cookie)   /* failed cookie checks: blind ACK guessing                */
+	X(cookie)   /* failed cookie checks: blind ACK guessing                */ \
+	X(syn)      /* SYNs from a source prefix (past the sketch's gate)      */ \
+	X(synack)   /* cookie SYN-ACKs to a destination prefix (ditto)         */ \
+	X(synack_cpu) /* cookie SYN-ACKs in all: one bucket per CPU           */ \
+	X(events_cpu) /* sampled decisions: one bucket per CPU                 */
 
 enum sg_budget_kind {
 #define SG_ENUM_BUDGET(n) SG_BUDGET_##n,
@@ -146,7 +166,7 @@ enum sg_budget_kind {
 	SG_BUDGET_MAX,
 };
 
-#define SG_BUDGET_SLOTS 4 /* power of two: the BPF side masks the kind */
+#define SG_BUDGET_SLOTS 8 /* power of two: the BPF side masks the kind */
 _Static_assert(SG_BUDGET_MAX <= SG_BUDGET_SLOTS, "grow SG_BUDGET_SLOTS");
 
 struct sg_budget_cfg {
@@ -189,7 +209,114 @@ struct sg_config {
 	__u8 pad[2];
 	__u32 timeout_s[SG_STATE_MAX]; /* per-state idle timeout, seconds      */
 	struct sg_budget_cfg budget[SG_BUDGET_SLOTS]; /* by enum sg_budget_kind */
+	/* policy and visibility (include: allow/deny, learned, sketch, events) */
+	__u32 ncpus;           /* online CPUs: a *_cpu budget is shared by them */
+	__u32 top_threshold;   /* SYNs a window from which a prefix is a hitter */
+	__u64 sketch_seed;     /* keys the sketch's hash (random, the daemon's) */
+	__u32 learn_s;         /* learned sources skip cookie mode so long; 0 off */
+	__u32 policy;          /* SG_POLICY_F_*: what sg_policy holds           */
+	__u64 events_until_ns; /* coarse ktime: a reader holds the lease till then */
 };
+
+/* ---- allow and deny prefixes (one LPM trie, bpf/policy.h) ---------------- */
+enum sg_action {
+	SG_ACT_NONE = 0,
+	SG_ACT_ALLOW = 1,      /* skips the SYN budget and cookie mode         */
+	SG_ACT_DENY = 2,       /* every TCP segment to a protected port dropped */
+};
+
+/* The trie's key: the family byte and padding are matched too, so one
+ * trie holds both families; prefixlen = SG_LPM_FAMILY_BITS + prefix. */
+struct sg_lpm_key {
+	__u32 prefixlen;
+	__u8 family;
+	__u8 pad[3];
+	__u32 addr[4];
+};
+#define SG_LPM_FAMILY_BITS 32
+
+struct sg_lpm_value {
+	__u32 action;          /* enum sg_action                               */
+	__u32 pad;
+	__u64 hits;            /* packets it decided                           */
+};
+
+#define SG_POLICY_SIZE 8192     /* prefixes in the trie, both lists         */
+/* sg_config.policy: the data path looks only where there is something */
+#define SG_POLICY_F_V4 (1u << 0)      /* IPv4 prefixes listed             */
+#define SG_POLICY_F_V6 (1u << 1)
+#define SG_POLICY_F_DENY4 (1u << 2)   /* ...of which denied ones          */
+#define SG_POLICY_F_DENY6 (1u << 3)
+#define SG_POLICY_F_WIDE4 (1u << 4)   /* a prefix shorter than the filter's */
+#define SG_POLICY_F_WIDE6 (1u << 5)   /* unit: no filter for the family   */
+/* The filter's unit (sg_policy_bits): a listed prefix sets the bit of
+ * each unit it covers, up to SG_POLICY_UNITS_MAX of them (else WIDE). */
+#define SG_POLICY_UNIT4 16
+#define SG_POLICY_UNIT6 32
+#define SG_POLICY_UNITS_MAX 4096
+#define SG_POLICY_BITS_LG 10    /* 1024 words: 65536 bits                 */
+#define SG_POLICY_BITS_ENTRIES (1 + 2 * (1 << SG_POLICY_BITS_LG))
+
+/* ---- sources: a source address masked to syn_budget.prefix4/6 ------------
+ * The unit of the SYN budget, the SYN-ACK destination cap, the learned
+ * allowlist and the heavy hitters. */
+struct sg_src_key {
+	__u8 family;           /* 4 or 6                                      */
+	__u8 plen;             /* the prefix length it is masked to           */
+	__u16 pad;
+	__u32 addr[4];
+};
+
+/* The sketch (bpf/sketch.h): count-min, conservative update, per CPU;
+ * SYNs per source in windows of 2^SG_SKETCH_EPOCH_SHIFT ns, two windows
+ * kept (each counter: window tag << 24 | count). Blocked: a source's two
+ * counters lie in one block of 8 (a cache line), one miss a SYN. */
+#define SG_SKETCH_ROWS 2         /* map entries, 32 KB each (a per-CPU most) */
+#define SG_SKETCH_WIDTH 4096     /* counters an entry                        */
+#define SG_SKETCH_BLOCK 8        /* counters a cache line                    */
+#define SG_SKETCH_EPOCH_SHIFT 30      /* ~1.07 s                          */
+#define SG_SKETCH_TAG_SHIFT 24
+#define SG_SKETCH_COUNT_MAX 0xffffffu
+
+struct sg_sketch_slot {
+	__u32 c[2];            /* window & 1                                  */
+};
+
+struct sg_sketch_row {
+	struct sg_sketch_slot s[SG_SKETCH_WIDTH];
+};
+
+/* A heavy hitter as one CPU saw it (sg_hitters, per-CPU LRU). */
+struct sg_hitter {
+	__u32 epoch;           /* window of count (low 32 bits)               */
+	__u32 count;           /* SYNs in it when last recorded               */
+	__u64 seen_ns;         /* ktime of that                               */
+};
+#define SG_HITTERS_SIZE 1024
+
+/* A learned source (sg_learned, LRU): seen_ns + learn_s is its expiry. */
+struct sg_learned {
+	__u64 seen_ns;
+};
+#define SG_LEARNED_SIZE 65536
+
+/* ---- sampled decisions (sg_events ring buffer, bpf/events.h) ------------- */
+struct sg_event {
+	__u64 time_ns;         /* CLOCK_MONOTONIC                             */
+	__u16 reason;          /* the counter of the decision (enum sg_counter) */
+	__u8 verdict;          /* XDP action carried out                      */
+	__u8 flags;            /* SG_EV_*                                     */
+	__u8 family;
+	__u8 tcp_flags;        /* FIN 1 SYN 2 RST 4 PSH 8 ACK 16 URG 32 ECE 64 CWR 128 */
+	__u16 sport;           /* host order                                  */
+	__u16 dport;
+	__u16 pad;
+	__u32 saddr[4];        /* network order; IPv4 in [0]                  */
+	__u32 daddr[4];
+};
+#define SG_EV_WOULD (1u << 0)  /* shadow mode: the decision was not carried out */
+#define SG_EVENTS_SIZE (256 * 1024)
+#define SG_EVENTS_LEASE_NS (3 * 1000000000ULL) /* a reader renews it each second */
 
 /* ---- cookie secrets (array map of 2 slots; config picks the current) ---- */
 struct sg_secret {
@@ -300,30 +427,53 @@ SG_SHARED_INLINE int sg_ct_entry_expired(const __u32 *timeout_s,
 	       now - e->last_ns > (__u64)timeout_s[st] * 1000000000ull;
 }
 
-/* ---- tracker filter (sg_ct_bits) ----------------------------------------
- * A bit per tuple hash, set for every tuple the tracker holds, so that a
- * packet of an untracked flow (every SYN and spoofed ACK of a flood) skips
- * the table lookups, each a cache miss, without touching the tables.
- * Word 0 is the control word (SG_CT_BITS_*), then come two bitmaps of up
- * to SG_CT_BITS_PER_SLOT bits per table slot. The data path sets a
- * tuple's bit in both after inserting it; the daemon's sweep clears the
- * other bitmap, sized to the entries it last found (small while the tables
- * are: it then stays in cache), sets the bit of every live entry in it and
- * makes it live. A set bit may be stale or shared (the tables decide); a
- * clear bit in the live bitmap is never wrong. Entries written from
- * userspace are seen once a sweep has run. */
-#define SG_CT_BITS_PER_SLOT 16
-#define SG_CT_BITS_PER_ENTRY 16      /* of the last sweep's count        */
-#define SG_CT_BITS_MIN_LG 6          /* 64 words                          */
-#define SG_CT_BITS_GEN 1ULL          /* the live bitmap (0/1)             */
-#define SG_CT_BITS_LG_SHIFT(gen) (8 + 8 * (gen)) /* log2 words in use, 0: all */
-#define SG_CT_BITS_LIVE_SHIFT 32     /* live entries of the last sweep    */
-
-/* sg_ct_bits max_entries for a synchronized table of ct_size entries. */
-SG_SHARED_INLINE __u32 sg_ct_bits_entries(__u32 ct_size)
+/* A 64-bit value mixed to 32 bits (splitmix64's finalizer): the filters'
+ * and the sketch's hash, and the policy filter's, which userspace writes. */
+SG_SHARED_INLINE __u32 sg_mix(__u64 h)
 {
-	__u64 want = (__u64)ct_size * SG_CT_BITS_PER_SLOT / 64;
-	__u32 words = 1u << SG_CT_BITS_MIN_LG;
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	return (__u32)(h ^ (h >> 31));
+}
+
+/* The policy filter's bit of address a (network order): its /16 for
+ * IPv4 (exact), its /32 hashed for IPv6. */
+SG_SHARED_INLINE __u32 sg_policy_unit(__u8 family, const __u32 *a)
+{
+	const __u8 *b = (const __u8 *)a;
+	__u32 top = (__u32)b[0] << 24 | (__u32)b[1] << 16 | (__u32)b[2] << 8 | b[3];
+
+	if (family == 4)
+		return top >> 16;
+	return sg_mix(top) & 0xffff;
+}
+
+/* ---- filters (bpf/bits.h): sg_ct_bits, sg_learned_bits, sg_policy_bits --
+ * A bit per key hash, set for every key a table holds, so that a packet
+ * whose key is surely not there (every SYN and spoofed ACK of a flood, for
+ * the tracker) skips the table lookup, a cache miss, without touching the
+ * table. Word 0 is the control word (SG_BITS_*), then come two bitmaps of
+ * up to SG_BITS_PER_SLOT bits per table slot. The data path sets a key's
+ * bit in both after inserting it; the daemon's sweep clears the other
+ * bitmap, sized to the entries it last found (small while the table is:
+ * it then stays in cache), sets the bit of every live entry in it and makes
+ * it live. A set bit may be stale or shared (the table decides); a clear
+ * bit in the live bitmap is never wrong. Entries written from userspace are
+ * seen once a sweep has run (sg_policy_bits: userspace writes it whole). */
+#define SG_BITS_PER_SLOT 16
+#define SG_BITS_PER_ENTRY 16      /* of the last sweep's count        */
+#define SG_BITS_MIN_LG 6          /* 64 words                          */
+#define SG_BITS_GEN 1ULL          /* the live bitmap (0/1)             */
+#define SG_BITS_LG_SHIFT(gen) (8 + 8 * (gen)) /* log2 words in use, 0: all */
+#define SG_BITS_LIVE_SHIFT 32     /* live entries of the last sweep    */
+
+/* A filter's max_entries for a table of size entries. */
+SG_SHARED_INLINE __u32 sg_bits_entries(__u32 size)
+{
+	__u64 want = (__u64)size * SG_BITS_PER_SLOT / 64;
+	__u32 words = 1u << SG_BITS_MIN_LG;
 
 	while (words < want && words < (1u << 30))
 		words <<= 1;
@@ -343,6 +493,7 @@ struct sg_walk_args {
 	__u16 eph_hi;
 	__u32 pad2;
 	__u64 tw_ephemeral;   /* out: TIME_WAIT entries on a local port in it */
+	__u64 learned;        /* out: learned sources unexpired               */
 };
 
 /* ---- daemon settings and state (array map of 1, mmapable, pinned) -------

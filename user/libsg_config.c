@@ -172,6 +172,8 @@ void sg_config_kernel(struct sg_config *c, const struct sg_sysctls *s, int mtu)
 	c->allow_sack = s->sack != 0;
 	c->allow_wscale = s->window_scaling != 0;
 	c->allow_ecn = s->ecn != 0;
+	/* the *_cpu budgets share their rate among the CPUs that run XDP */
+	c->ncpus = (__u32)(sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1);
 }
 
 /* ---- ports ---------------------------------------------------------------- */

@@ -96,8 +96,10 @@ static void sg_cookie_switch(struct sg_daemon *d, bool on, __u64 now, const char
 	st->switched_ns = now;
 	st->switches++;
 	snprintf(st->last_switch, sizeof(st->last_switch), "%s", why);
-	sg_log("%s: cookie mode %s (%s): %s", d->o.iface, on ? "on" : "off",
-	       sg_mode_name(d->pins.cfg->mode), why);
+	/* shadow mode decides as auto does; the data path only counts */
+	sg_log("%s: %scookie mode %s (%s): %s", d->o.iface,
+	       d->pins.cfg->mode == SG_MODE_SHADOW ? "would switch " : "",
+	       on ? "on" : "off", sg_mode_name(d->pins.cfg->mode), why);
 }
 
 /* rate: SYN/s to protected ports (have_rate: over a whole interval) */
@@ -110,7 +112,7 @@ static void sg_auto(struct sg_daemon *d, __u64 now, bool have_rate, __u64 rate,
 	bool active = c->cookie_active;
 	char why[160];
 
-	if (c->mode != SG_MODE_AUTO) {
+	if (c->mode != SG_MODE_AUTO && c->mode != SG_MODE_SHADOW) {
 		st->calm_since_ns = 0;
 		/* on/off: cookie mode follows the mode, whoever wrote last */
 		if (c->mode == SG_MODE_ON || c->mode == SG_MODE_OFF) {
@@ -227,6 +229,19 @@ static void sg_watch_settings(struct sg_daemon *d)
 	d->known = now;
 }
 
+/* ---- events ---------------------------------------------------------------------------- */
+/* A reader of synguard events that was killed leaves its lease behind:
+ * past its time the data path only reads the clock, cleared here it does
+ * not even that. */
+static void sg_events_lease_check(struct sg_daemon *d)
+{
+	__u64 until = __atomic_load_n(&d->pins.cfg->events_until_ns, __ATOMIC_RELAXED);
+
+	if (until && until < sg_coarse_now_ns())
+		__atomic_compare_exchange_n(&d->pins.cfg->events_until_ns, &until, 0, false,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+
 /* ---- the sample ------------------------------------------------------------------------ */
 static void sg_sample(struct sg_daemon *d, __u64 now)
 {
@@ -262,6 +277,7 @@ static void sg_sample(struct sg_daemon *d, __u64 now)
 	st->port_range = tw.port_range;
 	sg_auto(d, now, have_rate, rate, st->syn_rcvd);
 	sg_tw_check(d, &tw);
+	sg_events_lease_check(d);
 }
 
 int sg_daemon_run(struct sg_daemon *d)
@@ -401,6 +417,15 @@ struct sg_daemon *sg_daemon_start(const struct sg_daemon_opts *o,
 	mtu = sg_kernel_facts(d);
 	if (mtu < 0 || sg_secrets_setup(d))
 		goto fail;
+	/* the sketch's hash key: random, kept by the pins (learned sources'
+	 * filter bits follow it) */
+	if (!d->pins.cfg->sketch_seed) {
+		struct sg_secret k;
+
+		if (sg_secrets_random(&k))
+			goto fail;
+		__atomic_store_n(&d->pins.cfg->sketch_seed, k.k0 | 1, __ATOMIC_RELAXED);
+	}
 	if (sg_metrics_open(d, new.d.metrics, &d->metrics))
 		goto fail;
 

@@ -223,6 +223,14 @@ static struct json_object *sg_status_json(struct sg_view *v, const struct sg_sta
 	json_object_object_add(o, "time_wait", j);
 
 	j = json_object_new_object();
+	json_object_object_add(j, "allow", json_object_new_int64(x->set.allow.n));
+	json_object_object_add(j, "deny", json_object_new_int64(x->set.deny.n));
+	json_object_object_add(j, "learned", sg_ju64(x->wa.learned));
+	json_object_object_add(o, "policy", j);
+	json_object_object_add(o, "events_reader", json_object_new_boolean(
+		c->events_until_ns > sg_coarse_now_ns()));
+
+	j = json_object_new_object();
 	json_object_object_add(j, "synced", sg_ju64(x->wa.synced));
 	json_object_object_add(j, "synced_max", json_object_new_int64(x->synced_max));
 	json_object_object_add(j, "embryonic", sg_ju64(x->wa.embryonic));
@@ -331,6 +339,14 @@ int sg_cmd_status(struct sg_view *v, bool json)
 	       (unsigned long long)x.live.tw.port_range,
 	       x.fresh && (x.st.tw_pressure & SG_TW_BUCKETS) ? "; WARNING: near tcp_max_tw_buckets" : "",
 	       x.fresh && (x.st.tw_pressure & SG_TW_PORTS) ? "; WARNING: near running out of ephemeral ports" : "");
+	printf("%-14s allow %u prefix%s, deny %u; %llu learned source%s (learn.time %us)\n",
+	       "policy:", x.set.allow.n, x.set.allow.n == 1 ? "" : "es", x.set.deny.n,
+	       (unsigned long long)x.wa.learned, x.wa.learned == 1 ? "" : "s", c->learn_s);
+	if (c->events_until_ns > sg_coarse_now_ns())
+		printf("%-14s a reader holds the lease (%.1fs left): sampling at most events.rate a second\n",
+		       "events:", (double)(c->events_until_ns - sg_coarse_now_ns()) / 1e9);
+	else
+		printf("%-14s no reader: nothing sampled\n", "events:");
 	printf("\n%-22s %-24s %-7s %s\n", "SETTING", "VALUE", "WHEN", "NOW");
 	sg_settings_for_each(st) {
 		char now[256] = "";
@@ -352,12 +368,14 @@ int sg_cmd_stats(struct sg_view *v, bool json)
 	static __u64 pc[SG_PORT_SLOTS][SG_PCNT_MAX];
 	static char label[SG_PORT_SLOTS][8];
 	static __u16 slots[65536];
-	__u64 cnt[SG_CNT_MAX];
+	__u64 cnt[SG_CNT_MAX], would[SG_CNT_MAX];
 	struct sg_walk_args wa;
+	bool any_would = false;
 	double age;
 
 	if (sg_gauges_read(v->pins, v->daemon_pid, 0, 0, &wa, &age) ||
 	    sg_counters_read(v->pins->counters_fd, cnt) ||
+	    sg_counters_read_bank(v->pins->counters_fd, SG_BANK_WOULD, would) ||
 	    sg_pcounters_read(v->pins->pcounters_fd, pc) ||
 	    sg_ports_read(v->pins->ports_fd, slots))
 		return SG_EXIT_FAIL;
@@ -380,6 +398,11 @@ int sg_cmd_stats(struct sg_view *v, bool json)
 		for (int i = 0; i < SG_CNT_MAX; i++)
 			json_object_object_add(x, sg_counter_names[i], sg_ju64(cnt[i]));
 		json_object_object_add(o, "counters", x);
+		/* shadow mode's would-be decisions, under the same names */
+		x = json_object_new_object();
+		for (int i = 0; i < SG_CNT_MAX; i++)
+			json_object_object_add(x, sg_counter_names[i], sg_ju64(would[i]));
+		json_object_object_add(o, "would", x);
 		x = json_object_new_object();
 		for (int s = 1; s < SG_PORT_SLOTS; s++) {
 			struct json_object *po;
@@ -413,6 +436,15 @@ int sg_cmd_stats(struct sg_view *v, bool json)
 	printf("\n%-24s %12s\n", "COUNTER", "VALUE");
 	for (int i = 0; i < SG_CNT_MAX; i++)
 		printf("%-24s %12llu\n", sg_counter_names[i], (unsigned long long)cnt[i]);
+	for (int i = 0; i < SG_CNT_MAX; i++) {
+		if (!would[i])
+			continue;
+		if (!any_would)
+			printf("\n%-24s %12s   (shadow mode: what enforcing would have done)\n",
+			       "WOULD", "VALUE");
+		any_would = true;
+		printf("%-24s %12llu\n", sg_counter_names[i], (unsigned long long)would[i]);
+	}
 
 	bool header = false;
 
@@ -442,12 +474,6 @@ int sg_cmd_stats(struct sg_view *v, bool json)
 }
 
 /* ---- conns ------------------------------------------------------------------------------ */
-static void sg_addr(char *buf, size_t len, __u8 family, const __u32 *a)
-{
-	if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, a, buf, (socklen_t)len))
-		snprintf(buf, len, "?");
-}
-
 int sg_cmd_conns(struct sg_view *v, int state, bool json)
 {
 	struct sg_conn *cv = NULL;
@@ -471,8 +497,8 @@ int sg_cmd_conns(struct sg_view *v, int state, bool json)
 
 			if (state >= 0 && e->state != state)
 				continue;
-			sg_addr(la, sizeof(la), k->family, k->laddr);
-			sg_addr(ra, sizeof(ra), k->family, k->raddr);
+			sg_addr_format(la, sizeof(la), k->family, k->laddr);
+			sg_addr_format(ra, sizeof(ra), k->family, k->raddr);
 			o = json_object_new_object();
 			json_object_object_add(o, "family", json_object_new_int(k->family));
 			json_object_object_add(o, "local", json_object_new_string(la));
@@ -514,8 +540,8 @@ int sg_cmd_conns(struct sg_view *v, int state, bool json)
 
 		if (state >= 0 && e->state != state)
 			continue;
-		sg_addr(la, sizeof(la), k->family, k->laddr);
-		sg_addr(ra, sizeof(ra), k->family, k->raddr);
+		sg_addr_format(la, sizeof(la), k->family, k->laddr);
+		sg_addr_format(ra, sizeof(ra), k->family, k->raddr);
 		snprintf(l, sizeof(l), k->family == 6 ? "[%s]:%u" : "%s:%u", la, k->lport);
 		snprintf(r, sizeof(r), k->family == 6 ? "[%s]:%u" : "%s:%u", ra, k->rport);
 		printf("%-3u %-40s %-40s %-11s %-11s %8s %8s %8u %8u %10llu %10llu\n",
@@ -544,6 +570,7 @@ static void sg_watch_signal(int sig)
 struct sg_watch_sample {
 	__u64 at;
 	__u64 cnt[SG_CNT_MAX];
+	__u64 would[SG_CNT_MAX];
 	struct sg_walk_args wa;
 };
 
@@ -553,6 +580,7 @@ static int sg_watch_take(struct sg_view *v, struct sg_watch_sample *s)
 
 	s->at = sg_now_ns();
 	return sg_counters_read(v->pins->counters_fd, s->cnt) ||
+	       sg_counters_read_bank(v->pins->counters_fd, SG_BANK_WOULD, s->would) ||
 	       sg_gauges_read(v->pins, v->daemon_pid, 0, 0, &s->wa, &age) ? -1 : 0;
 }
 
@@ -591,6 +619,12 @@ static void sg_watch_json(struct sg_view *v, const struct sg_watch_sample *a,
 	}
 	json_object_object_add(o, "counters", x);
 	json_object_object_add(o, "rates", r);
+	r = json_object_new_object();
+	for (int i = 0; i < SG_CNT_MAX; i++)
+		if (b->would[i] != a->would[i])
+			json_object_object_add(r, sg_counter_names[i],
+					       sg_jsecs((double)(b->would[i] - a->would[i]) / dt));
+	json_object_object_add(o, "would_rates", r);
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 					       JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
@@ -615,6 +649,10 @@ static void sg_watch_line(struct sg_view *v, const struct sg_watch_sample *a,
 		printf(" %s=%.1f/s", sg_counter_names[i], (double)(b->cnt[i] - a->cnt[i]) / dt);
 		any = true;
 	}
+	for (int i = 0; i < SG_CNT_MAX; i++)
+		if (b->would[i] != a->would[i])
+			printf(" would:%s=%.1f/s", sg_counter_names[i],
+			       (double)(b->would[i] - a->would[i]) / dt);
 	printf("%s\n", any ? "" : " idle");
 }
 

@@ -454,7 +454,7 @@ int sg_daemon_load(struct sg_daemon *d, const struct sg_settings *s,
 	}
 	bpf_map__set_max_entries(d->skel->maps.sg_ct_synced, d->ct_size);
 	bpf_map__set_max_entries(d->skel->maps.sg_ct_embryonic, d->emb_size);
-	bpf_map__set_max_entries(d->skel->maps.sg_ct_bits, sg_ct_bits_entries(d->ct_size));
+	bpf_map__set_max_entries(d->skel->maps.sg_ct_bits, sg_bits_entries(d->ct_size));
 	if (synguard_bpf__load(d->skel)) {
 		int e = errno;
 

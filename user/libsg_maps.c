@@ -22,6 +22,14 @@ __u64 sg_now_ns(void)
 	return (__u64)t.tv_sec * 1000000000ull + (__u64)t.tv_nsec;
 }
 
+__u64 sg_coarse_now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+	return (__u64)t.tv_sec * 1000000000ull + (__u64)t.tv_nsec;
+}
+
 void sg_pins_init(struct sg_pins *p, const char *bpffs, const char *iface)
 {
 	memset(p, 0, sizeof(*p));
@@ -30,7 +38,8 @@ void sg_pins_init(struct sg_pins *p, const char *bpffs, const char *iface)
 	snprintf(p->dir, sizeof(p->dir), "%s/%s/%s", p->bpffs, SG_PIN_SUBDIR, iface);
 	p->config_fd = p->ports_fd = p->secrets_fd = p->counters_fd = -1;
 	p->pcounters_fd = p->synced_fd = p->embryonic_fd = p->walk_fd = -1;
-	p->daemon_fd = -1;
+	p->daemon_fd = p->policy_fd = p->policy_bits_fd = p->learned_fd = -1;
+	p->hitters_fd = p->events_fd = -1;
 }
 
 int sg_pin_path(char *buf, size_t len, const struct sg_pins *p, const char *name)
@@ -88,6 +97,11 @@ int sg_pins_open(struct sg_pins *p)
 		{ &p->embryonic_fd, "sg_ct_embryonic" },
 		{ &p->walk_fd, "prog_walk" },
 		{ &p->daemon_fd, "sg_daemon" },
+		{ &p->policy_fd, "sg_policy" },
+		{ &p->policy_bits_fd, "sg_policy_bits" },
+		{ &p->learned_fd, "sg_learned" },
+		{ &p->hitters_fd, "sg_hitters" },
+		{ &p->events_fd, "sg_events" },
 	};
 
 	if (stat(p->dir, &st) || !S_ISDIR(st.st_mode)) {
@@ -114,7 +128,8 @@ void sg_pins_close(struct sg_pins *p)
 {
 	int *fds[] = { &p->config_fd, &p->ports_fd, &p->secrets_fd,
 		       &p->counters_fd, &p->pcounters_fd, &p->synced_fd,
-		       &p->embryonic_fd, &p->walk_fd, &p->daemon_fd };
+		       &p->embryonic_fd, &p->walk_fd, &p->daemon_fd, &p->policy_fd,
+		       &p->policy_bits_fd, &p->learned_fd, &p->hitters_fd, &p->events_fd };
 
 	if (p->cfg)
 		munmap(p->cfg, sg_map_len(sizeof(*p->cfg)));
@@ -130,7 +145,7 @@ void sg_pins_close(struct sg_pins *p)
 	}
 }
 
-int sg_pins_guess_iface(const char *bpffs, char *iface, size_t len)
+int sg_pins_guess_iface(const char *bpffs, char *iface, size_t len, bool quiet)
 {
 	char path[PATH_MAX];
 	struct dirent *de;
@@ -140,7 +155,8 @@ int sg_pins_guess_iface(const char *bpffs, char *iface, size_t len)
 	snprintf(path, sizeof(path), "%s/%s", bpffs, SG_PIN_SUBDIR);
 	d = opendir(path);
 	if (!d) {
-		sg_err("no synguard found under %s: start synguardd -i IFACE", path);
+		if (!quiet)
+			sg_err("no synguard found under %s: start synguardd -i IFACE", path);
 		return -1;
 	}
 	while ((de = readdir(d))) {
@@ -153,10 +169,13 @@ int sg_pins_guess_iface(const char *bpffs, char *iface, size_t len)
 	closedir(d);
 	if (n == 1)
 		return 0;
-	if (!n)
-		sg_err("no synguard found under %s: start synguardd -i IFACE", path);
-	else
+	if (quiet && !n)
+		return -1;
+	if (n) {
 		sg_err("synguard runs on %d interfaces: name one with -i IFACE", n);
+		return -2;
+	}
+	sg_err("no synguard found under %s: start synguardd -i IFACE", path);
 	return -1;
 }
 
@@ -200,14 +219,18 @@ static int sg_ncpus(void)
 
 int sg_counters_read(int fd, __u64 out[SG_CNT_MAX])
 {
+	return sg_counters_read_bank(fd, SG_BANK_REAL, out);
+}
+
+int sg_counters_read_bank(int fd, __u32 bank, __u64 out[SG_CNT_MAX])
+{
 	int ncpu = sg_ncpus();
 	struct sg_counters *v = calloc((size_t)ncpu, sizeof(*v));
-	__u32 zero = 0;
 
 	if (!v)
 		return -1;
 	memset(out, 0, sizeof(__u64) * SG_CNT_MAX);
-	if (bpf_map_lookup_elem(fd, &zero, v)) {
+	if (bpf_map_lookup_elem(fd, &bank, v)) {
 		sg_err("cannot read sg_counters: %s", strerror(errno));
 		free(v);
 		return -1;

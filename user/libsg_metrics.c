@@ -142,6 +142,49 @@ static void sg_counters_text(FILE *f, const __u64 *cnt)
 	}
 }
 
+/* Shadow mode's would-be decisions, by the counter that names each. */
+static void sg_would_text(FILE *f, const struct sg_pins *p)
+{
+	__u64 would[SG_CNT_MAX];
+
+	if (sg_counters_read_bank(p->counters_fd, SG_BANK_WOULD, would))
+		return;
+	sg_family(f, "synguard_would_total", "counter",
+		  "Shadow mode: decisions enforcing would have taken, by counter name");
+	for (int i = 0; i < SG_CNT_MAX; i++)
+		sg_sample1(f, "synguard_would_total", "counter", sg_counter_names[i],
+			   (double)would[i]);
+}
+
+/* The lists, learned sources, the events lease, the top SYN sources. */
+static void sg_policy_text(FILE *f, const struct sg_pins *p, const struct sg_walk_args *w,
+			   __u64 now)
+{
+	static struct sg_settings s;
+	struct sg_top_src *hs = NULL;
+	size_t nh = 0;
+	char buf[64];
+
+	if (!sg_policy_load(p, &s)) {
+		sg_family(f, "synguard_policy_prefixes", "gauge", "Prefixes in the allow and deny lists");
+		sg_sample1(f, "synguard_policy_prefixes", "list", "allow", s.allow.n);
+		sg_sample1(f, "synguard_policy_prefixes", "list", "deny", s.deny.n);
+	}
+	sg_gauge(f, "synguard_learned_sources", "Learned sources (skip cookie mode), at the last sweep",
+		 (double)w->learned);
+	sg_gauge(f, "synguard_events_reader", "1 while a synguard events reader holds the sampling lease",
+		 p->cfg->events_until_ns > sg_coarse_now_ns());
+	if (sg_hitters_read(p, now, &hs, &nh))
+		return;
+	sg_family(f, "synguard_hitter_syns", "gauge",
+		  "SYNs of the 10 heaviest source prefixes past top.threshold, in their last window (~1.07 s)");
+	for (size_t i = 0; i < nh && i < 10; i++) {
+		sg_prefix_format(&hs[i].k, buf, sizeof(buf));
+		sg_sample1(f, "synguard_hitter_syns", "prefix", buf, (double)hs[i].syns);
+	}
+	free(hs);
+}
+
 static void sg_port_counters_text(FILE *f, const struct sg_pins *p)
 {
 	static __u64 pc[SG_PORT_SLOTS][SG_PCNT_MAX];
@@ -278,6 +321,8 @@ char *sg_metrics_text(const struct sg_pins *p, const struct sg_walk_args *sample
 	sg_tables_text(f, p, sample);
 	sg_settings_text(f, p);
 	sg_counters_text(f, cnt);
+	sg_would_text(f, p);
+	sg_policy_text(f, p, sample, now);
 	sg_port_counters_text(f, p);
 	if (fclose(f)) {
 		free(buf);

@@ -24,7 +24,7 @@ __u64 sg_realtime_ns(void)
 	return (__u64)t.tv_sec * SG_NS + (__u64)t.tv_nsec;
 }
 
-static int sg_random_key(struct sg_secret *k)
+int sg_secrets_random(struct sg_secret *k)
 {
 	size_t got = 0;
 
@@ -61,7 +61,7 @@ int sg_secrets_rotate(struct sg_secret_state *s)
 {
 	struct sg_secret k;
 
-	if (sg_random_key(&k))
+	if (sg_secrets_random(&k))
 		return -1;
 	sg_secrets_install(s, &k, sg_now_ns());
 	return 0;
@@ -70,7 +70,7 @@ int sg_secrets_rotate(struct sg_secret_state *s)
 int sg_secrets_fresh(struct sg_secret_state *s)
 {
 	/* both slots random, so no zero key is ever accepted */
-	if (sg_random_key(&s->slot[0]) || sg_random_key(&s->slot[1]))
+	if (sg_secrets_random(&s->slot[0]) || sg_secrets_random(&s->slot[1]))
 		return -1;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	s->cur = 0;

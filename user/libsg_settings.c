@@ -69,7 +69,7 @@ static void sg_uint_format(const struct sg_setting *st, const void *f, char *buf
 	snprintf(buf, n, "%llu", sg_uget(f, st->size));
 }
 
-const struct sg_stype sg_t_uint = { "integer", sg_uint_parse, sg_uint_format, true };
+const struct sg_stype sg_t_uint = { "integer", sg_uint_parse, sg_uint_format, true, NULL };
 
 static int sg_bool_parse(const struct sg_setting *st, void *f, const char *v,
 			 char *err, size_t n)
@@ -93,7 +93,7 @@ static void sg_bool_format(const struct sg_setting *st, const void *f, char *buf
 	snprintf(buf, n, "%s", sg_uget(f, st->size) ? "yes" : "no");
 }
 
-const struct sg_stype sg_t_bool = { "yes|no", sg_bool_parse, sg_bool_format, true };
+const struct sg_stype sg_t_bool = { "yes|no", sg_bool_parse, sg_bool_format, true, NULL };
 
 static void sg_enum_list(const struct sg_setting *st, char *buf, size_t n)
 {
@@ -138,7 +138,7 @@ static void sg_enum_format(const struct sg_setting *st, const void *f, char *buf
 	snprintf(buf, n, "?");
 }
 
-const struct sg_stype sg_t_enum = { "name", sg_enum_parse, sg_enum_format, false };
+const struct sg_stype sg_t_enum = { "name", sg_enum_parse, sg_enum_format, false, NULL };
 
 static int sg_string_parse(const struct sg_setting *st, void *f, const char *v,
 			   char *err, size_t n)
@@ -166,7 +166,7 @@ static void sg_string_format(const struct sg_setting *st, const void *f, char *b
 	snprintf(buf, n, "%.*s", (int)st->size, (const char *)f);
 }
 
-const struct sg_stype sg_t_string = { "text", sg_string_parse, sg_string_format, false };
+const struct sg_stype sg_t_string = { "text", sg_string_parse, sg_string_format, false, NULL };
 
 static int sg_portlist_parse(const struct sg_setting *st, void *f, const char *v,
 			     char *err, size_t n)
@@ -188,7 +188,7 @@ static void sg_portlist_format(const struct sg_setting *st, const void *f,
 	free(s);
 }
 
-const struct sg_stype sg_t_ports = { "ports and ranges (80,443,8000-8099) or all", sg_portlist_parse, sg_portlist_format, false };
+const struct sg_stype sg_t_ports = { "ports and ranges (80,443,8000-8099) or all", sg_portlist_parse, sg_portlist_format, false, NULL };
 
 /* A rate per second, kept as the interval between two events (0: no
  * limit): the data path then needs no division. */
@@ -213,17 +213,9 @@ static void sg_rate_format(const struct sg_setting *st, const void *f, char *buf
 	snprintf(buf, n, "%llu", t ? SG_NS / t : 0);
 }
 
-const struct sg_stype sg_t_rate = { "integer", sg_rate_parse, sg_rate_format, true };
+const struct sg_stype sg_t_rate = { "integer", sg_rate_parse, sg_rate_format, true, NULL };
 
 /* ---- checks, computed defaults, side effects ----------------------------------- */
-static int sg_check_mode(const struct sg_settings *s, char *err, size_t n)
-{
-	if (s->cfg.mode != SG_MODE_SHADOW)
-		return 0;
-	snprintf(err, n, "shadow is not implemented yet: use auto, on or off");
-	return -1;
-}
-
 static int sg_check_metrics(const struct sg_settings *s, char *err, size_t n)
 {
 	struct sockaddr_storage ss;
@@ -407,7 +399,7 @@ const char *sg_mode_name(unsigned int mode)
 			.lo = 1, .hi = 4000000, .unit = "s", .beside = sg_beside_state
 
 const struct sg_setting sg_settings_table[] = {
-	{ .key = "mode", .type = &sg_t_enum, SG_CFG(mode), .names = sg_mode_names_tab, .def = "auto", .check = sg_check_mode, .apply = sg_apply_mode, .help = "cookie mode: auto switches by load (the auto.* thresholds), on always answers SYNs to protected ports with cookies, off never (shadow: not implemented yet)" },
+	{ .key = "mode", .type = &sg_t_enum, SG_CFG(mode), .names = sg_mode_names_tab, .def = "auto", .apply = sg_apply_mode, .help = "cookie mode: auto switches by load (the auto.* thresholds), on always answers SYNs to protected ports with cookies, off never; shadow decides as auto would but drops and answers nothing, counting what it would have done" },
 	{ .key = "ports", .type = &sg_t_ports, .store = SG_STORE_PORTS, SG_FIELD(ports), .def = "all", .load = sg_load_ports, .apply = sg_apply_ports, .help = "protected ports and ranges, e.g. 80,443,8000-8099, or all; the first 1022 get counters of their own" },
 	{ .key = "track", .type = &sg_t_enum, SG_CFG(track_all), .names = sg_track_names, .def = "all", .help = "which TCP connections the tracker follows: all, or those of protected ports" },
 	{ .key = "drop_oow_rst", .type = &sg_t_bool, SG_CFG(drop_oow_rst), .def = "no", .help = "drop out-of-window RSTs at XDP (they are always counted)" },
@@ -415,6 +407,20 @@ const struct sg_setting sg_settings_table[] = {
 	{ .key = "ack_budget.burst", SG_UINT(1, 1000000), SG_CFG(budget[SG_BUDGET_cookie].burst), .def = "100", .unit = "checks", .help = "failed cookie checks a source prefix may make at once" },
 	{ .key = "ack_budget.prefix4", SG_UINT(1, 32), SG_CFG(budget[SG_BUDGET_cookie].prefix4), .def = "32", .unit = "bits", .help = "IPv4 sources in one prefix this long share a cookie budget" },
 	{ .key = "ack_budget.prefix6", SG_UINT(1, 128), SG_CFG(budget[SG_BUDGET_cookie].prefix6), .def = "64", .unit = "bits", .help = "IPv6 sources in one prefix this long share a cookie budget" },
+	{ .key = "syn_budget.rate", .type = &sg_t_rate, SG_CFG(budget[SG_BUDGET_syn].interval_ns), .lo = 0, .hi = 10000000, .def = "0", .unit = "per second", .help = "SYNs a source prefix may send a second past its burst, in every mode (0: unlimited); over it they are dropped (syn_ratelimited). A source gets an exact bucket only once the sketch saw it send its burst or its rate in a window (~1 s)" },
+	{ .key = "syn_budget.burst", SG_UINT(1, 10000000), SG_CFG(budget[SG_BUDGET_syn].burst), .def = "50", .unit = "SYNs", .help = "SYNs a source prefix may send at once" },
+	{ .key = "syn_budget.prefix4", SG_UINT(1, 32), SG_CFG(budget[SG_BUDGET_syn].prefix4), .def = "32", .unit = "bits", .help = "IPv4 sources in one prefix this long are one source: for the SYN budget, the SYN-ACK destination cap, the learned allowlist and synguard top" },
+	{ .key = "syn_budget.prefix6", SG_UINT(1, 128), SG_CFG(budget[SG_BUDGET_syn].prefix6), .def = "64", .unit = "bits", .help = "IPv6 sources in one prefix this long are one source (as syn_budget.prefix4)" },
+	{ .key = "synack.rate", .type = &sg_t_rate, SG_CFG(budget[SG_BUDGET_synack_cpu].interval_ns), .lo = 0, .hi = 100000000, .def = "0", .unit = "per second", .help = "cookie SYN-ACKs sent a second in all (0: no cap), shared evenly by the CPUs; over it the SYN is dropped (drop_synack_global)" },
+	{ .key = "synack.burst", SG_UINT(1, 100000000), SG_CFG(budget[SG_BUDGET_synack_cpu].burst), .def = "10000", .unit = "SYN-ACKs", .help = "cookie SYN-ACKs each CPU may send at once past synack.rate" },
+	{ .key = "synack.dest_rate", .type = &sg_t_rate, SG_CFG(budget[SG_BUDGET_synack].interval_ns), .lo = 0, .hi = 10000000, .def = "0", .unit = "per second", .help = "cookie SYN-ACKs a destination prefix (syn_budget.prefix4/6) may get a second (0: no cap), so spoofed SYNs cannot aim synguard at a victim; over it the SYN is dropped (drop_synack_dest)" },
+	{ .key = "synack.dest_burst", SG_UINT(1, 10000000), SG_CFG(budget[SG_BUDGET_synack].burst), .def = "100", .unit = "SYN-ACKs", .help = "cookie SYN-ACKs a destination prefix may get at once" },
+	{ .key = "learn.time", SG_UINT(0, 2592000), SG_CFG(learn_s), .def = "0", .unit = "s", .help = "a source that completed a cookie handshake or an ESTABLISHED connection skips cookie mode this long after (its SYNs go to the kernel: syn_learned); 0: no learning" },
+	{ .key = "top.threshold", SG_UINT(0, 10000000), SG_CFG(top_threshold), .def = "0", .unit = "SYNs a window", .help = "a source prefix that sends this many SYNs in a window (~1 s, per CPU) is recorded for synguard top; 0: none" },
+	{ .key = "events.rate", .type = &sg_t_rate, SG_CFG(budget[SG_BUDGET_events_cpu].interval_ns), .lo = 0, .hi = 10000000, .def = "1000", .unit = "per second", .help = "decisions sampled a second for synguard events while it runs, shared by the CPUs (0: every one)" },
+	{ .key = "events.burst", SG_UINT(1, 10000000), SG_CFG(budget[SG_BUDGET_events_cpu].burst), .def = "100", .unit = "events", .help = "decisions each CPU may sample at once past events.rate" },
+	{ .key = "allow.prefixes", .type = &sg_t_prefixes, .store = SG_STORE_POLICY, SG_FIELD(allow), .def = "", .load = sg_policy_load, .apply = sg_policy_apply, .help = "SYNs from these prefixes skip the SYN budget and cookie mode (syn_allowed); also synguard allow add|del" },
+	{ .key = "deny.prefixes", .type = &sg_t_prefixes, .store = SG_STORE_POLICY, SG_FIELD(deny), .def = "", .load = sg_policy_load, .apply = sg_policy_apply, .help = "every TCP segment from these prefixes to a protected port is dropped at XDP, established connections too (drop_denied); also synguard deny add|del" },
 	{ .key = "keep_attached", .type = &sg_t_bool, SG_DMN(keep_attached), .def = "no", .help = "on SIGTERM leave the programs attached and pinned (upgrades: the next synguardd takes over)" },
 	{ .key = "ct_size", SG_UINT(1024, 1ul << 26), SG_DMN(ct_size), .when = SG_START, .def = "131072", .unit = "connections", .help = "size of the synchronized table (the embryonic one gets a quarter, at least 1024); fixed once pinned" },
 	{ .key = "metrics", .type = &sg_t_string, SG_DMN(metrics), .when = SG_RELOAD, .def = "127.0.0.1:9810", .unit = "ADDR:PORT or off", .check = sg_check_metrics, .help = "Prometheus metrics over HTTP at ADDR:PORT ([ADDR]:PORT for IPv6), or off" },
@@ -695,12 +701,16 @@ static int sg_ini_handler(void *user, const char *section, const char *name,
 		sg_ini_fail(c, "an indented line continues the value of %s: remove the indentation", key);
 		return 0;
 	}
-	if (c->g->line[i] > 0) {
+	if (c->g->line[i] > 0 && !st->type->append) {
 		sg_ini_fail(c, "%s set twice (first on line %d)", key, c->g->line[i]);
 		return 0;
 	}
-	if (sg_setting_parse(c->s, st, value, sg_sysctls_host(), err, sizeof(err))) {
-		sg_ini_fail(c, "%s", err);
+	/* a list given again goes on */
+	if (c->g->line[i] > 0 ?
+	    st->type->append(st, sg_field(c->s, st), value, err, sizeof(err)) :
+	    sg_setting_parse(c->s, st, value, sg_sysctls_host(), err, sizeof(err))) {
+		sg_ini_fail(c, "%s%s%s", c->g->line[i] > 0 ? st->key : "",
+			    c->g->line[i] > 0 ? ": " : "", err);
 		return 0;
 	}
 	c->g->line[i] = c->line;
@@ -739,6 +749,18 @@ int sg_settings_file(struct sg_settings *s, struct sg_given *g, const char *path
 int sg_settings_check(const struct sg_settings *s, const struct sg_given *g,
 		      char *err, size_t n)
 {
+	char why[200];
+
+	if (sg_policy_check(s, why, sizeof(why))) {
+		int la = g ? g->line[sg_setting_index(sg_setting_find("allow.prefixes"))] : 0;
+		int ld = g ? g->line[sg_setting_index(sg_setting_find("deny.prefixes"))] : 0;
+
+		if (g && g->file && (la > 0 || ld > 0))
+			snprintf(err, n, "%s:%d: %s", g->file, la > ld ? la : ld, why);
+		else
+			snprintf(err, n, "%s", why);
+		return -1;
+	}
 	for (size_t i = 0; i < sizeof(sg_settings_order) / sizeof(sg_settings_order[0]); i++) {
 		const struct sg_setting *lo = sg_setting_find(sg_settings_order[i].lo);
 		const struct sg_setting *hi = sg_setting_find(sg_settings_order[i].hi);

@@ -12,6 +12,9 @@
  *                   mode, TIME_WAIT pressure, rotation), reload, stop
  *   libsg_metrics.c Prometheus text exposition over HTTP (libmicrohttpd)
  *   libsg_format.c  human tables and JSON (json-c) for status/stats/conns
+ *   libsg_policy.c  prefixes, the allow/deny lists, learned sources, top
+ *   libsg_events.c  synguard events: the sampled decisions, live
+ *   libsg_tune.c    synguard tune: sysctl advice from what is observed
  */
 #ifndef LIBSYNGUARD_H
 #define LIBSYNGUARD_H
@@ -72,6 +75,9 @@ enum sg_opt_id {
 	SG_OPT_SECRET_FILE,
 	SG_OPT_CHECK,
 	SG_OPT_SAMPLE_CONFIG,
+	SG_OPT_LEARNED,
+	SG_OPT_TOP_N = 'n',
+	SG_OPT_APPLY = 320,
 };
 
 struct sg_cmd {
@@ -151,14 +157,25 @@ int sg_config_set(struct sg_config *c, const char *kv, __u64 period_ns);
  * A new setting is a field (struct sg_config for what BPF reads, struct
  * sg_dsettings for what userspace acts on) plus one line in the table. */
 
+/* A list of prefixes (allow.prefixes, deny.prefixes): sorted, no
+ * duplicates, so that equal lists are equal bytes. A prefix is a struct
+ * sg_src_key: family, length, address with its host bits zero. */
+#define SG_PLIST_MAX 4096
+struct sg_plist {
+	__u32 n;
+	struct sg_src_key p[SG_PLIST_MAX];
+};
+
 /* Every setting's value: one field each, wherever it is stored. */
 struct sg_settings {
 	struct sg_config cfg;     /* SG_STORE_CONFIG: the pinned sg_config map */
 	struct sg_dsettings d;    /* SG_STORE_DAEMON: the pinned sg_daemon map */
 	struct sg_portset ports;  /* SG_STORE_PORTS: the pinned sg_ports map   */
+	struct sg_plist allow;    /* SG_STORE_POLICY: the pinned sg_policy trie */
+	struct sg_plist deny;
 };
 
-enum sg_store { SG_STORE_CONFIG, SG_STORE_DAEMON, SG_STORE_PORTS };
+enum sg_store { SG_STORE_CONFIG, SG_STORE_DAEMON, SG_STORE_PORTS, SG_STORE_POLICY };
 
 /* When a change takes effect: at once (`synguard set` may change it), when
  * synguardd starts or reloads (SIGHUP), or only when the tables are made. */
@@ -184,9 +201,12 @@ struct sg_stype {
 	void (*format)(const struct sg_setting *st, const void *field,
 		       char *buf, size_t n);
 	bool numeric;         /* metrics/JSON: a number (else a string) */
+	/* lists: a key given again in the config file adds to the value */
+	int (*append)(const struct sg_setting *st, void *field, const char *val,
+		      char *err, size_t n);
 };
 extern const struct sg_stype sg_t_uint, sg_t_bool, sg_t_enum, sg_t_string,
-	sg_t_ports, sg_t_rate;
+	sg_t_ports, sg_t_rate, sg_t_prefixes;
 
 struct sg_setting {
 	const char *key;
@@ -271,6 +291,7 @@ struct sg_pins {
 	char dir[PATH_MAX + 32];   /* bpffs/synguard/iface */
 	int config_fd, ports_fd, secrets_fd, counters_fd, pcounters_fd;
 	int synced_fd, embryonic_fd, walk_fd, daemon_fd;
+	int policy_fd, policy_bits_fd, learned_fd, hitters_fd, events_fd;
 	/* the config and daemon maps through an mmap: fields written in place */
 	struct sg_config *cfg;
 	struct sg_dpage *dpage;
@@ -280,8 +301,9 @@ int sg_pin_path(char *buf, size_t len, const struct sg_pins *p, const char *name
 /* -1 and one line if iface is not ours (usage error). */
 int sg_pins_open(struct sg_pins *p);
 void sg_pins_close(struct sg_pins *p);
-/* The single interface under bpffs/synguard; -1 (one line) otherwise. */
-int sg_pins_guess_iface(const char *bpffs, char *iface, size_t len);
+/* The single interface under bpffs/synguard; -1 when there is none (one
+ * line unless quiet), -2 (one line) when there are several. */
+int sg_pins_guess_iface(const char *bpffs, char *iface, size_t len, bool quiet);
 
 /* Every setting from the pinned maps. */
 int sg_settings_read(const struct sg_pins *p, struct sg_settings *s);
@@ -298,6 +320,8 @@ __u32 sg_map_max_entries(int fd);                   /* 0 on error */
 int sg_config_read(int fd, struct sg_config *c);
 int sg_config_write(int fd, const struct sg_config *c);
 int sg_counters_read(int fd, __u64 out[SG_CNT_MAX]);
+/* One bank of them (SG_BANK_REAL, SG_BANK_WOULD: shadow mode's). */
+int sg_counters_read_bank(int fd, __u32 bank, __u64 out[SG_CNT_MAX]);
 /* out[slot][counter] summed over CPUs; nslots = SG_PORT_SLOTS */
 int sg_pcounters_read(int fd, __u64 (*out)[SG_PCNT_MAX]);
 int sg_ports_read(int fd, __u16 *slots /* [65536] */);
@@ -313,6 +337,7 @@ int sg_gauges_read(const struct sg_pins *p, int daemon_pid, __u16 lo, __u16 hi,
 		   struct sg_walk_args *a, double *age_s);
 int sg_secrets_read(int fd, struct sg_secret_state *s);
 __u64 sg_now_ns(void);                               /* CLOCK_MONOTONIC */
+__u64 sg_coarse_now_ns(void);     /* CLOCK_MONOTONIC_COARSE: bpf_ktime_get_coarse_ns */
 /* The label of each port counter slot: its first port, "other", or "". */
 void sg_slot_labels(const __u16 *slots, char (*label)[8]);
 
@@ -338,6 +363,7 @@ int sg_ensure_bpffs(const char *dir);
 __u64 sg_realtime_ns(void);                           /* CLOCK_REALTIME */
 /* The sg_secrets map through an mmap, as BPF reads it: *len to munmap. */
 struct sg_secret_state *sg_secrets_mmap(int fd, size_t *len);
+int sg_secrets_random(struct sg_secret *k);        /* getrandom(2)          */
 int sg_secrets_fresh(struct sg_secret_state *s);   /* both slots random     */
 int sg_secrets_rotate(struct sg_secret_state *s);  /* new key becomes current */
 /* A master key file: 32 hex digits, a regular file of root's (or ours) that
@@ -401,6 +427,59 @@ void sg_metrics_stop(struct sg_metrics *m);
 char *sg_metrics_text(const struct sg_pins *p, const struct sg_walk_args *sample,
 		      size_t *len);
 
+/* ---- policy and visibility (libsg_policy.c) ------------------------------ */
+/* "198.18.0.0/15", "2001:db8::/32", an address alone (a host); -1 with one
+ * line in err (host bits set: the prefix meant is named). */
+int sg_prefix_parse(const char *s, struct sg_src_key *p, char *err, size_t n);
+void sg_prefix_format(const struct sg_src_key *p, char *buf, size_t n);
+/* The address of family fam (4/6, network order) masked to plen bits. */
+void sg_prefix_of(struct sg_src_key *p, __u8 fam, const __u32 *addr, __u8 plen);
+int sg_plist_add(struct sg_plist *l, const struct sg_src_key *p);   /* 1: new */
+int sg_plist_del(struct sg_plist *l, const struct sg_src_key *p);   /* 1: was */
+bool sg_plist_has(const struct sg_plist *l, const struct sg_src_key *p);
+/* The trie's entries as two lists. */
+int sg_policy_read(int fd, struct sg_plist *allow, struct sg_plist *deny);
+/* The trie and its filter as the lists say; *flags gets sg_config.policy. */
+int sg_policy_write(int policy_fd, int bits_fd, const struct sg_plist *allow,
+		    const struct sg_plist *deny, __u32 *flags);
+/* The filter's words alone (SG_POLICY_BITS_ENTRIES), and the flags. */
+void sg_policy_bits_make(const struct sg_plist *allow, const struct sg_plist *deny,
+			 __u64 *words, __u32 *flags);
+void sg_lpm_key_of(struct sg_lpm_key *k, const struct sg_src_key *p);
+/* The settings table's hooks of allow.prefixes and deny.prefixes. */
+int sg_policy_load(const struct sg_pins *p, struct sg_settings *s);
+int sg_policy_apply(const struct sg_pins *p, const struct sg_settings *old,
+		    const struct sg_settings *new);
+/* No prefix in both lists; -1 with one line in err. */
+int sg_policy_check(const struct sg_settings *s, char *err, size_t n);
+/* Live learned sources (now: CLOCK_MONOTONIC); flush empties the list. */
+struct sg_learned_src {
+	struct sg_src_key k;
+	__u64 seen_ns;
+};
+int sg_learned_read(const struct sg_pins *p, const struct sg_config *c, __u64 now,
+		    struct sg_learned_src **out, size_t *n);
+int sg_learned_flush(const struct sg_pins *p, size_t *removed);
+/* Heavy hitters: SYN sources past top.threshold, summed over CPUs, and
+ * the remote prefixes holding most tracked connections. */
+struct sg_top_src {
+	struct sg_src_key k;
+	__u64 syns;               /* in its last window, all CPUs            */
+	__u64 seen_ns;            /* last recorded                          */
+};
+int sg_hitters_read(const struct sg_pins *p, __u64 now, struct sg_top_src **out,
+		    size_t *n);
+struct sg_top_ct {
+	struct sg_src_key k;
+	__u64 entries, embryonic; /* tracked (at least: a bounded summary)   */
+	__u64 error;              /* ...overcounted by at most this          */
+};
+/* A bounded-memory walk of both tables (Space-Saving summary of cap
+ * prefixes, prefixes of plen4/plen6 bits); sorted, most first. */
+int sg_ct_top(const struct sg_pins *p, const struct sg_config *c, __u8 plen4,
+	      __u8 plen6, size_t cap, struct sg_top_ct **out, size_t *n,
+	      __u64 *walked);
+
 /* ---- output (libsg_format.c) ------------------------------------------ */
 struct sg_view {
 	struct sg_pins *pins;
@@ -414,5 +493,16 @@ int sg_cmd_stats(struct sg_view *v, bool json);
 int sg_cmd_stats_watch(struct sg_view *v, unsigned int secs, bool json);
 int sg_cmd_conns(struct sg_view *v, int state, bool json);
 void sg_json_print(struct json_object *o);
+/* allow|deny add|del|list|flush (libsg_policy.c) */
+int sg_cmd_policy(struct sg_view *v, enum sg_action act, const char *op,
+		  char **args, int nargs, bool learned, bool json);
+int sg_cmd_top(struct sg_view *v, unsigned int n, bool json);
+/* events: until SIGINT/SIGTERM or a closed pipe (libsg_events.c) */
+int sg_cmd_events(struct sg_view *v, bool json);
+/* tune: advice from secs seconds of observation (libsg_tune.c); v may be
+ * NULL (no synguard here: the kernel's counters alone) */
+int sg_cmd_tune(struct sg_view *v, unsigned int secs, bool apply, bool json);
+/* An address of family 4/6 (network order) as text. */
+void sg_addr_format(char *buf, size_t len, __u8 family, const __u32 *a);
 
 #endif /* LIBSYNGUARD_H */

@@ -1,16 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
-/* synguard: status, stats, conns, set — from the pinned maps. */
+/* synguard: status, stats, conns, set, allow, deny, events, top, tune —
+ * from the pinned maps. */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include "libsynguard.h"
 
-enum { CMD_STATUS, CMD_STATS, CMD_CONNS, CMD_SET, CMD_HELP };
+enum { CMD_STATUS, CMD_STATS, CMD_CONNS, CMD_SET, CMD_ALLOW, CMD_DENY, CMD_EVENTS,
+       CMD_TOP, CMD_TUNE, CMD_HELP };
 
 static const int status_opts[] = { SG_OPT_IFACE, SG_OPT_BPFFS, SG_OPT_JSON, SG_OPT_HELP, 0 };
 static const int stats_opts[] = { SG_OPT_IFACE, SG_OPT_BPFFS, SG_OPT_JSON, SG_OPT_WATCH, SG_OPT_HELP, 0 };
 static const int conns_opts[] = { SG_OPT_IFACE, SG_OPT_BPFFS, SG_OPT_STATE, SG_OPT_JSON, SG_OPT_HELP, 0 };
 static const int set_opts[] = { SG_OPT_IFACE, SG_OPT_BPFFS, SG_OPT_HELP, 0 };
+static const int allow_opts[] = { SG_OPT_IFACE, SG_OPT_BPFFS, SG_OPT_LEARNED, SG_OPT_JSON, SG_OPT_HELP, 0 };
+static const int deny_opts[] = { SG_OPT_IFACE, SG_OPT_BPFFS, SG_OPT_JSON, SG_OPT_HELP, 0 };
+static const int events_opts[] = { SG_OPT_IFACE, SG_OPT_BPFFS, SG_OPT_JSON, SG_OPT_HELP, 0 };
+static const int top_opts[] = { SG_OPT_IFACE, SG_OPT_BPFFS, SG_OPT_TOP_N, SG_OPT_JSON, SG_OPT_HELP, 0 };
+static const int tune_opts[] = { SG_OPT_IFACE, SG_OPT_BPFFS, SG_OPT_WATCH, SG_OPT_APPLY, SG_OPT_JSON, SG_OPT_HELP, 0 };
 static const int help_opts[] = { SG_OPT_HELP, 0 };
 
 static const struct sg_cmd cmds[] = {
@@ -26,6 +33,27 @@ static const struct sg_cmd cmds[] = {
 		"Change settings live, in the pinned maps, whether synguardd runs or not\n"
 		" (all are checked before any is written; VALUE \"default\" restores the\n"
 		" default). Settings marked reload or start belong in the config file.", set_opts },
+	[CMD_ALLOW] = { "allow", "add|del PREFIX... | list | flush",
+		"The allow list: SYNs from these prefixes skip the SYN budget and cookie\n"
+		" mode. With --learned, list or flush the learned sources instead (sources\n"
+		" that completed a handshake skip cookie mode for learn.time seconds).", allow_opts },
+	[CMD_DENY] = { "deny", "add|del PREFIX... | list | flush",
+		"The deny list: every TCP segment from these prefixes to a protected port\n"
+		" is dropped at XDP.", deny_opts },
+	[CMD_EVENTS] = { "events", NULL,
+		"Sampled decisions, live, one line (or JSON object) each, until ^C: the\n"
+		" time, what was done (\"would\" in shadow mode) and why, addresses,\n"
+		" ports, TCP flags. At most events.rate a second; sampling runs only\n"
+		" while a reader is there.", events_opts },
+	[CMD_TOP] = { "top", NULL,
+		"Heavy hitters: the source prefixes sending most SYNs (past\n"
+		" top.threshold), and the remote prefixes holding most tracked\n"
+		" connections.", top_opts },
+	[CMD_TUNE] = { "tune", NULL,
+		"Recommended values of the TCP sysctls, each with its reason, from what\n"
+		" is observed over SECONDS: synguard's gauges and the kernel's counters.\n"
+		" --apply writes them in this network namespace. Works without synguard\n"
+		" too (the kernel's counters alone).", tune_opts },
 	[CMD_HELP] = { "help", "[COMMAND]", "Show help for a command.", help_opts },
 };
 
@@ -33,9 +61,9 @@ struct cli {
 	int cmd;
 	const char *iface;
 	const char *bpffs;
-	bool json;
+	bool json, learned, apply;
 	int state;
-	unsigned long watch;
+	unsigned long watch, top;
 };
 
 /* `synguard help set`: the usage, then every setting from the table. */
@@ -60,6 +88,11 @@ static void usage_all(FILE *f)
 		[CMD_STATS] = "per-state gauges, event and per-port counters",
 		[CMD_CONNS] = "tracked connections",
 		[CMD_SET] = "change settings live: KEY=VALUE...",
+		[CMD_ALLOW] = "allow list (add|del|list|flush), learned sources (--learned)",
+		[CMD_DENY] = "deny list (add|del|list|flush)",
+		[CMD_EVENTS] = "sampled decisions, live",
+		[CMD_TOP] = "heavy hitters: SYN sources, prefixes holding connections",
+		[CMD_TUNE] = "TCP sysctl advice from what is observed; --apply",
 		[CMD_HELP] = "help for a command",
 	};
 
@@ -91,6 +124,16 @@ static int opt_cb(int id, const char *arg, void *data)
 		return 0;
 	case SG_OPT_WATCH:
 		if (sg_parse_uint("-w", arg, 1, 86400, &c->watch))
+			return SG_EXIT_USAGE;
+		return 0;
+	case SG_OPT_LEARNED:
+		c->learned = true;
+		return 0;
+	case SG_OPT_APPLY:
+		c->apply = true;
+		return 0;
+	case SG_OPT_TOP_N:
+		if (sg_parse_uint("-n", arg, 1, 100000, &c->top))
 			return SG_EXIT_USAGE;
 		return 0;
 	case SG_OPT_HELP:
@@ -202,7 +245,7 @@ int main(int argc, char **argv)
 	}
 	c.cmd = find_cmd(argv[1]);
 	if (c.cmd < 0) {
-		sg_err("unknown command '%s': use status, stats, conns, set or help", argv[1]);
+		sg_err("unknown command '%s': use status, stats, conns, set, allow, deny, events, top, tune or help", argv[1]);
 		return SG_EXIT_USAGE;
 	}
 	ret = sg_opts_parse(&cmds[c.cmd], argc - 1, argv + 1, opt_cb, &c);
@@ -219,7 +262,7 @@ int main(int argc, char **argv)
 		}
 		k = find_cmd(argv[optind]);
 		if (k < 0) {
-			sg_err("unknown command '%s': use status, stats, conns, set or help", argv[optind]);
+			sg_err("unknown command '%s': use status, stats, conns, set, allow, deny, events, top, tune or help", argv[optind]);
 			return SG_EXIT_USAGE;
 		}
 		if (k == CMD_SET)
@@ -233,6 +276,12 @@ int main(int argc, char **argv)
 			sg_err("set needs KEY=VALUE arguments (see synguard help set)");
 			return SG_EXIT_USAGE;
 		}
+	} else if (c.cmd == CMD_ALLOW || c.cmd == CMD_DENY) {
+		if (optind >= argc) {
+			sg_err("%s needs add, del, list or flush (see synguard help %s)",
+			       cmds[c.cmd].name, cmds[c.cmd].name);
+			return SG_EXIT_USAGE;
+		}
 	} else if (optind < argc) {
 		sg_err("unexpected argument '%s' (see synguard help %s)", argv[optind],
 		       cmds[c.cmd].name);
@@ -242,8 +291,12 @@ int main(int argc, char **argv)
 	sg_quiet_libs(false);
 	if (sg_check_root())
 		return SG_EXIT_FAIL;
+	/* tune also advises a host without synguard */
 	if (!c.iface) {
-		if (sg_pins_guess_iface(c.bpffs, iface, sizeof(iface)))
+		ret = sg_pins_guess_iface(c.bpffs, iface, sizeof(iface), c.cmd == CMD_TUNE);
+		if (ret == -1 && c.cmd == CMD_TUNE)
+			return sg_cmd_tune(NULL, c.watch ? (unsigned int)c.watch : 2, c.apply, c.json);
+		if (ret)
 			return SG_EXIT_USAGE;
 		c.iface = iface;
 	}
@@ -257,7 +310,7 @@ int main(int argc, char **argv)
 		sg_pins_close(&pins);
 		return SG_EXIT_FAIL;
 	}
-	if (v.daemon_pid <= 0 && !c.json && c.cmd != CMD_STATUS)
+	if (v.daemon_pid <= 0 && !c.json && c.cmd != CMD_STATUS && c.cmd != CMD_TUNE)
 		fprintf(stderr, "daemon: not running (reading the pinned maps of %s)\n", c.iface);
 
 	switch (c.cmd) {
@@ -273,6 +326,21 @@ int main(int argc, char **argv)
 		break;
 	case CMD_SET:
 		ret = cmd_set(&v, argv + optind, argc - optind);
+		break;
+	case CMD_ALLOW:
+	case CMD_DENY:
+		ret = sg_cmd_policy(&v, c.cmd == CMD_ALLOW ? SG_ACT_ALLOW : SG_ACT_DENY,
+				    argv[optind], argv + optind + 1, argc - optind - 1,
+				    c.learned, c.json);
+		break;
+	case CMD_EVENTS:
+		ret = sg_cmd_events(&v, c.json);
+		break;
+	case CMD_TOP:
+		ret = sg_cmd_top(&v, c.top ? (unsigned int)c.top : 10, c.json);
+		break;
+	case CMD_TUNE:
+		ret = sg_cmd_tune(&v, c.watch ? (unsigned int)c.watch : 2, c.apply, c.json);
 		break;
 	}
 	sg_pins_close(&pins);

@@ -229,7 +229,7 @@ static void sgo_load(struct sgo *o, uint32_t synced, uint32_t embryonic)
 	/* the tracker filter, as the daemon sizes it (older builds lack it) */
 	m = bpf_object__find_map_by_name(o->obj, "sg_ct_bits");
 	if (m)
-		bpf_map__set_max_entries(m, sg_ct_bits_entries(synced));
+		bpf_map__set_max_entries(m, sg_bits_entries(synced));
 	if (bpf_object__load(o->obj))
 		die("load %s: %s", o->name, strerror(errno));
 	prog = bpf_object__find_program_by_name(o->obj, "sg_xdp");
@@ -537,6 +537,217 @@ static void cases_syn(struct bench *b)
 	run_case("syn_pass_v4", "IPv4 SYN, cookie mode off -> tracked (SYN_RCVD), PASS",
 		 0, c, nc, b->runs, make_syn, &a4);
 	close_all(b);
+}
+
+/* ---- policy and visibility: what each feature adds to the SYN path ------------ */
+
+/* Settings of sg_config on every copy, as synguard set would write them. */
+static void set_all(struct bench *b, const char *const *kv)
+{
+	for (int i = 0; i < b->nsg; i++) {
+		struct sg_config c;
+
+		if (sg_config_read(b->sg[i].config, &c))
+			die("%s: cannot read the config", b->sg[i].name);
+		for (const char *const *x = kv; x && *x; x++)
+			if (sg_config_set(&c, *x, PERIOD_NS))
+				die("%s: bad setting %s", b->sg[i].name, *x);
+		if (sg_config_write(b->sg[i].config, &c))
+			die("%s: cannot write the config", b->sg[i].name);
+	}
+}
+
+/* The lists on every copy, and their flags in its config. */
+static void lists_all(struct bench *b, const char *allow, const char *deny)
+{
+	static struct sg_plist al, dl;
+	const struct sg_setting *st = sg_setting_find("allow.prefixes");
+	char err[256];
+
+	if (st->type->parse(st, &al, allow, err, sizeof(err)) ||
+	    st->type->parse(st, &dl, deny, err, sizeof(err)))
+		die("lists: %s", err);
+	for (int i = 0; i < b->nsg; i++) {
+		struct sg_config c;
+
+		if (!bpf_object__find_map_by_name(b->sg[i].obj, "sg_policy"))
+			continue; /* an older build */
+		if (sg_config_read(b->sg[i].config, &c) ||
+		    sg_policy_write(map_fd(b->sg[i].obj, "sg_policy"),
+				    map_fd(b->sg[i].obj, "sg_policy_bits"), &al, &dl, &c.policy) ||
+		    sg_config_write(b->sg[i].config, &c))
+			die("%s: cannot write the lists", b->sg[i].name);
+	}
+}
+
+/* "100.64.0.0/24, 100.64.1.0/24, ...": n /24s from a.b.0.0 on. */
+static char *prefixes(int a, int b, int n, int c0)
+{
+	size_t len = (size_t)n * 20 + 1;
+	char *s = calloc(1, len), *p = s;
+
+	for (int i = 0; i < n; i++)
+		p += snprintf(p, len - (size_t)(p - s), "%s%d.%d.%d.0/24", i ? ", " : "",
+			      a, b + (c0 + i) / 256, (c0 + i) % 256);
+	return s;
+}
+
+/* Every source of the SYNs a case sends, learned (then a sweep makes the
+ * filter know them). */
+static void learn_all(struct bench *b, uint32_t n)
+{
+	struct sg_learned v = { .seen_ns = sg_now_ns() };
+
+	for (int i = 0; i < b->nsg; i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(b->sg[i].obj, "sg_learned");
+
+		for (uint32_t j = 0; m && j < n && j < 65536; j++) {
+			struct flow fl = flow_client(4, SYN_FLOW0 + j, PORT);
+			struct sg_src_key k = { .family = 4, .plen = 32 };
+
+			k.addr[0] = fl.saddr[0];
+			bpf_map__update_elem(m, &k, sizeof(k), &v, sizeof(v), BPF_ANY);
+		}
+	}
+	sweep_all(b);
+}
+
+/* One heavy source: the same address every run (another port). */
+static struct frame make_syn_known(uint32_t i, int k __attribute__((unused)),
+				   void *arg __attribute__((unused)))
+{
+	struct frame f = syn_frame(4, false, 0);
+	int l4 = 14 + 20;
+
+	put16(f.b + l4, (uint16_t)(1024 + i % 60000));
+	/* the port moved: the checksum moves with it */
+	put16(f.b + l4 + 16, 0);
+	put16(f.b + l4 + 16, csum_fold(csum_add(csum_pseudo(4, (uint32_t *)(f.b + 26),
+							     (uint32_t *)(f.b + 30), f.len - l4),
+					      f.b + l4, f.len - l4)));
+	return f;
+}
+
+/* SYNs from every source while a reader drains the events ring buffer. */
+static struct ring_buffer *bench_rb;
+
+static int drop_event(void *ctx, void *data, size_t size)
+{
+	(void)ctx, (void)data, (void)size;
+	return 0;
+}
+
+static struct frame make_syn_drained(uint32_t i, int k, void *arg)
+{
+	if (bench_rb && !(i % 256) && !k)
+		ring_buffer__consume(bench_rb);
+	return make_syn(i, k, arg);
+}
+
+static void cases_policy(struct bench *b)
+{
+	static const char *const off[] = { "top.threshold=0", NULL };
+	static const char *const budget[] = { "top.threshold=0", "syn_budget.rate=100",
+					      "syn_budget.burst=50", NULL };
+	static const char *const heavy[] = { "top.threshold=0", "syn_budget.rate=10000000",
+					     "syn_budget.burst=10", NULL };
+	static const char *const caps[] = { "top.threshold=0", "synack.rate=100000000",
+					    "synack.burst=1000000", "synack.dest_rate=1000000",
+					    "synack.dest_burst=100000", NULL };
+	static const char *const learn[] = { "top.threshold=0", "learn.time=3600", NULL };
+	static const char *const top[] = { "top.threshold=100", NULL };
+	static const char *const events[] = { "top.threshold=0", "events.rate=1000", NULL };
+	static const char *const every[] = { "top.threshold=0", "events.rate=0", NULL };
+	static const char *const shadow[] = { "top.threshold=0", "mode=shadow", NULL };
+	const struct {
+		const char *name, *desc;
+		const char *const *set;
+		int lists;          /* 1: deny elsewhere, 2: deny in the SYNs' /16, 3: allow them */
+		bool learned, known, lease, drained;
+		int expect;
+	} t[] = {
+		{ "syn_policy_off", "IPv4 SYN -> cookie SYN-ACK, every policy feature off (top.threshold=0)",
+		  off, 0, false, false, false, false, XDP_TX },
+		{ "syn_top", "...with top.threshold=100 (the sketch counts every SYN): the default",
+		  top, 0, false, false, false, false, XDP_TX },
+		{ "syn_budget_flood", "...SYN budget on, a new source every SYN (sketch only: below the gate)",
+		  budget, 0, false, false, false, false, XDP_TX },
+		{ "syn_budget_heavy", "...SYN budget on, one source every SYN (its exact bucket in the LRU)",
+		  heavy, 0, false, true, false, false, XDP_TX },
+		{ "syn_synack_caps", "...SYN-ACK caps on, global and per destination, a new source every SYN",
+		  caps, 0, false, false, false, false, XDP_TX },
+		{ "syn_deny_other", "...1000 denied /24s, the source's /16 not among them (the filter says no)",
+		  off, 1, false, false, false, false, XDP_TX },
+		{ "syn_deny_near", "...1000 denied /24s in the source's /16, not it (an LPM lookup, a miss)",
+		  off, 2, false, false, false, false, XDP_TX },
+		{ "syn_allowed", "...the source allowed (/16): to the kernel, tracked (compare syn_pass_v4)",
+		  off, 3, false, false, false, false, XDP_PASS },
+		{ "syn_learn_miss", "...learn.time on, the source not learned (the filter, then a cookie)",
+		  learn, 0, false, false, false, false, XDP_TX },
+		{ "syn_learned", "...learn.time on, the source learned: to the kernel, tracked (compare syn_pass_v4)",
+		  learn, 0, true, false, false, false, XDP_PASS },
+		{ "syn_events_reader", "...a reader holds the events lease, events.rate=1000 (most not sampled)",
+		  events, 0, false, false, true, false, XDP_TX },
+		{ "syn_events_every", "...a reader drains the ring, events.rate=0: every SYN sampled",
+		  every, 0, false, false, true, true, XDP_TX },
+		{ "syn_shadow", "...mode shadow, would-be cookie mode on: counted, passed untouched",
+		  shadow, 0, false, false, false, false, XDP_PASS },
+	};
+	struct cand c[MAX_VS + 4];
+	struct syn_arg a4 = { 4, false };
+	/* the SYNs come from 198.18.0-78.x (flow_client): near is their /16,
+	 * 198.18.100-255.0/24, and more /24s elsewhere, 1000 in all */
+	char *other = prefixes(100, 64, 1000, 0), *near_in = prefixes(198, 18, 156, 100);
+	char *near_out = prefixes(100, 64, 844, 0), *near = malloc(strlen(near_in) + strlen(near_out) + 3);
+
+	sprintf(near, "%s, %s", near_in, near_out);
+	free(near_in);
+	free(near_out);
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		make_fn make = t[i].known ? make_syn_known : t[i].drained ? make_syn_drained : make_syn;
+		int nc;
+
+		if (!wanted(t[i].name))
+			continue;
+		load_all(b, 0, "on");
+		set_all(b, t[i].set);
+		if (t[i].lists)
+			lists_all(b, t[i].lists == 3 ? "198.18.0.0/16" : "",
+				  t[i].lists == 1 ? other : t[i].lists == 2 ? near : "");
+		if (t[i].learned)
+			learn_all(b, b->runs + b->runs / 20 + 16);
+		if (t[i].lease) {
+			struct timespec now;
+
+			clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+			for (int j = 0; j < b->nsg; j++) {
+				struct sg_config cf;
+
+				sg_config_read(b->sg[j].config, &cf);
+				cf.events_until_ns = (__u64)now.tv_sec * 1000000000ull + (__u64)now.tv_nsec +
+						     3600ull * 1000000000ull;
+				sg_config_write(b->sg[j].config, &cf);
+			}
+		}
+		if (!strcmp(t[i].name, "syn_shadow"))
+			for (int j = 0; j < b->nsg; j++) {
+				struct sg_config cf;
+
+				sg_config_read(b->sg[j].config, &cf);
+				cf.cookie_active = 1; /* what auto mode would do under a flood */
+				sg_config_write(b->sg[j].config, &cf);
+			}
+		bench_rb = t[i].drained ? ring_buffer__new(map_fd(b->sg[0].obj, "sg_events"),
+							   drop_event, NULL, NULL) : NULL;
+		nc = cands(b, c, t[i].expect, NULL, 0);
+		run_case(t[i].name, t[i].desc, 0, c, nc, b->runs, make, &a4);
+		ring_buffer__free(bench_rb);
+		bench_rb = NULL;
+		close_all(b);
+	}
+	free(other);
+	free(near);
 }
 
 /* ACKs: valid cookies (SYN-ACKs made beforehand, one flow per run, so
@@ -862,6 +1073,7 @@ int main(int argc, char **argv)
 		printf("%-24s %8s %6s %6s %6s %6s %6s %4s\n", "case (ns/packet)",
 		       "median", "p10", "p90", "floor", "ratio", "drop", "bad");
 	cases_syn(&b);
+	cases_policy(&b);
 	cases_ack(&b);
 	for (uint32_t i = 0; i < nflows; i++)
 		cases_table(&b, flows[i], i == nflows - 1);

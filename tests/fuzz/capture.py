@@ -9,13 +9,20 @@
   capture.py client HOST PORT KIND     one connection of that kind
   capture.py corpus RAW DIR            one seed file per connection and
                                        variant (see below) into DIR
+  capture.py repeats DIR               the repeat seeds (below) from DIR's
+                                       plain-cookie ones
 
-A seed is sg_fuzz's input: a configuration byte, then [ctl][len][frame]
+A seed is sg_fuzz's input: a configuration byte, a policy byte, then [ctl][len][frame]
 records, ctl bit 0 = egress (what the server sent). Each connection becomes
 several seeds: as captured, with an 802.1Q tag, with IPv4 options or IPv6
 hop-by-hop + destination-options headers, each under cookie mode off and
 on; in cookie mode the client's handshake ACK is marked (ctl bit 2) so the
-harness answers the cookie SYN-ACK the kernel copy sent instead.
+harness answers the cookie SYN-ACK the kernel copy sent instead. A connection
+seen once is a source seen once: each IPv4/IPv6 plain-cookie seed also gives
+repeat seeds: the SYN, its answered ACK, then two more SYNs from the next
+source ports, with learning (policy 0xE0), the SYN-ACK cap per destination
+(0xD0) or in all (0xD4), sampling and hitters: so that a learned source, the
+caps and the thresholds are met.
 """
 import os
 import socket
@@ -167,11 +174,13 @@ def corpus(raw, outdir):
     n = 0
     for i, (key, segs) in enumerate(sorted(conns.items())):
         fam = key[0]
-        variants = [("plain", lambda f: f), ("vlan", add_vlan),
-                    ("ipopt" if fam == 4 else "ext", add_l3_ext)]
-        for vname, fn in variants:
+        # the policy byte (FUZZ_POL_*): none; lists, budgets, caps,
+        # learning, events, hitters; the same in shadow mode, other lists
+        variants = [("plain", lambda f: f, 0x00), ("vlan", add_vlan, 0xFA),
+                    ("ipopt" if fam == 4 else "ext", add_l3_ext, 0x7F)]
+        for vname, fn, pol in variants:
             for cookie in (0, 1):
-                out = bytearray([cookie])  # FUZZ_CFG_COOKIE_ON
+                out = bytearray([cookie, pol])  # FUZZ_CFG_COOKIE_ON
                 answered = False
                 for eg, fr, flags in segs:
                     ctl = eg
@@ -186,6 +195,58 @@ def corpus(raw, outdir):
                     fh.write(out)
                 n += 1
     print("%d seeds from %d connections, %d frames" % (n, len(conns), len(recs)))
+    repeats(outdir)
+
+
+def repeats(outdir):
+    n = 0
+    for name in sorted(os.listdir(outdir)):
+        if not name.endswith("-plain-cookie"):
+            continue
+        data = open(os.path.join(outdir, name), "rb").read()
+        off, syn = 2, None
+        while off + 3 <= len(data):
+            ctl, ln = struct.unpack("!BH", data[off:off + 3])
+            fr = data[off + 3:off + 3 + ln]
+            t = tcp_of(fr)
+            if not ctl & 1 and t and t[2] & 0x12 == 0x02:
+                syn = fr
+                break
+            off += 3 + ln
+        if syn is None:
+            continue
+        rec = lambda ctl, f: struct.pack("!BH", ctl, len(f)) + f
+        for suffix, pol in (("learn", 0xE0), ("capdest", 0xD0), ("capall", 0xD4)):
+            out = bytearray([1, pol]) + rec(0, syn) + rec(4, b"")
+            for k in (1, 2):
+                out += rec(0, other_port(syn, k))
+            with open(os.path.join(outdir, name.replace("-plain-cookie", "-repeat-" + suffix)), "wb") as fh:
+                fh.write(out)
+            n += 1
+    print("%d repeat seeds" % n)
+
+
+def other_port(f, k):
+    """f with its TCP source port k higher; a full TCP checksum is made
+    again, a TX-offload partial one (the pseudo-header's) stays as it is."""
+    f = bytearray(f)
+    fam = 4 if struct.unpack("!H", f[12:14])[0] == 0x0800 else 6
+    if fam == 4:
+        l4 = 14 + (f[14] & 0xf) * 4
+        tlen = struct.unpack("!H", f[16:18])[0] - (f[14] & 0xf) * 4
+        pseudo = f[26:34] + struct.pack("!BBH", 0, 6, tlen)
+    else:
+        l4 = 54
+        tlen = struct.unpack("!H", f[18:20])[0]
+        pseudo = f[22:54] + struct.pack("!IxxxB", tlen, 6)
+    partial = ~csum(pseudo) & 0xffff
+    sp = struct.unpack("!H", f[l4:l4 + 2])[0]
+    struct.pack_into("!H", f, l4, (sp + k) & 0xffff)
+    if struct.unpack("!H", f[l4 + 16:l4 + 18])[0] != partial:
+        struct.pack_into("!H", f, l4 + 16, 0)
+        seg = bytes(f[l4:l4 + tlen])
+        struct.pack_into("!H", f, l4 + 16, csum(pseudo + seg + (b"\0" if tlen % 2 else b"")))
+    return bytes(f)
 
 
 if __name__ == "__main__":
@@ -198,5 +259,7 @@ if __name__ == "__main__":
         client(*sys.argv[2:5])
     elif cmd == "corpus":
         corpus(*sys.argv[2:4])
+    elif cmd == "repeats":
+        repeats(sys.argv[2])
     else:
         sys.exit(__doc__)

@@ -45,6 +45,10 @@ struct mmap_ {
 	{ .name = #m, .def = &m, .type = t, .ksize = sizeof(*m.key),       \
 	  .vsize = sizeof(*m.value),                                       \
 	  .max = sizeof(*m.max_entries) / sizeof(int) }
+/* a ring buffer has no key nor value: its size is its max_entries */
+#define SG_MODEL_RINGBUF(m)                                                \
+	{ .name = #m, .def = &m, .type = BPF_MAP_TYPE_RINGBUF,             \
+	  .max = sizeof(*m.max_entries) / sizeof(int) }
 
 /* Every map of synguard.bpf.c; sg_model_map() fails for a name missing
  * here, and the harness asks for every map of the skeleton. */
@@ -60,6 +64,14 @@ static struct mmap_ maps[] = {
 	SG_MODEL_MAP(sg_budget, BPF_MAP_TYPE_LRU_HASH),
 	SG_MODEL_MAP(sg_daemon, BPF_MAP_TYPE_ARRAY),
 	SG_MODEL_MAP(sg_ct_bits, BPF_MAP_TYPE_ARRAY),
+	SG_MODEL_MAP(sg_cpu_budget, BPF_MAP_TYPE_PERCPU_ARRAY),
+	SG_MODEL_MAP(sg_sketch, BPF_MAP_TYPE_PERCPU_ARRAY),
+	SG_MODEL_MAP(sg_hitters, BPF_MAP_TYPE_LRU_PERCPU_HASH),
+	SG_MODEL_MAP(sg_learned, BPF_MAP_TYPE_LRU_HASH),
+	SG_MODEL_MAP(sg_learned_bits, BPF_MAP_TYPE_ARRAY),
+	SG_MODEL_MAP(sg_policy, BPF_MAP_TYPE_LPM_TRIE),
+	SG_MODEL_MAP(sg_policy_bits, BPF_MAP_TYPE_ARRAY),
+	SG_MODEL_RINGBUF(sg_events),
 };
 #define NMAPS (sizeof(maps) / sizeof(maps[0]))
 
@@ -79,9 +91,16 @@ static struct mmap_ *map_of(const void *def)
 	__builtin_trap(); /* a map the list above lacks */
 }
 
+/* One CPU here: a per-CPU LRU hash is an LRU hash. */
+static bool is_lru(const struct mmap_ *m)
+{
+	return m->type == BPF_MAP_TYPE_LRU_HASH ||
+	       m->type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+}
+
 static void map_init(struct mmap_ *m)
 {
-	if (m->array || m->bucket)
+	if (m->array || m->bucket || m->type == BPF_MAP_TYPE_RINGBUF)
 		return;
 	m->koff = (m->ksize + 7) & ~7u;
 	if (is_array(m)) {
@@ -112,11 +131,43 @@ static struct mentry **find(struct mmap_ *m, const void *key)
 	return pe;
 }
 
+/* An LPM trie's lookup (key: prefixlen, then the data): of the entries
+ * whose first prefixlen bits match the key's, the longest; kernel/bpf/
+ * lpm_trie.c. A list walk: the fuzzer's tries hold a few entries. */
+static bool lpm_match(const __u8 *entry, const __u8 *key, __u32 bits)
+{
+	__u32 i;
+
+	for (i = 0; i + 8 <= bits; i += 8)
+		if (entry[4 + i / 8] != key[4 + i / 8])
+			return false;
+	return i == bits ||
+	       !((entry[4 + i / 8] ^ key[4 + i / 8]) & (0xff00 >> (bits - i)));
+}
+
+static void *lpm_lookup(struct mmap_ *m, const __u8 *key)
+{
+	__u32 want = *(const __u32 *)key, best_len = 0;
+	struct mentry *best = NULL;
+
+	for (struct mentry *e = m->newest; e; e = e->older) {
+		__u32 len = *(const __u32 *)e->kv;
+
+		if (len <= want && (!best || len > best_len) && lpm_match(e->kv, key, len)) {
+			best = e;
+			best_len = len;
+		}
+	}
+	return best ? best->kv + m->koff : NULL;
+}
+
 static void *map_lookup(struct mmap_ *m, const void *key)
 {
 	struct mentry *e;
 
 	map_init(m);
+	if (m->type == BPF_MAP_TYPE_LPM_TRIE)
+		return lpm_lookup(m, key);
 	if (is_array(m)) {
 		__u32 i = *(const __u32 *)key;
 
@@ -185,7 +236,7 @@ static long map_update(struct mmap_ *m, const void *key, const void *value,
 	if (flags == BPF_EXIST)
 		return -ENOENT;
 	if (m->count >= m->max) {
-		if (m->type != BPF_MAP_TYPE_LRU_HASH)
+		if (!is_lru(m))
 			return -E2BIG;
 		evict_one(m);
 		pe = find(m, key);
@@ -273,6 +324,28 @@ long bpf_loop(__u32 n, void *callback, void *ctx, __u64 flags)
 __u32 sg_model_max_entries(const void *map)
 {
 	return map_of(map)->max;
+}
+
+/* ---- the ring buffer ------------------------------------------------------ */
+#define SG_MODEL_EVENTS 256
+#define SG_MODEL_EVENT_MAX 64
+
+static __u8 ring[SG_MODEL_EVENTS][SG_MODEL_EVENT_MAX];
+static __u32 ring_len[SG_MODEL_EVENTS], ring_n;
+
+/* Records as they are reserved (the data path submits each at once). */
+void *bpf_ringbuf_reserve(void *ringbuf, __u64 size, __u64 flags)
+{
+	(void)ringbuf, (void)flags;
+	if (ring_n >= SG_MODEL_EVENTS || size > SG_MODEL_EVENT_MAX)
+		return NULL;
+	ring_len[ring_n] = (__u32)size;
+	return ring[ring_n++];
+}
+
+void bpf_ringbuf_submit(void *data, __u64 flags)
+{
+	(void)data, (void)flags;
 }
 
 /* ---- time, sockets ------------------------------------------------------- */
@@ -499,12 +572,34 @@ void *sg_model_map(const char *name, __u32 *ksize, __u32 *vsize, __u32 *max)
 
 void *sg_model_lookup(void *m, const void *key)
 {
+	struct mmap_ *mm = m;
+	struct mentry *e;
+
+	/* an LPM entry by its exact key, as userspace asks */
+	if (mm->type == BPF_MAP_TYPE_LPM_TRIE) {
+		map_init(mm);
+		e = *find(mm, key);
+		return e ? e->kv + mm->koff : NULL;
+	}
 	return map_lookup(m, key);
 }
 
 int sg_model_update(void *m, const void *key, const void *value)
 {
 	return (int)map_update(m, key, value, BPF_ANY);
+}
+
+/* The records submitted since the last call: copies each of at most
+ * size bytes into out (n of them at most); returns how many. */
+int sg_model_events(void *out, __u32 size, int n)
+{
+	int got = 0;
+
+	for (__u32 i = 0; i < ring_n && got < n; i++, got++)
+		__builtin_memcpy((__u8 *)out + (__u64)got * size, ring[i],
+				 ring_len[i] < size ? ring_len[i] : size);
+	ring_n = 0;
+	return got;
 }
 
 /* Calls fn on every entry of a hash map (fn must not change the map). */

@@ -10,7 +10,13 @@
  * well-formed reply to the SYN with valid checksums, a passed frame is
  * untouched, the embryonic table holds only embryonic states.
  *
- * Input: byte 0 = configuration (FUZZ_CFG_* bits), then records of
+ * The same for policy and visibility: the allow/deny trie's hits, learned
+ * sources, heavy hitters, the per-CPU budgets, the would-be counters of
+ * shadow mode and every sampled decision (the fuzzer runs on one CPU, so
+ * the kernel's per-CPU maps are the model's).
+ *
+ * Input: byte 0 = configuration (FUZZ_CFG_* bits), byte 1 = policy
+ * (FUZZ_POL_* bits), then records of
  * [ctl][len hi][len lo][len bytes]; ctl bit 0 = egress, bit 1 = rotate the
  * cookie secret first, bit 2 = instead of these bytes, the client's answer
  * to the last cookie SYN-ACK (a blind fuzzer never guesses a cookie; this
@@ -21,9 +27,11 @@
  * At exit it prints "# sg_fuzz: N frames (...), M inputs, K mismatches".
  */
 #define _GNU_SOURCE
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 #include "harness.h"
 #include "sg_model.h"
 
@@ -33,6 +41,15 @@
 #define FUZZ_CFG_WINDOW (1u << 3)     /* cookie mode off, still checking    */
 #define FUZZ_CFG_BUDGET (1u << 4)     /* a tiny failed-cookie budget        */
 #define FUZZ_CFG_NO_OPTS (1u << 5)    /* host refuses TS/SACK/WS/ECN        */
+
+#define FUZZ_POL_SHADOW (1u << 0)     /* mode shadow (cookie bit: would-be) */
+#define FUZZ_POL_LISTS (1u << 1)      /* allow and deny prefixes            */
+#define FUZZ_POL_FLIP (1u << 2)       /* ...the other set; /24 and /48 sources */
+#define FUZZ_POL_SYN_BUDGET (1u << 3) /* a tiny SYN budget                  */
+#define FUZZ_POL_SYNACK (1u << 4)     /* a tiny SYN-ACK cap (FLIP: global)  */
+#define FUZZ_POL_LEARN (1u << 5)      /* learned allowlist                  */
+#define FUZZ_POL_EVENTS (1u << 6)     /* a reader holds the events lease    */
+#define FUZZ_POL_TOP (1u << 7)        /* heavy hitters past 2 SYNs          */
 
 /* A budget whose bucket never refills during a run: both sides then agree
  * whatever their clocks say; tat >> 60 counts the tokens taken. */
@@ -46,10 +63,13 @@
 
 static struct {
 	void *mcfg, *mports, *msecrets, *mcnt, *mpcnt, *msynced, *membryonic,
-		*mbudget;
-	int budget_fd, walk_fd;
+		*mbudget, *mcpu_budget, *mhitters, *mlearned, *mpolicy, *mpolicy_bits;
+	int budget_fd, walk_fd, cpu_budget_fd, hitters_fd, learned_fd, policy_fd,
+	    policy_bits_fd;
+	struct ring_buffer *rb;
+	uint8_t lists;          /* FUZZ_POL_LISTS | FUZZ_POL_FLIP now written */
 	struct sg_config base;
-	unsigned long long frames, xdp, egress, inputs, clock_skips, refused;
+	unsigned long long frames, xdp, egress, inputs, clock_skips, refused, events;
 	unsigned long long multibuf; /* XDP frames beyond one buffer        */
 	unsigned long long moved[SG_CNT_MAX]; /* counter totals: how deep */
 } F;
@@ -58,9 +78,9 @@ static void summary(void)
 {
 	printf("# sg_fuzz: %llu frames (%llu xdp, %llu of them multi-buffer, %llu egress), "
 	       "%llu inputs, 0 mismatches; %llu SYN-ACKs compared without TSval "
-	       "clock bits, %llu frames the test runner refused\n",
+	       "clock bits, %llu frames the test runner refused, %llu sampled decisions\n",
 	       F.frames, F.xdp, F.multibuf, F.egress, F.inputs, F.clock_skips,
-	       F.refused);
+	       F.refused, F.events);
 	printf("# decisions taken:");
 	for (int i = 0; i < SG_CNT_MAX; i++)
 		if (F.moved[i])
@@ -113,13 +133,16 @@ static void *model_map(const char *name)
 	return m;
 }
 
-static void model_counters(__u64 out[SG_CNT_MAX], __u64 pout[SG_PCNT_MAX])
+static void model_counters(__u64 out[SG_CNT_MAX], __u64 pout[SG_PCNT_MAX],
+			   __u64 would[SG_CNT_MAX])
 {
-	__u32 zero = 0, slot = 1;
+	__u32 zero = 0, slot = 1, bank = SG_BANK_WOULD;
 	const struct sg_counters *c = sg_model_lookup(F.mcnt, &zero);
+	const struct sg_counters *w = sg_model_lookup(F.mcnt, &bank);
 	const struct sg_port_counters *pc = sg_model_lookup(F.mpcnt, &slot);
 
 	memcpy(out, c->v, sizeof(__u64) * SG_CNT_MAX);
+	memcpy(would, w->v, sizeof(__u64) * SG_CNT_MAX);
 	memcpy(pout, pc->v, sizeof(__u64) * SG_PCNT_MAX);
 }
 
@@ -154,13 +177,31 @@ static void sync_secrets(void)
 	sg_model_update(F.msecrets, &zero, &s);
 }
 
+/* Sampled decisions the kernel's copy submitted (ring buffer callback). */
+static struct sg_event kev[256];
+static int nkev;
+
+static int kev_keep(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	if (nkev < 256 && size >= sizeof(struct sg_event))
+		kev[nkev++] = *(struct sg_event *)data;
+	return 0;
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	static __u16 slots[65536];
 	struct bpf_map *m;
 	__u32 zero = 0;
+	cpu_set_t set;
 
 	(void)argc, (void)argv;
+	/* one CPU: the kernel's per-CPU maps (sketch, budgets, hitters) are
+	 * then the model's single ones */
+	CPU_ZERO(&set);
+	CPU_SET(sched_getcpu() > 0 ? sched_getcpu() : 0, &set);
+	sched_setaffinity(0, sizeof(set), &set);
 	/* small tables: each input ends with a walk of both of them */
 	T.ct_size = FUZZ_TABLE_SIZE;
 	if (setup("mode=on")) {
@@ -181,6 +222,21 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	F.mbudget = model_map("sg_budget");
 	F.budget_fd = bpf_map__fd(T.skel->maps.sg_budget);
 	F.walk_fd = bpf_program__fd(T.skel->progs.sg_walk);
+	F.mcpu_budget = model_map("sg_cpu_budget");
+	F.mhitters = model_map("sg_hitters");
+	F.mlearned = model_map("sg_learned");
+	F.mpolicy = model_map("sg_policy");
+	F.mpolicy_bits = model_map("sg_policy_bits");
+	F.cpu_budget_fd = bpf_map__fd(T.skel->maps.sg_cpu_budget);
+	F.hitters_fd = bpf_map__fd(T.skel->maps.sg_hitters);
+	F.learned_fd = bpf_map__fd(T.skel->maps.sg_learned);
+	F.policy_fd = bpf_map__fd(T.skel->maps.sg_policy);
+	F.policy_bits_fd = bpf_map__fd(T.skel->maps.sg_policy_bits);
+	F.rb = ring_buffer__new(bpf_map__fd(T.skel->maps.sg_events), kev_keep, NULL, NULL);
+	if (!F.rb) {
+		fprintf(stderr, "sg_fuzz: cannot read the events ring buffer\n");
+		exit(1);
+	}
 	if (sg_ports_read(bpf_map__fd(T.skel->maps.sg_ports), slots))
 		exit(1);
 	for (__u32 p = 0; p < 65536; p++)
@@ -188,6 +244,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 			sg_model_update(F.mports, &p, &slots[p]);
 	sync_secrets();
 	F.base = T.cfg;
+	F.base.sketch_seed = 0x5eed5eed5eedull;
 	/* idle timeouts far longer than any run: the two clocks differ by
 	 * microseconds, and expiry is test_conntrack's business */
 	for (int i = 0; i < SG_STATE_MAX; i++)
@@ -197,7 +254,64 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static void configure(uint8_t bits)
+/* The lists of policy bits pol (FUZZ_POL_LISTS, FUZZ_POL_FLIP), written
+ * into the kernel's trie and filter and the model's; flags for sg_config.
+ * Around the lab's addresses (198.18.31.0/24, 2001:db8:31::/48, where the
+ * seeds were captured), a longest-prefix case, and prefixes too wide for
+ * the filter. */
+static __u32 lists_write(uint8_t pol)
+{
+	static const char *const sets[3][2] = {
+		{ "", "" },
+		{ "198.18.31.2, 2001:db8:30::/44", "2001:db8:31::/48, 10.0.0.0/8, 3000::/4" },
+		{ "2001:db8::/32, 192.0.0.0/2", "198.18.0.0/15, 2001:db8:31::2/128" },
+	};
+	static struct sg_plist al, dl;
+	static __u64 words[SG_POLICY_BITS_ENTRIES];
+	const struct sg_setting *st = sg_setting_find("allow.prefixes");
+	int which = !(pol & FUZZ_POL_LISTS) ? 0 : pol & FUZZ_POL_FLIP ? 2 : 1;
+	char err[200];
+	__u32 flags;
+
+	if (st->type->parse(st, &al, sets[which][0], err, sizeof(err)) ||
+	    st->type->parse(st, &dl, sets[which][1], err, sizeof(err)) ||
+	    sg_policy_write(F.policy_fd, F.policy_bits_fd, &al, &dl, &flags)) {
+		fprintf(stderr, "sg_fuzz: cannot write the lists: %s\n", err);
+		exit(1);
+	}
+	sg_model_clear(F.mpolicy);
+	for (int l = 0; l < 2; l++) {
+		const struct sg_plist *p = l ? &dl : &al;
+
+		for (__u32 i = 0; i < p->n; i++) {
+			struct sg_lpm_value v = { .action = l ? SG_ACT_DENY : SG_ACT_ALLOW };
+			struct sg_lpm_key k;
+
+			sg_lpm_key_of(&k, &p->p[i]);
+			sg_model_update(F.mpolicy, &k, &v);
+		}
+	}
+	sg_policy_bits_make(&al, &dl, words, &flags);
+	for (__u32 i = 0; i < SG_POLICY_BITS_ENTRIES; i++)
+		sg_model_update(F.mpolicy_bits, &i, &words[i]);
+	return flags;
+}
+
+/* Both per-CPU budgets' buckets, emptied. */
+static void cpu_budget_clear(void)
+{
+	static struct sg_budget *zero;
+	int ncpu = libbpf_num_possible_cpus();
+
+	if (!zero)
+		zero = calloc((size_t)ncpu, sizeof(*zero));
+	for (__u32 k = 0; k < SG_BUDGET_SLOTS; k++) {
+		bpf_map_update_elem(F.cpu_budget_fd, &k, zero, BPF_ANY);
+		sg_model_update(F.mcpu_budget, &k, zero);
+	}
+}
+
+static void configure(uint8_t bits, uint8_t pol)
 {
 	struct sg_config c = F.base;
 	__u32 zero = 0;
@@ -216,6 +330,33 @@ static void configure(uint8_t bits)
 	}
 	if (bits & FUZZ_CFG_NO_OPTS)
 		c.allow_ts = c.allow_sack = c.allow_wscale = c.allow_ecn = 0;
+	if (pol & FUZZ_POL_SHADOW)
+		c.mode = SG_MODE_SHADOW;
+	/* every budget never refills: tat >> 60 counts the tokens taken */
+	memset(&c.budget[SG_BUDGET_syn], 0, sizeof(c.budget[0]) * (SG_BUDGET_SLOTS - SG_BUDGET_syn));
+	c.budget[SG_BUDGET_syn].prefix4 = pol & FUZZ_POL_FLIP ? 24 : 32;
+	c.budget[SG_BUDGET_syn].prefix6 = pol & FUZZ_POL_FLIP ? 48 : 64;
+	if (pol & FUZZ_POL_SYN_BUDGET) {
+		c.budget[SG_BUDGET_syn].interval_ns = 1ull << FUZZ_BUDGET_SHIFT;
+		c.budget[SG_BUDGET_syn].burst = FUZZ_BUDGET_BURST;
+	}
+	/* one cookie SYN-ACK per destination prefix, or (FLIP) in all */
+	if (pol & FUZZ_POL_SYNACK) {
+		__u32 kind = pol & FUZZ_POL_FLIP ? SG_BUDGET_synack_cpu : SG_BUDGET_synack;
+
+		c.budget[kind].interval_ns = 1ull << FUZZ_BUDGET_SHIFT;
+		c.budget[kind].burst = 1;
+	}
+	c.learn_s = pol & FUZZ_POL_LEARN ? 1000000 : 0;
+	c.events_until_ns = pol & FUZZ_POL_EVENTS ? ~0ull : 0;
+	c.budget[SG_BUDGET_events_cpu].burst = 1; /* interval 0: every one */
+	c.top_threshold = pol & FUZZ_POL_TOP ? 2 : 0;
+	if ((pol ^ F.lists) & (FUZZ_POL_LISTS | FUZZ_POL_FLIP)) {
+		F.base.policy = lists_write(pol);
+		F.lists = pol & (FUZZ_POL_LISTS | FUZZ_POL_FLIP);
+	}
+	c.policy = F.base.policy;
+	cpu_budget_clear();
 	T.cfg = c;
 	if (config_apply())
 		exit(1);
@@ -281,11 +422,46 @@ static bool same_synack_but_clock(const uint8_t *a, const uint8_t *b,
 	       !memcmp(a, b, (size_t)pa.l4 + 16); /* up to the checksum */
 }
 
+/* The sketch's windows: never one boundary between the kernel's run and
+ * the model's (both read the coarse clock). */
+static void window_guard(void)
+{
+	const __u64 w = 1ull << SG_SKETCH_EPOCH_SHIFT, margin = 30000000;
+
+	while (w - (coarse_ns() & (w - 1)) < margin)
+		usleep(1000);
+}
+
+/* Every decision the kernel's copy sampled, the model's too, alike but
+ * for the clock. */
+static void events_cmp(void)
+{
+	static struct sg_event mev[256];
+	int n;
+
+	nkev = 0;
+	ring_buffer__consume(F.rb);
+	n = sg_model_events(mev, sizeof(mev[0]), 256);
+	if (n != nkev)
+		mismatch("events: kernel sampled %d, model %d", nkev, n);
+	for (int i = 0; i < n; i++) {
+		if (!kev[i].time_ns)
+			mismatch("events: a sample without a time");
+		kev[i].time_ns = mev[i].time_ns = 0;
+		if (memcmp(&kev[i], &mev[i], sizeof(mev[i])))
+			mismatch("events: sample %d differs (kernel %s, model %s)", i,
+				 kev[i].reason < SG_CNT_MAX ? sg_counter_names[kev[i].reason] : "?",
+				 mev[i].reason < SG_CNT_MAX ? sg_counter_names[mev[i].reason] : "?");
+	}
+	F.events += (unsigned long long)n;
+}
+
 static void run_one(bool egress, const uint8_t *b, uint32_t len)
 {
 	static struct frame f;
 	__u64 mb[SG_CNT_MAX], ma[SG_CNT_MAX], pb[SG_PCNT_MAX], pa[SG_PCNT_MAX];
 	__u64 kb[SG_PCNT_MAX], ka[SG_PCNT_MAX];
+	__u64 mwb[SG_CNT_MAX], mwa[SG_CNT_MAX], kwb[SG_CNT_MAX], kwa[SG_CNT_MAX];
 	static uint8_t mout[FRAME_MAX + 64];
 	struct run r;
 	__u32 mlen, mmeta = 0;
@@ -296,8 +472,10 @@ static void run_one(bool egress, const uint8_t *b, uint32_t len)
 	f.len = len;
 	cur_frame = b;
 	cur_len = len;
-	model_counters(mb, pb);
+	window_guard();
+	model_counters(mb, pb, mwb);
 	bpf_pcounters(kb);
+	sg_counters_read_bank(T.cnt_fd, SG_BANK_WOULD, kwb);
 	t0 = sg_now_ns();
 	c0 = coarse_ns();
 	if (egress)
@@ -312,10 +490,11 @@ static void run_one(bool egress, const uint8_t *b, uint32_t len)
 		return;
 	}
 	bpf_pcounters(ka);
+	sg_counters_read_bank(T.cnt_fd, SG_BANK_WOULD, kwa);
 	sg_model_set_time(t0, c0);
 	mv = egress ? sg_model_tc_egress(b, len, mout, &mlen) :
 		      sg_model_xdp(b, len, mout, &mlen, &mmeta);
-	model_counters(ma, pa);
+	model_counters(ma, pa, mwa);
 	F.frames++;
 	egress ? F.egress++ : F.xdp++;
 	F.multibuf += !egress && len > FUZZ_LINEAR_MAX;
@@ -357,6 +536,12 @@ static void run_one(bool egress, const uint8_t *b, uint32_t len)
 			mismatch("port counter %d: kernel +%llu, model +%llu", i,
 				 (unsigned long long)(ka[i] - kb[i]),
 				 (unsigned long long)(pa[i] - pb[i]));
+	for (int i = 0; i < SG_CNT_MAX; i++)
+		if (kwa[i] - kwb[i] != mwa[i] - mwb[i])
+			mismatch("would-be counter %s: kernel +%llu, model +%llu",
+				 sg_counter_names[i], (unsigned long long)(kwa[i] - kwb[i]),
+				 (unsigned long long)(mwa[i] - mwb[i]));
+	events_cmp();
 	cur_frame = NULL;
 }
 
@@ -389,6 +574,82 @@ static void ct_entry_cmp(const void *key, const void *value, void *arg)
 	    embryonic_state(m.state) != t->embryonic)
 		mismatch("%s: entry in state %u", t->name, m.state);
 	t->n++;
+}
+
+/* Learned sources: the same keys (their times come from two clocks). */
+static void learned_cmp(const void *key, const void *value, void *arg)
+{
+	struct table_cmp *t = arg;
+	struct sg_learned k;
+
+	(void)value;
+	if (bpf_map_lookup_elem(t->fd, key, &k))
+		mismatch("%s: source only in the model", t->name);
+	t->n++;
+}
+
+/* Heavy hitters: the kernel's per-CPU values summed, the model's one. */
+static void hitter_cmp(const void *key, const void *value, void *arg)
+{
+	static struct sg_hitter *v;
+	static int ncpu;
+	struct table_cmp *t = arg;
+	const struct sg_hitter *m = value;
+	__u64 count = 0;
+	__u32 epoch = 0;
+
+	if (!v) {
+		ncpu = libbpf_num_possible_cpus();
+		v = calloc((size_t)ncpu, sizeof(*v));
+	}
+	if (bpf_map_lookup_elem(t->fd, key, v))
+		mismatch("%s: hitter only in the model", t->name);
+	for (int c = 0; c < ncpu; c++) {
+		count += v[c].count;
+		epoch |= v[c].epoch;
+	}
+	if (count != m->count || epoch != m->epoch)
+		mismatch("%s: hitter counted %llu (window %u), model %u (window %u)", t->name,
+			 (unsigned long long)count, epoch, m->count, m->epoch);
+	t->n++;
+}
+
+/* The lists' entries: the same hits. */
+static void policy_cmp(const void *key, const void *value, void *arg)
+{
+	struct table_cmp *t = arg;
+	const struct sg_lpm_value *m = value;
+	struct sg_lpm_value k;
+
+	if (bpf_map_lookup_elem(t->fd, key, &k))
+		mismatch("%s: prefix only in the model", t->name);
+	if (k.action != m->action || k.hits != m->hits)
+		mismatch("%s: hits: kernel %llu, model %llu", t->name,
+			 (unsigned long long)k.hits, (unsigned long long)m->hits);
+	t->n++;
+}
+
+/* The per-CPU budgets: tokens taken on this CPU, alike. */
+static void cpu_budget_cmp(void)
+{
+	static struct sg_budget *v;
+	static int ncpu;
+
+	if (!v) {
+		ncpu = libbpf_num_possible_cpus();
+		v = calloc((size_t)ncpu, sizeof(*v));
+	}
+	for (__u32 kind = 0; kind < SG_BUDGET_SLOTS; kind++) {
+		const struct sg_budget *m = sg_model_lookup(F.mcpu_budget, &kind);
+		__u64 k = 0;
+
+		if (bpf_map_lookup_elem(F.cpu_budget_fd, &kind, v))
+			mismatch("sg_cpu_budget unreadable");
+		for (int c = 0; c < ncpu; c++)
+			k += v[c].tat_ns >> FUZZ_BUDGET_SHIFT;
+		if (k != m->tat_ns >> FUZZ_BUDGET_SHIFT)
+			mismatch("sg_cpu_budget %u: tokens taken differ", kind);
+	}
 }
 
 static void budget_cmp(const void *key, const void *value, void *arg)
@@ -476,11 +737,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct frame ack;
 	size_t off = 1;
 
-	if (!size)
+	if (size < 2)
 		return 0;
 	F.inputs++;
 	last_synack.len = 0;
-	configure(data[0]);
+	configure(data[0], data[1]);
+	off = 2;
 	while (off < size) {
 		uint8_t ctl = data[off];
 		uint32_t len = 0;
@@ -511,5 +773,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			 sizeof(struct sg_ct_key), ct_entry_cmp);
 	tables_cmp_clear(F.budget_fd, F.mbudget, "sg_budget", false,
 			 sizeof(struct sg_budget_key), budget_cmp);
+	tables_cmp_clear(F.learned_fd, F.mlearned, "sg_learned", false,
+			 sizeof(struct sg_src_key), learned_cmp);
+	tables_cmp_clear(F.hitters_fd, F.mhitters, "sg_hitters", false,
+			 sizeof(struct sg_src_key), hitter_cmp);
+	cpu_budget_cmp();
+	{
+		struct table_cmp t = { F.policy_fd, "sg_policy", false, 0 };
+
+		sg_model_each(F.mpolicy, policy_cmp, &t);
+	}
 	return 0;
 }

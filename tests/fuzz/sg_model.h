@@ -26,5 +26,8 @@ int sg_model_update(void *map, const void *key, const void *value);
 void sg_model_each(void *map, void (*fn)(const void *key, const void *value,
 					 void *arg), void *arg);
 void sg_model_clear(void *map);
+/* The ring buffer's records since the last call (each copied into size
+ * bytes of out, n at most); how many. */
+int sg_model_events(void *out, __u32 size, int n);
 
 #endif /* SG_FUZZ_SG_MODEL_H */

@@ -657,8 +657,8 @@ static int filter_bits(unsigned *words)
 
 	if (bpf_map_lookup_elem(fd, &key, &ctl))
 		return -1;
-	gen = ctl & SG_CT_BITS_GEN;
-	lg = (ctl >> SG_CT_BITS_LG_SHIFT(gen)) & 31;
+	gen = ctl & SG_BITS_GEN;
+	lg = (ctl >> SG_BITS_LG_SHIFT(gen)) & 31;
 	*words = lg && (1u << lg) < n ? 1u << lg : n;
 	for (__u32 i = 0; i < *words; i++) {
 		key = 1 + gen * n + i;
@@ -713,7 +713,7 @@ static void test_filter(void)
 	for (int i = 0; i < 3; i++)
 		sg_walk_run(walk, 1, &w);
 	bits = filter_bits(&words);
-	check(bits > 0 && bits <= N && words == 1u << SG_CT_BITS_MIN_LG,
+	check(bits > 0 && bits <= N && words == 1u << SG_BITS_MIN_LG,
 	      "filter: after 3 sweeps, %d bits for %d entries in %u words", bits,
 	      N, words);
 	pass = syns_passed(c, N);

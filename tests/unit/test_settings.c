@@ -116,7 +116,10 @@ static void test_file_errors(void)
 		const char *text, *want;
 	} cases[] = {
 		{ "mode = auto\n[auto]\nhold = 5\nsyn_rate_high = abc\n", ":4: auto.syn_rate_high: 'abc' is not a number in 1..1000000000" },
-		{ "# c\n\nmode = shadow\n", ":3: mode: shadow is not implemented yet" },
+		{ "# c\n\n[deny]\nprefixes = 198.18.0.0/15, 198.18.7.1/24\n", ":4: deny.prefixes: '198.18.7.1/24' has host bits set: the prefix is 198.18.7.0/24" },
+		{ "[allow]\nprefixes = 2001:db8::/32\nprefixes = 2001:db8::/129\n", ":3: allow.prefixes: '2001:db8::/129': the prefix length must be 0..128" },
+		{ "[allow]\nprefixes = fe80::1%eth0\n", ":2: allow.prefixes: 'fe80::1%eth0' is not an IPv4 or IPv6 prefix" },
+		{ "[allow]\nprefixes = 198.18.0.0/24\n[deny]\nprefixes = 198.18.0.0/24\n", ":4: 198.18.0.0/24 is in both allow.prefixes and deny.prefixes" },
 		{ "mode = auto\nbogus = 1\n", ":2: unknown setting 'bogus' outside a [section]" },
 		{ "[auto]\nhodl = 1\n", ":2: unknown setting 'auto.hodl'" },
 		{ "mode = on\njust words\n", ":2: not KEY = VALUE, a [section] or a comment" },
@@ -165,6 +168,27 @@ static void test_file_errors(void)
 		check(sg_settings_file(&s, &g, "/nonexistent/sg.conf", err, sizeof(err)) == -SG_EXIT_FAIL &&
 		      strstr(err, "No such file"), "config file: a missing file is a runtime error");
 	}
+}
+
+/* A list setting: a key given again adds to it; the value is sorted and
+ * free of duplicates, an address alone is a host. */
+static void test_lists(void)
+{
+	static struct sg_settings s;
+	static struct sg_given g;
+	char err[512], val[256];
+	const char *path = write_file("lists.conf",
+		"[allow]\nprefixes = 198.18.7.0/24, 2001:db8::/32\n"
+		"prefixes = 198.18.0.0/15 ; more\nprefixes = 198.18.7.0/24 198.18.9.9\n", 0600);
+
+	sg_settings_defaults(&s, &sy);
+	memset(&g, 0, sizeof(g));
+	if (!check(!sg_settings_file(&s, &g, path, err, sizeof(err)),
+		   "lists: a key given again in the file adds to the list"))
+		diag("%s", err);
+	sg_setting_format(sg_setting_find("allow.prefixes"), &s, val, sizeof(val));
+	check(s.allow.n == 4 && !strcmp(val, "198.18.0.0/15, 198.18.7.0/24, 198.18.9.9/32, 2001:db8::/32"),
+	      "lists: sorted, one of each, a host is /32 (%s)", val);
 }
 
 /* defaults <- file <- flags; ; comments; `default` restores */
@@ -385,6 +409,7 @@ int main(void)
 	test_table();
 	test_sample();
 	test_file_errors();
+	test_lists();
 	test_precedence();
 	test_mode();
 	test_metrics_addr();

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The learned allowlist: a source (struct sg_src_key) that completed a
+ * valid cookie handshake, or whose connection became ESTABLISHED, skips
+ * cookie mode for learn_s seconds after (its SYNs go to the kernel, which
+ * answers them with a full handshake). An LRU, so it never fills; the
+ * daemon's sweep removes what expired and rebuilds its filter
+ * (sg_learned_bits, bpf/bits.h), which spares each SYN of a flood the
+ * lookup while cookie mode is on.
+ */
+#ifndef SG_LEARNED_H
+#define SG_LEARNED_H
+
+#include "common.h"
+#include "bits.h"
+#include "budget.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SG_LEARNED_SIZE);
+	__type(key, struct sg_src_key);
+	__type(value, struct sg_learned);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sg_learned SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1 + 2 * (SG_LEARNED_SIZE * SG_BITS_PER_SLOT / 64));
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sg_learned_bits SEC(".maps");
+
+static __always_inline bool sg_learned_expired(const struct sg_config *cfg,
+					       const struct sg_learned *l,
+					       __u64 now)
+{
+	return now > l->seen_ns &&
+	       now - l->seen_ns > (__u64)cfg->learn_s * SG_NSEC_PER_SEC;
+}
+
+/* Is s a learned source, unexpired at now? */
+static __always_inline bool sg_learned_has(const struct sg_config *cfg,
+					   const struct sg_src_key *s,
+					   __u64 now)
+{
+	struct sg_learned *l;
+
+	if (!sg_bits_maybe(&sg_learned_bits, sg_src_hash(cfg, s)))
+		return false;
+	l = bpf_map_lookup_elem(&sg_learned, s);
+	return l && !sg_learned_expired(cfg, l, now);
+}
+
+/* s proved itself at now: learned, or learned again. */
+static __always_inline void sg_learn(const struct sg_config *cfg,
+				     const struct sg_src_key *s, __u64 now)
+{
+	struct sg_learned v = { .seen_ns = now };
+
+	if (bpf_map_update_elem(&sg_learned, s, &v, BPF_ANY))
+		return;
+	sg_bits_mark(&sg_learned_bits, sg_src_hash(cfg, s));
+	sg_count(SG_CNT_learned_added);
+}
+
+#endif /* SG_LEARNED_H */

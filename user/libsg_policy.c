@@ -1,0 +1,906 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Policy and visibility from the pins: prefixes, the allow and deny lists
+ * (a settings type, its hooks, `synguard allow|deny`), learned sources,
+ * and `synguard top` (heavy hitters of the sketch, and the remote prefixes
+ * holding most tracked connections, in bounded memory). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "libsynguard.h"
+
+/* ---- prefixes ---------------------------------------------------------------- */
+void sg_addr_format(char *buf, size_t len, __u8 family, const __u32 *a)
+{
+	if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, a, buf, (socklen_t)len))
+		snprintf(buf, len, "?");
+}
+
+void sg_prefix_of(struct sg_src_key *p, __u8 fam, const __u32 *addr, __u8 plen)
+{
+	memset(p, 0, sizeof(*p));
+	p->family = fam;
+	p->plen = plen;
+	for (int i = 0; i < 4; i++) {
+		unsigned int bits = plen > i * 32 ? plen - i * 32 : 0;
+
+		p->addr[i] = bits >= 32 ? addr[i] : bits ? addr[i] & htonl(~0u << (32 - bits)) : 0;
+	}
+}
+
+void sg_prefix_format(const struct sg_src_key *p, char *buf, size_t n)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	sg_addr_format(a, sizeof(a), p->family, p->addr);
+	snprintf(buf, n, "%s/%u", a, p->plen);
+}
+
+int sg_prefix_parse(const char *s, struct sg_src_key *p, char *err, size_t n)
+{
+	const char *slash = strchr(s, '/');
+	__u32 addr[4] = { 0 };
+	char a[INET6_ADDRSTRLEN + 1], want[64];
+	unsigned long plen, max;
+	__u8 fam;
+	char *end;
+
+	snprintf(a, sizeof(a), "%.*s", slash ? (int)(slash - s) : (int)strlen(s), s);
+	if (inet_pton(AF_INET, a, addr) == 1) {
+		fam = 4;
+		max = 32;
+	} else if (inet_pton(AF_INET6, a, addr) == 1) {
+		fam = 6;
+		max = 128;
+	} else {
+		snprintf(err, n, "'%s' is not an IPv4 or IPv6 prefix (198.18.0.0/15, 2001:db8::/32)", s);
+		return -1;
+	}
+	plen = max;
+	if (slash) {
+		errno = 0;
+		plen = strtoul(slash + 1, &end, 10);
+		if (!slash[1] || *end || errno || slash[1] == '-' || plen > max) {
+			snprintf(err, n, "'%s': the prefix length must be 0..%lu", s, max);
+			return -1;
+		}
+	}
+	sg_prefix_of(p, fam, addr, (__u8)plen);
+	if (memcmp(p->addr, addr, sizeof(addr))) {
+		sg_prefix_format(p, want, sizeof(want));
+		snprintf(err, n, "'%s' has host bits set: the prefix is %s", s, want);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- lists ---------------------------------------------------------------------- */
+static int sg_prefix_cmp(const void *x, const void *y)
+{
+	const struct sg_src_key *a = x, *b = y;
+	int r;
+
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	r = memcmp(a->addr, b->addr, sizeof(a->addr));
+	if (r)
+		return r;
+	return a->plen < b->plen ? -1 : a->plen > b->plen;
+}
+
+bool sg_plist_has(const struct sg_plist *l, const struct sg_src_key *p)
+{
+	return bsearch(p, l->p, l->n, sizeof(*p), sg_prefix_cmp) != NULL;
+}
+
+int sg_plist_add(struct sg_plist *l, const struct sg_src_key *p)
+{
+	if (sg_plist_has(l, p))
+		return 0;
+	if (l->n >= SG_PLIST_MAX)
+		return -1;
+	l->p[l->n++] = *p;
+	qsort(l->p, l->n, sizeof(*p), sg_prefix_cmp);
+	return 1;
+}
+
+int sg_plist_del(struct sg_plist *l, const struct sg_src_key *p)
+{
+	struct sg_src_key *e = bsearch(p, l->p, l->n, sizeof(*p), sg_prefix_cmp);
+
+	if (!e)
+		return 0;
+	memmove(e, e + 1, (size_t)(l->p + l->n - (e + 1)) * sizeof(*e));
+	l->n--;
+	memset(&l->p[l->n], 0, sizeof(l->p[0]));
+	return 1;
+}
+
+/* "a, b c": every prefix of v added to l. */
+static int sg_plist_append(const struct sg_setting *st, void *f, const char *v,
+			   char *err, size_t n)
+{
+	struct sg_plist *l = f;
+	char buf[128];
+
+	(void)st;
+	while (*v) {
+		size_t len = strcspn(v, ", \t");
+		struct sg_src_key p;
+
+		if (!len) {
+			v++;
+			continue;
+		}
+		snprintf(buf, sizeof(buf), "%.*s", (int)(len < sizeof(buf) - 1 ? len : sizeof(buf) - 1), v);
+		if (!strcmp(buf, "none")) {
+			v += len;
+			continue;
+		}
+		if (sg_prefix_parse(buf, &p, err, n))
+			return -1;
+		if (sg_plist_add(l, &p) < 0) {
+			snprintf(err, n, "more than %d prefixes", SG_PLIST_MAX);
+			return -1;
+		}
+		v += len;
+	}
+	return 0;
+}
+
+static int sg_plist_parse(const struct sg_setting *st, void *f, const char *v,
+			  char *err, size_t n)
+{
+	memset(f, 0, sizeof(struct sg_plist));
+	return sg_plist_append(st, f, v, err, n);
+}
+
+/* Every prefix while they fit the line, else how many. */
+static void sg_plist_format(const struct sg_setting *st, const void *f, char *buf,
+			    size_t n)
+{
+	const struct sg_plist *l = f;
+	size_t len = 0;
+
+	buf[0] = 0;
+	for (__u32 i = 0; i < l->n; i++) {
+		char p[64];
+
+		sg_prefix_format(&l->p[i], p, sizeof(p));
+		if (len + strlen(p) + 3 >= n || len + strlen(p) > 200) {
+			snprintf(buf, n, "%u prefixes (synguard %.*s list)", l->n,
+				 (int)strcspn(st->key, "."), st->key);
+			return;
+		}
+		len += (size_t)snprintf(buf + len, n - len, "%s%s", i ? ", " : "", p);
+	}
+}
+
+const struct sg_stype sg_t_prefixes = {
+	"prefixes (198.18.0.0/15, 2001:db8::/32), comma-separated; repeat the key for more",
+	sg_plist_parse, sg_plist_format, false, sg_plist_append,
+};
+
+int sg_policy_check(const struct sg_settings *s, char *err, size_t n)
+{
+	for (__u32 i = 0; i < s->allow.n; i++) {
+		char p[64];
+
+		if (!sg_plist_has(&s->deny, &s->allow.p[i]))
+			continue;
+		sg_prefix_format(&s->allow.p[i], p, sizeof(p));
+		snprintf(err, n, "%s is in both allow.prefixes and deny.prefixes", p);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the trie ------------------------------------------------------------------- */
+void sg_lpm_key_of(struct sg_lpm_key *k, const struct sg_src_key *p)
+{
+	memset(k, 0, sizeof(*k));
+	k->prefixlen = SG_LPM_FAMILY_BITS + p->plen;
+	k->family = p->family;
+	memcpy(k->addr, p->addr, sizeof(k->addr));
+}
+
+static void sg_prefix_of_lpm(struct sg_src_key *p, const struct sg_lpm_key *k)
+{
+	memset(p, 0, sizeof(*p));
+	p->family = k->family;
+	p->plen = (__u8)(k->prefixlen - SG_LPM_FAMILY_BITS);
+	memcpy(p->addr, k->addr, sizeof(p->addr));
+}
+
+int sg_policy_read(int fd, struct sg_plist *allow, struct sg_plist *deny)
+{
+	struct sg_lpm_key k, next;
+	struct sg_lpm_value v;
+	void *prev = NULL;
+
+	memset(allow, 0, sizeof(*allow));
+	memset(deny, 0, sizeof(*deny));
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		struct sg_src_key pr;
+
+		if (!bpf_map_lookup_elem(fd, &next, &v)) {
+			sg_prefix_of_lpm(&pr, &next);
+			sg_plist_add(v.action == SG_ACT_DENY ? deny : allow, &pr);
+		}
+		k = next;
+		prev = &k;
+	}
+	return 0;
+}
+
+int sg_policy_load(const struct sg_pins *p, struct sg_settings *s)
+{
+	return sg_policy_read(p->policy_fd, &s->allow, &s->deny);
+}
+
+/* How many filter units (SG_POLICY_UNIT4/6) prefix p covers. */
+static __u64 sg_policy_units(const struct sg_src_key *p)
+{
+	unsigned int unit = p->family == 4 ? SG_POLICY_UNIT4 : SG_POLICY_UNIT6;
+
+	return p->plen >= unit ? 1 : 1ull << (unit - p->plen);
+}
+
+void sg_policy_bits_make(const struct sg_plist *allow, const struct sg_plist *deny,
+			 __u64 *words, __u32 *flags)
+{
+	const __u32 nw = 1u << SG_POLICY_BITS_LG;
+	const struct sg_plist *lists[2] = { allow, deny };
+
+	memset(words, 0, sizeof(__u64) * SG_POLICY_BITS_ENTRIES);
+	*flags = 0;
+	for (int l = 0; l < 2; l++) {
+		for (__u32 i = 0; i < lists[l]->n; i++) {
+			const struct sg_src_key *pr = &lists[l]->p[i];
+			bool v4 = pr->family == 4;
+			unsigned int unit = v4 ? SG_POLICY_UNIT4 : SG_POLICY_UNIT6;
+			__u64 units = sg_policy_units(pr);
+
+			*flags |= v4 ? SG_POLICY_F_V4 : SG_POLICY_F_V6;
+			if (l)
+				*flags |= v4 ? SG_POLICY_F_DENY4 : SG_POLICY_F_DENY6;
+			if (units > SG_POLICY_UNITS_MAX) {
+				*flags |= v4 ? SG_POLICY_F_WIDE4 : SG_POLICY_F_WIDE6;
+				continue;
+			}
+			/* each unit's address: the prefix plus u in the unit's bits;
+			 * ctl (word 0) stays 0: both bitmaps whole, the first live */
+			for (__u64 u = 0; u < units; u++) {
+				__u32 a[4], h;
+
+				memcpy(a, pr->addr, sizeof(a));
+				a[0] = htonl(ntohl(a[0]) | (__u32)(u << (32 - unit)));
+				h = sg_policy_unit(pr->family, a);
+				for (int g = 0; g < 2; g++)
+					words[1 + g * nw + ((h >> 6) & (nw - 1))] |= 1ull << (h & 63);
+			}
+		}
+	}
+}
+
+int sg_policy_write(int policy_fd, int bits_fd, const struct sg_plist *allow,
+		    const struct sg_plist *deny, __u32 *flags)
+{
+	static __u64 words[SG_POLICY_BITS_ENTRIES];
+	static __u32 keys[SG_POLICY_BITS_ENTRIES];
+	static struct sg_plist had[2];
+	const struct sg_plist *lists[2] = { allow, deny };
+	const enum sg_action acts[2] = { SG_ACT_ALLOW, SG_ACT_DENY };
+	__u32 count = SG_POLICY_BITS_ENTRIES;
+
+	if (sg_policy_read(policy_fd, &had[0], &had[1]))
+		return -1;
+	/* what left the lists goes; what came in (or moved from one list to
+	 * the other) is written; the rest keeps its hits */
+	for (int l = 0; l < 2; l++) {
+		for (__u32 i = 0; i < had[l].n; i++) {
+			struct sg_lpm_key k;
+
+			if (sg_plist_has(allow, &had[l].p[i]) || sg_plist_has(deny, &had[l].p[i]))
+				continue;
+			sg_lpm_key_of(&k, &had[l].p[i]);
+			if (bpf_map_delete_elem(policy_fd, &k) && errno != ENOENT) {
+				sg_err("cannot remove a prefix from sg_policy: %s", strerror(errno));
+				return -1;
+			}
+		}
+	}
+	for (int l = 0; l < 2; l++) {
+		for (__u32 i = 0; i < lists[l]->n; i++) {
+			struct sg_lpm_value v = { .action = acts[l] };
+			struct sg_lpm_key k;
+
+			if (sg_plist_has(&had[l], &lists[l]->p[i]))
+				continue;
+			sg_lpm_key_of(&k, &lists[l]->p[i]);
+			if (bpf_map_update_elem(policy_fd, &k, &v, BPF_ANY)) {
+				sg_err("cannot add a prefix to sg_policy: %s%s", strerror(errno),
+				       errno == ENOSPC || errno == E2BIG ?
+				       " (the lists hold at most 8192 prefixes in all)" : "");
+				return -1;
+			}
+		}
+	}
+	sg_policy_bits_make(allow, deny, words, flags);
+	for (__u32 i = 0; i < count; i++)
+		keys[i] = i;
+	if (!bpf_map_update_batch(bits_fd, keys, words, &count, NULL))
+		return 0;
+	for (__u32 i = 0; i < SG_POLICY_BITS_ENTRIES; i++) {
+		if (bpf_map_update_elem(bits_fd, &keys[i], &words[i], BPF_ANY)) {
+			sg_err("cannot write sg_policy_bits: %s", strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int sg_policy_apply(const struct sg_pins *p, const struct sg_settings *old,
+		    const struct sg_settings *new)
+{
+	__u32 flags;
+
+	(void)old;
+	if (sg_policy_write(p->policy_fd, p->policy_bits_fd, &new->allow, &new->deny, &flags))
+		return -1;
+	__atomic_store_n(&p->cfg->policy, flags, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* ---- learned sources ---------------------------------------------------------- */
+static int sg_src_cmp(const void *x, const void *y)
+{
+	return sg_prefix_cmp(x, y);
+}
+
+int sg_learned_read(const struct sg_pins *p, const struct sg_config *c, __u64 now,
+		    struct sg_learned_src **out, size_t *n)
+{
+	struct sg_src_key k, next;
+	struct sg_learned_src *v = NULL;
+	size_t cap = 0;
+	void *prev = NULL;
+
+	*n = 0;
+	while (!bpf_map_get_next_key(p->learned_fd, prev, &next)) {
+		struct sg_learned l;
+
+		if (!bpf_map_lookup_elem(p->learned_fd, &next, &l) && c->learn_s &&
+		    !(now > l.seen_ns && now - l.seen_ns > (__u64)c->learn_s * SG_NS)) {
+			if (*n == cap) {
+				struct sg_learned_src *nv;
+
+				cap = cap ? cap * 2 : 256;
+				nv = realloc(v, cap * sizeof(*v));
+				if (!nv) {
+					free(v);
+					return -1;
+				}
+				v = nv;
+			}
+			v[*n].k = next;
+			v[*n].seen_ns = l.seen_ns;
+			(*n)++;
+		}
+		k = next;
+		prev = &k;
+	}
+	if (*n)
+		qsort(v, *n, sizeof(*v), sg_src_cmp);
+	*out = v;
+	return 0;
+}
+
+int sg_learned_flush(const struct sg_pins *p, size_t *removed)
+{
+	struct sg_src_key k;
+
+	*removed = 0;
+	while (!bpf_map_get_next_key(p->learned_fd, NULL, &k)) {
+		if (bpf_map_delete_elem(p->learned_fd, &k)) {
+			sg_err("cannot flush sg_learned: %s", strerror(errno));
+			return -1;
+		}
+		(*removed)++;
+	}
+	return 0;
+}
+
+/* ---- heavy hitters --------------------------------------------------------------- */
+static int sg_top_src_cmp(const void *x, const void *y)
+{
+	const struct sg_top_src *a = x, *b = y;
+
+	if (a->syns != b->syns)
+		return a->syns > b->syns ? -1 : 1;
+	return sg_prefix_cmp(&a->k, &b->k);
+}
+
+int sg_hitters_read(const struct sg_pins *p, __u64 now, struct sg_top_src **out,
+		    size_t *n)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u32 epoch = (__u32)(sg_coarse_now_ns() >> SG_SKETCH_EPOCH_SHIFT);
+	struct sg_hitter *h = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*h));
+	struct sg_top_src *v = calloc(SG_HITTERS_SIZE, sizeof(*v));
+	struct sg_src_key k, next;
+	void *prev = NULL;
+
+	(void)now;
+	*n = 0;
+	if (!h || !v) {
+		free(h);
+		free(v);
+		return -1;
+	}
+	while (*n < SG_HITTERS_SIZE && !bpf_map_get_next_key(p->hitters_fd, prev, &next)) {
+		__u64 cur = 0, last = 0, seen = 0;
+
+		if (!bpf_map_lookup_elem(p->hitters_fd, &next, h)) {
+			for (int c = 0; c < ncpu; c++) {
+				if (h[c].epoch == epoch)
+					cur += h[c].count;
+				else if (h[c].epoch == epoch - 1)
+					last += h[c].count;
+				if (h[c].seen_ns > seen)
+					seen = h[c].seen_ns;
+			}
+			/* this window so far, or the whole last one */
+			if (cur || last) {
+				v[*n].k = next;
+				v[*n].syns = cur > last ? cur : last;
+				v[*n].seen_ns = seen;
+				(*n)++;
+			}
+		}
+		k = next;
+		prev = &k;
+	}
+	free(h);
+	qsort(v, *n, sizeof(*v), sg_top_src_cmp);
+	*out = v;
+	return 0;
+}
+
+/* ---- remote prefixes of tracked connections: Space-Saving -------------------------
+ * cap counters, a min-heap by count and an open-addressed index: a prefix
+ * not counted takes the least one's place with its count + 1 (error: that
+ * count). Memory is bounded by cap whatever the tables hold; a prefix
+ * holding more than walked/cap entries is surely counted. */
+struct sg_ss {
+	struct sg_top_ct *c;      /* heap by entries                        */
+	__u32 *slot;              /* index: hash -> heap position + 1       */
+	size_t cap, n, nslots;
+};
+
+static __u32 sg_ss_hash(const struct sg_src_key *k)
+{
+	__u64 h = ((__u64)k->addr[0] << 32 | k->addr[1]) ^ ((__u64)k->addr[2] << 32 | k->addr[3]);
+
+	return sg_mix(h ^ k->family);
+}
+
+static size_t *sg_ss_find(struct sg_ss *s, const struct sg_src_key *k, size_t *pos)
+{
+	size_t i = sg_ss_hash(k) & (s->nslots - 1);
+
+	for (;; i = (i + 1) & (s->nslots - 1)) {
+		if (!s->slot[i] || !memcmp(&s->c[s->slot[i] - 1].k, k, sizeof(*k))) {
+			*pos = i;
+			return s->slot[i] ? pos : NULL;
+		}
+	}
+}
+
+static void sg_ss_swap(struct sg_ss *s, size_t a, size_t b)
+{
+	struct sg_top_ct t = s->c[a];
+	size_t ia, ib;
+
+	sg_ss_find(s, &s->c[a].k, &ia);
+	sg_ss_find(s, &s->c[b].k, &ib);
+	s->c[a] = s->c[b];
+	s->c[b] = t;
+	s->slot[ia] = (__u32)b + 1;
+	s->slot[ib] = (__u32)a + 1;
+}
+
+static void sg_ss_down(struct sg_ss *s, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+
+		if (l < s->n && s->c[l].entries < s->c[m].entries)
+			m = l;
+		if (r < s->n && s->c[r].entries < s->c[m].entries)
+			m = r;
+		if (m == i)
+			return;
+		sg_ss_swap(s, i, m);
+		i = m;
+	}
+}
+
+static void sg_ss_up(struct sg_ss *s, size_t i)
+{
+	while (i && s->c[(i - 1) / 2].entries > s->c[i].entries) {
+		sg_ss_swap(s, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+}
+
+/* Removes the index entry at slot i, keeping probe chains whole. */
+static void sg_ss_unindex(struct sg_ss *s, size_t i)
+{
+	size_t j = i;
+
+	s->slot[i] = 0;
+	for (;;) {
+		size_t home;
+
+		j = (j + 1) & (s->nslots - 1);
+		if (!s->slot[j])
+			return;
+		home = sg_ss_hash(&s->c[s->slot[j] - 1].k) & (s->nslots - 1);
+		/* move j back to i if its home is not in (i, j] */
+		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+			s->slot[i] = s->slot[j];
+			s->slot[j] = 0;
+			i = j;
+		}
+	}
+}
+
+static void sg_ss_add(struct sg_ss *s, const struct sg_src_key *k, bool embryonic)
+{
+	size_t i, pos;
+
+	if (sg_ss_find(s, k, &i)) {
+		pos = s->slot[i] - 1;
+		s->c[pos].entries++;
+		s->c[pos].embryonic += embryonic;
+		sg_ss_down(s, pos);
+		return;
+	}
+	if (s->n < s->cap) {
+		pos = s->n++;
+		s->c[pos] = (struct sg_top_ct){ .k = *k, .entries = 1, .embryonic = embryonic };
+		s->slot[i] = (__u32)pos + 1;
+		sg_ss_up(s, pos);
+		return;
+	}
+	/* the least counted prefix gives its place up */
+	sg_ss_find(s, &s->c[0].k, &pos);
+	sg_ss_unindex(s, pos);
+	s->c[0].error = s->c[0].entries;
+	s->c[0].k = *k;
+	s->c[0].entries++;
+	s->c[0].embryonic = embryonic;
+	sg_ss_find(s, k, &i);
+	s->slot[i] = 1;
+	sg_ss_down(s, 0);
+}
+
+static int sg_top_ct_cmp(const void *x, const void *y)
+{
+	const struct sg_top_ct *a = x, *b = y;
+
+	if (a->entries != b->entries)
+		return a->entries > b->entries ? -1 : 1;
+	return sg_prefix_cmp(&a->k, &b->k);
+}
+
+#define SG_TOP_BATCH 512
+
+int sg_ct_top(const struct sg_pins *p, const struct sg_config *c, __u8 plen4,
+	      __u8 plen6, size_t cap, struct sg_top_ct **out, size_t *n,
+	      __u64 *walked)
+{
+	static struct sg_ct_key keys[SG_TOP_BATCH];
+	static struct sg_ct_entry vals[SG_TOP_BATCH];
+	int fds[2] = { p->synced_fd, p->embryonic_fd };
+	struct sg_ss s = { .cap = cap };
+	__u64 now = sg_now_ns();
+
+	*walked = 0;
+	for (s.nslots = 64; s.nslots < 2 * cap; s.nslots *= 2)
+		;
+	s.c = calloc(cap, sizeof(*s.c));
+	s.slot = calloc(s.nslots, sizeof(*s.slot));
+	if (!s.c || !s.slot)
+		goto fail;
+	for (int t = 0; t < 2; t++) {
+		__u32 in_batch, out_batch, count;
+		bool first = true;
+		int err;
+
+		do {
+			count = SG_TOP_BATCH;
+			err = bpf_map_lookup_batch(fds[t], first ? NULL : &in_batch, &out_batch,
+						   keys, vals, &count, NULL);
+			if (err && errno != ENOENT) {
+				sg_err("cannot read the connection tables: %s", strerror(errno));
+				goto fail;
+			}
+			for (__u32 i = 0; i < count; i++) {
+				struct sg_src_key k;
+
+				if (sg_ct_entry_expired(c->timeout_s, &vals[i], now))
+					continue;
+				sg_prefix_of(&k, keys[i].family, keys[i].raddr,
+					     keys[i].family == 4 ? plen4 : plen6);
+				sg_ss_add(&s, &k, vals[i].state == SG_SYN_SENT ||
+					  vals[i].state == SG_SYN_RCVD);
+				(*walked)++;
+			}
+			in_batch = out_batch;
+			first = false;
+		} while (!err);
+	}
+	free(s.slot);
+	qsort(s.c, s.n, sizeof(*s.c), sg_top_ct_cmp);
+	*out = s.c;
+	*n = s.n;
+	return 0;
+fail:
+	free(s.c);
+	free(s.slot);
+	return -1;
+}
+
+/* ---- synguard allow|deny ------------------------------------------------------------- */
+static const char *sg_action_name(__u32 a)
+{
+	return a == SG_ACT_ALLOW ? "allow" : a == SG_ACT_DENY ? "deny" : "?";
+}
+
+static int sg_policy_list(struct sg_view *v, enum sg_action act, bool json)
+{
+	struct sg_lpm_key k, next;
+	struct sg_lpm_value val;
+	struct json_object *arr = json ? json_object_new_array() : NULL;
+	void *prev = NULL;
+	unsigned int n = 0;
+
+	if (!json)
+		printf("%-44s %6s %14s\n", "PREFIX", "LIST", "HITS");
+	while (!bpf_map_get_next_key(v->pins->policy_fd, prev, &next)) {
+		struct sg_src_key pr;
+		char buf[64];
+
+		if (!bpf_map_lookup_elem(v->pins->policy_fd, &next, &val) && val.action == act) {
+			sg_prefix_of_lpm(&pr, &next);
+			sg_prefix_format(&pr, buf, sizeof(buf));
+			if (json) {
+				struct json_object *o = json_object_new_object();
+
+				json_object_object_add(o, "prefix", json_object_new_string(buf));
+				json_object_object_add(o, "list", json_object_new_string(sg_action_name(act)));
+				json_object_object_add(o, "hits", json_object_new_int64((int64_t)val.hits));
+				json_object_array_add(arr, o);
+			} else {
+				printf("%-44s %6s %14llu\n", buf, sg_action_name(act),
+				       (unsigned long long)val.hits);
+			}
+			n++;
+		}
+		k = next;
+		prev = &k;
+	}
+	if (json) {
+		sg_json_print(arr);
+		json_object_put(arr);
+	} else {
+		printf("%u prefix%s\n", n, n == 1 ? "" : "es");
+	}
+	return SG_EXIT_OK;
+}
+
+static int sg_learned_list(struct sg_view *v, bool json)
+{
+	struct sg_learned_src *l = NULL;
+	__u64 now = sg_coarse_now_ns();
+	struct json_object *arr;
+	size_t n;
+
+	if (sg_learned_read(v->pins, &v->cfg, now, &l, &n))
+		return SG_EXIT_FAIL;
+	arr = json ? json_object_new_array() : NULL;
+	if (!json)
+		printf("%-44s %10s %12s\n", "SOURCE", "AGE", "EXPIRES IN");
+	for (size_t i = 0; i < n; i++) {
+		double age = now > l[i].seen_ns ? (double)(now - l[i].seen_ns) / 1e9 : 0;
+		double left = v->cfg.learn_s > age ? v->cfg.learn_s - age : 0;
+		char buf[64];
+
+		sg_prefix_format(&l[i].k, buf, sizeof(buf));
+		if (json) {
+			struct json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "prefix", json_object_new_string(buf));
+			json_object_object_add(o, "age_s", json_object_new_double(age));
+			json_object_object_add(o, "expires_s", json_object_new_double(left));
+			json_object_array_add(arr, o);
+		} else {
+			printf("%-44s %9.0fs %11.0fs\n", buf, age, left);
+		}
+	}
+	if (json) {
+		sg_json_print(arr);
+		json_object_put(arr);
+	} else {
+		printf("%zu learned source%s (learn.time %us)\n", n, n == 1 ? "" : "s",
+		       v->cfg.learn_s);
+	}
+	free(l);
+	return SG_EXIT_OK;
+}
+
+int sg_cmd_policy(struct sg_view *v, enum sg_action act, const char *op,
+		  char **args, int nargs, bool learned, bool json)
+{
+	static struct sg_settings old, new;
+	const char *name = sg_action_name(act);
+	struct sg_plist *mine = act == SG_ACT_ALLOW ? &new.allow : &new.deny;
+	struct sg_plist *other = act == SG_ACT_ALLOW ? &new.deny : &new.allow;
+	bool add = !strcmp(op, "add");
+	char err[256], buf[64];
+
+	if (learned && (act != SG_ACT_ALLOW || (strcmp(op, "list") && strcmp(op, "flush")))) {
+		sg_err("--learned goes with synguard allow list or allow flush");
+		return SG_EXIT_USAGE;
+	}
+	if (!strcmp(op, "list") || !strcmp(op, "flush")) {
+		if (nargs) {
+			sg_err("%s %s takes no prefixes", name, op);
+			return SG_EXIT_USAGE;
+		}
+	} else if (!add && strcmp(op, "del")) {
+		sg_err("unknown %s command '%s': use add, del, list or flush", name, op);
+		return SG_EXIT_USAGE;
+	} else if (!nargs) {
+		sg_err("%s %s needs prefixes (198.18.0.0/15, 2001:db8::/32)", name, op);
+		return SG_EXIT_USAGE;
+	}
+	if (!strcmp(op, "list"))
+		return learned ? sg_learned_list(v, json) : sg_policy_list(v, act, json);
+	if (learned) {
+		size_t removed;
+
+		if (sg_learned_flush(v->pins, &removed))
+			return SG_EXIT_FAIL;
+		printf("%s: %zu learned source%s removed\n", v->pins->iface, removed,
+		       removed == 1 ? "" : "s");
+		return SG_EXIT_OK;
+	}
+	if (sg_settings_read(v->pins, &old))
+		return SG_EXIT_FAIL;
+	new = old;
+	if (!strcmp(op, "flush"))
+		memset(mine, 0, sizeof(*mine));
+	for (int i = 0; i < nargs; i++) {
+		struct sg_src_key p;
+
+		if (sg_prefix_parse(args[i], &p, err, sizeof(err))) {
+			sg_err("%s", err);
+			return SG_EXIT_USAGE;
+		}
+		sg_prefix_format(&p, buf, sizeof(buf));
+		if (add && sg_plist_has(other, &p)) {
+			sg_err("%s is in the %s list: synguard %s del %s first", buf,
+			       act == SG_ACT_ALLOW ? "deny" : "allow",
+			       act == SG_ACT_ALLOW ? "deny" : "allow", buf);
+			return SG_EXIT_USAGE;
+		}
+		if (add ? sg_plist_add(mine, &p) < 0 : sg_plist_del(mine, &p) < 0) {
+			sg_err("the %s list holds at most %d prefixes", name, SG_PLIST_MAX);
+			return SG_EXIT_USAGE;
+		}
+	}
+	if (sg_settings_write(v->pins, &old, &new))
+		return SG_EXIT_FAIL;
+	if (!strcmp(op, "flush")) {
+		printf("%s: %s list: %u prefix%s removed\n", v->pins->iface, name,
+		       act == SG_ACT_ALLOW ? old.allow.n : old.deny.n,
+		       (act == SG_ACT_ALLOW ? old.allow.n : old.deny.n) == 1 ? "" : "es");
+		return SG_EXIT_OK;
+	}
+	for (int i = 0; i < nargs; i++) {
+		const struct sg_plist *was = act == SG_ACT_ALLOW ? &old.allow : &old.deny;
+		struct sg_src_key p;
+
+		sg_prefix_parse(args[i], &p, err, sizeof(err));
+		sg_prefix_format(&p, buf, sizeof(buf));
+		printf("%s: %s %s %s\n", v->pins->iface, name, buf,
+		       add ? (sg_plist_has(was, &p) ? "already listed" : "added") :
+			     (sg_plist_has(was, &p) ? "removed" : "was not listed"));
+	}
+	return SG_EXIT_OK;
+}
+
+/* ---- synguard top -------------------------------------------------------------------- */
+#define SG_TOP_CT_CAP 4096
+
+int sg_cmd_top(struct sg_view *v, unsigned int n, bool json)
+{
+	const struct sg_budget_cfg *b = &v->cfg.budget[SG_BUDGET_syn];
+	struct sg_top_src *hs = NULL;
+	struct sg_top_ct *cs = NULL;
+	size_t nh = 0, nc = 0;
+	__u64 now = sg_coarse_now_ns(), walked = 0;
+	double window = (double)(1ull << SG_SKETCH_EPOCH_SHIFT) / 1e9;
+	char buf[64];
+
+	if (sg_hitters_read(v->pins, now, &hs, &nh) ||
+	    sg_ct_top(v->pins, &v->cfg, b->prefix4, b->prefix6, SG_TOP_CT_CAP, &cs, &nc, &walked)) {
+		free(hs);
+		return SG_EXIT_FAIL;
+	}
+	if (json) {
+		struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+
+		json_object_object_add(o, "iface", json_object_new_string(v->pins->iface));
+		json_object_object_add(o, "threshold", json_object_new_int64(v->cfg.top_threshold));
+		json_object_object_add(o, "window_s", json_object_new_double(window));
+		for (size_t i = 0; i < nh && i < n; i++) {
+			struct json_object *x = json_object_new_object();
+
+			sg_prefix_format(&hs[i].k, buf, sizeof(buf));
+			json_object_object_add(x, "prefix", json_object_new_string(buf));
+			json_object_object_add(x, "syns", json_object_new_int64((int64_t)hs[i].syns));
+			json_object_object_add(x, "syn_rate", json_object_new_double((double)hs[i].syns / window));
+			json_object_object_add(x, "seen_ago_s", json_object_new_double(
+				now > hs[i].seen_ns ? (double)(now - hs[i].seen_ns) / 1e9 : 0));
+			json_object_array_add(a, x);
+		}
+		json_object_object_add(o, "syn_sources", a);
+		a = json_object_new_array();
+		for (size_t i = 0; i < nc && i < n; i++) {
+			struct json_object *x = json_object_new_object();
+
+			sg_prefix_format(&cs[i].k, buf, sizeof(buf));
+			json_object_object_add(x, "prefix", json_object_new_string(buf));
+			json_object_object_add(x, "entries", json_object_new_int64((int64_t)cs[i].entries));
+			json_object_object_add(x, "embryonic", json_object_new_int64((int64_t)cs[i].embryonic));
+			json_object_object_add(x, "max_error", json_object_new_int64((int64_t)cs[i].error));
+			json_object_array_add(a, x);
+		}
+		json_object_object_add(o, "tracked", a);
+		json_object_object_add(o, "tracked_walked", json_object_new_int64((int64_t)walked));
+		sg_json_print(o);
+		json_object_put(o);
+	} else {
+		printf("%s: SYN sources over top.threshold (%u SYNs a %.2f s window, per CPU)\n",
+		       v->pins->iface, v->cfg.top_threshold, window);
+		printf("%-44s %12s %10s %10s\n", "PREFIX", "SYNS/WINDOW", "SYN/S", "SEEN");
+		for (size_t i = 0; i < nh && i < n; i++) {
+			sg_prefix_format(&hs[i].k, buf, sizeof(buf));
+			printf("%-44s %12llu %10.0f %9.1fs\n", buf, (unsigned long long)hs[i].syns,
+			       (double)hs[i].syns / window,
+			       now > hs[i].seen_ns ? (double)(now - hs[i].seen_ns) / 1e9 : 0);
+		}
+		if (!nh)
+			printf("(none%s)\n", v->cfg.top_threshold ? "" : ": top.threshold is 0");
+		printf("\nremote prefixes holding most tracked connections (%llu walked)\n",
+		       (unsigned long long)walked);
+		printf("%-44s %12s %10s\n", "PREFIX", "TRACKED", "EMBRYONIC");
+		for (size_t i = 0; i < nc && i < n; i++) {
+			sg_prefix_format(&cs[i].k, buf, sizeof(buf));
+			printf("%-44s %12llu %10llu%s\n", buf, (unsigned long long)cs[i].entries,
+			       (unsigned long long)cs[i].embryonic, cs[i].error ? " (approx.)" : "");
+		}
+		if (!nc)
+			printf("(none)\n");
+	}
+	free(hs);
+	free(cs);
+	return SG_EXIT_OK;
+}

@@ -1,0 +1,592 @@
+// SPDX-License-Identifier: GPL-2.0
+/* synguard tune: what the TCP sysctls of this network namespace should be,
+ * each with a one-line reason, from what is observed over a few seconds:
+ * synguard's gauges and counters (when it runs here), the kernel's
+ * counters (nstat: /proc/net/netstat and snmp), its listeners' queues
+ * (sock_diag) and TIME_WAIT count. --apply writes them and says what
+ * changed.
+ *
+ * What the kernel does with each, and so what the advice rests on
+ * (Linux >= 4.4, as synguard needs >= 6.9):
+ * - a listener's SYN queue is bounded by its listen() backlog, capped by
+ *   net.core.somaxconn; so is its accept queue. tcp_max_syn_backlog is
+ *   read only while tcp_syncookies is 0 (it then keeps the last quarter
+ *   of the queue for peers proven alive).
+ * - tcp_syncookies must stay 1 or 2 under synguard: the kernel accepts a
+ *   BPF-made request socket only then. 1 is the kernel's own fallback on
+ *   overflow; 2 answers every SYN that reaches it with a cookie.
+ * - tcp_tw_reuse only lets connect() take a TIME_WAIT port (with
+ *   timestamps): it does nothing for connections a server accepted.
+ *   tcp_tw_recycle was removed in Linux 4.12 (it broke clients behind NAT).
+ * - past tcp_max_tw_buckets the kernel kills TIME_WAIT sockets at once
+ *   (TCPTimeWaitOverflow), losing what TIME_WAIT is for.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include "libsynguard.h"
+
+/* ---- what is observed ------------------------------------------------------------- */
+/* The kernel's counters tune reads (nstat names without the group). */
+#define SG_KCOUNTERS(X)                 \
+	X(TcpExt, ListenOverflows)      \
+	X(TcpExt, ListenDrops)          \
+	X(TcpExt, SyncookiesSent)       \
+	X(TcpExt, SyncookiesRecv)       \
+	X(TcpExt, SyncookiesFailed)     \
+	X(TcpExt, TW)                   \
+	X(TcpExt, TWRecycled)           \
+	X(TcpExt, TWKilled)             \
+	X(TcpExt, TCPTimeWaitOverflow)  \
+	X(TcpExt, TCPReqQFullDrop)      \
+	X(TcpExt, TCPReqQFullDoCookies) \
+	X(Tcp, ActiveOpens)             \
+	X(Tcp, PassiveOpens)            \
+	X(Tcp, AttemptFails)
+
+enum sg_kcounter {
+#define SG_KC_ENUM(g, n) SG_KC_##n,
+	SG_KCOUNTERS(SG_KC_ENUM)
+#undef SG_KC_ENUM
+	SG_KC_MAX,
+};
+
+static const struct {
+	const char *group, *name;
+} sg_kc[SG_KC_MAX] = {
+#define SG_KC_NAME(g, n) { #g, #n },
+	SG_KCOUNTERS(SG_KC_NAME)
+#undef SG_KC_NAME
+};
+
+/* A header line of names and a line of values per group, as nstat reads. */
+static void sg_kcounters_file(const char *path, __u64 *out)
+{
+	char *names = NULL, *vals = NULL;
+	size_t nn = 0, nv = 0;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return;
+	while (getline(&names, &nn, f) > 0 && getline(&vals, &nv, f) > 0) {
+		char *sn, *sv, *n = strtok_r(names, " \n", &sn), *v = strtok_r(vals, " \n", &sv);
+		char group[32];
+
+		if (!n || !v)
+			continue;
+		snprintf(group, sizeof(group), "%.*s", (int)strcspn(n, ":"), n);
+		while ((n = strtok_r(NULL, " \n", &sn)) && (v = strtok_r(NULL, " \n", &sv)))
+			for (int i = 0; i < SG_KC_MAX; i++)
+				if (!strcmp(group, sg_kc[i].group) && !strcmp(n, sg_kc[i].name))
+					out[i] = strtoull(v, NULL, 10);
+	}
+	free(names);
+	free(vals);
+	fclose(f);
+}
+
+static void sg_kcounters_read(__u64 *out)
+{
+	memset(out, 0, sizeof(__u64) * SG_KC_MAX);
+	sg_kcounters_file("/proc/net/netstat", out);
+	sg_kcounters_file("/proc/net/snmp", out);
+}
+
+/* TIME_WAIT sockets now ("tw" of /proc/net/sockstat, IPv4 and IPv6). */
+static __u64 sg_sockstat_tw(void)
+{
+	char line[256];
+	unsigned long long tw = 0;
+	FILE *f = fopen("/proc/net/sockstat", "re");
+	char *p;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "TCP:", 4) && (p = strstr(line, " tw ")))
+			tw = strtoull(p + 4, NULL, 10);
+	fclose(f);
+	return tw;
+}
+
+/* The fullest listener (accept queue and SYN queue against its backlog)
+ * and all SYN_RECV request sockets, through sock_diag. */
+struct sg_listeners {
+	unsigned int n;
+	__u64 syn_recv;               /* request sockets in all            */
+	unsigned int port, backlog;   /* the fullest one                   */
+	__u64 acceptq, synq;          /* its queues                        */
+	double fill;                  /* max(acceptq, synq) / backlog      */
+};
+
+#define SG_PORTS_SEEN 65536
+
+static void sg_listeners_family(int fam, struct sg_listeners *l, __u32 *synq_by_port,
+				__u16 *backlog_by_port, __u32 *acceptq_by_port)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct inet_diag_req_v2 r;
+	} req = {
+		.nh = { .nlmsg_len = sizeof(req), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
+		.r = { .sdiag_family = (__u8)fam, .sdiag_protocol = IPPROTO_TCP,
+		       /* TCP_LISTEN 10, TCP_SYN_RECV 3, TCP_NEW_SYN_RECV 12 */
+		       .idiag_states = (1u << 10) | (1u << 3) | (1u << 12) },
+	};
+	static char buf[32768];
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	bool done = false;
+
+	if (fd < 0)
+		return;
+	if (send(fd, &req, sizeof(req), 0) < 0) {
+		close(fd);
+		return;
+	}
+	while (!done) {
+		ssize_t len = recv(fd, buf, sizeof(buf), 0);
+		struct nlmsghdr *h;
+
+		if (len <= 0)
+			break;
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)len); h = NLMSG_NEXT(h, len)) {
+			struct inet_diag_msg *m = NLMSG_DATA(h);
+			__u16 port;
+
+			if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
+				done = true;
+				break;
+			}
+			port = ntohs(m->id.idiag_sport);
+			if (m->idiag_state == 10) {
+				l->n++;
+				backlog_by_port[port % SG_PORTS_SEEN] = (__u16)(m->idiag_wqueue > 65535 ? 65535 : m->idiag_wqueue);
+				acceptq_by_port[port % SG_PORTS_SEEN] = m->idiag_rqueue;
+			} else {
+				l->syn_recv++;
+				synq_by_port[port % SG_PORTS_SEEN]++;
+			}
+		}
+	}
+	close(fd);
+}
+
+static void sg_listeners_read(struct sg_listeners *l)
+{
+	static __u32 synq[SG_PORTS_SEEN], acceptq[SG_PORTS_SEEN];
+	static __u16 backlog[SG_PORTS_SEEN];
+
+	memset(l, 0, sizeof(*l));
+	memset(synq, 0, sizeof(synq));
+	memset(acceptq, 0, sizeof(acceptq));
+	memset(backlog, 0, sizeof(backlog));
+	sg_listeners_family(AF_INET, l, synq, backlog, acceptq);
+	sg_listeners_family(AF_INET6, l, synq, backlog, acceptq);
+	for (unsigned int p = 0; p < SG_PORTS_SEEN; p++) {
+		double fill;
+
+		if (!backlog[p])
+			continue;
+		fill = (double)(acceptq[p] > synq[p] ? acceptq[p] : synq[p]) / backlog[p];
+		if (fill >= l->fill) {
+			l->fill = fill;
+			l->port = p;
+			l->backlog = backlog[p];
+			l->acceptq = acceptq[p];
+			l->synq = synq[p];
+		}
+	}
+}
+
+struct sg_observed {
+	double secs;
+	__u64 k0[SG_KC_MAX], k1[SG_KC_MAX];
+	__u64 tw;                     /* TIME_WAIT sockets (kernel)          */
+	struct sg_listeners lis;
+	bool synguard;                /* synguard's numbers below are valid */
+	struct sg_walk_args wa;       /* its gauges                          */
+	double syn_rate;              /* SYNs/s to protected ports           */
+	bool cookies;
+	const char *mode;
+};
+
+static __u64 sg_kdelta(const struct sg_observed *o, enum sg_kcounter c)
+{
+	return o->k1[c] >= o->k0[c] ? o->k1[c] - o->k0[c] : 0;
+}
+
+static int sg_observe(struct sg_view *v, unsigned int secs, struct sg_observed *o)
+{
+	__u64 c0[SG_CNT_MAX], c1[SG_CNT_MAX], t0, t1;
+	struct sg_tw_limits tw;
+	double age;
+
+	memset(o, 0, sizeof(*o));
+	sg_tw_limits_read(&tw);
+	if (v && sg_counters_read(v->pins->counters_fd, c0))
+		return -1;
+	sg_kcounters_read(o->k0);
+	t0 = sg_now_ns();
+	sleep(secs);
+	t1 = sg_now_ns();
+	sg_kcounters_read(o->k1);
+	o->secs = (double)(t1 - t0) / 1e9;
+	o->tw = sg_sockstat_tw();
+	sg_listeners_read(&o->lis);
+	if (!v)
+		return 0;
+	if (sg_counters_read(v->pins->counters_fd, c1) ||
+	    sg_gauges_read(v->pins, v->daemon_pid, tw.port_lo, tw.port_hi, &o->wa, &age))
+		return -1;
+	o->synguard = true;
+	o->syn_rate = (double)(c1[SG_CNT_syn_received] - c0[SG_CNT_syn_received]) / o->secs;
+	o->cookies = v->pins->cfg->cookie_active;
+	o->mode = sg_mode_name(v->pins->cfg->mode);
+	return 0;
+}
+
+/* ---- the advice -------------------------------------------------------------------- */
+struct sg_advice {
+	const char *name;             /* sysctl, dotted                      */
+	char now[32], want[32];
+	char why[320];
+};
+
+#define SG_ADVICE_MAX 12
+
+static const char *sg_sysctl_path(const char *name, char *buf, size_t n)
+{
+	snprintf(buf, n, "/proc/sys/%s", name);
+	for (char *p = buf + 10; *p; p++)
+		if (*p == '.')
+			*p = '/';
+	return buf;
+}
+
+static int sg_sysctl_get(const char *name, char *val, size_t n)
+{
+	char path[128];
+	FILE *f = fopen(sg_sysctl_path(name, path, sizeof(path)), "re");
+
+	val[0] = 0;
+	if (!f)
+		return -1;
+	if (!fgets(val, (int)n, f))
+		val[0] = 0;
+	fclose(f);
+	val[strcspn(val, "\n")] = 0;
+	/* "32768\t60999" -> "32768 60999" */
+	for (char *p = val; *p; p++)
+		if (*p == '\t')
+			*p = ' ';
+	return 0;
+}
+
+static int sg_sysctl_put(const char *name, const char *val)
+{
+	char path[128];
+	FILE *f = fopen(sg_sysctl_path(name, path, sizeof(path)), "we");
+	int r;
+
+	if (!f)
+		return -1;
+	r = fputs(val, f) < 0;
+	return fclose(f) || r ? -1 : 0;
+}
+
+static long sg_num(const char *s)
+{
+	return strtol(s, NULL, 10);
+}
+
+/* The smallest power of two >= x (and >= lo), at most hi. */
+static unsigned long sg_pow2(unsigned long x, unsigned long lo, unsigned long hi)
+{
+	unsigned long p = lo;
+
+	while (p < x && p < hi)
+		p *= 2;
+	return p > hi ? hi : p;
+}
+
+static struct sg_advice *sg_advise(struct sg_advice *a, int *n, const char *name)
+{
+	struct sg_advice *x = &a[(*n)++];
+
+	memset(x, 0, sizeof(*x));
+	x->name = name;
+	sg_sysctl_get(name, x->now, sizeof(x->now));
+	memcpy(x->want, x->now, sizeof(x->want));
+	return x;
+}
+
+static void sg_keep(struct sg_advice *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sg_keep(struct sg_advice *x, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(x->why, sizeof(x->why), fmt, ap);
+	va_end(ap);
+}
+
+static int sg_advice_all(const struct sg_observed *o, struct sg_advice *a)
+{
+	const struct sg_listeners *l = &o->lis;
+	__u64 overflows = sg_kdelta(o, SG_KC_ListenOverflows) + sg_kdelta(o, SG_KC_ListenDrops);
+	__u64 kcookies = sg_kdelta(o, SG_KC_SyncookiesSent);
+	__u64 twover = sg_kdelta(o, SG_KC_TCPTimeWaitOverflow);
+	double active = (double)sg_kdelta(o, SG_KC_ActiveOpens) / o->secs;
+	__u64 synrcvd = o->synguard ? o->wa.states[SG_SYN_RCVD] : l->syn_recv;
+	__u64 tw = o->synguard && o->wa.states[SG_TIME_WAIT] > o->tw ? o->wa.states[SG_TIME_WAIT] : o->tw;
+	struct sg_tw_limits lim;
+	struct sg_advice *x;
+	char ts[8];
+	int n = 0;
+	long v;
+
+	sg_tw_limits_read(&lim);
+	sg_sysctl_get("net.ipv4.tcp_timestamps", ts, sizeof(ts));
+
+	x = sg_advise(a, &n, "net.ipv4.tcp_syncookies");
+	v = sg_num(x->now);
+	if (v == 0) {
+		snprintf(x->want, sizeof(x->want), "1");
+		sg_keep(x, "0 makes the kernel refuse synguard's cookie ACKs (it accepts BPF-made request sockets only while this is 1 or 2) and drop SYNs when a queue fills");
+	} else if (v == 2) {
+		snprintf(x->want, sizeof(x->want), "1");
+		sg_keep(x, "2 answers every SYN that reaches the kernel with its own cookie (options lost without timestamps); 1 keeps full handshakes and the cookies as the fallback on overflow%s",
+			kcookies ? "" : "");
+	} else {
+		sg_keep(x, "keep: synguard needs 1 or 2; 1 is the kernel's fallback when a listen queue overflows%s",
+			kcookies ? " (it sent its own cookies during the observation: a queue overflowed)" : "");
+	}
+
+	x = sg_advise(a, &n, "net.core.somaxconn");
+	v = sg_num(x->now);
+	if (overflows || kcookies || l->fill >= 0.8) {
+		unsigned long want = sg_pow2((unsigned long)(v > 0 ? v : 128) * 2, 1024, 65535);
+
+		if (l->backlog && (unsigned long)l->backlog * 4 > want)
+			want = sg_pow2((unsigned long)l->backlog * 4, 1024, 65535);
+		snprintf(x->want, sizeof(x->want), "%lu", want);
+		sg_keep(x, "listen queues overflowed in %.0f s (ListenOverflows+ListenDrops +%llu, kernel SYN cookies +%llu; fullest listener :%u: accept queue %llu, SYN queue %llu of its backlog %u): it caps every listen() backlog; raise the application's backlog too",
+			o->secs, (unsigned long long)overflows, (unsigned long long)kcookies, l->port,
+			(unsigned long long)l->acceptq, (unsigned long long)l->synq, l->backlog);
+	} else if (v < 4096) {
+		snprintf(x->want, sizeof(x->want), "4096");
+		sg_keep(x, "no overflow seen, but %ld leaves little room for a burst of connections (4096 is the default since Linux 5.4)", v);
+	} else {
+		sg_keep(x, "keep: no listen queue overflowed in %.0f s (fullest listener%s%u at %.0f%% of its backlog %u)",
+			o->secs, l->n ? " :" : " ", l->port, l->fill * 100, l->backlog);
+	}
+
+	x = sg_advise(a, &n, "net.ipv4.tcp_max_syn_backlog");
+	v = sg_num(x->now);
+	if (sg_num(a[0].now) == 0 && synrcvd * 2 > (__u64)v) {
+		snprintf(x->want, sizeof(x->want), "%lu", sg_pow2(synrcvd * 2, 1024, 1ul << 20));
+		sg_keep(x, "with tcp_syncookies=0 the kernel keeps the last quarter of it for proven peers: %llu in SYN_RCVD now", (unsigned long long)synrcvd);
+	} else {
+		sg_keep(x, "keep: read only while tcp_syncookies=0; a SYN queue is bounded by its listener's backlog (somaxconn) instead (%llu in SYN_RCVD now)",
+			(unsigned long long)synrcvd);
+	}
+
+	x = sg_advise(a, &n, "net.ipv4.tcp_synack_retries");
+	v = sg_num(x->now);
+	if ((kcookies || (l->backlog && l->synq * 4 >= l->backlog) || synrcvd >= 1000) && v > 2) {
+		snprintf(x->want, sizeof(x->want), "2");
+		sg_keep(x, "half-open connections pile up (%llu in SYN_RCVD, kernel cookies +%llu): at %ld retries each holds its queue slot %lds, at 2 for 7s; clients on lossy paths still get 3 SYN-ACKs",
+			(unsigned long long)synrcvd, (unsigned long long)kcookies, v, (1L << (v + 1)) - 1);
+	} else if (v < 2) {
+		snprintf(x->want, sizeof(x->want), "2");
+		sg_keep(x, "%ld SYN-ACK retransmission%s: one lost SYN-ACK on a lossy path loses the connection", v, v == 1 ? "" : "s");
+	} else {
+		sg_keep(x, "keep: no pile of half-open connections (%llu in SYN_RCVD)", (unsigned long long)synrcvd);
+	}
+
+	x = sg_advise(a, &n, "net.ipv4.tcp_syn_retries");
+	v = sg_num(x->now);
+	if (v < 3) {
+		snprintf(x->want, sizeof(x->want), "6");
+		sg_keep(x, "%ld: connect() gives up after %lds, after one or two lost SYNs on a lossy path (advice to set 1 is harmful); 6 is the default", v, (1L << (v + 1)) - 1);
+	} else {
+		sg_keep(x, "keep: affects only connections this host opens (%.1f/s, %llu failed in %.0f s)",
+			active, (unsigned long long)sg_kdelta(o, SG_KC_AttemptFails), o->secs);
+	}
+
+	x = sg_advise(a, &n, "net.ipv4.tcp_fin_timeout");
+	v = sg_num(x->now);
+	if (o->synguard && o->wa.states[SG_FIN_WAIT_2] >= 1000 && v > 30) {
+		snprintf(x->want, sizeof(x->want), "30");
+		sg_keep(x, "%llu connections wait in FIN_WAIT_2 for peers that do not close: they hold memory %lds each",
+			(unsigned long long)o->wa.states[SG_FIN_WAIT_2], v);
+	} else if (v < 10) {
+		snprintf(x->want, sizeof(x->want), "15");
+		sg_keep(x, "%lds is shorter than a slow peer needs to send its FIN: it then meets a closed socket and a RST", v);
+	} else {
+		sg_keep(x, "keep: %s in FIN_WAIT_2", o->synguard ? "" : "not measured (no synguard here):");
+		if (o->synguard)
+			sg_keep(x, "keep: %llu connections in FIN_WAIT_2", (unsigned long long)o->wa.states[SG_FIN_WAIT_2]);
+	}
+
+	x = sg_advise(a, &n, "net.ipv4.tcp_max_tw_buckets");
+	v = sg_num(x->now);
+	if (twover || (v > 0 && tw * 2 >= (__u64)v)) {
+		snprintf(x->want, sizeof(x->want), "%lu", sg_pow2((tw > (__u64)v ? tw : (__u64)v) * 2, 1024, 1ul << 24));
+		sg_keep(x, "%llu in TIME_WAIT of %ld (TCPTimeWaitOverflow +%llu): past it the kernel kills TIME_WAIT sockets at once and loses their protection against old segments; lowering it (as some tables advise) makes that happen sooner",
+			(unsigned long long)tw, v, (unsigned long long)twover);
+	} else {
+		sg_keep(x, "keep: %llu in TIME_WAIT, %.0f%% of it", (unsigned long long)tw,
+			v > 0 ? (double)tw * 100 / v : 0);
+	}
+
+	/* ephemeral ports: this host's own connections (active opens) keep
+	 * their local port in TIME_WAIT 60 s */
+	{
+		double held = active * 60;
+		__u64 eph = o->synguard ? o->wa.tw_ephemeral : 0;
+		double use = lim.port_range ? (held > eph ? held : (double)eph) / lim.port_range : 0;
+
+		x = sg_advise(a, &n, "net.ipv4.tcp_tw_reuse");
+		v = sg_num(x->now);
+		if (use >= 0.5 && v != 1 && sg_num(ts)) {
+			snprintf(x->want, sizeof(x->want), "1");
+			sg_keep(x, "this host opens %.0f connections/s: %.0f%% of its %llu ephemeral ports sit in TIME_WAIT; 1 lets connect() reuse them safely (timestamps are on); it does nothing for accepted connections",
+				active, use * 100, (unsigned long long)lim.port_range);
+		} else {
+			sg_keep(x, "keep: it only affects connections this host opens (%.1f/s, %.0f%% of the ephemeral ports in TIME_WAIT), never accepted ones%s",
+				active, use * 100, sg_num(ts) ? "" : "; it needs tcp_timestamps=1");
+		}
+
+		x = sg_advise(a, &n, "net.ipv4.ip_local_port_range");
+		if (use >= 0.5 && lim.port_lo > 10240) {
+			snprintf(x->want, sizeof(x->want), "10240 %u", lim.port_hi > 60999 ? lim.port_hi : 65000);
+			sg_keep(x, "%.0f connections/s x 60 s of TIME_WAIT need %.0f ports of the %llu in the range: widen it (keep listening ports out of it: ip_local_reserved_ports)",
+				active, held, (unsigned long long)lim.port_range);
+		} else {
+			sg_keep(x, "keep: %.0f%% of its %llu ports held by TIME_WAIT (%.1f connections/s opened here)",
+				use * 100, (unsigned long long)lim.port_range, active);
+		}
+	}
+	return n;
+}
+
+/* ---- the command ------------------------------------------------------------------ */
+int sg_cmd_tune(struct sg_view *v, unsigned int secs, bool apply, bool json)
+{
+	static const char *const recycle =
+		"net.ipv4.tcp_tw_recycle no longer exists (removed in Linux 4.12: it dropped clients behind NAT); tcp_tw_reuse covers connections this host opens";
+	struct sg_advice a[SG_ADVICE_MAX];
+	struct sg_observed o;
+	struct json_object *jo = NULL, *arr = NULL;
+	int n, fails = 0;
+
+	if (sg_observe(v, secs, &o))
+		return SG_EXIT_FAIL;
+	n = sg_advice_all(&o, a);
+	if (json) {
+		struct json_object *ob = json_object_new_object(), *k = json_object_new_object();
+
+		jo = json_object_new_object();
+		json_object_object_add(jo, "iface", v ? json_object_new_string(v->pins->iface) : NULL);
+		json_object_object_add(ob, "seconds", json_object_new_double(o.secs));
+		json_object_object_add(ob, "synguard", json_object_new_boolean(o.synguard));
+		if (o.synguard) {
+			json_object_object_add(ob, "mode", json_object_new_string(o.mode));
+			json_object_object_add(ob, "cookie_mode_active", json_object_new_boolean(o.cookies));
+			json_object_object_add(ob, "syn_rate", json_object_new_double(o.syn_rate));
+			json_object_object_add(ob, "SYN_RCVD", json_object_new_int64((int64_t)o.wa.states[SG_SYN_RCVD]));
+			json_object_object_add(ob, "TIME_WAIT", json_object_new_int64((int64_t)o.wa.states[SG_TIME_WAIT]));
+			json_object_object_add(ob, "FIN_WAIT_2", json_object_new_int64((int64_t)o.wa.states[SG_FIN_WAIT_2]));
+			json_object_object_add(ob, "time_wait_ephemeral", json_object_new_int64((int64_t)o.wa.tw_ephemeral));
+		}
+		json_object_object_add(ob, "kernel_time_wait", json_object_new_int64((int64_t)o.tw));
+		json_object_object_add(ob, "kernel_syn_recv", json_object_new_int64((int64_t)o.lis.syn_recv));
+		json_object_object_add(ob, "listeners", json_object_new_int((int)o.lis.n));
+		for (int i = 0; i < SG_KC_MAX; i++)
+			json_object_object_add(k, sg_kc[i].name, json_object_new_int64((int64_t)sg_kdelta(&o, i)));
+		json_object_object_add(ob, "kernel_counters", k);
+		json_object_object_add(jo, "observed", ob);
+		arr = json_object_new_array();
+	} else {
+		printf("synguard tune: %.0f s observed in this network namespace%s%s%s%s\n", o.secs,
+		       v ? " (synguard on " : " (no synguard here: kernel counters only)",
+		       v ? v->pins->iface : "", v ? (o.cookies ? ", cookies on" : ", cookies off") : "",
+		       v ? ")" : "");
+		if (o.synguard)
+			printf("  SYN rate %.0f/s, SYN_RCVD %llu, TIME_WAIT %llu, FIN_WAIT_2 %llu\n",
+			       o.syn_rate, (unsigned long long)o.wa.states[SG_SYN_RCVD],
+			       (unsigned long long)o.wa.states[SG_TIME_WAIT],
+			       (unsigned long long)o.wa.states[SG_FIN_WAIT_2]);
+		printf("  kernel: ListenOverflows +%llu, ListenDrops +%llu, SyncookiesSent +%llu, SyncookiesRecv +%llu, SyncookiesFailed +%llu, TW +%llu, TWKilled +%llu, TCPTimeWaitOverflow +%llu, ActiveOpens +%llu; TIME_WAIT %llu, SYN_RECV %llu\n\n",
+		       (unsigned long long)sg_kdelta(&o, SG_KC_ListenOverflows),
+		       (unsigned long long)sg_kdelta(&o, SG_KC_ListenDrops),
+		       (unsigned long long)sg_kdelta(&o, SG_KC_SyncookiesSent),
+		       (unsigned long long)sg_kdelta(&o, SG_KC_SyncookiesRecv),
+		       (unsigned long long)sg_kdelta(&o, SG_KC_SyncookiesFailed),
+		       (unsigned long long)sg_kdelta(&o, SG_KC_TW),
+		       (unsigned long long)sg_kdelta(&o, SG_KC_TWKilled),
+		       (unsigned long long)sg_kdelta(&o, SG_KC_TCPTimeWaitOverflow),
+		       (unsigned long long)sg_kdelta(&o, SG_KC_ActiveOpens),
+		       (unsigned long long)o.tw, (unsigned long long)o.lis.syn_recv);
+		printf("%-30s %-12s %-12s %s\n", "SYSCTL", "NOW", "ADVISED", "WHY");
+	}
+	for (int i = 0; i < n; i++) {
+		bool change = strcmp(a[i].now, a[i].want) != 0;
+		bool done = false;
+
+		if (apply && change) {
+			done = !sg_sysctl_put(a[i].name, a[i].want);
+			if (!done) {
+				sg_err("cannot write %s: %s", a[i].name, strerror(errno));
+				fails++;
+			}
+		}
+		if (json) {
+			struct json_object *x = json_object_new_object();
+
+			json_object_object_add(x, "sysctl", json_object_new_string(a[i].name));
+			json_object_object_add(x, "current", json_object_new_string(a[i].now));
+			json_object_object_add(x, "recommended", json_object_new_string(a[i].want));
+			json_object_object_add(x, "change", json_object_new_boolean(change));
+			json_object_object_add(x, "applied", json_object_new_boolean(done));
+			json_object_object_add(x, "reason", json_object_new_string(a[i].why));
+			json_object_array_add(arr, x);
+		} else {
+			printf("%-30s %-12s %-12s %s\n", a[i].name, a[i].now, change ? a[i].want : "=", a[i].why);
+		}
+	}
+	if (json) {
+		json_object_object_add(jo, "advice", arr);
+		json_object_object_add(jo, "note", json_object_new_string(recycle));
+		sg_json_print(jo);
+		json_object_put(jo);
+	} else {
+		printf("\nnote: %s\n", recycle);
+		if (apply) {
+			bool any = false;
+
+			printf("\n");
+			for (int i = 0; i < n; i++) {
+				char now[32];
+
+				if (!strcmp(a[i].now, a[i].want))
+					continue;
+				sg_sysctl_get(a[i].name, now, sizeof(now));
+				printf("%s: %s -> %s%s\n", a[i].name, a[i].now, now,
+				       strcmp(now, a[i].want) ? " (NOT applied)" : "");
+				any = true;
+			}
+			if (!any)
+				printf("nothing to change\n");
+		}
+	}
+	return fails ? SG_EXIT_FAIL : SG_EXIT_OK;
+}
