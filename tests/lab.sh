@@ -210,6 +210,14 @@ sg_stop() {
 	SG_PID=
 	return $rc
 }
+# wait_for WANT SECS CMD...: until CMD prints WANT, bounded
+wait_for() {
+	local want=$1 n=$(( $2 * 10 )); shift 2
+	for _ in $(seq "$n"); do [ "$("$@")" = "$want" ] && return 0; sleep 0.1; done
+	return 1
+}
+# logged TEXT: prints true once synguardd's log holds TEXT (for wait_for)
+logged() { grep -q -- "$1" "$SG_LOG" && echo true; }
 sg_alive() { [ -n "$SG_PID" ] && kill -0 "$SG_PID" 2>/dev/null; }
 sg_log() { sed 's/^/# synguardd: /' "$SG_LOG" | tail -n "${1:-15}"; }
 

@@ -54,21 +54,25 @@ static int sg_sysctl_last(const char *name, long *val)
 	return 0;
 }
 
+/* live: sg_config_kernel mirrors it in the data path (or, for
+ * tcp_syncookies, the kernel refuses BPF request sockets without it), so
+ * the daemon follows its changes every second */
 static const struct {
 	const char *name;
 	size_t off;
 	long def;
+	bool live;
 } sg_sysctl_tab[] = {
-#define SY(n, f, d) { n, offsetof(struct sg_sysctls, f), d }
-	SY("net/ipv4/tcp_syncookies", syncookies, 1),
-	SY("net/ipv4/tcp_window_scaling", window_scaling, 1),
-	SY("net/ipv4/tcp_timestamps", timestamps, 1),
-	SY("net/ipv4/tcp_sack", sack, 1),
-	SY("net/ipv4/tcp_ecn", ecn, 2),
-	SY("net/ipv4/tcp_syn_retries", syn_retries, 6),
-	SY("net/ipv4/tcp_synack_retries", synack_retries, 5),
-	SY("net/ipv4/tcp_fin_timeout", fin_timeout, 60),
-	SY("net/ipv4/ip_default_ttl", default_ttl, 64),
+#define SY(n, f, d, l) { n, offsetof(struct sg_sysctls, f), d, l }
+	SY("net/ipv4/tcp_syncookies", syncookies, 1, true),
+	SY("net/ipv4/tcp_window_scaling", window_scaling, 1, true),
+	SY("net/ipv4/tcp_timestamps", timestamps, 1, true),
+	SY("net/ipv4/tcp_sack", sack, 1, true),
+	SY("net/ipv4/tcp_ecn", ecn, 2, true),
+	SY("net/ipv4/tcp_syn_retries", syn_retries, 6, false),
+	SY("net/ipv4/tcp_synack_retries", synack_retries, 5, false),
+	SY("net/ipv4/tcp_fin_timeout", fin_timeout, 60, false),
+	SY("net/ipv4/ip_default_ttl", default_ttl, 64, true),
 #undef SY
 };
 
@@ -91,6 +95,43 @@ int sg_read_sysctls(struct sg_sysctls *s)
 	sg_sysctl_int("net/core/rmem_max", &s->rmem_max);
 	sg_sysctl_last("net/ipv4/tcp_rmem", &s->tcp_rmem2);
 	return 0;
+}
+
+/* "net.ipv4.tcp_timestamps 1 -> 0, ..." for the live sysctls that differ */
+int sg_sysctls_diff(const struct sg_sysctls *a, const struct sg_sysctls *b,
+		    char *buf, size_t n)
+{
+	const struct {
+		const char *name;
+		long a, b;
+	} rmem[2] = {
+		{ "net/core/rmem_max", a->rmem_max, b->rmem_max },
+		{ "net/ipv4/tcp_rmem (max)", a->tcp_rmem2, b->tcp_rmem2 },
+	};
+	size_t len = 0;
+	int diffs = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < sizeof(sg_sysctl_tab) / sizeof(sg_sysctl_tab[0]) + 2; i++) {
+		size_t t = sizeof(sg_sysctl_tab) / sizeof(sg_sysctl_tab[0]);
+		const char *name = i < t ? sg_sysctl_tab[i].name : rmem[i - t].name;
+		long va = i < t ? *(const int *)((const char *)a + sg_sysctl_tab[i].off) : rmem[i - t].a;
+		long vb = i < t ? *(const int *)((const char *)b + sg_sysctl_tab[i].off) : rmem[i - t].b;
+
+		if ((i < t && !sg_sysctl_tab[i].live) || va == vb)
+			continue;
+		if (len < n)
+			len += (size_t)snprintf(buf + len, n - len, "%s", diffs ? ", " : "");
+		/* the sysctl's name as sysctl(8) writes it */
+		for (size_t k = 0, w = strcspn(name, " "); name[k] && len + 1 < n; k++)
+			buf[len++] = k < w && name[k] == '/' ? '.' : name[k];
+		if (len < n)
+			len += (size_t)snprintf(buf + len, n - len, " %ld -> %ld", va, vb);
+		diffs++;
+	}
+	if (len >= n && n)
+		buf[n - 1] = 0;
+	return diffs;
 }
 
 void sg_tw_limits_read(struct sg_tw_limits *t)

@@ -242,6 +242,42 @@ static void sg_events_lease_check(struct sg_daemon *d)
 					    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 }
 
+/* ---- kernel facts ----------------------------------------------------------------------- */
+/* Kernel facts (MTU, sysctls) into the live config, in place, field by
+ * field. At start (by NULL) always; then, every sample and on reload, only
+ * when they changed, saying what changed: the kernel checks a cookie
+ * ACK's options against the sysctls of the moment, so the SYN-ACKs must
+ * follow them at once, not at the next SIGHUP. */
+static int sg_kernel_facts(struct sg_daemon *d, const char *by)
+{
+	struct sg_sysctls sy;
+	int mtu = sg_iface_mtu(d->o.iface);
+	char what[512];
+	int diffs;
+
+	if (mtu <= 0) {
+		if (!by)
+			sg_err("cannot read the MTU of %s: %s", d->o.iface, strerror(-mtu));
+		return by ? d->mtu : -1;
+	}
+	sg_read_sysctls(&sy);
+	diffs = by ? sg_sysctls_diff(&d->sy, &sy, what, sizeof(what)) : 0;
+	if (by && !diffs && mtu == d->mtu)
+		return mtu;
+	sg_config_kernel(d->pins.cfg, &sy, mtu);
+	if (by && mtu != d->mtu)
+		sg_log("%s: MTU %d -> %d (%s): SYN-ACKs advertise MSS %u (IPv4), %u (IPv6)",
+		       d->o.iface, d->mtu, mtu, by, d->pins.cfg->adv_mss4, d->pins.cfg->adv_mss6);
+	if (diffs)
+		sg_log("%s: %s (%s): SYN-ACKs follow", d->o.iface, what, by);
+	if (by && !sy.syncookies && d->sy.syncookies)
+		sg_log("%s: WARNING: net.ipv4.tcp_syncookies is 0: the kernel refuses BPF request sockets, so every cookie handshake fails until sysctl -w net.ipv4.tcp_syncookies=1",
+		       d->o.iface);
+	d->sy = sy;
+	d->mtu = mtu;
+	return mtu;
+}
+
 /* ---- the sample ------------------------------------------------------------------------ */
 static void sg_sample(struct sg_daemon *d, __u64 now)
 {
@@ -251,6 +287,7 @@ static void sg_sample(struct sg_daemon *d, __u64 now)
 	bool have_rate = false;
 
 	sg_watch_settings(d);
+	sg_kernel_facts(d, "sysctl or ip link");
 	sg_tw_limits_read(&tw);
 	if (sg_walk_run_tw(d->pins.walk_fd, 1, tw.port_lo, tw.port_hi, &d->walk))
 		return;
@@ -351,21 +388,6 @@ static void sg_daemon_free(struct sg_daemon *d)
 	free(d);
 }
 
-/* Kernel facts (MTU, sysctls) into the live config, in place. */
-static int sg_kernel_facts(struct sg_daemon *d)
-{
-	struct sg_sysctls sy;
-	int mtu = sg_iface_mtu(d->o.iface);
-
-	if (mtu <= 0) {
-		sg_err("cannot read the MTU of %s: %s", d->o.iface, strerror(-mtu));
-		return -1;
-	}
-	sg_read_sysctls(&sy);
-	sg_config_kernel(d->pins.cfg, &sy, mtu);
-	return mtu;
-}
-
 struct sg_daemon *sg_daemon_start(const struct sg_daemon_opts *o,
 				  const struct sg_settings *s,
 				  const struct sg_given *g, int *exit_code)
@@ -414,7 +436,7 @@ struct sg_daemon *sg_daemon_start(const struct sg_daemon_opts *o,
 	if (sg_settings_write(&d->pins, &old, &new))
 		goto fail;
 	d->known = new;
-	mtu = sg_kernel_facts(d);
+	mtu = sg_kernel_facts(d, NULL);
 	if (mtu < 0 || sg_secrets_setup(d))
 		goto fail;
 	/* the sketch's hash key: random, kept by the pins (learned sources'
@@ -517,7 +539,7 @@ int sg_daemon_reload(struct sg_daemon *d)
 		sg_secrets_rotate(d->secrets);
 	}
 	sg_secrets_tick(d, sg_now_ns());
-	mtu = sg_kernel_facts(d);
+	mtu = sg_kernel_facts(d, "reload");
 	sg_log("%s: reloaded%s%s (MTU %d)", d->o.iface, d->o.config ? " " : "",
 	       d->o.config ? d->o.config : "", mtu);
 	return 0;

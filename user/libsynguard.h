@@ -109,6 +109,10 @@ struct sg_sysctls {
 int sg_read_sysctls(struct sg_sysctls *s);          /* current netns */
 int sg_sysctl_int(const char *name, long *val);     /* "net/ipv4/..." */
 int sg_iface_mtu(const char *iface);                /* ioctl, netns-correct */
+/* The sysctls mirrored in the data path (and tcp_syncookies) that differ,
+ * "net.ipv4.tcp_timestamps 1 -> 0, ..." into buf: how many. */
+int sg_sysctls_diff(const struct sg_sysctls *a, const struct sg_sysctls *b,
+		    char *buf, size_t n);
 struct sg_tw_limits {
 	__u64 max_buckets;        /* net.ipv4.tcp_max_tw_buckets              */
 	__u16 port_lo, port_hi;   /* net.ipv4.ip_local_port_range             */

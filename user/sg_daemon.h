@@ -32,6 +32,8 @@ struct sg_daemon {
 	__u64 next_sample_ns;
 	__u64 last_syn, last_syn_ns;  /* syn_received at the last sample    */
 	__u32 last_cookie_active;
+	struct sg_sysctls sy;         /* what sg_config_kernel last mirrored */
+	int mtu;                      /* ...and the MTU                      */
 };
 
 int sg_pidfile_lock(const char *iface);

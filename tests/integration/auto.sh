@@ -19,13 +19,6 @@ lab_up "sg-au$$" 13 >/dev/null || { fail "auto: lab setup"; exit 1; }
 
 status() { sg_cli status -i "$LAB_SIF" --json 2>/dev/null; }
 active() { status | jget cookie_mode_active x; }
-# wait_for WANT SECS CMD...: until CMD prints WANT, bounded
-wait_for() {
-	local want=$1 n=$(( $2 * 10 )); shift 2
-	for _ in $(seq "$n"); do [ "$("$@")" = "$want" ] && return 0; sleep 0.1; done
-	return 1
-}
-logged() { grep -q -- "$1" "$SG_LOG" && echo true; }
 # becomes WANT SECS NAME: cookie mode is WANT (true/false) within SECS
 becomes() {
 	if wait_for "$1" "$2" active; then ok "auto: $3"; else fail "auto: $3" "$(status | jget auto)"; fi
