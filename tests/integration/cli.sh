@@ -36,7 +36,6 @@ for p in 80,70000 90-80 abc 0 80,,443 -5 80- ""; do
 	usage "synguardd -p '$p'" 2 "$D" -i "$LAB_SIF" -p "$p" --bpffs "$LAB_BPFFS"
 done
 usage "synguardd --mode bogus" 2 "$D" -i "$LAB_SIF" --mode bogus --bpffs "$LAB_BPFFS"
-usage "synguardd --mode shadow (not yet)" 2 "$D" -i "$LAB_SIF" -p "$PORT" --mode shadow --bpffs "$LAB_BPFFS"
 usage "synguardd -s with no =" 2 "$D" -i "$LAB_SIF" -s auto.hold --bpffs "$LAB_BPFFS"
 usage "synguardd --metrics bad address" 2 "$D" -i "$LAB_SIF" --metrics localhost --bpffs "$LAB_BPFFS"
 usage "synguardd --secret-period 0" 2 "$D" -i "$LAB_SIF" --secret-period 0 --bpffs "$LAB_BPFFS"

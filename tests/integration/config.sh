@@ -78,7 +78,7 @@ one_line "set: unknown key" 2 "$C" set -i "$LAB_SIF" --bpffs "$LAB_BPFFS" auto.n
 one_line "set: out of range" 2 "$C" set -i "$LAB_SIF" --bpffs "$LAB_BPFFS" auto.hold=0
 one_line "set: low above high" 2 "$C" set -i "$LAB_SIF" --bpffs "$LAB_BPFFS" auto.syn_rate_low=6000
 one_line "set: not KEY=VALUE" 2 "$C" set -i "$LAB_SIF" --bpffs "$LAB_BPFFS" mode
-one_line "set: mode shadow" 2 "$C" set -i "$LAB_SIF" --bpffs "$LAB_BPFFS" mode=shadow
+one_line "set: unknown mode" 2 "$C" set -i "$LAB_SIF" --bpffs "$LAB_BPFFS" mode=bogus
 one_line "set: a reload setting belongs in the file" 2 "$C" set -i "$LAB_SIF" --bpffs "$LAB_BPFFS" metrics=off
 one_line "set: a start setting needs new tables" 2 "$C" set -i "$LAB_SIF" --bpffs "$LAB_BPFFS" ct_size=4096
 one_line "set: a bad one among good ones" 2 "$C" set -i "$LAB_SIF" --bpffs "$LAB_BPFFS" auto.hold=3 track=some
