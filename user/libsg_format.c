@@ -723,6 +723,15 @@ int sg_cmd_stats_watch(struct sg_view *v, unsigned int secs, bool json)
 			;
 		if (sg_watch_stop)
 			break;
+		if (!sg_pins_current(v->pins)) {
+			if (tty)
+				printf("\033[?25h\n");
+			fflush(stdout);
+			sg_err("the pins of %s were removed or replaced (synguardd stopped or started afresh): run synguard stats -w again",
+			       v->pins->iface);
+			return SG_EXIT_FAIL;
+		}
+		v->daemon_pid = sg_daemon_pid(v->pins->iface);
 		if (sg_watch_take(v, &s[cur ^ 1])) {
 			ret = SG_EXIT_FAIL;
 			break;
