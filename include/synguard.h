@@ -555,5 +555,6 @@ struct sg_dpage {
 /* ---- pin layout --------------------------------------------------------- */
 #define SG_DEFAULT_BPFFS "/sys/fs/bpf"
 #define SG_PIN_SUBDIR "synguard"
+#define SG_KEPT_SUBDIR "synguard-kept"   /* secrets a plain stop keeps */
 
 #endif /* SYNGUARD_H */

@@ -34,7 +34,7 @@ static int sg_secrets_setup(struct sg_daemon *d)
 
 		/* fresh unless the slots already hold this key's secrets */
 		no = sg_realtime_ns() / period;
-		for (int i = -1; i <= 1 && d->reused; i++) {
+		for (int i = -1; i <= 1 && (d->reused || d->secrets_kept); i++) {
 			sg_secret_derive(&d->master, no + (__u64)i, &k);
 			ours |= !memcmp(&s->slot[s->cur & 1], &k, sizeof(k));
 		}
@@ -45,7 +45,8 @@ static int sg_secrets_setup(struct sg_daemon *d)
 		return 0;
 	}
 	age = now - s->rotated_ns;
-	if (d->reused && s->rotated_ns && s->rotated_ns <= now && age < period) {
+	if ((d->reused || d->secrets_kept) && s->rotated_ns && s->rotated_ns <= now &&
+	    age < period) {
 		sg_log("%s: keeping the pinned cookie secrets (rotated %llus ago, id %08x)",
 		       d->o.iface, (unsigned long long)(age / SG_NS),
 		       sg_secret_id(&s->slot[s->cur & 1]));
@@ -54,7 +55,7 @@ static int sg_secrets_setup(struct sg_daemon *d)
 	/* While no daemon ran, the programs went on making cookies with the
 	 * current secret, however long ago it rotated: rotate, so that it
 	 * stays accepted as the previous one, rather than start fresh. */
-	if (d->reused && s->rotated_ns && s->rotated_ns <= now)
+	if ((d->reused || d->secrets_kept) && s->rotated_ns && s->rotated_ns <= now)
 		return sg_secrets_rotate(s);
 	return sg_secrets_fresh(s);
 }
@@ -462,6 +463,8 @@ struct sg_daemon *sg_daemon_start(const struct sg_daemon_opts *o,
 	memset(&d->pins.dpage->st, 0, sizeof(d->pins.dpage->st));
 	d->pins.dpage->st.started_ns = sg_now_ns();
 	d->next_sample_ns = sg_now_ns();
+	if (d->secrets_kept)
+		sg_kept_secrets_drop(&d->pins);   /* pinned with the others now */
 	sg_setting_format(sg_setting_find("ports"), &new, ports, sizeof(ports));
 	sg_log("%s: mode %s (cookies %s), ports %s, MTU %d (mss4 %u, mss6 %u, wscale %u), secret period %us, metrics %s%s",
 	       o->iface, sg_mode_name(new.cfg.mode), d->pins.cfg->cookie_active ? "on" : "off",
@@ -503,8 +506,8 @@ int sg_daemon_reload(struct sg_daemon *d)
 	new = cur;
 	sg_settings_merge(&new, &staged, &g);
 	if (new.d.ct_size != cur.d.ct_size) {
-		sg_log("%s: ct_size %u needs new tables (stop synguardd, rm -r %s, start it): keeping %u",
-		       d->o.iface, new.d.ct_size, d->pins.dir, cur.d.ct_size);
+		sg_log("%s: ct_size %u needs new tables (stop synguardd, synguard detach -i %s, start it): keeping %u",
+		       d->o.iface, new.d.ct_size, d->o.iface, cur.d.ct_size);
 		new.d.ct_size = cur.d.ct_size;
 	}
 	/* the key file is read again even under the same name: that is how
@@ -554,6 +557,7 @@ void sg_daemon_stop(struct sg_daemon *d)
 		       d->o.iface, d->pins.dir);
 	} else {
 		sg_daemon_detach(d);
+		sg_daemon_keep_secrets(d);
 		sg_daemon_unpin(d);
 		sg_log("%s: detached, pins removed", d->o.iface);
 	}

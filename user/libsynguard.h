@@ -305,6 +305,9 @@ int sg_pin_path(char *buf, size_t len, const struct sg_pins *p, const char *name
 /* -1 and one line if iface is not ours (usage error). */
 int sg_pins_open(struct sg_pins *p);
 void sg_pins_close(struct sg_pins *p);
+/* false once the pins were removed or replaced (a daemon stopped, or a
+ * new one started afresh): the open maps are no longer the interface's */
+bool sg_pins_current(const struct sg_pins *p);
 /* The single interface under bpffs/synguard; -1 when there is none (one
  * line unless quiet), -2 (one line) when there are several. */
 int sg_pins_guess_iface(const char *bpffs, char *iface, size_t len, bool quiet);
@@ -358,6 +361,9 @@ int sg_daemon_pid(const char *iface);
 void sg_pidfile_path(char *buf, size_t len, const char *iface);
 
 /* ---- load/attach (libsg_load.c) ---------------------------------------- */
+/* synguard detach: XDP, the TC links and every pin of iface, with no
+ * daemon running there; an SG_EXIT_* code. */
+int sg_detach_iface(const char *bpffs, const char *iface);
 int sg_check_root(void);
 int sg_check_kernel(void);        /* BTF + bpf_sk_assign_tcp_reqsk kfunc */
 int sg_check_syncookies(void);

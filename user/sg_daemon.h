@@ -14,6 +14,7 @@ struct sg_daemon {
 	struct synguard_bpf *skel;
 	struct sg_pins pins;          /* fds and mmaps of the pinned maps   */
 	bool reused;                  /* pins of an earlier run were found  */
+	bool secrets_kept;            /* ...or the secrets a plain stop kept */
 	__u32 ct_size, emb_size;      /* the tables' real sizes             */
 	int ifindex;
 	struct xdp_program *xdp;
@@ -45,6 +46,10 @@ int sg_daemon_attach(struct sg_daemon *d);
 void sg_daemon_detach(struct sg_daemon *d);
 /* Removes every pin, and the pin directories once empty. */
 void sg_daemon_unpin(struct sg_daemon *d);
+/* A plain stop: the secrets map pinned apart for the next daemon
+ * (sg_daemon_load adopts it); dropped once adopted, or by a detach. */
+void sg_daemon_keep_secrets(struct sg_daemon *d);
+void sg_kept_secrets_drop(const struct sg_pins *p);
 /* Frees what sg_daemon_load made (not the pins themselves). */
 void sg_daemon_unload(struct sg_daemon *d);
 
