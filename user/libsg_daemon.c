@@ -429,10 +429,10 @@ struct sg_daemon *sg_daemon_start(const struct sg_daemon_opts *o,
 	 * file and flags name */
 	if (sg_settings_read(&d->pins, &old))
 		goto fail;
-	new = d->reused ? old : *s;
+	new = d->reused && !d->maps_reset ? old : *s;
 	sg_settings_merge(&new, s, g);
 	new.d.ct_size = d->ct_size;
-	if (d->reused)
+	if (d->reused && !d->maps_reset)
 		sg_log_changes(d, &old, &new, o->config ? "config file or flags" : "flags");
 	if (sg_settings_write(&d->pins, &old, &new))
 		goto fail;
@@ -470,7 +470,8 @@ struct sg_daemon *sg_daemon_start(const struct sg_daemon_opts *o,
 	       o->iface, sg_mode_name(new.cfg.mode), d->pins.cfg->cookie_active ? "on" : "off",
 	       ports, mtu, d->pins.cfg->adv_mss4, d->pins.cfg->adv_mss6,
 	       d->pins.cfg->rcv_wscale, new.d.secret_period_s, new.d.metrics,
-	       d->reused ? "; tracked connections, counters and secrets kept from the pins" : "");
+	       d->reused && !d->maps_reset ?
+	       "; tracked connections, counters and secrets kept from the pins" : "");
 	*exit_code = 0;
 	return d;
 

@@ -492,6 +492,60 @@ static void sg_kept_secrets_adopt(struct sg_daemon *d)
 	close(fd);
 }
 
+/* Open and load the object. Its maps re-use the pins in d->pins.dir, or,
+ * with unpinned, none: they are made new and *unpinned marks which to pin
+ * (sg_maps_repin) once they loaded. 0 or -errno. */
+static int sg_skel_load(struct sg_daemon *d, __u64 *unpinned)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = d->pins.dir);
+	struct bpf_map *m;
+	int i = 0;
+
+	d->skel = synguard_bpf__open_opts(&oo);
+	if (!d->skel) {
+		int e = -errno;
+
+		sg_err("cannot open the BPF object: %s", strerror(-e));
+		return e;
+	}
+	bpf_map__set_max_entries(d->skel->maps.sg_ct_synced, d->ct_size);
+	bpf_map__set_max_entries(d->skel->maps.sg_ct_embryonic, d->emb_size);
+	bpf_map__set_max_entries(d->skel->maps.sg_ct_bits, sg_bits_entries(d->ct_size));
+	if (!unpinned)
+		sg_kept_secrets_adopt(d);
+	bpf_object__for_each_map(m, d->skel->obj) {
+		if (unpinned && i < 64 && bpf_map__pin_path(m)) {
+			*unpinned |= 1ULL << i;
+			bpf_map__set_pin_path(m, NULL);
+		}
+		i++;
+	}
+	return synguard_bpf__load(d->skel) ? -errno : 0;
+}
+
+static int sg_maps_repin(struct sg_daemon *d, __u64 unpinned)
+{
+	struct bpf_map *m;
+	char path[PATH_MAX];
+	int i = 0;
+
+	bpf_object__for_each_map(m, d->skel->obj) {
+		if (i < 64 && (unpinned >> i & 1)) {
+			if (sg_pin_path(path, sizeof(path), &d->pins, bpf_map__name(m)))
+				return -ENAMETOOLONG;
+			unlink(path);
+			if (bpf_map__pin(m, path)) {
+				int e = -errno;
+
+				sg_err("cannot pin %s: %s", path, strerror(-e));
+				return e;
+			}
+		}
+		i++;
+	}
+	return 0;
+}
+
 /* ---- load, attach, detach, unpin ------------------------------------------------------ */
 int sg_daemon_load(struct sg_daemon *d, const struct sg_settings *s,
 		   const struct sg_given *g)
@@ -499,6 +553,7 @@ int sg_daemon_load(struct sg_daemon *d, const struct sg_settings *s,
 	const struct sg_setting *cts = sg_setting_find("ct_size");
 	__u32 pinned_synced, pinned_emb;
 	char path[PATH_MAX];
+	int err;
 
 	if (sg_ensure_bpffs(d->o.bpffs))
 		return -1;
@@ -525,28 +580,28 @@ int sg_daemon_load(struct sg_daemon *d, const struct sg_settings *s,
 	d->emb_size = pinned_emb ? pinned_emb : (d->ct_size / 4 > 1024 ? d->ct_size / 4 : 1024);
 	d->reused = sg_pin_exists(&d->pins, "sg_config");
 
-	{
-		LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = d->pins.dir);
+	/* libbpf's complaints about pins of another build: not errors here */
+	sg_libbpf_hush = d->reused;
+	err = sg_skel_load(d, NULL);
+	sg_libbpf_hush = false;
+	if (err && d->reused) {
+		__u64 pinned = 0;
 
-		d->skel = synguard_bpf__open_opts(&oo);
+		/* pins of another build: fresh maps, pinned once they load;
+		 * the attachments left are still swapped in place */
+		synguard_bpf__destroy(d->skel);
+		err = sg_skel_load(d, &pinned);
+		if (!err)
+			err = sg_maps_repin(d, pinned);
+		if (!err) {
+			d->maps_reset = true;
+			sg_log("%s: the maps pinned in %s are of another build: replaced by new ones (tracked connections, counters, settings and secrets start afresh)",
+			       d->o.iface, d->pins.dir);
+		}
 	}
-	if (!d->skel) {
-		sg_err("cannot open the BPF object: %s", strerror(errno));
-		return -1;
-	}
-	bpf_map__set_max_entries(d->skel->maps.sg_ct_synced, d->ct_size);
-	bpf_map__set_max_entries(d->skel->maps.sg_ct_embryonic, d->emb_size);
-	bpf_map__set_max_entries(d->skel->maps.sg_ct_bits, sg_bits_entries(d->ct_size));
-	sg_kept_secrets_adopt(d);
-	if (synguard_bpf__load(d->skel)) {
-		int e = errno;
-
-		if (d->reused)
-			sg_err("cannot load the BPF programs: %s (pinned maps of another build? run synguard detach -i %s, then start again)",
-			       strerror(e), d->o.iface);
-		else
-			sg_err("cannot load the BPF programs: %s (run with -v for the verifier log)",
-			       strerror(e));
+	if (err) {
+		sg_err("cannot load the BPF programs: %s (run with -v for the verifier log)",
+		       strerror(-err));
 		return -1;
 	}
 	if (sg_pin_path(path, sizeof(path), &d->pins, "prog_walk"))

@@ -15,6 +15,7 @@ struct sg_daemon {
 	struct sg_pins pins;          /* fds and mmaps of the pinned maps   */
 	bool reused;                  /* pins of an earlier run were found  */
 	bool secrets_kept;            /* ...or the secrets a plain stop kept */
+	bool maps_reset;              /* ...of another build: maps made new  */
 	__u32 ct_size, emb_size;      /* the tables' real sizes             */
 	int ifindex;
 	struct xdp_program *xdp;

@@ -59,7 +59,7 @@ static const struct sg_cmd cmds[] = {
 		"Remove what synguardd left on the interface when it is not running:\n"
 		" XDP, then the TC links, then every pin, and the cookie secrets a\n"
 		" plain stop keeps for the next daemon. -i is required. The full\n"
-		" teardown; also what to run before starting a build whose pins differ.", detach_opts },
+		" teardown; also what resizing the tables (ct_size) needs.", detach_opts },
 	[CMD_HELP] = { "help", "[COMMAND]", "Show help for a command.", help_opts },
 };
 

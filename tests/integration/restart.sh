@@ -8,8 +8,9 @@
 # work, and nothing is reset. keep_attached leaves protection in place on
 # SIGTERM; without it SIGTERM detaches, and the stream still flows, and
 # keeps the cookie secrets: the ACK of a SYN-ACK sent before a SIGTERM
-# restart is accepted by the next daemon. synguard detach removes XDP, TC
-# and every pin that keep_attached left.
+# restart is accepted by the next daemon. Over pins of another build a
+# start takes over the attachments with new maps. synguard detach removes
+# XDP, TC and every pin that keep_attached left.
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lab.sh
@@ -199,6 +200,24 @@ fi
 # ---- synguard detach: the full teardown, also of what keep_attached left --------------------
 sg_cli detach -i "$LAB_SIF" >"$LAB_TMP/detach" 2>&1; rc=$?
 expect "restart: detach refuses while synguardd runs ($(tail -n 1 "$LAB_TMP/detach"))" "$rc/$(grep -c 'synguardd runs on' "$LAB_TMP/detach")" = 1/1
+sg_cli set -i "$LAB_SIF" keep_attached=yes >/dev/null
+sg_stop
+
+# ---- pins of another build (an upgrade that changed a map) over kept attachments ------------
+pin=$LAB_BPFFS/synguard/$LAB_SIF
+rm -f "$pin/sg_counters"
+lsrv bpftool map create "$pin/sg_counters" type array key 4 value 4 entries 1 name sg_counters
+if sg_start -p "$PORT,$EPORT" --mode on; then
+	ok "restart: a synguardd starts over pins of another build"
+else
+	fail "restart: a synguardd starts over pins of another build" "$(tail -n 1 "$SG_LOG")"; lab_finish
+fi
+check "restart: ...says the tracked state starts afresh" grep -q 'are of another build: replaced by new ones' "$SG_LOG"
+check "restart: ...swaps the XDP program left attached in place" grep -q 'replaced the XDP program left attached (id [0-9]*) in place' "$SG_LOG"
+check "restart: ...takes over the tcx links" grep -q 'took over the pinned tcx ingress link' "$SG_LOG"
+n=$(lcli timeout 30 $LAB_PY $T/tcpinfo_client.py "$LAB_S4" "$EPORT" -n 3 -b 1000 -T 3 -q 2>&1 | tail -n 1 | jget summary.ok 0)
+expect "restart: ...cookie connections work ($n of 3, cookies_accepted $(sg_counter cookies_accepted) on fresh counters)" \
+	"$n/$(sg_counter cookies_accepted)" = 3/3
 sg_cli set -i "$LAB_SIF" keep_attached=yes >/dev/null
 sg_stop
 sg_cli detach -i "$LAB_SIF" >"$LAB_TMP/detach" 2>&1; rc=$?
