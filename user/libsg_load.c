@@ -412,7 +412,10 @@ static void sg_tc_clsact_drop(int ifindex, int dir)
 		    .attach_point = dir ? BPF_TC_EGRESS : BPF_TC_INGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = 0x5347, .priority = 1);
 
+	/* detach looks for one without knowing: its absence is no error */
+	sg_libbpf_hush = true;
 	bpf_tc_detach(&hook, &opts);
+	sg_libbpf_hush = false;
 }
 
 static void sg_detach_tc(struct sg_daemon *d, int dir)

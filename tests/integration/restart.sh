@@ -222,6 +222,8 @@ sg_cli set -i "$LAB_SIF" keep_attached=yes >/dev/null
 sg_stop
 sg_cli detach -i "$LAB_SIF" >"$LAB_TMP/detach" 2>&1; rc=$?
 expect "restart: keep_attached, SIGTERM, then synguard detach: exit 0 ($(tail -n 1 "$LAB_TMP/detach"))" "$rc" -eq 0
+expect "restart: ...it says what it detached, nothing else ($(grep -vc "^$LAB_SIF: " "$LAB_TMP/detach") other lines)" \
+	"$(grep -vc "^$LAB_SIF: " "$LAB_TMP/detach")/$(grep -c "^$LAB_SIF: detached the" "$LAB_TMP/detach")" = 0/3
 if lab_xdp_attached; then fail "restart: ...XDP is detached" "$(lsrv ip -d link show dev "$LAB_SIF" | grep prog)"
 else ok "restart: ...XDP is detached"; fi
 expect "restart: ...no tcx link is left" "$(lab_links_on_sif | grep -c tcx)" -eq 0
