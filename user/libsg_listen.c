@@ -118,9 +118,10 @@ static void sg_listen_log_change(struct sg_daemon *d, const struct sg_portset *n
 	     *r = sg_portset_format(del);
 	bool any_a = a && strcmp(a, "none"), any_r = r && strcmp(r, "none");
 
-	sg_log("%s: ports: listeners now %s (%s%s%s%s%s)", d->o.iface, n ? n : "?",
-	       any_a ? "+" : "", any_a ? a : "", any_a && any_r ? ", " : "",
-	       any_r ? "-" : "", any_r ? r : "");
+	sg_log("%s: ports: listeners now %s%s%s%s%s%s%s%s", d->o.iface, n ? n : "?",
+	       any_a || any_r ? " (" : "", any_a ? "+" : "", any_a ? a : "",
+	       any_a && any_r ? ", " : "", any_r ? "-" : "", any_r ? r : "",
+	       any_a || any_r ? ")" : "");
 	free(n);
 	free(a);
 	free(r);
@@ -149,6 +150,7 @@ void sg_listen_sample(struct sg_daemon *d)
 	static __u16 slots[65536];
 	struct sg_dstatus *st = &d->pins.dpage->st;
 	bool all = d->pins.dpage->set.ports_all, changed = false, missing = false;
+	bool first = !st->tick_ns;   /* the daemon's first sample: say them */
 
 	int err = sg_listen_read(&listening);
 
@@ -183,7 +185,7 @@ void sg_listen_sample(struct sg_daemon *d)
 	}
 	if (all) {
 		memset(st->no_listener, 0, sizeof(st->no_listener));
-		if (changed)
+		if (changed || first)
 			sg_listen_log_change(d, &listening, &add, &del);
 		return;
 	}
