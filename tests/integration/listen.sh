@@ -62,6 +62,18 @@ s = json.load(sys.stdin)["summary"]
 print("ok" if s["ok"] == 1 else "failed " + ",".join(sorted(s.get("errors", {}))))'
 }
 
+# conns_work PORT: one connection over IPv4 and one over IPv6 work, each
+# through a cookie
+conns_work() {
+	local h acc0
+	acc0=$(sg_counter cookies_accepted)
+	for h in "$LAB_S4" "$LAB_S6"; do
+		expect "listen: connection to $1 on $h works" "$(conn "$h" "$1")" = ok
+	done
+	expect "listen: both through cookies (cookies_accepted +$(( $(sg_counter cookies_accepted) - acc0 )))" \
+		$(( $(sg_counter cookies_accepted) - acc0 )) -eq 2
+}
+
 serve $P1 || { fail "listen: echo server on $P1"; exit 1; }
 if ! sg_start --mode on; then
 	fail "listen: synguardd --mode on (no -p) starts" "$(tail -n 1 "$SG_LOG")"; sg_log; exit 1
@@ -94,12 +106,7 @@ expect "listen: no cookie sent for the closed port (syn_cookies_sent +$(( $(sg_c
 expect "listen: no ACK met a missing listener (tc_no_listener)" "$(sg_counter tc_no_listener)" -eq "$nol0"
 
 # ---- the listener there from the start is protected ----------------------------
-acc0=$(sg_counter cookies_accepted)
-for h in "$LAB_S4" "$LAB_S6"; do
-	expect "listen: connection to $P1 on $h works" "$(conn "$h" $P1)" = ok
-done
-expect "listen: both through cookies (cookies_accepted +$(( $(sg_counter cookies_accepted) - acc0 )))" \
-	$(( $(sg_counter cookies_accepted) - acc0 )) -eq 2
+conns_work $P1
 
 # ---- a listener opened later is protected; a loopback-only one never -------------
 lab_bg lsrv $LAB_PY -c '
@@ -124,12 +131,7 @@ expect "listen: ...a cookie one (syn_cookies_sent +$(( $(sg_counter syn_cookies_
 	$(( $(sg_counter syn_cookies_sent) - sent0 )) -eq 1
 out=$(ack $P2)
 if echo "$out" | grep -q '"acked": true'; then ok "listen: its ACK with data makes a connection on $P2"; else fail "listen: its ACK with data makes a connection on $P2" "$out"; fi
-acc0=$(sg_counter cookies_accepted)
-for h in "$LAB_S4" "$LAB_S6"; do
-	expect "listen: connection to $P2 on $h works" "$(conn "$h" $P2)" = ok
-done
-expect "listen: through cookies (cookies_accepted +$(( $(sg_counter cookies_accepted) - acc0 )))" \
-	$(( $(sg_counter cookies_accepted) - acc0 )) -eq 2
+conns_work $P2
 
 # ---- closing it unprotects it ------------------------------------------------------
 kill "$P2PID" 2>/dev/null; wait "$P2PID" 2>/dev/null
