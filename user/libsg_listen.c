@@ -176,6 +176,9 @@ void sg_listen_sample(struct sg_daemon *d)
 		}
 		if (slots[p] == want)
 			continue;
+		/* `synguard set ports=LIST` clears the flag before it writes */
+		if (!__atomic_load_n(&d->pins.dpage->set.ports_all, __ATOMIC_RELAXED))
+			return;
 		if (bpf_map_update_elem(d->pins.ports_fd, &p, &want, BPF_ANY)) {
 			sg_err("cannot write sg_ports: %s", strerror(errno));
 			return;
