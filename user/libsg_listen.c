@@ -146,12 +146,11 @@ static void sg_listen_warn(struct sg_daemon *d, const struct sg_portset *missing
  * published in sg_dstatus, and logged when that set changes. */
 void sg_listen_sample(struct sg_daemon *d)
 {
-	static struct sg_portset listening, add, del;
+	static struct sg_portset listening, add, del, unheard;
 	static __u16 slots[65536];
 	struct sg_dstatus *st = &d->pins.dpage->st;
 	bool all = d->pins.dpage->set.ports_all, changed = false, missing = false;
 	bool first = !st->tick_ns;   /* the daemon's first sample: say them */
-
 	int err = sg_listen_read(&listening);
 
 	if (err != st->listen_err)
@@ -163,13 +162,14 @@ void sg_listen_sample(struct sg_daemon *d)
 		return;
 	memset(&add, 0, sizeof(add));
 	memset(&del, 0, sizeof(del));
+	memset(&unheard, 0, sizeof(unheard));
 	for (__u32 p = 1; p < 65536; p++) {
 		bool on = sg_ports_has(&listening, p);
 		__u16 want = on ? SG_PORT_SLOT_OTHER : 0;
 
 		if (!all) {
 			if (slots[p] && !on) {
-				sg_ports_add(&add, p);
+				sg_ports_add(&unheard, p);
 				missing = true;
 			}
 			continue;
@@ -192,8 +192,8 @@ void sg_listen_sample(struct sg_daemon *d)
 			sg_listen_log_change(d, &listening, &add, &del);
 		return;
 	}
-	if (memcmp(st->no_listener, add.bit, sizeof(add.bit))) {
-		memcpy(st->no_listener, add.bit, sizeof(st->no_listener));
-		sg_listen_warn(d, &add, missing);
+	if (memcmp(st->no_listener, unheard.bit, sizeof(unheard.bit))) {
+		memcpy(st->no_listener, unheard.bit, sizeof(st->no_listener));
+		sg_listen_warn(d, &unheard, missing);
 	}
 }
