@@ -146,10 +146,10 @@ static void sg_listen_warn(struct sg_daemon *d, const struct sg_portset *missing
  * published in sg_dstatus, and logged when that set changes. */
 void sg_listen_sample(struct sg_daemon *d)
 {
-	static struct sg_portset listening, add, del, unheard;
+	static struct sg_portset listening, add, del, missing;
 	static __u16 slots[65536];
 	struct sg_dstatus *st = &d->pins.dpage->st;
-	bool all = d->pins.dpage->set.ports_all, changed = false, missing = false;
+	bool all = d->pins.dpage->set.ports_all, changed = false, any_missing = false;
 	bool first = !st->tick_ns;   /* the daemon's first sample: say them */
 	int err = sg_listen_read(&listening);
 
@@ -162,15 +162,15 @@ void sg_listen_sample(struct sg_daemon *d)
 		return;
 	memset(&add, 0, sizeof(add));
 	memset(&del, 0, sizeof(del));
-	memset(&unheard, 0, sizeof(unheard));
+	memset(&missing, 0, sizeof(missing));
 	for (__u32 p = 1; p < 65536; p++) {
 		bool on = sg_ports_has(&listening, p);
 		__u16 want = on ? SG_PORT_SLOT_OTHER : 0;
 
 		if (!all) {
 			if (slots[p] && !on) {
-				sg_ports_add(&unheard, p);
-				missing = true;
+				sg_ports_add(&missing, p);
+				any_missing = true;
 			}
 			continue;
 		}
@@ -192,8 +192,8 @@ void sg_listen_sample(struct sg_daemon *d)
 			sg_listen_log_change(d, &listening, &add, &del);
 		return;
 	}
-	if (memcmp(st->no_listener, unheard.bit, sizeof(unheard.bit))) {
-		memcpy(st->no_listener, unheard.bit, sizeof(st->no_listener));
-		sg_listen_warn(d, &unheard, missing);
+	if (memcmp(st->no_listener, missing.bit, sizeof(missing.bit))) {
+		memcpy(st->no_listener, missing.bit, sizeof(st->no_listener));
+		sg_listen_warn(d, &missing, any_missing);
 	}
 }
