@@ -513,7 +513,8 @@ struct sg_dsettings {
 	__u32 tw_warn_pct;      /* TIME_WAIT pressure warning, % of a limit    */
 	__u32 ct_size;          /* synchronized table size (fixed once pinned) */
 	__u8 keep_attached;     /* on SIGTERM leave programs attached          */
-	__u8 pad[7];
+	__u8 ports_all;         /* ports=all: sg_ports follows the listeners   */
+	__u8 pad[6];
 	char metrics[64];       /* ADDR:PORT of the metrics endpoint, or "off" */
 	char secret_file[192];  /* master key the secrets derive from, or ""   */
 };
@@ -539,6 +540,10 @@ struct sg_dstatus {
 	__u64 started_ns;       /* CLOCK_MONOTONIC the daemon started at       */
 	char last_switch[160];  /* why cookie mode last switched, in numbers   */
 	struct sg_walk_args sweep; /* the last sample's sweep (SG_GAUGES_*)    */
+	__s32 listen_err;       /* 0, or -errno: the listeners could not be read */
+	__u32 pad2;
+	/* explicit ports: the listed ones without a local listener (bit/port) */
+	unsigned char no_listener[65536 / 8];
 };
 
 struct sg_dpage {

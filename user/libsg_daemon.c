@@ -252,6 +252,7 @@ static void sg_sample(struct sg_daemon *d, __u64 now)
 	bool have_rate = false;
 
 	sg_watch_settings(d);
+	sg_listen_sample(d);
 	sg_tw_limits_read(&tw);
 	if (sg_walk_run_tw(d->pins.walk_fd, 1, tw.port_lo, tw.port_hi, &d->walk))
 		return;

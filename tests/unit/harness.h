@@ -204,7 +204,7 @@ static inline int setup(const char *mode)
 	snprintf(port, sizeof(port), "%d", PORT);
 	if (sg_ports_parse(port, &ps))
 		return -1;
-	sg_ports_slots(&ps, slots);
+	sg_ports_slots(&ps, NULL, slots);
 	if (sg_ports_write(bpf_map__fd(T.skel->maps.sg_ports), slots))
 		return -1;
 	T.secrets = sg_secrets_mmap(bpf_map__fd(T.skel->maps.sg_secrets),
