@@ -12,8 +12,7 @@ set -u
 cd "$(dirname "$0")/../.."
 source tests/lab.sh
 
-lab_require "$LAB_DAEMON" "$LAB_CLI_BIN" nstat
-$LAB_PY -c 'import scapy.all' 2>/dev/null || { skip handover "no scapy for $LAB_PY"; exit 0; }
+lab_require "$LAB_DAEMON" "$LAB_CLI_BIN" nstat py:scapy.all
 
 PORT=8080
 SPOOF=198.19.22.7 # a client address the client namespace does not own

@@ -14,36 +14,11 @@ MODE: "ack" or "retx". Prints {"synack1": seq, "synack2": seq (retx),
 """
 import json
 import random
-import socket
-import struct
 import subprocess
 import sys
-import time
 
+from raw_lib import replies, rx_open, synack
 from scapy.all import Ether, IP, TCP, sendp  # noqa: E402
-
-
-def replies(rx, src, sport, secs):
-    """(flags, seq, ack) of the segments to src:sport within secs."""
-    t0 = time.monotonic()
-    while time.monotonic() < t0 + secs:
-        try:
-            fr = rx.recv(65535)
-        except socket.timeout:
-            continue
-        l4 = 14 + (fr[14] & 0xf) * 4
-        if fr[23] != 6 or socket.inet_ntoa(fr[30:34]) != src:
-            continue
-        _, dp, seq, ack = struct.unpack("!HHII", fr[l4:l4 + 12])
-        if dp == sport:
-            yield fr[l4 + 13], seq, ack
-
-
-def synack(rx, src, sport, isn):
-    for flags, seq, ack in replies(rx, src, sport, 5):
-        if flags & 0x12 == 0x12 and ack == (isn + 1) & 0xffffffff:
-            return seq
-    return None
 
 
 def main():
@@ -51,9 +26,7 @@ def main():
     hook = sys.argv[8:]
     dport = int(dport)
     sport, isn = random.randint(20000, 60000), random.randint(0, 2**32 - 1)
-    rx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
-    rx.bind((iface, 0))
-    rx.settimeout(0.2)
+    rx = rx_open(iface)
     l3 = Ether(src=smac, dst=dmac) / IP(src=src, dst=dst)
     syn = l3 / TCP(sport=sport, dport=dport, flags="S", seq=isn,
                    options=[("MSS", 1460), ("SAckOK", b""), ("WScale", 7)])

@@ -792,6 +792,22 @@ static void test_mode_off(void)
 	config_apply();
 }
 
+/* f through sg_xdp: its verdict and exactly the counters of mask, checked
+ * under the name fmt formats. */
+static bool xdp_expect(const struct frame *f, int verdict, __u64 mask,
+		       const char *fmt, ...)
+{
+	struct run r;
+	char name[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(name, sizeof(name), fmt, ap);
+	va_end(ap);
+	xdp_run(f, &r);
+	return check_run(&r, verdict, mask, name);
+}
+
 /* A SYN the kernel got while cookie mode was off, sent again after it went
  * on (the kernel's SYN-ACK was lost): the kernel holds the handshake, so
  * it answers again; a cookie SYN-ACK would get its ACK reset. A new SYN
@@ -801,30 +817,23 @@ static void test_syn_retransmitted(int family)
 	struct flow fl = flow_client(family, T.next_flow++, PORT);
 	struct seg syn = { .seq = 0x71150000, .flags = TH_SYN };
 	struct frame f;
-	struct run r;
-	char name[128];
 
 	sg_config_set(&T.cfg, "mode=off", PERIOD_NS);
 	config_apply();
 	frame_build(&f, &fl, &syn);
-	xdp_run(&f, &r);
-	snprintf(name, sizeof(name), "IPv%d: mode off: SYN -> XDP_PASS, tracked SYN_RCVD",
-		 family);
-	check_run(&r, XDP_PASS, C(syn_received) | C(syn_passed) | C(ct_created), name);
+	xdp_expect(&f, XDP_PASS, C(syn_received) | C(syn_passed) | C(ct_created),
+		   "IPv%d: mode off: SYN -> XDP_PASS, tracked SYN_RCVD", family);
 	sg_config_set(&T.cfg, "mode=on", PERIOD_NS);
 	config_apply();
-	xdp_run(&f, &r);
-	snprintf(name, sizeof(name),
-		 "IPv%d: mode on: the same SYN again -> XDP_PASS, syn_retrans_kernel", family);
-	check_run(&r, XDP_PASS,
-		  C(syn_received) | C(syn_passed) | C(syn_retrans_kernel), name);
+	xdp_expect(&f, XDP_PASS,
+		   C(syn_received) | C(syn_passed) | C(syn_retrans_kernel),
+		   "IPv%d: mode on: the same SYN again -> XDP_PASS, syn_retrans_kernel",
+		   family);
 	syn.seq += 0x10000;
 	frame_build(&f, &fl, &syn);
-	xdp_run(&f, &r);
-	snprintf(name, sizeof(name),
-		 "IPv%d: mode on: a SYN with another ISN on that tuple -> XDP_TX, syn_cookies_sent",
-		 family);
-	check_run(&r, XDP_TX, C(syn_received) | C(syn_cookies_sent), name);
+	xdp_expect(&f, XDP_TX, C(syn_received) | C(syn_cookies_sent),
+		   "IPv%d: mode on: a SYN with another ISN on that tuple -> XDP_TX, syn_cookies_sent",
+		   family);
 }
 
 /* ---- a flow the kernel owns ------------------------------------------------ */
@@ -884,8 +893,6 @@ static void test_kernel_owned(struct flow fl)
 	int family = fl.family;
 	struct seg s = { .seq = 1000, .ack = 2000, .flags = TH_ACK };
 	struct frame f;
-	struct run r;
-	char name[128];
 	int fds[3];
 
 	if (kernel_connection(&fl, fds)) {
@@ -893,22 +900,18 @@ static void test_kernel_owned(struct flow fl)
 		check(false, "IPv%d: kernel connection for the test", family);
 	} else {
 		frame_build(&f, &fl, &s);
-		xdp_run(&f, &r);
-		snprintf(name, sizeof(name),
-			 "IPv%d: bad cookie on a kernel-established flow -> XDP_PASS, ack_kernel_owned",
-			 family);
 		/* the tracker takes the flow over in the kernel's state */
-		check_run(&r, XDP_PASS, C(ack_kernel_owned) | C(ct_created), name);
+		xdp_expect(&f, XDP_PASS, C(ack_kernel_owned) | C(ct_created),
+			   "IPv%d: bad cookie on a kernel-established flow -> XDP_PASS, ack_kernel_owned",
+			   family);
 	}
 	for (int i = 0; i < 3; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	fl.sport++;
 	frame_build(&f, &fl, &s);
-	xdp_run(&f, &r);
-	snprintf(name, sizeof(name),
-		 "IPv%d: same ACK, no socket -> XDP_DROP, cookies_rejected", family);
-	check_run(&r, XDP_DROP, C(cookies_rejected), name);
+	xdp_expect(&f, XDP_DROP, C(cookies_rejected),
+		   "IPv%d: same ACK, no socket -> XDP_DROP, cookies_rejected", family);
 }
 
 /* This netns's tcp_syncookies (-1: unreadable); sets it to v if v >= 0. */
@@ -994,8 +997,6 @@ static void test_kernel_cookie(struct flow fl)
 	socklen_t len = sockaddr_of(fl.family, fl.daddr, fl.dport, &srv);
 	int lfd, old = syncookies_sysctl(-1);
 	struct frame f;
-	struct run r;
-	char name[128];
 	uint32_t sa = 0;
 
 	fl.sport = (uint16_t)(40000 + fl.family);
@@ -1008,21 +1009,17 @@ static void test_kernel_cookie(struct flow fl)
 		goto out;
 	s.ack = sa + 1;
 	frame_build(&f, &fl, &s);
-	xdp_run(&f, &r);
-	snprintf(name, sizeof(name),
-		 "IPv%d: ACK of the kernel's own cookie, flow untracked -> XDP_PASS, ack_kernel_cookie",
-		 fl.family);
-	check_run(&r, XDP_PASS, C(ack_kernel_cookie) | C(ct_created), name);
+	xdp_expect(&f, XDP_PASS, C(ack_kernel_cookie) | C(ct_created),
+		   "IPv%d: ACK of the kernel's own cookie, flow untracked -> XDP_PASS, ack_kernel_cookie",
+		   fl.family);
 	untrack(&fl);
 	/* (its low bits hold the MSS index, which it does not authenticate:
 	 * alter a hash bit) */
 	s.ack = sa + 1 + 0x10000;
 	frame_build(&f, &fl, &s);
-	xdp_run(&f, &r);
-	snprintf(name, sizeof(name),
-		 "IPv%d: ACK with a hash bit of the kernel's cookie altered -> XDP_DROP, cookies_rejected",
-		 fl.family);
-	check_run(&r, XDP_DROP, C(cookies_rejected), name);
+	xdp_expect(&f, XDP_DROP, C(cookies_rejected),
+		   "IPv%d: ACK with a hash bit of the kernel's cookie altered -> XDP_DROP, cookies_rejected",
+		   fl.family);
 out:
 	if (lfd >= 0)
 		close(lfd);
