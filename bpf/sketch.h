@@ -30,6 +30,15 @@ struct {
 	__type(value, struct sg_sketch_row);
 } sg_sketch SEC(".maps");
 
+/* SYNs counted in each row this window and the last: the noise floor (a
+ * row's entry has no room left for them). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SG_SKETCH_ROWS);
+	__type(key, __u32);
+	__type(value, struct sg_sketch_slot);
+} sg_sketch_syns SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
 	__uint(max_entries, SG_HITTERS_SIZE);
@@ -72,7 +81,34 @@ static __always_inline void sg_sketch_raise(__u32 *c, __u64 epoch, __u32 n)
 		*c = (__u32)(epoch & 0xff) << SG_SKETCH_TAG_SHIFT | n;
 }
 
-/* Counts one SYN of s at now (coarse ktime); *est gets its estimates. */
+/* A row's noise floor in a window: what every counter of it holds on
+ * average when t SYNs raised at most two counters each. */
+static __always_inline __u32 sg_sketch_floor(__u32 t)
+{
+	return t * 2 / SG_SKETCH_WIDTH;
+}
+
+/* Row r's SYNs of window epoch, this one counted, and of the last. */
+static __always_inline void sg_sketch_row_syns(__u32 r, __u64 epoch,
+					       __u32 *cur, __u32 *prev)
+{
+	struct sg_sketch_slot *t = bpf_map_lookup_elem(&sg_sketch_syns, &r);
+
+	*cur = 1;
+	*prev = 0;
+	if (!t)
+		return;
+	*cur = sg_sketch_read(t->c[epoch & 1], epoch) + 1;
+	if (*cur > SG_SKETCH_COUNT_MAX)
+		*cur = SG_SKETCH_COUNT_MAX;
+	sg_sketch_raise(&t->c[epoch & 1], epoch, *cur);
+	*prev = sg_sketch_read(t->c[(epoch - 1) & 1], epoch - 1);
+}
+
+/* Counts one SYN of s at now (coarse ktime); *est gets its estimates, less
+ * the row's noise floor: a flood of spoofed one-SYN sources raises every
+ * counter, and without it a new client would look like a heavy source
+ * (gated, charged, dropped). A heavy source may gain up to the floor. */
 static __always_inline void sg_sketch_count(const struct sg_config *cfg,
 					    const struct sg_src_key *s,
 					    __u64 now, struct sg_est *est)
@@ -85,11 +121,12 @@ static __always_inline void sg_sketch_count(const struct sg_config *cfg,
 	__u32 i0 = (h >> 16) & (SG_SKETCH_BLOCK - 1);
 	__u32 i1 = (i0 + 1 + (h >> 19) % (SG_SKETCH_BLOCK - 1)) & (SG_SKETCH_BLOCK - 1);
 	struct sg_sketch_slot *a, *b;
-	__u32 ca, cb, pa, pb, n;
+	__u32 ca, cb, pa, pb, n, tc, tp;
 
 	est->cur = est->prev = 0;
 	if (!row)
 		return;
+	sg_sketch_row_syns(r, epoch, &tc, &tp);
 	a = &row->s[(blk * SG_SKETCH_BLOCK + i0) & (SG_SKETCH_WIDTH - 1)];
 	b = &row->s[(blk * SG_SKETCH_BLOCK + i1) & (SG_SKETCH_WIDTH - 1)];
 	ca = sg_sketch_read(a->c[epoch & 1], epoch);
@@ -101,8 +138,11 @@ static __always_inline void sg_sketch_count(const struct sg_config *cfg,
 		n = SG_SKETCH_COUNT_MAX;
 	sg_sketch_raise(&a->c[epoch & 1], epoch, n);
 	sg_sketch_raise(&b->c[epoch & 1], epoch, n);
-	est->cur = n;
-	est->prev = pa < pb ? pa : pb;
+	tc = sg_sketch_floor(tc);
+	tp = sg_sketch_floor(tp);
+	est->cur = n > tc ? n - tc : 1;
+	pa = pa < pb ? pa : pb;
+	est->prev = pa > tp ? pa - tp : 0;
 }
 
 /* A source at top_threshold SYNs in this window, or a multiple: recorded

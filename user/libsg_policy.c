@@ -428,13 +428,11 @@ int sg_hitters_read(const struct sg_pins *p, __u64 now, struct sg_top_src **out,
 		    size_t *n)
 {
 	int ncpu = libbpf_num_possible_cpus();
-	__u32 epoch = (__u32)(sg_coarse_now_ns() >> SG_SKETCH_EPOCH_SHIFT);
 	struct sg_hitter *h = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*h));
 	struct sg_top_src *v = calloc(SG_HITTERS_SIZE, sizeof(*v));
 	struct sg_src_key k, next;
 	void *prev = NULL;
 
-	(void)now;
 	*n = 0;
 	if (!h || !v) {
 		free(h);
@@ -442,21 +440,25 @@ int sg_hitters_read(const struct sg_pins *p, __u64 now, struct sg_top_src **out,
 		return -1;
 	}
 	while (*n < SG_HITTERS_SIZE && !bpf_map_get_next_key(p->hitters_fd, prev, &next)) {
-		__u64 cur = 0, last = 0, seen = 0;
+		__u64 syns = 0, seen = 0;
+		__u32 last = 0;
 
 		if (!bpf_map_lookup_elem(p->hitters_fd, &next, h)) {
+			/* its SYNs in the last window it was seen in, all CPUs */
 			for (int c = 0; c < ncpu; c++) {
-				if (h[c].epoch == epoch)
-					cur += h[c].count;
-				else if (h[c].epoch == epoch - 1)
-					last += h[c].count;
+				if (!h[c].count)
+					continue;
+				if (h[c].epoch > last)
+					last = h[c].epoch, syns = 0;
+				if (h[c].epoch == last)
+					syns += h[c].count;
 				if (h[c].seen_ns > seen)
 					seen = h[c].seen_ns;
 			}
-			/* this window so far, or the whole last one */
-			if (cur || last) {
+			/* a flood that just stopped still shows, for a while */
+			if (syns && now - seen < SG_TOP_RECENT_S * 1000000000ull) {
 				v[*n].k = next;
-				v[*n].syns = cur > last ? cur : last;
+				v[*n].syns = syns;
 				v[*n].seen_ns = seen;
 				(*n)++;
 			}
@@ -878,8 +880,8 @@ int sg_cmd_top(struct sg_view *v, unsigned int n, bool json)
 		sg_json_print(o);
 		json_object_put(o);
 	} else {
-		printf("%s: SYN sources over top.threshold (%u SYNs a %.2f s window, per CPU)\n",
-		       v->pins->iface, v->cfg.top_threshold, window);
+		printf("%s: SYN sources over top.threshold (%u SYNs a %.2f s window, per CPU) in the last %u s\n",
+		       v->pins->iface, v->cfg.top_threshold, window, SG_TOP_RECENT_S);
 		printf("%-44s %12s %10s %10s\n", "PREFIX", "SYNS/WINDOW", "SYN/S", "SEEN");
 		for (size_t i = 0; i < nh && i < n; i++) {
 			sg_prefix_format(&hs[i].k, buf, sizeof(buf));

@@ -458,8 +458,10 @@ struct sg_learned_src {
 int sg_learned_read(const struct sg_pins *p, const struct sg_config *c, __u64 now,
 		    struct sg_learned_src **out, size_t *n);
 int sg_learned_flush(const struct sg_pins *p, size_t *removed);
-/* Heavy hitters: SYN sources past top.threshold, summed over CPUs, and
- * the remote prefixes holding most tracked connections. */
+/* Heavy hitters: SYN sources past top.threshold seen in the last
+ * SG_TOP_RECENT_S, summed over CPUs, and the remote prefixes holding most
+ * tracked connections. */
+#define SG_TOP_RECENT_S 60
 struct sg_top_src {
 	struct sg_src_key k;
 	__u64 syns;               /* in its last window, all CPUs            */

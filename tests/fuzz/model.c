@@ -66,6 +66,7 @@ static struct mmap_ maps[] = {
 	SG_MODEL_MAP(sg_ct_bits, BPF_MAP_TYPE_ARRAY),
 	SG_MODEL_MAP(sg_cpu_budget, BPF_MAP_TYPE_PERCPU_ARRAY),
 	SG_MODEL_MAP(sg_sketch, BPF_MAP_TYPE_PERCPU_ARRAY),
+	SG_MODEL_MAP(sg_sketch_syns, BPF_MAP_TYPE_PERCPU_ARRAY),
 	SG_MODEL_MAP(sg_hitters, BPF_MAP_TYPE_LRU_PERCPU_HASH),
 	SG_MODEL_MAP(sg_learned, BPF_MAP_TYPE_LRU_HASH),
 	SG_MODEL_MAP(sg_learned_bits, BPF_MAP_TYPE_ARRAY),

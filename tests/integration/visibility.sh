@@ -129,6 +129,11 @@ expect "top: the remote prefix holding most tracked connections ($(echo "$top" |
 expect "top: ...then $B4 ($(echo "$top" | jget tracked.1.entries 0) entries)" "$(echo "$top" | jget tracked.1.prefix x)" = "$B4/32"
 sg_cli top -i "$LAB_SIF" -n 3 >"$LAB_TMP/top.txt"
 expect "top: the human table names it too" "$(grep -c "^$A4/32 " "$LAB_TMP/top.txt")" -eq 2
+# a flood that stopped a few windows ago is still named, with its age
+sleep 3
+top=$(sg_cli top -i "$LAB_SIF" --json)
+expect "top: 3 s after the flood it is still named ($(echo "$top" | jget syn_sources.0.prefix x), seen $(echo "$top" | jget syn_sources.0.seen_ago_s x) s ago)" \
+	"$(echo "$top" | jget syn_sources.0.prefix x) $(echo "$top" | $LAB_PY -c 'import json,sys; print(int(json.load(sys.stdin)["syn_sources"][0]["seen_ago_s"] >= 2.5))' 2>/dev/null)" = "$A4/32 1"
 
 # ---- metrics ------------------------------------------------------------------------------
 sg_cli deny add 198.51.100.0/24 -i "$LAB_SIF" >/dev/null

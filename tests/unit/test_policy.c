@@ -100,7 +100,8 @@ static void sketch_fresh(void)
 	while (w - (coarse_now() & (w - 1)) < 600000000ull)
 		usleep(10000);
 	for (__u32 r = 0; r < SG_SKETCH_ROWS; r++)
-		if (bpf_map_update_elem(bpf_map__fd(T.skel->maps.sg_sketch), &r, zero, BPF_ANY))
+		if (bpf_map_update_elem(bpf_map__fd(T.skel->maps.sg_sketch), &r, zero, BPF_ANY) ||
+		    bpf_map_update_elem(bpf_map__fd(T.skel->maps.sg_sketch_syns), &r, zero, BPF_ANY))
 			diag("cannot clear the sketch: %s", strerror(errno));
 	free(zero);
 }
@@ -240,6 +241,42 @@ static void test_syn_budget(void)
 	syn_run(&a, &r);
 	check_run(&r, XDP_DROP, C(syn_received) | C(syn_ratelimited) | C(budget_tracked),
 		  "syn budget: after its bucket is evicted, a source over its burst is still over (no fresh burst)");
+
+	/* a flood of one-SYN spoofed sources fills the sketch's counters past
+	 * the burst: none of them, nor a new client, may look like a heavy
+	 * source for it (the sketch discounts its noise floor) */
+	sketch_fresh();
+	map_clear(budget_fd);
+	budget_on(SG_BUDGET_syn, 100000000 /* 10/s */, 10, 32, 64);
+	{
+		struct timespec t0, t1;
+		__u64 lim = 0;
+		int n = 120000, heavy = 0;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		for (int i = 0; i < n; i++) {
+			struct flow x = flow4(198, (uint8_t)(18 + (i >> 16)), (uint8_t)(i >> 8), (uint8_t)i, 4100);
+
+			syn_run(&x, &r);
+			lim += r.delta[SG_CNT_syn_ratelimited];
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		diag("%d spoofed sources in %.2f s", n,
+		     (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+		check(lim == 0, "syn budget: %d one-SYN sources in a window (burst 10): none limited (syn_ratelimited +%llu)",
+		      n, (unsigned long long)lim);
+		a = flow4(198, 19, 250, 7, 6000); /* an address the flood never used */
+		syn_run(&a, &r);
+		check_run(&r, XDP_PASS, C(syn_received) | C(syn_passed) | C(ct_created),
+			  "syn budget: ...and a new client's SYN passes during it");
+		for (int i = 0; i < 400; i++) {
+			a.sport++;
+			syn_run(&a, &r);
+			heavy += r.verdict == XDP_DROP;
+		}
+		check(heavy >= 400 - 10 - 2 * 60, "syn budget: ...while a source sending 400 SYNs is still limited (%d dropped)",
+		      heavy);
+	}
 	budget_on(SG_BUDGET_syn, 0, 0, 32, 64);
 }
 
