@@ -87,7 +87,10 @@ enum sg_state {
 	X(drop_synack_dest)      /* ...over synack.dest_rate for its prefix  */ \
 	X(pass_shadow)           /* shadow mode: passed, would not have been */ \
 	X(events_sampled)        /* decisions put in the events ring buffer  */ \
-	X(events_lost)           /* ...ring buffer full: the reader lags     */
+	X(events_lost)           /* ...ring buffer full: the reader lags     */ \
+	X(ack_kernel_cookie)     /* bad cookie, but the kernel's own: pass   */ \
+	X(syn_retrans_kernel)    /* SYN again of a handshake the kernel holds */ \
+	X(cookies_budget_refused) /* valid cookie, no TS, source over budget  */
 
 enum sg_counter {
 #define SG_ENUM_COUNTER(n) SG_CNT_##n,
