@@ -1027,6 +1027,27 @@ out:
 		syncookies_sysctl(old);
 }
 
+/* An IPv6 address's local route is made by the kernel's address work
+ * after `ip addr add` returned: wait until a route to addr exists (a UDP
+ * connect is a route lookup), at most 2 s. */
+static bool route6_ready(const void *addr)
+{
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(9) };
+	bool ready = false;
+
+	memcpy(&sa.sin6_addr, addr, 16);
+	for (int i = 0; i < 200 && !ready; i++) {
+		int fd = socket(AF_INET6, SOCK_DGRAM, 0);
+
+		ready = fd >= 0 && !connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+		if (fd >= 0)
+			close(fd);
+		if (!ready)
+			usleep(10000);
+	}
+	return ready;
+}
+
 static void test_kernel_owned_flows(void)
 {
 	struct flow f4 = flow_client(4, T.next_flow++, PORT);
@@ -1046,7 +1067,8 @@ static void test_kernel_owned_flows(void)
 		 "ip link set lo up && ip addr add %s/32 dev lo && ip addr add %s/32 dev lo && "
 		 "ip addr add %s/128 dev lo nodad && ip addr add %s/128 dev lo nodad",
 		 a[0], a[1], a[2], a[3]);
-	if (!check(system(cmd) == 0, "lab addresses on lo of the test's own netns"))
+	if (!check(system(cmd) == 0 && route6_ready(f6.saddr) && route6_ready(f6.daddr),
+		   "lab addresses on lo of the test's own netns, routable"))
 		return;
 	test_kernel_owned(f4);
 	test_kernel_owned(f6);
