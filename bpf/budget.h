@@ -53,20 +53,26 @@ static __always_inline __u32 sg_prefix_mask(__u32 plen, __u32 i)
 	return bits ? bpf_htonl(~0u << (32 - bits)) : 0;
 }
 
+/* addr's first plen bits, the rest zero. */
+static __always_inline void sg_addr_prefix(__u32 *dst, const __u32 *addr,
+					   __u32 plen)
+{
+	int i;
+
+#pragma unroll
+	for (i = 0; i < 4; i++)
+		dst[i] = addr[i] & sg_prefix_mask(plen, i);
+}
+
 static __always_inline void sg_budget_key_make(struct sg_budget_key *k,
 					       const struct sg_budget_cfg *b,
 					       __u32 kind, __u8 family,
 					       const __u32 *saddr)
 {
-	__u32 plen = family == 4 ? b->prefix4 : b->prefix6;
-	int i;
-
 	__builtin_memset(k, 0, sizeof(*k));
 	k->family = family;
 	k->kind = kind;
-#pragma unroll
-	for (i = 0; i < 4; i++)
-		k->addr[i] = saddr[i] & sg_prefix_mask(plen, i);
+	sg_addr_prefix(k->addr, saddr, family == 4 ? b->prefix4 : b->prefix6);
 }
 
 static __always_inline const struct sg_budget_cfg *
@@ -83,14 +89,11 @@ static __always_inline void sg_src_make(struct sg_src_key *s,
 {
 	const struct sg_budget_cfg *b = sg_budget_cfg_of(cfg, SG_BUDGET_syn);
 	__u32 plen = family == 4 ? b->prefix4 : b->prefix6;
-	int i;
 
 	__builtin_memset(s, 0, sizeof(*s));
 	s->family = family;
 	s->plen = plen;
-#pragma unroll
-	for (i = 0; i < 4; i++)
-		s->addr[i] = addr[i] & sg_prefix_mask(plen, i);
+	sg_addr_prefix(s->addr, addr, plen);
 }
 
 /* A source's hash, keyed by the daemon's random seed: no one outside can

@@ -60,6 +60,7 @@ enum { LIBBPF_PIN_NONE, LIBBPF_PIN_BY_NAME };
 #define bpf_skc_lookup_tcp sg_model_skc_lookup_tcp
 #define bpf_sk_release sg_model_sk_release
 #define bpf_skc_to_tcp_sock sg_model_skc_to_tcp_sock
+#define bpf_tcp_check_syncookie sg_model_tcp_check_syncookie
 #define bpf_sk_assign_tcp_reqsk sg_model_sk_assign_tcp_reqsk
 #define bpf_ringbuf_reserve sg_model_ringbuf_reserve
 #define bpf_ringbuf_submit sg_model_ringbuf_submit
@@ -82,6 +83,8 @@ struct bpf_sock *bpf_skc_lookup_tcp(void *ctx, struct bpf_sock_tuple *tuple,
 				    __u32 size, __u64 netns, __u64 flags);
 long bpf_sk_release(void *sk);
 struct tcp_sock *bpf_skc_to_tcp_sock(void *sk);
+long bpf_tcp_check_syncookie(void *sk, void *iph, __u32 iph_len,
+			     struct tcphdr *th, __u32 th_len);
 void *bpf_ringbuf_reserve(void *ringbuf, __u64 size, __u64 flags);
 void bpf_ringbuf_submit(void *data, __u64 flags);
 

@@ -233,19 +233,39 @@ __noinline int sg_ct_update(const struct sg_pkt *p, __u32 dir, __u32 kstate,
 	return ret & ~SG_CT_F_ESTABLISHED;
 }
 
-/* Is there a live synchronized entry for this (inbound) packet's flow?
- * Asked only once the filter said maybe (sg_ct_maybe). */
-__noinline int sg_ct_synced_has(const struct sg_pkt *p)
+/* sg_ct_syn_kernel's answers: why a SYN in cookie mode goes to the kernel. */
+enum sg_syn_held {
+	SG_SYN_HELD_NONE,
+	SG_SYN_HELD_SYNCED,  /* a synchronized flow (TIME_WAIT reuse...)     */
+	SG_SYN_HELD_RETRANS, /* the SYN again of a handshake the kernel holds */
+};
+
+/* Does the kernel hold the flow of this SYN (inbound p)? A live
+ * synchronized entry, or a live SYN_RCVD entry made by this very SYN's
+ * first copy: the tracker makes embryonic entries only of SYNs passed to
+ * the kernel (a cookie SYN-ACK leaves none), and the remote ISN must match,
+ * so only a tuple that already went to the kernel qualifies. A cookie
+ * SYN-ACK to it would differ from the kernel's, and the client's ACK of
+ * it would be reset. Asked only once the filter said maybe (sg_ct_maybe). */
+__noinline int sg_ct_syn_kernel(const struct sg_pkt *p)
 {
 	struct sg_config *cfg = sg_get_config();
 	struct sg_ct_entry *e;
 	struct sg_ct_key k;
+	bool embryonic, stale;
 
 	if (!p || !cfg)
-		return 0;
+		return SG_SYN_HELD_NONE;
 	sg_ct_make_key(&k, p, SG_CT_IN);
-	e = bpf_map_lookup_elem(&sg_ct_synced, &k);
-	return e && !sg_ct_expired(cfg, e, bpf_ktime_get_ns());
+	e = sg_ct_lookup(&k, cfg, bpf_ktime_get_ns(), false, &embryonic, &stale);
+	if (!e)
+		return SG_SYN_HELD_NONE;
+	if (!embryonic)
+		return SG_SYN_HELD_SYNCED;
+	if (e->state == SG_SYN_RCVD && (e->remote.flags & SG_CTD_SYN) &&
+	    e->remote.isn == bpf_ntohl(p->th.seq))
+		return SG_SYN_HELD_RETRANS;
+	return SG_SYN_HELD_NONE;
 }
 
 static __always_inline bool sg_tracked(const struct sg_config *cfg,
@@ -261,36 +281,77 @@ static __always_inline bool sg_cookie_window(const struct sg_config *cfg)
 	       bpf_ktime_get_ns() < cfg->cookie_check_until_ns;
 }
 
-/* The state of the kernel's socket for this flow, or SG_STATE_MAX when it
- * has none (only a listener, or nothing). Global: its frame stays off the
- * ACK path's call chain. */
-__noinline int sg_kernel_state(struct xdp_md *ctx, const struct sg_pkt *p)
+/* Fills *t with the tuple of inbound p, as the socket lookups take it;
+ * returns its size. */
+static __always_inline __u32 sg_sock_tuple(const struct sg_pkt *p,
+					   struct bpf_sock_tuple *t)
+{
+	if (p->family == 4) {
+		t->ipv4.saddr = p->saddr[0];
+		t->ipv4.daddr = p->daddr[0];
+		t->ipv4.sport = p->th.source;
+		t->ipv4.dport = p->th.dest;
+		return sizeof(t->ipv4);
+	}
+	__builtin_memcpy(t->ipv6.saddr, p->saddr, 16);
+	__builtin_memcpy(t->ipv6.daddr, p->daddr, 16);
+	t->ipv6.sport = p->th.source;
+	t->ipv6.dport = p->th.dest;
+	return sizeof(t->ipv6);
+}
+
+/* Does listener sk's own syncookie check accept ACK p? The kernel answers
+ * with its cookies when a SYN queue overflows (or always, with
+ * tcp_syncookies=2) and keeps nothing; it checks only while such an
+ * overflow is recent, so this costs nothing otherwise. It reads only the
+ * addresses and the fixed TCP header: a header made here will do. */
+static __always_inline bool sg_kernel_cookie_ok(struct bpf_sock *sk,
+						const struct sg_pkt *p)
+{
+	union {
+		struct iphdr v4;
+		struct ipv6hdr v6;
+	} ip = {};
+
+	if (p->family == 4) {
+		ip.v4.version = 4;
+		ip.v4.ihl = 5;
+		ip.v4.saddr = p->saddr[0];
+		ip.v4.daddr = p->daddr[0];
+	} else {
+		ip.v6.version = 6;
+		__builtin_memcpy(&ip.v6.saddr, p->saddr, 16);
+		__builtin_memcpy(&ip.v6.daddr, p->daddr, 16);
+	}
+	return !bpf_tcp_check_syncookie(sk, &ip, sizeof(ip),
+					(struct tcphdr *)&p->th,
+					sizeof(p->th));
+}
+
+/* sg_kernel_state's answer beyond the states: no socket, but the listener
+ * made this ACK's cookie itself. */
+#define SG_KERNEL_COOKIE (SG_STATE_MAX + 1)
+
+/* The state of the kernel's socket for this flow; SG_KERNEL_COOKIE for an
+ * ACK (ack set) that only a listener knows, by its own cookie; else
+ * SG_STATE_MAX (only a listener, or nothing). Global: its frame stays off
+ * the ACK path's call chain. */
+__noinline int sg_kernel_state(struct xdp_md *ctx, const struct sg_pkt *p,
+			       __u32 ack)
 {
 	struct bpf_sock_tuple t = {};
 	struct bpf_sock *sk;
-	__u32 size;
-	__u8 st;
+	int st;
 
 	if (!p)
 		return SG_STATE_MAX;
-
-	if (p->family == 4) {
-		t.ipv4.saddr = p->saddr[0];
-		t.ipv4.daddr = p->daddr[0];
-		t.ipv4.sport = p->th.source;
-		t.ipv4.dport = p->th.dest;
-		size = sizeof(t.ipv4);
-	} else {
-		__builtin_memcpy(t.ipv6.saddr, p->saddr, 16);
-		__builtin_memcpy(t.ipv6.daddr, p->daddr, 16);
-		t.ipv6.sport = p->th.source;
-		t.ipv6.dport = p->th.dest;
-		size = sizeof(t.ipv6);
-	}
-	sk = bpf_skc_lookup_tcp(ctx, &t, size, BPF_F_CURRENT_NETNS, 0);
+	sk = bpf_skc_lookup_tcp(ctx, &t, sg_sock_tuple(p, &t),
+				BPF_F_CURRENT_NETNS, 0);
 	if (!sk)
 		return SG_STATE_MAX;
 	st = sg_state_from_kernel(sk->state);
+	if (ack && sk->state == BPF_TCP_LISTEN && sg_kernel_cookie_ok(sk, p))
+		st = SG_KERNEL_COOKIE;
 	bpf_sk_release(sk);
 	return st;
 }
@@ -299,11 +360,15 @@ enum sg_cookie_verdict {
 	SG_COOKIE_OK,
 	SG_COOKIE_BAD,
 	SG_COOKIE_OVER_BUDGET,
+	SG_COOKIE_REFUSED,
 };
 
-/* An ACK's cookie, checked under its source's budget of failed checks: a
- * source out of tokens gets no check at all (blind guessing then runs at
- * the budget's rate whatever it sends), a failed check costs a token.
+/* An ACK's cookie, checked under its source's budget of failed checks. A
+ * failed check costs a token; a source out of tokens is still checked
+ * (spoofed garbage in its name must not lock it out), but then a cookie
+ * counts only with the 8 more hash bits of the timestamp echo: blind
+ * guessing from it succeeds once in 2^31 tries whatever the rate, and in
+ * 2^23 only within the budget. A valid cookie without them is refused.
  * Fills *m on success. Global: the bucket's key stays off the call chain
  * of the ACK path. */
 __noinline int sg_cookie_verdict(const struct sg_pkt *p,
@@ -316,6 +381,7 @@ __noinline int sg_cookie_verdict(const struct sg_pkt *p,
 	struct sg_budget *e;
 	__u32 zero = 0;
 	__u64 now;
+	bool has;
 
 	ss = bpf_map_lookup_elem(&sg_secrets, &zero);
 	if (!p || !o || !m || !cfg || !ss)
@@ -323,10 +389,12 @@ __noinline int sg_cookie_verdict(const struct sg_pkt *p,
 	b = sg_budget_cfg_of(cfg, SG_BUDGET_cookie);
 	e = sg_budget_find(b, SG_BUDGET_cookie, p->family, p->saddr, &k);
 	now = b->interval_ns ? bpf_ktime_get_ns() : 0;
-	if (!sg_budget_has(b, e, now))
-		return SG_COOKIE_OVER_BUDGET;
+	has = sg_budget_has(b, e, now);
 	if (sg_cookie_check(p, cfg, ss, o, m))
-		return SG_COOKIE_OK;
+		return has || (m->flags & SG_META_F_TS) ? SG_COOKIE_OK :
+							  SG_COOKIE_REFUSED;
+	if (!has)
+		return SG_COOKIE_OVER_BUDGET;
 	sg_budget_take(b, e, &k, now);
 	return SG_COOKIE_BAD;
 }
@@ -478,7 +546,7 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 	struct sg_tcpopt o = {};
 	struct sg_est est = {};
 	__u32 cnt = SG_CNT_syn_passed, ws = SG_COOKIE_WS_NONE;
-	int ret, opt = 0;
+	int ret, held, opt = 0;
 
 	if (!p || !cfg)
 		return XDP_PASS;
@@ -509,12 +577,18 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 		goto drop;
 	}
 	/* Cookie mode off, or a SYN on a synchronized flow we track (a TIME_WAIT
-	 * reuse, a peer that restarted): the kernel handles it, statefully.
-	 * Linux stops at a broken option and keeps the SYN, so do we. */
-	if (!cfg->cookie_active ||
-	    (sg_tracked(cfg, slot) && sg_ct_maybe(sg_ct_in_hash(p)) &&
-	     sg_ct_synced_has(p)))
+	 * reuse, a peer that restarted), or the SYN again of a handshake the
+	 * kernel holds: the kernel handles it, statefully. Linux stops at a
+	 * broken option and keeps the SYN, so do we. */
+	if (!cfg->cookie_active)
 		goto pass;
+	if (sg_tracked(cfg, slot) && sg_ct_maybe(sg_ct_in_hash(p))) {
+		held = sg_ct_syn_kernel(p);
+		if (held == SG_SYN_HELD_RETRANS)
+			cnt = SG_CNT_syn_retrans_kernel;
+		if (held != SG_SYN_HELD_NONE)
+			goto pass;
+	}
 	if (cfg->learn_s && sg_learned_src(p)) {
 		cnt = SG_CNT_syn_learned;
 		goto pass;
@@ -560,9 +634,8 @@ __noinline int sg_handle_ack(struct xdp_md *ctx, const struct sg_pkt *p,
 	struct sg_config *cfg = sg_get_config();
 	struct sg_tcpopt o = {};
 	struct sg_meta m, *mp;
-	__u32 ws;
-	__u8 kstate;
-	int verdict;
+	__u32 ws, cnt;
+	int verdict, kstate;
 	void *data;
 
 	if (!p || !cfg)
@@ -574,16 +647,24 @@ __noinline int sg_handle_ack(struct xdp_md *ctx, const struct sg_pkt *p,
 		o.flags = 0; /* a broken ACK still gets the hash check */
 	verdict = sg_cookie_verdict(p, &o, &m);
 	if (verdict != SG_COOKIE_OK) {
-		kstate = sg_kernel_state(ctx, p);
-		if (kstate < SG_STATE_MAX) {
+		kstate = sg_kernel_state(ctx, p, 1);
+		if (kstate != SG_STATE_MAX) {
+			/* the kernel's own cookie makes an ESTABLISHED socket */
+			cnt = kstate == SG_KERNEL_COOKIE ?
+			      SG_CNT_ack_kernel_cookie : SG_CNT_ack_kernel_owned;
+			if (kstate == SG_KERNEL_COOKIE)
+				kstate = SG_ESTABLISHED;
 			if (sg_tracked(cfg, slot))
 				sg_ct_update(p, SG_CT_IN, kstate,
 					     SG_CT_RETRACKED, SG_CT_WS_UNKNOWN);
-			return sg_decide(cfg, p, SG_CNT_ack_kernel_owned, slot,
-					 SG_PCNT_MAX, XDP_PASS);
+			return sg_decide(cfg, p, cnt, slot, SG_PCNT_MAX,
+					 XDP_PASS);
 		}
 		if (verdict == SG_COOKIE_OVER_BUDGET)
 			return sg_decide(cfg, p, SG_CNT_cookies_over_budget,
+					 slot, SG_PCNT_MAX, XDP_DROP);
+		if (verdict == SG_COOKIE_REFUSED)
+			return sg_decide(cfg, p, SG_CNT_cookies_budget_refused,
 					 slot, SG_PCNT_MAX, XDP_DROP);
 		return sg_decide(cfg, p, SG_CNT_cookies_rejected, slot,
 				 SG_PCNT_cookies_rejected, XDP_DROP);
@@ -616,7 +697,7 @@ static __always_inline int sg_handle_synack(struct xdp_md *ctx,
 					    const struct sg_config *cfg,
 					    const struct sg_pkt *p, __u16 slot)
 {
-	__u8 kstate = sg_kernel_state(ctx, p);
+	__u8 kstate = sg_kernel_state(ctx, p, 0);
 
 	if (kstate != SG_SYN_SENT)
 		return sg_decide(cfg, p, SG_CNT_drop_synack_unsolicited, slot,
@@ -719,7 +800,6 @@ int sg_tc_ingress(struct __sk_buff *skb)
 	struct sg_config *cfg;
 	struct sg_pkt p = {};
 	struct sg_meta m;
-	__u32 size;
 	int ret;
 
 	if ((void *)(mp + 1) > data || mp->magic != SG_META_MAGIC)
@@ -730,21 +810,8 @@ int sg_tc_ingress(struct __sk_buff *skb)
 	cfg = sg_get_config();
 	if (!cfg)
 		return TC_ACT_OK;
-
-	if (p.family == 4) {
-		t.ipv4.saddr = p.saddr[0];
-		t.ipv4.daddr = p.daddr[0];
-		t.ipv4.sport = p.th.source;
-		t.ipv4.dport = p.th.dest;
-		size = sizeof(t.ipv4);
-	} else {
-		__builtin_memcpy(t.ipv6.saddr, p.saddr, 16);
-		__builtin_memcpy(t.ipv6.daddr, p.daddr, 16);
-		t.ipv6.sport = p.th.source;
-		t.ipv6.dport = p.th.dest;
-		size = sizeof(t.ipv6);
-	}
-	skc = bpf_skc_lookup_tcp(skb, &t, size, BPF_F_CURRENT_NETNS, 0);
+	skc = bpf_skc_lookup_tcp(skb, &t, sg_sock_tuple(&p, &t),
+				 BPF_F_CURRENT_NETNS, 0);
 	if (!skc) {
 		sg_count(SG_CNT_tc_no_listener);
 		return TC_ACT_OK;

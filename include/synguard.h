@@ -85,7 +85,10 @@ enum sg_state {
 	X(drop_synack_dest)      /* ...over synack.dest_rate for its prefix  */ \
 	X(pass_shadow)           /* shadow mode: passed, would not have been */ \
 	X(events_sampled)        /* decisions put in the events ring buffer  */ \
-	X(events_lost)           /* ...ring buffer full: the reader lags     */
+	X(events_lost)           /* ...ring buffer full: the reader lags     */ \
+	X(ack_kernel_cookie)     /* bad cookie, but the kernel's own: pass   */ \
+	X(syn_retrans_kernel)    /* SYN again of a handshake the kernel holds */ \
+	X(cookies_budget_refused) /* valid cookie, no TS, source over budget  */
 
 enum sg_counter {
 #define SG_ENUM_COUNTER(n) SG_CNT_##n,
@@ -511,7 +514,8 @@ struct sg_dsettings {
 	__u32 tw_warn_pct;      /* TIME_WAIT pressure warning, % of a limit    */
 	__u32 ct_size;          /* synchronized table size (fixed once pinned) */
 	__u8 keep_attached;     /* on SIGTERM leave programs attached          */
-	__u8 pad[7];
+	__u8 ports_all;         /* ports=all: sg_ports follows the listeners   */
+	__u8 pad[6];
 	char metrics[64];       /* ADDR:PORT of the metrics endpoint, or "off" */
 	char secret_file[192];  /* master key the secrets derive from, or ""   */
 };
@@ -537,6 +541,10 @@ struct sg_dstatus {
 	__u64 started_ns;       /* CLOCK_MONOTONIC the daemon started at       */
 	char last_switch[160];  /* why cookie mode last switched, in numbers   */
 	struct sg_walk_args sweep; /* the last sample's sweep (SG_GAUGES_*)    */
+	__s32 listen_err;       /* 0, or -errno: the listeners could not be read */
+	__u32 pad2;
+	/* explicit ports: the listed ones without a local listener (bit/port) */
+	unsigned char no_listener[65536 / 8];
 };
 
 struct sg_dpage {

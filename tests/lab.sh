@@ -55,13 +55,17 @@ note() { echo "# $*"; }
 lsrv() { nsenter --net=/run/netns/"$LAB_SRV" "$@"; }
 lcli() { nsenter --net=/run/netns/"$LAB_CLI" "$@"; }
 
-lab_require() { # lab_require CMD... : skip the whole script if one is missing
+# lab_require CMD|py:MODULE... : skip the whole script if a command, or a
+# module of $LAB_PY, is missing
+lab_require() {
 	local c
 	for c in "$@"; do
-		if ! command -v "$c" >/dev/null 2>&1 && [ ! -x "$c" ]; then
-			skip "$(basename "$0" .sh)" "$c missing: make deps / make all"
-			exit 0
-		fi
+		case $c in
+		py:*) $LAB_PY -c "import ${c#py:}" 2>/dev/null && continue ;;
+		*) { command -v "$c" >/dev/null 2>&1 || [ -x "$c" ]; } && continue ;;
+		esac
+		skip "$(basename "$0" .sh)" "$c missing: make deps / make all"
+		exit 0
 	done
 }
 

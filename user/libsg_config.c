@@ -261,7 +261,7 @@ int sg_ports_parse_err(const char *s, struct sg_portset *ps, char *err, size_t n
 			return -1;
 		}
 		for (unsigned int p = lo; p <= hi; p++)
-			ps->bit[p / 8] |= (unsigned char)(1u << (p % 8));
+			sg_ports_add(ps, p);
 		if (!*end)
 			return 0;
 		tok = end + 1;
@@ -282,40 +282,50 @@ bool sg_ports_has(const struct sg_portset *ps, unsigned int port)
 {
 	if (port == 0 || port > 65535)
 		return false;
-	return ps->all || (ps->bit[port / 8] & (1u << (port % 8)));
+	return ps->bit[port / 8] & (1u << (port % 8));
 }
 
-void sg_ports_slots(const struct sg_portset *ps, __u16 *slots)
+void sg_ports_add(struct sg_portset *ps, unsigned int port)
+{
+	if (port && port <= 65535)
+		ps->bit[port / 8] |= (unsigned char)(1u << (port % 8));
+}
+
+void sg_ports_slots(const struct sg_portset *ps, const struct sg_portset *listening,
+		    __u16 *slots)
 {
 	__u16 next = 1;
 
 	slots[0] = 0;
 	for (unsigned int p = 1; p < 65536; p++) {
-		if (!sg_ports_has(ps, p))
+		if (ps->all)
+			slots[p] = sg_ports_has(listening, p) ? SG_PORT_SLOT_OTHER : 0;
+		else if (!sg_ports_has(ps, p))
 			slots[p] = 0;
-		else if (ps->all || next > SG_MAX_PORT_SLOTS)
+		else if (next > SG_MAX_PORT_SLOTS)
 			slots[p] = SG_PORT_SLOT_OTHER;
 		else
 			slots[p] = next++;
 	}
 }
 
+char *sg_portset_format(const struct sg_portset *ps)
+{
+	static __u16 slots[65536];
+
+	for (unsigned int p = 0; p < 65536; p++)
+		slots[p] = sg_ports_has(ps, p);
+	return sg_ports_format(slots);
+}
+
 char *sg_ports_format(const __u16 *slots)
 {
 	size_t cap = 256, len = 0;
 	char *buf = malloc(cap);
-	bool all = true;
 
 	if (!buf)
 		return NULL;
 	buf[0] = 0;
-	for (unsigned int p = 1; p < 65536; p++)
-		if (!slots[p])
-			all = false;
-	if (all) {
-		snprintf(buf, cap, "all");
-		return buf;
-	}
 	for (unsigned int p = 1; p < 65536; p++) {
 		unsigned int q = p;
 		char item[16];

@@ -289,6 +289,7 @@ static void sg_sample(struct sg_daemon *d, __u64 now)
 
 	sg_watch_settings(d);
 	sg_kernel_facts(d, "sysctl or ip link");
+	sg_listen_sample(d);
 	sg_tw_limits_read(&tw);
 	if (sg_walk_run_tw(d->pins.walk_fd, 1, tw.port_lo, tw.port_hi, &d->walk))
 		return;

@@ -127,7 +127,32 @@ struct sg_status {
 	__u32 synced_max, emb_max;
 	__u64 now;
 	long syncookies;               /* net.ipv4.tcp_syncookies, now    */
+	char *protected_ports;         /* what sg_ports holds now         */
+	char *no_listener;             /* listed, no listener; NULL: ?    */
 };
+
+static void sg_status_free(struct sg_status *x)
+{
+	free(x->protected_ports);
+	free(x->no_listener);
+}
+
+/* The ports protected now, and (explicit ports, from a fresh sample) the
+ * listed ones without a listener. */
+static int sg_status_ports(struct sg_view *v, struct sg_status *x)
+{
+	static __u16 slots[65536];
+	static struct sg_portset missing;
+
+	if (sg_ports_read(v->pins->ports_fd, slots))
+		return -1;
+	x->protected_ports = sg_ports_format(slots);
+	if (x->fresh && !x->st.listen_err) {
+		memcpy(missing.bit, x->st.no_listener, sizeof(missing.bit));
+		x->no_listener = sg_portset_format(&missing);
+	}
+	return x->protected_ports ? 0 : -1;
+}
 
 static int sg_status_read(struct sg_view *v, struct sg_status *x)
 {
@@ -151,7 +176,7 @@ static int sg_status_read(struct sg_view *v, struct sg_status *x)
 	x->live.walk = &x->wa;
 	x->live.secrets = &x->ss;
 	x->live.now_ns = x->now;
-	return 0;
+	return sg_status_ports(v, x);
 }
 
 static __u64 sg_ago(__u64 now, __u64 then)
@@ -187,6 +212,8 @@ static struct json_object *sg_status_json(struct sg_view *v, const struct sg_sta
 		(double)(c->cookie_check_until_ns - x->now) / 1e9 : 0));
 	sg_setting_format(sg_setting_find("ports"), &x->set, val, sizeof(val));
 	json_object_object_add(o, "ports", json_object_new_string(val));
+	json_object_object_add(o, "protected_ports", json_object_new_string(x->protected_ports));
+	json_object_object_add(o, "ports_without_listener", x->no_listener ? json_object_new_string(x->no_listener) : NULL);
 	json_object_object_add(o, "track", json_object_new_string(c->track_all ? "all" : "protected"));
 	json_object_object_add(o, "drop_oow_rst", json_object_new_boolean(c->drop_oow_rst));
 	json_object_object_add(o, "secret_age_s", sg_jsecs((double)sg_ago(x->now, x->ss.rotated_ns) / 1e9));
@@ -285,6 +312,7 @@ int sg_cmd_status(struct sg_view *v, bool json)
 
 		sg_json_print(o);
 		json_object_put(o);
+		sg_status_free(&x);
 		return 0;
 	}
 
@@ -333,6 +361,14 @@ int sg_cmd_status(struct sg_view *v, bool json)
 		       sg_age(buf, sizeof(buf), sg_ago(x.now, x.st.switched_ns)), x.st.last_switch);
 	sg_setting_format(sg_setting_find("ports"), &x.set, val, sizeof(val));
 	printf("%-14s %s\n", "ports:", val);
+	printf("%-14s %s%s", "protected:", x.protected_ports,
+	       x.set.ports.all ? " (the ports with a local TCP listener)" : "");
+	if (x.no_listener && strcmp(x.no_listener, "none"))
+		printf("; WARNING: no local listener on %s (forwarded or NATed destinations must not be listed)",
+		       x.no_listener);
+	else if (x.fresh && x.st.listen_err)
+		printf("; cannot list the TCP listeners: %s", strerror(-x.st.listen_err));
+	printf("\n");
 	printf("%-14s %s, drop out-of-window RSTs: %s\n", "tracking:",
 	       c->track_all ? "all TCP flows" : "protected ports only",
 	       c->drop_oow_rst ? "yes" : "no");
@@ -374,6 +410,7 @@ int sg_cmd_status(struct sg_view *v, bool json)
 		printf("%-22s %-24s %-7s %s\n", st->key, val[0] ? val : "none",
 		       sg_when_name(st->when), now);
 	}
+	sg_status_free(&x);
 	return 0;
 }
 

@@ -197,7 +197,7 @@ static void sg_port_counters_text(FILE *f, const struct sg_pins *p)
 	sg_slot_labels(slots, label);
 	for (int i = 0; i < SG_PCNT_MAX; i++) {
 		snprintf(name, sizeof(name), "synguard_port_%s_total", sg_pcounter_names[i]);
-		snprintf(help, sizeof(help), "Event counter %s per protected port (\"other\": ports beyond the first 1022, or all of them)",
+		snprintf(help, sizeof(help), "Event counter %s per protected port (\"other\": ports beyond the first 1022, or the listeners' with ports=all)",
 			 sg_pcounter_names[i]);
 		sg_family(f, name, "counter", help);
 		for (int s = 1; s < SG_PORT_SLOTS; s++)

@@ -178,12 +178,15 @@ static int sg_portlist_parse(const struct sg_setting *st, void *f, const char *v
 static void sg_portlist_format(const struct sg_setting *st, const void *f,
 			       char *buf, size_t n)
 {
-	static __u16 slots[65536];
+	const struct sg_portset *ps = f;
 	char *s;
 
 	(void)st;
-	sg_ports_slots(f, slots);
-	s = sg_ports_format(slots);
+	if (ps->all) {
+		snprintf(buf, n, "all");
+		return;
+	}
+	s = sg_portset_format(ps);
 	snprintf(buf, n, "%s", s ? s : "?");
 	free(s);
 }
@@ -278,44 +281,52 @@ static int sg_apply_mode(const struct sg_pins *p, const struct sg_settings *old,
 	return 0;
 }
 
+/* "all" is a flag beside the map: the map holds the listeners then. */
 static int sg_load_ports(const struct sg_pins *p, struct sg_settings *s)
 {
 	static __u16 slots[65536];
-	bool all = true;
 
+	memset(&s->ports, 0, sizeof(s->ports));
+	s->ports.all = p->dpage->set.ports_all;
+	if (s->ports.all)
+		return 0;
 	if (sg_ports_read(p->ports_fd, slots))
 		return -1;
-	memset(&s->ports, 0, sizeof(s->ports));
-	for (unsigned int port = 1; port < 65536; port++) {
+	for (unsigned int port = 1; port < 65536; port++)
 		if (slots[port])
-			s->ports.bit[port / 8] |= (unsigned char)(1u << (port % 8));
-		else
-			all = false;
-	}
-	s->ports.all = all;
+			sg_ports_add(&s->ports, port);
 	return 0;
 }
 
-/* New slots for the ports; a slot that now counts another port starts from
+/* New slots for the ports ("all": the listeners now, synguardd follows
+ * them each second); a slot that now counts another port starts from
  * zero, so no port is credited with another's counts. */
 static int sg_apply_ports(const struct sg_pins *p, const struct sg_settings *old,
 			  const struct sg_settings *new)
 {
 	static __u16 was[65536], now[65536];
 	static __u32 first_was[SG_PORT_SLOTS], first_now[SG_PORT_SLOTS];
+	static struct sg_portset listening;
 	int ncpu = libbpf_num_possible_cpus();
 	struct sg_port_counters *zero;
 
-	sg_ports_slots(&old->ports, was);
-	sg_ports_slots(&new->ports, now);
+	(void)old;
+	if (sg_ports_read(p->ports_fd, was) ||
+	    (new->ports.all && sg_listen_ports(&listening)))
+		return -1;
+	sg_ports_slots(&new->ports, &listening, now);
 	memset(first_was, 0, sizeof(first_was));
 	memset(first_now, 0, sizeof(first_now));
 	for (__u32 port = 65535; port >= 1; port--) {
 		first_was[was[port]] = port;
 		first_now[now[port]] = port;
 	}
+	/* the daemon writes the map while the flag is set: clear it first */
+	if (!new->ports.all)
+		p->dpage->set.ports_all = 0;
 	if (sg_ports_write(p->ports_fd, now))
 		return -1;
+	p->dpage->set.ports_all = new->ports.all;
 	zero = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*zero));
 	if (!zero)
 		return -1;
@@ -400,10 +411,10 @@ const char *sg_mode_name(unsigned int mode)
 
 const struct sg_setting sg_settings_table[] = {
 	{ .key = "mode", .type = &sg_t_enum, SG_CFG(mode), .names = sg_mode_names_tab, .def = "auto", .apply = sg_apply_mode, .help = "cookie mode: auto switches by load (the auto.* thresholds), on always answers SYNs to protected ports with cookies, off never; shadow decides as auto would but drops and answers nothing, counting what it would have done" },
-	{ .key = "ports", .type = &sg_t_ports, .store = SG_STORE_PORTS, SG_FIELD(ports), .def = "all", .load = sg_load_ports, .apply = sg_apply_ports, .help = "protected ports and ranges, e.g. 80,443,8000-8099, or all; the first 1022 get counters of their own" },
+	{ .key = "ports", .type = &sg_t_ports, .store = SG_STORE_PORTS, SG_FIELD(ports), .def = "all", .load = sg_load_ports, .apply = sg_apply_ports, .help = "protected ports and ranges, e.g. 80,443,8000-8099, or all: the ports with a local TCP listener, followed every second; the first 1022 listed get counters of their own; never list a forwarded or NATed destination" },
 	{ .key = "track", .type = &sg_t_enum, SG_CFG(track_all), .names = sg_track_names, .def = "all", .help = "which TCP connections the tracker follows: all, or those of protected ports" },
 	{ .key = "drop_oow_rst", .type = &sg_t_bool, SG_CFG(drop_oow_rst), .def = "no", .help = "drop out-of-window RSTs at XDP (they are always counted)" },
-	{ .key = "ack_budget.rate", .type = &sg_t_rate, SG_CFG(budget[SG_BUDGET_cookie].interval_ns), .lo = 0, .hi = 1000000, .def = "10", .unit = "per second", .help = "failed cookie checks a source prefix may make a second, past its burst (0: unlimited); a source out of budget gets no check at all (cookies_over_budget), so blind guessing (2^-23 a try) runs at this rate whatever it sends" },
+	{ .key = "ack_budget.rate", .type = &sg_t_rate, SG_CFG(budget[SG_BUDGET_cookie].interval_ns), .lo = 0, .hi = 1000000, .def = "10", .unit = "per second", .help = "failed cookie checks a source prefix may make a second, past its burst (0: unlimited); within it blind guessing (2^-23 a try) runs at this rate; past it failures drop (cookies_over_budget) and a cookie counts only with the timestamp echo (2^-31 a try), a valid one without timestamps is refused (cookies_budget_refused)" },
 	{ .key = "ack_budget.burst", SG_UINT(1, 1000000), SG_CFG(budget[SG_BUDGET_cookie].burst), .def = "100", .unit = "checks", .help = "failed cookie checks a source prefix may make at once" },
 	{ .key = "ack_budget.prefix4", SG_UINT(1, 32), SG_CFG(budget[SG_BUDGET_cookie].prefix4), .def = "32", .unit = "bits", .help = "IPv4 sources in one prefix this long share a cookie budget" },
 	{ .key = "ack_budget.prefix6", SG_UINT(1, 128), SG_CFG(budget[SG_BUDGET_cookie].prefix6), .def = "64", .unit = "bits", .help = "IPv6 sources in one prefix this long share a cookie budget" },

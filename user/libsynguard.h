@@ -135,18 +135,34 @@ void sg_config_cookies(struct sg_config *c, bool on, __u64 now_ns, __u64 period_
 
 #define SG_MAX_PORT_SLOTS (SG_PORT_SLOTS - 2)
 struct sg_portset {
-	bool all;                 /* no -p: every port                       */
+	bool all;                 /* no -p: the ports with a local listener  */
 	unsigned char bit[65536 / 8];
 };
 /* "80,443,8000-8099" or "all" -> set; on error the offending token in err. */
 int sg_ports_parse_err(const char *s, struct sg_portset *ps, char *err, size_t n);
 /* The same, printing the error as a -p error. */
 int sg_ports_parse(const char *s, struct sg_portset *ps);
+/* Whether port is in the bits of ps (its "all" flag not looked at). */
 bool sg_ports_has(const struct sg_portset *ps, unsigned int port);
-/* values for sg_ports: slot per port */
-void sg_ports_slots(const struct sg_portset *ps, __u16 *slots /* [65536] */);
-/* "80,443,8000-8099" from a slot map ("all" when every port). */
+void sg_ports_add(struct sg_portset *ps, unsigned int port);
+/* values for sg_ports: slot per port; "all" is the ports in listening
+ * (only read then), counted together in slot SG_PORT_SLOT_OTHER */
+void sg_ports_slots(const struct sg_portset *ps, const struct sg_portset *listening,
+		    __u16 *slots /* [65536] */);
+/* "80,443,8000-8099" from a slot map ("none" when no port). */
 char *sg_ports_format(const __u16 *slots);
+/* The same from the bits of a set (its "all" flag not looked at). */
+char *sg_portset_format(const struct sg_portset *ps);
+
+/* ---- local listeners (libsg_listen.c) -----------------------------------
+ * The TCP ports with a LISTEN socket (IPv4 or IPv6) in this network
+ * namespace, from an inet_diag dump (NETLINK_SOCK_DIAG). Listeners bound
+ * to a loopback address only are left out: nothing from a NIC reaches
+ * them. 0, or -1 with one line printed. */
+int sg_listen_ports(struct sg_portset *ps);
+/* One buffer of a dump's replies into ps: 1 once NLMSG_DONE was seen, 0
+ * when more is to come, -errno on a netlink error or a malformed reply. */
+int sg_listen_parse(const void *buf, size_t len, struct sg_portset *ps);
 
 /* KEY=VALUE of a setting stored in struct sg_config, applied to *c (mode
  * as sg_config_mode does); on error prints one line. */

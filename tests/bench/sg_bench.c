@@ -268,7 +268,7 @@ static void sgo_configure(const struct sgo *o, const char *mode,
 	if (sg_config_set(&c, setting, PERIOD_NS) || sg_config_write(o->config, &c) ||
 	    sg_ports_parse(port, &ps))
 		die("%s: cannot configure", o->name);
-	sg_ports_slots(&ps, slots);
+	sg_ports_slots(&ps, NULL, slots);
 	if (sg_ports_write(o->ports, slots) ||
 	    bpf_map_update_elem(o->secrets, &zero, secrets, 0))
 		die("%s: cannot configure ports/secrets", o->name);

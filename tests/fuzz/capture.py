@@ -223,12 +223,29 @@ def repeats(outdir):
             with open(os.path.join(outdir, name.replace("-plain-cookie", "-repeat-" + suffix)), "wb") as fh:
                 fh.write(out)
             n += 1
+        # cookie mode off at the SYN, on at its copy (ctl bit 3): the
+        # kernel holds that handshake; a new ISN on the tuple does not
+        out = bytearray([0, 0]) + rec(0, syn) + rec(8, syn) + rec(0, other_isn(syn))
+        with open(os.path.join(outdir, name.replace("-plain-cookie", "-repeat-flip")), "wb") as fh:
+            fh.write(out)
+        n += 1
     print("%d repeat seeds" % n)
 
 
 def other_port(f, k):
     """f with its TCP source port k higher; a full TCP checksum is made
     again, a TX-offload partial one (the pseudo-header's) stays as it is."""
+    return tcp_rewrite(f, 0, k)
+
+
+def other_isn(f):
+    """f with another sequence number (checksum as other_port)."""
+    return tcp_rewrite(f, 4, 0x10000)
+
+
+def tcp_rewrite(f, at, k):
+    """f with k added to the TCP field at offset at: 0, the source port, or
+    4, the sequence number; its checksum as other_port says."""
     f = bytearray(f)
     fam = 4 if struct.unpack("!H", f[12:14])[0] == 0x0800 else 6
     if fam == 4:
@@ -240,8 +257,12 @@ def other_port(f, k):
         tlen = struct.unpack("!H", f[18:20])[0]
         pseudo = f[22:54] + struct.pack("!IxxxB", tlen, 6)
     partial = ~csum(pseudo) & 0xffff
-    sp = struct.unpack("!H", f[l4:l4 + 2])[0]
-    struct.pack_into("!H", f, l4, (sp + k) & 0xffff)
+    if at == 0:
+        sp = struct.unpack("!H", f[l4:l4 + 2])[0]
+        struct.pack_into("!H", f, l4, (sp + k) & 0xffff)
+    else:
+        sq = struct.unpack("!I", f[l4 + at:l4 + at + 4])[0]
+        struct.pack_into("!I", f, l4 + at, (sq + k) & 0xffffffff)
     if struct.unpack("!H", f[l4 + 16:l4 + 18])[0] != partial:
         struct.pack_into("!H", f, l4 + 16, 0)
         seg = bytes(f[l4:l4 + tlen])

@@ -383,6 +383,15 @@ struct tcp_sock *bpf_skc_to_tcp_sock(void *sk)
 	return NULL;
 }
 
+/* With no listener to ask (none exists, above), the kernel's answer for
+ * a socket that is not one: -EINVAL. */
+long bpf_tcp_check_syncookie(void *sk, void *iph, __u32 iph_len,
+			     struct tcphdr *th, __u32 th_len)
+{
+	(void)iph, (void)iph_len, (void)th, (void)th_len;
+	return sk ? -ENOENT : -EINVAL;
+}
+
 int bpf_sk_assign_tcp_reqsk(struct __sk_buff *skb, struct sock *sk,
 			    struct bpf_tcp_req_attrs *attrs, int attrs__sz)
 {

@@ -20,8 +20,9 @@
  * [ctl][len hi][len lo][len bytes]; ctl bit 0 = egress, bit 1 = rotate the
  * cookie secret first, bit 2 = instead of these bytes, the client's answer
  * to the last cookie SYN-ACK (a blind fuzzer never guesses a cookie; this
- * way the accepting path is fuzzed too). A short last record takes what is
- * left.
+ * way the accepting path is fuzzed too), bit 3 = switch cookie mode (on/off)
+ * first, so a handshake begun in one mode ends in the other. A short last
+ * record takes what is left.
  *
  *   sg_fuzz [libFuzzer options] [CORPUS_DIR...]   (root: loads BPF)
  * At exit it prints "# sg_fuzz: N frames (...), M inputs, K mismatches".
@@ -361,6 +362,19 @@ static void configure(uint8_t bits, uint8_t pol)
 	if (config_apply())
 		exit(1);
 	sg_model_update(F.mcfg, &zero, &c);
+}
+
+/* Cookie mode switched, in both copies; shadow mode stays shadow. */
+static void cookie_mode_flip(void)
+{
+	__u32 zero = 0;
+
+	T.cfg.cookie_active = !T.cfg.cookie_active;
+	if (T.cfg.mode != SG_MODE_SHADOW)
+		T.cfg.mode = T.cfg.cookie_active ? SG_MODE_ON : SG_MODE_OFF;
+	if (config_apply())
+		exit(1);
+	sg_model_update(F.mcfg, &zero, &T.cfg);
 }
 
 /* ---- independent checks of what the kernel's copy did ---------------------- */
@@ -758,6 +772,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			sg_secrets_rotate(T.secrets);
 			sync_secrets();
 		}
+		if (ctl & 8)
+			cookie_mode_flip();
 		if (ctl & 4) {
 			if (answer_synack(&ack, len % 64, len))
 				run_one(false, ack.b, ack.len);

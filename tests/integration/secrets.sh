@@ -10,8 +10,7 @@ set -u
 cd "$(dirname "$0")/../.."
 source tests/lab.sh
 
-lab_require "$LAB_DAEMON" "$LAB_CLI_BIN" nstat
-$LAB_PY -c 'import scapy.all' 2>/dev/null || { skip secrets "python3-scapy missing: make deps"; exit 0; }
+lab_require "$LAB_DAEMON" "$LAB_CLI_BIN" nstat py:scapy.all
 PORT=8080
 T=tests/tools
 VIP=198.18.17.1        # the anycast address both hosts own

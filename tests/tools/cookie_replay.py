@@ -10,11 +10,10 @@ Prints {"cookie": n, "sent_after_s": s}; exit 1 if no SYN-ACK came.
 """
 import json
 import random
-import socket
-import struct
 import sys
 import time
 
+from raw_lib import rx_open, synack
 from scapy.all import Ether, IP, TCP, sendp  # noqa: E402
 
 
@@ -22,23 +21,11 @@ def main():
     iface, smac, dmac, src, dst, dport, delay = sys.argv[1:8]
     dport, delay = int(dport), float(delay)
     sport, isn = random.randint(20000, 60000), random.randint(0, 2**32 - 1)
-    rx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
-    rx.bind((iface, 0))
-    rx.settimeout(0.2)
+    rx = rx_open(iface)
     l3 = Ether(src=smac, dst=dmac) / IP(src=src, dst=dst)
     sendp(l3 / TCP(sport=sport, dport=dport, flags="S", seq=isn), iface=iface, verbose=False)
-    cookie, t0 = None, time.monotonic()
-    while cookie is None and time.monotonic() < t0 + 5:
-        try:
-            fr = rx.recv(65535)
-        except socket.timeout:
-            continue
-        l4 = 14 + (fr[14] & 0xf) * 4
-        if fr[23] != 6 or socket.inet_ntoa(fr[30:34]) != src:
-            continue
-        sp, dp, seq, ack = struct.unpack("!HHII", fr[l4:l4 + 12])
-        if dp == sport and fr[l4 + 13] & 0x12 == 0x12 and ack == (isn + 1) & 0xffffffff:
-            cookie = seq
+    t0 = time.monotonic()
+    cookie = synack(rx, src, sport, isn)
     if cookie is None:
         print(json.dumps({"error": "no SYN-ACK"}))
         return 1

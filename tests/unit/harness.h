@@ -152,6 +152,18 @@ static inline bool check_run(const struct run *r, int verdict, __u64 mask,
 	return check(decided(r, verdict, mask), "%s", name);
 }
 
+/* A flow (fl: its client's view) accepted once is tracked from then on:
+ * forget it again. */
+static inline void untrack(const struct flow *fl)
+{
+	struct sg_ct_key k = { .family = (uint8_t)fl->family, .lport = fl->dport,
+			       .rport = fl->sport };
+
+	memcpy(k.laddr, fl->daddr, 16);
+	memcpy(k.raddr, fl->saddr, 16);
+	bpf_map_delete_elem(T.ct_synced, &k);
+}
+
 /* ---- set-up, as synguardd does it ---------------------------------------- */
 static inline int config_apply(void)
 {
@@ -204,7 +216,7 @@ static inline int setup(const char *mode)
 	snprintf(port, sizeof(port), "%d", PORT);
 	if (sg_ports_parse(port, &ps))
 		return -1;
-	sg_ports_slots(&ps, slots);
+	sg_ports_slots(&ps, NULL, slots);
 	if (sg_ports_write(bpf_map__fd(T.skel->maps.sg_ports), slots))
 		return -1;
 	T.secrets = sg_secrets_mmap(bpf_map__fd(T.skel->maps.sg_secrets),

@@ -12,6 +12,9 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <net/if.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include "harness.h"
 
 #define MAX_DIAG 5             /* failure details printed per check        */
@@ -789,6 +792,50 @@ static void test_mode_off(void)
 	config_apply();
 }
 
+/* f through sg_xdp: its verdict and exactly the counters of mask, checked
+ * under the name fmt formats. */
+static bool xdp_expect(const struct frame *f, int verdict, __u64 mask,
+		       const char *fmt, ...)
+{
+	struct run r;
+	char name[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(name, sizeof(name), fmt, ap);
+	va_end(ap);
+	xdp_run(f, &r);
+	return check_run(&r, verdict, mask, name);
+}
+
+/* A SYN the kernel got while cookie mode was off, sent again after it went
+ * on (the kernel's SYN-ACK was lost): the kernel holds the handshake, so
+ * it answers again; a cookie SYN-ACK would get its ACK reset. A new SYN
+ * (another ISN) on the tuple still gets a cookie. */
+static void test_syn_retransmitted(int family)
+{
+	struct flow fl = flow_client(family, T.next_flow++, PORT);
+	struct seg syn = { .seq = 0x71150000, .flags = TH_SYN };
+	struct frame f;
+
+	sg_config_set(&T.cfg, "mode=off", PERIOD_NS);
+	config_apply();
+	frame_build(&f, &fl, &syn);
+	xdp_expect(&f, XDP_PASS, C(syn_received) | C(syn_passed) | C(ct_created),
+		   "IPv%d: mode off: SYN -> XDP_PASS, tracked SYN_RCVD", family);
+	sg_config_set(&T.cfg, "mode=on", PERIOD_NS);
+	config_apply();
+	xdp_expect(&f, XDP_PASS,
+		   C(syn_received) | C(syn_passed) | C(syn_retrans_kernel),
+		   "IPv%d: mode on: the same SYN again -> XDP_PASS, syn_retrans_kernel",
+		   family);
+	syn.seq += 0x10000;
+	frame_build(&f, &fl, &syn);
+	xdp_expect(&f, XDP_TX, C(syn_received) | C(syn_cookies_sent),
+		   "IPv%d: mode on: a SYN with another ISN on that tuple -> XDP_TX, syn_cookies_sent",
+		   family);
+}
+
 /* ---- a flow the kernel owns ------------------------------------------------ */
 
 /* addr (network order) and port (host order) as a socket address. */
@@ -846,8 +893,6 @@ static void test_kernel_owned(struct flow fl)
 	int family = fl.family;
 	struct seg s = { .seq = 1000, .ack = 2000, .flags = TH_ACK };
 	struct frame f;
-	struct run r;
-	char name[128];
 	int fds[3];
 
 	if (kernel_connection(&fl, fds)) {
@@ -855,22 +900,152 @@ static void test_kernel_owned(struct flow fl)
 		check(false, "IPv%d: kernel connection for the test", family);
 	} else {
 		frame_build(&f, &fl, &s);
-		xdp_run(&f, &r);
-		snprintf(name, sizeof(name),
-			 "IPv%d: bad cookie on a kernel-established flow -> XDP_PASS, ack_kernel_owned",
-			 family);
 		/* the tracker takes the flow over in the kernel's state */
-		check_run(&r, XDP_PASS, C(ack_kernel_owned) | C(ct_created), name);
+		xdp_expect(&f, XDP_PASS, C(ack_kernel_owned) | C(ct_created),
+			   "IPv%d: bad cookie on a kernel-established flow -> XDP_PASS, ack_kernel_owned",
+			   family);
 	}
 	for (int i = 0; i < 3; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	fl.sport++;
 	frame_build(&f, &fl, &s);
-	xdp_run(&f, &r);
-	snprintf(name, sizeof(name),
-		 "IPv%d: same ACK, no socket -> XDP_DROP, cookies_rejected", family);
-	check_run(&r, XDP_DROP, C(cookies_rejected), name);
+	xdp_expect(&f, XDP_DROP, C(cookies_rejected),
+		   "IPv%d: same ACK, no socket -> XDP_DROP, cookies_rejected", family);
+}
+
+/* This netns's tcp_syncookies (-1: unreadable); sets it to v if v >= 0. */
+static int syncookies_sysctl(int v)
+{
+	const char *path = "/proc/sys/net/ipv4/tcp_syncookies";
+	FILE *fp = fopen(path, v < 0 ? "r" : "w");
+	int old = -1;
+
+	if (!fp)
+		return -1;
+	if (v < 0 ? fscanf(fp, "%d", &old) != 1 : fprintf(fp, "%d\n", v) < 0)
+		old = -1;
+	else if (v >= 0)
+		old = v;
+	fclose(fp);
+	return old;
+}
+
+/* The SYN-ACK of fl's flow that the kernel sent (a raw IP packet on lo,
+ * as a packet socket sees it): its sequence number, or false by timeout. */
+static bool kernel_synack_seen(int ps, const struct flow *fl, uint32_t *seq)
+{
+	uint8_t b[256];
+	ssize_t n;
+
+	while ((n = recv(ps, b, sizeof(b), 0)) > 0) {
+		int l4 = (b[0] >> 4) == 4 ? (b[0] & 0xf) * 4 : 40;
+		int proto = (b[0] >> 4) == 4 ? b[9] : b[6];
+
+		if ((b[0] >> 4) != fl->family || proto != IPPROTO_TCP ||
+		    n < l4 + 20 || get16(b + l4) != fl->dport ||
+		    get16(b + l4 + 2) != fl->sport ||
+		    (b[l4 + 13] & (TH_SYN | TH_ACK)) != (TH_SYN | TH_ACK))
+			continue;
+		*seq = get32(b + l4 + 4);
+		return true;
+	}
+	return false;
+}
+
+/* A raw SYN on fl to a listener with tcp_syncookies=2, which answers with
+ * its own cookie and keeps nothing: *synack_seq gets that cookie's ISN. */
+static bool kernel_cookie_synack(const struct flow *fl, uint32_t isn,
+				 uint32_t *synack_seq)
+{
+	struct sockaddr_ll ll = { .sll_family = AF_PACKET,
+				  .sll_protocol = htons(ETH_P_ALL),
+				  .sll_ifindex = (int)if_nametoindex("lo") };
+	struct timeval tv = { .tv_sec = 5 };
+	struct seg syn = { .seq = isn, .flags = TH_SYN };
+	struct sockaddr_storage dst;
+	socklen_t dlen = sockaddr_of(fl->family, fl->daddr, 0, &dst);
+	int af = dst.ss_family, rs, ps;
+	struct frame f;
+	bool ok = false;
+
+	frame_build(&f, fl, &syn);
+	rs = socket(af, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	ps = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	if (rs >= 0 && ps >= 0 &&
+	    !bind(ps, (struct sockaddr *)&ll, sizeof(ll)) &&
+	    !setsockopt(ps, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) &&
+	    sendto(rs, f.b + ETH_HLEN, f.len - ETH_HLEN, 0,
+		   (struct sockaddr *)&dst, dlen) == (ssize_t)(f.len - ETH_HLEN))
+		ok = kernel_synack_seen(ps, fl, synack_seq);
+	if (rs >= 0)
+		close(rs);
+	if (ps >= 0)
+		close(ps);
+	return ok;
+}
+
+/* A cookie the kernel made itself (cookie mode was off, its SYN queue
+ * overflowed or tcp_syncookies=2), acked once the tracker no longer has
+ * the flow: the listener's own check accepts it, so the ACK is passed, not
+ * dropped as a bad synguard cookie. A wrong ACK number still is. */
+static void test_kernel_cookie(struct flow fl)
+{
+	struct seg s = { .seq = 0x5eed0001, .flags = TH_ACK | TH_PSH,
+			 .paylen = 10 };
+	struct sockaddr_storage srv;
+	socklen_t len = sockaddr_of(fl.family, fl.daddr, fl.dport, &srv);
+	int lfd, old = syncookies_sysctl(-1);
+	struct frame f;
+	uint32_t sa = 0;
+
+	fl.sport = (uint16_t)(40000 + fl.family);
+	lfd = socket(srv.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (!check(old >= 0 && syncookies_sysctl(2) == 2 && lfd >= 0 &&
+		   !bind(lfd, (struct sockaddr *)&srv, len) && !listen(lfd, 8) &&
+		   kernel_cookie_synack(&fl, s.seq - 1, &sa),
+		   "IPv%d: the listener answers a raw SYN with its own cookie (tcp_syncookies=2)",
+		   fl.family))
+		goto out;
+	s.ack = sa + 1;
+	frame_build(&f, &fl, &s);
+	xdp_expect(&f, XDP_PASS, C(ack_kernel_cookie) | C(ct_created),
+		   "IPv%d: ACK of the kernel's own cookie, flow untracked -> XDP_PASS, ack_kernel_cookie",
+		   fl.family);
+	untrack(&fl);
+	/* (its low bits hold the MSS index, which it does not authenticate:
+	 * alter a hash bit) */
+	s.ack = sa + 1 + 0x10000;
+	frame_build(&f, &fl, &s);
+	xdp_expect(&f, XDP_DROP, C(cookies_rejected),
+		   "IPv%d: ACK with a hash bit of the kernel's cookie altered -> XDP_DROP, cookies_rejected",
+		   fl.family);
+out:
+	if (lfd >= 0)
+		close(lfd);
+	if (old >= 0)
+		syncookies_sysctl(old);
+}
+
+/* An IPv6 address's local route is made by the kernel's address work
+ * after `ip addr add` returned: wait until a route to addr exists (a UDP
+ * connect is a route lookup), at most 2 s. */
+static bool route6_ready(const void *addr)
+{
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(9) };
+	bool ready = false;
+
+	memcpy(&sa.sin6_addr, addr, 16);
+	for (int i = 0; i < 200 && !ready; i++) {
+		int fd = socket(AF_INET6, SOCK_DGRAM, 0);
+
+		ready = fd >= 0 && !connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+		if (fd >= 0)
+			close(fd);
+		if (!ready)
+			usleep(10000);
+	}
+	return ready;
 }
 
 static void test_kernel_owned_flows(void)
@@ -892,10 +1067,13 @@ static void test_kernel_owned_flows(void)
 		 "ip link set lo up && ip addr add %s/32 dev lo && ip addr add %s/32 dev lo && "
 		 "ip addr add %s/128 dev lo nodad && ip addr add %s/128 dev lo nodad",
 		 a[0], a[1], a[2], a[3]);
-	if (!check(system(cmd) == 0, "lab addresses on lo of the test's own netns"))
+	if (!check(system(cmd) == 0 && route6_ready(f6.saddr) && route6_ready(f6.daddr),
+		   "lab addresses on lo of the test's own netns, routable"))
 		return;
 	test_kernel_owned(f4);
 	test_kernel_owned(f6);
+	test_kernel_cookie(f4);
+	test_kernel_cookie(f6);
 }
 
 /* Per-port counters of the protected port add up to the global ones. */
@@ -948,6 +1126,8 @@ int main(void)
 	test_fragments();
 	test_kernel_owned_flows();
 	test_mode_off();
+	test_syn_retransmitted(4);
+	test_syn_retransmitted(6);
 	test_port_counters();
 	munmap(T.secrets, T.secrets_len);
 	synguard_bpf__destroy(T.skel);

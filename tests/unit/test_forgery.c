@@ -9,8 +9,13 @@
  *   with timestamps:    8 more in the TSecr:              p = 2 * 2^-32
  *
  * (the 8 option bits come from the ACK itself, so they never fail). Then
- * the per-source budget on failed checks: with it on, a source gets only
- * burst + rate * time checks, whatever it sends; prefixes share a bucket.
+ * the per-source budget on failed checks: with it on, a source's failures
+ * past burst + rate * time are over budget; every ACK is still checked (a
+ * spoofed stream must not lock its victim out), but from then on a cookie
+ * counts only with the timestamp's 8 more bits: a source guesses with
+ * p = 2^-23 only burst + rate * time times, past that with p = 2^-31 (and
+ * a valid cookie without timestamps is refused, counted). Prefixes share a
+ * bucket.
  *
  * Every run is repeat = 1, a fresh ACK each time. SG_FORGERY_N sets the
  * number of ACKs per run (default 10,000,000).
@@ -150,17 +155,6 @@ static bool tuples_make(struct tuples *t, int family, bool ts)
 	return true;
 }
 
-/* A tuple accepted once is tracked from then on: forget it again. */
-static void untrack(const struct flow *fl)
-{
-	struct sg_ct_key k = { .family = (uint8_t)fl->family, .lport = fl->dport,
-			       .rport = fl->sport };
-
-	memcpy(k.laddr, fl->daddr, 16);
-	memcpy(k.raddr, fl->saddr, 16);
-	bpf_map_delete_elem(T.ct_synced, &k);
-}
-
 struct tally {
 	uint64_t sent, accepted, predicted, disagreements;
 	__u64 cnt[SG_CNT_MAX];
@@ -293,21 +287,24 @@ static void budget_set(__u64 interval_ns, __u32 burst, __u8 p4, __u8 p6)
 	config_apply();
 }
 
-/* The same attack from one source with the default budget on. */
-static void test_budget_attack(uint64_t n)
+/* The same attack from one source with the default budget on, with and
+ * without timestamps. */
+static void test_budget_attack(bool ts, uint64_t n)
 {
+	const char *tag = ts ? "budget +TS" : "budget";
 	struct sg_config saved = T.cfg;
 	struct sg_sysctls sy = {};
 	struct tuples t;
 	struct tally y;
 	const struct sg_budget_cfg *b;
-	uint64_t checked, allowed;
+	uint64_t failed, allowed, over, refused;
+	double mu;
 
 	sg_read_sysctls(&sy);
 	sg_config_defaults(&T.cfg, &sy);
 	config_apply();
 	b = &T.cfg.budget[SG_BUDGET_cookie];
-	if (!check(tuples_make(&t, 4, false), "budget: tuples sent cookies"))
+	if (!check(tuples_make(&t, 4, ts), "%s: tuples sent cookies", tag))
 		return;
 	for (int i = 1; i < NTUPLES; i++) { /* one source, many ports */
 		t.fl[i] = t.fl[0];
@@ -315,26 +312,43 @@ static void test_budget_attack(uint64_t n)
 		t.f[i] = t.f[0];
 		put16(t.f[i].b + t.l4, t.fl[i].sport);
 	}
-	forge(&t, false, n, &y);
-	checked = y.cnt[SG_CNT_cookies_rejected] + y.cnt[SG_CNT_cookies_accepted];
+	forge(&t, ts, n, &y);
+	failed = y.cnt[SG_CNT_cookies_rejected];
+	over = y.cnt[SG_CNT_cookies_over_budget];
+	refused = y.cnt[SG_CNT_cookies_budget_refused];
 	allowed = b->burst + (uint64_t)(y.secs * 1e9 / (double)b->interval_ns) + 1;
-	diag("budget on (%llu/s, burst %u per /32): %llu ACKs from one source in %.1f s: "
-	     "%llu checked, %llu over budget, %llu accepted (expected %.6f)",
-	     (unsigned long long)(SG_NSEC_PER_SEC / b->interval_ns), b->burst,
-	     (unsigned long long)y.sent, y.secs, (unsigned long long)checked,
-	     (unsigned long long)y.cnt[SG_CNT_cookies_over_budget],
-	     (unsigned long long)y.accepted, (double)checked * 2.0 / 16777216.0);
-	check(checked <= allowed && checked >= b->burst &&
-	      checked + y.cnt[SG_CNT_cookies_over_budget] == y.sent,
-	      "budget: one source got %llu cookie checks of %llu ACKs (burst %u + rate x time <= %llu), the rest counted cookies_over_budget",
-	      (unsigned long long)checked, (unsigned long long)y.sent, b->burst,
+	/* within budget 2^-23 a try; past it 2^-31, or nothing without TS */
+	mu = (double)failed * 2.0 / 16777216.0 +
+	     (ts ? (double)over * 2.0 / 4294967296.0 : 0);
+	diag("%s on (%llu/s, burst %u per /32): %llu ACKs from one source in %.1f s: "
+	     "%llu failed within budget, %llu over budget, %llu accepted, %llu refused (expected accepted %.6f)",
+	     tag, (unsigned long long)(SG_NSEC_PER_SEC / b->interval_ns), b->burst,
+	     (unsigned long long)y.sent, y.secs, (unsigned long long)failed,
+	     (unsigned long long)over, (unsigned long long)y.accepted,
+	     (unsigned long long)refused, mu);
+	check(failed <= allowed && failed >= b->burst &&
+	      failed + over + y.accepted + refused == y.sent,
+	      "%s: one source failed %llu cookie checks of %llu ACKs within budget (burst %u + rate x time <= %llu), the rest counted cookies_over_budget",
+	      tag, (unsigned long long)failed, (unsigned long long)y.sent, b->burst,
 	      (unsigned long long)allowed);
-	check(y.accepted == y.cnt[SG_CNT_cookies_accepted] && y.accepted <= 1,
-	      "budget: %llu forged ACKs accepted with the budget on",
-	      (unsigned long long)y.accepted);
-	diag("budget: one success takes 2^23 checks: %.1f days per source at %llu/s",
-	     8388608.0 / (double)(SG_NSEC_PER_SEC / b->interval_ns) / 86400,
-	     (unsigned long long)(SG_NSEC_PER_SEC / b->interval_ns));
+	/* every valid cookie the predictor saw: accepted, or (no TS, over
+	 * budget) refused and counted */
+	check(y.accepted == y.cnt[SG_CNT_cookies_accepted] &&
+	      y.predicted == y.accepted + refused && (!ts || !refused),
+	      "%s: every valid cookie accepted or counted cookies_budget_refused (%llu predicted, %llu accepted, %llu refused)",
+	      tag, (unsigned long long)y.predicted, (unsigned long long)y.accepted,
+	      (unsigned long long)refused);
+	check(poisson_tail(mu, y.accepted) > 1e-4,
+	      "%s: %llu forged ACKs accepted fits the bound (expected %.6f, P(X >= %llu) = %.3g)",
+	      tag, (unsigned long long)y.accepted, mu,
+	      (unsigned long long)y.accepted, poisson_tail(mu, y.accepted));
+	if (ts)
+		diag("%s: past the budget one success takes 2^31 ACKs: %.0f s at 10 Mpps",
+		     tag, 2147483648.0 / 1e7);
+	else
+		diag("%s: one success takes 2^23 checks: %.1f days per source at %llu/s",
+		     tag, 8388608.0 / (double)(SG_NSEC_PER_SEC / b->interval_ns) / 86400,
+		     (unsigned long long)(SG_NSEC_PER_SEC / b->interval_ns));
 	T.cfg = saved;
 	config_apply();
 }
@@ -409,6 +423,40 @@ static void test_budget_prefixes(void)
 	      "budget: rate 0 = unlimited: 1000 failures, still checked");
 }
 
+/* Spoofed garbage ACKs spend a victim's budget: its genuine cookie ACK
+ * with timestamps still opens its connection; without them it is refused
+ * and counted (cookies_budget_refused), not silently lost. */
+static void test_budget_lockout(bool ts)
+{
+	const char *tag = ts ? " +TS" : "";
+	struct tuples t;
+	struct run r;
+	uint8_t *th;
+	int i;
+
+	budget_set(1000000000000ull, 2, 32, 128);
+	if (!check(tuples_make(&t, 4, ts), "lockout%s: tuples sent cookies", tag))
+		return;
+	for (i = 0; i < 3; i++) /* 2 failures, then over budget */
+		bad_ack_from(&t.fl[0]);
+	check(bad_ack_from(&t.fl[0]) == SG_CNT_cookies_over_budget,
+	      "lockout%s: spoofed bad ACKs put the source over budget", tag);
+	th = t.f[0].b + t.l4;
+	put32(th + 4, t.seq[0]);
+	put32(th + 8, t.ack[0]);
+	if (ts)
+		put32(th + 20 + 8, t.tsecr[0]);
+	xdp_run(&t.f[0], &r);
+	untrack(&t.fl[0]);
+	if (ts)
+		check_run(&r, XDP_PASS, C(cookies_accepted) | C(ct_created),
+			  "lockout +TS: the victim's genuine ACK, over budget -> XDP_PASS, cookies_accepted");
+	else
+		check_run(&r, XDP_DROP, C(cookies_budget_refused),
+			  "lockout: the victim's genuine ACK without TS, over budget -> XDP_DROP, cookies_budget_refused");
+	budget_set(0, 0, 0, 0);
+}
+
 /* A cookie stays valid one rotation, not two. */
 static void test_replay_after_two_rotations(void)
 {
@@ -451,8 +499,11 @@ int main(void)
 	test_forgery(4, false, n);
 	test_forgery(4, true, n);
 	test_forgery(6, false, n / 10);
-	test_budget_attack(n / 10);
+	test_budget_attack(false, n / 10);
+	test_budget_attack(true, n / 10);
 	test_budget_prefixes();
+	test_budget_lockout(false);
+	test_budget_lockout(true);
 	test_replay_after_two_rotations();
 	return tap_failed ? 1 : 0;
 }

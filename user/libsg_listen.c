@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The local TCP listeners, and ports=all following them: a port without a
+ * listener must get the kernel's RST to a SYN, not a cookie SYN-ACK (port
+ * scans, connect-only health checks, and DNAT'd destinations whose ACK
+ * finds no listener in this namespace). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <linux/inet_diag.h>
+#include <bpf/bpf.h>
+#include "sg_daemon.h"
+
+/* 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104: no packet from a NIC. */
+static bool sg_loopback_only(const struct inet_diag_msg *m)
+{
+	const __be32 *a = m->id.idiag_src;
+
+	if (m->idiag_family == AF_INET)
+		return (ntohl(a[0]) >> 24) == 127;
+	if (!a[0] && !a[1] && !a[2])
+		return a[3] == htonl(1);
+	return !a[0] && !a[1] && a[2] == htonl(0xffff) && (ntohl(a[3]) >> 24) == 127;
+}
+
+int sg_listen_parse(const void *buf, size_t len, struct sg_portset *ps)
+{
+	const struct nlmsghdr *h = buf;
+	int left = (int)len;
+
+	for (; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+		const struct inet_diag_msg *m = NLMSG_DATA(h);
+
+		if (h->nlmsg_type == NLMSG_DONE)
+			return 1;
+		if (h->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = NLMSG_DATA(h);
+
+			if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
+				return -EBADMSG;
+			return e->error ? e->error : -EBADMSG;
+		}
+		if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+		    h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
+			return -EBADMSG;
+		if (m->idiag_state == TCP_LISTEN && !sg_loopback_only(m))
+			sg_ports_add(ps, ntohs(m->id.idiag_sport));
+	}
+	return left ? -EBADMSG : 0;
+}
+
+/* One family's dump into ps. */
+static int sg_listen_dump(int fd, __u8 family, __u32 seq, struct sg_portset *ps)
+{
+	struct {
+		struct nlmsghdr h;
+		struct inet_diag_req_v2 r;
+	} req = {
+		.h = { .nlmsg_len = sizeof(req), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+		       .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = seq },
+		.r = { .sdiag_family = family, .sdiag_protocol = IPPROTO_TCP,
+		       .idiag_states = 1u << TCP_LISTEN },
+	};
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	static char buf[32768];
+	int r = 0;
+
+	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
+		return -errno;
+	while (!r) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EBADMSG;
+		r = sg_listen_parse(buf, (size_t)n, ps);
+	}
+	return r < 0 ? r : 0;
+}
+
+/* 0 or -errno, quietly */
+static int sg_listen_read(struct sg_portset *ps)
+{
+	static __u32 seq;
+	int fd, r;
+
+	memset(ps, 0, sizeof(*ps));
+	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (fd < 0)
+		return -errno;
+	r = sg_listen_dump(fd, AF_INET, ++seq, ps);
+	if (!r)
+		r = sg_listen_dump(fd, AF_INET6, ++seq, ps);
+	close(fd);
+	return r;
+}
+
+int sg_listen_ports(struct sg_portset *ps)
+{
+	int r = sg_listen_read(ps);
+
+	if (r)
+		sg_err("cannot list the TCP listeners (inet_diag netlink): %s", strerror(-r));
+	return r ? -1 : 0;
+}
+
+/* ---- the daemon's sample ------------------------------------------------------------ */
+static void sg_listen_log_change(struct sg_daemon *d, const struct sg_portset *now,
+				 const struct sg_portset *add, const struct sg_portset *del)
+{
+	char *n = sg_portset_format(now), *a = sg_portset_format(add),
+	     *r = sg_portset_format(del);
+	bool any_a = a && strcmp(a, "none"), any_r = r && strcmp(r, "none");
+
+	sg_log("%s: ports: listeners now %s%s%s%s%s%s%s%s", d->o.iface, n ? n : "?",
+	       any_a || any_r ? " (" : "", any_a ? "+" : "", any_a ? a : "",
+	       any_a && any_r ? ", " : "", any_r ? "-" : "", any_r ? r : "",
+	       any_a || any_r ? ")" : "");
+	free(n);
+	free(a);
+	free(r);
+}
+
+static void sg_listen_warn(struct sg_daemon *d, const struct sg_portset *missing, bool any)
+{
+	char *s;
+
+	if (!any) {
+		sg_log("%s: ports: every listed port has a local listener now", d->o.iface);
+		return;
+	}
+	s = sg_portset_format(missing);
+	sg_log("%s: ports: WARNING: no local listener on %s, listed in ports: in cookie mode a SYN there gets a SYN-ACK and its ACK a RST (forwarded or NATed destinations must not be listed)",
+	       d->o.iface, s ? s : "?");
+	free(s);
+}
+
+/* ports=all: sg_ports becomes the listeners, written port by port where
+ * it differs. Explicit ports: the listed ones without a listener are
+ * published in sg_dstatus, and logged when that set changes. */
+void sg_listen_sample(struct sg_daemon *d)
+{
+	static struct sg_portset listening, add, del, missing;
+	static __u16 slots[65536];
+	struct sg_dstatus *st = &d->pins.dpage->st;
+	bool all = d->pins.dpage->set.ports_all, changed = false, any_missing = false;
+	bool first = !st->tick_ns;   /* the daemon's first sample: say them */
+	int err = sg_listen_read(&listening);
+
+	if (err != st->listen_err)
+		sg_log(err ? "%s: ports: cannot list the TCP listeners (inet_diag netlink): %s; sg_ports kept as it is" :
+			     "%s: ports: the TCP listeners can be listed again%s",
+		       d->o.iface, err ? strerror(-err) : "");
+	st->listen_err = err;
+	if (err || sg_ports_read(d->pins.ports_fd, slots))
+		return;
+	memset(&add, 0, sizeof(add));
+	memset(&del, 0, sizeof(del));
+	memset(&missing, 0, sizeof(missing));
+	for (__u32 p = 1; p < 65536; p++) {
+		bool on = sg_ports_has(&listening, p);
+		__u16 want = on ? SG_PORT_SLOT_OTHER : 0;
+
+		if (!all) {
+			if (slots[p] && !on) {
+				sg_ports_add(&missing, p);
+				any_missing = true;
+			}
+			continue;
+		}
+		if (slots[p] == want)
+			continue;
+		/* `synguard set ports=LIST` clears the flag before it writes */
+		if (!__atomic_load_n(&d->pins.dpage->set.ports_all, __ATOMIC_RELAXED))
+			return;
+		if (bpf_map_update_elem(d->pins.ports_fd, &p, &want, BPF_ANY)) {
+			sg_err("cannot write sg_ports: %s", strerror(errno));
+			return;
+		}
+		sg_ports_add(on ? &add : &del, p);
+		changed = true;
+	}
+	if (all) {
+		memset(st->no_listener, 0, sizeof(st->no_listener));
+		if (changed || first)
+			sg_listen_log_change(d, &listening, &add, &del);
+		return;
+	}
+	if (memcmp(st->no_listener, missing.bit, sizeof(missing.bit))) {
+		memcpy(st->no_listener, missing.bit, sizeof(st->no_listener));
+		sg_listen_warn(d, &missing, any_missing);
+	}
+}
