@@ -3,7 +3,10 @@
 
 CLANG     ?= clang-19
 BPFTOOL   ?= bpftool
-CC        ?= gcc
+# make's built-in CC is cc, so ?= would never apply: gcc unless CC was given
+ifeq ($(origin CC),default)
+CC        := gcc
+endif
 PREFIX    ?= /usr/local
 DESTDIR   ?=
 SYSCONFDIR ?= /etc
@@ -15,7 +18,8 @@ DEB_PKGS  := clang-19 llvm-19 clang-14 bpftool libbpf-dev libxdp-dev xdp-tools \
              libelf-dev zlib1g-dev pkg-config libjson-c-dev libinih-dev \
              libmicrohttpd-dev iproute2 ethtool netsniff-ng nftables \
              python3-scapy gnuplot-nox procps curl prometheus \
-             python3-prometheus-client time libclang-rt-19-dev libfuzzer-19-dev
+             python3-prometheus-client time libclang-rt-19-dev libfuzzer-19-dev \
+             gcc groff-base bsdextrautils
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
               -I$(BUILD) -Iinclude -Ibpf

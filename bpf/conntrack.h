@@ -9,8 +9,11 @@
  *
  * Embryonic flows (local SYN_SENT / SYN_RCVD) and synchronized ones live in
  * separate LRU maps, so a SYN flood can only evict other embryonic entries,
- * never an established connection. Entries move between the two maps when
- * the local state crosses that line.
+ * never an established connection. An entry moves to the synchronized map
+ * only by synchronizing (an ACK of its SYN that the kernel would accept);
+ * one that closes before that is deleted, as the kernel keeps no socket for
+ * it either: spoofed SYN+RST, SYN+FIN or SYN+ACK floods and scans of closed
+ * ports stay among the embryonic entries.
  */
 #ifndef SG_CONNTRACK_H
 #define SG_CONNTRACK_H
@@ -203,18 +206,42 @@ static __always_inline int sg_ct_classify_rst(const struct sg_ct_dir *snd,
 	return SG_RST_OOW;
 }
 
-/* Is a FIN's sequence number inside the receiver's window? */
-static __always_inline bool sg_ct_fin_in_window(const struct sg_ct_dir *snd,
-						const struct sg_ct_dir *rcv,
-						const struct sg_seg *s)
+/* Does s acknowledge sequence number seq of the receiver's? Only an ACK
+ * of something it sent: SND.UNA < SEG.ACK =< SND.NXT (RFC 9293 3.10.7.4),
+ * as the kernel requires (tcp_check_req() wants exactly ISN + 1), so a
+ * blind ACK cannot complete a handshake or a close for it. */
+static __always_inline bool sg_ct_acks(const struct sg_ct_dir *rcv,
+				       const struct sg_seg *s, __u32 seq)
+{
+	return s->ack_f && !sg_seq_after(seq + 1, s->ack) &&
+	       !sg_seq_after(s->ack, rcv->snd_nxt);
+}
+
+static __always_inline bool sg_ct_acks_syn(const struct sg_ct_dir *rcv,
+					   const struct sg_seg *s)
+{
+	return (rcv->flags & SG_CTD_SYN) && sg_ct_acks(rcv, s, rcv->isn);
+}
+
+/* Would the receiver, in state rcv_st, take this FIN? As the kernel does
+ * (tcp_validate_incoming(), tcp_sequence(), RFC 9293 3.10.7.4): only with
+ * the ACK bit, from a receiver in SYN_RCVD only with its SYN acknowledged,
+ * never in SYN_SENT; and only if the FIN is not behind what the receiver
+ * already has (the segment ends at or after RCV.NXT, so it may repeat
+ * data) and the segment starts inside the window. */
+static __always_inline bool sg_ct_fin_acceptable(const struct sg_ct_dir *snd,
+						 const struct sg_ct_dir *rcv,
+						 __u8 rcv_st,
+						 const struct sg_seg *s)
 {
 	__u32 rcv_nxt = rcv->flags & SG_CTD_ACKED ? rcv->ack : snd->snd_nxt;
 	__u32 win = rcv->win ? rcv->win : 65535;
 
-	/* RFC 9293 3.10.7.4: the segment starts inside the window; a FIN may
-	 * also repeat data the receiver already has */
-	return s->seq - rcv_nxt <= win ||
-	       !sg_seq_after(s->seq + s->len, snd->snd_nxt);
+	if (!s->ack_f || rcv_st == SG_SYN_SENT ||
+	    (rcv_st == SG_SYN_RCVD && !sg_ct_acks_syn(rcv, s)))
+		return false;
+	return !sg_seq_after(rcv_nxt, s->seq + s->len) &&
+	       sg_seq_after(rcv_nxt + win, s->seq);
 }
 
 /* The sender's own state after it sent s; fin: s carries a FIN that
@@ -250,10 +277,9 @@ static __always_inline __u8 sg_ct_on_send(__u8 st, const struct sg_ct_dir *rcv,
 static __always_inline __u8 sg_ct_on_recv(__u8 st, const struct sg_ct_dir *rcv,
 					  const struct sg_seg *s, bool fin_new)
 {
-	bool acks_syn = s->ack_f && (rcv->flags & SG_CTD_SYN) &&
-			!sg_seq_after(rcv->isn + 1, s->ack);
-	bool acks_fin = s->ack_f && (rcv->flags & SG_CTD_FIN) &&
-			!sg_seq_after(rcv->fin_seq + 1, s->ack);
+	bool acks_syn = sg_ct_acks_syn(rcv, s);
+	bool acks_fin = (rcv->flags & SG_CTD_FIN) &&
+			sg_ct_acks(rcv, s, rcv->fin_seq);
 
 	if (s->syn && !s->ack_f) {
 		/* passive open, or simultaneous open from SYN_SENT */
@@ -363,7 +389,7 @@ static __always_inline int sg_ct_apply(struct sg_ct_entry *e,
 		return SG_CT_PASS;
 	}
 	if (s->fin && !(snd->flags & SG_CTD_FIN)) {
-		if (d == SG_CT_IN && !sg_ct_fin_in_window(snd, rcv, s)) {
+		if (d == SG_CT_IN && !sg_ct_fin_acceptable(snd, rcv, rcv_st, s)) {
 			*cnt = SG_CNT_ct_fin_oow;
 			fin = false; /* not recorded, moves nothing */
 		} else {
@@ -559,9 +585,12 @@ static __always_inline int sg_ct_track(const struct sg_ct_key *k,
 	/* a connection of the remote's just became established here */
 	if ((is_new || was_embryonic) && e->state == SG_ESTABLISHED)
 		verdict |= SG_CT_F_ESTABLISHED;
-	/* In place, unless new or crossing the embryonic/synchronized line. */
+	/* In place, unless new or crossing the embryonic/synchronized line;
+	 * closed before it ever synchronized: gone, as the kernel's socket. */
 	if (is_new) {
 		sg_ct_insert(k, n);
+	} else if (was_embryonic && e->state == SG_CLOSED) {
+		bpf_map_delete_elem(&sg_ct_embryonic, k);
 	} else if (was_embryonic != sg_state_embryonic(e->state)) {
 		*n = *e;
 		if (!sg_ct_insert(k, n))

@@ -897,8 +897,8 @@ static long sg_walk_one(void *map, struct sg_ct_key *key,
 {
 	if (sg_ct_expired(w->cfg, e, w->now_ns)) {
 		w->expired++;
-		if (w->delete_expired)
-			bpf_map_delete_elem(map, key);
+		if (w->delete_expired && !bpf_map_delete_elem(map, key))
+			sg_count(SG_CNT_ct_expired);
 		return 0;
 	}
 	if (w->delete_expired)

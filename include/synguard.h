@@ -28,8 +28,6 @@ enum sg_state {
 	SG_STATES(SG_ENUM_STATE)
 #undef SG_ENUM_STATE
 	SG_STATE_MAX,
-	/* Remote side not seen yet (only valid as remote_state). */
-	SG_NONE = SG_STATE_MAX,
 };
 
 /* ---- global event counters (per-CPU array, one slot each) --------------- */
@@ -70,7 +68,7 @@ enum sg_state {
 	X(ct_rst_closed)         /* exact RST closed an entry                */ \
 	X(ct_rst_challenged)     /* in-window inexact RST: ignored, counted  */ \
 	X(ct_rst_oow)            /* out-of-window RST: ignored, counted      */ \
-	X(ct_fin_oow)            /* FIN outside the window: ignored          */ \
+	X(ct_fin_oow)            /* FIN the receiver would not take: ignored */ \
 	X(ct_table_full)         /* insert failed (table full beyond LRU)    */ \
 	X(ct_expired)            /* entries swept after their timeout        */ \
 	X(syn_received)          /* SYN to a protected port, any verdict     */ \
@@ -565,5 +563,6 @@ struct sg_dpage {
 /* ---- pin layout --------------------------------------------------------- */
 #define SG_DEFAULT_BPFFS "/sys/fs/bpf"
 #define SG_PIN_SUBDIR "synguard"
+#define SG_KEPT_SUBDIR "synguard-kept"   /* secrets a plain stop keeps */
 
 #endif /* SYNGUARD_H */

@@ -19,6 +19,7 @@ LAB_PY=/usr/bin/python3          # Debian's python3 (python3-scapy), not pyenv
 LAB_DAEMON=${SG_DAEMON:-$LAB_ROOT/build/synguardd}
 LAB_CLI_BIN=${SG_CLI:-$LAB_ROOT/build/synguard}
 LAB_BPFFS=${SG_BPFFS:-/sys/fs/bpf}
+SG_RUN=/run/synguard             # the daemons' pidfiles
 LAB_TMP=$(mktemp -d /tmp/sg-lab.XXXXXX)
 LAB_NAMES=()          # lab prefixes brought up (for cleanup)
 LAB_PIDS=()           # background helpers to kill on exit
@@ -98,7 +99,7 @@ lab_up() {
 	LAB_S4=198.18.$x.1 LAB_C4=198.18.$x.2 LAB_S6=2001:db8:$x::1 LAB_C6=2001:db8:$x::2
 	LAB_NAMES+=("$name")
 	ip netns del "$LAB_SRV" 2>/dev/null; ip netns del "$LAB_CLI" 2>/dev/null
-	rm -rf "${LAB_BPFFS:?}/synguard/$LAB_SIF" 2>/dev/null
+	lab_unpin "$LAB_SIF"
 	ip netns add "$LAB_SRV" && ip netns add "$LAB_CLI" || return 1
 	ip link add "$LAB_SIF" netns "$LAB_SRV" type veth peer name "$LAB_CIF" netns "$LAB_CLI" || return 1
 	for ns in "$LAB_SRV" "$LAB_CLI"; do
@@ -123,6 +124,11 @@ lab_up() {
 	return 0
 }
 
+# lab_unpin IFACE: its pins, and the cookie secrets a plain stop keeps
+lab_unpin() {
+	rm -rf "${LAB_BPFFS:?}/synguard/$1" "$LAB_BPFFS/synguard-kept/$1" 2>/dev/null
+	rmdir "$LAB_BPFFS/synguard-kept" 2>/dev/null
+}
 lab_down() {
 	local name ns pids
 	# anything still running in our namespaces was started by this script
@@ -135,6 +141,7 @@ lab_down() {
 	for name in "${LAB_NAMES[@]}"; do
 		ip netns del "$name-srv" 2>/dev/null
 		ip netns del "$name-cli" 2>/dev/null
+		lab_unpin "$name-s"
 	done
 	LAB_NAMES=()
 }
@@ -188,8 +195,7 @@ sg_start() {
 		fi
 		if grep -q "synguardd running on $LAB_SIF" "$SG_LOG" &&
 			sg_cli status -i "$LAB_SIF" >/dev/null 2>&1 && lab_xdp_attached; then
-			sleep 0.2   # tc links come right after XDP
-			return 0
+			return 0   # (TC is attached before XDP)
 		fi
 		sleep 0.1
 	done
@@ -213,8 +219,23 @@ sg_stop() {
 	SG_PID=
 	return $rc
 }
+# wait_for WANT SECS CMD...: until CMD prints WANT, bounded
+wait_for() {
+	local want=$1 n=$(( $2 * 10 )); shift 2
+	for _ in $(seq "$n"); do [ "$("$@")" = "$want" ] && return 0; sleep 0.1; done
+	return 1
+}
+# logged TEXT: prints true once synguardd's log holds TEXT (for wait_for)
+logged() { grep -q -- "$1" "$SG_LOG" && echo true; }
 sg_alive() { [ -n "$SG_PID" ] && kill -0 "$SG_PID" 2>/dev/null; }
 sg_log() { sed 's/^/# synguardd: /' "$SG_LOG" | tail -n "${1:-15}"; }
+
+# lab_route_spoof ADDR: the server answers ADDR, a raw client's address no
+# kernel owns (tests/tools/cookie_handshake.py), through its veth
+lab_route_spoof() {
+	lsrv ip route replace "$1/32" dev "$LAB_SIF"
+	lsrv ip neigh replace "$1" lladdr "$(lab_mac "$LAB_CLI" "$LAB_CIF")" dev "$LAB_SIF" nud permanent
+}
 
 # ---- attachment probes ----------------------------------------------------
 lab_xdp_attached() { lsrv ip -d link show dev "$LAB_SIF" | grep -q 'prog/xdp'; }

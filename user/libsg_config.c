@@ -10,60 +10,69 @@
 #include <net/if.h>
 #include "libsynguard.h"
 
-/* /proc/sys/net is per network namespace: the reader's netns. */
-int sg_sysctl_int(const char *name, long *val)
+/* The numbers of a sysctl ("net/ipv4/..."), up to n of them: how many
+ * were read, or -errno. /proc/sys/net is per network namespace: the
+ * reader's netns. */
+static int sg_sysctl_longs(const char *name, long *v, int n)
 {
-	char path[256], buf[128];
+	char path[256], buf[128], *p, *end;
 	FILE *f;
+	int got = 0;
 
 	snprintf(path, sizeof(path), "/proc/sys/%s", name);
-	f = fopen(path, "r");
-	if (!f)
-		return -errno;
-	if (!fgets(buf, sizeof(buf), f)) {
-		fclose(f);
-		return -EIO;
-	}
-	fclose(f);
-	*val = strtol(buf, NULL, 10);
-	return 0;
-}
-
-/* last field of a multi-value sysctl such as tcp_rmem */
-static int sg_sysctl_last(const char *name, long *val)
-{
-	char path[256], buf[128], *p, *tok, *save = NULL;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/sys/%s", name);
-	f = fopen(path, "r");
+	f = fopen(path, "re");
 	if (!f)
 		return -errno;
 	p = fgets(buf, sizeof(buf), f);
 	fclose(f);
 	if (!p)
 		return -EIO;
-	for (tok = strtok_r(buf, " \t\n", &save); tok;
-	     tok = strtok_r(NULL, " \t\n", &save))
-		*val = strtol(tok, NULL, 10);
+	for (; got < n; got++, p = end) {
+		v[got] = strtol(p, &end, 10);
+		if (end == p)
+			break;
+	}
+	return got;
+}
+
+int sg_sysctl_int(const char *name, long *val)
+{
+	int n = sg_sysctl_longs(name, val, 1);
+
+	return n < 0 ? n : n == 1 ? 0 : -EIO;
+}
+
+/* last field of a multi-value sysctl such as tcp_rmem */
+static int sg_sysctl_last(const char *name, long *val)
+{
+	long v[3];
+	int n = sg_sysctl_longs(name, v, 3);
+
+	if (n <= 0)
+		return n ? n : -EIO;
+	*val = v[n - 1];
 	return 0;
 }
 
+/* live: sg_config_kernel mirrors it in the data path (or, for
+ * tcp_syncookies, the kernel refuses BPF request sockets without it), so
+ * the daemon follows its changes every second */
 static const struct {
 	const char *name;
 	size_t off;
 	long def;
+	bool live;
 } sg_sysctl_tab[] = {
-#define SY(n, f, d) { n, offsetof(struct sg_sysctls, f), d }
-	SY("net/ipv4/tcp_syncookies", syncookies, 1),
-	SY("net/ipv4/tcp_window_scaling", window_scaling, 1),
-	SY("net/ipv4/tcp_timestamps", timestamps, 1),
-	SY("net/ipv4/tcp_sack", sack, 1),
-	SY("net/ipv4/tcp_ecn", ecn, 2),
-	SY("net/ipv4/tcp_syn_retries", syn_retries, 6),
-	SY("net/ipv4/tcp_synack_retries", synack_retries, 5),
-	SY("net/ipv4/tcp_fin_timeout", fin_timeout, 60),
-	SY("net/ipv4/ip_default_ttl", default_ttl, 64),
+#define SY(n, f, d, l) { n, offsetof(struct sg_sysctls, f), d, l }
+	SY("net/ipv4/tcp_syncookies", syncookies, 1, true),
+	SY("net/ipv4/tcp_window_scaling", window_scaling, 1, true),
+	SY("net/ipv4/tcp_timestamps", timestamps, 1, true),
+	SY("net/ipv4/tcp_sack", sack, 1, true),
+	SY("net/ipv4/tcp_ecn", ecn, 2, true),
+	SY("net/ipv4/tcp_syn_retries", syn_retries, 6, false),
+	SY("net/ipv4/tcp_synack_retries", synack_retries, 5, false),
+	SY("net/ipv4/tcp_fin_timeout", fin_timeout, 60, false),
+	SY("net/ipv4/ip_default_ttl", default_ttl, 64, true),
 #undef SY
 };
 
@@ -88,17 +97,53 @@ int sg_read_sysctls(struct sg_sysctls *s)
 	return 0;
 }
 
+/* "net.ipv4.tcp_timestamps 1 -> 0, ..." for the live sysctls that differ */
+int sg_sysctls_diff(const struct sg_sysctls *a, const struct sg_sysctls *b,
+		    char *buf, size_t n)
+{
+	const struct {
+		const char *name;
+		long a, b;
+	} rmem[2] = {
+		{ "net/core/rmem_max", a->rmem_max, b->rmem_max },
+		{ "net/ipv4/tcp_rmem (max)", a->tcp_rmem2, b->tcp_rmem2 },
+	};
+	size_t len = 0;
+	int diffs = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < sizeof(sg_sysctl_tab) / sizeof(sg_sysctl_tab[0]) + 2; i++) {
+		size_t t = sizeof(sg_sysctl_tab) / sizeof(sg_sysctl_tab[0]);
+		const char *name = i < t ? sg_sysctl_tab[i].name : rmem[i - t].name;
+		long va = i < t ? *(const int *)((const char *)a + sg_sysctl_tab[i].off) : rmem[i - t].a;
+		long vb = i < t ? *(const int *)((const char *)b + sg_sysctl_tab[i].off) : rmem[i - t].b;
+
+		if ((i < t && !sg_sysctl_tab[i].live) || va == vb)
+			continue;
+		if (len < n)
+			len += (size_t)snprintf(buf + len, n - len, "%s", diffs ? ", " : "");
+		/* the sysctl's name as sysctl(8) writes it */
+		for (size_t k = 0, w = strcspn(name, " "); name[k] && len + 1 < n; k++)
+			buf[len++] = k < w && name[k] == '/' ? '.' : name[k];
+		if (len < n)
+			len += (size_t)snprintf(buf + len, n - len, " %ld -> %ld", va, vb);
+		diffs++;
+	}
+	if (len >= n && n)
+		buf[n - 1] = 0;
+	return diffs;
+}
+
 void sg_tw_limits_read(struct sg_tw_limits *t)
 {
-	long lo = 32768, hi = 60999, v;
-	char buf[64];
-	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
+	long r[2] = { 32768, 60999 }, v, lo, hi;
 
-	if (f) {
-		if (fgets(buf, sizeof(buf), f))
-			sscanf(buf, "%ld %ld", &lo, &hi);
-		fclose(f);
+	if (sg_sysctl_longs("net/ipv4/ip_local_port_range", r, 2) != 2) {
+		r[0] = 32768;
+		r[1] = 60999;
 	}
+	lo = r[0];
+	hi = r[1];
 	t->max_buckets = sg_sysctl_int("net/ipv4/tcp_max_tw_buckets", &v) ? 0 : (__u64)v;
 	t->port_lo = (__u16)lo;
 	t->port_hi = (__u16)hi;

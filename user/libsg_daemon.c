@@ -34,7 +34,7 @@ static int sg_secrets_setup(struct sg_daemon *d)
 
 		/* fresh unless the slots already hold this key's secrets */
 		no = sg_realtime_ns() / period;
-		for (int i = -1; i <= 1 && d->reused; i++) {
+		for (int i = -1; i <= 1 && (d->reused || d->secrets_kept); i++) {
 			sg_secret_derive(&d->master, no + (__u64)i, &k);
 			ours |= !memcmp(&s->slot[s->cur & 1], &k, sizeof(k));
 		}
@@ -45,7 +45,8 @@ static int sg_secrets_setup(struct sg_daemon *d)
 		return 0;
 	}
 	age = now - s->rotated_ns;
-	if (d->reused && s->rotated_ns && s->rotated_ns <= now && age < period) {
+	if ((d->reused || d->secrets_kept) && s->rotated_ns && s->rotated_ns <= now &&
+	    age < period) {
 		sg_log("%s: keeping the pinned cookie secrets (rotated %llus ago, id %08x)",
 		       d->o.iface, (unsigned long long)(age / SG_NS),
 		       sg_secret_id(&s->slot[s->cur & 1]));
@@ -54,7 +55,7 @@ static int sg_secrets_setup(struct sg_daemon *d)
 	/* While no daemon ran, the programs went on making cookies with the
 	 * current secret, however long ago it rotated: rotate, so that it
 	 * stays accepted as the previous one, rather than start fresh. */
-	if (d->reused && s->rotated_ns && s->rotated_ns <= now)
+	if ((d->reused || d->secrets_kept) && s->rotated_ns && s->rotated_ns <= now)
 		return sg_secrets_rotate(s);
 	return sg_secrets_fresh(s);
 }
@@ -216,18 +217,17 @@ static void sg_log_changes(struct sg_daemon *d, const struct sg_settings *old,
 	}
 }
 
-/* `synguard set` writes the pinned maps; say what it changed. Only the
- * mmapped structs are compared: cheap enough for every second. */
+/* `synguard set` writes the pinned maps; say what it changed. Every
+ * setting is read back, the ports from their map's mmap (~0.2 ms): cheap
+ * enough for every second. */
 static void sg_watch_settings(struct sg_daemon *d)
 {
 	static struct sg_settings now;
 
-	now = d->known;
-	memcpy(&now.cfg, d->pins.cfg, sizeof(now.cfg));
-	memcpy(&now.d, &d->pins.dpage->set, sizeof(now.d));
+	if (sg_settings_read(&d->pins, &now))
+		return;
 	sg_log_changes(d, &d->known, &now, "synguard set");
-	d->known.cfg = now.cfg;
-	d->known.d = now.d;
+	d->known = now;
 }
 
 /* ---- events ---------------------------------------------------------------------------- */
@@ -243,6 +243,42 @@ static void sg_events_lease_check(struct sg_daemon *d)
 					    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 }
 
+/* ---- kernel facts ----------------------------------------------------------------------- */
+/* Kernel facts (MTU, sysctls) into the live config, in place, field by
+ * field. At start (by NULL) always; then, every sample and on reload, only
+ * when they changed, saying what changed: the kernel checks a cookie
+ * ACK's options against the sysctls of the moment, so the SYN-ACKs must
+ * follow them at once, not at the next SIGHUP. */
+static int sg_kernel_facts(struct sg_daemon *d, const char *by)
+{
+	struct sg_sysctls sy;
+	int mtu = sg_iface_mtu(d->o.iface);
+	char what[512];
+	int diffs;
+
+	if (mtu <= 0) {
+		if (!by)
+			sg_err("cannot read the MTU of %s: %s", d->o.iface, strerror(-mtu));
+		return by ? d->mtu : -1;
+	}
+	sg_read_sysctls(&sy);
+	diffs = by ? sg_sysctls_diff(&d->sy, &sy, what, sizeof(what)) : 0;
+	if (by && !diffs && mtu == d->mtu)
+		return mtu;
+	sg_config_kernel(d->pins.cfg, &sy, mtu);
+	if (by && mtu != d->mtu)
+		sg_log("%s: MTU %d -> %d (%s): SYN-ACKs advertise MSS %u (IPv4), %u (IPv6)",
+		       d->o.iface, d->mtu, mtu, by, d->pins.cfg->adv_mss4, d->pins.cfg->adv_mss6);
+	if (diffs)
+		sg_log("%s: %s (%s): SYN-ACKs follow", d->o.iface, what, by);
+	if (by && !sy.syncookies && d->sy.syncookies)
+		sg_log("%s: WARNING: net.ipv4.tcp_syncookies is 0: the kernel refuses BPF request sockets, so every cookie handshake fails until sysctl -w net.ipv4.tcp_syncookies=1",
+		       d->o.iface);
+	d->sy = sy;
+	d->mtu = mtu;
+	return mtu;
+}
+
 /* ---- the sample ------------------------------------------------------------------------ */
 static void sg_sample(struct sg_daemon *d, __u64 now)
 {
@@ -252,6 +288,7 @@ static void sg_sample(struct sg_daemon *d, __u64 now)
 	bool have_rate = false;
 
 	sg_watch_settings(d);
+	sg_kernel_facts(d, "sysctl or ip link");
 	sg_listen_sample(d);
 	sg_tw_limits_read(&tw);
 	if (sg_walk_run_tw(d->pins.walk_fd, 1, tw.port_lo, tw.port_hi, &d->walk))
@@ -330,6 +367,18 @@ void sg_daemon_serve(struct sg_daemon *d)
 }
 
 /* ---- start, reload, stop ------------------------------------------------------------------ */
+/* The pidfile goes while we still hold its lock (a refused second daemon
+ * never held it, and leaves it alone). */
+static void sg_pidfile_remove(struct sg_daemon *d)
+{
+	char path[PATH_MAX];
+
+	if (d->pid_fd < 0)
+		return;
+	sg_pidfile_path(path, sizeof(path), d->o.iface);
+	unlink(path);
+}
+
 static void sg_daemon_free(struct sg_daemon *d)
 {
 	sg_metrics_stop(d->metrics);
@@ -339,21 +388,6 @@ static void sg_daemon_free(struct sg_daemon *d)
 		munmap(d->secrets, d->secrets_len);
 	sg_daemon_unload(d);
 	free(d);
-}
-
-/* Kernel facts (MTU, sysctls) into the live config, in place. */
-static int sg_kernel_facts(struct sg_daemon *d)
-{
-	struct sg_sysctls sy;
-	int mtu = sg_iface_mtu(d->o.iface);
-
-	if (mtu <= 0) {
-		sg_err("cannot read the MTU of %s: %s", d->o.iface, strerror(-mtu));
-		return -1;
-	}
-	sg_read_sysctls(&sy);
-	sg_config_kernel(d->pins.cfg, &sy, mtu);
-	return mtu;
 }
 
 struct sg_daemon *sg_daemon_start(const struct sg_daemon_opts *o,
@@ -396,15 +430,15 @@ struct sg_daemon *sg_daemon_start(const struct sg_daemon_opts *o,
 	 * file and flags name */
 	if (sg_settings_read(&d->pins, &old))
 		goto fail;
-	new = d->reused ? old : *s;
+	new = d->reused && !d->maps_reset ? old : *s;
 	sg_settings_merge(&new, s, g);
 	new.d.ct_size = d->ct_size;
-	if (d->reused)
+	if (d->reused && !d->maps_reset)
 		sg_log_changes(d, &old, &new, o->config ? "config file or flags" : "flags");
 	if (sg_settings_write(&d->pins, &old, &new))
 		goto fail;
 	d->known = new;
-	mtu = sg_kernel_facts(d);
+	mtu = sg_kernel_facts(d, NULL);
 	if (mtu < 0 || sg_secrets_setup(d))
 		goto fail;
 	/* the sketch's hash key: random, kept by the pins (learned sources'
@@ -430,12 +464,15 @@ struct sg_daemon *sg_daemon_start(const struct sg_daemon_opts *o,
 	memset(&d->pins.dpage->st, 0, sizeof(d->pins.dpage->st));
 	d->pins.dpage->st.started_ns = sg_now_ns();
 	d->next_sample_ns = sg_now_ns();
+	if (d->secrets_kept)
+		sg_kept_secrets_drop(&d->pins);   /* pinned with the others now */
 	sg_setting_format(sg_setting_find("ports"), &new, ports, sizeof(ports));
 	sg_log("%s: mode %s (cookies %s), ports %s, MTU %d (mss4 %u, mss6 %u, wscale %u), secret period %us, metrics %s%s",
 	       o->iface, sg_mode_name(new.cfg.mode), d->pins.cfg->cookie_active ? "on" : "off",
 	       ports, mtu, d->pins.cfg->adv_mss4, d->pins.cfg->adv_mss6,
 	       d->pins.cfg->rcv_wscale, new.d.secret_period_s, new.d.metrics,
-	       d->reused ? "; tracked connections, counters and secrets kept from the pins" : "");
+	       d->reused && !d->maps_reset ?
+	       "; tracked connections, counters and secrets kept from the pins" : "");
 	*exit_code = 0;
 	return d;
 
@@ -445,6 +482,7 @@ fail:
 	/* a failed fresh start leaves nothing behind; reused pins stay */
 	if (d->skel && !d->reused && d->pins.dir[0])
 		sg_daemon_unpin(d);
+	sg_pidfile_remove(d);
 	sg_daemon_free(d);
 	return NULL;
 }
@@ -470,8 +508,8 @@ int sg_daemon_reload(struct sg_daemon *d)
 	new = cur;
 	sg_settings_merge(&new, &staged, &g);
 	if (new.d.ct_size != cur.d.ct_size) {
-		sg_log("%s: ct_size %u needs new tables (stop synguardd, rm -r %s, start it): keeping %u",
-		       d->o.iface, new.d.ct_size, d->pins.dir, cur.d.ct_size);
+		sg_log("%s: ct_size %u needs new tables (stop synguardd, synguard detach -i %s, start it): keeping %u",
+		       d->o.iface, new.d.ct_size, d->o.iface, cur.d.ct_size);
 		new.d.ct_size = cur.d.ct_size;
 	}
 	/* the key file is read again even under the same name: that is how
@@ -506,7 +544,7 @@ int sg_daemon_reload(struct sg_daemon *d)
 		sg_secrets_rotate(d->secrets);
 	}
 	sg_secrets_tick(d, sg_now_ns());
-	mtu = sg_kernel_facts(d);
+	mtu = sg_kernel_facts(d, "reload");
 	sg_log("%s: reloaded%s%s (MTU %d)", d->o.iface, d->o.config ? " " : "",
 	       d->o.config ? d->o.config : "", mtu);
 	return 0;
@@ -514,8 +552,6 @@ int sg_daemon_reload(struct sg_daemon *d)
 
 void sg_daemon_stop(struct sg_daemon *d)
 {
-	char path[PATH_MAX];
-
 	if (!d)
 		return;
 	if (d->pins.dpage->set.keep_attached) {
@@ -523,10 +559,10 @@ void sg_daemon_stop(struct sg_daemon *d)
 		       d->o.iface, d->pins.dir);
 	} else {
 		sg_daemon_detach(d);
+		sg_daemon_keep_secrets(d);
 		sg_daemon_unpin(d);
 		sg_log("%s: detached, pins removed", d->o.iface);
 	}
-	sg_pidfile_path(path, sizeof(path), d->o.iface);
-	unlink(path);
+	sg_pidfile_remove(d);
 	sg_daemon_free(d);
 }

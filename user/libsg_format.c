@@ -126,6 +126,7 @@ struct sg_status {
 	bool fresh;                    /* ...taken within the last 5 s    */
 	__u32 synced_max, emb_max;
 	__u64 now;
+	long syncookies;               /* net.ipv4.tcp_syncookies, now    */
 	char *protected_ports;         /* what sg_ports holds now         */
 	char *no_listener;             /* listed, no listener; NULL: ?    */
 };
@@ -158,6 +159,8 @@ static int sg_status_read(struct sg_view *v, struct sg_status *x)
 	memset(x, 0, sizeof(*x));
 	x->now = sg_now_ns();
 	sg_tw_limits_read(&x->live.tw);
+	if (sg_sysctl_int("net/ipv4/tcp_syncookies", &x->syncookies))
+		x->syncookies = -1;
 	if (sg_settings_read(v->pins, &x->set) ||
 	    sg_secrets_read(v->pins->secrets_fd, &x->ss) ||
 	    sg_gauges_read(v->pins, v->daemon_pid, x->live.tw.port_lo, x->live.tw.port_hi,
@@ -248,6 +251,15 @@ static struct json_object *sg_status_json(struct sg_view *v, const struct sg_sta
 		json_object_array_add(t, json_object_new_string("ephemeral_ports"));
 	json_object_object_add(j, "warnings", t);
 	json_object_object_add(o, "time_wait", j);
+
+	/* what of the kernel's settings breaks synguard */
+	j = json_object_new_object();
+	json_object_object_add(j, "tcp_syncookies", x->syncookies >= 0 ? json_object_new_int64(x->syncookies) : NULL);
+	t = json_object_new_array();
+	if (!x->syncookies)
+		json_object_array_add(t, json_object_new_string("tcp_syncookies"));
+	json_object_object_add(j, "warnings", t);
+	json_object_object_add(o, "kernel", j);
 
 	j = json_object_new_object();
 	json_object_object_add(j, "allow", json_object_new_int64(x->set.allow.n));
@@ -375,6 +387,9 @@ int sg_cmd_status(struct sg_view *v, bool json)
 	       (unsigned long long)x.live.tw.port_range,
 	       x.fresh && (x.st.tw_pressure & SG_TW_BUCKETS) ? "; WARNING: near tcp_max_tw_buckets" : "",
 	       x.fresh && (x.st.tw_pressure & SG_TW_PORTS) ? "; WARNING: near running out of ephemeral ports" : "");
+	if (!x.syncookies)
+		printf("%-14s WARNING: net.ipv4.tcp_syncookies is 0: the kernel refuses BPF request sockets, every cookie handshake fails (sysctl -w net.ipv4.tcp_syncookies=1)\n",
+		       "kernel:");
 	printf("%-14s allow %u prefix%s, deny %u; %llu learned source%s (learn.time %us)\n",
 	       "policy:", x.set.allow.n, x.set.allow.n == 1 ? "" : "es", x.set.deny.n,
 	       (unsigned long long)x.wa.learned, x.wa.learned == 1 ? "" : "s", c->learn_s);
@@ -745,6 +760,15 @@ int sg_cmd_stats_watch(struct sg_view *v, unsigned int secs, bool json)
 			;
 		if (sg_watch_stop)
 			break;
+		if (!sg_pins_current(v->pins)) {
+			if (tty)
+				printf("\033[?25h\n");
+			fflush(stdout);
+			sg_err("the pins of %s were removed or replaced (synguardd stopped or started afresh): run synguard stats -w again",
+			       v->pins->iface);
+			return SG_EXIT_FAIL;
+		}
+		v->daemon_pid = sg_daemon_pid(v->pins->iface);
 		if (sg_watch_take(v, &s[cur ^ 1])) {
 			ret = SG_EXIT_FAIL;
 			break;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Startup checks, loading, pinning, attaching (libxdp + tcx), the pidfile:
  * what synguardd does to an interface and undoes. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -117,6 +118,7 @@ int sg_ensure_bpffs(const char *dir)
 }
 
 static const char *const sg_tc_names[2] = { "ingress", "egress" };
+static const char *const sg_tc_pins[2] = { "link_tc_ingress", "link_tc_egress" };
 
 int sg_pidfile_lock(const char *iface)
 {
@@ -204,6 +206,25 @@ static int sg_xdp_wrap(struct sg_daemon *d, int fd)
 	return 0;
 }
 
+/* Detach our XDP program old (id oid) that no daemon holds, through
+ * libxdp (which knows its dispatcher); true when it went. */
+static bool sg_xdp_detach_left(int ifindex, const char *iface, int old, __u32 oid,
+			       __u8 attach_mode)
+{
+	struct xdp_program *op = xdp_program__from_fd(old);
+	enum xdp_attach_mode m = attach_mode == XDP_ATTACHED_SKB ? XDP_MODE_SKB : XDP_MODE_NATIVE;
+	bool gone = false;
+
+	if (libxdp_get_error(op))
+		return false;
+	if (!xdp_program__detach(op, ifindex, m, 0)) {
+		sg_log("%s: detached the XDP program left attached (id %u)", iface, oid);
+		gone = true;
+	}
+	xdp_program__close(op);
+	return gone;
+}
+
 /* The XDP program of ours that --keep-attached or a crash left behind
  * (pinned as prog_xdp). Attached alone, it is swapped for fd in one
  * netlink call, so no packet meets the interface without a program: 1.
@@ -239,18 +260,8 @@ static int sg_takeover_xdp(struct sg_daemon *d, int fd, const char *path)
 		sg_log("warning: cannot swap the XDP program left attached (id %u): %s; re-attaching",
 		       oid, strerror(errno));
 	}
-	if (q.prog_id == oid || q.attach_mode == XDP_ATTACHED_MULTI) {
-		struct xdp_program *op = xdp_program__from_fd(old);
-		enum xdp_attach_mode m = q.attach_mode == XDP_ATTACHED_SKB ?
-			XDP_MODE_SKB : XDP_MODE_NATIVE;
-
-		if (!libxdp_get_error(op)) {
-			if (!xdp_program__detach(op, (int)d->ifindex, m, 0))
-				sg_log("%s: detached the XDP program left attached (id %u)",
-				       d->o.iface, oid);
-			xdp_program__close(op);
-		}
-	}
+	if (q.prog_id == oid || q.attach_mode == XDP_ATTACHED_MULTI)
+		sg_xdp_detach_left(d->ifindex, d->o.iface, old, oid, q.attach_mode);
 	close(old);
 	return 0;
 }
@@ -331,12 +342,11 @@ static void sg_detach_xdp(struct sg_daemon *d)
 
 static int sg_attach_tc(struct sg_daemon *d, int dir, struct bpf_program *prog)
 {
-	static const char *const pins[2] = { "link_tc_ingress", "link_tc_egress" };
 	int prog_fd = bpf_program__fd(prog);
 	char path[PATH_MAX];
 	int fd, err;
 
-	if (sg_pin_path(path, sizeof(path), &d->pins, pins[dir]))
+	if (sg_pin_path(path, sizeof(path), &d->pins, sg_tc_pins[dir]))
 		return -1;
 	/* a link left by --keep-attached: swap the program in atomically */
 	fd = bpf_obj_get(path);
@@ -387,28 +397,157 @@ static int sg_attach_tc(struct sg_daemon *d, int dir, struct bpf_program *prog)
 	return 0;
 }
 
+static void sg_tc_link_drop(int fd, int dir)
+{
+	if (bpf_link_detach(fd))
+		sg_log("warning: cannot detach the tcx %s link: %s", sg_tc_names[dir],
+		       strerror(errno));
+	close(fd);
+}
+
+/* the fallback's clsact filter, ours by handle and priority */
+static void sg_tc_clsact_drop(int ifindex, int dir)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = dir ? BPF_TC_EGRESS : BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = 0x5347, .priority = 1);
+
+	/* detach looks for one without knowing: its absence is no error */
+	sg_libbpf_hush = true;
+	bpf_tc_detach(&hook, &opts);
+	sg_libbpf_hush = false;
+}
+
 static void sg_detach_tc(struct sg_daemon *d, int dir)
 {
-	static const char *const pins[2] = { "link_tc_ingress", "link_tc_egress" };
-
 	if (d->tc_link_fd[dir] >= 0) {
-		if (bpf_link_detach(d->tc_link_fd[dir]))
-			sg_log("warning: cannot detach the tcx %s link: %s",
-			       sg_tc_names[dir], strerror(errno));
-		close(d->tc_link_fd[dir]);
+		sg_tc_link_drop(d->tc_link_fd[dir], dir);
 		d->tc_link_fd[dir] = -1;
-		sg_pin_unlink(&d->pins, pins[dir]);
+		sg_pin_unlink(&d->pins, sg_tc_pins[dir]);
 	}
 	if (d->tc_clsact[dir]) {
-		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = d->ifindex,
-			    .attach_point = dir ? BPF_TC_EGRESS : BPF_TC_INGRESS);
-		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = 0x5347, .priority = 1);
-
-		bpf_tc_detach(&hook, &opts);
+		sg_tc_clsact_drop(d->ifindex, dir);
 		d->tc_clsact[dir] = false;
 	}
 }
 
+/* ---- the cookie secrets across a plain stop ------------------------------------------- */
+/* A stop without keep_attached pins the secrets map apart, as
+ * BPFFS/synguard-kept/IFACE (bpffs refuses dots in names), and the next
+ * synguardd on the interface makes it its own: the ACKs of SYN-ACKs the
+ * previous daemon sent are accepted. `synguard detach` removes it. */
+static int sg_kept_secrets_path(char *buf, size_t n, const struct sg_pins *p, bool dir)
+{
+	int len = snprintf(buf, n, "%s/%s%s%s", p->bpffs, SG_KEPT_SUBDIR,
+			   dir ? "" : "/", dir ? "" : p->iface);
+
+	return len < 0 || (size_t)len >= n ? -ENAMETOOLONG : 0;
+}
+
+void sg_daemon_keep_secrets(struct sg_daemon *d)
+{
+	char path[PATH_MAX];
+
+	if (sg_kept_secrets_path(path, sizeof(path), &d->pins, true) || sg_mkdir_p(path, 0700) ||
+	    sg_kept_secrets_path(path, sizeof(path), &d->pins, false)) {
+		sg_log("warning: cannot keep the cookie secrets in %s: %s", path, strerror(errno));
+		return;
+	}
+	unlink(path);
+	if (bpf_obj_pin(d->pins.secrets_fd, path))
+		sg_log("warning: cannot keep the cookie secrets in %s: %s", path, strerror(errno));
+	else
+		sg_log("%s: cookie secrets kept in %s for the next synguardd (synguard detach -i %s removes them)",
+		       d->o.iface, path, d->o.iface);
+}
+
+void sg_kept_secrets_drop(const struct sg_pins *p)
+{
+	char path[PATH_MAX];
+
+	if (!sg_kept_secrets_path(path, sizeof(path), p, false))
+		unlink(path);
+	if (!sg_kept_secrets_path(path, sizeof(path), p, true))
+		rmdir(path);   /* only when no other interface's are left */
+}
+
+/* Only a map of this build's layout is taken; otherwise fresh secrets. */
+static void sg_kept_secrets_adopt(struct sg_daemon *d)
+{
+	struct bpf_map *m = d->skel->maps.sg_secrets;
+	struct bpf_map_info mi = {};
+	__u32 len = sizeof(mi);
+	char path[PATH_MAX];
+	int fd;
+
+	if (d->reused || sg_kept_secrets_path(path, sizeof(path), &d->pins, false))
+		return;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return;
+	if (bpf_obj_get_info_by_fd(fd, &mi, &len) || mi.type != bpf_map__type(m) ||
+	    mi.key_size != bpf_map__key_size(m) || mi.value_size != bpf_map__value_size(m) ||
+	    mi.max_entries != bpf_map__max_entries(m) || mi.map_flags != bpf_map__map_flags(m))
+		sg_log("%s: the kept cookie secrets in %s are of another build: new ones are made",
+		       d->o.iface, path);
+	else if (!bpf_map__reuse_fd(m, fd))
+		d->secrets_kept = true;
+	close(fd);
+}
+
+/* Open and load the object. Its maps re-use the pins in d->pins.dir, or,
+ * with unpinned, none: they are made new and *unpinned marks which to pin
+ * (sg_maps_repin) once they loaded. 0 or -errno. */
+static int sg_skel_load(struct sg_daemon *d, __u64 *unpinned)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = d->pins.dir);
+	struct bpf_map *m;
+	int i = 0;
+
+	d->skel = synguard_bpf__open_opts(&oo);
+	if (!d->skel) {
+		int e = -errno;
+
+		sg_err("cannot open the BPF object: %s", strerror(-e));
+		return e;
+	}
+	bpf_map__set_max_entries(d->skel->maps.sg_ct_synced, d->ct_size);
+	bpf_map__set_max_entries(d->skel->maps.sg_ct_embryonic, d->emb_size);
+	bpf_map__set_max_entries(d->skel->maps.sg_ct_bits, sg_bits_entries(d->ct_size));
+	if (!unpinned)
+		sg_kept_secrets_adopt(d);
+	bpf_object__for_each_map(m, d->skel->obj) {
+		if (unpinned && i < 64 && bpf_map__pin_path(m)) {
+			*unpinned |= 1ULL << i;
+			bpf_map__set_pin_path(m, NULL);
+		}
+		i++;
+	}
+	return synguard_bpf__load(d->skel) ? -errno : 0;
+}
+
+static int sg_maps_repin(struct sg_daemon *d, __u64 unpinned)
+{
+	struct bpf_map *m;
+	char path[PATH_MAX];
+	int i = 0;
+
+	bpf_object__for_each_map(m, d->skel->obj) {
+		if (i < 64 && (unpinned >> i & 1)) {
+			if (sg_pin_path(path, sizeof(path), &d->pins, bpf_map__name(m)))
+				return -ENAMETOOLONG;
+			unlink(path);
+			if (bpf_map__pin(m, path)) {
+				int e = -errno;
+
+				sg_err("cannot pin %s: %s", path, strerror(-e));
+				return e;
+			}
+		}
+		i++;
+	}
+	return 0;
+}
 
 /* ---- load, attach, detach, unpin ------------------------------------------------------ */
 int sg_daemon_load(struct sg_daemon *d, const struct sg_settings *s,
@@ -417,6 +556,7 @@ int sg_daemon_load(struct sg_daemon *d, const struct sg_settings *s,
 	const struct sg_setting *cts = sg_setting_find("ct_size");
 	__u32 pinned_synced, pinned_emb;
 	char path[PATH_MAX];
+	int err;
 
 	if (sg_ensure_bpffs(d->o.bpffs))
 		return -1;
@@ -436,31 +576,35 @@ int sg_daemon_load(struct sg_daemon *d, const struct sg_settings *s,
 	d->ct_size = s->d.ct_size;
 	if (pinned_synced && pinned_synced != d->ct_size) {
 		if (g->line[cts - sg_settings_table])
-			sg_log("warning: ct_size %u ignored: the pinned tables in %s hold %u connections (to resize: stop synguardd, rm -r %s, start it)",
-			       d->ct_size, d->pins.dir, pinned_synced, d->pins.dir);
+			sg_log("warning: ct_size %u ignored: the pinned tables in %s hold %u connections (to resize: stop synguardd, synguard detach -i %s, start it)",
+			       d->ct_size, d->pins.dir, pinned_synced, d->o.iface);
 		d->ct_size = pinned_synced;
 	}
 	d->emb_size = pinned_emb ? pinned_emb : (d->ct_size / 4 > 1024 ? d->ct_size / 4 : 1024);
 	d->reused = sg_pin_exists(&d->pins, "sg_config");
 
-	{
-		LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = d->pins.dir);
+	/* libbpf's complaints about pins of another build: not errors here */
+	sg_libbpf_hush = d->reused;
+	err = sg_skel_load(d, NULL);
+	sg_libbpf_hush = false;
+	if (err && d->reused) {
+		__u64 pinned = 0;
 
-		d->skel = synguard_bpf__open_opts(&oo);
+		/* pins of another build: fresh maps, pinned once they load;
+		 * the attachments left are still swapped in place */
+		synguard_bpf__destroy(d->skel);
+		err = sg_skel_load(d, &pinned);
+		if (!err)
+			err = sg_maps_repin(d, pinned);
+		if (!err) {
+			d->maps_reset = true;
+			sg_log("%s: the maps pinned in %s are of another build: replaced by new ones (tracked connections, counters, settings and secrets start afresh)",
+			       d->o.iface, d->pins.dir);
+		}
 	}
-	if (!d->skel) {
-		sg_err("cannot open the BPF object: %s", strerror(errno));
-		return -1;
-	}
-	bpf_map__set_max_entries(d->skel->maps.sg_ct_synced, d->ct_size);
-	bpf_map__set_max_entries(d->skel->maps.sg_ct_embryonic, d->emb_size);
-	bpf_map__set_max_entries(d->skel->maps.sg_ct_bits, sg_bits_entries(d->ct_size));
-	if (synguard_bpf__load(d->skel)) {
-		int e = errno;
-
-		sg_err("cannot load the BPF programs: %s%s", strerror(e),
-		       d->reused ? " (pinned maps from an older build? stop synguardd and rm -r the pin dir)" :
-				   " (run with -v for the verifier log)");
+	if (err) {
+		sg_err("cannot load the BPF programs: %s (run with -v for the verifier log)",
+		       strerror(-err));
 		return -1;
 	}
 	if (sg_pin_path(path, sizeof(path), &d->pins, "prog_walk"))
@@ -477,10 +621,12 @@ int sg_daemon_attach(struct sg_daemon *d)
 {
 	struct bpf_program *eg;
 
-	if (sg_attach_xdp(d) || sg_attach_tc(d, 0, d->skel->progs.sg_tc_ingress))
+	/* TC first: an ACK of the first cookie XDP sends needs TC ingress
+	 * there to make its socket (detach goes the other way) */
+	if (sg_attach_tc(d, 0, d->skel->progs.sg_tc_ingress))
 		return -1;
 	eg = bpf_object__find_program_by_name(d->skel->obj, "sg_tc_egress");
-	if (eg && sg_attach_tc(d, 1, eg))
+	if ((eg && sg_attach_tc(d, 1, eg)) || sg_attach_xdp(d))
 		return -1;
 	sg_log("%s: attached XDP (%s), TC ingress (%s)%s%s%s, ct %u+%u",
 	       d->o.iface, d->xdp_mode == XDP_MODE_SKB ? "skb" : "native",
@@ -497,20 +643,28 @@ void sg_daemon_detach(struct sg_daemon *d)
 	sg_detach_tc(d, 1);
 }
 
-void sg_daemon_unpin(struct sg_daemon *d)
+/* Every pin in the interface's directory, then the directories once
+ * empty (synguard/ holds the other interfaces' and the kept secrets). */
+static void sg_pins_remove(const struct sg_pins *p)
 {
 	char path[PATH_MAX + 16];
+	struct dirent *de;
+	DIR *dir = opendir(p->dir);
 
-	if (d->skel)
-		bpf_object__unpin_maps(d->skel->obj, NULL);
-	sg_pin_unlink(&d->pins, "prog_walk");
-	sg_pin_unlink(&d->pins, "prog_xdp");
-	sg_pin_unlink(&d->pins, "link_tc_ingress");
-	sg_pin_unlink(&d->pins, "link_tc_egress");
-	if (rmdir(d->pins.dir) && errno != ENOENT)
-		sg_log("warning: cannot remove %s: %s", d->pins.dir, strerror(errno));
-	snprintf(path, sizeof(path), "%s/%s", d->pins.bpffs, SG_PIN_SUBDIR);
-	rmdir(path);   /* only when no other interface is left */
+	while (dir && (de = readdir(dir)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			sg_pin_unlink(p, de->d_name);
+	if (dir)
+		closedir(dir);
+	if (rmdir(p->dir) && errno != ENOENT)
+		sg_log("warning: cannot remove %s: %s", p->dir, strerror(errno));
+	snprintf(path, sizeof(path), "%s/%s", p->bpffs, SG_PIN_SUBDIR);
+	rmdir(path);
+}
+
+void sg_daemon_unpin(struct sg_daemon *d)
+{
+	sg_pins_remove(&d->pins);
 }
 
 void sg_daemon_unload(struct sg_daemon *d)
@@ -521,4 +675,72 @@ void sg_daemon_unload(struct sg_daemon *d)
 	if (d->pid_fd >= 0)
 		close(d->pid_fd);
 	d->pid_fd = -1;
+}
+
+/* ---- synguard detach ---------------------------------------------------------------------- */
+/* What keep_attached, a crash or a plain stop left on iface, removed in
+ * the daemon's order: XDP (no more cookies sent), TC (the ACKs of those
+ * in flight meet the kernel now), then every pin and the kept secrets.
+ * Refused while a synguardd runs there (the pidfile's lock is held while
+ * detaching, so none starts meanwhile). */
+int sg_detach_iface(const char *bpffs, const char *iface)
+{
+	char path[PATH_MAX], kept[PATH_MAX];
+	int ifindex = (int)if_nametoindex(iface), pid = sg_daemon_pid(iface), lock, n = 0;
+	bool have_dir, have_kept;
+	struct sg_pins p;
+	struct stat st;
+
+	if (pid > 0) {
+		sg_err("synguardd runs on %s (pid %d): stop it (SIGTERM detaches; systemctl stop synguardd@%s), then detach what it keeps",
+		       iface, pid, iface);
+		return SG_EXIT_FAIL;
+	}
+	sg_pins_init(&p, bpffs, iface);
+	have_dir = !stat(p.dir, &st) && S_ISDIR(st.st_mode);
+	have_kept = !sg_kept_secrets_path(kept, sizeof(kept), &p, false) && !access(kept, F_OK);
+	if (!have_dir && !have_kept) {
+		sg_err("nothing of synguard on %s: no pins in %s", iface, p.dir);
+		return SG_EXIT_FAIL;
+	}
+	lock = sg_pidfile_lock(iface);
+	if (lock < 0)
+		return SG_EXIT_FAIL;
+	if (!ifindex && have_dir)
+		sg_log("%s: not in this network namespace (or gone): removing the pins only", iface);
+
+	if (ifindex && !sg_pin_path(path, sizeof(path), &p, "prog_xdp")) {
+		LIBBPF_OPTS(bpf_xdp_query_opts, q);
+		int old = bpf_obj_get(path);
+		__u32 oid = old < 0 ? 0 : sg_fd_prog_id(old);
+
+		if (oid && !bpf_xdp_query(ifindex, 0, &q) &&
+		    (q.prog_id == oid || q.attach_mode == XDP_ATTACHED_MULTI))
+			n += sg_xdp_detach_left(ifindex, iface, old, oid, q.attach_mode);
+		else if (oid && q.prog_id)
+			sg_log("%s: the XDP program attached (id %u) is not synguard's: left alone",
+			       iface, q.prog_id);
+		if (old >= 0)
+			close(old);
+	}
+	for (int dir = 0; dir < 2 && have_dir; dir++) {
+		int fd = sg_pin_path(path, sizeof(path), &p, sg_tc_pins[dir]) ? -1 : bpf_obj_get(path);
+
+		if (fd >= 0) {
+			sg_tc_link_drop(fd, dir);
+			sg_log("%s: detached the tcx %s link", iface, sg_tc_names[dir]);
+			n++;
+		}
+		if (ifindex)
+			sg_tc_clsact_drop(ifindex, dir);
+	}
+	if (have_dir)
+		sg_pins_remove(&p);
+	sg_kept_secrets_drop(&p);
+	printf("%s: detached (%d attachment%s), pins removed%s\n", iface, n, n == 1 ? "" : "s",
+	       have_kept ? ", kept cookie secrets too" : "");
+	sg_pidfile_path(path, sizeof(path), iface);
+	unlink(path);
+	close(lock);
+	return SG_EXIT_OK;
 }

@@ -145,6 +145,25 @@ void sg_pins_close(struct sg_pins *p)
 	}
 }
 
+bool sg_pins_current(const struct sg_pins *p)
+{
+	struct bpf_map_info a = {}, b = {};
+	__u32 la = sizeof(a), lb = sizeof(b);
+	char path[PATH_MAX];
+	int fd;
+	bool same;
+
+	if (sg_pin_path(path, sizeof(path), p, "sg_config"))
+		return false;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return false;
+	same = !bpf_obj_get_info_by_fd(fd, &a, &la) &&
+	       !bpf_obj_get_info_by_fd(p->config_fd, &b, &lb) && a.id == b.id;
+	close(fd);
+	return same;
+}
+
 int sg_pins_guess_iface(const char *bpffs, char *iface, size_t len, bool quiet)
 {
 	char path[PATH_MAX];

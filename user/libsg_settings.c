@@ -392,8 +392,14 @@ static void sg_beside_secret(const struct sg_setting *st, const struct sg_live *
 }
 
 /* ---- the table ------------------------------------------------------------------- */
+/* by enum sg_mode */
 static const char *const sg_mode_names_tab[] = { "off", "on", "auto", "shadow", NULL };
 static const char *const sg_track_names[] = { "protected", "all", NULL };
+
+const char *sg_mode_name(unsigned int mode)
+{
+	return mode <= SG_MODE_SHADOW ? sg_mode_names_tab[mode] : "?";
+}
 
 #define SG_FIELD(f) .off = offsetof(struct sg_settings, f), \
 		    .size = sizeof(((struct sg_settings *)0)->f)

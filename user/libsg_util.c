@@ -100,35 +100,13 @@ const char *const sg_pcounter_names[SG_PCNT_MAX] = {
 
 const char *sg_state_name(unsigned int st)
 {
-	if (st < SG_STATE_MAX)
-		return sg_state_names[st];
-	return st == SG_NONE ? "NONE" : "?";
+	return st < SG_STATE_MAX ? sg_state_names[st] : "?";
 }
 
 int sg_state_parse(const char *name)
 {
 	for (int i = 0; i < SG_STATE_MAX; i++)
 		if (!strcasecmp(name, sg_state_names[i]))
-			return i;
-	return -1;
-}
-
-static const char *const sg_mode_names[] = {
-	[SG_MODE_OFF] = "off",
-	[SG_MODE_ON] = "on",
-	[SG_MODE_AUTO] = "auto",
-	[SG_MODE_SHADOW] = "shadow",
-};
-
-const char *sg_mode_name(unsigned int mode)
-{
-	return mode < 4 ? sg_mode_names[mode] : "?";
-}
-
-int sg_mode_parse(const char *name)
-{
-	for (int i = 0; i < 4; i++)
-		if (!strcmp(name, sg_mode_names[i]))
 			return i;
 	return -1;
 }
@@ -242,6 +220,16 @@ int sg_opts_parse(const struct sg_cmd *cmd, int argc, char **argv,
 		if (ret)
 			return ret;
 	}
+	return 0;
+}
+
+int sg_iface_arg(const char *arg, const char **iface)
+{
+	if (!*arg || strlen(arg) >= IF_NAMESIZE || strchr(arg, '/')) {
+		sg_err("bad interface name '%s'", arg);
+		return SG_EXIT_USAGE;
+	}
+	*iface = arg;
 	return 0;
 }
 

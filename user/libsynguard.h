@@ -51,10 +51,9 @@ extern bool sg_libbpf_hush;
 extern const char *const sg_state_names[SG_STATE_MAX];
 extern const char *const sg_counter_names[SG_CNT_MAX];
 extern const char *const sg_pcounter_names[SG_PCNT_MAX];
-const char *sg_state_name(unsigned int st);   /* SG_NONE -> "NONE" */
+const char *sg_state_name(unsigned int st);   /* "?" if out of range */
 int sg_state_parse(const char *name);         /* -1 if unknown */
-const char *sg_mode_name(unsigned int mode);
-int sg_mode_parse(const char *name);          /* -1 if unknown */
+const char *sg_mode_name(unsigned int mode);  /* the mode setting's names */
 
 /* ---- options: one table, xdp-tools style ------------------------------- */
 enum sg_opt_id {
@@ -94,6 +93,9 @@ typedef int (*sg_opt_cb)(int id, const char *arg, void *data);
 int sg_opts_parse(const struct sg_cmd *cmd, int argc, char **argv,
 		  sg_opt_cb cb, void *data);
 void sg_usage(FILE *f, const char *prog, const struct sg_cmd *cmd);
+/* -i IFACE: a name the kernel could have (*iface = arg), else one line
+ * and SG_EXIT_USAGE. */
+int sg_iface_arg(const char *arg, const char **iface);
 /* Integers with range checks; print one line and return -1 on error. */
 int sg_parse_uint(const char *opt, const char *s, unsigned long lo,
 		  unsigned long hi, unsigned long *out);
@@ -107,6 +109,10 @@ struct sg_sysctls {
 int sg_read_sysctls(struct sg_sysctls *s);          /* current netns */
 int sg_sysctl_int(const char *name, long *val);     /* "net/ipv4/..." */
 int sg_iface_mtu(const char *iface);                /* ioctl, netns-correct */
+/* The sysctls mirrored in the data path (and tcp_syncookies) that differ,
+ * "net.ipv4.tcp_timestamps 1 -> 0, ..." into buf: how many. */
+int sg_sysctls_diff(const struct sg_sysctls *a, const struct sg_sysctls *b,
+		    char *buf, size_t n);
 struct sg_tw_limits {
 	__u64 max_buckets;        /* net.ipv4.tcp_max_tw_buckets              */
 	__u16 port_lo, port_hi;   /* net.ipv4.ip_local_port_range             */
@@ -315,6 +321,9 @@ int sg_pin_path(char *buf, size_t len, const struct sg_pins *p, const char *name
 /* -1 and one line if iface is not ours (usage error). */
 int sg_pins_open(struct sg_pins *p);
 void sg_pins_close(struct sg_pins *p);
+/* false once the pins were removed or replaced (a daemon stopped, or a
+ * new one started afresh): the open maps are no longer the interface's */
+bool sg_pins_current(const struct sg_pins *p);
 /* The single interface under bpffs/synguard; -1 when there is none (one
  * line unless quiet), -2 (one line) when there are several. */
 int sg_pins_guess_iface(const char *bpffs, char *iface, size_t len, bool quiet);
@@ -368,6 +377,9 @@ int sg_daemon_pid(const char *iface);
 void sg_pidfile_path(char *buf, size_t len, const char *iface);
 
 /* ---- load/attach (libsg_load.c) ---------------------------------------- */
+/* synguard detach: XDP, the TC links and every pin of iface, with no
+ * daemon running there; an SG_EXIT_* code. */
+int sg_detach_iface(const char *bpffs, const char *iface);
 int sg_check_root(void);
 int sg_check_kernel(void);        /* BTF + bpf_sk_assign_tcp_reqsk kfunc */
 int sg_check_syncookies(void);

@@ -14,6 +14,8 @@ struct sg_daemon {
 	struct synguard_bpf *skel;
 	struct sg_pins pins;          /* fds and mmaps of the pinned maps   */
 	bool reused;                  /* pins of an earlier run were found  */
+	bool secrets_kept;            /* ...or the secrets a plain stop kept */
+	bool maps_reset;              /* ...of another build: maps made new  */
 	__u32 ct_size, emb_size;      /* the tables' real sizes             */
 	int ifindex;
 	struct xdp_program *xdp;
@@ -32,6 +34,8 @@ struct sg_daemon {
 	__u64 next_sample_ns;
 	__u64 last_syn, last_syn_ns;  /* syn_received at the last sample    */
 	__u32 last_cookie_active;
+	struct sg_sysctls sy;         /* what sg_config_kernel last mirrored */
+	int mtu;                      /* ...and the MTU                      */
 };
 
 int sg_pidfile_lock(const char *iface);
@@ -43,6 +47,10 @@ int sg_daemon_attach(struct sg_daemon *d);
 void sg_daemon_detach(struct sg_daemon *d);
 /* Removes every pin, and the pin directories once empty. */
 void sg_daemon_unpin(struct sg_daemon *d);
+/* A plain stop: the secrets map pinned apart for the next daemon
+ * (sg_daemon_load adopts it); dropped once adopted, or by a detach. */
+void sg_daemon_keep_secrets(struct sg_daemon *d);
+void sg_kept_secrets_drop(const struct sg_pins *p);
 /* Frees what sg_daemon_load made (not the pins themselves). */
 void sg_daemon_unload(struct sg_daemon *d);
 /* The sample's look at the TCP listeners (libsg_listen.c): ports=all

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /* synguard: status, stats, conns, set, allow, deny, events, top, tune —
- * from the pinned maps. */
+ * from the pinned maps; detach removes what a daemon left. */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include "libsynguard.h"
 
 enum { CMD_STATUS, CMD_STATS, CMD_CONNS, CMD_SET, CMD_ALLOW, CMD_DENY, CMD_EVENTS,
-       CMD_TOP, CMD_TUNE, CMD_HELP };
+       CMD_TOP, CMD_TUNE, CMD_DETACH, CMD_HELP };
 
 static const int status_opts[] = { SG_OPT_IFACE, SG_OPT_BPFFS, SG_OPT_JSON, SG_OPT_HELP, 0 };
 static const int stats_opts[] = { SG_OPT_IFACE, SG_OPT_BPFFS, SG_OPT_JSON, SG_OPT_WATCH, SG_OPT_HELP, 0 };
@@ -18,6 +18,7 @@ static const int deny_opts[] = { SG_OPT_IFACE, SG_OPT_BPFFS, SG_OPT_JSON, SG_OPT
 static const int events_opts[] = { SG_OPT_IFACE, SG_OPT_BPFFS, SG_OPT_JSON, SG_OPT_HELP, 0 };
 static const int top_opts[] = { SG_OPT_IFACE, SG_OPT_BPFFS, SG_OPT_TOP_N, SG_OPT_JSON, SG_OPT_HELP, 0 };
 static const int tune_opts[] = { SG_OPT_IFACE, SG_OPT_BPFFS, SG_OPT_WATCH, SG_OPT_APPLY, SG_OPT_JSON, SG_OPT_HELP, 0 };
+static const int detach_opts[] = { SG_OPT_IFACE, SG_OPT_BPFFS, SG_OPT_HELP, 0 };
 static const int help_opts[] = { SG_OPT_HELP, 0 };
 
 static const struct sg_cmd cmds[] = {
@@ -54,6 +55,11 @@ static const struct sg_cmd cmds[] = {
 		" is observed over SECONDS: synguard's gauges and the kernel's counters.\n"
 		" --apply writes them in this network namespace. Works without synguard\n"
 		" too (the kernel's counters alone).", tune_opts },
+	[CMD_DETACH] = { "detach", NULL,
+		"Remove what synguardd left on the interface when it is not running:\n"
+		" XDP, then the TC links, then every pin, and the cookie secrets a\n"
+		" plain stop keeps for the next daemon. -i is required. The full\n"
+		" teardown; also what resizing the tables (ct_size) needs.", detach_opts },
 	[CMD_HELP] = { "help", "[COMMAND]", "Show help for a command.", help_opts },
 };
 
@@ -93,6 +99,7 @@ static void usage_all(FILE *f)
 		[CMD_EVENTS] = "sampled decisions, live",
 		[CMD_TOP] = "heavy hitters: SYN sources, prefixes holding connections",
 		[CMD_TUNE] = "TCP sysctl advice from what is observed; --apply",
+		[CMD_DETACH] = "remove XDP, TC and pins a stopped daemon left",
 		[CMD_HELP] = "help for a command",
 	};
 
@@ -107,12 +114,7 @@ static int opt_cb(int id, const char *arg, void *data)
 
 	switch (id) {
 	case SG_OPT_IFACE:
-		if (!*arg || strlen(arg) >= IF_NAMESIZE || strchr(arg, '/')) {
-			sg_err("bad interface name '%s'", arg);
-			return SG_EXIT_USAGE;
-		}
-		c->iface = arg;
-		return 0;
+		return sg_iface_arg(arg, &c->iface);
 	case SG_OPT_BPFFS:
 		c->bpffs = arg;
 		return 0;
@@ -179,8 +181,8 @@ static int cmd_set(struct sg_view *v, char **kv, int n)
 			return SG_EXIT_USAGE;
 		}
 		if (st && st->when == SG_START) {
-			sg_err("%s is fixed once the tables exist: stop synguardd, rm -r %s, start it with the new value",
-			       st->key, v->pins->dir);
+			sg_err("%s is fixed once the tables exist: stop synguardd, run synguard detach -i %s, start it with the new value",
+			       st->key, v->pins->iface);
 			return SG_EXIT_USAGE;
 		}
 		if (sg_settings_kv(&new, NULL, 0, kv[i], err, sizeof(err))) {
@@ -250,7 +252,7 @@ int main(int argc, char **argv)
 	}
 	c.cmd = find_cmd(argv[1]);
 	if (c.cmd < 0) {
-		sg_err("unknown command '%s': use status, stats, conns, set, allow, deny, events, top, tune or help", argv[1]);
+		sg_err("unknown command '%s': use status, stats, conns, set, allow, deny, events, top, tune, detach or help", argv[1]);
 		return SG_EXIT_USAGE;
 	}
 	ret = sg_opts_parse(&cmds[c.cmd], argc - 1, argv + 1, opt_cb, &c);
@@ -267,7 +269,7 @@ int main(int argc, char **argv)
 		}
 		k = find_cmd(argv[optind]);
 		if (k < 0) {
-			sg_err("unknown command '%s': use status, stats, conns, set, allow, deny, events, top, tune or help", argv[optind]);
+			sg_err("unknown command '%s': use status, stats, conns, set, allow, deny, events, top, tune, detach or help", argv[optind]);
 			return SG_EXIT_USAGE;
 		}
 		if (k == CMD_SET)
@@ -296,6 +298,13 @@ int main(int argc, char **argv)
 	sg_quiet_libs(false);
 	if (sg_check_root())
 		return SG_EXIT_FAIL;
+	if (c.cmd == CMD_DETACH) {
+		if (!c.iface) {
+			sg_err("detach needs -i IFACE");
+			return SG_EXIT_USAGE;
+		}
+		return sg_detach_iface(c.bpffs, c.iface);
+	}
 	/* tune also advises a host without synguard */
 	if (!c.iface) {
 		ret = sg_pins_guess_iface(c.bpffs, iface, sizeof(iface), c.cmd == CMD_TUNE);

@@ -55,12 +55,7 @@ static int opt_cb(int id, const char *arg, void *data)
 
 	switch (id) {
 	case SG_OPT_IFACE:
-		if (strlen(arg) >= IF_NAMESIZE || !*arg || strchr(arg, '/')) {
-			sg_err("bad interface name '%s'", arg);
-			return SG_EXIT_USAGE;
-		}
-		d->o.iface = arg;
-		return 0;
+		return sg_iface_arg(arg, &d->o.iface);
 	case SG_OPT_CONFIG:
 		d->o.config = arg;
 		return 0;

@@ -215,7 +215,7 @@ def main():
         e2e_table(e2e, w, unavailable)
         w("")
     if bpfstats:
-        w("Real path (kernel.bpf_stats_enabled=1, run_time_ns / run_cnt over a max-rate flood):")
+        w("Real path (BPF_ENABLE_STATS, run_time_ns / run_cnt over a max-rate flood):")
         floor = next((b["ns_per_run"] for b in bpfstats if b["cand"] == "floor"), None)
         for b in bpfstats:
             w("  %-10s %-6s %-16s %8.0f ns per packet over %9d runs%s" % (

@@ -14,6 +14,7 @@
  *            [--obj FILE] [--vs NAME=FILE]...
  *   sg_bench --populate PINNED_CT_MAP -f N    fill a pinned sg_ct_synced
  *   sg_bench flood ...                        the end-to-end floods (flood.c)
+ *   sg_bench stats-hold                       BPF run-time stats on until killed
  *
  * --obj benchmarks another build of synguard.bpf.o (clang 14, say);
  * --vs adds one as a candidate beside it, configured the same way, so two
@@ -946,13 +947,33 @@ static void cases_table(struct bench *b, uint32_t n, bool largest)
 	close_all(b);
 }
 
+/* Holds a BPF_ENABLE_STATS fd until a signal ends the process: the kernel
+ * times every program run meanwhile. The kernel counts such holders, so
+ * concurrent runs cannot turn it off under each other, as they could by
+ * writing kernel.bpf_stats_enabled, a sysctl of the whole machine. */
+static int stats_hold_main(void)
+{
+	int fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+
+	if (fd < 0) {
+		fprintf(stderr, "sg_bench: cannot enable BPF run-time stats: %s\n",
+			strerror(errno));
+		return 1;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
 		"usage: sg_bench [-n RUNS] [-f FLOWS,...] [-c CPU] [-k CASE] [-o FILE] [-q]\n"
 		"                [--obj FILE] [--vs NAME=FILE]...\n"
 		"       sg_bench --populate PINNED_CT_MAP -f N\n"
-		"       sg_bench flood ... (sg_bench flood -h)\n");
+		"       sg_bench flood ... (sg_bench flood -h)\n"
+		"       sg_bench stats-hold\n");
 	exit(2);
 }
 
@@ -974,6 +995,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "flood"))
 		return flood_main(argc - 1, argv + 1);
+	if (argc == 2 && !strcmp(argv[1], "stats-hold"))
+		return stats_hold_main();
 	b.sg[0].name = "synguard";
 	while ((c = getopt_long(argc, argv, "n:f:c:k:o:q", lo, NULL)) != -1) {
 		switch (c) {

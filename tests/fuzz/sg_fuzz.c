@@ -584,7 +584,7 @@ static void ct_entry_cmp(const void *key, const void *value, void *arg)
 	if (memcmp(&k, &m, sizeof(k)))
 		mismatch("%s: entry differs (kernel state %u/%u, model %u/%u)",
 			 t->name, k.state, k.rstate, m.state, m.rstate);
-	if (m.state >= SG_STATE_MAX || m.rstate > SG_NONE ||
+	if (m.state >= SG_STATE_MAX || m.rstate >= SG_STATE_MAX ||
 	    embryonic_state(m.state) != t->embryonic)
 		mismatch("%s: entry in state %u", t->name, m.state);
 	t->n++;

@@ -19,22 +19,19 @@ lab_up "sg-au$$" 13 >/dev/null || { fail "auto: lab setup"; exit 1; }
 
 status() { sg_cli status -i "$LAB_SIF" --json 2>/dev/null; }
 active() { status | jget cookie_mode_active x; }
-# wait_for WANT SECS CMD...: until CMD prints WANT, bounded
-wait_for() {
-	local want=$1 n=$(( $2 * 10 )); shift 2
-	for _ in $(seq "$n"); do [ "$("$@")" = "$want" ] && return 0; sleep 0.1; done
-	return 1
-}
-logged() { grep -q -- "$1" "$SG_LOG" && echo true; }
 # becomes WANT SECS NAME: cookie mode is WANT (true/false) within SECS
 becomes() {
 	if wait_for "$1" "$2" active; then ok "auto: $3"; else fail "auto: $3" "$(status | jget auto)"; fi
 }
-flood() { # flood PACKETS PPS: SYNs from random sources, in the background
-	( lab_trafgen "$LAB_TMP/syn.cfg" "$1" 10 "$2" >/dev/null ) &
-	FLOOD=$!
-	LAB_PIDS+=($FLOOD)
+# flood PACKETS PPS SECS: SYNs from random sources, in the background,
+# until PACKETS are sent, SECS pass or stop_flood (timeout hands its SIGINT
+# on to trafgen)
+flood() {
+	lab_bg lcli timeout -s INT "$3" trafgen -o "$LAB_CIF" -i "$LAB_TMP/syn.cfg" -n "$1" -P 1 -q \
+		-b "$2pps" >/dev/null 2>&1
+	FLOOD=${LAB_PIDS[-1]}
 }
+stop_flood() { kill -INT "$FLOOD" 2>/dev/null; wait "$FLOOD" 2>/dev/null; }
 tw_warnings() { status | jget time_wait.warnings; }
 legit() { # N legit connections echoing 5 KB: prints how many worked
 	lcli timeout 60 $LAB_PY $T/tcpinfo_client.py "$LAB_S4" "$PORT" -n "$1" -b 5000 -T 3 -q 2>&1 |
@@ -56,7 +53,8 @@ expect "auto: ...as SYNs passed, not cookies (syn_passed +$(( $(sg_counter syn_p
 
 # ---- a SYN flood: on by rate, off after it ------------------------------------------------
 lab_trafgen_cfg 0x02 "$PORT" random >"$LAB_TMP/syn.cfg"
-flood 40000 5000
+# bounded by time (and packets), stopped once the checks that need it ran
+flood 600000 5000 120
 becomes true 15 "a 5000 SYN/s flood switches cookie mode on"
 line=$(grep 'cookie mode on (auto)' "$SG_LOG" | head -n 1)
 if [[ "$line" =~ SYN\ rate\ ([0-9]+)/s\ \>=\ auto.syn_rate_high\ 2000 ]] && [ "${BASH_REMATCH[1]}" -ge 2000 ]; then
@@ -94,7 +92,7 @@ else
 	skip "stats -w on a terminal" "script (util-linux) missing"
 fi
 
-wait "$FLOOD"
+stop_flood
 becomes false 40 "after the flood cookie mode goes off again"
 line=$(grep 'cookie mode off (auto)' "$SG_LOG" | head -n 1)
 if [[ "$line" =~ SYN\ rate\ [0-9]+/s\ \<\ auto.syn_rate_low\ 300\ and\ SYN_RCVD\ [0-9]+\ \<\ auto.synrcvd_low\ 50\ for\ [0-9]+s\ \(auto.hold\ 2s\) ]]; then
@@ -119,7 +117,10 @@ if ! sg_cli set -i "$LAB_SIF" auto.syn_rate_high=1000000 auto.synrcvd_high=150 a
 fi
 wait_for true 10 logged 'auto.synrcvd_high: 1000000 -> 150 (synguard set)'
 check "auto: the daemon logs what synguard set changed" grep -q 'auto.synrcvd_high: 1000000 -> 150 (synguard set)' "$SG_LOG"
-flood 400 100
+sg_cli set -i "$LAB_SIF" ports=$PORT,9090 >/dev/null && wait_for true 10 logged "ports: $PORT -> $PORT,9090 (synguard set)"
+check "auto: ...ports too" grep -q "ports: $PORT -> $PORT,9090 (synguard set)" "$SG_LOG"
+sg_cli set -i "$LAB_SIF" ports=$PORT >/dev/null
+flood 400 100 10
 becomes true 15 "100 SYN/s of half-open connections switch cookie mode on"
 line=$(grep 'cookie mode on (auto)' "$SG_LOG" | tail -n 1)
 if [[ "$line" =~ SYN_RCVD\ ([0-9]+)\ \>=\ auto.synrcvd_high\ 150 ]] && [[ "$line" == *"< auto.syn_rate_high"* ]]; then

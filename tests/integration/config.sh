@@ -78,7 +78,7 @@ one_line "set: unknown key" 2 "$C" set -i "$LAB_SIF" --bpffs "$LAB_BPFFS" auto.n
 one_line "set: out of range" 2 "$C" set -i "$LAB_SIF" --bpffs "$LAB_BPFFS" auto.hold=0
 one_line "set: low above high" 2 "$C" set -i "$LAB_SIF" --bpffs "$LAB_BPFFS" auto.syn_rate_low=6000
 one_line "set: not KEY=VALUE" 2 "$C" set -i "$LAB_SIF" --bpffs "$LAB_BPFFS" mode
-one_line "set: mode shadow" 2 "$C" set -i "$LAB_SIF" --bpffs "$LAB_BPFFS" mode=shadow
+one_line "set: unknown mode" 2 "$C" set -i "$LAB_SIF" --bpffs "$LAB_BPFFS" mode=bogus
 one_line "set: a reload setting belongs in the file" 2 "$C" set -i "$LAB_SIF" --bpffs "$LAB_BPFFS" metrics=off
 one_line "set: a start setting needs new tables" 2 "$C" set -i "$LAB_SIF" --bpffs "$LAB_BPFFS" ct_size=4096
 one_line "set: a bad one among good ones" 2 "$C" set -i "$LAB_SIF" --bpffs "$LAB_BPFFS" auto.hold=3 track=some
@@ -143,4 +143,6 @@ printf '[auto]\nhold = 7\n\nhold = 8\n' >"$CONF"
 one_line "synguardd -c file with a key twice" 2 "$D" -i "$LAB_SIF" --bpffs "$LAB_BPFFS" -c "$CONF"
 if lab_xdp_attached || [ -e "$LAB_BPFFS/synguard/$LAB_SIF" ]; then fail "config: refused starts attach nothing"
 else ok "config: refused starts attach nothing"; fi
+if [ -e "$SG_RUN/$LAB_SIF.pid" ]; then fail "config: refused starts leave no pidfile" "$SG_RUN/$LAB_SIF.pid"
+else ok "config: refused starts leave no pidfile"; fi
 lab_finish

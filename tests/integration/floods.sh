@@ -9,7 +9,10 @@
 # segments than the client's stack sent (TcpInSegs vs TcpOutSegs: the flood
 # never reached it), sent no RST and reset nothing; synguard counted the
 # flood by its reason. In-window RSTs are the exception by design: they
-# reach the server, whose RFC 5961 challenge ACK keeps the connection.
+# reach the server, whose RFC 5961 challenge ACK keeps the connection; so
+# are FIN+ACKs behind the window aimed at the established connections: the
+# server discards them, and the tracker must too (they stay ESTABLISHED in
+# synguard conns, as in ss).
 set -u
 source "$(dirname "$0")/../lab.sh"
 lab_require "$LAB_DAEMON" "$LAB_CLI_BIN" trafgen nstat
@@ -51,6 +54,27 @@ rst_flood() {
 		>>"$LAB_TMP/rst.out" 2>&1
 }
 
+# the established connections' tuples, ESTABLISHED both in synguard conns
+# (server side) and in the server's ss
+established_agree() {
+	$LAB_PY - "$LAB_TMP/tuples" "$(sg_cli conns -i "$LAB_SIF" --json)" \
+		"$(lsrv ss -Htn state established)" <<-'EOF'
+	import ipaddress, json, sys
+	tuples = json.load(open(sys.argv[1]))
+	conns = {(ipaddress.ip_address(c["remote"]), c["rport"]): c["state"] for c in json.loads(sys.argv[2])}
+	ss = set()
+	for l in sys.argv[3].splitlines():
+	    peer = l.split()[3].rsplit(":", 1)
+	    ss.add((ipaddress.ip_address(peer[0].strip("[]")), int(peer[1])))
+	bad = [(t["local"], t["lport"], conns.get((ipaddress.ip_address(t["local"]), t["lport"])),
+	        (ipaddress.ip_address(t["local"]), t["lport"]) in ss) for t in tuples
+	       if conns.get((ipaddress.ip_address(t["local"]), t["lport"])) != "ESTABLISHED" or
+	       (ipaddress.ip_address(t["local"]), t["lport"]) not in ss]
+	print("%d tuples agree" % len(tuples) if not bad else "tracked/ss: %s" % bad)
+	sys.exit(1 if bad else 0)
+	EOF
+}
+
 # flood NAME "COUNTERS..." CMD...: CMD floods in the background while the
 # legit clients run; the synguard counters named must grow by >= MIN.
 flood() {
@@ -79,6 +103,9 @@ flood() {
 		$((s1[3] - s0[3] + s1[6] - s0[6])) -eq 0
 	if [ "$name" = "RST in window" ]; then
 		expect "floods: $name: the server challenged them (TcpExtTCPChallengeACK)" $((s1[4] - s0[4])) -gt 0
+	elif [ "$name" = "FIN behind the window" ]; then
+		check "floods: $name: the established connections stay ESTABLISHED in synguard conns and in ss" \
+			established_agree
 	else
 		# every segment the server's stack took was one the client's stack sent
 		expect "floods: $name: the server's stack saw none of it (TcpInSegs <= client TcpOutSegs + 50)" \
@@ -92,6 +119,7 @@ flood "spoofed ACK" "cookies_rejected cookies_over_budget" $((N * 9 / 10)) \
 	trafgen_flood "$(cfg 0x10 "" ack)" $N $rate
 flood "RST out of window" "drop_rst_oow" $((NRST * 6 * 9 / 10)) rst_flood oow
 flood "RST in window" "ct_rst_challenged" $((NRST * 6 * 9 / 10)) rst_flood inwin
+flood "FIN behind the window" "ct_fin_oow" $((NRST * 6 * 9 / 10)) rst_flood finold
 flood "FIN+ACK" "cookies_rejected cookies_over_budget" $((N * 9 / 10)) \
 	trafgen_flood "$(cfg 0x11 "" finack)" $N $rate
 flood "bare FIN" "drop_no_ack" $((N * 9 / 10)) trafgen_flood "$(cfg 0x01 "" fin)" $N $rate

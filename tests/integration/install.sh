@@ -13,7 +13,7 @@ D=$(mktemp -d /tmp/sg-install.XXXXXX)
 trap 'rm -rf "$D"' EXIT
 
 for prefix in /usr /usr/local; do
-	dest=$D${prefix//\//_}
+	dest=$D/${prefix//\//_}
 	if ! out=$(make -s -C "$ROOT" install DESTDIR="$dest" PREFIX="$prefix" 2>&1); then
 		fail "install: make install PREFIX=$prefix" "$(echo "$out" | tail -n 2 | tr '\n' ' ')"
 		continue
@@ -37,7 +37,7 @@ for prefix in /usr /usr/local; do
 	fi
 done
 
-dest=$D${prefix//\//_}
+dest=$D/${prefix//\//_}
 sample=$dest/etc/synguard/synguard.conf.example
 if out=$("$dest/usr/local/sbin/synguardd" -c "$sample" --check 2>&1); then
 	ok "install: the sample config parses (synguardd -c ... --check)"
@@ -62,4 +62,8 @@ for k in $("$dest/usr/local/sbin/synguard" help set | sed -n 's/^ \([a-zA-Z0-9_.
 done
 if [ -z "$undoc" ]; then ok "install: man synguardd documents every setting"
 else fail "install: man synguardd documents every setting" "missing:$undoc"; fi
+# every DESTDIR lives under $D, which the trap removes: nothing left in /tmp
+stray=$(ls -d "$D"?* 2>/dev/null | tr '\n' ' ')
+if [ -z "$stray" ] && [ -d "$D/_usr" ] && [ -d "$D/_usr_local" ]; then ok "install: both DESTDIRs under one scratch directory"
+else fail "install: both DESTDIRs under one scratch directory" "outside it: $stray"; fi
 [ "$FAILS" -eq 0 ]

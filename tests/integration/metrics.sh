@@ -24,7 +24,15 @@ fi
 lab_bg lsrv $LAB_PY $T/tcpinfo_server.py 8080 -n 0 -t 120 --ready "$LAB_TMP/ready" >/dev/null
 for _ in $(seq 50); do [ -e "$LAB_TMP/ready" ] && break; sleep 0.1; done
 lcli timeout 30 $LAB_PY $T/tcpinfo_client.py "$LAB_S4" 8080 -n 4 -b 2000 -q >/dev/null 2>&1
-sleep 1.2   # one sample of the daemon after the traffic
+# a sample of the daemon taken after the traffic: younger than the time
+# since then (now read before status, which reports the sample's age)
+t_end=$(date +%s.%N)
+for _ in $(seq 100); do
+	now=$(date +%s.%N)
+	age=$(sg_cli status -i "$LAB_SIF" --json 2>/dev/null | jget auto.sample_age_s 999)
+	[[ "$age" =~ ^[0-9.]+$ ]] && awk -v a="$age" -v n="$now" -v t="$t_end" 'BEGIN { exit !(a < n - t) }' && break
+	sleep 0.1
+done
 
 # stats first: counters only grow, so the scrape that follows must show at
 # least these (non-TCP frames such as IPv6 ND keep arriving meanwhile)
@@ -120,4 +128,6 @@ else
 fi
 if lab_xdp_attached || [ -e "$LAB_BPFFS/synguard/$LAB_SIF" ]; then fail "metrics: ...and nothing is left attached"
 else ok "metrics: ...and nothing is left attached"; fi
+if [ -e "$SG_RUN/$LAB_SIF.pid" ]; then fail "metrics: ...and no pidfile is left" "$SG_RUN/$LAB_SIF.pid"
+else ok "metrics: ...and no pidfile is left"; fi
 lab_finish

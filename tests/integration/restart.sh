@@ -6,7 +6,11 @@
 # place, the tcx links updated): the tracked connection, the counters and
 # the cookie secret survive, new connections made across the restart all
 # work, and nothing is reset. keep_attached leaves protection in place on
-# SIGTERM; without it SIGTERM detaches, and the stream still flows.
+# SIGTERM; without it SIGTERM detaches, and the stream still flows, and
+# keeps the cookie secrets: the ACK of a SYN-ACK sent before a SIGTERM
+# restart is accepted by the next daemon. Over pins of another build a
+# start takes over the attachments with new maps. synguard detach removes
+# XDP, TC and every pin that keep_attached left.
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lab.sh
@@ -29,8 +33,8 @@ flowing() {
 	done
 	return 1
 }
-# the stream's tracker entry: "STATE PKTS_IN AGE_S" (server side; the
-# client's ACKs: TC egress misses GSO data segments today, see README)
+# the stream's tracker entry: "STATE PKTS_IN AGE_S" (server side: pkts_in
+# counts the client's ACKs of the data streamed to it)
 entry() {
 	local lport
 	lport=$(cut -d' ' -f2 "$LAB_TMP/progress" 2>/dev/null)
@@ -142,6 +146,8 @@ if lab_xdp_attached; then fail "restart: SIGTERM detaches XDP"; else ok "restart
 if [ -e "$LAB_BPFFS/synguard/$LAB_SIF" ]; then fail "restart: SIGTERM removes the pins" "$(ls "$LAB_BPFFS/synguard/$LAB_SIF" | tr '\n' ' ')"
 else ok "restart: SIGTERM removes the pins"; fi
 if flowing 5; then ok "restart: detached, the stream keeps flowing"; else fail "restart: detached, the stream keeps flowing"; fi
+check "restart: ...but the cookie secrets stay pinned apart for the next synguardd" \
+	test -e "$LAB_BPFFS/synguard-kept/$LAB_SIF"
 
 # (before the stream stops: closing with unread data sends a RST, rightly)
 expect "restart: through it all no RST was sent and no connection reset (TcpOutRsts, TcpEstabResets at both ends)" \
@@ -150,4 +156,91 @@ touch "$LAB_TMP/stop"
 wait "$STREAM"; rc=$?
 out=$(cat "$LAB_TMP/client.out")
 expect "restart: the stream ended without an error, $(echo "$out" | jget received 0) bytes received" "$rc" -eq 0
+
+# ---- a SIGTERM restart (what systemctl restart does) keeps cookie handshakes in flight -------
+# a raw client (scapy): the SYN-ACK comes from one daemon, the ACK meets the next
+SPOOF=198.19.18.7
+lab_route_spoof "$SPOOF"
+SMAC=$(lab_mac "$LAB_SRV" "$LAB_SIF")
+hs() { lcli $LAB_PY $T/cookie_handshake.py "$1" "$LAB_CIF" "$SMAC" "$SPOOF" "$LAB_S4" "$EPORT" "$LAB_TMP/hs"; }
+if ! sg_start -p "$PORT,$EPORT" --mode on; then
+	fail "restart: synguardd starts after a SIGTERM" "$(tail -n 1 "$SG_LOG")"; lab_finish
+fi
+check "restart: ...with the secrets the stopped one kept" grep -q 'keeping the pinned cookie secrets' "$SG_LOG"
+check "restart: ...pinned with the others now, not apart" test ! -e "$LAB_BPFFS/synguard-kept/$LAB_SIF"
+if hs syn >"$LAB_TMP/hs.out" 2>&1; then
+	ok "restart: a cookie SYN-ACK is sent"
+else
+	fail "restart: a cookie SYN-ACK is sent" "$(tail -n 1 "$LAB_TMP/hs.out")"
+fi
+id1=$(status | jget secret.id)
+lab_bg lsrv "$LAB_CLI_BIN" stats -i "$LAB_SIF" -w 1 --bpffs "$LAB_BPFFS" >"$LAB_TMP/watch" 2>&1
+WATCH=${LAB_PIDS[-1]}
+sleep 1.5
+sg_stop
+if ! sg_start -p "$PORT,$EPORT" --mode on; then
+	fail "restart: ...synguardd stopped (SIGTERM) and started again" "$(tail -n 1 "$SG_LOG")"; lab_finish
+fi
+out=$(hs ack 2>&1); rc=$?
+expect "restart: ...its ACK, after synguardd was stopped (SIGTERM) and started again, makes the connection" "$rc" -eq 0
+expect "restart: ...through the previous daemon's cookie (secret $id1 kept, cookies_accepted $(sg_counter cookies_accepted))" \
+	"$(status | jget secret.id)/$(sg_counter cookies_accepted)" = "$id1/1"
+
+# stats -w opened the maps of the stopped daemon: it must not show them as live
+for _ in $(seq 50); do kill -0 "$WATCH" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$WATCH" 2>/dev/null; then
+	kill -INT "$WATCH"; wait "$WATCH"
+	fail "restart: stats -w across a SIGTERM restart ends, saying why" "still running: $(tail -n 1 "$LAB_TMP/watch")"
+else
+	wait "$WATCH"; rc=$?
+	expect "restart: stats -w across a SIGTERM restart ends with status 1, saying why ($(tail -n 1 "$LAB_TMP/watch"))" \
+		"$rc/$(grep -c 'were removed or replaced' "$LAB_TMP/watch")" = 1/1
+fi
+
+# ---- synguard detach: the full teardown, also of what keep_attached left --------------------
+sg_cli detach -i "$LAB_SIF" >"$LAB_TMP/detach" 2>&1; rc=$?
+expect "restart: detach refuses while synguardd runs ($(tail -n 1 "$LAB_TMP/detach"))" "$rc/$(grep -c 'synguardd runs on' "$LAB_TMP/detach")" = 1/1
+sg_cli set -i "$LAB_SIF" keep_attached=yes >/dev/null
+sg_stop
+
+# ---- pins of another build (an upgrade that changed a map) over kept attachments ------------
+pin=$LAB_BPFFS/synguard/$LAB_SIF
+rm -f "$pin/sg_counters"
+lsrv bpftool map create "$pin/sg_counters" type array key 4 value 4 entries 1 name sg_counters
+if sg_start -p "$PORT,$EPORT" --mode on; then
+	ok "restart: a synguardd starts over pins of another build"
+else
+	fail "restart: a synguardd starts over pins of another build" "$(tail -n 1 "$SG_LOG")"; lab_finish
+fi
+check "restart: ...says the tracked state starts afresh" grep -q 'are of another build: replaced by new ones' "$SG_LOG"
+check "restart: ...swaps the XDP program left attached in place" grep -q 'replaced the XDP program left attached (id [0-9]*) in place' "$SG_LOG"
+check "restart: ...takes over the tcx links" grep -q 'took over the pinned tcx ingress link' "$SG_LOG"
+n=$(lcli timeout 30 $LAB_PY $T/tcpinfo_client.py "$LAB_S4" "$EPORT" -n 3 -b 1000 -T 3 -q 2>&1 | tail -n 1 | jget summary.ok 0)
+expect "restart: ...cookie connections work ($n of 3, cookies_accepted $(sg_counter cookies_accepted) on fresh counters)" \
+	"$n/$(sg_counter cookies_accepted)" = 3/3
+sg_cli set -i "$LAB_SIF" keep_attached=yes >/dev/null
+sg_stop
+sg_cli detach -i "$LAB_SIF" >"$LAB_TMP/detach" 2>&1; rc=$?
+expect "restart: keep_attached, SIGTERM, then synguard detach: exit 0 ($(tail -n 1 "$LAB_TMP/detach"))" "$rc" -eq 0
+expect "restart: ...it says what it detached, nothing else ($(grep -vc "^$LAB_SIF: " "$LAB_TMP/detach") other lines)" \
+	"$(grep -vc "^$LAB_SIF: " "$LAB_TMP/detach")/$(grep -c "^$LAB_SIF: detached the" "$LAB_TMP/detach")" = 0/3
+if lab_xdp_attached; then fail "restart: ...XDP is detached" "$(lsrv ip -d link show dev "$LAB_SIF" | grep prog)"
+else ok "restart: ...XDP is detached"; fi
+expect "restart: ...no tcx link is left" "$(lab_links_on_sif | grep -c tcx)" -eq 0
+if [ -e "$LAB_BPFFS/synguard/$LAB_SIF" ] || [ -e "$LAB_BPFFS/synguard-kept/$LAB_SIF" ]; then
+	fail "restart: ...no pins are left" "$(ls -d "$LAB_BPFFS/synguard/$LAB_SIF" "$LAB_BPFFS/synguard-kept/$LAB_SIF" 2>/dev/null)"
+else
+	ok "restart: ...no pins are left, nor kept secrets"
+fi
+check "restart: ...no pidfile either" test ! -e "/run/synguard/$LAB_SIF.pid"
+sg_cli detach -i "$LAB_SIF" >"$LAB_TMP/detach" 2>&1; rc=$?
+expect "restart: a second detach finds nothing: exit 1, one line ($(head -n 1 "$LAB_TMP/detach"))" \
+	"$rc/$(wc -l <"$LAB_TMP/detach")" = 1/1
+if sg_start -p "$PORT,$EPORT" --mode on && ! grep -q 'taking them over\|keeping the pinned' "$SG_LOG"; then
+	ok "restart: a new synguardd starts afresh after detach"
+else
+	fail "restart: a new synguardd starts afresh after detach" "$(tail -n 3 "$SG_LOG")"
+fi
+n=$(lcli timeout 30 $LAB_PY $T/tcpinfo_client.py "$LAB_S4" "$EPORT" -n 3 -b 1000 -T 3 -q 2>&1 | tail -n 1 | jget summary.ok 0)
+expect "restart: ...and its cookie connections work ($n of 3)" "$n" -eq 3
 lab_finish

@@ -61,11 +61,7 @@ hs() {
 	local step=$1 mac=$2 st=$3; shift 3
 	lcli $LAB_PY $T/cookie_handshake.py "$step" "$LAB_CIF" "$mac" "$SPOOF" "$@" "$PORT" "$st"
 }
-route_spoof() { # the accepting host answers the raw client through its veth
-	lsrv ip route replace "$SPOOF/32" dev "$LAB_SIF"
-	lsrv ip neigh replace "$SPOOF" lladdr "$(lab_mac "$LAB_CLI" "$LAB_CIF")" dev "$LAB_SIF" nud permanent
-}
-route_spoof
+lab_route_spoof "$SPOOF"
 SMAC=$(lab_mac "$LAB_SRV" "$LAB_SIF")
 sg_cli set -i "$LAB_SIF" secret.period=5 >/dev/null
 # rotations N: wait until the secret id has changed N times (bounded)
@@ -110,7 +106,7 @@ declare -A ID MAC HOST=([$A]=A [$B]=B)
 for lab in "$A" "$B"; do
 	lab_use "$lab"
 	lsrv ip addr add "$VIP/32" dev "$LAB_SIF"
-	route_spoof
+	lab_route_spoof "$SPOOF"
 	printf '[secret]\nfile = %s\n' "$KEY" >"$LAB_TMP/$lab.conf"
 	if ! sg_start -c "$LAB_TMP/$lab.conf" -p "$PORT" --mode on; then
 		fail "secrets: synguardd with a key file starts on host ${HOST[$lab]}" "$(tail -n 1 "$SG_LOG")"; lab_finish

@@ -28,12 +28,6 @@ for _ in $(seq 50); do [ -e "$LAB_TMP/ready" ] && break; sleep 0.1; done
 conn() { local dst=$1; shift; lcli timeout 60 $LAB_PY $T/src_connect.py connect "$dst" "$PORT" --src "$@"; }
 c() { sg_counter "$1"; }
 reader() { sg_cli status -i "$LAB_SIF" --json 2>/dev/null | jget events_reader x; }
-# wait_for WANT SECS CMD...
-wait_for() {
-	local want=$1 n=$(( $2 * 10 )); shift 2
-	for _ in $(seq "$n"); do [ "$("$@")" = "$want" ] && return 0; sleep 0.1; done
-	return 1
-}
 
 if ! sg_start -p "$PORT" --mode on --metrics "127.0.0.1:$MPORT" -s top.threshold=50; then
 	fail "visibility: synguardd starts" "$(tail -n 1 "$SG_LOG")"; sg_log; lab_finish

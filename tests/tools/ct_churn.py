@@ -4,7 +4,10 @@ ct_churn.py churn N        many short connections, every ending, then
                            stats states == ss counts == table walk
 ct_churn.py tw-expire S    after `set timeout.TIME_WAIT=S`: gauges == walk
 ct_churn.py flood N        SYN flood (cookies off) while a few long-lived
-                           connections stay ESTABLISHED and listed"""
+                           connections stay ESTABLISHED and listed; then N
+                           SYN+RST pairs and a SYN scan of N closed-port
+                           tuples: entries that close before they ever
+                           synchronize never push those connections out"""
 import os, random, socket, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ct_lib import *  # noqa
@@ -165,6 +168,44 @@ def flood(n, size):
     c = connect(CLI_NS, 4, ADDR[4]["srv"], PORT); s, _ = lsn[4].accept()
     check_state("after flood: a new connection is tracked", tup_of(s), "ESTABLISHED")
     compare("after flood: gauges == table walk", with_ss=False)
+    # SYN then the exact RST (seq = ISN + 1) from each spoofed source, and a
+    # SYN scan of a port nobody listens on (the host answers RST+ACK): each
+    # entry closes before it synchronized, and must leave no trace
+    for kind, dport, rst in (("SYN+RST", PORT, True), ("closed-port scan", 9, False)):
+        syns, rsts = [], []
+        tmpl[TCP].dport = dport
+        for i in range(n):
+            tmpl[IP].src = "198.19.%d.%d" % (128 + ((i >> 8) & 0x7f), i & 0xff)
+            tmpl[TCP].sport = 1024 + (i * 7919) % 60000
+            tmpl[TCP].seq = random.randint(0, 2**32 - 1)
+            tmpl[TCP].flags = "S"
+            tmpl[IP].chksum = None; tmpl[TCP].chksum = None
+            syns.append(bytes(tmpl))
+            tmpl[TCP].flags = "R"
+            tmpl[TCP].seq = (tmpl[TCP].seq + 1) & 0xffffffff
+            tmpl[IP].chksum = None; tmpl[TCP].chksum = None
+            rsts.append(bytes(tmpl))
+        # in batches well under the embryonic table's size, each SYN's
+        # RST after the host's SYN-ACK: every one of them closes its entry
+        for b in range(0, n, 200):
+            for fr in syns[b:b + 200]:
+                sk.send(fr)
+            if rst:
+                time.sleep(0.05)
+                for fr in rsts[b:b + 200]:
+                    sk.send(fr)
+        time.sleep(0.5)
+        ct = ct_states()
+        missing = [t for c, s, t in long if ct.get(t) != "ESTABLISHED"]
+        check_true("%s of %d into a %d-entry table: long-lived connections still listed ESTABLISHED"
+                   % (kind, n, size), not missing, "not listed/ESTABLISHED: %s" % missing)
+        st = stats()
+        print("# %s: gauges %s; ct_rst_closed=%s" %
+              (kind, {k: v for k, v in st["states"].items() if v}, counter("ct_rst_closed", st)),
+              flush=True)
+        check_true("%s: nothing of it entered the synchronized table (CLOSED gauge 0)" % kind,
+                   int(st["states"].get("CLOSED", 0)) == 0, "CLOSED=%s" % st["states"].get("CLOSED"))
+        compare("after %s: gauges == table walk" % kind, with_ss=False)
 
 
 if __name__ == "__main__":

@@ -3,9 +3,12 @@
 learns each tuple's next sequence number from the client's own segments
 (AF_PACKET on the client veth), then sends N RSTs per tuple that are
 either out of the server's window (seq + 2^31) or inside it but not the
-exact next sequence number (RFC 5961: the server must only challenge them).
+exact next sequence number (RFC 5961: the server must only challenge them);
+or (finold) N FIN+ACKs per tuple with the right ACK but a sequence number
+behind what the server already has, anywhere in the 2^31 below it (the
+server discards them, answering a duplicate ACK).
 
-usage: rst_flood.py IFACE SRC_MAC DST_MAC TUPLES_JSON oow|inwin N
+usage: rst_flood.py IFACE SRC_MAC DST_MAC TUPLES_JSON oow|inwin|finold N
 Prints {"sent": n, "tuples": k}.
 """
 import json
@@ -19,7 +22,7 @@ from scapy.all import Ether, IP, IPv6, TCP, sendp  # noqa: E402
 
 
 def learn(iface, tuples, timeout=10):
-    """(lport -> next seq) from the client's outgoing segments."""
+    """(lport -> (next seq, ack)) from the client's outgoing segments."""
     want = {t["lport"]: t for t in tuples}
     nxt = {}
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
@@ -42,9 +45,9 @@ def learn(iface, tuples, timeout=10):
             plen = struct.unpack("!H", fr[18:20])[0]
         else:
             continue
-        sport, dport, seq = struct.unpack("!HHI", fr[l4:l4 + 8])
+        sport, dport, seq, ack = struct.unpack("!HHII", fr[l4:l4 + 12])
         if sport in want:
-            nxt[sport] = (seq + plen - (fr[l4 + 12] >> 4) * 4) & 0xffffffff
+            nxt[sport] = ((seq + plen - (fr[l4 + 12] >> 4) * 4) & 0xffffffff, ack)
     return nxt
 
 
@@ -58,11 +61,18 @@ def main():
         if t["lport"] not in nxt:
             continue
         l3 = (IP if t["family"] == 4 else IPv6)(src=t["local"], dst=t["remote"])
+        seq, ack = nxt[t["lport"]]
         for _ in range(n):
-            off = 0x80000000 + random.randint(0, 0x10000) if mode == "oow" else random.randint(1, 20000)
-            pkts.append(Ether(src=smac, dst=dmac) / l3 /
-                        TCP(sport=t["lport"], dport=t["rport"], flags="R",
-                            seq=(nxt[t["lport"]] + off) & 0xffffffff, window=0))
+            if mode == "finold":
+                # the FIN lands 2..2^31 - 2^16 behind: the kernel has all of that
+                off = -random.randint(2, 0x7fff0000)
+                tcp = TCP(sport=t["lport"], dport=t["rport"], flags="FA",
+                          seq=(seq + off) & 0xffffffff, ack=ack)
+            else:
+                off = 0x80000000 + random.randint(0, 0x10000) if mode == "oow" else random.randint(1, 20000)
+                tcp = TCP(sport=t["lport"], dport=t["rport"], flags="R",
+                          seq=(seq + off) & 0xffffffff, window=0)
+            pkts.append(Ether(src=smac, dst=dmac) / l3 / tcp)
     random.shuffle(pkts)
     sendp(pkts, iface=iface, verbose=False)
     print(json.dumps({"sent": len(pkts), "tuples": len(nxt)}))

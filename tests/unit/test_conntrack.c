@@ -325,6 +325,7 @@ static void test_rst(int family, int st)
 	bool syn_sent = st == SG_SYN_SENT;
 	struct sg_ct_entry e;
 	struct run *r;
+	int where;
 
 	if (!check(entry_state(&c, &e) && e.state == st, "%s: reached (%s)",
 		   c.name, sg_state_name(e.state)))
@@ -348,9 +349,18 @@ static void test_rst(int family, int st)
 	}
 	r = send_raw(&c, REMOTE, TH_RST | (syn_sent ? TH_ACK : 0),
 		     syn_sent ? 0 : c.nxt[REMOTE], syn_sent ? c.nxt[LOCAL] : 0, 0);
-	entry_state(&c, &e);
+	if (syn_sent || st == SG_SYN_RCVD) {
+		/* never synchronized: no socket in ss, no entry either */
+		where = conn_entry(&c, &e);
+		check(r->verdict == XDP_PASS && r->delta[SG_CNT_ct_rst_closed] == 1 &&
+		      where == 0,
+		      "%s: exact RST closes: the entry is deleted, never moved to "
+		      "the synchronized table (table %d)", c.name, where);
+		return;
+	}
+	where = conn_entry(&c, &e);
 	check(r->verdict == XDP_PASS && r->delta[SG_CNT_ct_rst_closed] == 1 &&
-	      e.state == SG_CLOSED && e.rstate == SG_CLOSED,
+	      where == 2 && e.state == SG_CLOSED && e.rstate == SG_CLOSED,
 	      "%s: exact RST closes (%s/%s)", c.name, sg_state_name(e.state),
 	      sg_state_name(e.rstate));
 }
@@ -390,6 +400,106 @@ static void test_retransmissions(int family)
 	send_raw(&c, REMOTE, TH_FIN | TH_ACK, c.nxt[REMOTE] - 1, c.nxt[LOCAL], 0);
 	expect(&c, SG_CLOSE_WAIT, SG_FIN_WAIT_2,
 	       "FIN retransmitted after our ACK");
+}
+
+/* ---- FINs the receiver would not take -------------------------------------- */
+
+/* One FIN|ACK (or what flags say) from the remote of a fresh established
+ * connection at seq (len bytes of data): taken (moves it to CLOSE_WAIT) or
+ * ignored and counted ct_fin_oow, as RFC 9293 3.10.7.4 and the kernel's
+ * tcp_sequence() decide. */
+static void fin_case(int family, const char *what, int32_t off, int paylen,
+		     uint8_t flags, bool taken)
+{
+	char name[64];
+	struct conn c;
+	struct sg_ct_entry e = {};
+	struct run *r;
+	int where;
+
+	snprintf(name, sizeof(name), "FIN %s", what);
+	c = handshake_in(family, name);
+	send_seg(&c, REMOTE, TH_PSH | TH_ACK, 2000);
+	send_seg(&c, LOCAL, TH_ACK, 0);      /* RCV.NXT is now known */
+	r = send_raw(&c, REMOTE, flags, c.nxt[REMOTE] + (uint32_t)off,
+		     flags & TH_ACK ? c.nxt[LOCAL] : 0, paylen);
+	where = conn_entry(&c, &e);
+	if (taken)
+		check(r->verdict == XDP_PASS && counted(r, 0) && where == 2 &&
+		      e.state == SG_CLOSE_WAIT && e.rstate == SG_FIN_WAIT_1,
+		      "%s: taken: CLOSE_WAIT / remote FIN_WAIT_1 (%s/%s, counters%s)",
+		      c.name, sg_state_name(e.state), sg_state_name(e.rstate),
+		      deltas(r));
+	else
+		check(r->verdict == XDP_PASS && counted(r, C(ct_fin_oow)) &&
+		      where == 2 && e.state == SG_ESTABLISHED &&
+		      e.rstate == SG_ESTABLISHED && !(e.remote.flags & SG_CTD_FIN),
+		      "%s: ignored, counted ct_fin_oow, still ESTABLISHED "
+		      "(%s/%s, counters%s)", c.name, sg_state_name(e.state),
+		      sg_state_name(e.rstate), deltas(r));
+}
+
+static void test_fin_acceptance(int family)
+{
+	static const struct { int32_t off; const char *what; } old[] = {
+		{ -1, "1 behind RCV.NXT" },
+		{ -1000, "1000 behind" },
+		{ -100000, "100000 behind" },
+		{ -0x10000000, "2^28 behind" },
+		{ -0x7fff0000, "almost 2^31 behind" },
+	};
+	char what[64];
+
+	for (size_t i = 0; i < sizeof(old) / sizeof(old[0]); i++) {
+		snprintf(what, sizeof(what), "old, %s", old[i].what);
+		fin_case(family, what, old[i].off, 0, TH_FIN | TH_ACK, false);
+	}
+	fin_case(family, "with 1000 bytes ending 500 behind", -1500, 1000,
+		 TH_FIN | TH_ACK, false);
+	fin_case(family, "beyond the window", 0x40000000, 0, TH_FIN | TH_ACK, false);
+	fin_case(family, "without ACK (the kernel drops it)", 0, 0, TH_FIN, false);
+	fin_case(family, "at RCV.NXT", 0, 0, TH_FIN | TH_ACK, true);
+	fin_case(family, "in the window, after a gap", 3000, 0, TH_FIN | TH_ACK, true);
+	fin_case(family, "with data overlapping RCV.NXT", -500, 1000,
+		 TH_FIN | TH_ACK, true);
+	fin_case(family, "with data ending just at RCV.NXT", -1000, 1000,
+		 TH_FIN | TH_ACK, true);
+}
+
+/* A FIN before the handshake completed: the kernel takes it only with the
+ * ACK of its SYN-ACK (the client's third segment lost), so must we. */
+static void test_fin_syn_rcvd(int family)
+{
+	struct conn c = conn_new(family, true, "FIN in SYN_RCVD");
+	struct run *r;
+
+	send_seg(&c, REMOTE, TH_SYN, 0);
+	send_seg(&c, LOCAL, TH_SYN | TH_ACK, 0);
+	r = send_raw(&c, REMOTE, TH_FIN | TH_ACK, c.nxt[REMOTE], c.nxt[LOCAL] + 777, 0);
+	check(r->verdict == XDP_PASS && counted(r, C(ct_fin_oow)),
+	      "%s: FIN not acking our SYN-ACK: ignored, counted (%s)", c.name,
+	      deltas(r));
+	expect(&c, SG_SYN_RCVD, SG_ESTABLISHED, "...stays embryonic");
+	send_raw(&c, REMOTE, TH_ACK, c.nxt[REMOTE], c.nxt[LOCAL] - 1, 0);
+	expect(&c, SG_SYN_RCVD, SG_ESTABLISHED, "an ACK short of our SYN-ACK: still SYN_RCVD");
+	send_raw(&c, REMOTE, TH_ACK, c.nxt[REMOTE], c.nxt[LOCAL] + 0x1000000, 0);
+	expect(&c, SG_SYN_RCVD, SG_ESTABLISHED, "an ACK of what we never sent: still SYN_RCVD");
+	step(&c, REMOTE, TH_FIN | TH_ACK, 0, SG_CLOSE_WAIT, SG_FIN_WAIT_1,
+	     "FIN acking our SYN-ACK: CLOSE_WAIT");
+}
+
+/* Retransmitted FINs never count as new nor as out of window. */
+static void test_fin_retransmitted(int family)
+{
+	struct conn c = handshake_in(family, "FIN retransmitted");
+	struct run *r;
+
+	step(&c, REMOTE, TH_FIN | TH_ACK, 0, SG_CLOSE_WAIT, SG_FIN_WAIT_1, "FIN in");
+	step(&c, LOCAL, TH_ACK, 0, SG_CLOSE_WAIT, SG_FIN_WAIT_2, "ACK out");
+	r = send_raw(&c, REMOTE, TH_FIN | TH_ACK, c.nxt[REMOTE] - 1, c.nxt[LOCAL], 0);
+	check(r->verdict == XDP_PASS && counted(r, 0),
+	      "%s: the same FIN again: no counter (%s)", c.name, deltas(r));
+	expect(&c, SG_CLOSE_WAIT, SG_FIN_WAIT_2, "...no regression");
 }
 
 static void test_time_wait_reuse(int family)
@@ -441,6 +551,7 @@ static void test_expiry(int family)
 	struct conn c = handshake_in(family, "expiry");
 	struct sg_ct_entry e;
 	struct sg_walk_args w;
+	__u64 c0[SG_CNT_MAX], c1[SG_CNT_MAX];
 	struct run *r;
 
 	T.cfg.timeout_s[SG_ESTABLISHED] = 0;
@@ -452,10 +563,15 @@ static void test_expiry(int family)
 	      e.pkts_in == 2,
 	      "%s: an expired entry is absent to the data path (ACK unchecked, "
 	      "entry untouched: %u packets in)", c.name, e.pkts_in);
+	sg_counters_read(T.cnt_fd, c0);
 	check(!sg_walk_run(bpf_program__fd(T.skel->progs.sg_walk), 1, &w) &&
 	      w.expired >= 1 && !conn_entry(&c, &e),
 	      "%s: the sweep removes it (%llu expired)", c.name,
 	      (unsigned long long)w.expired);
+	sg_counters_read(T.cnt_fd, c1);
+	check(c1[SG_CNT_ct_expired] - c0[SG_CNT_ct_expired] == w.expired,
+	      "%s: ...and counts what it removed in ct_expired (+%llu)", c.name,
+	      (unsigned long long)(c1[SG_CNT_ct_expired] - c0[SG_CNT_ct_expired]));
 	T.cfg.timeout_s[SG_ESTABLISHED] = 432000;
 	config_apply();
 }
@@ -625,24 +741,75 @@ static void test_filter(void)
 	config_apply();
 }
 
-/* ---- a SYN flood into small tables ----------------------------------------- */
+/* ---- floods into small tables --------------------------------------------- */
 
-static void test_flood_keeps_established(void)
+/* What follows each flood SYN: nothing (a plain SYN flood), or segments
+ * that would once have closed or synchronized the entry, so that it moved
+ * into the synchronized table and pushed established ones out. */
+enum flood_kind {
+	FLOOD_SYN,          /* bare SYNs                                         */
+	FLOOD_SYN_RST,      /* + a spoofed exact RST (seq = ISN + 1)              */
+	FLOOD_CLOSED_PORT,  /* SYN scan of a closed port: the host's RST+ACK      */
+	FLOOD_SYN_FIN,      /* + the host's SYN-ACK, then a FIN not acking it     */
+	FLOOD_SYN_ACK,      /* + the host's SYN-ACK, then a blind ACK             */
+};
+
+static const char *const flood_names[] = {
+	[FLOOD_SYN] = "SYN flood",
+	[FLOOD_SYN_RST] = "SYN + spoofed exact RST flood",
+	[FLOOD_CLOSED_PORT] = "SYN scan of a closed port (host RST+ACK, track=all)",
+	[FLOOD_SYN_FIN] = "SYN + FIN not acking the SYN-ACK flood",
+	[FLOOD_SYN_ACK] = "SYN + blind ACK flood",
+};
+
+static void flood_one(enum flood_kind k, int i)
+{
+	struct conn c = conn_new(i % 2 ? 6 : 4, true, "flood");
+
+	if (k == FLOOD_CLOSED_PORT) {
+		c.f[REMOTE].dport = 9;            /* not protected, nobody listens */
+		c.f[LOCAL] = flow_reverse(&c.f[REMOTE]);
+	}
+	send_seg(&c, REMOTE, TH_SYN, 0);
+	switch (k) {
+	case FLOOD_SYN:
+		break;
+	case FLOOD_SYN_RST:
+		send_seg(&c, REMOTE, TH_RST, 0);
+		break;
+	case FLOOD_CLOSED_PORT:
+		send_raw(&c, LOCAL, TH_RST | TH_ACK, 0, c.nxt[REMOTE], 0);
+		break;
+	case FLOOD_SYN_FIN:
+	case FLOOD_SYN_ACK:
+		send_seg(&c, LOCAL, TH_SYN | TH_ACK, 0);
+		/* the attacker cannot see the SYN-ACK: any other number */
+		send_raw(&c, REMOTE, k == FLOOD_SYN_FIN ? TH_FIN | TH_ACK : TH_ACK,
+			 c.nxt[REMOTE], c.nxt[LOCAL] + 1 + (uint32_t)i * 2654435761u, 0);
+		break;
+	}
+}
+
+/* Established connections survive any of these floods into tables of
+ * T.ct_size entries: only embryonic entries make room for the flood's. */
+static void test_flood_keeps_established(enum flood_kind k)
 {
 	enum { LIVE = 40, FLOOD = 4000 };
 	struct conn live[LIVE];
 	struct sg_walk_args w;
-	__u64 full = 0;
+	__u64 full0, full;
+	__u64 cnt[SG_CNT_MAX];
 	int kept = 0;
 
 	tables_clear();
 	for (int i = 0; i < LIVE; i++)
 		live[i] = handshake_in(i % 2 ? 6 : 4, "flood victim");
-	for (int i = 0; i < FLOOD; i++) {
-		struct conn c = conn_new(i % 2 ? 6 : 4, true, "flood");
-
-		full += send_seg(&c, REMOTE, TH_SYN, 0)->delta[SG_CNT_ct_table_full];
-	}
+	sg_counters_read(T.cnt_fd, cnt);
+	full0 = cnt[SG_CNT_ct_table_full];
+	for (int i = 0; i < FLOOD; i++)
+		flood_one(k, i);
+	sg_counters_read(T.cnt_fd, cnt);
+	full = cnt[SG_CNT_ct_table_full] - full0;
 	for (int i = 0; i < LIVE; i++) {
 		struct sg_ct_entry e;
 
@@ -650,14 +817,21 @@ static void test_flood_keeps_established(void)
 			e.state == SG_ESTABLISHED;
 	}
 	sg_walk_run(bpf_program__fd(T.skel->progs.sg_walk), 0, &w);
-	check(kept == LIVE && full == 0,
-	      "SYN flood of %d into %u-entry tables: %d/%d established kept, "
-	      "ct_table_full %llu", FLOOD, T.ct_size, kept, LIVE,
-	      (unsigned long long)full);
-	check(w.embryonic <= T.ct_size && w.embryonic > T.ct_size / 2 &&
-	      w.states[SG_SYN_RCVD] == w.embryonic,
-	      "SYN flood: embryonic table full of SYN_RCVD (%llu), evicting "
-	      "only its own", (unsigned long long)w.embryonic);
+	check(kept == LIVE && full == 0 && w.synced == LIVE,
+	      "%s of %d into %u-entry tables: %d/%d established kept, "
+	      "synchronized table holds them alone (%llu), ct_table_full %llu",
+	      flood_names[k], FLOOD, T.ct_size, kept, LIVE,
+	      (unsigned long long)w.synced, (unsigned long long)full);
+	if (k == FLOOD_SYN || k == FLOOD_SYN_FIN || k == FLOOD_SYN_ACK)
+		check(w.embryonic <= T.ct_size && w.embryonic > T.ct_size / 2 &&
+		      w.states[SG_SYN_RCVD] == w.embryonic,
+		      "%s: embryonic table full of SYN_RCVD (%llu), evicting "
+		      "only its own", flood_names[k], (unsigned long long)w.embryonic);
+	else
+		check(w.embryonic == 0,
+		      "%s: each closed before it synchronized: no entry left "
+		      "(%llu embryonic)", flood_names[k],
+		      (unsigned long long)w.embryonic);
 }
 
 int main(void)
@@ -678,6 +852,9 @@ int main(void)
 			test_rst(family, st);
 		test_local_rst(family);
 		test_retransmissions(family);
+		test_fin_acceptance(family);
+		test_fin_syn_rcvd(family);
+		test_fin_retransmitted(family);
 		test_time_wait_reuse(family);
 		test_unsolicited_synack(family);
 		test_expiry(family);
@@ -685,7 +862,8 @@ int main(void)
 	}
 	test_gauges();
 	test_filter();
-	test_flood_keeps_established();
+	for (int k = FLOOD_SYN; k <= FLOOD_SYN_ACK; k++)
+		test_flood_keeps_established(k);
 	synguard_bpf__destroy(T.skel);
 	return tap_failed ? 1 : 0;
 }
