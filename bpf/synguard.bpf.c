@@ -96,23 +96,21 @@ static __always_inline __u16 sg_port_slot(__u16 port_be)
 			  off, end, o);                                      \
 	}
 
-/* Aligned layouts in one call (sg_tcpopt_words); else one option per
- * call: the loop then carries no packet pointer and the verifier walks it
- * once per iteration, not once per option layout. name() returns 0, or
- * SG_CNT_parse_tcp_options when an option overruns. */
+/* Aligned layouts in one call (sg_tcpopt_words); else (name##_steps) one
+ * option per call: the loop then carries no packet pointer and the
+ * verifier walks it once per iteration, not once per option layout.
+ * name() returns 0, or SG_CNT_parse_tcp_options when an option overruns. */
 #define SG_DEFINE_TCPOPT(name, ctx_t)                                        \
 	SG_DEFINE_TCPOPT_FN(name##_words, ctx_t, sg_tcpopt_words)            \
 	SG_DEFINE_TCPOPT_FN(name##_step, ctx_t, sg_tcpopt_one)               \
-	static __always_inline int name(ctx_t *ctx, const struct sg_pkt *p,  \
-					struct sg_tcpopt *o)                 \
+	static __always_inline int name##_steps(ctx_t *ctx,                  \
+						const struct sg_pkt *p,      \
+						struct sg_tcpopt *o)         \
 	{                                                                    \
 		__u32 off = p->l4_off + sizeof(struct tcphdr);               \
 		__u32 end = p->l4_off + p->thlen;                            \
 		int i, n;                                                    \
                                                                              \
-		o->flags = 0;                                                \
-		if (!name##_words(ctx, off, end, o))                         \
-			return 0;                                            \
 		o->flags = 0;                                                \
 		for (i = 0; i < SG_TCP_MAX_OPTLEN; i++) {                    \
 			n = name##_step(ctx, off, end, o);                   \
@@ -123,12 +121,38 @@ static __always_inline __u16 sg_port_slot(__u16 port_be)
 			off += n;                                            \
 		}                                                            \
 		return 0;                                                    \
+	}                                                                    \
+	static __always_inline int name(ctx_t *ctx, const struct sg_pkt *p,  \
+					struct sg_tcpopt *o)                 \
+	{                                                                    \
+		o->flags = 0;                                                \
+		if (!name##_words(ctx, p->l4_off + sizeof(struct tcphdr),    \
+				  p->l4_off + p->thlen, o))                  \
+			return 0;                                            \
+		return name##_steps(ctx, p, o);                              \
 	}
 
 SG_DEFINE_PARSE(sg_parse_xdp, struct xdp_md, (__u32)bpf_xdp_get_buff_len(ctx))
 SG_DEFINE_PARSE(sg_parse_skb, struct __sk_buff, ctx->len)
 SG_DEFINE_TCPOPT(sg_tcpopt_xdp, struct xdp_md)
 SG_DEFINE_TCPOPT(sg_tcpopt_skb, struct __sk_buff)
+
+/* sg_tcpopt_xdp with the aligned layouts inline, for the SYN path: a
+ * call costs more than the few loads sg_tcpopt_words makes (where the
+ * kernel mitigates SRSO, every return is a mispredicted one); inline on
+ * every path, the verifier's walk of the program passes its limit. */
+static __always_inline int sg_tcpopt_syn(struct xdp_md *ctx,
+					 const struct sg_pkt *p,
+					 struct sg_tcpopt *o)
+{
+	o->flags = 0;
+	if (!sg_tcpopt_words((void *)(long)ctx->data,
+			     (void *)(long)ctx->data_end,
+			     p->l4_off + sizeof(struct tcphdr),
+			     p->l4_off + p->thlen, o))
+		return 0;
+	return sg_tcpopt_xdp_steps(ctx, p, o);
+}
 
 /* The remote end of p (dir: SG_CT_IN, it sent p) proved itself: learned. */
 __noinline int sg_learn_src(const struct sg_pkt *p, __u32 dir)
@@ -563,7 +587,7 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 		cnt = SG_CNT_drop_land;
 		goto drop;
 	}
-	opt = sg_tcpopt_xdp(ctx, p, &o);
+	opt = sg_tcpopt_syn(ctx, p, &o);
 	ws = o.flags & SG_OPT_WSCALE ? o.wscale : SG_COOKIE_WS_NONE;
 	if (pol == SG_ACT_DECIDED)
 		goto to_kernel;
