@@ -137,6 +137,8 @@ SG_DEFINE_PARSE(sg_parse_skb, struct __sk_buff, ctx->len)
 SG_DEFINE_TCPOPT(sg_tcpopt_xdp, struct xdp_md)
 SG_DEFINE_TCPOPT(sg_tcpopt_skb, struct __sk_buff)
 
+/* The option-by-option walk of the SYN path, out of line: inline, its
+ * states times those of the SYN-ACK build pass the verifier's limit. */
 __noinline int sg_tcpopt_xdp_slow(struct xdp_md *ctx, const struct sg_pkt *p,
 			       struct sg_tcpopt *o)
 {
