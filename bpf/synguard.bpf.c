@@ -768,7 +768,12 @@ int sg_xdp(struct xdp_md *ctx)
 	bool syn;
 	int ret;
 
-	ret = sg_parse_xdp(ctx, &p);
+	/* the first buffer inline (no call for the common frame); an IP
+	 * length past it gets sg_parse_xdp's look at the whole frame */
+	ret = sg_parse((void *)(long)ctx->data, (void *)(long)ctx->data_end,
+		       ctx->data_end - ctx->data, &p);
+	if (ret == SG_CNT_parse_ip_bad)
+		ret = sg_parse_xdp(ctx, &p);
 	if (ret != SG_PARSE_TCP) {
 		sg_count(ret);
 		return XDP_PASS;
