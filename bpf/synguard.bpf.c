@@ -96,23 +96,21 @@ static __always_inline __u16 sg_port_slot(__u16 port_be)
 			  off, end, o);                                      \
 	}
 
-/* Aligned layouts in one call (sg_tcpopt_words); else one option per
- * call: the loop then carries no packet pointer and the verifier walks it
- * once per iteration, not once per option layout. name() returns 0, or
- * SG_CNT_parse_tcp_options when an option overruns. */
+/* Aligned layouts in one call (sg_tcpopt_words); else (name##_steps) one
+ * option per call: the loop then carries no packet pointer and the
+ * verifier walks it once per iteration, not once per option layout.
+ * name() returns 0, or SG_CNT_parse_tcp_options when an option overruns. */
 #define SG_DEFINE_TCPOPT(name, ctx_t)                                        \
 	SG_DEFINE_TCPOPT_FN(name##_words, ctx_t, sg_tcpopt_words)            \
 	SG_DEFINE_TCPOPT_FN(name##_step, ctx_t, sg_tcpopt_one)               \
-	static __always_inline int name(ctx_t *ctx, const struct sg_pkt *p,  \
-					struct sg_tcpopt *o)                 \
+	static __always_inline int name##_steps(ctx_t *ctx,                  \
+						const struct sg_pkt *p,      \
+						struct sg_tcpopt *o)         \
 	{                                                                    \
 		__u32 off = p->l4_off + sizeof(struct tcphdr);               \
 		__u32 end = p->l4_off + p->thlen;                            \
 		int i, n;                                                    \
                                                                              \
-		o->flags = 0;                                                \
-		if (!name##_words(ctx, off, end, o))                         \
-			return 0;                                            \
 		o->flags = 0;                                                \
 		for (i = 0; i < SG_TCP_MAX_OPTLEN; i++) {                    \
 			n = name##_step(ctx, off, end, o);                   \
@@ -123,12 +121,48 @@ static __always_inline __u16 sg_port_slot(__u16 port_be)
 			off += n;                                            \
 		}                                                            \
 		return 0;                                                    \
+	}                                                                    \
+	static __always_inline int name(ctx_t *ctx, const struct sg_pkt *p,  \
+					struct sg_tcpopt *o)                 \
+	{                                                                    \
+		o->flags = 0;                                                \
+		if (!name##_words(ctx, p->l4_off + sizeof(struct tcphdr),    \
+				  p->l4_off + p->thlen, o))                  \
+			return 0;                                            \
+		return name##_steps(ctx, p, o);                              \
 	}
 
 SG_DEFINE_PARSE(sg_parse_xdp, struct xdp_md, (__u32)bpf_xdp_get_buff_len(ctx))
 SG_DEFINE_PARSE(sg_parse_skb, struct __sk_buff, ctx->len)
 SG_DEFINE_TCPOPT(sg_tcpopt_xdp, struct xdp_md)
 SG_DEFINE_TCPOPT(sg_tcpopt_skb, struct __sk_buff)
+
+/* The option-by-option walk of the SYN path, out of line: inline, its
+ * states times those of the SYN-ACK build pass the verifier's limit. */
+__noinline int sg_tcpopt_xdp_slow(struct xdp_md *ctx, const struct sg_pkt *p,
+			       struct sg_tcpopt *o)
+{
+	if (!p || !o)
+		return SG_CNT_parse_tcp_options;
+	return sg_tcpopt_xdp_steps(ctx, p, o);
+}
+
+/* sg_tcpopt_xdp with the aligned layouts inline, for the SYN path: a
+ * call costs more than the few loads sg_tcpopt_words makes (where the
+ * kernel mitigates SRSO, every return is a mispredicted one); inline on
+ * every path, the verifier's walk of the program passes its limit. */
+static __always_inline int sg_tcpopt_syn(struct xdp_md *ctx,
+					 const struct sg_pkt *p,
+					 struct sg_tcpopt *o)
+{
+	o->flags = 0;
+	if (!sg_tcpopt_words((void *)(long)ctx->data,
+			     (void *)(long)ctx->data_end,
+			     p->l4_off + sizeof(struct tcphdr),
+			     p->l4_off + p->thlen, o))
+		return 0;
+	return sg_tcpopt_xdp_slow(ctx, p, o);
+}
 
 /* The remote end of p (dir: SG_CT_IN, it sent p) proved itself: learned. */
 __noinline int sg_learn_src(const struct sg_pkt *p, __u32 dir)
@@ -463,12 +497,14 @@ __noinline int sg_synack_capped(const struct sg_pkt *p, const struct sg_est *est
 
 /* Answer a SYN with its cookie SYN-ACK (XDP_TX), options o parsed, est
  * its source's counts (and the coarse clock, if read); a SYN too long to
- * verify gets SG_SYN_TO_KERNEL. */
-__noinline int sg_syn_cookie(struct xdp_md *ctx, const struct sg_pkt *p,
-			     const struct sg_tcpopt *o, __u32 slot,
-			     const struct sg_est *est)
+ * verify gets SG_SYN_TO_KERNEL. Inline: a call costs more here than
+ * anywhere (on this machine every return is mispredicted: SRSO safe RET). */
+static __always_inline int sg_syn_cookie(struct xdp_md *ctx,
+					 const struct sg_pkt *p,
+					 const struct sg_config *cfg,
+					 const struct sg_tcpopt *o, __u32 slot,
+					 const struct sg_est *est)
 {
-	struct sg_config *cfg = sg_get_config();
 	const struct sg_secret_state *ss;
 	__u32 zero = 0, isn, tsval = 0;
 	__u8 optbits;
@@ -476,8 +512,6 @@ __noinline int sg_syn_cookie(struct xdp_md *ctx, const struct sg_pkt *p,
 	__u64 h;
 	int ret;
 
-	if (!p || !o || !est || !cfg)
-		return XDP_PASS;
 	ret = sg_verify_syn_csum(p, (void *)(long)ctx->data,
 				 (void *)(long)ctx->data_end);
 	/* the sum could not cover the segment: longer than its loop, or
@@ -535,6 +569,11 @@ __noinline int sg_syn_cookie(struct xdp_md *ctx, const struct sg_pkt *p,
  * a decision (deny) for this packet; it goes on as if unlisted. */
 #define SG_ACT_DECIDED 3
 
+/* sg_handle_syn's pass that the tracker is to see first, the window scale
+ * the SYN announces (0xf: none) in its low byte: sg_xdp tracks it, so
+ * that the tracker's frame is not stacked on this one's. */
+#define SG_SYN_TRACK 0x10000
+
 /* A SYN to a protected port, not part of a known flow; pol: what the
  * lists said of its source. Global functions for the SYN and ACK paths
  * keep each stack frame apart: the verifier caps the stack of a whole
@@ -563,7 +602,9 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 		cnt = SG_CNT_drop_land;
 		goto drop;
 	}
-	opt = sg_tcpopt_xdp(ctx, p, &o);
+	opt = sg_tcpopt_syn(ctx, p, &o);
+	/* clang knows its few values and drops the counter's mask */
+	sg_barrier_var(opt);
 	ws = o.flags & SG_OPT_WSCALE ? o.wscale : SG_COOKIE_WS_NONE;
 	if (pol == SG_ACT_DECIDED)
 		goto to_kernel;
@@ -598,7 +639,7 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 		cnt = opt;
 		goto drop;
 	}
-	ret = sg_syn_cookie(ctx, p, &o, slot, &est);
+	ret = sg_syn_cookie(ctx, p, cfg, &o, slot, &est);
 	if (ret == SG_SYN_TO_KERNEL) {
 		sg_count(SG_CNT_syn_oversize);
 		goto pass;
@@ -622,9 +663,7 @@ pass:
 	if (cnt != SG_CNT_syn_passed)
 		sg_count(SG_CNT_syn_passed);
 track:
-	if (sg_tracked(cfg, slot))
-		sg_ct_update(p, SG_CT_IN, SG_STATE_MAX, 0, ws);
-	return XDP_PASS;
+	return sg_tracked(cfg, slot) ? SG_SYN_TRACK | ws : XDP_PASS;
 }
 
 /* An ACK of a flow the tracker does not know, to a protected port. */
@@ -729,7 +768,12 @@ int sg_xdp(struct xdp_md *ctx)
 	bool syn;
 	int ret;
 
-	ret = sg_parse_xdp(ctx, &p);
+	/* the first buffer inline (no call for the common frame); an IP
+	 * length past it gets sg_parse_xdp's look at the whole frame */
+	ret = sg_parse((void *)(long)ctx->data, (void *)(long)ctx->data_end,
+		       ctx->data_end - ctx->data, &p);
+	if (ret == SG_CNT_parse_ip_bad)
+		ret = sg_parse_xdp(ctx, &p);
 	if (ret != SG_PARSE_TCP) {
 		sg_count(ret);
 		return XDP_PASS;
@@ -751,8 +795,13 @@ int sg_xdp(struct xdp_md *ctx)
 		}
 	}
 	/* SYNs to protected ports: the SYN path decides, cookies first */
-	if (syn)
-		return sg_handle_syn(ctx, &p, slot, pol);
+	if (syn) {
+		ret = sg_handle_syn(ctx, &p, slot, pol);
+		if (!(ret & SG_SYN_TRACK))
+			return ret;
+		sg_ct_update(&p, SG_CT_IN, SG_STATE_MAX, 0, ret & 0xff);
+		return XDP_PASS;
+	}
 	if (sg_tracked(cfg, slot)) {
 		/* known flows: the tracker alone decides */
 		ret = sg_ct_update(&p, SG_CT_IN, SG_STATE_MAX, 0,
