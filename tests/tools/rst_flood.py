@@ -69,7 +69,15 @@ def main():
                 tcp = TCP(sport=t["lport"], dport=t["rport"], flags="FA",
                           seq=(seq + off) & 0xffffffff, ack=ack)
             else:
-                off = 0x80000000 + random.randint(0, 0x10000) if mode == "oow" else random.randint(1, 20000)
+                if mode == "oow":
+                    off = 0x80000000 + random.randint(0, 0x10000)
+                else:
+                    # in window but never exact: the connections keep sending
+                    # 64-byte messages (longlived.py), so the server's RCV.NXT
+                    # is the learned one plus a multiple of 64, which an exact
+                    # RST would hit (and rightly reset the connection)
+                    off = random.randint(1, 20000)
+                    off += off % 64 == 0
                 tcp = TCP(sport=t["lport"], dport=t["rport"], flags="R",
                           seq=(seq + off) & 0xffffffff, window=0)
             pkts.append(Ether(src=smac, dst=dmac) / l3 / tcp)
