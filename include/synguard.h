@@ -115,7 +115,7 @@ enum sg_port_counter {
 
 /* Arrays are sized to a power of two so the BPF side can index them with
  * a mask the verifier trusts; only the first *_MAX slots are used. */
-#define SG_CNT_SLOTS 64
+#define SG_CNT_SLOTS 128
 #define SG_PCNT_SLOTS 8
 
 /* sg_counters holds two banks: what was done, and in shadow mode what

@@ -31,6 +31,11 @@ for t in tests/integration/*.sh; do
 	[ -e "$t" ] || continue
 	run bash "$t"
 done
+# The attacks of docs/security.md, each against synguard's defaults.
+for t in tests/security/*.sh; do
+	[ -e "$t" ] || continue
+	run bash "$t"
+done
 for t in tests/bench/smoke.sh; do
 	[ -e "$t" ] && run bash "$t"
 done
