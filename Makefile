@@ -19,7 +19,7 @@ DEB_PKGS  := clang-19 llvm-19 clang-14 bpftool libbpf-dev libxdp-dev xdp-tools \
              libmicrohttpd-dev iproute2 ethtool netsniff-ng nftables \
              python3-scapy gnuplot-nox procps curl prometheus \
              python3-prometheus-client time libclang-rt-19-dev libfuzzer-19-dev \
-             gcc groff-base bsdextrautils
+             gcc groff-base bsdextrautils python3-markdown-it
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
               -I$(BUILD) -Iinclude -Ibpf
@@ -46,20 +46,32 @@ FUZZ_SAN  := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
              -fno-sanitize=alignment,function
 FUZZ_SECONDS ?= 600
 
-.PHONY: all deps test bench demo install clean fuzz
+.PHONY: all deps test bench demo install clean fuzz lint
 .DELETE_ON_ERROR:
 .SECONDARY:
 
 all: $(BPF_OBJS) $(BINS)
 
-# Installs only what is missing; quiet and idempotent.
-deps:
+# Installs only what is missing; quiet and idempotent. test, demo, bench
+# and fuzz depend on a stamp named after the package list instead, so once
+# the list is installed they do not even ask dpkg again; a changed list
+# makes a new stamp name and checks again.
+DEPS_STAMP := $(BUILD)/deps-$(shell echo '$(DEB_PKGS)' | cksum | cut -d' ' -f1).stamp
+define deps_install
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "deps: installing$$(echo $$missing | sed 's/^/ /')"; \
 		{ apt-get update -qq -o DPkg::Lock::Timeout=600 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends $$missing; } >/tmp/synguard-deps.log 2>&1 \
 		|| { tail -20 /tmp/synguard-deps.log; exit 1; }; \
 	fi
+	@mkdir -p $(BUILD) && rm -f $(BUILD)/deps-*.stamp && touch $(DEPS_STAMP)
+endef
+
+deps:
+	$(deps_install)
+
+$(DEPS_STAMP):
+	$(deps_install)
 
 $(BUILD):
 	@mkdir -p $@
@@ -100,21 +112,34 @@ $(FUZZ_BIN): tests/fuzz/sg_fuzz.c $(BUILD)/fuzz/model.o $(wildcard tests/unit/*.
 	$(CLANG) -g -O1 -Wall -Werror -std=gnu11 -fsanitize=fuzzer $(FUZZ_SAN) -I$(BUILD) -Iinclude -Iuser -Itests/unit -Itests/fuzz \
 		$(shell pkg-config --cflags libbpf libxdp 2>/dev/null) -o $@ $< $(BUILD)/fuzz/model.o $(BUILD)/libsynguard.a $(LDLIBS)
 
-test: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(FUZZ_BIN) $(if $(BENCH_SRCS),$(BENCH_BIN))
-	@tests/run.sh
+# T=PATTERN (words, each a substring of a test's path: cookies, unit,
+# integration, security, fuzz, bench, lint) runs only the matching tests,
+# builds only what they need and installs nothing.
+tmatch     = $(if $(T),$(strip $(foreach p,$(T),$(findstring $(p),$(1)))),all)
+TEST_BUILD := all $(foreach b,$(UNIT_BINS),$(if $(call tmatch,$(b)),$(b))) \
+              $(if $(call tmatch,tests/fuzz/bounded.sh),$(FUZZ_BIN)) \
+              $(if $(BENCH_SRCS),$(if $(call tmatch,tests/bench/smoke.sh),$(BENCH_BIN)))
+
+test: $(if $(T),,$(DEPS_STAMP))
+	@$(MAKE) --no-print-directory $(TEST_BUILD)
+	@tests/run.sh $(T)
+
+# The docs render in any CommonMark viewer and their relative links resolve
+# (tools/mdlint.py); tests/run.sh runs the same check.
+lint: $(if $(T),,$(DEPS_STAMP))
+	@tools/mdlint.py README.md docs/*.md
 
 # FUZZ_SECONDS of differential fuzzing (default 600); new inputs are kept
 # in build/fuzz/corpus, a mismatch leaves its input in build/fuzz/.
-fuzz: deps
+fuzz: $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory all $(FUZZ_BIN)
 	@tests/fuzz/fuzz.sh $(FUZZ_SECONDS)
 
-bench: deps
+bench: $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)
 	@tests/bench/run.sh
 
-demo: deps
+demo: $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory all
 	@tests/demo.sh
 
