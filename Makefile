@@ -45,12 +45,15 @@ FUZZ_BIN  := $(BUILD)/fuzz/sg_fuzz
 FUZZ_SAN  := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
              -fno-sanitize=alignment,function
 FUZZ_SECONDS ?= 600
+# The man pages' settings lists are generated from the settings table
+# (synguard help set prints it), so they cannot drift from the binaries.
+MAN_PAGES := $(patsubst man/%.in,$(BUILD)/man/%,$(wildcard man/*.8.in))
 
 .PHONY: all deps test bench demo install clean fuzz lint
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(BPF_OBJS) $(BINS)
+all: $(BPF_OBJS) $(BINS) $(MAN_PAGES)
 
 # Installs only what is missing; quiet and idempotent. test, demo, bench
 # and fuzz depend on a stamp named after the package list instead, so once
@@ -94,6 +97,12 @@ $(BUILD)/libsynguard.a: $(LIB_OBJS)
 $(BUILD)/synguardd $(BUILD)/synguard: $(BUILD)/%: $(BUILD)/%.o $(BUILD)/libsynguard.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/man/%.8: man/%.8.in tools/man-settings.py $(BUILD)/synguard
+	@mkdir -p $(@D)
+	$(BUILD)/synguard help set > $@.settings
+	tools/man-settings.py $< < $@.settings > $@
+	@rm -f $@.settings
+
 # One binary per tests/unit/test_*.c, each with the shared headers there.
 $(BUILD)/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(SKELS) $(BPF_OBJS) $(BUILD)/libsynguard.a
 	@mkdir -p $(@D)
@@ -113,7 +122,7 @@ $(FUZZ_BIN): tests/fuzz/sg_fuzz.c $(BUILD)/fuzz/model.o $(wildcard tests/unit/*.
 		$(shell pkg-config --cflags libbpf libxdp 2>/dev/null) -o $@ $< $(BUILD)/fuzz/model.o $(BUILD)/libsynguard.a $(LDLIBS)
 
 # T=PATTERN (words, each a substring of a test's path: cookies, unit,
-# integration, security, fuzz, bench, lint) runs only the matching tests,
+# integration, security, fuzz, bench, docs, lint, man) runs only the matching tests,
 # builds only what they need and installs nothing.
 tmatch     = $(if $(T),$(strip $(foreach p,$(T),$(findstring $(p),$(1)))),all)
 TEST_BUILD := all $(foreach b,$(UNIT_BINS),$(if $(call tmatch,$(b)),$(b))) \
@@ -125,9 +134,9 @@ test: $(if $(T),,$(DEPS_STAMP))
 	@tests/run.sh $(T)
 
 # The docs render in any CommonMark viewer and their relative links resolve
-# (tools/mdlint.py); tests/run.sh runs the same check.
+# (tools/mdlint.py); make test runs the same check (tests/docs/lint.sh).
 lint: $(if $(T),,$(DEPS_STAMP))
-	@tools/mdlint.py README.md docs/*.md
+	@tests/docs/lint.sh
 
 # FUZZ_SECONDS of differential fuzzing (default 600); new inputs are kept
 # in build/fuzz/corpus, a mismatch leaves its input in build/fuzz/.
@@ -148,8 +157,8 @@ demo: $(DEPS_STAMP)
 install: all
 	install -D -m 0755 $(BUILD)/synguardd $(DESTDIR)$(PREFIX)/sbin/synguardd
 	install -D -m 0755 $(BUILD)/synguard $(DESTDIR)$(PREFIX)/sbin/synguard
-	install -D -m 0644 man/synguardd.8 $(DESTDIR)$(PREFIX)/share/man/man8/synguardd.8
-	install -D -m 0644 man/synguard.8 $(DESTDIR)$(PREFIX)/share/man/man8/synguard.8
+	install -D -m 0644 $(BUILD)/man/synguardd.8 $(DESTDIR)$(PREFIX)/share/man/man8/synguardd.8
+	install -D -m 0644 $(BUILD)/man/synguard.8 $(DESTDIR)$(PREFIX)/share/man/man8/synguard.8
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/synguard $(DESTDIR)$(UNITDIR)
 	$(BUILD)/synguardd --sample-config > $(DESTDIR)$(SYSCONFDIR)/synguard/synguard.conf.example
 	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \

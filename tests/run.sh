@@ -6,7 +6,7 @@
 #   tests/run.sh                 every test
 #   tests/run.sh PATTERN...      only the tests whose path contains one of the
 #                                PATTERNs: cookies, test_settings, unit,
-#                                integration, security, fuzz, bench, lint
+#                                integration, security, fuzz, bench, docs, lint, man
 set -u
 cd "$(dirname "$0")/.."
 export SG_ROOT=$PWD
@@ -39,8 +39,11 @@ run() {
 	fi
 }
 
-# The docs render as meant and their links resolve (make lint).
-wanted tools/mdlint.py && run /usr/bin/python3 tools/mdlint.py README.md docs/*.md
+# The docs: Markdown that renders as meant (make lint), man pages that
+# list every setting.
+for t in tests/docs/*.sh; do
+	[ -e "$t" ] && wanted "$t" && run bash "$t"
+done
 for t in build/unit/test_*; do
 	[ -x "$t" ] && wanted "$t" && run "$t"
 done
@@ -58,7 +61,7 @@ for t in tests/bench/smoke.sh; do
 	[ -e "$t" ] && wanted "$t" && run bash "$t"
 done
 if [ "$selected" -eq 0 ]; then
-	echo "tests/run.sh: no test matches ${patterns[*]} (try unit, integration, security, fuzz, bench, lint)" >&2
+	echo "tests/run.sh: no test matches ${patterns[*]} (try unit, integration, security, fuzz, bench, docs)" >&2
 	exit 2
 fi
 
