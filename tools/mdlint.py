@@ -4,7 +4,7 @@
 usage: mdlint.py FILE.md...
 
 Each file is parsed with markdown-it-py (Debian's python3-markdown-it, the
-CommonMark preset) and fails on:
+CommonMark preset, with GFM tables) and fails on:
   - a code fence that is never closed (it swallows the rest of the file);
   - a line inside a code block that looks like a fence with text after it
     (``` Text): CommonMark does not close a fence there, so the fences after
@@ -30,7 +30,7 @@ def parse(path):
     """The token stream and the source lines of one file."""
     with open(path, encoding="utf-8") as f:
         text = f.read()
-    return MarkdownIt("commonmark").parse(text), text.split("\n")
+    return MarkdownIt("commonmark").enable("table").parse(text), text.split("\n")
 
 
 def slug(title):
