@@ -124,10 +124,12 @@ $(FUZZ_BIN): tests/fuzz/sg_fuzz.c $(BUILD)/fuzz/model.o $(wildcard tests/unit/*.
 # T=PATTERN (words, each a substring of a test's path: cookies, unit,
 # integration, security, fuzz, bench, docs, lint, man) runs only the matching tests,
 # builds only what they need and installs nothing.
+# sg_bench is used by the bench smoke test and to fill a big table.
+BENCH_USERS := tests/bench/smoke.sh tests/integration/stats_big.sh
 tmatch     = $(if $(T),$(strip $(foreach p,$(T),$(findstring $(p),$(1)))),all)
 TEST_BUILD := all $(foreach b,$(UNIT_BINS),$(if $(call tmatch,$(b)),$(b))) \
               $(if $(call tmatch,tests/fuzz/bounded.sh),$(FUZZ_BIN)) \
-              $(if $(BENCH_SRCS),$(if $(call tmatch,tests/bench/smoke.sh),$(BENCH_BIN)))
+              $(if $(BENCH_SRCS),$(if $(call tmatch,$(BENCH_USERS)),$(BENCH_BIN)))
 
 test: $(if $(T),,$(DEPS_STAMP))
 	@$(MAKE) --no-print-directory $(TEST_BUILD)
