@@ -19,7 +19,7 @@ DEB_PKGS  := clang-19 llvm-19 clang-14 bpftool libbpf-dev libxdp-dev xdp-tools \
              libmicrohttpd-dev iproute2 ethtool netsniff-ng nftables \
              python3-scapy gnuplot-nox procps curl prometheus \
              python3-prometheus-client time libclang-rt-19-dev libfuzzer-19-dev \
-             gcc groff-base bsdextrautils
+             gcc groff-base bsdextrautils python3-markdown-it
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
               -I$(BUILD) -Iinclude -Ibpf
@@ -45,21 +45,36 @@ FUZZ_BIN  := $(BUILD)/fuzz/sg_fuzz
 FUZZ_SAN  := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
              -fno-sanitize=alignment,function
 FUZZ_SECONDS ?= 600
+# The man pages' settings lists are generated from the settings table
+# (synguard help set prints it), so they cannot drift from the binaries.
+MAN_PAGES := $(patsubst man/%.in,$(BUILD)/man/%,$(wildcard man/*.8.in))
 
-.PHONY: all deps test bench demo install clean fuzz
+.PHONY: all deps test bench demo install clean fuzz lint
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(BPF_OBJS) $(BINS)
+all: $(BPF_OBJS) $(BINS) $(MAN_PAGES)
 
-# Installs only what is missing; quiet and idempotent.
-deps:
+# Installs only what is missing; quiet and idempotent. test, demo, bench
+# and fuzz depend on a stamp named after the package list instead, so once
+# the list is installed they do not even ask dpkg again; a changed list
+# makes a new stamp name and checks again.
+DEPS_STAMP := $(BUILD)/deps-$(shell echo '$(DEB_PKGS)' | cksum | cut -d' ' -f1).stamp
+define deps_install
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "deps: installing$$(echo $$missing | sed 's/^/ /')"; \
 		{ apt-get update -qq -o DPkg::Lock::Timeout=600 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends $$missing; } >/tmp/synguard-deps.log 2>&1 \
 		|| { tail -20 /tmp/synguard-deps.log; exit 1; }; \
 	fi
+	@mkdir -p $(BUILD) && rm -f $(BUILD)/deps-*.stamp && touch $(DEPS_STAMP)
+endef
+
+deps:
+	$(deps_install)
+
+$(DEPS_STAMP):
+	$(deps_install)
 
 $(BUILD):
 	@mkdir -p $@
@@ -82,6 +97,12 @@ $(BUILD)/libsynguard.a: $(LIB_OBJS)
 $(BUILD)/synguardd $(BUILD)/synguard: $(BUILD)/%: $(BUILD)/%.o $(BUILD)/libsynguard.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/man/%.8: man/%.8.in tools/man-settings.py $(BUILD)/synguard
+	@mkdir -p $(@D)
+	$(BUILD)/synguard help set > $@.settings
+	tools/man-settings.py $< < $@.settings > $@
+	@rm -f $@.settings
+
 # One binary per tests/unit/test_*.c, each with the shared headers there.
 $(BUILD)/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(SKELS) $(BPF_OBJS) $(BUILD)/libsynguard.a
 	@mkdir -p $(@D)
@@ -100,21 +121,36 @@ $(FUZZ_BIN): tests/fuzz/sg_fuzz.c $(BUILD)/fuzz/model.o $(wildcard tests/unit/*.
 	$(CLANG) -g -O1 -Wall -Werror -std=gnu11 -fsanitize=fuzzer $(FUZZ_SAN) -I$(BUILD) -Iinclude -Iuser -Itests/unit -Itests/fuzz \
 		$(shell pkg-config --cflags libbpf libxdp 2>/dev/null) -o $@ $< $(BUILD)/fuzz/model.o $(BUILD)/libsynguard.a $(LDLIBS)
 
-test: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(FUZZ_BIN) $(if $(BENCH_SRCS),$(BENCH_BIN))
-	@tests/run.sh
+# T=PATTERN (words, each a substring of a test's path: cookies, unit,
+# integration, security, fuzz, bench, docs, lint, man) runs only the matching tests,
+# builds only what they need and installs nothing.
+# sg_bench is used by the bench smoke test and to fill a big table.
+BENCH_USERS := tests/bench/smoke.sh tests/integration/stats_big.sh
+tmatch     = $(if $(T),$(strip $(foreach p,$(T),$(findstring $(p),$(1)))),all)
+TEST_BUILD := all $(foreach b,$(UNIT_BINS),$(if $(call tmatch,$(b)),$(b))) \
+              $(if $(call tmatch,tests/fuzz/bounded.sh),$(FUZZ_BIN)) \
+              $(if $(BENCH_SRCS),$(if $(call tmatch,$(BENCH_USERS)),$(BENCH_BIN)))
+
+test: $(if $(T),,$(DEPS_STAMP))
+	@$(MAKE) --no-print-directory $(TEST_BUILD)
+	@tests/run.sh $(T)
+
+# The docs render in any CommonMark viewer and their relative links resolve
+# (tools/mdlint.py); make test runs the same check (tests/docs/lint.sh).
+lint: $(if $(T),,$(DEPS_STAMP))
+	@tests/docs/lint.sh
 
 # FUZZ_SECONDS of differential fuzzing (default 600); new inputs are kept
 # in build/fuzz/corpus, a mismatch leaves its input in build/fuzz/.
-fuzz: deps
+fuzz: $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory all $(FUZZ_BIN)
 	@tests/fuzz/fuzz.sh $(FUZZ_SECONDS)
 
-bench: deps
+bench: $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)
 	@tests/bench/run.sh
 
-demo: deps
+demo: $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory all
 	@tests/demo.sh
 
@@ -123,8 +159,8 @@ demo: deps
 install: all
 	install -D -m 0755 $(BUILD)/synguardd $(DESTDIR)$(PREFIX)/sbin/synguardd
 	install -D -m 0755 $(BUILD)/synguard $(DESTDIR)$(PREFIX)/sbin/synguard
-	install -D -m 0644 man/synguardd.8 $(DESTDIR)$(PREFIX)/share/man/man8/synguardd.8
-	install -D -m 0644 man/synguard.8 $(DESTDIR)$(PREFIX)/share/man/man8/synguard.8
+	install -D -m 0644 $(BUILD)/man/synguardd.8 $(DESTDIR)$(PREFIX)/share/man/man8/synguardd.8
+	install -D -m 0644 $(BUILD)/man/synguard.8 $(DESTDIR)$(PREFIX)/share/man/man8/synguard.8
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/synguard $(DESTDIR)$(UNITDIR)
 	$(BUILD)/synguardd --sample-config > $(DESTDIR)$(SYSCONFDIR)/synguard/synguard.conf.example
 	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
