@@ -273,6 +273,16 @@ static void sg_daemon_text(FILE *f, const struct sg_pins *p, __u64 now)
 		 "Seconds ACKs are still checked for cookies after cookie mode went off",
 		 !c->cookie_active && c->cookie_check_until_ns > now ?
 		 (double)(c->cookie_check_until_ns - now) / 1e9 : 0);
+	sg_family(f, "synguard_cookie_mode_refused", "gauge",
+		  "1 while the reason keeps cookie mode off whatever the mode asks");
+	for (unsigned int r = 0; r < SG_REFUSE_MAX; r++)
+		sg_sample1(f, "synguard_cookie_mode_refused", "reason", sg_refuse_name(r),
+			   !!(st->cookie_refused & (1u << r)));
+	sg_family(f, "synguard_cookie_mode_refusals_total", "counter",
+		  "Times the reason took cookie mode away since synguardd started");
+	for (unsigned int r = 0; r < SG_REFUSE_MAX; r++)
+		sg_sample1(f, "synguard_cookie_mode_refusals_total", "reason", sg_refuse_name(r),
+			   (double)st->refusals[r]);
 	sg_gauge(f, "synguard_syn_rate", "SYNs per second to protected ports, at the last sample",
 		 (double)st->syn_rate);
 	sg_family(f, "synguard_cookie_mode_switches_total", "counter",

@@ -54,6 +54,9 @@ extern const char *const sg_pcounter_names[SG_PCNT_MAX];
 const char *sg_state_name(unsigned int st);   /* "?" if out of range */
 int sg_state_parse(const char *name);         /* -1 if unknown */
 const char *sg_mode_name(unsigned int mode);  /* the mode setting's names */
+/* enum sg_refuse: a short name ("tcp_syncookies", "xdp_tx"), and why */
+const char *sg_refuse_name(unsigned int reason);
+const char *sg_refuse_why(unsigned int reason);
 
 /* ---- options: one table, xdp-tools style ------------------------------- */
 enum sg_opt_id {
@@ -109,6 +112,10 @@ struct sg_sysctls {
 int sg_read_sysctls(struct sg_sysctls *s);          /* current netns */
 int sg_sysctl_int(const char *name, long *val);     /* "net/ipv4/..." */
 int sg_iface_mtu(const char *iface);                /* ioctl, netns-correct */
+/* The driver's count of lost XDP_TX frames (ETHTOOL_GSTATS: the stats
+ * named *xdp_tx*err* or *xdp_tx*drop*, summed): 0, or -ENOENT when the
+ * driver has none, or -errno. */
+int sg_xdp_tx_errors(const char *iface, __u64 *errs);
 /* The sysctls mirrored in the data path (and tcp_syncookies) that differ,
  * "net.ipv4.tcp_timestamps 1 -> 0, ..." into buf: how many. */
 int sg_sysctls_diff(const struct sg_sysctls *a, const struct sg_sysctls *b,
