@@ -28,7 +28,9 @@ static bool sg_loopback_only(const struct inet_diag_msg *m)
 	return !a[0] && !a[1] && a[2] == htonl(0xffff) && (ntohl(a[3]) >> 24) == 127;
 }
 
-int sg_listen_parse(const void *buf, size_t len, struct sg_portset *ps)
+/* One buffer of a dump's replies, each socket to cb: 1 once NLMSG_DONE
+ * was seen, 0 when more is to come, -errno. */
+static int sg_diag_parse(const void *buf, size_t len, sg_diag_cb cb, void *arg)
 {
 	const struct nlmsghdr *h = buf;
 	int left = (int)len;
@@ -48,14 +50,25 @@ int sg_listen_parse(const void *buf, size_t len, struct sg_portset *ps)
 		if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
 		    h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
 			return -EBADMSG;
-		if (m->idiag_state == TCP_LISTEN && !sg_loopback_only(m))
-			sg_ports_add(ps, ntohs(m->id.idiag_sport));
+		cb(m, arg);
 	}
 	return left ? -EBADMSG : 0;
 }
 
-/* One family's dump into ps. */
-static int sg_listen_dump(int fd, __u8 family, __u32 seq, struct sg_portset *ps)
+static void sg_listen_add(const struct inet_diag_msg *m, void *arg)
+{
+	if (m->idiag_state == TCP_LISTEN && !sg_loopback_only(m))
+		sg_ports_add(arg, ntohs(m->id.idiag_sport));
+}
+
+int sg_listen_parse(const void *buf, size_t len, struct sg_portset *ps)
+{
+	return sg_diag_parse(buf, len, sg_listen_add, ps);
+}
+
+/* One family's dump of the TCP sockets in states (1 << TCP_*). */
+static int sg_diag_dump_family(int fd, __u8 family, __u32 states, __u32 seq, sg_diag_cb cb,
+			       void *arg)
 {
 	struct {
 		struct nlmsghdr h;
@@ -64,7 +77,7 @@ static int sg_listen_dump(int fd, __u8 family, __u32 seq, struct sg_portset *ps)
 		.h = { .nlmsg_len = sizeof(req), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
 		       .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = seq },
 		.r = { .sdiag_family = family, .sdiag_protocol = IPPROTO_TCP,
-		       .idiag_states = 1u << TCP_LISTEN },
+		       .idiag_states = states },
 	};
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	static char buf[32768];
@@ -79,26 +92,31 @@ static int sg_listen_dump(int fd, __u8 family, __u32 seq, struct sg_portset *ps)
 			continue;
 		if (n <= 0)
 			return n < 0 ? -errno : -EBADMSG;
-		r = sg_listen_parse(buf, (size_t)n, ps);
+		r = sg_diag_parse(buf, (size_t)n, cb, arg);
 	}
 	return r < 0 ? r : 0;
+}
+
+int sg_diag_dump(__u32 states, sg_diag_cb cb, void *arg)
+{
+	static __u32 seq;
+	int fd, r;
+
+	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (fd < 0)
+		return -errno;
+	r = sg_diag_dump_family(fd, AF_INET, states, ++seq, cb, arg);
+	if (!r)
+		r = sg_diag_dump_family(fd, AF_INET6, states, ++seq, cb, arg);
+	close(fd);
+	return r;
 }
 
 /* 0 or -errno, quietly */
 static int sg_listen_read(struct sg_portset *ps)
 {
-	static __u32 seq;
-	int fd, r;
-
 	memset(ps, 0, sizeof(*ps));
-	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-	if (fd < 0)
-		return -errno;
-	r = sg_listen_dump(fd, AF_INET, ++seq, ps);
-	if (!r)
-		r = sg_listen_dump(fd, AF_INET6, ++seq, ps);
-	close(fd);
-	return r;
+	return sg_diag_dump(1u << TCP_LISTEN, sg_listen_add, ps);
 }
 
 int sg_listen_ports(struct sg_portset *ps)

@@ -81,6 +81,7 @@ enum sg_opt_id {
 	SG_OPT_LEARNED,
 	SG_OPT_TOP_N = 'n',
 	SG_OPT_APPLY = 320,
+	SG_OPT_FORCE,
 };
 
 struct sg_cmd {
@@ -170,6 +171,11 @@ int sg_listen_ports(struct sg_portset *ps);
 /* One buffer of a dump's replies into ps: 1 once NLMSG_DONE was seen, 0
  * when more is to come, -errno on a netlink error or a malformed reply. */
 int sg_listen_parse(const void *buf, size_t len, struct sg_portset *ps);
+/* Every TCP socket of this network namespace in states (1 << TCP_*),
+ * IPv4 then IPv6, each to cb: 0, or -errno quietly. */
+struct inet_diag_msg;
+typedef void (*sg_diag_cb)(const struct inet_diag_msg *m, void *arg);
+int sg_diag_dump(__u32 states, sg_diag_cb cb, void *arg);
 
 /* KEY=VALUE of a setting stored in struct sg_config, applied to *c (mode
  * as sg_config_mode does); on error prints one line. */
@@ -529,8 +535,15 @@ int sg_cmd_stats_watch(struct sg_view *v, unsigned int secs, bool json);
 int sg_cmd_conns(struct sg_view *v, int state, bool json);
 void sg_json_print(struct json_object *o);
 /* allow|deny add|del|list|flush (libsg_policy.c) */
-int sg_cmd_policy(struct sg_view *v, enum sg_action act, const char *op,
-		  char **args, int nargs, bool learned, bool json);
+struct sg_policy_cmd {
+	enum sg_action act;
+	const char *op;           /* add, del, list, flush                 */
+	char **args;              /* the prefixes                          */
+	int nargs;
+	bool learned, json;
+	bool force;               /* deny add: no lockout check            */
+};
+int sg_cmd_policy(struct sg_view *v, const struct sg_policy_cmd *pc);
 int sg_cmd_top(struct sg_view *v, unsigned int n, bool json);
 /* events: until SIGINT/SIGTERM or a closed pipe (libsg_events.c) */
 int sg_cmd_events(struct sg_view *v, bool json);
