@@ -516,7 +516,8 @@ struct sg_dsettings {
 	__u32 ct_size;          /* synchronized table size (fixed once pinned) */
 	__u8 keep_attached;     /* on SIGTERM leave programs attached          */
 	__u8 ports_all;         /* ports=all: sg_ports follows the listeners   */
-	__u8 pad[6];
+	__u8 metrics_sources;   /* metrics name source prefixes (hitters)      */
+	__u8 pad[5];
 	char metrics[64];       /* ADDR:PORT of the metrics endpoint, or "off" */
 	char secret_file[192];  /* master key the secrets derive from, or ""   */
 };
