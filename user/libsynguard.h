@@ -393,7 +393,18 @@ void sg_pidfile_path(char *buf, size_t len, const char *iface);
 /* synguard detach: XDP, the TC links and every pin of iface, with no
  * daemon running there; an SG_EXIT_* code. */
 int sg_detach_iface(const char *bpffs, const char *iface);
-int sg_check_root(void);
+/* The capabilities a binary uses, checked in the effective set (not
+ * euid 0): 0, or -1 with one line naming each missing one and why. */
+#define SG_CAPS_DAEMON (SG_CAP_BPF | SG_CAP_NET_ADMIN | SG_CAP_PERFMON | SG_CAP_SYS_ADMIN)
+#define SG_CAPS_CLI SG_CAP_BPF
+#define SG_CAPS_DETACH (SG_CAP_BPF | SG_CAP_NET_ADMIN | SG_CAP_SYS_ADMIN)
+enum sg_cap {
+	SG_CAP_BPF = 1 << 0,
+	SG_CAP_NET_ADMIN = 1 << 1,
+	SG_CAP_PERFMON = 1 << 2,
+	SG_CAP_SYS_ADMIN = 1 << 3,
+};
+int sg_check_caps(unsigned int need);
 int sg_check_kernel(void);        /* BTF + bpf_sk_assign_tcp_reqsk kfunc */
 int sg_check_syncookies(void);
 int sg_ensure_bpffs(const char *dir);

@@ -301,7 +301,7 @@ int main(int argc, char **argv)
 	}
 
 	sg_quiet_libs(false);
-	if (sg_check_root())
+	if (sg_check_caps(c.cmd == CMD_DETACH ? SG_CAPS_DETACH : SG_CAPS_CLI))
 		return SG_EXIT_FAIL;
 	if (c.cmd == CMD_DETACH) {
 		if (!c.iface) {
