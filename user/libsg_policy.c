@@ -790,6 +790,7 @@ static void sg_mgmt_read(struct sg_mgmt *g)
 	const char *env = getenv("SSH_CONNECTION");
 	char client[INET6_ADDRSTRLEN + 1];
 	unsigned int cport, sport;
+	struct sg_diag_req q = {};
 	__u32 a[4] = { 0 };
 
 	memset(g, 0, sizeof(*g));
@@ -802,9 +803,14 @@ static void sg_mgmt_read(struct sg_mgmt *g)
 		if (sport && sport <= 65535)
 			g->ports[1] = (__u16)sport;
 	}
-	/* a few established sockets read once: the check stays best effort
-	 * (no inet_diag, e.g. in a restricted container: SSH_CONNECTION alone) */
-	sg_diag_dump(1u << TCP_ESTABLISHED, sg_mgmt_diag, g);
+	/* the kernel filters by port: a busy host's other connections are
+	 * not copied; best effort (no inet_diag, e.g. in a restricted
+	 * container: SSH_CONNECTION alone) */
+	q.states = 1u << TCP_ESTABLISHED;
+	q.ports[q.nports++] = g->ports[0];
+	if (g->ports[1] != g->ports[0])
+		q.ports[q.nports++] = g->ports[1];
+	sg_diag_dump(&q, sg_mgmt_diag, g);
 }
 
 /* true, with one line naming --force, when denying p would drop every

@@ -172,10 +172,17 @@ int sg_listen_ports(struct sg_portset *ps);
  * when more is to come, -errno on a netlink error or a malformed reply. */
 int sg_listen_parse(const void *buf, size_t len, struct sg_portset *ps);
 /* Every TCP socket of this network namespace in states (1 << TCP_*),
+ * and with a local port of ports[] when nports > 0 (the kernel filters),
  * IPv4 then IPv6, each to cb: 0, or -errno quietly. */
+#define SG_DIAG_PORTS_MAX 4
+struct sg_diag_req {
+	__u32 states;
+	int nports;
+	__u16 ports[SG_DIAG_PORTS_MAX];
+};
 struct inet_diag_msg;
 typedef void (*sg_diag_cb)(const struct inet_diag_msg *m, void *arg);
-int sg_diag_dump(__u32 states, sg_diag_cb cb, void *arg);
+int sg_diag_dump(const struct sg_diag_req *q, sg_diag_cb cb, void *arg);
 
 /* KEY=VALUE of a setting stored in struct sg_config, applied to *c (mode
  * as sg_config_mode does); on error prints one line. */
