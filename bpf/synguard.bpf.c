@@ -835,6 +835,14 @@ extern int bpf_sk_assign_tcp_reqsk(struct __sk_buff *skb, struct sock *sk,
 				   struct bpf_tcp_req_attrs *attrs,
 				   int attrs__sz) __ksym;
 
+/* net.ipv4.tcp_syncookies of the listener's network namespace. */
+static __always_inline __u8 sg_kernel_syncookies(struct tcp_sock *tp)
+{
+	struct net *net = tp->inet_conn.icsk_inet.sk.__sk_common.skc_net.net;
+
+	return net ? net->ipv4.sysctl_tcp_syncookies : 1;
+}
+
 /* A validated cookie ACK arrives with sg_meta in front of it: create the
  * kernel's request socket from the decoded attributes. */
 SEC("tc")
@@ -874,6 +882,15 @@ int sg_tc_ingress(struct __sk_buff *skb)
 	if (!tp) {
 		bpf_sk_release(skc);
 		sg_count(SG_CNT_tc_no_listener);
+		return TC_ACT_OK;
+	}
+	/* With tcp_syncookies=0 the kfunc still succeeds, but the kernel
+	 * drops the request socket and resets the ACK (cookie_v4_check):
+	 * read the listener's netns sysctl, as the kernel will, so that
+	 * tc_assigned counts only handoffs the kernel keeps. */
+	if (!sg_kernel_syncookies(tp)) {
+		bpf_sk_release(skc);
+		sg_count(SG_CNT_tc_assign_sysctl);
 		return TC_ACT_OK;
 	}
 	attrs.mss = m.mss;

@@ -88,7 +88,8 @@ enum sg_state {
 	X(events_lost)           /* ...ring buffer full: the reader lags     */ \
 	X(ack_kernel_cookie)     /* bad cookie, but the kernel's own: pass   */ \
 	X(syn_retrans_kernel)    /* SYN again of a handshake the kernel holds */ \
-	X(cookies_budget_refused) /* valid cookie, no TS, source over budget  */
+	X(cookies_budget_refused) /* valid cookie, no TS, source over budget  */ \
+	X(tc_assign_sysctl)      /* valid cookie, tcp_syncookies=0: not given */
 
 enum sg_counter {
 #define SG_ENUM_COUNTER(n) SG_CNT_##n,
@@ -515,7 +516,8 @@ struct sg_dsettings {
 	__u32 ct_size;          /* synchronized table size (fixed once pinned) */
 	__u8 keep_attached;     /* on SIGTERM leave programs attached          */
 	__u8 ports_all;         /* ports=all: sg_ports follows the listeners   */
-	__u8 pad[6];
+	__u8 metrics_sources;   /* metrics name source prefixes (hitters)      */
+	__u8 pad[5];
 	char metrics[64];       /* ADDR:PORT of the metrics endpoint, or "off" */
 	char secret_file[192];  /* master key the secrets derive from, or ""   */
 };
@@ -523,6 +525,14 @@ struct sg_dsettings {
 /* What the daemon measured at its last sample, for status and metrics. */
 #define SG_TW_BUCKETS (1u << 0)   /* near net.ipv4.tcp_max_tw_buckets      */
 #define SG_TW_PORTS (1u << 1)     /* near the ephemeral port range size     */
+
+/* What keeps cookie mode off whatever the mode asks: a cookie answered
+ * then could only fail (docs/security.md). */
+enum sg_refuse {
+	SG_REFUSE_SYSCTL = 0,   /* net.ipv4.tcp_syncookies=0: the kernel resets */
+	SG_REFUSE_XDP_TX = 1,   /* the driver loses XDP_TX frames: no SYN-ACK  */
+	SG_REFUSE_MAX
+};
 
 struct sg_dstatus {
 	__u64 tick_ns;          /* CLOCK_MONOTONIC of the last sample; 0: none */
@@ -542,7 +552,8 @@ struct sg_dstatus {
 	char last_switch[160];  /* why cookie mode last switched, in numbers   */
 	struct sg_walk_args sweep; /* the last sample's sweep (SG_GAUGES_*)    */
 	__s32 listen_err;       /* 0, or -errno: the listeners could not be read */
-	__u32 pad2;
+	__u32 cookie_refused;   /* 1 << SG_REFUSE_*: why cookie mode is kept off */
+	__u64 refusals[SG_REFUSE_MAX]; /* how often each reason took it away  */
 	/* explicit ports: the listed ones without a local listener (bit/port) */
 	unsigned char no_listener[65536 / 8];
 };

@@ -8,6 +8,8 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <net/if.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 #include "libsynguard.h"
 
 /* The numbers of a sysctl ("net/ipv4/..."), up to n of them: how many
@@ -162,6 +164,114 @@ int sg_iface_mtu(const char *iface)
 	ret = ioctl(fd, SIOCGIFMTU, &ifr) ? -errno : ifr.ifr_mtu;
 	close(fd);
 	return ret;
+}
+
+/* ---- the driver's XDP_TX losses ------------------------------------------ */
+/* A driver stat that counts XDP_TX frames it could not send: veth's
+ * rx_queue_N_xdp_tx_errors, mlx5's rx_xdp_tx_err, virtio_net's
+ * tx_queue_N_xdp_tx_drops. Not *xdp_xmit*: those are frames other
+ * interfaces redirected here. */
+static bool sg_xdp_tx_err_name(const char *name)
+{
+	const char *t = strstr(name, "xdp_tx");
+
+	return t && (strstr(t, "err") || strstr(t, "drop"));
+}
+
+struct sg_ethtool {
+	int fd;
+	struct ifreq ifr;
+};
+
+static int sg_ethtool(struct sg_ethtool *e, void *cmd)
+{
+	e->ifr.ifr_data = cmd;
+	return ioctl(e->fd, SIOCETHTOOL, &e->ifr) ? -errno : 0;
+}
+
+/* The number of ETH_SS_STATS strings, or -errno. */
+static int sg_ethtool_nstats(struct sg_ethtool *e)
+{
+	struct {
+		struct ethtool_sset_info hdr;
+		__u32 len;
+	} si = { .hdr = { .cmd = ETHTOOL_GSSET_INFO, .sset_mask = 1ULL << ETH_SS_STATS } };
+	int r = sg_ethtool(e, &si);
+
+	if (r)
+		return r;
+	return si.hdr.sset_mask ? (int)si.len : 0;
+}
+
+static int sg_ethtool_xdp_tx(struct sg_ethtool *e, int n, __u64 *errs)
+{
+	struct ethtool_gstrings *names;
+	struct ethtool_stats *vals;
+	bool found = false;
+	int r = -ENOMEM;
+
+	names = calloc(1, sizeof(*names) + (size_t)n * ETH_GSTRING_LEN);
+	vals = calloc(1, sizeof(*vals) + (size_t)n * sizeof(__u64));
+	if (!names || !vals)
+		goto out;
+	names->cmd = ETHTOOL_GSTRINGS;
+	names->string_set = ETH_SS_STATS;
+	names->len = (__u32)n;
+	vals->cmd = ETHTOOL_GSTATS;
+	vals->n_stats = (__u32)n;
+	r = sg_ethtool(e, names);
+	if (!r)
+		r = sg_ethtool(e, vals);
+	if (r)
+		goto out;
+	*errs = 0;
+	for (__u32 i = 0; i < names->len && i < vals->n_stats; i++) {
+		char name[ETH_GSTRING_LEN + 1];
+
+		memcpy(name, names->data + (size_t)i * ETH_GSTRING_LEN, ETH_GSTRING_LEN);
+		name[ETH_GSTRING_LEN] = 0;
+		if (sg_xdp_tx_err_name(name)) {
+			*errs += vals->data[i];
+			found = true;
+		}
+	}
+	r = found ? 0 : -ENOENT;
+out:
+	free(names);
+	free(vals);
+	return r;
+}
+
+int sg_xdp_tx_errors(const char *iface, __u64 *errs)
+{
+	struct sg_ethtool e = {};
+	int n, r;
+
+	e.fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (e.fd < 0)
+		return -errno;
+	snprintf(e.ifr.ifr_name, sizeof(e.ifr.ifr_name), "%s", iface);
+	n = sg_ethtool_nstats(&e);
+	r = n < 0 ? n : n ? sg_ethtool_xdp_tx(&e, n, errs) : -ENOENT;
+	close(e.fd);
+	return r;
+}
+
+static const char *const sg_refuse_tab[SG_REFUSE_MAX][2] = {
+	[SG_REFUSE_SYSCTL] = { "tcp_syncookies",
+			       "net.ipv4.tcp_syncookies is 0, the kernel would reset every cookie handshake" },
+	[SG_REFUSE_XDP_TX] = { "xdp_tx",
+			       "the driver loses the XDP_TX frames (SYN-ACKs) of this interface" },
+};
+
+const char *sg_refuse_name(unsigned int reason)
+{
+	return reason < SG_REFUSE_MAX ? sg_refuse_tab[reason][0] : "?";
+}
+
+const char *sg_refuse_why(unsigned int reason)
+{
+	return reason < SG_REFUSE_MAX ? sg_refuse_tab[reason][1] : "?";
 }
 
 /* Four ascending MSS values from the family's minimum to the top one the

@@ -103,6 +103,75 @@ static void sg_cookie_switch(struct sg_daemon *d, bool on, __u64 now, const char
 	       on ? "on" : "off", sg_mode_name(d->pins.cfg->mode), why);
 }
 
+/* ---- cookie mode refused ------------------------------------------------------------ */
+/* A reason that keeps cookie mode off whatever the mode asks (sg_auto
+ * applies it), and its log line: one when it starts, one when it ends. */
+static void sg_cookie_refuse(struct sg_daemon *d, enum sg_refuse reason, bool refuse,
+			     const char *detail)
+{
+	struct sg_dstatus *st = &d->pins.dpage->st;
+	__u32 bit = 1u << reason;
+
+	if (refuse == !!(st->cookie_refused & bit))
+		return;
+	if (refuse) {
+		st->cookie_refused |= bit;
+		st->refusals[reason]++;
+		sg_log("%s: cookie mode refused: %s: SYNs go to the kernel's listener (its own syncookies answer a flood)",
+		       d->o.iface, detail);
+		return;
+	}
+	st->cookie_refused &= ~bit;
+	sg_log("%s: cookie mode allowed again: %s", d->o.iface, detail);
+}
+
+/* The refusals in force, for the log: "refused: WHY; WHY" */
+static void sg_refused_text(__u32 refused, char *buf, size_t n)
+{
+	size_t len = (size_t)snprintf(buf, n, "refused:");
+
+	for (unsigned int r = 0; r < SG_REFUSE_MAX && len < n; r++)
+		if (refused & (1u << r))
+			len += (size_t)snprintf(buf + len, n - len, " %s;", sg_refuse_why(r));
+	if (len < n)
+		buf[len - 1] = 0;
+}
+
+/* XDP_TX that the driver loses leaves a cookie SYN-ACK unsent: every
+ * connection times out while syn_cookies_sent rises. The driver counts
+ * the losses (veth: rx_queue_N_xdp_tx_errors when its peer runs no XDP
+ * program). The counts accumulate over the samples that sent cookies until
+ * SG_XDP_TX_JUDGE of them went out; nearly all lost (a full TX ring under
+ * a flood loses some, not all) refuses cookie mode until a reload. */
+#define SG_XDP_TX_JUDGE 4
+static void sg_xdp_tx_check(struct sg_daemon *d, const __u64 *cnt)
+{
+	__u64 sent = cnt[SG_CNT_syn_cookies_sent], errs;
+	char detail[256];
+
+	if (sg_xdp_tx_errors(d->o.iface, &errs)) {
+		d->xdp_tx.known = false;
+		return;
+	}
+	if (d->xdp_tx.known && sent > d->xdp_tx.sent && errs >= d->xdp_tx.errs) {
+		d->xdp_tx.acc_sent += sent - d->xdp_tx.sent;
+		d->xdp_tx.acc_errs += errs - d->xdp_tx.errs;
+	}
+	d->xdp_tx.known = true;
+	d->xdp_tx.sent = sent;
+	d->xdp_tx.errs = errs;
+	if (d->xdp_tx.acc_sent < SG_XDP_TX_JUDGE)
+		return;
+	if (d->xdp_tx.acc_errs * 10 >= d->xdp_tx.acc_sent * 9) {
+		snprintf(detail, sizeof(detail),
+			 "XDP_TX fails on %s, the driver lost %llu of %llu cookie SYN-ACKs (ethtool -S %s: xdp_tx errors; a veth needs an XDP program on its peer); SIGHUP tries again",
+			 d->o.iface, (unsigned long long)d->xdp_tx.acc_errs,
+			 (unsigned long long)d->xdp_tx.acc_sent, d->o.iface);
+		sg_cookie_refuse(d, SG_REFUSE_XDP_TX, true, detail);
+	}
+	d->xdp_tx.acc_sent = d->xdp_tx.acc_errs = 0;
+}
+
 /* rate: SYN/s to protected ports (have_rate: over a whole interval) */
 static void sg_auto(struct sg_daemon *d, __u64 now, bool have_rate, __u64 rate,
 		    __u64 synrcvd)
@@ -113,6 +182,15 @@ static void sg_auto(struct sg_daemon *d, __u64 now, bool have_rate, __u64 rate,
 	bool active = c->cookie_active;
 	char why[160];
 
+	if (st->cookie_refused) {
+		st->calm_since_ns = 0;
+		if (active) {
+			sg_refused_text(st->cookie_refused, why, sizeof(why));
+			sg_cookie_switch(d, false, now, why);
+		}
+		d->last_cookie_active = false;
+		return;
+	}
 	if (c->mode != SG_MODE_AUTO && c->mode != SG_MODE_SHADOW) {
 		st->calm_since_ns = 0;
 		/* on/off: cookie mode follows the mode, whoever wrote last */
@@ -271,9 +349,10 @@ static int sg_kernel_facts(struct sg_daemon *d, const char *by)
 		       d->o.iface, d->mtu, mtu, by, d->pins.cfg->adv_mss4, d->pins.cfg->adv_mss6);
 	if (diffs)
 		sg_log("%s: %s (%s): SYN-ACKs follow", d->o.iface, what, by);
-	if (by && !sy.syncookies && d->sy.syncookies)
-		sg_log("%s: WARNING: net.ipv4.tcp_syncookies is 0: the kernel refuses BPF request sockets, so every cookie handshake fails until sysctl -w net.ipv4.tcp_syncookies=1",
-		       d->o.iface);
+	if (by && !sy.syncookies != !d->sy.syncookies)
+		sg_cookie_refuse(d, SG_REFUSE_SYSCTL, !sy.syncookies, sy.syncookies ?
+				 "net.ipv4.tcp_syncookies is 1" :
+				 "net.ipv4.tcp_syncookies is 0, so the kernel would reset every cookie handshake, until sysctl -w net.ipv4.tcp_syncookies=1");
 	d->sy = sy;
 	d->mtu = mtu;
 	return mtu;
@@ -297,6 +376,7 @@ static void sg_sample(struct sg_daemon *d, __u64 now)
 		sg_log("swept %llu expired connections", (unsigned long long)d->walk.expired);
 	if (sg_counters_read(d->pins.counters_fd, cnt))
 		return;
+	sg_xdp_tx_check(d, cnt);
 	if (d->last_syn_ns && now > d->last_syn_ns && cnt[SG_CNT_syn_received] >= d->last_syn) {
 		__u64 dt = now - d->last_syn_ns;
 
@@ -544,6 +624,7 @@ int sg_daemon_reload(struct sg_daemon *d)
 		sg_secrets_rotate(d->secrets);
 	}
 	sg_secrets_tick(d, sg_now_ns());
+	sg_cookie_refuse(d, SG_REFUSE_XDP_TX, false, "reload, XDP_TX is tried again");
 	mtu = sg_kernel_facts(d, "reload");
 	sg_log("%s: reloaded%s%s (MTU %d)", d->o.iface, d->o.config ? " " : "",
 	       d->o.config ? d->o.config : "", mtu);

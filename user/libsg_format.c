@@ -210,6 +210,16 @@ static struct json_object *sg_status_json(struct sg_view *v, const struct sg_sta
 	json_object_object_add(o, "cookie_mode_active", json_object_new_boolean(c->cookie_active));
 	json_object_object_add(o, "cookie_check_s", sg_jsecs(!c->cookie_active && c->cookie_check_until_ns > x->now ?
 		(double)(c->cookie_check_until_ns - x->now) / 1e9 : 0));
+	/* what keeps cookie mode off whatever the mode asks, and how often */
+	t = json_object_new_array();
+	j = json_object_new_object();
+	for (unsigned int r = 0; r < SG_REFUSE_MAX; r++) {
+		if (x->fresh && (x->st.cookie_refused & (1u << r)))
+			json_object_array_add(t, json_object_new_string(sg_refuse_name(r)));
+		json_object_object_add(j, sg_refuse_name(r), sg_ju64(x->st.refusals[r]));
+	}
+	json_object_object_add(o, "cookie_refused", t);
+	json_object_object_add(o, "cookie_refusals", j);
 	sg_setting_format(sg_setting_find("ports"), &x->set, val, sizeof(val));
 	json_object_object_add(o, "ports", json_object_new_string(val));
 	json_object_object_add(o, "protected_ports", json_object_new_string(x->protected_ports));
@@ -345,6 +355,9 @@ int sg_cmd_status(struct sg_view *v, bool json)
 		printf(" (checking ACKs for %s more)",
 		       sg_age(buf, sizeof(buf), c->cookie_check_until_ns - x.now));
 	printf("\n");
+	for (unsigned int r = 0; r < SG_REFUSE_MAX; r++)
+		if (x.fresh && (x.st.cookie_refused & (1u << r)))
+			printf("%-14s cookie mode refused: %s (the daemon's log says more)\n", "", sg_refuse_why(r));
 	if (c->mode == SG_MODE_AUTO) {
 		printf("%-14s SYN rate ", "auto:");
 		if (x.fresh)

@@ -29,15 +29,6 @@
 #endif
 
 /* ---- checks -------------------------------------------------------------- */
-int sg_check_root(void)
-{
-	if (geteuid() != 0) {
-		sg_err("must run as root (needs CAP_BPF, CAP_NET_ADMIN): run with sudo");
-		return -1;
-	}
-	return 0;
-}
-
 int sg_check_kernel(void)
 {
 	struct btf *btf;

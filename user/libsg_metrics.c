@@ -174,7 +174,7 @@ static void sg_policy_text(FILE *f, const struct sg_pins *p, const struct sg_wal
 		 (double)w->learned);
 	sg_gauge(f, "synguard_events_reader", "1 while a synguard events reader holds the sampling lease",
 		 p->cfg->events_until_ns > sg_coarse_now_ns());
-	if (sg_hitters_read(p, now, &hs, &nh))
+	if (!p->dpage->set.metrics_sources || sg_hitters_read(p, now, &hs, &nh))
 		return;
 	sg_family(f, "synguard_hitter_syns", "gauge",
 		  "SYNs of the 10 heaviest source prefixes past top.threshold, in their last window (~1.07 s)");
@@ -273,6 +273,16 @@ static void sg_daemon_text(FILE *f, const struct sg_pins *p, __u64 now)
 		 "Seconds ACKs are still checked for cookies after cookie mode went off",
 		 !c->cookie_active && c->cookie_check_until_ns > now ?
 		 (double)(c->cookie_check_until_ns - now) / 1e9 : 0);
+	sg_family(f, "synguard_cookie_mode_refused", "gauge",
+		  "1 while the reason keeps cookie mode off whatever the mode asks");
+	for (unsigned int r = 0; r < SG_REFUSE_MAX; r++)
+		sg_sample1(f, "synguard_cookie_mode_refused", "reason", sg_refuse_name(r),
+			   !!(st->cookie_refused & (1u << r)));
+	sg_family(f, "synguard_cookie_mode_refusals_total", "counter",
+		  "Times the reason took cookie mode away since synguardd started");
+	for (unsigned int r = 0; r < SG_REFUSE_MAX; r++)
+		sg_sample1(f, "synguard_cookie_mode_refusals_total", "reason", sg_refuse_name(r),
+			   (double)st->refusals[r]);
 	sg_gauge(f, "synguard_syn_rate", "SYNs per second to protected ports, at the last sample",
 		 (double)st->syn_rate);
 	sg_family(f, "synguard_cookie_mode_switches_total", "counter",
@@ -332,10 +342,20 @@ char *sg_metrics_text(const struct sg_pins *p, const struct sg_walk_args *sample
 }
 
 /* ---- HTTP ---------------------------------------------------------------------- */
+/* Idle clients must not keep the scraper out: one address holds at most a
+ * few connections (more are closed at once, not queued), and a
+ * connection that sends nothing for SG_METRICS_IDLE_S is closed. A
+ * scraper is one client with one connection at a time. */
+#define SG_METRICS_CONNS 64u
+#define SG_METRICS_CONNS_PER_IP 4u
+#define SG_METRICS_IDLE_S 5u
+
 struct sg_metrics {
 	struct MHD_Daemon *mhd;
 	const struct sg_pins *p;
 	const struct sg_walk_args *sample;
+	__u64 logged_ns;           /* when sg_mhd_log last wrote a line     */
+	__u64 muted;               /* lines it held back since              */
 };
 
 static enum MHD_Result sg_reply(struct MHD_Connection *c, unsigned int code,
@@ -384,14 +404,29 @@ static enum MHD_Result sg_http(void *cls, struct MHD_Connection *c, const char *
 			len, MHD_RESPMEM_MUST_FREE);
 }
 
+/* What libmicrohttpd says, at most a line every SG_METRICS_LOG_NS: each
+ * connection refused over the limits makes a line, and whoever can
+ * connect must not fill the log. */
+#define SG_METRICS_LOG_NS (10 * SG_NS)
 static void sg_mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	struct sg_metrics *m = cls;
+	__u64 now = sg_now_ns();
 	char buf[256];
 
-	(void)cls;
+	if (m->logged_ns && now - m->logged_ns < SG_METRICS_LOG_NS) {
+		m->muted++;
+		return;
+	}
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	buf[strcspn(buf, "\n")] = 0;
-	sg_log("metrics: %s", buf);
+	if (m->muted)
+		sg_log("metrics: %s (and %llu more held back since the last line)", buf,
+		       (unsigned long long)m->muted);
+	else
+		sg_log("metrics: %s", buf);
+	m->logged_ns = now;
+	m->muted = 0;
 }
 
 struct sg_metrics *sg_metrics_start(const char *addr, const struct sg_pins *p,
@@ -414,9 +449,15 @@ struct sg_metrics *sg_metrics_start(const char *addr, const struct sg_pins *p,
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (ss.ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 16)) {
-		snprintf(err, n, "metrics: cannot listen on %s: %s (set metrics=ADDR:PORT or metrics=off)",
-			 addr, strerror(errno));
+	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 64)) {
+		/* one synguardd per interface: the second one in a network
+		 * namespace meets the first's default port */
+		if (errno == EADDRINUSE)
+			snprintf(err, n, "metrics: cannot listen on %s: %s is taken (by another synguardd of this network namespace?): give each its own with --metrics ADDR:PORT or metrics = ADDR:PORT in its config, or off",
+				 addr, addr);
+		else
+			snprintf(err, n, "metrics: cannot listen on %s: %s (set metrics=ADDR:PORT or metrics=off)",
+				 addr, strerror(errno));
 		close(fd);
 		return NULL;
 	}
@@ -431,10 +472,11 @@ struct sg_metrics *sg_metrics_start(const char *addr, const struct sg_pins *p,
 	m->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
 				  (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 				  0, NULL, NULL, sg_http, m,
-				  MHD_OPTION_EXTERNAL_LOGGER, sg_mhd_log, NULL,
+				  MHD_OPTION_EXTERNAL_LOGGER, sg_mhd_log, m,
 				  MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-				  MHD_OPTION_CONNECTION_LIMIT, 16u,
-				  MHD_OPTION_CONNECTION_TIMEOUT, 10u,
+				  MHD_OPTION_CONNECTION_LIMIT, SG_METRICS_CONNS,
+				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, SG_METRICS_CONNS_PER_IP,
+				  MHD_OPTION_CONNECTION_TIMEOUT, SG_METRICS_IDLE_S,
 				  MHD_OPTION_END);
 	if (!m->mhd) {
 		snprintf(err, n, "metrics: libmicrohttpd cannot serve %s", addr);

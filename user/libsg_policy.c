@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <netinet/tcp.h>
+#include <linux/inet_diag.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "libsynguard.h"
@@ -746,9 +748,111 @@ static int sg_learned_list(struct sg_view *v, bool json)
 	return SG_EXIT_OK;
 }
 
-int sg_cmd_policy(struct sg_view *v, enum sg_action act, const char *op,
-		  char **args, int nargs, bool learned, bool json)
+/* ---- deny add: the operator's own way in ---------------------------------------------- */
+/* The clients of this host's management sessions, which a deny of their
+ * prefix would cut once the session's port is protected: the client of
+ * the CLI's own SSH session (SSH_CONNECTION "CLIENT CPORT SERVER SPORT"),
+ * and the remote end of every established TCP session to the sshd port
+ * (22, and SPORT). */
+#define SG_MGMT_MAX 64
+struct sg_mgmt {
+	struct sg_src_key peer[SG_MGMT_MAX];
+	bool from_env[SG_MGMT_MAX];   /* SSH_CONNECTION, not inet_diag       */
+	size_t n;
+	__u16 ports[2];               /* the sshd ports looked at            */
+};
+
+static void sg_mgmt_add(struct sg_mgmt *g, int af, const void *addr, bool env)
 {
+	const __u32 *a = addr;
+
+	if (g->n >= SG_MGMT_MAX)
+		return;
+	/* an IPv4 client of an IPv6 socket arrives as ::ffff:a.b.c.d */
+	if (af == AF_INET6 && !a[0] && !a[1] && a[2] == htonl(0xffff))
+		sg_prefix_of(&g->peer[g->n], 4, &a[3], 32);
+	else
+		sg_prefix_of(&g->peer[g->n], af == AF_INET6 ? 6 : 4, a, af == AF_INET6 ? 128 : 32);
+	g->from_env[g->n++] = env;
+}
+
+static void sg_mgmt_diag(const struct inet_diag_msg *m, void *arg)
+{
+	struct sg_mgmt *g = arg;
+	__u16 sport = ntohs(m->id.idiag_sport);
+
+	if (sport == g->ports[0] || sport == g->ports[1])
+		sg_mgmt_add(g, m->idiag_family, m->id.idiag_dst, false);
+}
+
+static void sg_mgmt_read(struct sg_mgmt *g)
+{
+	const char *env = getenv("SSH_CONNECTION");
+	char client[INET6_ADDRSTRLEN + 1];
+	unsigned int cport, sport;
+	struct sg_diag_req q = {};
+	__u32 a[4] = { 0 };
+
+	memset(g, 0, sizeof(*g));
+	g->ports[0] = g->ports[1] = 22;
+	if (env && sscanf(env, "%46s %u %*s %u", client, &cport, &sport) == 3) {
+		if (inet_pton(AF_INET, client, a) == 1)
+			sg_mgmt_add(g, AF_INET, a, true);
+		else if (inet_pton(AF_INET6, client, a) == 1)
+			sg_mgmt_add(g, AF_INET6, a, true);
+		if (sport && sport <= 65535)
+			g->ports[1] = (__u16)sport;
+	}
+	/* the kernel filters by port: a busy host's other connections are
+	 * not copied; best effort (no inet_diag, e.g. in a restricted
+	 * container: SSH_CONNECTION alone) */
+	q.states = 1u << TCP_ESTABLISHED;
+	q.ports[q.nports++] = g->ports[0];
+	if (g->ports[1] != g->ports[0])
+		q.ports[q.nports++] = g->ports[1];
+	sg_diag_dump(&q, sg_mgmt_diag, g);
+}
+
+/* true, with one line naming --force, when denying p would drop every
+ * source or a management session's client; pbuf is p formatted. */
+static bool sg_deny_locks_out(const struct sg_src_key *p, const char *pbuf)
+{
+	static struct sg_mgmt g;
+	static bool read;
+	struct sg_src_key m;
+	char a[INET6_ADDRSTRLEN];
+
+	if (!p->plen) {
+		sg_err("deny %s would drop TCP from every source to the protected ports: add --force if that is meant",
+		       pbuf);
+		return true;
+	}
+	if (!read) {
+		sg_mgmt_read(&g);
+		read = true;
+	}
+	for (size_t i = 0; i < g.n; i++) {
+		if (g.peer[i].family != p->family)
+			continue;
+		sg_prefix_of(&m, p->family, g.peer[i].addr, p->plen);
+		if (memcmp(&m, p, sizeof(m)))
+			continue;
+		sg_addr_format(a, sizeof(a), g.peer[i].family, g.peer[i].addr);
+		sg_err("deny %s holds %s, the client of %s: it loses this host once that port is protected; add --force if that is meant",
+		       pbuf, a, g.from_env[i] ? "this SSH session (SSH_CONNECTION)" :
+		       "an established session to the sshd port");
+		return true;
+	}
+	return false;
+}
+
+int sg_cmd_policy(struct sg_view *v, const struct sg_policy_cmd *pc)
+{
+	enum sg_action act = pc->act;
+	const char *op = pc->op;
+	char **args = pc->args;
+	int nargs = pc->nargs;
+	bool learned = pc->learned, json = pc->json;
 	static struct sg_settings old, new;
 	const char *name = sg_action_name(act);
 	struct sg_plist *mine = act == SG_ACT_ALLOW ? &new.allow : &new.deny;
@@ -796,6 +900,8 @@ int sg_cmd_policy(struct sg_view *v, enum sg_action act, const char *op,
 			return SG_EXIT_USAGE;
 		}
 		sg_prefix_format(&p, buf, sizeof(buf));
+		if (add && act == SG_ACT_DENY && !pc->force && sg_deny_locks_out(&p, buf))
+			return SG_EXIT_USAGE;
 		if (add && sg_plist_has(other, &p)) {
 			sg_err("%s is in the %s list: synguard %s del %s first", buf,
 			       act == SG_ACT_ALLOW ? "deny" : "allow",

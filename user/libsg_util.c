@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 #include "libsynguard.h"
@@ -140,6 +143,7 @@ static const struct sg_opt sg_opt_table[] = {
 	{ SG_OPT_LEARNED, "learned", NULL, "the learned sources, not the allow list (list, flush)" },
 	{ SG_OPT_TOP_N, "top", "N", "show the N first of each list (default: 10)" },
 	{ SG_OPT_APPLY, "apply", NULL, "write the recommended values (this network namespace)" },
+	{ SG_OPT_FORCE, "force", NULL, "deny add: also a prefix of every source, or holding this host's SSH clients" },
 	{ SG_OPT_HELP, "help", NULL, "show this help" },
 	{ 0, NULL, NULL, NULL },
 };
@@ -247,4 +251,53 @@ int sg_parse_uint(const char *opt, const char *s, unsigned long lo,
 	}
 	*out = v;
 	return 0;
+}
+
+/* ---- capabilities ------------------------------------------------------------ */
+/* Why each is needed. The kernel lets CAP_SYS_ADMIN stand in for CAP_BPF
+ * and CAP_PERFMON (bpf_capable(), perfmon_capable()), so a root shell that
+ * predates them still passes. */
+static const struct {
+	unsigned int bit;
+	int cap;
+	const char *name, *why;
+} sg_caps_tab[] = {
+	{ SG_CAP_BPF, CAP_BPF, "CAP_BPF", "maps and programs" },
+	{ SG_CAP_NET_ADMIN, CAP_NET_ADMIN, "CAP_NET_ADMIN", "attaching XDP and tc" },
+	{ SG_CAP_PERFMON, CAP_PERFMON, "CAP_PERFMON",
+	  "the data path reads kernel structs: the listener's tcp_syncookies" },
+	{ SG_CAP_SYS_ADMIN, CAP_SYS_ADMIN, "CAP_SYS_ADMIN",
+	  "libxdp reads a program's BTF by id and loads its dispatcher; mounting bpffs" },
+};
+
+static bool sg_cap_has(const struct __user_cap_data_struct *d, int cap)
+{
+	return d[cap / 32].effective & (1u << (cap % 32));
+}
+
+int sg_check_caps(unsigned int need)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3] = {};
+	char line[512];
+	size_t len = 0;
+
+	if (syscall(SYS_capget, &h, d)) {
+		sg_err("capget: %s", strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(sg_caps_tab) / sizeof(sg_caps_tab[0]); i++) {
+		int cap = sg_caps_tab[i].cap;
+
+		if (!(need & sg_caps_tab[i].bit) || sg_cap_has(d, cap) ||
+		    ((cap == CAP_BPF || cap == CAP_PERFMON) && sg_cap_has(d, CAP_SYS_ADMIN)))
+			continue;
+		if (len < sizeof(line))
+			len += (size_t)snprintf(line + len, sizeof(line) - len, "%smissing capability %s (%s)",
+						len ? "; " : "", sg_caps_tab[i].name, sg_caps_tab[i].why);
+	}
+	if (!len)
+		return 0;
+	sg_err("%s: run as root, or grant them (systemd: AmbientCapabilities=)", line);
+	return -1;
 }

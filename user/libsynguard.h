@@ -54,6 +54,9 @@ extern const char *const sg_pcounter_names[SG_PCNT_MAX];
 const char *sg_state_name(unsigned int st);   /* "?" if out of range */
 int sg_state_parse(const char *name);         /* -1 if unknown */
 const char *sg_mode_name(unsigned int mode);  /* the mode setting's names */
+/* enum sg_refuse: a short name ("tcp_syncookies", "xdp_tx"), and why */
+const char *sg_refuse_name(unsigned int reason);
+const char *sg_refuse_why(unsigned int reason);
 
 /* ---- options: one table, xdp-tools style ------------------------------- */
 enum sg_opt_id {
@@ -78,6 +81,7 @@ enum sg_opt_id {
 	SG_OPT_LEARNED,
 	SG_OPT_TOP_N = 'n',
 	SG_OPT_APPLY = 320,
+	SG_OPT_FORCE,
 };
 
 struct sg_cmd {
@@ -109,6 +113,10 @@ struct sg_sysctls {
 int sg_read_sysctls(struct sg_sysctls *s);          /* current netns */
 int sg_sysctl_int(const char *name, long *val);     /* "net/ipv4/..." */
 int sg_iface_mtu(const char *iface);                /* ioctl, netns-correct */
+/* The driver's count of lost XDP_TX frames (ETHTOOL_GSTATS: the stats
+ * named *xdp_tx*err* or *xdp_tx*drop*, summed): 0, or -ENOENT when the
+ * driver has none, or -errno. */
+int sg_xdp_tx_errors(const char *iface, __u64 *errs);
 /* The sysctls mirrored in the data path (and tcp_syncookies) that differ,
  * "net.ipv4.tcp_timestamps 1 -> 0, ..." into buf: how many. */
 int sg_sysctls_diff(const struct sg_sysctls *a, const struct sg_sysctls *b,
@@ -163,6 +171,18 @@ int sg_listen_ports(struct sg_portset *ps);
 /* One buffer of a dump's replies into ps: 1 once NLMSG_DONE was seen, 0
  * when more is to come, -errno on a netlink error or a malformed reply. */
 int sg_listen_parse(const void *buf, size_t len, struct sg_portset *ps);
+/* Every TCP socket of this network namespace in states (1 << TCP_*),
+ * and with a local port of ports[] when nports > 0 (the kernel filters),
+ * IPv4 then IPv6, each to cb: 0, or -errno quietly. */
+#define SG_DIAG_PORTS_MAX 4
+struct sg_diag_req {
+	__u32 states;
+	int nports;
+	__u16 ports[SG_DIAG_PORTS_MAX];
+};
+struct inet_diag_msg;
+typedef void (*sg_diag_cb)(const struct inet_diag_msg *m, void *arg);
+int sg_diag_dump(const struct sg_diag_req *q, sg_diag_cb cb, void *arg);
 
 /* KEY=VALUE of a setting stored in struct sg_config, applied to *c (mode
  * as sg_config_mode does); on error prints one line. */
@@ -380,7 +400,18 @@ void sg_pidfile_path(char *buf, size_t len, const char *iface);
 /* synguard detach: XDP, the TC links and every pin of iface, with no
  * daemon running there; an SG_EXIT_* code. */
 int sg_detach_iface(const char *bpffs, const char *iface);
-int sg_check_root(void);
+/* The capabilities a binary uses, checked in the effective set (not
+ * euid 0): 0, or -1 with one line naming each missing one and why. */
+#define SG_CAPS_DAEMON (SG_CAP_BPF | SG_CAP_NET_ADMIN | SG_CAP_PERFMON | SG_CAP_SYS_ADMIN)
+#define SG_CAPS_CLI SG_CAP_BPF
+#define SG_CAPS_DETACH (SG_CAP_BPF | SG_CAP_NET_ADMIN | SG_CAP_SYS_ADMIN)
+enum sg_cap {
+	SG_CAP_BPF = 1 << 0,
+	SG_CAP_NET_ADMIN = 1 << 1,
+	SG_CAP_PERFMON = 1 << 2,
+	SG_CAP_SYS_ADMIN = 1 << 3,
+};
+int sg_check_caps(unsigned int need);
 int sg_check_kernel(void);        /* BTF + bpf_sk_assign_tcp_reqsk kfunc */
 int sg_check_syncookies(void);
 int sg_ensure_bpffs(const char *dir);
@@ -522,8 +553,15 @@ int sg_cmd_stats_watch(struct sg_view *v, unsigned int secs, bool json);
 int sg_cmd_conns(struct sg_view *v, int state, bool json);
 void sg_json_print(struct json_object *o);
 /* allow|deny add|del|list|flush (libsg_policy.c) */
-int sg_cmd_policy(struct sg_view *v, enum sg_action act, const char *op,
-		  char **args, int nargs, bool learned, bool json);
+struct sg_policy_cmd {
+	enum sg_action act;
+	const char *op;           /* add, del, list, flush                 */
+	char **args;              /* the prefixes                          */
+	int nargs;
+	bool learned, json;
+	bool force;               /* deny add: no lockout check            */
+};
+int sg_cmd_policy(struct sg_view *v, const struct sg_policy_cmd *pc);
 int sg_cmd_top(struct sg_view *v, unsigned int n, bool json);
 /* events: until SIGINT/SIGTERM or a closed pipe (libsg_events.c) */
 int sg_cmd_events(struct sg_view *v, bool json);

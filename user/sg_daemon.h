@@ -36,6 +36,11 @@ struct sg_daemon {
 	__u32 last_cookie_active;
 	struct sg_sysctls sy;         /* what sg_config_kernel last mirrored */
 	int mtu;                      /* ...and the MTU                      */
+	struct {                      /* sg_xdp_tx_check: the driver's view  */
+		bool known;           /* errs/sent hold the last sample's    */
+		__u64 errs, sent;     /* xdp_tx errors, syn_cookies_sent     */
+		__u64 acc_errs, acc_sent; /* since the last judgement        */
+	} xdp_tx;
 };
 
 int sg_pidfile_lock(const char *iface);

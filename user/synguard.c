@@ -14,7 +14,7 @@ static const int stats_opts[] = { SG_OPT_IFACE, SG_OPT_BPFFS, SG_OPT_JSON, SG_OP
 static const int conns_opts[] = { SG_OPT_IFACE, SG_OPT_BPFFS, SG_OPT_STATE, SG_OPT_JSON, SG_OPT_HELP, 0 };
 static const int set_opts[] = { SG_OPT_IFACE, SG_OPT_BPFFS, SG_OPT_HELP, 0 };
 static const int allow_opts[] = { SG_OPT_IFACE, SG_OPT_BPFFS, SG_OPT_LEARNED, SG_OPT_JSON, SG_OPT_HELP, 0 };
-static const int deny_opts[] = { SG_OPT_IFACE, SG_OPT_BPFFS, SG_OPT_JSON, SG_OPT_HELP, 0 };
+static const int deny_opts[] = { SG_OPT_IFACE, SG_OPT_BPFFS, SG_OPT_FORCE, SG_OPT_JSON, SG_OPT_HELP, 0 };
 static const int events_opts[] = { SG_OPT_IFACE, SG_OPT_BPFFS, SG_OPT_JSON, SG_OPT_HELP, 0 };
 static const int top_opts[] = { SG_OPT_IFACE, SG_OPT_BPFFS, SG_OPT_TOP_N, SG_OPT_JSON, SG_OPT_HELP, 0 };
 static const int tune_opts[] = { SG_OPT_IFACE, SG_OPT_BPFFS, SG_OPT_WATCH, SG_OPT_APPLY, SG_OPT_JSON, SG_OPT_HELP, 0 };
@@ -40,7 +40,9 @@ static const struct sg_cmd cmds[] = {
 		" that completed a handshake skip cookie mode for learn.time seconds).", allow_opts },
 	[CMD_DENY] = { "deny", "add|del PREFIX... | list | flush",
 		"The deny list: every TCP segment from these prefixes to a protected port\n"
-		" is dropped at XDP.", deny_opts },
+		" is dropped at XDP. add refuses, without --force, a prefix of every\n"
+		" source (0.0.0.0/0, ::/0) and one holding the client of this host's SSH\n"
+		" session (SSH_CONNECTION, established sessions to port 22).", deny_opts },
 	[CMD_EVENTS] = { "events", NULL,
 		"Sampled decisions, live, one line (or JSON object) each, until ^C: the\n"
 		" time, what was done (\"would\" in shadow mode) and why, addresses,\n"
@@ -67,7 +69,7 @@ struct cli {
 	int cmd;
 	const char *iface;
 	const char *bpffs;
-	bool json, learned, apply;
+	bool json, learned, apply, force;
 	int state;
 	unsigned long watch, top;
 };
@@ -138,6 +140,9 @@ static int opt_cb(int id, const char *arg, void *data)
 		return 0;
 	case SG_OPT_APPLY:
 		c->apply = true;
+		return 0;
+	case SG_OPT_FORCE:
+		c->force = true;
 		return 0;
 	case SG_OPT_TOP_N:
 		if (sg_parse_uint("-n", arg, 1, 100000, &c->top))
@@ -296,7 +301,7 @@ int main(int argc, char **argv)
 	}
 
 	sg_quiet_libs(false);
-	if (sg_check_root())
+	if (sg_check_caps(c.cmd == CMD_DETACH ? SG_CAPS_DETACH : SG_CAPS_CLI))
 		return SG_EXIT_FAIL;
 	if (c.cmd == CMD_DETACH) {
 		if (!c.iface) {
@@ -342,11 +347,17 @@ int main(int argc, char **argv)
 		ret = cmd_set(&v, argv + optind, argc - optind);
 		break;
 	case CMD_ALLOW:
-	case CMD_DENY:
-		ret = sg_cmd_policy(&v, c.cmd == CMD_ALLOW ? SG_ACT_ALLOW : SG_ACT_DENY,
-				    argv[optind], argv + optind + 1, argc - optind - 1,
-				    c.learned, c.json);
+	case CMD_DENY: {
+		struct sg_policy_cmd pc = {
+			.act = c.cmd == CMD_ALLOW ? SG_ACT_ALLOW : SG_ACT_DENY,
+			.op = argv[optind], .args = argv + optind + 1,
+			.nargs = argc - optind - 1,
+			.learned = c.learned, .json = c.json, .force = c.force,
+		};
+
+		ret = sg_cmd_policy(&v, &pc);
 		break;
+	}
 	case CMD_EVENTS:
 		ret = sg_cmd_events(&v, c.json);
 		break;

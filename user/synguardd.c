@@ -154,7 +154,7 @@ int main(int argc, char **argv)
 	sg_quiet_libs(d.o.verbose);
 	sg_log_timestamps = true;
 
-	if (sg_check_root() || sg_check_kernel())
+	if (sg_check_caps(SG_CAPS_DAEMON) || sg_check_kernel())
 		return SG_EXIT_FAIL;
 
 	/* signals are read from a signalfd in the main loop */

@@ -121,7 +121,7 @@ s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", 9810)); s.listen(); time.sleep(60)'
 sleep 0.5
 out=$(lsrv timeout 10 "$LAB_DAEMON" -i "$LAB_SIF" --bpffs "$LAB_BPFFS" -p "$PORTS" 2>&1); rc=$?
-if [ "$rc" -eq 1 ] && [[ "$out" == *"metrics: cannot listen on 127.0.0.1:9810: Address already in use"* ]]; then
+if [ "$rc" -eq 1 ] && [[ "$out" == *"metrics: cannot listen on 127.0.0.1:9810: 127.0.0.1:9810 is taken"* ]]; then
 	ok "metrics: a port in use stops the start with one clear line"
 else
 	fail "metrics: a port in use stops the start" "exit $rc: $out"

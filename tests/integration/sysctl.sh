@@ -4,7 +4,8 @@
 # the moment, so SYN-ACKs must follow net.ipv4.tcp_timestamps (and sack,
 # window_scaling, ecn, ip_default_ttl, rmem) and the MTU within a sample or
 # two, or every cookie connection is reset. tcp_syncookies=0 (the kernel
-# then refuses BPF request sockets) is warned about in the log and status.
+# then refuses BPF request sockets) refuses cookie mode, in the log and
+# status (tests/security/syncookies_off.sh shows the connections).
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lab.sh
@@ -70,14 +71,14 @@ else
 fi
 lsrv ip link set dev "$LAB_SIF" mtu 1500
 
-# ---- tcp_syncookies=0: warned in the log and in status ---------------------------------------
+# ---- tcp_syncookies=0: cookie mode refused, in the log and in status -------------------------
 lsrv sysctl -qw net.ipv4.tcp_syncookies=0
-wait_for true 10 logged 'WARNING: net.ipv4.tcp_syncookies is 0'
-check "sysctl: tcp_syncookies=0 is warned about in the log" grep -q 'WARNING: net.ipv4.tcp_syncookies is 0' "$SG_LOG"
+wait_for true 10 logged 'cookie mode refused: net.ipv4.tcp_syncookies is 0'
+check "sysctl: tcp_syncookies=0 refuses cookie mode, in the log" grep -q 'cookie mode refused: net.ipv4.tcp_syncookies is 0' "$SG_LOG"
 expect "sysctl: ...and in status --json (kernel.warnings)" "$(status | jget kernel.warnings)" = '["tcp_syncookies"]'
 check "sysctl: ...and in status" sh -c "nsenter --net=/run/netns/$LAB_SRV $LAB_CLI_BIN status -i $LAB_SIF --bpffs $LAB_BPFFS | grep -q 'WARNING: net.ipv4.tcp_syncookies is 0'"
 lsrv sysctl -qw net.ipv4.tcp_syncookies=1
-wait_for true 10 logged 'net.ipv4.tcp_syncookies 0 -> 1'
+wait_for true 10 logged 'cookie mode allowed again: net.ipv4.tcp_syncookies is 1'
 expect "sysctl: tcp_syncookies=1 again: status warns no more" "$(status | jget kernel.warnings)" = '[]'
 read -r n ts mss <<<"$(conns)"
 expect "sysctl: ...and cookie connections work" "$n" -eq 3

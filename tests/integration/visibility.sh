@@ -29,7 +29,7 @@ conn() { local dst=$1; shift; lcli timeout 60 $LAB_PY $T/src_connect.py connect 
 c() { sg_counter "$1"; }
 reader() { sg_cli status -i "$LAB_SIF" --json 2>/dev/null | jget events_reader x; }
 
-if ! sg_start -p "$PORT" --mode on --metrics "127.0.0.1:$MPORT" -s top.threshold=50; then
+if ! sg_start -p "$PORT" --mode on --metrics "127.0.0.1:$MPORT" -s top.threshold=50 -s metrics.sources=yes; then
 	fail "visibility: synguardd starts" "$(tail -n 1 "$SG_LOG")"; sg_log; lab_finish
 fi
 
