@@ -127,13 +127,27 @@ static __always_inline __u64 sg_budget_tat(const struct sg_budget *e, __u64 now)
 	return e && (__s64)(e->tat_ns - now) > 0 ? e->tat_ns : now;
 }
 
+/* Has the source of bucket e (NULL: full) n tokens left? */
+static __always_inline bool sg_budget_left(const struct sg_budget_cfg *b,
+					   const struct sg_budget *e, __u64 now,
+					   __u32 n)
+{
+	__u64 t = b->interval_ns;
+
+	return !t || sg_budget_tat(e, now) - now + t * n <= t * b->burst;
+}
+
 /* Has the source of bucket e (NULL: full) a token left? */
 static __always_inline bool sg_budget_has(const struct sg_budget_cfg *b,
 					  const struct sg_budget *e, __u64 now)
 {
-	__u64 t = b->interval_ns;
+	return sg_budget_left(b, e, now, 1);
+}
 
-	return !t || sg_budget_tat(e, now) - now + t <= t * b->burst;
+/* Half the burst, at least one token. */
+static __always_inline __u32 sg_budget_half(const struct sg_budget_cfg *b)
+{
+	return (b->burst + 1) / 2;
 }
 
 /* Takes a token from bucket e, or from a new one under key k. */

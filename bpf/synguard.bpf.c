@@ -390,6 +390,75 @@ __noinline int sg_kernel_state(struct xdp_md *ctx, const struct sg_pkt *p,
 	return st;
 }
 
+/* Until when (ktime) a source may have less than half its cookie budget
+ * left: the last time one ran out, plus what its bucket takes to refill
+ * half way. Until then the SYN path looks for its source's bucket
+ * (sg_cookie_budget_low); otherwise every SYN is spared that lookup. 0:
+ * no source ran out since. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} sg_cookie_spent SEC(".maps");
+
+/* Under a stream of over-budget ACKs, sg_cookie_spent moves forward at
+ * most this often: one write in so many ns, not one an ACK. */
+#define SG_COOKIE_SPENT_STEP_NS (SG_NSEC_PER_SEC / 8)
+
+/* A source ran out of cookie budget at now. */
+static __always_inline void sg_cookie_spent_mark(const struct sg_budget_cfg *b,
+						 __u64 now)
+{
+	__u64 t = now + (__u64)sg_budget_half(b) * b->interval_ns;
+	__u32 zero = 0;
+	__u64 *until = bpf_map_lookup_elem(&sg_cookie_spent, &zero);
+
+	if (until && (__s64)(t - *until) > (__s64)SG_COOKIE_SPENT_STEP_NS)
+		*until = t;
+}
+
+/* May some source have less than half its cookie budget left? */
+static __always_inline bool sg_cookie_spent_maybe(void)
+{
+	__u32 zero = 0;
+	__u64 *until = bpf_map_lookup_elem(&sg_cookie_spent, &zero);
+
+	return until && *until;
+}
+
+/* Is the cookie budget of p's source down to less than half its burst?
+ * Spoofed bad ACKs in a client's name spend it, and while it is spent a
+ * valid cookie without timestamps is refused (sg_cookie_verdict): the
+ * client's SYNs then go to the kernel's own handshake instead, which
+ * needs no cookie. Half, not empty: a SYN answered with a cookie while
+ * half the burst was left has its ACK refused only if the spoofer spends
+ * that half within the handshake's round trip. */
+__noinline int sg_cookie_budget_low(const struct sg_pkt *p)
+{
+	struct sg_config *cfg = sg_get_config();
+	const struct sg_budget_cfg *b;
+	struct sg_budget_key k;
+	struct sg_budget *e;
+	__u32 zero = 0;
+	__u64 *until, last, now;
+
+	until = bpf_map_lookup_elem(&sg_cookie_spent, &zero);
+	if (!p || !cfg || !until)
+		return 0;
+	now = bpf_ktime_get_ns();
+	last = *until;
+	if ((__s64)(now - last) >= 0) {
+		/* every bucket has refilled half way since: close the gate,
+		 * unless a new mark came meanwhile */
+		__sync_val_compare_and_swap(until, last, 0);
+		return 0;
+	}
+	b = sg_budget_cfg_of(cfg, SG_BUDGET_cookie);
+	e = sg_budget_find(b, SG_BUDGET_cookie, p->family, p->saddr, &k);
+	return !sg_budget_left(b, e, now, sg_budget_half(b));
+}
+
 enum sg_cookie_verdict {
 	SG_COOKIE_OK,
 	SG_COOKIE_BAD,
@@ -402,7 +471,9 @@ enum sg_cookie_verdict {
  * (spoofed garbage in its name must not lock it out), but then a cookie
  * counts only with the 8 more hash bits of the timestamp echo: blind
  * guessing from it succeeds once in 2^31 tries whatever the rate, and in
- * 2^23 only within the budget. A valid cookie without them is refused.
+ * 2^23 only within the budget. A valid cookie without them is refused;
+ * that source's SYNs get no cookie meanwhile (sg_cookie_budget_low), so
+ * a spent budget costs a client its cookies, not its connections.
  * Fills *m on success. Global: the bucket's key stays off the call chain
  * of the ACK path. */
 __noinline int sg_cookie_verdict(const struct sg_pkt *p,
@@ -424,6 +495,8 @@ __noinline int sg_cookie_verdict(const struct sg_pkt *p,
 	e = sg_budget_find(b, SG_BUDGET_cookie, p->family, p->saddr, &k);
 	now = b->interval_ns ? bpf_ktime_get_ns() : 0;
 	has = sg_budget_has(b, e, now);
+	if (!has)
+		sg_cookie_spent_mark(b, now);
 	if (sg_cookie_check(p, cfg, ss, o, m))
 		return has || (m->flags & SG_META_F_TS) ? SG_COOKIE_OK :
 							  SG_COOKIE_REFUSED;
@@ -634,6 +707,10 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 		cnt = SG_CNT_syn_learned;
 		goto pass;
 	}
+	if (sg_cookie_spent_maybe() && sg_cookie_budget_low(p)) {
+		cnt = SG_CNT_syn_cookie_budget;
+		goto pass;
+	}
 	/* no cookie for options we cannot read in full */
 	if (opt) {
 		cnt = opt;
@@ -702,9 +779,13 @@ __noinline int sg_handle_ack(struct xdp_md *ctx, const struct sg_pkt *p,
 		if (verdict == SG_COOKIE_OVER_BUDGET)
 			return sg_decide(cfg, p, SG_CNT_cookies_over_budget,
 					 slot, SG_PCNT_MAX, XDP_DROP);
+		/* the kernel finds no request for it and resets the client,
+		 * which then fails at once rather than retransmit into a
+		 * spent budget; its next SYN goes to the kernel's handshake
+		 * (sg_cookie_budget_low) */
 		if (verdict == SG_COOKIE_REFUSED)
 			return sg_decide(cfg, p, SG_CNT_cookies_budget_refused,
-					 slot, SG_PCNT_MAX, XDP_DROP);
+					 slot, SG_PCNT_MAX, XDP_PASS);
 		return sg_decide(cfg, p, SG_CNT_cookies_rejected, slot,
 				 SG_PCNT_cookies_rejected, XDP_DROP);
 	}

@@ -88,7 +88,8 @@ enum sg_state {
 	X(events_lost)           /* ...ring buffer full: the reader lags     */ \
 	X(ack_kernel_cookie)     /* bad cookie, but the kernel's own: pass   */ \
 	X(syn_retrans_kernel)    /* SYN again of a handshake the kernel holds */ \
-	X(cookies_budget_refused) /* valid cookie, no TS, source over budget  */
+	X(cookies_budget_refused) /* valid cookie, no TS, over budget: kernel */ \
+	X(syn_cookie_budget)     /* source's cookie budget low: SYN to kernel */
 
 enum sg_counter {
 #define SG_ENUM_COUNTER(n) SG_CNT_##n,
