@@ -81,19 +81,25 @@ sg_budget_cfg_of(const struct sg_config *cfg, __u32 kind)
 	return &cfg->budget[kind & (SG_BUDGET_SLOTS - 1)];
 }
 
-/* The source of addr: masked to syn_budget.prefix4/6 (include/synguard.h
- * struct sg_src_key). */
+/* The source of addr masked to plen bits (include/synguard.h struct
+ * sg_src_key). */
+static __always_inline void sg_src_make_plen(struct sg_src_key *s, __u8 family,
+					     const __u32 *addr, __u32 plen)
+{
+	__builtin_memset(s, 0, sizeof(*s));
+	s->family = family;
+	s->plen = plen;
+	sg_addr_prefix(s->addr, addr, plen);
+}
+
+/* The source of addr: masked to syn_budget.prefix4/6. */
 static __always_inline void sg_src_make(struct sg_src_key *s,
 					const struct sg_config *cfg,
 					__u8 family, const __u32 *addr)
 {
 	const struct sg_budget_cfg *b = sg_budget_cfg_of(cfg, SG_BUDGET_syn);
-	__u32 plen = family == 4 ? b->prefix4 : b->prefix6;
 
-	__builtin_memset(s, 0, sizeof(*s));
-	s->family = family;
-	s->plen = plen;
-	sg_addr_prefix(s->addr, addr, plen);
+	sg_src_make_plen(s, family, addr, family == 4 ? b->prefix4 : b->prefix6);
 }
 
 /* A source's hash, keyed by the daemon's random seed: no one outside can

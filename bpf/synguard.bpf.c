@@ -172,7 +172,7 @@ __noinline int sg_learn_src(const struct sg_pkt *p, __u32 dir)
 
 	if (!p || !cfg)
 		return 0;
-	sg_src_make(&s, cfg, p->family, dir == SG_CT_IN ? p->saddr : p->daddr);
+	sg_learn_key(&s, cfg, p->family, dir == SG_CT_IN ? p->saddr : p->daddr);
 	sg_learn(cfg, &s, bpf_ktime_get_coarse_ns());
 	return 0;
 }
@@ -185,7 +185,7 @@ __noinline int sg_learned_src(const struct sg_pkt *p)
 
 	if (!p || !cfg)
 		return 0;
-	sg_src_make(&s, cfg, p->family, p->saddr);
+	sg_learn_key(&s, cfg, p->family, p->saddr);
 	return sg_learned_has(cfg, &s, bpf_ktime_get_coarse_ns());
 }
 
@@ -493,11 +493,11 @@ __noinline int sg_cookie_verdict(const struct sg_pkt *p,
 		return SG_COOKIE_BAD;
 	b = sg_budget_cfg_of(cfg, SG_BUDGET_cookie);
 	e = sg_budget_find(b, SG_BUDGET_cookie, p->family, p->saddr, &k);
-	now = b->interval_ns ? bpf_ktime_get_ns() : 0;
+	now = bpf_ktime_get_ns();
 	has = sg_budget_has(b, e, now);
 	if (!has)
 		sg_cookie_spent_mark(b, now);
-	if (sg_cookie_check(p, cfg, ss, o, m))
+	if (sg_cookie_check(p, cfg, ss, o, m, now))
 		return has || (m->flags & SG_META_F_TS) ? SG_COOKIE_OK :
 							  SG_COOKIE_REFUSED;
 	if (!has)
@@ -507,9 +507,11 @@ __noinline int sg_cookie_verdict(const struct sg_pkt *p,
 }
 
 /* Not XDP actions: sg_syn_cookie leaves the SYN to the kernel, as it is
- * too long to verify, or in shadow mode after counting what it would do. */
+ * too long to verify, or in shadow mode after counting what it would do,
+ * or as the current secret is past its time (no daemon rotates it). */
 #define SG_SYN_TO_KERNEL (-1)
 #define SG_SYN_SHADOWED (-2)
+#define SG_SYN_STALE (-3)
 
 /* A decision to drop a SYN; in shadow mode SG_SYN_SHADOWED. */
 static __always_inline int sg_syn_drop(const struct sg_config *cfg,
@@ -570,7 +572,8 @@ __noinline int sg_synack_capped(const struct sg_pkt *p, const struct sg_est *est
 
 /* Answer a SYN with its cookie SYN-ACK (XDP_TX), options o parsed, est
  * its source's counts (and the coarse clock, if read); a SYN too long to
- * verify gets SG_SYN_TO_KERNEL. Inline: a call costs more here than
+ * verify gets SG_SYN_TO_KERNEL, one that finds the current secret past its
+ * time (sg_secret_mints) SG_SYN_STALE. Inline: a call costs more here than
  * anywhere (on this machine every return is mispredicted: SRSO safe RET). */
 static __always_inline int sg_syn_cookie(struct xdp_md *ctx,
 					 const struct sg_pkt *p,
@@ -582,7 +585,7 @@ static __always_inline int sg_syn_cookie(struct xdp_md *ctx,
 	__u32 zero = 0, isn, tsval = 0;
 	__u8 optbits;
 	bool ts;
-	__u64 h;
+	__u64 h, now;
 	int ret;
 
 	ret = sg_verify_syn_csum(p, (void *)(long)ctx->data,
@@ -599,6 +602,12 @@ static __always_inline int sg_syn_cookie(struct xdp_md *ctx,
 		return sg_syn_drop(cfg, p, SG_CNT_drop_tcp_csum, slot, SG_PCNT_MAX);
 	if (ret == SG_CSUM_OFFLOAD)
 		sg_count(SG_CNT_syn_csum_offloaded);
+	ss = bpf_map_lookup_elem(&sg_secrets, &zero);
+	if (!ss)
+		return XDP_PASS;
+	now = est->coarse ? est->coarse : bpf_ktime_get_coarse_ns();
+	if (!sg_secret_mints(ss, now))
+		return SG_SYN_STALE;
 	/* never a reflector: caps on what we send, per destination and all */
 	if (cfg->budget[SG_BUDGET_synack].interval_ns |
 	    cfg->budget[SG_BUDGET_synack_cpu].interval_ns) {
@@ -614,9 +623,6 @@ static __always_inline int sg_syn_cookie(struct xdp_md *ctx,
 		return SG_SYN_SHADOWED;
 	}
 
-	ss = bpf_map_lookup_elem(&sg_secrets, &zero);
-	if (!ss)
-		return XDP_PASS;
 	optbits = sg_cookie_optbits(cfg, p, o);
 	h = sg_cookie_hash(&ss->slot[ss->cur & 1], p, bpf_ntohl(p->th.seq),
 			   optbits);
@@ -626,9 +632,7 @@ static __always_inline int sg_syn_cookie(struct xdp_md *ctx,
 		/* a clock above the hash bits (steps of 2^28 ns: the coarse
 		 * clock is precise enough) keeps our TSval moving forward, as
 		 * the kernel's does */
-		tsval = ((__u32)((est->coarse ? est->coarse :
-				  bpf_ktime_get_coarse_ns()) >> 20) &
-			 ~SG_COOKIE_TS_HASH_MASK) |
+		tsval = ((__u32)(now >> 20) & ~SG_COOKIE_TS_HASH_MASK) |
 			((__u32)h & SG_COOKIE_TS_HASH_MASK);
 	}
 	ret = sg_build_synack(ctx, p, cfg, o, isn, optbits, ts, tsval);
@@ -719,6 +723,10 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 	ret = sg_syn_cookie(ctx, p, cfg, &o, slot, &est);
 	if (ret == SG_SYN_TO_KERNEL) {
 		sg_count(SG_CNT_syn_oversize);
+		goto pass;
+	}
+	if (ret == SG_SYN_STALE) {
+		cnt = SG_CNT_syn_secret_stale;
 		goto pass;
 	}
 	if (ret != SG_SYN_SHADOWED)

@@ -427,9 +427,25 @@ static void test_learned(void)
 	      "learned: IPv6 alike");
 	{
 		struct flow other = flow4(198, 18, 30, 2, 7000);
+		struct flow near6 = flow6(0x30, 2, 7000); /* c6's /64 */
 
 		syn_run(&other, &r);
 		check(r.verdict == XDP_TX, "learned: another source still gets a cookie");
+		/* one host's handshake vouches for no neighbour */
+		syn_run(&near6, &r);
+		check(r.verdict == XDP_TX && !r.delta[SG_CNT_syn_learned],
+		      "learned: another host of the learned host's IPv6 /64 still gets a cookie");
+		T.cfg.learn_prefix6 = 64;
+		config_apply();
+		map_clear(learned_fd);
+		c6.sport++;
+		ok = handshake(c6, &r);
+		near6.sport++;
+		syn_run(&near6, &r);
+		check(ok && r.verdict == XDP_PASS && r.delta[SG_CNT_syn_learned] == 1,
+		      "learned: with learn.prefix6 = 64 the whole /64 is learned");
+		T.cfg.learn_prefix6 = 128;
+		config_apply();
 	}
 	map_clear(learned_fd);
 	c.sport++;
