@@ -402,9 +402,10 @@ struct {
 	__type(value, __u64);
 } sg_cookie_spent SEC(".maps");
 
-/* Under a stream of over-budget ACKs, sg_cookie_spent moves forward at
- * most this often: one write in so many ns, not one an ACK. */
-#define SG_COOKIE_SPENT_STEP_NS (SG_NSEC_PER_SEC / 8)
+/* A time mark the data path keeps moving forward under a stream of
+ * packets (sg_cookie_spent, sg_config.cookie_check_until_ns) moves at most
+ * this often: one write in so many ns, not one a packet. */
+#define SG_MARK_STEP_NS (SG_NSEC_PER_SEC / 8)
 
 /* A source ran out of cookie budget at now. */
 static __always_inline void sg_cookie_spent_mark(const struct sg_budget_cfg *b,
@@ -414,7 +415,7 @@ static __always_inline void sg_cookie_spent_mark(const struct sg_budget_cfg *b,
 	__u32 zero = 0;
 	__u64 *until = bpf_map_lookup_elem(&sg_cookie_spent, &zero);
 
-	if (until && (__s64)(t - *until) > (__s64)SG_COOKIE_SPENT_STEP_NS)
+	if (until && (__s64)(t - *until) > (__s64)SG_MARK_STEP_NS)
 		*until = t;
 }
 
@@ -504,6 +505,25 @@ __noinline int sg_cookie_verdict(const struct sg_pkt *p,
 		return SG_COOKIE_OVER_BUDGET;
 	sg_budget_take(b, e, &k, now);
 	return SG_COOKIE_BAD;
+}
+
+/* A cookie went out while cookie mode is off (its source is over its SYN
+ * budget): its ACK is to be checked, so the check window stays open as
+ * long as the cookie can live (struct sg_secret_state). */
+__noinline int sg_cookie_window_keep(void)
+{
+	struct sg_config *cfg = sg_get_config();
+	const struct sg_secret_state *ss;
+	__u32 zero = 0;
+	__u64 until;
+
+	ss = bpf_map_lookup_elem(&sg_secrets, &zero);
+	if (!cfg || !ss)
+		return 0;
+	until = bpf_ktime_get_ns() + 2 * ss->period_ns + SG_SECRET_SLACK_NS;
+	if ((__s64)(until - cfg->cookie_check_until_ns) > (__s64)SG_MARK_STEP_NS)
+		cfg->cookie_check_until_ns = until;
+	return 0;
 }
 
 /* Not XDP actions: sg_syn_cookie leaves the SYN to the kernel, as it is
@@ -642,6 +662,19 @@ static __always_inline int sg_syn_cookie(struct xdp_md *ctx,
 			 SG_PCNT_syn_cookies_sent, XDP_TX);
 }
 
+/* A SYN over its source's budget (it gets a cookie, or what the caps
+ * decide): counted beside the decision, in shadow mode as a would-be. */
+static __always_inline void sg_count_syn_over(const struct sg_config *cfg,
+					      __u32 slot)
+{
+	if (cfg->mode == SG_MODE_SHADOW) {
+		sg_count_bank(SG_BANK_WOULD, SG_CNT_syn_ratelimited);
+		return;
+	}
+	sg_count(SG_CNT_syn_ratelimited);
+	sg_count_port(slot, SG_PCNT_syn_ratelimited);
+}
+
 /* sg_handle_syn's pol beyond enum sg_action: shadow mode already counted
  * a decision (deny) for this packet; it goes on as if unlisted. */
 #define SG_ACT_DECIDED 3
@@ -663,6 +696,7 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 	struct sg_est est = {};
 	__u32 cnt = SG_CNT_syn_passed, ws = SG_COOKIE_WS_NONE;
 	int ret, held, opt = 0;
+	bool over;
 
 	if (!p || !cfg)
 		return XDP_PASS;
@@ -689,16 +723,19 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 		cnt = SG_CNT_syn_allowed;
 		goto pass;
 	}
-	/* per-source budgets apply in every mode */
-	if (sg_sketch_on(cfg) && sg_syn_budget(p, &est)) {
-		cnt = SG_CNT_syn_ratelimited;
-		goto drop;
-	}
+	/* Per-source budgets apply in every mode: a source over its SYN
+	 * budget gets no more of the kernel's handshakes, but cookies (the
+	 * SYN-ACK caps bound what they send). Not a drop: SYNs carry no proof
+	 * of their source, and a spoofer who spends a client's budget must not
+	 * cost it its connections. */
+	over = sg_sketch_on(cfg) && sg_syn_budget(p, &est);
+	if (over)
+		sg_count_syn_over(cfg, slot);
 	/* Cookie mode off, or a SYN on a synchronized flow we track (a TIME_WAIT
 	 * reuse, a peer that restarted), or the SYN again of a handshake the
 	 * kernel holds: the kernel handles it, statefully. Linux stops at a
 	 * broken option and keeps the SYN, so do we. */
-	if (!cfg->cookie_active)
+	if (!cfg->cookie_active && !over)
 		goto pass;
 	if (sg_tracked(cfg, slot) && sg_ct_maybe(sg_ct_in_hash(p))) {
 		held = sg_ct_syn_kernel(p);
@@ -707,7 +744,7 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 		if (held != SG_SYN_HELD_NONE)
 			goto pass;
 	}
-	if (cfg->learn_s && sg_learned_src(p)) {
+	if (!over && cfg->learn_s && sg_learned_src(p)) {
 		cnt = SG_CNT_syn_learned;
 		goto pass;
 	}
@@ -721,6 +758,8 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 		goto drop;
 	}
 	ret = sg_syn_cookie(ctx, p, cfg, &o, slot, &est);
+	if (ret == XDP_TX && !cfg->cookie_active)
+		sg_cookie_window_keep();
 	if (ret == SG_SYN_TO_KERNEL) {
 		sg_count(SG_CNT_syn_oversize);
 		goto pass;
@@ -733,8 +772,7 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 		return ret;
 	goto to_kernel;
 drop:
-	if (sg_syn_drop(cfg, p, cnt, slot, cnt == SG_CNT_syn_ratelimited ?
-			SG_PCNT_syn_ratelimited : SG_PCNT_MAX) == XDP_DROP)
+	if (sg_syn_drop(cfg, p, cnt, slot, SG_PCNT_MAX) == XDP_DROP)
 		return XDP_DROP;
 	/* shadow mode: the kernel gets every SYN, as with mode off */
 to_kernel:

@@ -257,10 +257,11 @@ static unsigned long sg_def_fin_wait_2(const struct sg_sysctls *sy)
 
 void sg_config_cookies(struct sg_config *c, bool on, __u64 now_ns, __u64 period_ns)
 {
-	/* a cookie lives at most two periods: check them that long after */
+	/* a cookie lives at most two periods and the slack (struct
+	 * sg_secret_state): check them that long after */
 	if (!on && c->cookie_active)
-		__atomic_store_n(&c->cookie_check_until_ns, now_ns + 2 * period_ns,
-				 __ATOMIC_RELAXED);
+		__atomic_store_n(&c->cookie_check_until_ns,
+				 now_ns + 2 * period_ns + SG_SECRET_SLACK_NS, __ATOMIC_RELAXED);
 	__atomic_store_n(&c->cookie_active, (__u32)on, __ATOMIC_RELAXED);
 }
 
@@ -418,7 +419,7 @@ const struct sg_setting sg_settings_table[] = {
 	{ .key = "ack_budget.burst", SG_UINT(1, 1000000), SG_CFG(budget[SG_BUDGET_cookie].burst), .def = "100", .unit = "checks", .help = "failed cookie checks a source prefix may make at once" },
 	{ .key = "ack_budget.prefix4", SG_UINT(1, 32), SG_CFG(budget[SG_BUDGET_cookie].prefix4), .def = "32", .unit = "bits", .help = "IPv4 sources in one prefix this long share a cookie budget" },
 	{ .key = "ack_budget.prefix6", SG_UINT(1, 128), SG_CFG(budget[SG_BUDGET_cookie].prefix6), .def = "64", .unit = "bits", .help = "IPv6 sources in one prefix this long share a cookie budget" },
-	{ .key = "syn_budget.rate", .type = &sg_t_rate, SG_CFG(budget[SG_BUDGET_syn].interval_ns), .lo = 0, .hi = 10000000, .def = "0", .unit = "per second", .help = "SYNs a source prefix may send a second past its burst, in every mode (0: unlimited); over it they are dropped (syn_ratelimited). A source gets an exact bucket only once the sketch saw it send its burst or its rate in a window (~1 s)" },
+	{ .key = "syn_budget.rate", .type = &sg_t_rate, SG_CFG(budget[SG_BUDGET_syn].interval_ns), .lo = 0, .hi = 10000000, .def = "0", .unit = "per second", .help = "SYNs a source prefix may hand the kernel's handshake a second past its burst, in every mode (0: unlimited); over it they get cookies instead (syn_ratelimited), also with cookie mode off. A source gets an exact bucket only once the sketch saw it send its burst or its rate in a window (~1 s)" },
 	{ .key = "syn_budget.burst", SG_UINT(1, 10000000), SG_CFG(budget[SG_BUDGET_syn].burst), .def = "50", .unit = "SYNs", .help = "SYNs a source prefix may send at once" },
 	{ .key = "syn_budget.prefix4", SG_UINT(1, 32), SG_CFG(budget[SG_BUDGET_syn].prefix4), .def = "32", .unit = "bits", .help = "IPv4 sources in one prefix this long are one source: for the SYN budget, the SYN-ACK destination cap and synguard top" },
 	{ .key = "syn_budget.prefix6", SG_UINT(1, 128), SG_CFG(budget[SG_BUDGET_syn].prefix6), .def = "64", .unit = "bits", .help = "IPv6 sources in one prefix this long are one source (as syn_budget.prefix4)" },
