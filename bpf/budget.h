@@ -81,19 +81,25 @@ sg_budget_cfg_of(const struct sg_config *cfg, __u32 kind)
 	return &cfg->budget[kind & (SG_BUDGET_SLOTS - 1)];
 }
 
-/* The source of addr: masked to syn_budget.prefix4/6 (include/synguard.h
- * struct sg_src_key). */
+/* The source of addr masked to plen bits (include/synguard.h struct
+ * sg_src_key). */
+static __always_inline void sg_src_make_plen(struct sg_src_key *s, __u8 family,
+					     const __u32 *addr, __u32 plen)
+{
+	__builtin_memset(s, 0, sizeof(*s));
+	s->family = family;
+	s->plen = plen;
+	sg_addr_prefix(s->addr, addr, plen);
+}
+
+/* The source of addr: masked to syn_budget.prefix4/6. */
 static __always_inline void sg_src_make(struct sg_src_key *s,
 					const struct sg_config *cfg,
 					__u8 family, const __u32 *addr)
 {
 	const struct sg_budget_cfg *b = sg_budget_cfg_of(cfg, SG_BUDGET_syn);
-	__u32 plen = family == 4 ? b->prefix4 : b->prefix6;
 
-	__builtin_memset(s, 0, sizeof(*s));
-	s->family = family;
-	s->plen = plen;
-	sg_addr_prefix(s->addr, addr, plen);
+	sg_src_make_plen(s, family, addr, family == 4 ? b->prefix4 : b->prefix6);
 }
 
 /* A source's hash, keyed by the daemon's random seed: no one outside can
@@ -127,13 +133,27 @@ static __always_inline __u64 sg_budget_tat(const struct sg_budget *e, __u64 now)
 	return e && (__s64)(e->tat_ns - now) > 0 ? e->tat_ns : now;
 }
 
+/* Has the source of bucket e (NULL: full) n tokens left? */
+static __always_inline bool sg_budget_left(const struct sg_budget_cfg *b,
+					   const struct sg_budget *e, __u64 now,
+					   __u32 n)
+{
+	__u64 t = b->interval_ns;
+
+	return !t || sg_budget_tat(e, now) - now + t * n <= t * b->burst;
+}
+
 /* Has the source of bucket e (NULL: full) a token left? */
 static __always_inline bool sg_budget_has(const struct sg_budget_cfg *b,
 					  const struct sg_budget *e, __u64 now)
 {
-	__u64 t = b->interval_ns;
+	return sg_budget_left(b, e, now, 1);
+}
 
-	return !t || sg_budget_tat(e, now) - now + t <= t * b->burst;
+/* Half the burst, at least one token. */
+static __always_inline __u32 sg_budget_half(const struct sg_budget_cfg *b)
+{
+	return (b->burst + 1) / 2;
 }
 
 /* Takes a token from bucket e, or from a new one under key k. */

@@ -323,12 +323,35 @@ static __always_inline int sg_build_synack(struct xdp_md *ctx,
 	return 0;
 }
 
-/* Check an ACK's cookie against both live secrets. On success fills *m. */
+/* Does slot i's secret still check ACKs at now (ktime)? Until two periods
+ * and the slack after it was installed, whether or not a daemon rotates
+ * (include/synguard.h struct sg_secret_state); signed: userspace may have
+ * read the clock a little after the data path. */
+static __always_inline bool sg_secret_checks(const struct sg_secret_state *ss,
+					     __u32 i, __u64 now)
+{
+	return (__s64)(now - ss->installed_ns[i & 1]) <=
+	       (__s64)(2 * ss->period_ns + SG_SECRET_SLACK_NS);
+}
+
+/* Does the current secret still make cookies at now (ktime, coarse will
+ * do)? Until one period and the slack after it was installed: a cookie
+ * made later would outlive its bound, or be refused before its client's
+ * ACK came. */
+static __always_inline bool sg_secret_mints(const struct sg_secret_state *ss,
+					    __u64 now)
+{
+	return (__s64)(now - ss->installed_ns[ss->cur & 1]) <=
+	       (__s64)(ss->period_ns + SG_SECRET_SLACK_NS);
+}
+
+/* Check an ACK's cookie against both live secrets, each while its time
+ * lasts (sg_secret_checks) at now. On success fills *m. */
 static __always_inline bool sg_cookie_check(const struct sg_pkt *p,
 					    const struct sg_config *cfg,
 					    const struct sg_secret_state *ss,
 					    const struct sg_tcpopt *o,
-					    struct sg_meta *m)
+					    struct sg_meta *m, __u64 now)
 {
 	__u32 cookie = bpf_ntohl(p->th.ack_seq) - 1;
 	__u32 client_isn = bpf_ntohl(p->th.seq) - 1;
@@ -341,8 +364,11 @@ static __always_inline bool sg_cookie_check(const struct sg_pkt *p,
 #pragma unroll
 	for (i = 0; i < 2; i++) {
 		const struct sg_secret *k = &ss->slot[(cur + i) & 1];
-		__u64 h = sg_cookie_hash(k, p, client_isn, optbits);
+		__u64 h;
 
+		if (!sg_secret_checks(ss, cur + i, now))
+			continue;
+		h = sg_cookie_hash(k, p, client_isn, optbits);
 		if (sg_cookie_isn(h, optbits) == cookie &&
 		    (!ts || (o->tsecr & SG_COOKIE_TS_HASH_MASK) ==
 				    (h & SG_COOKIE_TS_HASH_MASK))) {

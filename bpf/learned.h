@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The learned allowlist: a source (struct sg_src_key) that completed a
+/* The learned allowlist: a source (sg_learn_key) that completed a
  * valid cookie handshake, or whose connection became ESTABLISHED, skips
  * cookie mode for learn_s seconds after (its SYNs go to the kernel, which
  * answers them with a full handshake). An LRU, so it never fills; the
@@ -36,6 +36,19 @@ static __always_inline bool sg_learned_expired(const struct sg_config *cfg,
 {
 	return now > l->seen_ns &&
 	       now - l->seen_ns > (__u64)cfg->learn_s * SG_NSEC_PER_SEC;
+}
+
+/* The learned source of addr: masked to learn.prefix4/6, by default the
+ * address itself. Only a handshake completed from an address (a valid
+ * cookie, or a tracked connection that reached ESTABLISHED: its ACK acked
+ * our ISN) learns it, and it vouches for no neighbour: a spoofer that
+ * shares a client's /64 gains nothing from the client's connections. */
+static __always_inline void sg_learn_key(struct sg_src_key *s,
+					 const struct sg_config *cfg,
+					 __u8 family, const __u32 *addr)
+{
+	sg_src_make_plen(s, family, addr,
+			 family == 4 ? cfg->learn_prefix4 : cfg->learn_prefix6);
 }
 
 /* Is s a learned source, unexpired at now? */

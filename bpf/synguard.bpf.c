@@ -172,7 +172,7 @@ __noinline int sg_learn_src(const struct sg_pkt *p, __u32 dir)
 
 	if (!p || !cfg)
 		return 0;
-	sg_src_make(&s, cfg, p->family, dir == SG_CT_IN ? p->saddr : p->daddr);
+	sg_learn_key(&s, cfg, p->family, dir == SG_CT_IN ? p->saddr : p->daddr);
 	sg_learn(cfg, &s, bpf_ktime_get_coarse_ns());
 	return 0;
 }
@@ -185,7 +185,7 @@ __noinline int sg_learned_src(const struct sg_pkt *p)
 
 	if (!p || !cfg)
 		return 0;
-	sg_src_make(&s, cfg, p->family, p->saddr);
+	sg_learn_key(&s, cfg, p->family, p->saddr);
 	return sg_learned_has(cfg, &s, bpf_ktime_get_coarse_ns());
 }
 
@@ -390,6 +390,76 @@ __noinline int sg_kernel_state(struct xdp_md *ctx, const struct sg_pkt *p,
 	return st;
 }
 
+/* Until when (ktime) a source may have less than half its cookie budget
+ * left: the last time one ran out, plus what its bucket takes to refill
+ * half way. Until then the SYN path looks for its source's bucket
+ * (sg_cookie_budget_low); otherwise every SYN is spared that lookup. 0:
+ * no source ran out since. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} sg_cookie_spent SEC(".maps");
+
+/* A time mark the data path keeps moving forward under a stream of
+ * packets (sg_cookie_spent, sg_config.cookie_check_until_ns) moves at most
+ * this often: one write in so many ns, not one a packet. */
+#define SG_MARK_STEP_NS (SG_NSEC_PER_SEC / 8)
+
+/* A source ran out of cookie budget at now. */
+static __always_inline void sg_cookie_spent_mark(const struct sg_budget_cfg *b,
+						 __u64 now)
+{
+	__u64 t = now + (__u64)sg_budget_half(b) * b->interval_ns;
+	__u32 zero = 0;
+	__u64 *until = bpf_map_lookup_elem(&sg_cookie_spent, &zero);
+
+	if (until && (__s64)(t - *until) > (__s64)SG_MARK_STEP_NS)
+		*until = t;
+}
+
+/* May some source have less than half its cookie budget left? */
+static __always_inline bool sg_cookie_spent_maybe(void)
+{
+	__u32 zero = 0;
+	__u64 *until = bpf_map_lookup_elem(&sg_cookie_spent, &zero);
+
+	return until && *until;
+}
+
+/* Is the cookie budget of p's source down to less than half its burst?
+ * Spoofed bad ACKs in a client's name spend it, and while it is spent a
+ * valid cookie without timestamps is refused (sg_cookie_verdict): the
+ * client's SYNs then go to the kernel's own handshake instead, which
+ * needs no cookie. Half, not empty: a SYN answered with a cookie while
+ * half the burst was left has its ACK refused only if the spoofer spends
+ * that half within the handshake's round trip. */
+__noinline int sg_cookie_budget_low(const struct sg_pkt *p)
+{
+	struct sg_config *cfg = sg_get_config();
+	const struct sg_budget_cfg *b;
+	struct sg_budget_key k;
+	struct sg_budget *e;
+	__u32 zero = 0;
+	__u64 *until, last, now;
+
+	until = bpf_map_lookup_elem(&sg_cookie_spent, &zero);
+	if (!p || !cfg || !until)
+		return 0;
+	now = bpf_ktime_get_ns();
+	last = *until;
+	if ((__s64)(now - last) >= 0) {
+		/* every bucket has refilled half way since: close the gate,
+		 * unless a new mark came meanwhile */
+		__sync_val_compare_and_swap(until, last, 0);
+		return 0;
+	}
+	b = sg_budget_cfg_of(cfg, SG_BUDGET_cookie);
+	e = sg_budget_find(b, SG_BUDGET_cookie, p->family, p->saddr, &k);
+	return !sg_budget_left(b, e, now, sg_budget_half(b));
+}
+
 enum sg_cookie_verdict {
 	SG_COOKIE_OK,
 	SG_COOKIE_BAD,
@@ -402,7 +472,9 @@ enum sg_cookie_verdict {
  * (spoofed garbage in its name must not lock it out), but then a cookie
  * counts only with the 8 more hash bits of the timestamp echo: blind
  * guessing from it succeeds once in 2^31 tries whatever the rate, and in
- * 2^23 only within the budget. A valid cookie without them is refused.
+ * 2^23 only within the budget. A valid cookie without them is refused;
+ * that source's SYNs get no cookie meanwhile (sg_cookie_budget_low), so
+ * a spent budget costs a client its cookies, not its connections.
  * Fills *m on success. Global: the bucket's key stays off the call chain
  * of the ACK path. */
 __noinline int sg_cookie_verdict(const struct sg_pkt *p,
@@ -422,9 +494,11 @@ __noinline int sg_cookie_verdict(const struct sg_pkt *p,
 		return SG_COOKIE_BAD;
 	b = sg_budget_cfg_of(cfg, SG_BUDGET_cookie);
 	e = sg_budget_find(b, SG_BUDGET_cookie, p->family, p->saddr, &k);
-	now = b->interval_ns ? bpf_ktime_get_ns() : 0;
+	now = bpf_ktime_get_ns();
 	has = sg_budget_has(b, e, now);
-	if (sg_cookie_check(p, cfg, ss, o, m))
+	if (!has)
+		sg_cookie_spent_mark(b, now);
+	if (sg_cookie_check(p, cfg, ss, o, m, now))
 		return has || (m->flags & SG_META_F_TS) ? SG_COOKIE_OK :
 							  SG_COOKIE_REFUSED;
 	if (!has)
@@ -433,10 +507,31 @@ __noinline int sg_cookie_verdict(const struct sg_pkt *p,
 	return SG_COOKIE_BAD;
 }
 
+/* A cookie went out while cookie mode is off (its source is over its SYN
+ * budget): its ACK is to be checked, so the check window stays open as
+ * long as the cookie can live (struct sg_secret_state). */
+__noinline int sg_cookie_window_keep(void)
+{
+	struct sg_config *cfg = sg_get_config();
+	const struct sg_secret_state *ss;
+	__u32 zero = 0;
+	__u64 until;
+
+	ss = bpf_map_lookup_elem(&sg_secrets, &zero);
+	if (!cfg || !ss)
+		return 0;
+	until = bpf_ktime_get_ns() + 2 * ss->period_ns + SG_SECRET_SLACK_NS;
+	if ((__s64)(until - cfg->cookie_check_until_ns) > (__s64)SG_MARK_STEP_NS)
+		cfg->cookie_check_until_ns = until;
+	return 0;
+}
+
 /* Not XDP actions: sg_syn_cookie leaves the SYN to the kernel, as it is
- * too long to verify, or in shadow mode after counting what it would do. */
+ * too long to verify, or in shadow mode after counting what it would do,
+ * or as the current secret is past its time (no daemon rotates it). */
 #define SG_SYN_TO_KERNEL (-1)
 #define SG_SYN_SHADOWED (-2)
+#define SG_SYN_STALE (-3)
 
 /* A decision to drop a SYN; in shadow mode SG_SYN_SHADOWED. */
 static __always_inline int sg_syn_drop(const struct sg_config *cfg,
@@ -497,7 +592,8 @@ __noinline int sg_synack_capped(const struct sg_pkt *p, const struct sg_est *est
 
 /* Answer a SYN with its cookie SYN-ACK (XDP_TX), options o parsed, est
  * its source's counts (and the coarse clock, if read); a SYN too long to
- * verify gets SG_SYN_TO_KERNEL. Inline: a call costs more here than
+ * verify gets SG_SYN_TO_KERNEL, one that finds the current secret past its
+ * time (sg_secret_mints) SG_SYN_STALE. Inline: a call costs more here than
  * anywhere (on this machine every return is mispredicted: SRSO safe RET). */
 static __always_inline int sg_syn_cookie(struct xdp_md *ctx,
 					 const struct sg_pkt *p,
@@ -509,7 +605,7 @@ static __always_inline int sg_syn_cookie(struct xdp_md *ctx,
 	__u32 zero = 0, isn, tsval = 0;
 	__u8 optbits;
 	bool ts;
-	__u64 h;
+	__u64 h, now;
 	int ret;
 
 	ret = sg_verify_syn_csum(p, (void *)(long)ctx->data,
@@ -526,6 +622,12 @@ static __always_inline int sg_syn_cookie(struct xdp_md *ctx,
 		return sg_syn_drop(cfg, p, SG_CNT_drop_tcp_csum, slot, SG_PCNT_MAX);
 	if (ret == SG_CSUM_OFFLOAD)
 		sg_count(SG_CNT_syn_csum_offloaded);
+	ss = bpf_map_lookup_elem(&sg_secrets, &zero);
+	if (!ss)
+		return XDP_PASS;
+	now = est->coarse ? est->coarse : bpf_ktime_get_coarse_ns();
+	if (!sg_secret_mints(ss, now))
+		return SG_SYN_STALE;
 	/* never a reflector: caps on what we send, per destination and all */
 	if (cfg->budget[SG_BUDGET_synack].interval_ns |
 	    cfg->budget[SG_BUDGET_synack_cpu].interval_ns) {
@@ -541,9 +643,6 @@ static __always_inline int sg_syn_cookie(struct xdp_md *ctx,
 		return SG_SYN_SHADOWED;
 	}
 
-	ss = bpf_map_lookup_elem(&sg_secrets, &zero);
-	if (!ss)
-		return XDP_PASS;
 	optbits = sg_cookie_optbits(cfg, p, o);
 	h = sg_cookie_hash(&ss->slot[ss->cur & 1], p, bpf_ntohl(p->th.seq),
 			   optbits);
@@ -553,9 +652,7 @@ static __always_inline int sg_syn_cookie(struct xdp_md *ctx,
 		/* a clock above the hash bits (steps of 2^28 ns: the coarse
 		 * clock is precise enough) keeps our TSval moving forward, as
 		 * the kernel's does */
-		tsval = ((__u32)((est->coarse ? est->coarse :
-				  bpf_ktime_get_coarse_ns()) >> 20) &
-			 ~SG_COOKIE_TS_HASH_MASK) |
+		tsval = ((__u32)(now >> 20) & ~SG_COOKIE_TS_HASH_MASK) |
 			((__u32)h & SG_COOKIE_TS_HASH_MASK);
 	}
 	ret = sg_build_synack(ctx, p, cfg, o, isn, optbits, ts, tsval);
@@ -563,6 +660,19 @@ static __always_inline int sg_syn_cookie(struct xdp_md *ctx,
 		return sg_decide(cfg, p, ret, slot, SG_PCNT_MAX, XDP_DROP);
 	return sg_decide(cfg, p, SG_CNT_syn_cookies_sent, slot,
 			 SG_PCNT_syn_cookies_sent, XDP_TX);
+}
+
+/* A SYN over its source's budget (it gets a cookie, or what the caps
+ * decide): counted beside the decision, in shadow mode as a would-be. */
+static __always_inline void sg_count_syn_over(const struct sg_config *cfg,
+					      __u32 slot)
+{
+	if (cfg->mode == SG_MODE_SHADOW) {
+		sg_count_bank(SG_BANK_WOULD, SG_CNT_syn_ratelimited);
+		return;
+	}
+	sg_count(SG_CNT_syn_ratelimited);
+	sg_count_port(slot, SG_PCNT_syn_ratelimited);
 }
 
 /* sg_handle_syn's pol beyond enum sg_action: shadow mode already counted
@@ -586,6 +696,7 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 	struct sg_est est = {};
 	__u32 cnt = SG_CNT_syn_passed, ws = SG_COOKIE_WS_NONE;
 	int ret, held, opt = 0;
+	bool over;
 
 	if (!p || !cfg)
 		return XDP_PASS;
@@ -612,16 +723,19 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 		cnt = SG_CNT_syn_allowed;
 		goto pass;
 	}
-	/* per-source budgets apply in every mode */
-	if (sg_sketch_on(cfg) && sg_syn_budget(p, &est)) {
-		cnt = SG_CNT_syn_ratelimited;
-		goto drop;
-	}
+	/* Per-source budgets apply in every mode: a source over its SYN
+	 * budget gets no more of the kernel's handshakes, but cookies (the
+	 * SYN-ACK caps bound what they send). Not a drop: SYNs carry no proof
+	 * of their source, and a spoofer who spends a client's budget must not
+	 * cost it its connections. */
+	over = sg_sketch_on(cfg) && sg_syn_budget(p, &est);
+	if (over)
+		sg_count_syn_over(cfg, slot);
 	/* Cookie mode off, or a SYN on a synchronized flow we track (a TIME_WAIT
 	 * reuse, a peer that restarted), or the SYN again of a handshake the
 	 * kernel holds: the kernel handles it, statefully. Linux stops at a
 	 * broken option and keeps the SYN, so do we. */
-	if (!cfg->cookie_active)
+	if (!cfg->cookie_active && !over)
 		goto pass;
 	if (sg_tracked(cfg, slot) && sg_ct_maybe(sg_ct_in_hash(p))) {
 		held = sg_ct_syn_kernel(p);
@@ -630,8 +744,12 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 		if (held != SG_SYN_HELD_NONE)
 			goto pass;
 	}
-	if (cfg->learn_s && sg_learned_src(p)) {
+	if (!over && cfg->learn_s && sg_learned_src(p)) {
 		cnt = SG_CNT_syn_learned;
+		goto pass;
+	}
+	if (sg_cookie_spent_maybe() && sg_cookie_budget_low(p)) {
+		cnt = SG_CNT_syn_cookie_budget;
 		goto pass;
 	}
 	/* no cookie for options we cannot read in full */
@@ -640,16 +758,21 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 		goto drop;
 	}
 	ret = sg_syn_cookie(ctx, p, cfg, &o, slot, &est);
+	if (ret == XDP_TX && !cfg->cookie_active)
+		sg_cookie_window_keep();
 	if (ret == SG_SYN_TO_KERNEL) {
 		sg_count(SG_CNT_syn_oversize);
+		goto pass;
+	}
+	if (ret == SG_SYN_STALE) {
+		cnt = SG_CNT_syn_secret_stale;
 		goto pass;
 	}
 	if (ret != SG_SYN_SHADOWED)
 		return ret;
 	goto to_kernel;
 drop:
-	if (sg_syn_drop(cfg, p, cnt, slot, cnt == SG_CNT_syn_ratelimited ?
-			SG_PCNT_syn_ratelimited : SG_PCNT_MAX) == XDP_DROP)
+	if (sg_syn_drop(cfg, p, cnt, slot, SG_PCNT_MAX) == XDP_DROP)
 		return XDP_DROP;
 	/* shadow mode: the kernel gets every SYN, as with mode off */
 to_kernel:
@@ -702,9 +825,13 @@ __noinline int sg_handle_ack(struct xdp_md *ctx, const struct sg_pkt *p,
 		if (verdict == SG_COOKIE_OVER_BUDGET)
 			return sg_decide(cfg, p, SG_CNT_cookies_over_budget,
 					 slot, SG_PCNT_MAX, XDP_DROP);
+		/* the kernel finds no request for it and resets the client,
+		 * which then fails at once rather than retransmit into a
+		 * spent budget; its next SYN goes to the kernel's handshake
+		 * (sg_cookie_budget_low) */
 		if (verdict == SG_COOKIE_REFUSED)
 			return sg_decide(cfg, p, SG_CNT_cookies_budget_refused,
-					 slot, SG_PCNT_MAX, XDP_DROP);
+					 slot, SG_PCNT_MAX, XDP_PASS);
 		return sg_decide(cfg, p, SG_CNT_cookies_rejected, slot,
 				 SG_PCNT_cookies_rejected, XDP_DROP);
 	}

@@ -36,7 +36,7 @@ enum sg_state {
 	X(cookies_accepted)      /* ACK carried a valid cookie -> kernel     */ \
 	X(cookies_rejected)      /* ACK with a bad cookie, no socket: drop   */ \
 	X(syn_passed)            /* SYN handed to the kernel listener        */ \
-	X(syn_ratelimited)       /* SYN over its source budget: drop         */ \
+	X(syn_ratelimited)       /* SYN over its source budget: a cookie     */ \
 	X(ack_kernel_owned)      /* bad cookie, but the kernel owns the flow */ \
 	X(ack_unchecked)         /* unknown ACK outside the cookie window    */ \
 	X(syn_csum_offloaded)    /* SYN with a TX-offload partial checksum   */ \
@@ -88,8 +88,10 @@ enum sg_state {
 	X(events_lost)           /* ...ring buffer full: the reader lags     */ \
 	X(ack_kernel_cookie)     /* bad cookie, but the kernel's own: pass   */ \
 	X(syn_retrans_kernel)    /* SYN again of a handshake the kernel holds */ \
-	X(cookies_budget_refused) /* valid cookie, no TS, source over budget  */ \
-	X(tc_assign_sysctl)      /* valid cookie, tcp_syncookies=0: not given */
+	X(cookies_budget_refused) /* valid cookie, no TS, over budget: kernel */ \
+	X(tc_assign_sysctl)      /* valid cookie, tcp_syncookies=0: not given */ \
+	X(syn_cookie_budget)     /* source's cookie budget low: SYN to kernel */ \
+	X(syn_secret_stale)      /* cookie secret not rotated: SYN to kernel */
 
 enum sg_counter {
 #define SG_ENUM_COUNTER(n) SG_CNT_##n,
@@ -210,7 +212,8 @@ struct sg_config {
 	__u8 allow_ecn;
 	__u8 track_all;        /* 1: track every TCP flow; 0: protected ports  */
 	__u8 drop_oow_rst;     /* 1: drop out-of-window RSTs at XDP            */
-	__u8 pad[2];
+	__u8 learn_prefix4;    /* a learned source is its address masked so    */
+	__u8 learn_prefix6;
 	__u32 timeout_s[SG_STATE_MAX]; /* per-state idle timeout, seconds      */
 	struct sg_budget_cfg budget[SG_BUDGET_SLOTS]; /* by enum sg_budget_kind */
 	/* policy and visibility (include: allow/deny, learned, sketch, events) */
@@ -262,8 +265,8 @@ struct sg_lpm_value {
 #define SG_POLICY_BITS_ENTRIES (1 + 2 * (1 << SG_POLICY_BITS_LG))
 
 /* ---- sources: a source address masked to syn_budget.prefix4/6 ------------
- * The unit of the SYN budget, the SYN-ACK destination cap, the learned
- * allowlist and the heavy hitters. */
+ * The unit of the SYN budget, the SYN-ACK destination cap and the heavy
+ * hitters; the learned allowlist's, masked to learn.prefix4/6. */
 struct sg_src_key {
 	__u8 family;           /* 4 or 6                                      */
 	__u8 plen;             /* the prefix length it is masked to           */
@@ -328,12 +331,21 @@ struct sg_secret {
 	__u64 k1;
 };
 
+/* A cookie expires by time even when no daemon rotates the secret: the
+ * data path makes cookies with the current secret only until period_ns +
+ * SG_SECRET_SLACK_NS after it was installed, and checks ACKs against a
+ * slot's secret only until 2 * period_ns + SG_SECRET_SLACK_NS after it
+ * was: a cookie lives at most that long after its SYN-ACK. The slack
+ * covers a daemon that rotates a little late. */
 struct sg_secret_state {
 	__u32 cur;            /* slot of the current secret (0/1)             */
 	__u32 pad;
 	__u64 rotated_ns;     /* CLOCK_MONOTONIC of the last rotation         */
+	__u64 period_ns;      /* the rotation period the lifetimes are of     */
+	__u64 installed_ns[2]; /* CLOCK_MONOTONIC each slot's secret was written */
 	struct sg_secret slot[2];
 };
+#define SG_SECRET_SLACK_NS (2 * 1000000000ULL)
 
 /* ---- cookie layout ------------------------------------------------------
  * ISN:   | 31 ........ 8 | 7 6 |   5 |    4 | 3 2 1 0 |

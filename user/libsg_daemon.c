@@ -28,6 +28,7 @@ static int sg_secrets_setup(struct sg_daemon *d)
 	if (!s)
 		return -1;
 	d->secrets = s;
+	sg_secrets_period(s, period);
 	if (d->have_master) {
 		bool ours = false;
 		struct sg_secret k;
@@ -53,11 +54,12 @@ static int sg_secrets_setup(struct sg_daemon *d)
 		return 0;
 	}
 	/* While no daemon ran, the programs went on making cookies with the
-	 * current secret, however long ago it rotated: rotate, so that it
-	 * stays accepted as the previous one, rather than start fresh. */
+	 * current secret, up to a period and the slack after it was installed
+	 * (struct sg_secret_state): rotate, so that it stays accepted as the
+	 * previous one while its time lasts, rather than start fresh. */
 	if ((d->reused || d->secrets_kept) && s->rotated_ns && s->rotated_ns <= now)
 		return sg_secrets_rotate(s);
-	return sg_secrets_fresh(s);
+	return sg_secrets_fresh(s, period);
 }
 
 /* Due rotations; returns ns until the next one. */
@@ -77,6 +79,7 @@ static __u64 sg_secrets_tick(struct sg_daemon *d, __u64 now)
 		st->secret_period_no = no;
 		return sg_secrets_derived_due(period, sg_realtime_ns());
 	}
+	sg_secrets_period(s, period);
 	age = now - s->rotated_ns;
 	if (age >= period) {
 		if (!sg_secrets_rotate(s) && d->o.verbose)

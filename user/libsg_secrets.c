@@ -42,6 +42,19 @@ int sg_secrets_random(struct sg_secret *k)
 	return 0;
 }
 
+/* Slot i gets key k, installed at mono_ns: the data path makes and checks
+ * cookies with it for so long from then (struct sg_secret_state). The
+ * time goes first: a reader that meets the new key meets its time too
+ * (one that meets the new time with the old key gives that key a few ns
+ * more). */
+static void sg_secrets_put(struct sg_secret_state *s, __u32 i, const struct sg_secret *k,
+			   __u64 mono_ns)
+{
+	s->installed_ns[i & 1] = mono_ns;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	s->slot[i & 1] = *k;
+}
+
 /* k becomes current; the current one stays accepted in the other slot.
  * BPF reads cur and both slots at any time: the new key is in place
  * before cur flips to it. */
@@ -50,7 +63,7 @@ static void sg_secrets_install(struct sg_secret_state *s, const struct sg_secret
 {
 	__u32 next = (s->cur ^ 1) & 1;
 
-	s->slot[next] = *k;
+	sg_secrets_put(s, next, k, mono_ns);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	s->cur = next;
 	s->rotated_ns = mono_ns;
@@ -67,16 +80,27 @@ int sg_secrets_rotate(struct sg_secret_state *s)
 	return 0;
 }
 
-int sg_secrets_fresh(struct sg_secret_state *s)
+int sg_secrets_fresh(struct sg_secret_state *s, __u64 period_ns)
 {
+	struct sg_secret k[2];
+	__u64 now = sg_now_ns();
+
 	/* both slots random, so no zero key is ever accepted */
-	if (sg_secrets_random(&s->slot[0]) || sg_secrets_random(&s->slot[1]))
+	if (sg_secrets_random(&k[0]) || sg_secrets_random(&k[1]))
 		return -1;
+	s->period_ns = period_ns;
+	sg_secrets_put(s, 0, &k[0], now);
+	sg_secrets_put(s, 1, &k[1], now);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	s->cur = 0;
-	s->rotated_ns = sg_now_ns();
+	s->rotated_ns = now;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return 0;
+}
+
+void sg_secrets_period(struct sg_secret_state *s, __u64 period_ns)
+{
+	__atomic_store_n(&s->period_ns, period_ns, __ATOMIC_RELAXED);
 }
 
 struct sg_secret_state *sg_secrets_mmap(int fd, size_t *len)
@@ -195,9 +219,10 @@ int sg_secrets_derived(struct sg_secret_state *s, const struct sg_secret *master
 	*no = n;
 	sg_secret_derive(master, n, &cur);
 	sg_secret_derive(master, last_quarter ? n + 1 : n - 1, &other);
+	sg_secrets_period(s, period_ns);
 	if (fresh) {
-		s->slot[1] = other;
-		s->slot[0] = cur;
+		sg_secrets_put(s, 1, &other, mono_ns);
+		sg_secrets_put(s, 0, &cur, mono_ns);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		s->cur = 0;
 		s->rotated_ns = mono_ns;
@@ -209,7 +234,7 @@ int sg_secrets_derived(struct sg_secret_state *s, const struct sg_secret *master
 		return SG_SECRET_ROTATED;
 	}
 	if (last_quarter && memcmp(&s->slot[(s->cur ^ 1) & 1], &other, sizeof(other))) {
-		s->slot[(s->cur ^ 1) & 1] = other;
+		sg_secrets_put(s, s->cur ^ 1, &other, mono_ns);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		return SG_SECRET_NEXT;
 	}

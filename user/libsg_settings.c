@@ -257,10 +257,11 @@ static unsigned long sg_def_fin_wait_2(const struct sg_sysctls *sy)
 
 void sg_config_cookies(struct sg_config *c, bool on, __u64 now_ns, __u64 period_ns)
 {
-	/* a cookie lives at most two periods: check them that long after */
+	/* a cookie lives at most two periods and the slack (struct
+	 * sg_secret_state): check them that long after */
 	if (!on && c->cookie_active)
-		__atomic_store_n(&c->cookie_check_until_ns, now_ns + 2 * period_ns,
-				 __ATOMIC_RELAXED);
+		__atomic_store_n(&c->cookie_check_until_ns,
+				 now_ns + 2 * period_ns + SG_SECRET_SLACK_NS, __ATOMIC_RELAXED);
 	__atomic_store_n(&c->cookie_active, (__u32)on, __ATOMIC_RELAXED);
 }
 
@@ -414,19 +415,21 @@ const struct sg_setting sg_settings_table[] = {
 	{ .key = "ports", .type = &sg_t_ports, .store = SG_STORE_PORTS, SG_FIELD(ports), .def = "all", .load = sg_load_ports, .apply = sg_apply_ports, .help = "protected ports and ranges, e.g. 80,443,8000-8099, or all: the ports with a local TCP listener, followed every second; the first 1022 listed get counters of their own; never list a forwarded or NATed destination" },
 	{ .key = "track", .type = &sg_t_enum, SG_CFG(track_all), .names = sg_track_names, .def = "all", .help = "which TCP connections the tracker follows: all, or those of protected ports" },
 	{ .key = "drop_oow_rst", .type = &sg_t_bool, SG_CFG(drop_oow_rst), .def = "no", .help = "drop out-of-window RSTs at XDP (they are always counted)" },
-	{ .key = "ack_budget.rate", .type = &sg_t_rate, SG_CFG(budget[SG_BUDGET_cookie].interval_ns), .lo = 0, .hi = 1000000, .def = "10", .unit = "per second", .help = "failed cookie checks a source prefix may make a second, past its burst (0: unlimited); within it blind guessing (2^-23 a try) runs at this rate; past it failures drop (cookies_over_budget) and a cookie counts only with the timestamp echo (2^-31 a try), a valid one without timestamps is refused (cookies_budget_refused)" },
+	{ .key = "ack_budget.rate", .type = &sg_t_rate, SG_CFG(budget[SG_BUDGET_cookie].interval_ns), .lo = 0, .hi = 1000000, .def = "10", .unit = "per second", .help = "failed cookie checks a source prefix may make a second, past its burst (0: unlimited); within it blind guessing (2^-23 a try) runs at this rate; past it failures drop (cookies_over_budget) and a cookie counts only with the timestamp echo (2^-31 a try), a valid one without timestamps is refused (cookies_budget_refused); while a prefix has less than half its burst left its SYNs go to the kernel's handshake (syn_cookie_budget)" },
 	{ .key = "ack_budget.burst", SG_UINT(1, 1000000), SG_CFG(budget[SG_BUDGET_cookie].burst), .def = "100", .unit = "checks", .help = "failed cookie checks a source prefix may make at once" },
 	{ .key = "ack_budget.prefix4", SG_UINT(1, 32), SG_CFG(budget[SG_BUDGET_cookie].prefix4), .def = "32", .unit = "bits", .help = "IPv4 sources in one prefix this long share a cookie budget" },
 	{ .key = "ack_budget.prefix6", SG_UINT(1, 128), SG_CFG(budget[SG_BUDGET_cookie].prefix6), .def = "64", .unit = "bits", .help = "IPv6 sources in one prefix this long share a cookie budget" },
-	{ .key = "syn_budget.rate", .type = &sg_t_rate, SG_CFG(budget[SG_BUDGET_syn].interval_ns), .lo = 0, .hi = 10000000, .def = "0", .unit = "per second", .help = "SYNs a source prefix may send a second past its burst, in every mode (0: unlimited); over it they are dropped (syn_ratelimited). A source gets an exact bucket only once the sketch saw it send its burst or its rate in a window (~1 s)" },
+	{ .key = "syn_budget.rate", .type = &sg_t_rate, SG_CFG(budget[SG_BUDGET_syn].interval_ns), .lo = 0, .hi = 10000000, .def = "0", .unit = "per second", .help = "SYNs a source prefix may hand the kernel's handshake a second past its burst, in every mode (0: unlimited); over it they get cookies instead (syn_ratelimited), also with cookie mode off. A source gets an exact bucket only once the sketch saw it send its burst or its rate in a window (~1 s)" },
 	{ .key = "syn_budget.burst", SG_UINT(1, 10000000), SG_CFG(budget[SG_BUDGET_syn].burst), .def = "50", .unit = "SYNs", .help = "SYNs a source prefix may send at once" },
-	{ .key = "syn_budget.prefix4", SG_UINT(1, 32), SG_CFG(budget[SG_BUDGET_syn].prefix4), .def = "32", .unit = "bits", .help = "IPv4 sources in one prefix this long are one source: for the SYN budget, the SYN-ACK destination cap, the learned allowlist and synguard top" },
+	{ .key = "syn_budget.prefix4", SG_UINT(1, 32), SG_CFG(budget[SG_BUDGET_syn].prefix4), .def = "32", .unit = "bits", .help = "IPv4 sources in one prefix this long are one source: for the SYN budget, the SYN-ACK destination cap and synguard top" },
 	{ .key = "syn_budget.prefix6", SG_UINT(1, 128), SG_CFG(budget[SG_BUDGET_syn].prefix6), .def = "64", .unit = "bits", .help = "IPv6 sources in one prefix this long are one source (as syn_budget.prefix4)" },
 	{ .key = "synack.rate", .type = &sg_t_rate, SG_CFG(budget[SG_BUDGET_synack_cpu].interval_ns), .lo = 0, .hi = 100000000, .def = "0", .unit = "per second", .help = "cookie SYN-ACKs sent a second in all (0: no cap), shared evenly by the CPUs; over it the SYN is dropped (drop_synack_global)" },
 	{ .key = "synack.burst", SG_UINT(1, 100000000), SG_CFG(budget[SG_BUDGET_synack_cpu].burst), .def = "10000", .unit = "SYN-ACKs", .help = "cookie SYN-ACKs each CPU may send at once past synack.rate" },
 	{ .key = "synack.dest_rate", .type = &sg_t_rate, SG_CFG(budget[SG_BUDGET_synack].interval_ns), .lo = 0, .hi = 10000000, .def = "0", .unit = "per second", .help = "cookie SYN-ACKs a destination prefix (syn_budget.prefix4/6) may get a second (0: no cap), so spoofed SYNs cannot aim synguard at a victim; over it the SYN is dropped (drop_synack_dest)" },
 	{ .key = "synack.dest_burst", SG_UINT(1, 10000000), SG_CFG(budget[SG_BUDGET_synack].burst), .def = "100", .unit = "SYN-ACKs", .help = "cookie SYN-ACKs a destination prefix may get at once" },
 	{ .key = "learn.time", SG_UINT(0, 2592000), SG_CFG(learn_s), .def = "0", .unit = "s", .help = "a source that completed a cookie handshake or an ESTABLISHED connection skips cookie mode this long after (its SYNs go to the kernel: syn_learned); 0: no learning" },
+	{ .key = "learn.prefix4", SG_UINT(1, 32), SG_CFG(learn_prefix4), .def = "32", .unit = "bits", .help = "IPv4 addresses in one prefix this long are learned together: one handshake lets them all skip cookie mode (default: the address alone)" },
+	{ .key = "learn.prefix6", SG_UINT(1, 128), SG_CFG(learn_prefix6), .def = "128", .unit = "bits", .help = "IPv6 addresses in one prefix this long are learned together (default: the address alone; 64 learns a client's whole /64, which any host in it may then use)" },
 	{ .key = "top.threshold", SG_UINT(0, 10000000), SG_CFG(top_threshold), .def = "0", .unit = "SYNs a window", .help = "a source prefix that sends this many SYNs in a window (~1 s, per CPU) is recorded for synguard top; 0: none" },
 	{ .key = "events.rate", .type = &sg_t_rate, SG_CFG(budget[SG_BUDGET_events_cpu].interval_ns), .lo = 0, .hi = 10000000, .def = "1000", .unit = "per second", .help = "decisions sampled a second for synguard events while it runs, shared by the CPUs (0: every one)" },
 	{ .key = "events.burst", SG_UINT(1, 10000000), SG_CFG(budget[SG_BUDGET_events_cpu].burst), .def = "100", .unit = "events", .help = "decisions each CPU may sample at once past events.rate" },

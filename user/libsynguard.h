@@ -421,8 +421,12 @@ __u64 sg_realtime_ns(void);                           /* CLOCK_REALTIME */
 /* The sg_secrets map through an mmap, as BPF reads it: *len to munmap. */
 struct sg_secret_state *sg_secrets_mmap(int fd, size_t *len);
 int sg_secrets_random(struct sg_secret *k);        /* getrandom(2)          */
-int sg_secrets_fresh(struct sg_secret_state *s);   /* both slots random     */
+/* Both slots random; the data path bounds each one's life by period_ns
+ * (struct sg_secret_state). */
+int sg_secrets_fresh(struct sg_secret_state *s, __u64 period_ns);
 int sg_secrets_rotate(struct sg_secret_state *s);  /* new key becomes current */
+/* The period the data path bounds the secrets' life by, changed live. */
+void sg_secrets_period(struct sg_secret_state *s, __u64 period_ns);
 /* A master key file: 32 hex digits, a regular file of root's (or ours) that
  * only its owner may read; -1 with one line in err. */
 int sg_secret_file_load(const char *path, struct sg_secret *k, char *err, size_t n);

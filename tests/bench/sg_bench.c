@@ -1051,7 +1051,8 @@ int main(int argc, char **argv)
 		if (sched_setaffinity(0, sizeof(set), &set))
 			die("pin to CPU %d: %s", cpu, strerror(errno));
 	}
-	if (sg_secrets_fresh(&b.secrets))
+	/* a day: no run of the bench sees its secret expire */
+	if (sg_secrets_fresh(&b.secrets, 86400ull * SG_NSEC_PER_SEC))
 		die("no random secret");
 	fl = bench_floor_bpf__open_and_load();
 	dr = bench_drop_bpf__open_and_load();

@@ -62,6 +62,7 @@ static struct mmap_ maps[] = {
 	SG_MODEL_MAP(sg_ct_embryonic, BPF_MAP_TYPE_LRU_HASH),
 	SG_MODEL_MAP(sg_ct_scratch, BPF_MAP_TYPE_PERCPU_ARRAY),
 	SG_MODEL_MAP(sg_budget, BPF_MAP_TYPE_LRU_HASH),
+	SG_MODEL_MAP(sg_cookie_spent, BPF_MAP_TYPE_ARRAY),
 	SG_MODEL_MAP(sg_daemon, BPF_MAP_TYPE_ARRAY),
 	SG_MODEL_MAP(sg_ct_bits, BPF_MAP_TYPE_ARRAY),
 	SG_MODEL_MAP(sg_cpu_budget, BPF_MAP_TYPE_PERCPU_ARRAY),

@@ -477,6 +477,69 @@ static void test_rotation(int family)
 	check_run(&r, XDP_DROP, C(cookies_rejected), name);
 }
 
+/* The current secret's installed time set to age ns ago (and the other
+ * slot's a day before, so that only the current one can be in play). */
+static void secret_age(__u64 age)
+{
+	__u64 now = sg_now_ns();
+
+	T.secrets->installed_ns[T.secrets->cur & 1] = now - age;
+	T.secrets->installed_ns[(T.secrets->cur ^ 1) & 1] = now - age - 86400 * SG_NS;
+}
+
+/* A cookie expires by time alone, no rotation needed: the current secret
+ * makes cookies up to a period and the slack after it was installed, and
+ * checks ACKs up to two periods and the slack after. A SYN that finds it
+ * too old goes to the kernel (syn_secret_stale); an ACK of a cookie past
+ * the bound is refused. Ageing the secret's installed time stands in for
+ * a daemon that stopped rotating. */
+static void test_lifetime(int family)
+{
+	__u64 p = T.secrets->period_ns, s = SG_SECRET_SLACK_NS;
+	struct syn_case c = full_opts_case(family), late = full_opts_case(family);
+	struct parsed sa;
+	struct frame f;
+	struct run r;
+	char name[160];
+
+	sg_secrets_rotate(T.secrets);
+	secret_age(p + s - SG_NS);
+	snprintf(name, sizeof(name),
+		 "IPv%d: secret a period + slack - 1 s old: SYN -> cookie SYN-ACK", family);
+	if (!check(synack_for(&c, &sa), "%s", name))
+		return;
+	secret_age(p + s + SG_NS);
+	syn_build(&f, &late);
+	xdp_run(&f, &r);
+	snprintf(name, sizeof(name),
+		 "IPv%d: secret a period + slack + 1 s old: SYN -> XDP_PASS to the kernel, syn_secret_stale",
+		 family);
+	check_run(&r, XDP_PASS, C(syn_received) | C(syn_secret_stale) | C(syn_passed) |
+		  C(ct_created), name);
+	ack_build(&f, &c, &sa, 0, 0);
+	secret_age(2 * p + s - SG_NS);
+	xdp_run(&f, &r);
+	untrack(&c.fl);
+	snprintf(name, sizeof(name),
+		 "IPv%d: its cookie 2 periods + slack - 1 s after the secret's install -> accepted",
+		 family);
+	check_run(&r, XDP_PASS, C(cookies_accepted) | C(ct_created), name);
+	secret_age(2 * p + s + SG_NS);
+	xdp_run(&f, &r);
+	snprintf(name, sizeof(name),
+		 "IPv%d: the same ACK 2 periods + slack + 1 s after -> XDP_DROP, cookies_rejected",
+		 family);
+	check_run(&r, XDP_DROP, C(cookies_rejected), name);
+	sg_secrets_rotate(T.secrets);
+	late.fl.sport++;
+	syn_build(&f, &late);
+	xdp_run(&f, &r);
+	snprintf(name, sizeof(name), "IPv%d: rotated again: SYN -> XDP_TX, a cookie", family);
+	check_run(&r, XDP_TX, C(syn_received) | C(syn_cookies_sent), name);
+	/* the other slot, aged a day by secret_age, must not stay so */
+	sg_secrets_rotate(T.secrets);
+}
+
 /* ---- checksums ------------------------------------------------------------ */
 static void test_checksums(int family)
 {
@@ -1111,6 +1174,8 @@ int main(void)
 	test_wrong_cookies();
 	test_rotation(4);
 	test_rotation(6);
+	test_lifetime(4);
+	test_lifetime(6);
 	test_checksums(4);
 	test_checksums(6);
 	for (int fixed = 0; fixed < 2; fixed++) {

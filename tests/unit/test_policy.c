@@ -154,6 +154,11 @@ static void budget_on(__u32 kind, __u64 interval, __u32 burst, __u8 p4, __u8 p6)
 }
 
 /* ---- the SYN budget ------------------------------------------------------------- */
+static bool handshake(struct flow fl, struct run *r);
+
+/* A source over its SYN budget gets cookies, not the kernel's handshake,
+ * in every mode: SYNs carry no proof of their source, so a spoofer that
+ * spends a client's budget must not cost it its connections. */
 static void test_syn_budget(void)
 {
 	struct flow a = flow4(198, 18, 5, 1, 2000), b = flow4(198, 18, 6, 1, 2000);
@@ -168,11 +173,15 @@ static void test_syn_budget(void)
 		a.sport++;
 		syn_run(&a, &r);
 		passed += r.verdict == XDP_PASS && r.delta[SG_CNT_syn_passed] == 1;
-		limited += r.verdict == XDP_DROP && r.delta[SG_CNT_syn_ratelimited] == 1;
+		limited += r.verdict == XDP_TX && r.delta[SG_CNT_syn_ratelimited] == 1 &&
+			   r.delta[SG_CNT_syn_cookies_sent] == 1;
 	}
 	check(passed == 3 && limited == 3,
-	      "syn budget: burst 3: a source's first 3 SYNs pass, the next 3 are dropped (%d passed, %d syn_ratelimited)",
+	      "syn budget: burst 3, cookie mode off: a source's first 3 SYNs pass, the next 3 get cookies (%d passed, %d syn_ratelimited)",
 	      passed, limited);
+	a.sport++;
+	check(handshake(a, &r),
+	      "syn budget: cookie mode off, the ACK of an over-budget SYN's cookie is checked and accepted");
 	syn_run(&b, &r);
 	check_run(&r, XDP_PASS, C(syn_received) | C(syn_passed) | C(ct_created),
 		  "syn budget: another /32 passes meanwhile");
@@ -239,8 +248,9 @@ static void test_syn_budget(void)
 	map_clear(budget_fd);  /* as LRU eviction by spoofed sources would */
 	a.sport++;
 	syn_run(&a, &r);
-	check_run(&r, XDP_DROP, C(syn_received) | C(syn_ratelimited) | C(budget_tracked),
-		  "syn budget: after its bucket is evicted, a source over its burst is still over (no fresh burst)");
+	check_run(&r, XDP_TX, C(syn_received) | C(syn_ratelimited) | C(budget_tracked) |
+		  C(syn_cookies_sent),
+		  "syn budget: after its bucket is evicted, a source over its burst is still over (no fresh burst): a cookie");
 
 	/* a flood of one-SYN spoofed sources fills the sketch's counters past
 	 * the burst: none of them, nor a new client, may look like a heavy
@@ -272,9 +282,9 @@ static void test_syn_budget(void)
 		for (int i = 0; i < 400; i++) {
 			a.sport++;
 			syn_run(&a, &r);
-			heavy += r.verdict == XDP_DROP;
+			heavy += r.verdict == XDP_TX && r.delta[SG_CNT_syn_ratelimited];
 		}
-		check(heavy >= 400 - 10 - 2 * 60, "syn budget: ...while a source sending 400 SYNs is still limited (%d dropped)",
+		check(heavy >= 400 - 10 - 2 * 60, "syn budget: ...while a source sending 400 SYNs is still limited (%d got cookies)",
 		      heavy);
 	}
 	budget_on(SG_BUDGET_syn, 0, 0, 32, 64);
@@ -427,9 +437,25 @@ static void test_learned(void)
 	      "learned: IPv6 alike");
 	{
 		struct flow other = flow4(198, 18, 30, 2, 7000);
+		struct flow near6 = flow6(0x30, 2, 7000); /* c6's /64 */
 
 		syn_run(&other, &r);
 		check(r.verdict == XDP_TX, "learned: another source still gets a cookie");
+		/* one host's handshake vouches for no neighbour */
+		syn_run(&near6, &r);
+		check(r.verdict == XDP_TX && !r.delta[SG_CNT_syn_learned],
+		      "learned: another host of the learned host's IPv6 /64 still gets a cookie");
+		T.cfg.learn_prefix6 = 64;
+		config_apply();
+		map_clear(learned_fd);
+		c6.sport++;
+		ok = handshake(c6, &r);
+		near6.sport++;
+		syn_run(&near6, &r);
+		check(ok && r.verdict == XDP_PASS && r.delta[SG_CNT_syn_learned] == 1,
+		      "learned: with learn.prefix6 = 64 the whole /64 is learned");
+		T.cfg.learn_prefix6 = 128;
+		config_apply();
 	}
 	map_clear(learned_fd);
 	c.sport++;
