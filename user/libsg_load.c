@@ -565,6 +565,11 @@ int sg_daemon_load(struct sg_daemon *d, const struct sg_settings *s,
 		sg_err("cannot create %s: %s", d->pins.dir, strerror(errno));
 		return -1;
 	}
+	if (!sg_pins_dir_safe(&d->pins)) {
+		sg_err("%s is not a directory of synguard's (a symlink?): remove it, or use --bpffs",
+		       d->pins.dir);
+		return -1;
+	}
 	if (sg_pin_exists(&d->pins, "link_tc_ingress") || sg_pin_exists(&d->pins, "prog_xdp"))
 		sg_log("%s: found attachments of a synguardd that is gone; taking them over",
 		       d->o.iface);
@@ -644,13 +649,20 @@ void sg_daemon_detach(struct sg_daemon *d)
 }
 
 /* Every pin in the interface's directory, then the directories once
- * empty (synguard/ holds the other interfaces' and the kept secrets). */
-static void sg_pins_remove(const struct sg_pins *p)
+ * empty (synguard/ holds the other interfaces' and the kept secrets).
+ * Nothing is removed unless the directory really is synguard's: -1. */
+static int sg_pins_remove(const struct sg_pins *p)
 {
 	char path[PATH_MAX + 16];
 	struct dirent *de;
-	DIR *dir = opendir(p->dir);
+	DIR *dir;
 
+	if (!sg_pins_dir_safe(p)) {
+		sg_err("%s is not a directory of synguard's (a symlink?): nothing removed; look at it with ls -la",
+		       p->dir);
+		return -1;
+	}
+	dir = opendir(p->dir);
 	while (dir && (de = readdir(dir)))
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
 			sg_pin_unlink(p, de->d_name);
@@ -660,6 +672,7 @@ static void sg_pins_remove(const struct sg_pins *p)
 		sg_log("warning: cannot remove %s: %s", p->dir, strerror(errno));
 	snprintf(path, sizeof(path), "%s/%s", p->bpffs, SG_PIN_SUBDIR);
 	rmdir(path);
+	return 0;
 }
 
 void sg_daemon_unpin(struct sg_daemon *d)
@@ -701,6 +714,11 @@ int sg_detach_iface(const char *bpffs, const char *iface)
 	have_kept = !sg_kept_secrets_path(kept, sizeof(kept), &p, false) && !access(kept, F_OK);
 	if (!have_dir && !have_kept) {
 		sg_err("nothing of synguard on %s: no pins in %s", iface, p.dir);
+		return SG_EXIT_FAIL;
+	}
+	if (have_dir && !sg_pins_dir_safe(&p)) {
+		sg_err("%s is not a directory of synguard's (a symlink?): nothing detached or removed; look at it with ls -la",
+		       p.dir);
 		return SG_EXIT_FAIL;
 	}
 	lock = sg_pidfile_lock(iface);

@@ -42,6 +42,18 @@ void sg_pins_init(struct sg_pins *p, const char *bpffs, const char *iface)
 	p->hitters_fd = p->events_fd = -1;
 }
 
+bool sg_pins_dir_safe(const struct sg_pins *p)
+{
+	char sub[PATH_MAX + 16], want[PATH_MAX + IF_NAMESIZE + 1], real[PATH_MAX];
+	int n = snprintf(sub, sizeof(sub), "%s/%s", p->bpffs, SG_PIN_SUBDIR);
+
+	if (n < 0 || (size_t)n >= sizeof(sub) || !sg_iface_valid(p->iface) ||
+	    !realpath(sub, want) || !realpath(p->dir, real))
+		return false;
+	snprintf(want + strlen(want), sizeof(want) - strlen(want), "/%s", p->iface);
+	return !strcmp(real, want);
+}
+
 int sg_pin_path(char *buf, size_t len, const struct sg_pins *p, const char *name)
 {
 	int n = snprintf(buf, len, "%s/%s", p->dir, name);
@@ -179,7 +191,7 @@ int sg_pins_guess_iface(const char *bpffs, char *iface, size_t len, bool quiet)
 		return -1;
 	}
 	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.' || de->d_type != DT_DIR)
+		if (de->d_type != DT_DIR || !sg_iface_valid(de->d_name))
 			continue;
 		if (!n)
 			snprintf(iface, len, "%s", de->d_name);

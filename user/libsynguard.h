@@ -93,6 +93,8 @@ typedef int (*sg_opt_cb)(int id, const char *arg, void *data);
 int sg_opts_parse(const struct sg_cmd *cmd, int argc, char **argv,
 		  sg_opt_cb cb, void *data);
 void sg_usage(FILE *f, const char *prog, const struct sg_cmd *cmd);
+/* A name the kernel could give an interface (dev_valid_name). */
+bool sg_iface_valid(const char *name);
 /* -i IFACE: a name the kernel could have (*iface = arg), else one line
  * and SG_EXIT_USAGE. */
 int sg_iface_arg(const char *arg, const char **iface);
@@ -317,6 +319,9 @@ struct sg_pins {
 	struct sg_dpage *dpage;
 };
 void sg_pins_init(struct sg_pins *p, const char *bpffs, const char *iface);
+/* p->dir is really BPFFS/synguard/IFACE (realpath: no symlink or ".."
+ * leads elsewhere): checked before anything in it is made or removed. */
+bool sg_pins_dir_safe(const struct sg_pins *p);
 int sg_pin_path(char *buf, size_t len, const struct sg_pins *p, const char *name);
 /* -1 and one line if iface is not ours (usage error). */
 int sg_pins_open(struct sg_pins *p);
