@@ -375,7 +375,7 @@ static void sg_pidfile_remove(struct sg_daemon *d)
 
 	if (d->pid_fd < 0)
 		return;
-	sg_pidfile_path(path, sizeof(path), d->o.iface);
+	sg_pidfile_path(path, sizeof(path), d->o.iface, false);
 	unlink(path);
 }
 
@@ -404,7 +404,7 @@ struct sg_daemon *sg_daemon_start(const struct sg_daemon_opts *o,
 	if (!d)
 		return NULL;
 	d->o = *o;
-	d->pid_fd = -1;
+	d->pid_fd = d->pins_lock_fd = -1;
 	d->tc_link_fd[0] = d->tc_link_fd[1] = -1;
 	sg_pins_init(&d->pins, o->bpffs, o->iface);
 

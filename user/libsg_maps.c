@@ -531,9 +531,15 @@ void sg_slot_labels(const __u16 *slots, char (*label)[8])
 }
 
 /* ---- daemon liveness --------------------------------------------------------- */
-void sg_pidfile_path(char *buf, size_t len, const char *iface)
+/* Interface names are per network namespace, so the pidfile is too:
+ * /run/synguard/NETNS_INODE/IFACE.pid (the inode of /proc/self/ns/net). */
+void sg_pidfile_path(char *buf, size_t len, const char *iface, bool dir)
 {
-	snprintf(buf, len, "%s/%s.pid", SG_RUN_DIR, iface);
+	struct stat st;
+	unsigned long ino = stat("/proc/self/ns/net", &st) ? 0 : (unsigned long)st.st_ino;
+
+	snprintf(buf, len, "%s/%lu%s%s%s", SG_RUN_DIR, ino, dir ? "" : "/", dir ? "" : iface,
+		 dir ? "" : ".pid");
 }
 
 int sg_daemon_pid(const char *iface)
@@ -542,7 +548,7 @@ int sg_daemon_pid(const char *iface)
 	ssize_t r;
 	int fd, pid;
 
-	sg_pidfile_path(path, sizeof(path), iface);
+	sg_pidfile_path(path, sizeof(path), iface, false);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;

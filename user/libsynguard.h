@@ -379,7 +379,8 @@ int sg_conns_read(const struct sg_pins *p, const struct sg_config *c,
 
 /* Daemon liveness from the pidfile lock: pid if running, 0 if not. */
 int sg_daemon_pid(const char *iface);
-void sg_pidfile_path(char *buf, size_t len, const char *iface);
+/* This network namespace's pidfile of iface, or (dir) its directory. */
+void sg_pidfile_path(char *buf, size_t len, const char *iface, bool dir);
 
 /* ---- load/attach (libsg_load.c) ---------------------------------------- */
 /* synguard detach: XDP, the TC links and every pin of iface, with no

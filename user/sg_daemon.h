@@ -22,7 +22,8 @@ struct sg_daemon {
 	enum xdp_attach_mode xdp_mode;
 	int tc_link_fd[2];            /* tcx links: ingress, egress         */
 	bool tc_clsact[2];            /* fallback: clsact filter attached   */
-	int pid_fd;
+	int pid_fd;                   /* the pidfile, locked               */
+	int pins_lock_fd;             /* the pin directory, locked         */
 
 	struct sg_secret_state *secrets;
 	size_t secrets_len;

@@ -232,7 +232,7 @@ if [ -e "$LAB_BPFFS/synguard/$LAB_SIF" ] || [ -e "$LAB_BPFFS/synguard-kept/$LAB_
 else
 	ok "restart: ...no pins are left, nor kept secrets"
 fi
-check "restart: ...no pidfile either" test ! -e "/run/synguard/$LAB_SIF.pid"
+check "restart: ...no pidfile either" test ! -e "$(lab_pidfile)"
 sg_cli detach -i "$LAB_SIF" >"$LAB_TMP/detach" 2>&1; rc=$?
 expect "restart: a second detach finds nothing: exit 1, one line ($(head -n 1 "$LAB_TMP/detach"))" \
 	"$rc/$(wc -l <"$LAB_TMP/detach")" = 1/1
