@@ -287,6 +287,7 @@ static void sg_sample(struct sg_daemon *d, __u64 now)
 	struct sg_tw_limits tw;
 	bool have_rate = false;
 
+	sg_daemon_watch_iface(d);
 	sg_watch_settings(d);
 	sg_kernel_facts(d, "sysctl or ip link");
 	sg_listen_sample(d);
@@ -460,6 +461,7 @@ struct sg_daemon *sg_daemon_start(const struct sg_daemon_opts *o,
 	attached = true;
 	if (sg_daemon_attach(d))
 		goto fail;
+	d->attached = true;
 	d->last_cookie_active = d->pins.cfg->cookie_active;
 	memset(&d->pins.dpage->st, 0, sizeof(d->pins.dpage->st));
 	d->pins.dpage->st.started_ns = sg_now_ns();

@@ -20,10 +20,6 @@
 #include "sg_daemon.h"
 #include "synguard.skel.h"
 
-#ifndef BPF_TCX_INGRESS
-#define BPF_TCX_INGRESS 46
-#define BPF_TCX_EGRESS 47
-#endif
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11
 #endif
@@ -277,20 +273,6 @@ static int sg_tcx_info(int fd, struct sg_tcx_link_info *li)
 
 	memset(li, 0, sizeof(*li));
 	return bpf_obj_get_info_by_fd(fd, li, &len) || li->type != SG_LINK_TYPE_TCX ? -1 : 0;
-}
-
-/* Is program id attached at ifindex (in this network namespace) in
- * direction dir? Ifindexes repeat across namespaces; this query does not. */
-static bool sg_tcx_has_prog(int ifindex, int dir, __u32 id)
-{
-	__u32 ids[64], n = 64;
-
-	if (bpf_prog_query(ifindex, dir ? BPF_TCX_EGRESS : BPF_TCX_INGRESS, 0, NULL, ids, &n))
-		return false;
-	for (__u32 i = 0; i < n && i < 64; i++)
-		if (ids[i] == id)
-			return true;
-	return false;
 }
 
 enum sg_where { SG_GONE, SG_HERE, SG_ELSEWHERE };
@@ -824,6 +806,61 @@ void sg_daemon_detach(struct sg_daemon *d)
 	sg_detach_xdp(d);
 	sg_detach_tc(d, 0);
 	sg_detach_tc(d, 1);
+}
+
+/* The interface went away with our programs: they are gone from it, the
+ * kernel emptied the tcx links. What we held is let go of, not detached;
+ * the pins stay for the re-attach (which swaps or replaces them). */
+static void sg_daemon_let_go(struct sg_daemon *d)
+{
+	if (d->xdp)
+		xdp_program__close(d->xdp);
+	d->xdp = NULL;
+	for (int dir = 0; dir < 2; dir++) {
+		if (d->tc_link_fd[dir] >= 0)
+			close(d->tc_link_fd[dir]);
+		d->tc_link_fd[dir] = -1;
+		d->tc_clsact[dir] = false;
+	}
+	d->attached = false;
+}
+
+/* Once a second: is IFACE still the device we attached to? Synguard
+ * follows the name, as the operator gave it (-i, synguardd@IFACE): a
+ * device deleted, or renamed away, is left (a renamed one detached, so
+ * nothing of ours stays on a device we no longer name), and whatever
+ * device next carries the name is attached, the way a start would. */
+void sg_daemon_watch_iface(struct sg_daemon *d)
+{
+	char name[IF_NAMESIZE];
+	int now = (int)if_nametoindex(d->o.iface);
+
+	if (d->attached && now == d->ifindex)
+		return;
+	if (d->attached && !if_indextoname((unsigned int)d->ifindex, name)) {
+		sg_log("%s: the interface went away (ifindex %d): not protected until an interface of that name is back, then re-attached",
+		       d->o.iface, d->ifindex);
+		sg_daemon_let_go(d);
+	} else if (d->attached) {
+		sg_log("%s: the interface was renamed to %s: detached from it (synguard follows the name %s, not the device); re-attached when an interface is named %s again",
+		       d->o.iface, name, d->o.iface, d->o.iface);
+		sg_daemon_detach(d);
+		d->attached = false;
+	}
+	if (!now)
+		return;
+	d->ifindex = now;
+	if (sg_daemon_attach(d)) {
+		if (!d->reattach_failed)
+			sg_log("%s: cannot attach to the interface that is back (ifindex %d): retrying every second",
+			       d->o.iface, now);
+		d->reattach_failed = true;
+		sg_daemon_let_go(d);
+		return;
+	}
+	d->attached = true;
+	d->reattach_failed = false;
+	sg_log("%s: the interface is back (ifindex %d): protected again", d->o.iface, now);
 }
 
 /* Every pin in the interface's directory, then the directories once

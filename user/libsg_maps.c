@@ -530,6 +530,19 @@ void sg_slot_labels(const __u16 *slots, char (*label)[8])
 	}
 }
 
+/* ---- attachments ------------------------------------------------------------- */
+bool sg_tcx_has_prog(int ifindex, int dir, __u32 id)
+{
+	__u32 ids[64], n = 64;
+
+	if (bpf_prog_query(ifindex, dir ? BPF_TCX_EGRESS : BPF_TCX_INGRESS, 0, NULL, ids, &n))
+		return false;
+	for (__u32 i = 0; i < n && i < 64; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
 /* ---- daemon liveness --------------------------------------------------------- */
 /* Interface names are per network namespace, so the pidfile is too:
  * /run/synguard/NETNS_INODE/IFACE.pid (the inode of /proc/self/ns/net). */

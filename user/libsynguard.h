@@ -377,6 +377,14 @@ struct sg_conn {
 int sg_conns_read(const struct sg_pins *p, const struct sg_config *c,
 		  struct sg_conn **out, size_t *n);
 
+#ifndef BPF_TCX_INGRESS          /* Debian's uapi headers predate tcx (6.6) */
+#define BPF_TCX_INGRESS 46
+#define BPF_TCX_EGRESS 47
+#endif
+/* Is program id attached by tcx at ifindex of this network namespace, in
+ * direction dir (0 ingress, 1 egress)? Ifindexes repeat across
+ * namespaces; this query does not. */
+bool sg_tcx_has_prog(int ifindex, int dir, __u32 id);
 /* Daemon liveness from the pidfile lock: pid if running, 0 if not. */
 int sg_daemon_pid(const char *iface);
 /* This network namespace's pidfile of iface, or (dir) its directory. */

@@ -150,4 +150,64 @@ expect "lifecycle: detach in the interface's namespace: exit 0 ($(echo "$out" | 
 expect "lifecycle: ...nothing attached is left (xdp '$(xdp_ids)', tcx $(tcx_count))" "$(xdp_ids | wc -w)/$(tcx_count)" = 0/0
 check "lifecycle: ...nor pins" test ! -e "$LAB_BPFFS/synguard/$LAB_SIF"
 expect "lifecycle: ...and the kernel answers alone (of 5)" "$(connects 5)" -eq 5
+
+# ---- 3. stray signals -------------------------------------------------------------------------
+sg_start -p "$PORT" --mode on || { fail "lifecycle: synguardd starts for the signals" "$(tail -n 1 "$SG_LOG")"; lab_finish; }
+for sig in USR1 USR2 PIPE ALRM; do
+	kill -"$sig" "$SG_PID"
+	sleep 0.3
+	if sg_alive; then ok "lifecycle: SIG$sig: synguardd keeps running"
+	else fail "lifecycle: SIG$sig: synguardd keeps running" "it died: $(tail -n 1 "$SG_LOG")"; sg_start -p "$PORT" --mode on; fi
+done
+expect "lifecycle: ...and logs each one it was sent (of 3; SIGPIPE is ignored silently)" \
+	"$(grep -c 'ignored (SIGHUP reloads' "$SG_LOG")" -eq 3
+expect "lifecycle: ...protection intact: connections work (of 5)" "$(connects 5)" -eq 5
+
+# ---- the interface deleted, re-created, renamed -------------------------------------------------
+status_json() { sg_cli status -i "$LAB_SIF" --json 2>/dev/null; }
+# veth_make: the lab's veth pair again, as lab_up made it
+veth_make() {
+	ip link add "$LAB_SIF" netns "$LAB_SRV" type veth peer name "$LAB_CIF" netns "$LAB_CLI" &&
+	lsrv ip addr add "$LAB_S4/24" dev "$LAB_SIF" && lcli ip addr add "$LAB_C4/24" dev "$LAB_CIF" &&
+	lsrv ip link set "$LAB_SIF" up && lcli ip link set "$LAB_CIF" up &&
+	lcli ip link set dev "$LAB_CIF" xdpdrv obj "$LAB_ROOT/build/xdp_pass.bpf.o" sec xdp.frags
+}
+# backs: how many times synguardd said the interface is back
+backs() { grep -c "the interface is back" "$SG_LOG"; }
+lsrv ip link del "$LAB_SIF"
+if wait_for true 5 logged "the interface went away"; then ok "lifecycle: interface deleted: synguardd says so"
+else fail "lifecycle: interface deleted: synguardd says so" "$(tail -n 1 "$SG_LOG")"; fi
+if sg_alive; then ok "lifecycle: ...and keeps running, waiting for it"; else fail "lifecycle: ...and keeps running, waiting for it"; fi
+J=$(status_json)
+expect "lifecycle: ...status: running but not protecting" \
+	"$(echo "$J" | jget daemon_running x)/$(echo "$J" | jget protecting x)" = true/false
+check "lifecycle: ...the human status says so too" grep -q "NOT protecting" <<<"$(sg_cli status -i "$LAB_SIF" 2>&1)"
+veth_make || fail "lifecycle: re-create the veth"
+if wait_for 1 5 backs; then ok "lifecycle: interface re-created: synguardd re-attaches"
+else fail "lifecycle: interface re-created: synguardd re-attaches" "$(tail -n 1 "$SG_LOG")"; fi
+expect "lifecycle: ...one XDP program, two tcx links (xdp '$(xdp_ids)', tcx $(tcx_count))" \
+	"$(xdp_ids | wc -w)/$(tcx_count)" = 1/2
+expect "lifecycle: ...status: protecting" "$(status_json | jget protecting x)" = true
+note "after the re-create: xdp '$(xdp_ids)', tcx $(tcx_count)"
+ac0=$(sg_counter cookies_accepted)
+expect "lifecycle: ...connections work (of 5)" "$(connects 5)" -eq 5
+expect "lifecycle: ...through cookies (cookies_accepted +$(( $(sg_counter cookies_accepted) - ac0 )))" \
+	$(( $(sg_counter cookies_accepted) - ac0 )) -ge 5
+OTHER=sg-lr$$
+lsrv ip link set "$LAB_SIF" name "$OTHER"
+if wait_for true 5 logged "renamed to $OTHER"; then ok "lifecycle: interface renamed: synguardd says so"
+else fail "lifecycle: interface renamed: synguardd says so" "$(tail -n 1 "$SG_LOG")"; fi
+x=$(lsrv ip -d link show dev "$OTHER" | grep -c prog/xdp) t=$(lsrv $LAB_PY $T/tcx_query.py "$OTHER" | wc -w)
+expect "lifecycle: ...and leaves the renamed device (xdp $x, tcx $((t - 2)))" "$x/$((t - 2))" = 0/0
+expect "lifecycle: ...status: not protecting" "$(status_json | jget protecting x)" = false
+lsrv ip link set "$OTHER" name "$LAB_SIF"
+if wait_for 2 5 backs; then ok "lifecycle: renamed back: re-attached"
+else fail "lifecycle: renamed back: re-attached" "$(tail -n 1 "$SG_LOG")"; fi
+expect "lifecycle: ...status: protecting" "$(status_json | jget protecting x)" = true
+expect "lifecycle: ...connections work (of 5)" "$(connects 5)" -eq 5
+[ -n "${LIFECYCLE_LOG:-}" ] && sg_log 40
+sg_stop; rc=$?
+expect "lifecycle: SIGTERM after all that: exit 0" "$rc" -eq 0
+expect "lifecycle: ...nothing left attached (xdp '$(xdp_ids)', tcx $(tcx_count))" "$(xdp_ids | wc -w)/$(tcx_count)" = 0/0
+check "lifecycle: ...nor pins" test ! -e "$LAB_BPFFS/synguard/$LAB_SIF"
 lab_finish
