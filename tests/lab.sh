@@ -254,6 +254,13 @@ for l in links:
         print(l.get("id"), l.get("type"), l.get("attach_type", ""), l.get("prog_id"))' "$LAB_SIDX"
 }
 
+# lab_tcx_count: how many tcx links (ingress and egress) are on the server
+# veth. bpftool 7.1 lists tcx links without their device (lab_links_on_sif
+# never sees them): tests/tools/tcx_query.py asks the kernel by ifindex.
+lab_tcx_count() {
+	lsrv $LAB_PY "$LAB_ROOT/tests/tools/tcx_query.py" "$LAB_SIF" | awk '{n += NF - 1} END {print n + 0}'
+}
+
 # ---- JSON -----------------------------------------------------------------
 # jget PATH [DEFAULT] < JSON: value at a dotted path (a.b.c); bools as
 # true/false, objects/lists as JSON; DEFAULT (or exit 1) when absent

@@ -30,8 +30,6 @@ except Exception: sys.exit(0)
 x = l.get("xdp") or {}
 ids = [p.get("id") for p in x.get("attached", []) if p.get("id")] or ([x["prog"]["id"]] if "prog" in x else [])
 print(" ".join(str(i) for i in ids))'; }
-# tcx_count: tcx links on the current lab's server veth
-tcx_count() { lsrv $LAB_PY $T/tcx_query.py "$LAB_SIF" | wc -w | awk '{print $1 - 2}'; }
 # connects N: N echo connections to PORT from the client, how many worked
 connects() { lcli timeout 30 $LAB_PY $T/tcpinfo_client.py "$LAB_S4" "$PORT" -n "$1" -b 1000 -T 3 -q 2>&1 |
 	tail -n 1 | jget summary.ok 0; }
@@ -61,7 +59,7 @@ expect "lifecycle: five daemons started at once: one runs ($alive alive, $up up)
 refused=$(grep -l "already runs on $LAB_SIF" "$LAB_TMP"/five.* | wc -l)
 expect "lifecycle: ...the four others are refused, saying so" "$refused" -eq 4
 expect "lifecycle: ...one XDP program attached ($(xdp_ids))" "$(xdp_ids | wc -w)" -eq 1
-expect "lifecycle: ...two tcx links (ingress, egress)" "$(tcx_count)" -eq 2
+expect "lifecycle: ...two tcx links (ingress, egress)" "$(lab_tcx_count)" -eq 2
 expect "lifecycle: ...and connections work (of 5)" "$(connects 5)" -eq 5
 for i in 1 2 3 4 5; do
 	if kill -0 "${pids[$((i - 1))]}" 2>/dev/null; then SG_PID=${pids[$((i - 1))]} SG_LOG=$LAB_TMP/five.$i; fi
@@ -86,7 +84,7 @@ else
 fi
 check "lifecycle: ...its error names the fix (--bpffs)" grep -q -- "--bpffs" "$SG_LOG"
 lab_use "sg-la$$"
-expect "lifecycle: ...and the first keeps its links (two tcx links on A)" "$(tcx_count)" -eq 2
+expect "lifecycle: ...and the first keeps its links (two tcx links on A)" "$(lab_tcx_count)" -eq 2
 expect "lifecycle: ...and its connections work (of 5)" "$(connects 5)" -eq 5
 lab_use "sg-lb$$"
 mount -t bpf bpffs "$B2" || fail "lifecycle: a second bpffs"
@@ -118,7 +116,7 @@ detach_in() {
 	if [ -n "$1" ]; then nsenter --net=/run/netns/"$1" "$LAB_CLI_BIN" detach -i "$LAB_SIF" --bpffs "$LAB_BPFFS"
 	else "$LAB_CLI_BIN" detach -i "$LAB_SIF" --bpffs "$LAB_BPFFS"; fi
 }
-intact() { [ "$(xdp_ids)" = "$ids0" ] && [ "$(tcx_count)" -eq 2 ] && [ -e "$LAB_BPFFS/synguard/$LAB_SIF/prog_xdp" ]; }
+intact() { [ "$(xdp_ids)" = "$ids0" ] && [ "$(lab_tcx_count)" -eq 2 ] && [ -e "$LAB_BPFFS/synguard/$LAB_SIF/prog_xdp" ]; }
 for ns in "" "$LAB_CLI" "sg-lb$$-srv"; do
 	where=${ns:-the host namespace}
 	[ "$ns" = "sg-lb$$-srv" ] && where="a namespace with another $LAB_SIF"
@@ -126,20 +124,20 @@ for ns in "" "$LAB_CLI" "sg-lb$$-srv"; do
 	expect "lifecycle: detach in $where fails: exit 1, one line ($out)" "$rc/$(echo "$out" | grep -c .)" = 1/1
 	check "lifecycle: ...its error says where to run it (nsenter)" grep -q nsenter <<<"$out"
 	if intact; then ok "lifecycle: ...XDP, both tcx links and the pins stay"
-	else fail "lifecycle: ...XDP, both tcx links and the pins stay" "xdp '$(xdp_ids)' (was $ids0), tcx $(tcx_count), pins $(ls "$LAB_BPFFS/synguard/$LAB_SIF" 2>&1 | wc -l)"; fi
+	else fail "lifecycle: ...XDP, both tcx links and the pins stay" "xdp '$(xdp_ids)' (was $ids0), tcx $(lab_tcx_count), pins $(ls "$LAB_BPFFS/synguard/$LAB_SIF" 2>&1 | wc -l)"; fi
 done
 expect "lifecycle: ...and the protected port still answers (of 5)" "$(connects 5)" -eq 5
 
 # ---- orphans: programs whose pins were removed (what such a detach used to leave) ------------
 rm -r "${LAB_BPFFS:?}/synguard/$LAB_SIF"
 # the tcx links go with their last pin; the XDP program stays, alone
-expect "lifecycle: pins removed by hand: XDP stays with no TC behind it (xdp '$(xdp_ids)', tcx $(tcx_count))" \
-	"$(xdp_ids | wc -w)/$(tcx_count)" = 1/0
+expect "lifecycle: pins removed by hand: XDP stays with no TC behind it (xdp '$(xdp_ids)', tcx $(lab_tcx_count))" \
+	"$(xdp_ids | wc -w)/$(lab_tcx_count)" = 1/0
 if sg_start -p "$PORT" --mode on; then ok "lifecycle: synguardd starts over its own programs left with no pins"
 else fail "lifecycle: synguardd starts over its own programs left with no pins" "$(tail -n 1 "$SG_LOG")"; fi
 check "lifecycle: ...recognises its XDP program by name" grep -q "found synguard's XDP program attached with no pin" "$SG_LOG"
 expect "lifecycle: ...one XDP program attached ($(xdp_ids))" "$(xdp_ids | wc -w)" -eq 1
-expect "lifecycle: ...two tcx links" "$(tcx_count)" -eq 2
+expect "lifecycle: ...two tcx links" "$(lab_tcx_count)" -eq 2
 expect "lifecycle: ...connections work (of 5)" "$(connects 5)" -eq 5
 
 # ---- detach in the right namespace ----------------------------------------------------------
@@ -147,7 +145,7 @@ sg_cli set -i "$LAB_SIF" keep_attached=yes >/dev/null
 sg_stop
 out=$(detach_in "$LAB_SRV" 2>&1); rc=$?
 expect "lifecycle: detach in the interface's namespace: exit 0 ($(echo "$out" | tail -n 1))" "$rc" -eq 0
-expect "lifecycle: ...nothing attached is left (xdp '$(xdp_ids)', tcx $(tcx_count))" "$(xdp_ids | wc -w)/$(tcx_count)" = 0/0
+expect "lifecycle: ...nothing attached is left (xdp '$(xdp_ids)', tcx $(lab_tcx_count))" "$(xdp_ids | wc -w)/$(lab_tcx_count)" = 0/0
 check "lifecycle: ...nor pins" test ! -e "$LAB_BPFFS/synguard/$LAB_SIF"
 expect "lifecycle: ...and the kernel answers alone (of 5)" "$(connects 5)" -eq 5
 
@@ -185,10 +183,10 @@ check "lifecycle: ...the human status says so too" grep -q "NOT protecting" <<<"
 veth_make || fail "lifecycle: re-create the veth"
 if wait_for 1 5 backs; then ok "lifecycle: interface re-created: synguardd re-attaches"
 else fail "lifecycle: interface re-created: synguardd re-attaches" "$(tail -n 1 "$SG_LOG")"; fi
-expect "lifecycle: ...one XDP program, two tcx links (xdp '$(xdp_ids)', tcx $(tcx_count))" \
-	"$(xdp_ids | wc -w)/$(tcx_count)" = 1/2
+expect "lifecycle: ...one XDP program, two tcx links (xdp '$(xdp_ids)', tcx $(lab_tcx_count))" \
+	"$(xdp_ids | wc -w)/$(lab_tcx_count)" = 1/2
 expect "lifecycle: ...status: protecting" "$(status_json | jget protecting x)" = true
-note "after the re-create: xdp '$(xdp_ids)', tcx $(tcx_count)"
+note "after the re-create: xdp '$(xdp_ids)', tcx $(lab_tcx_count)"
 ac0=$(sg_counter cookies_accepted)
 expect "lifecycle: ...connections work (of 5)" "$(connects 5)" -eq 5
 expect "lifecycle: ...through cookies (cookies_accepted +$(( $(sg_counter cookies_accepted) - ac0 )))" \
@@ -208,6 +206,6 @@ expect "lifecycle: ...connections work (of 5)" "$(connects 5)" -eq 5
 [ -n "${LIFECYCLE_LOG:-}" ] && sg_log 40
 sg_stop; rc=$?
 expect "lifecycle: SIGTERM after all that: exit 0" "$rc" -eq 0
-expect "lifecycle: ...nothing left attached (xdp '$(xdp_ids)', tcx $(tcx_count))" "$(xdp_ids | wc -w)/$(tcx_count)" = 0/0
+expect "lifecycle: ...nothing left attached (xdp '$(xdp_ids)', tcx $(lab_tcx_count))" "$(xdp_ids | wc -w)/$(lab_tcx_count)" = 0/0
 check "lifecycle: ...nor pins" test ! -e "$LAB_BPFFS/synguard/$LAB_SIF"
 lab_finish
