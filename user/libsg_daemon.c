@@ -556,9 +556,10 @@ void sg_daemon_stop(struct sg_daemon *d)
 {
 	if (!d)
 		return;
-	if (d->pins.dpage->set.keep_attached) {
-		sg_log("%s: exiting, programs stay attached and pinned in %s (keep_attached)",
-		       d->o.iface, d->pins.dir);
+	if (d->pins.dpage->set.keep_attached || d->moved_away) {
+		sg_log("%s: exiting, programs stay attached and pinned in %s (%s)",
+		       d->o.iface, d->pins.dir, d->moved_away ?
+		       "on the interface moved to another network namespace" : "keep_attached");
 	} else {
 		sg_daemon_detach(d);
 		sg_daemon_keep_secrets(d);

@@ -167,6 +167,7 @@ int sg_pidfile_lock(const char *iface)
 static int sg_pins_lock(const struct sg_pins *p)
 {
 	int fd = open(p->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct stat fst, pst;
 
 	if (fd < 0) {
 		sg_err("cannot open %s: %s", p->dir, strerror(errno));
@@ -175,6 +176,12 @@ static int sg_pins_lock(const struct sg_pins *p)
 	if (flock(fd, LOCK_EX | LOCK_NB)) {
 		sg_err("the pins in %s are in use by another synguardd (on an interface of that name in another network namespace?): give each namespace its own bpffs (--bpffs DIR)",
 		       p->dir);
+		close(fd);
+		return -1;
+	}
+	/* a directory its stopping owner removed meanwhile is no lock */
+	if (fstat(fd, &fst) || stat(p->dir, &pst) || fst.st_ino != pst.st_ino) {
+		sg_err("%s was removed by a synguardd stopping meanwhile: start again", p->dir);
 		close(fd);
 		return -1;
 	}
@@ -311,6 +318,23 @@ static bool sg_pins_elsewhere(const struct sg_pins *p, int ifindex, int *dir, __
 			return true;
 	}
 	return false;
+}
+
+/* The pins name programs attached to a device of another namespace (the
+ * interface was moved there, or that namespace's daemon kept them):
+ * taking them over would take that device's protection. -1, and one
+ * line if say. */
+static int sg_daemon_pins_elsewhere(struct sg_daemon *d, bool say)
+{
+	__u32 lif;
+	int dir;
+
+	if (!sg_pins_elsewhere(&d->pins, d->ifindex, &dir, &lif))
+		return 0;
+	if (say)
+		sg_err("%s: the pins in %s are of synguard's programs attached to ifindex %u of another network namespace (tcx %s): detach them there (nsenter --net=/run/netns/NAME synguard detach -i %s), or use --bpffs DIR",
+		       d->o.iface, d->pins.dir, lif, sg_tc_names[dir], d->o.iface);
+	return -1;
 }
 
 /* ---- attach / detach ------------------------------------------------------------ */
@@ -706,9 +730,9 @@ int sg_daemon_load(struct sg_daemon *d, const struct sg_settings *s,
 		   const struct sg_given *g)
 {
 	const struct sg_setting *cts = sg_setting_find("ct_size");
-	__u32 pinned_synced, pinned_emb, lif;
+	__u32 pinned_synced, pinned_emb;
 	char path[PATH_MAX];
-	int err, dir;
+	int err;
 
 	if (sg_ensure_bpffs(d->o.bpffs))
 		return -1;
@@ -725,11 +749,8 @@ int sg_daemon_load(struct sg_daemon *d, const struct sg_settings *s,
 	d->pins_lock_fd = sg_pins_lock(&d->pins);
 	if (d->pins_lock_fd < 0)
 		return -1;
-	if (sg_pins_elsewhere(&d->pins, d->ifindex, &dir, &lif)) {
-		sg_err("the pins in %s are of synguard's programs attached to ifindex %u of another network namespace (tcx %s): stop or detach them there (nsenter --net=/run/netns/NAME synguard detach -i %s), or use --bpffs DIR",
-		       d->pins.dir, lif, sg_tc_names[dir], d->o.iface);
+	if (sg_daemon_pins_elsewhere(d, true))
 		return -1;
-	}
 	if (sg_pin_exists(&d->pins, "link_tc_ingress") || sg_pin_exists(&d->pins, "prog_xdp"))
 		sg_log("%s: found attachments of a synguardd that is gone; taking them over",
 		       d->o.iface);
@@ -825,6 +846,16 @@ static void sg_daemon_let_go(struct sg_daemon *d)
 	d->attached = false;
 }
 
+/* A device gone from this namespace still carries our tcx ingress link
+ * when it was moved to another one, not deleted (and keeps its XDP
+ * program: a move does not detach it). */
+static bool sg_daemon_moved_away(struct sg_daemon *d)
+{
+	struct sg_tcx_link_info li;
+
+	return d->tc_link_fd[0] >= 0 && !sg_tcx_info(d->tc_link_fd[0], &li) && li.ifindex;
+}
+
 /* Once a second: is IFACE still the device we attached to? Synguard
  * follows the name, as the operator gave it (-i, synguardd@IFACE): a
  * device deleted, or renamed away, is left (a renamed one detached, so
@@ -838,8 +869,13 @@ void sg_daemon_watch_iface(struct sg_daemon *d)
 	if (d->attached && now == d->ifindex)
 		return;
 	if (d->attached && !if_indextoname((unsigned int)d->ifindex, name)) {
-		sg_log("%s: the interface went away (ifindex %d): not protected until an interface of that name is back, then re-attached",
-		       d->o.iface, d->ifindex);
+		d->moved_away = sg_daemon_moved_away(d);
+		if (d->moved_away)
+			sg_log("%s: the interface moved to another network namespace with synguard's programs, which go on protecting it there (its pins stay: synguard detach -i %s there removes them); waiting for an interface of that name here",
+			       d->o.iface, d->o.iface);
+		else
+			sg_log("%s: the interface went away (ifindex %d): not protected until an interface of that name is back, then re-attached",
+			       d->o.iface, d->ifindex);
 		sg_daemon_let_go(d);
 	} else if (d->attached) {
 		sg_log("%s: the interface was renamed to %s: detached from it (synguard follows the name %s, not the device); re-attached when an interface is named %s again",
@@ -850,7 +886,7 @@ void sg_daemon_watch_iface(struct sg_daemon *d)
 	if (!now)
 		return;
 	d->ifindex = now;
-	if (sg_daemon_attach(d)) {
+	if (sg_daemon_pins_elsewhere(d, !d->reattach_failed) || sg_daemon_attach(d)) {
 		if (!d->reattach_failed)
 			sg_log("%s: cannot attach to the interface that is back (ifindex %d): retrying every second",
 			       d->o.iface, now);
@@ -859,7 +895,7 @@ void sg_daemon_watch_iface(struct sg_daemon *d)
 		return;
 	}
 	d->attached = true;
-	d->reattach_failed = false;
+	d->reattach_failed = d->moved_away = false;
 	sg_log("%s: the interface is back (ifindex %d): protected again", d->o.iface, now);
 }
 

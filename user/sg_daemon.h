@@ -24,6 +24,8 @@ struct sg_daemon {
 	bool tc_clsact[2];            /* fallback: clsact filter attached   */
 	bool attached;                /* on ifindex, which carries o.iface  */
 	bool reattach_failed;         /* ...said once while it keeps failing */
+	bool moved_away;              /* the device went to another netns with
+				       * our programs: a stop keeps the pins */
 	int pid_fd;                   /* the pidfile, locked               */
 	int pins_lock_fd;             /* the pin directory, locked         */
 

@@ -208,4 +208,29 @@ sg_stop; rc=$?
 expect "lifecycle: SIGTERM after all that: exit 0" "$rc" -eq 0
 expect "lifecycle: ...nothing left attached (xdp '$(xdp_ids)', tcx $(lab_tcx_count))" "$(xdp_ids | wc -w)/$(lab_tcx_count)" = 0/0
 check "lifecycle: ...nor pins" test ! -e "$LAB_BPFFS/synguard/$LAB_SIF"
+
+# ---- the interface moved to another namespace, programs and all --------------------------------
+# (a move keeps the XDP program on the device; the tcx links go with it)
+lab_keep
+lab_up "sg-lm$$" 94 >/dev/null || { fail "lifecycle: lab M setup"; lab_finish; }
+M=$LAB_SRV
+lab_use "sg-la$$"
+in_m() { nsenter --net=/run/netns/"$M" "$@"; }
+m_state() { echo "$(in_m ip -d link show dev "$LAB_SIF" 2>/dev/null | grep -o 'prog/xdp id [0-9]*' | wc -l)/$(
+	in_m $LAB_PY $T/tcx_query.py "$LAB_SIF" | awk '{n += NF - 1} END {print n + 0}')"; }
+sg_start -p "$PORT" --mode on || { fail "lifecycle: synguardd starts for the move" "$(tail -n 1 "$SG_LOG")"; lab_finish; }
+lsrv ip link set "$LAB_SIF" netns "$M"
+if wait_for true 5 logged "moved to another network namespace"; then ok "lifecycle: interface moved away: synguardd says so"
+else fail "lifecycle: interface moved away: synguardd says so" "$(tail -n 1 "$SG_LOG")"; fi
+expect "lifecycle: ...its programs go on there (xdp/tcx in the new namespace)" "$(m_state)" = 1/2
+expect "lifecycle: ...status here: not protecting" "$(status_json | jget protecting x)" = false
+sg_stop; rc=$?
+expect "lifecycle: ...SIGTERM: exit 0" "$rc" -eq 0
+expect "lifecycle: ...and XDP is not left without TC there (xdp/tcx)" "$(m_state)" = 1/2
+out=$(lsrv "$LAB_CLI_BIN" detach -i "$LAB_SIF" --bpffs "$LAB_BPFFS" 2>&1); rc=$?
+expect "lifecycle: ...detach in the old namespace refuses (exit 1)" "$rc" -eq 1
+out=$(in_m "$LAB_CLI_BIN" detach -i "$LAB_SIF" --bpffs "$LAB_BPFFS" 2>&1); rc=$?
+expect "lifecycle: ...detach in the new namespace: exit 0 ($(echo "$out" | tail -n 1))" "$rc" -eq 0
+expect "lifecycle: ...nothing left there (xdp/tcx)" "$(m_state)" = 0/0
+check "lifecycle: ...nor pins" test ! -e "$LAB_BPFFS/synguard/$LAB_SIF"
 lab_finish
