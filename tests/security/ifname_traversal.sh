@@ -49,6 +49,23 @@ refused "synguardd -i ." "$LAB_DAEMON" -i . -p 8080 --bpffs "$B"
 read -r rc _ line <<<"$(run "$C" detach -i "x-y_z.1@2" --bpffs "$B")"
 expect "ifname: a valid name that is not ours is not a usage error ($line)" "$rc" -eq 1
 
+# the kernel is the oracle: a name synguard refuses is one it refuses too
+# (ip link add in the lab namespace), and one it takes synguard takes
+agree=0 names=0
+for name in "x-y_z.1@2" . .. "a/b" "a:b" "a b" "$(printf 'a\tb')" "$(printf 'a\xa0b')" \
+	"$(printf 'a\x01b')" "a,b" 0123456789abcde 0123456789abcdef "é"; do
+	names=$((names + 1))
+	if lsrv ip link add "$name" type veth peer name "sg-itp$$" 2>/dev/null; then
+		kernel=ok; lsrv ip link del "$name" 2>/dev/null
+	else kernel=refused; fi
+	# (a valid name with no pins exits 2 as well, "no synguard on ...")
+	lsrv "$C" status -i "$name" --bpffs "$B" 2>&1 | grep -q "bad interface name" &&
+		ours=refused || ours=ok
+	if [ "$kernel" = "$ours" ]; then agree=$((agree + 1))
+	else note "$(printf '%q' "$name"): kernel $kernel, synguard $ours"; fi
+done
+expect "ifname: synguard accepts exactly the names the kernel accepts ($agree of $names agree)" "$agree" -eq "$names"
+
 check "ifname: ...the decoy pin at the bpffs root survives" test -e "$B/other_tool_map"
 check "ifname: ...the decoy in synguard/ survives" test -e "$B/synguard/other_in_our_dir"
 
