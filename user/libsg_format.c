@@ -209,6 +209,8 @@ static struct json_object *sg_status_json(struct sg_view *v, const struct sg_sta
 	json_object_object_add(o, "daemon_running", json_object_new_boolean(v->daemon_pid > 0));
 	json_object_object_add(o, "daemon_pid", v->daemon_pid > 0 ? json_object_new_int(v->daemon_pid) : NULL);
 	json_object_object_add(o, "protecting", json_object_new_boolean(sg_protecting(ai)));
+	json_object_object_add(o, "daemon_elsewhere",
+			       json_object_new_boolean(v->daemon_pid <= 0 && sg_pins_held(v->pins)));
 	j = json_object_new_object();
 	json_object_object_add(j, "prog_id", ai->xdp_prog_id ? json_object_new_int64(ai->xdp_prog_id) : NULL);
 	json_object_object_add(j, "mode", json_object_new_string(ai->have_ifindex ? ai->xdp_mode : "unknown"));
@@ -335,6 +337,9 @@ int sg_cmd_status(struct sg_view *v, bool json)
 		printf("%-14s running (pid %d)%s%s\n", "daemon:", v->daemon_pid,
 		       x.fresh ? "" : ", no sample in the last 5 s",
 		       sg_protecting(ai) ? "" : ", NOT protecting the interface (see xdp and tc below)");
+	else if (sg_pins_held(v->pins))
+		printf("%-14s not in this network namespace: a synguardd elsewhere holds these pins (run status in its namespace: nsenter --net=/run/netns/NAME)\n",
+		       "daemon:");
 	else
 		printf("%-14s not running (showing the pinned maps)\n", "daemon:");
 	if (!ai->have_ifindex)

@@ -544,6 +544,18 @@ bool sg_tcx_has_prog(int ifindex, int dir, __u32 id)
 }
 
 /* ---- daemon liveness --------------------------------------------------------- */
+bool sg_pins_held(const struct sg_pins *p)
+{
+	int fd = open(p->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	bool held;
+
+	if (fd < 0)
+		return false;
+	held = flock(fd, LOCK_SH | LOCK_NB) && errno == EWOULDBLOCK;
+	close(fd);
+	return held;
+}
+
 /* Interface names are per network namespace, so the pidfile is too:
  * /run/synguard/NETNS_INODE/IFACE.pid (the inode of /proc/self/ns/net). */
 void sg_pidfile_path(char *buf, size_t len, const char *iface, bool dir)

@@ -387,6 +387,9 @@ int sg_conns_read(const struct sg_pins *p, const struct sg_config *c,
 bool sg_tcx_has_prog(int ifindex, int dir, __u32 id);
 /* Daemon liveness from the pidfile lock: pid if running, 0 if not. */
 int sg_daemon_pid(const char *iface);
+/* A daemon holds p's pin directory: this namespace's (sg_daemon_pid), or
+ * one in another namespace that shares the bpffs. */
+bool sg_pins_held(const struct sg_pins *p);
 /* This network namespace's pidfile of iface, or (dir) its directory. */
 void sg_pidfile_path(char *buf, size_t len, const char *iface, bool dir);
 

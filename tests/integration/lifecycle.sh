@@ -66,6 +66,9 @@ for i in 1 2 3 4 5; do
 done
 st=$(sg_cli status -i "$LAB_SIF" --json 2>/dev/null)
 expect "lifecycle: ...status finds its pid" "$(echo "$st" | jget daemon_pid x)" = "$SG_PID"
+st=$("$LAB_CLI_BIN" status -i "$LAB_SIF" --json --bpffs "$LAB_BPFFS" 2>/dev/null)
+expect "lifecycle: ...status from another namespace: not running here, but held elsewhere" \
+	"$(echo "$st" | jget daemon_running x)/$(echo "$st" | jget daemon_elsewhere x)" = false/true
 
 # ---- two namespaces, each with an interface of the same name ----------------------------------
 lab_up "sg-lb$$" 92 >/dev/null || { fail "lifecycle: lab B setup"; exit 1; }
