@@ -174,7 +174,7 @@ static int sg_pins_lock(const struct sg_pins *p)
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB)) {
-		sg_err("the pins in %s are in use by another synguardd (on an interface of that name in another network namespace?): give each namespace its own bpffs (--bpffs DIR)",
+		sg_err("the pins in %s are held by a running synguardd (on an interface of that name in another network namespace?): stop it there, or give each namespace its own bpffs (--bpffs DIR)",
 		       p->dir);
 		close(fd);
 		return -1;

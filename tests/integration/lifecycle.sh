@@ -69,6 +69,9 @@ expect "lifecycle: ...status finds its pid" "$(echo "$st" | jget daemon_pid x)" 
 st=$("$LAB_CLI_BIN" status -i "$LAB_SIF" --json --bpffs "$LAB_BPFFS" 2>/dev/null)
 expect "lifecycle: ...status from another namespace: not running here, but held elsewhere" \
 	"$(echo "$st" | jget daemon_running x)/$(echo "$st" | jget daemon_elsewhere x)" = false/true
+out=$("$LAB_CLI_BIN" detach -i "$LAB_SIF" --bpffs "$LAB_BPFFS" 2>&1); rc=$?
+expect "lifecycle: ...detach from another namespace while it runs: exit 1 ($out)" \
+	"$rc/$(xdp_ids | wc -w)/$(lab_tcx_count)" = 1/1/2
 
 # ---- two namespaces, each with an interface of the same name ----------------------------------
 lab_up "sg-lb$$" 92 >/dev/null || { fail "lifecycle: lab B setup"; exit 1; }
