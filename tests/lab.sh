@@ -19,7 +19,7 @@ LAB_PY=/usr/bin/python3          # Debian's python3 (python3-scapy), not pyenv
 LAB_DAEMON=${SG_DAEMON:-$LAB_ROOT/build/synguardd}
 LAB_CLI_BIN=${SG_CLI:-$LAB_ROOT/build/synguard}
 LAB_BPFFS=${SG_BPFFS:-/sys/fs/bpf}
-SG_RUN=/run/synguard             # the daemons' pidfiles
+SG_RUN=/run/synguard             # the daemons' pidfiles, per network namespace
 LAB_TMP=$(mktemp -d /tmp/sg-lab.XXXXXX)
 LAB_NAMES=()          # lab prefixes brought up (for cleanup)
 LAB_PIDS=()           # background helpers to kill on exit
@@ -227,6 +227,8 @@ wait_for() {
 }
 # logged TEXT: prints true once synguardd's log holds TEXT (for wait_for)
 logged() { grep -q -- "$1" "$SG_LOG" && echo true; }
+# lab_pidfile: the server namespace's synguardd pidfile of the server veth
+lab_pidfile() { echo "$SG_RUN/$(stat -L -c %i /run/netns/"$LAB_SRV")/$LAB_SIF.pid"; }
 sg_alive() { [ -n "$SG_PID" ] && kill -0 "$SG_PID" 2>/dev/null; }
 sg_log() { sed 's/^/# synguardd: /' "$SG_LOG" | tail -n "${1:-15}"; }
 
@@ -250,6 +252,13 @@ except Exception: links = []
 for l in links:
     if l.get("ifindex") == idx:
         print(l.get("id"), l.get("type"), l.get("attach_type", ""), l.get("prog_id"))' "$LAB_SIDX"
+}
+
+# lab_tcx_count: how many tcx links (ingress and egress) are on the server
+# veth. bpftool 7.1 lists tcx links without their device (lab_links_on_sif
+# never sees them): tests/tools/tcx_query.py asks the kernel by ifindex.
+lab_tcx_count() {
+	lsrv $LAB_PY "$LAB_ROOT/tests/tools/tcx_query.py" "$LAB_SIF" | awk '{n += NF - 1} END {print n + 0}'
 }
 
 # ---- JSON -----------------------------------------------------------------

@@ -369,6 +369,7 @@ static void sg_sample(struct sg_daemon *d, __u64 now)
 	struct sg_tw_limits tw;
 	bool have_rate = false;
 
+	sg_daemon_watch_iface(d);
 	sg_watch_settings(d);
 	sg_kernel_facts(d, "sysctl or ip link");
 	sg_listen_sample(d);
@@ -458,7 +459,7 @@ static void sg_pidfile_remove(struct sg_daemon *d)
 
 	if (d->pid_fd < 0)
 		return;
-	sg_pidfile_path(path, sizeof(path), d->o.iface);
+	sg_pidfile_path(path, sizeof(path), d->o.iface, false);
 	unlink(path);
 }
 
@@ -487,7 +488,7 @@ struct sg_daemon *sg_daemon_start(const struct sg_daemon_opts *o,
 	if (!d)
 		return NULL;
 	d->o = *o;
-	d->pid_fd = -1;
+	d->pid_fd = d->pins_lock_fd = -1;
 	d->tc_link_fd[0] = d->tc_link_fd[1] = -1;
 	sg_pins_init(&d->pins, o->bpffs, o->iface);
 
@@ -543,6 +544,7 @@ struct sg_daemon *sg_daemon_start(const struct sg_daemon_opts *o,
 	attached = true;
 	if (sg_daemon_attach(d))
 		goto fail;
+	d->attached = true;
 	d->last_cookie_active = d->pins.cfg->cookie_active;
 	memset(&d->pins.dpage->st, 0, sizeof(d->pins.dpage->st));
 	d->pins.dpage->st.started_ns = sg_now_ns();
@@ -638,9 +640,10 @@ void sg_daemon_stop(struct sg_daemon *d)
 {
 	if (!d)
 		return;
-	if (d->pins.dpage->set.keep_attached) {
-		sg_log("%s: exiting, programs stay attached and pinned in %s (keep_attached)",
-		       d->o.iface, d->pins.dir);
+	if (d->pins.dpage->set.keep_attached || d->moved_away) {
+		sg_log("%s: exiting, programs stay attached and pinned in %s (%s)",
+		       d->o.iface, d->pins.dir, d->moved_away ?
+		       "on the interface moved to another network namespace" : "keep_attached");
 	} else {
 		sg_daemon_detach(d);
 		sg_daemon_keep_secrets(d);

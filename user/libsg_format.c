@@ -39,7 +39,17 @@ struct sg_attach_info {
 	__u32 xdp_prog_id, xdp_ours_id;
 	const char *xdp_mode;
 	__u32 tc_link_id[2], tc_prog_id[2];
+	bool tc_here[2];        /* the pinned link is on this namespace's iface */
 };
+
+/* Whether synguard protects the interface now: its XDP program and its
+ * tcx ingress link are on it (a running daemon may be waiting for the
+ * interface to come back). */
+static bool sg_protecting(const struct sg_attach_info *ai)
+{
+	return ai->xdp_prog_id && (ai->xdp_prog_id == ai->xdp_ours_id ||
+				   !strcmp(ai->xdp_mode, "multi")) && ai->tc_here[0];
+}
 
 static void sg_link_info(const struct sg_pins *p, const char *name,
 			 __u32 *link_id, __u32 *prog_id)
@@ -96,6 +106,9 @@ static void sg_attach_query(const struct sg_pins *p, struct sg_attach_info *ai)
 	}
 	sg_link_info(p, "link_tc_ingress", &ai->tc_link_id[0], &ai->tc_prog_id[0]);
 	sg_link_info(p, "link_tc_egress", &ai->tc_link_id[1], &ai->tc_prog_id[1]);
+	for (int d = 0; d < 2; d++)
+		ai->tc_here[d] = ifindex && ai->tc_prog_id[d] &&
+				 sg_tcx_has_prog(ifindex, d, ai->tc_prog_id[d]);
 }
 
 static char *sg_age(char *buf, size_t len, __u64 ns)
@@ -195,6 +208,9 @@ static struct json_object *sg_status_json(struct sg_view *v, const struct sg_sta
 	json_object_object_add(o, "pin_dir", json_object_new_string(v->pins->dir));
 	json_object_object_add(o, "daemon_running", json_object_new_boolean(v->daemon_pid > 0));
 	json_object_object_add(o, "daemon_pid", v->daemon_pid > 0 ? json_object_new_int(v->daemon_pid) : NULL);
+	json_object_object_add(o, "protecting", json_object_new_boolean(sg_protecting(ai)));
+	json_object_object_add(o, "daemon_elsewhere",
+			       json_object_new_boolean(v->daemon_pid <= 0 && sg_pins_held(v->pins)));
 	j = json_object_new_object();
 	json_object_object_add(j, "prog_id", ai->xdp_prog_id ? json_object_new_int64(ai->xdp_prog_id) : NULL);
 	json_object_object_add(j, "mode", json_object_new_string(ai->have_ifindex ? ai->xdp_mode : "unknown"));
@@ -328,8 +344,12 @@ int sg_cmd_status(struct sg_view *v, bool json)
 
 	printf("%-14s %s (pins %s)\n", "iface:", v->pins->iface, v->pins->dir);
 	if (v->daemon_pid > 0)
-		printf("%-14s running (pid %d)%s\n", "daemon:", v->daemon_pid,
-		       x.fresh ? "" : ", no sample in the last 5 s");
+		printf("%-14s running (pid %d)%s%s\n", "daemon:", v->daemon_pid,
+		       x.fresh ? "" : ", no sample in the last 5 s",
+		       sg_protecting(ai) ? "" : ", NOT protecting the interface (see xdp and tc below)");
+	else if (sg_pins_held(v->pins))
+		printf("%-14s not in this network namespace: a synguardd elsewhere holds these pins (run status in its namespace: nsenter --net=/run/netns/NAME)\n",
+		       "daemon:");
 	else
 		printf("%-14s not running (showing the pinned maps)\n", "daemon:");
 	if (!ai->have_ifindex)

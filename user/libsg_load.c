@@ -20,10 +20,6 @@
 #include "sg_daemon.h"
 #include "synguard.skel.h"
 
-#ifndef BPF_TCX_INGRESS
-#define BPF_TCX_INGRESS 46
-#define BPF_TCX_EGRESS 47
-#endif
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11
 #endif
@@ -111,32 +107,72 @@ int sg_ensure_bpffs(const char *dir)
 static const char *const sg_tc_names[2] = { "ingress", "egress" };
 static const char *const sg_tc_pins[2] = { "link_tc_ingress", "link_tc_egress" };
 
+/* One daemon per interface per network namespace: the pidfile's flock,
+ * held for the daemon's life. A lock won on a pidfile that its owner
+ * unlinked meanwhile (a daemon stopping) is no lock: retried on the file
+ * now at the path. */
 int sg_pidfile_lock(const char *iface)
 {
 	char path[PATH_MAX], buf[32];
+	struct stat fst, pst;
 	int fd, n;
 
-	if (sg_mkdir_p(SG_RUN_DIR, 0755)) {
-		sg_err("cannot create %s: %s", SG_RUN_DIR, strerror(errno));
+	sg_pidfile_path(path, sizeof(path), iface, true);
+	if (sg_mkdir_p(path, 0755)) {
+		sg_err("cannot create %s: %s", path, strerror(errno));
 		return -1;
 	}
-	sg_pidfile_path(path, sizeof(path), iface);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		sg_err("cannot open %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB)) {
-		ssize_t r = read(fd, buf, sizeof(buf) - 1);
+	sg_pidfile_path(path, sizeof(path), iface, false);
+	for (;;) {
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			sg_err("cannot open %s: %s", path, strerror(errno));
+			return -1;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB)) {
+			ssize_t r = read(fd, buf, sizeof(buf) - 1);
 
-		buf[r > 0 ? r : 0] = 0;
-		sg_err("synguardd already runs on %s (pid %d)", iface, atoi(buf));
+			buf[r > 0 ? r : 0] = 0;
+			sg_err("synguardd already runs on %s (pid %d)", iface, atoi(buf));
+			close(fd);
+			return -1;
+		}
+		if (!fstat(fd, &fst) && !stat(path, &pst) && fst.st_ino == pst.st_ino &&
+		    fst.st_dev == pst.st_dev)
+			break;
 		close(fd);
-		return -1;
 	}
 	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
 	if (ftruncate(fd, 0) || pwrite(fd, buf, (size_t)n, 0) != n) {
 		sg_err("cannot write %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The pin directory's flock, held as long as the pidfile's: two daemons
+ * never share pins, not even from two network namespaces that each have
+ * an interface of that name (the second would take over the first's
+ * links). fd, or -1 with one line. */
+static int sg_pins_lock(const struct sg_pins *p)
+{
+	int fd = open(p->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct stat fst, pst;
+
+	if (fd < 0) {
+		sg_err("cannot open %s: %s", p->dir, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		sg_err("the pins in %s are held by a running synguardd (on an interface of that name in another network namespace?): stop it there, or give each namespace its own bpffs (--bpffs DIR)",
+		       p->dir);
+		close(fd);
+		return -1;
+	}
+	/* a directory its stopping owner removed meanwhile is no lock */
+	if (fstat(fd, &fst) || stat(p->dir, &pst) || fst.st_ino != pst.st_ino) {
+		sg_err("%s was removed by a synguardd stopping meanwhile: start again", p->dir);
 		close(fd);
 		return -1;
 	}
@@ -180,6 +216,116 @@ static __u32 sg_fd_prog_id(int fd)
 	__u32 len = sizeof(info);
 
 	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+/* The name of a program by id, "" when it is gone. */
+static void sg_prog_name(__u32 id, char name[BPF_OBJ_NAME_LEN])
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int fd = bpf_prog_get_fd_by_id(id);
+
+	name[0] = 0;
+	if (fd < 0)
+		return;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+		memcpy(name, info.name, BPF_OBJ_NAME_LEN);
+	close(fd);
+}
+
+/* An XDP program of synguard's attached to ifindex with no pin naming it
+ * (a detach that removed the pins only, a bpffs unmounted or cleared):
+ * recognised by its name, sg_xdp, so that it is taken over, not taken
+ * for another tool's. Its fd, or -1. */
+static int sg_xdp_orphan(int ifindex, const char *iface)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	char name[BPF_OBJ_NAME_LEN];
+	__u32 id;
+
+	if (bpf_xdp_query(ifindex, 0, &q))
+		return -1;
+	id = q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
+	if (!id)
+		return -1;
+	sg_prog_name(id, name);
+	if (strcmp(name, "sg_xdp"))
+		return -1;
+	sg_log("%s: found synguard's XDP program attached with no pin (id %u)",
+	       iface, id);
+	return bpf_prog_get_fd_by_id(id);
+}
+
+/* struct bpf_link_info as far as a tcx link's device: Debian's uapi
+ * headers predate tcx (kernel 6.6), the kernel fills this layout in. */
+struct sg_tcx_link_info {
+	__u32 type, id, prog_id, pad;
+	__u32 ifindex, attach_type;   /* 0 once the device went away */
+	__u8 rest[48];
+};
+#define SG_LINK_TYPE_TCX 11
+
+static int sg_tcx_info(int fd, struct sg_tcx_link_info *li)
+{
+	__u32 len = sizeof(*li);
+
+	memset(li, 0, sizeof(*li));
+	return bpf_obj_get_info_by_fd(fd, li, &len) || li->type != SG_LINK_TYPE_TCX ? -1 : 0;
+}
+
+enum sg_where { SG_GONE, SG_HERE, SG_ELSEWHERE };
+
+/* Where a pinned tcx link is attached: to ifindex here, to a device
+ * elsewhere (another namespace, or another interface), or nowhere. */
+static enum sg_where sg_tcx_where(int fd, int ifindex, int dir, __u32 *link_ifindex)
+{
+	struct sg_tcx_link_info li;
+
+	*link_ifindex = 0;
+	if (sg_tcx_info(fd, &li) || !li.ifindex)
+		return SG_GONE;
+	*link_ifindex = li.ifindex;
+	return ifindex && sg_tcx_has_prog(ifindex, dir, li.prog_id) ? SG_HERE : SG_ELSEWHERE;
+}
+
+/* True when a pinned tcx link of p is attached to a device that is not
+ * ifindex of this namespace (*dir, *lif: which, and its ifindex there).
+ * Otherwise *dir is the last direction with a pinned link, or -1. */
+static bool sg_pins_elsewhere(const struct sg_pins *p, int ifindex, int *dir, __u32 *lif)
+{
+	char path[PATH_MAX];
+
+	*dir = -1;
+	for (int i = 0; i < 2; i++) {
+		int fd = sg_pin_path(path, sizeof(path), p, sg_tc_pins[i]) ? -1 : bpf_obj_get(path);
+		enum sg_where w;
+
+		if (fd < 0)
+			continue;
+		*dir = i;
+		w = sg_tcx_where(fd, ifindex, i, lif);
+		close(fd);
+		if (w == SG_ELSEWHERE)
+			return true;
+	}
+	return false;
+}
+
+/* The pins name programs attached to a device of another namespace (the
+ * interface was moved there, or that namespace's daemon kept them):
+ * taking them over would take that device's protection. -1, and one
+ * line if say. */
+static int sg_daemon_pins_elsewhere(struct sg_daemon *d, bool say)
+{
+	__u32 lif;
+	int dir;
+
+	if (!sg_pins_elsewhere(&d->pins, d->ifindex, &dir, &lif))
+		return 0;
+	if (say)
+		sg_err("%s: the pins in %s are of synguard's programs attached to ifindex %u of another network namespace (tcx %s): detach them there (nsenter --net=/run/netns/NAME synguard detach -i %s), or use --bpffs DIR",
+		       d->o.iface, d->pins.dir, lif, sg_tc_names[dir], d->o.iface);
+	return -1;
 }
 
 /* ---- attach / detach ------------------------------------------------------------ */
@@ -227,7 +373,10 @@ static int sg_takeover_xdp(struct sg_daemon *d, int fd, const char *path)
 	int old = bpf_obj_get(path);
 	__u32 oid;
 
-	unlink(path);
+	/* the pin goes only once the program it names is swapped out or
+	 * detached (sg_xdp_pin): a failure here leaves nothing unnamed */
+	if (old < 0)
+		old = sg_xdp_orphan(d->ifindex, d->o.iface);
 	if (old < 0)
 		return 0;
 	oid = sg_fd_prog_id(old);
@@ -251,10 +400,32 @@ static int sg_takeover_xdp(struct sg_daemon *d, int fd, const char *path)
 		sg_log("warning: cannot swap the XDP program left attached (id %u): %s; re-attaching",
 		       oid, strerror(errno));
 	}
-	if (q.prog_id == oid || q.attach_mode == XDP_ATTACHED_MULTI)
-		sg_xdp_detach_left(d->ifindex, d->o.iface, old, oid, q.attach_mode);
+	if ((q.prog_id == oid || q.attach_mode == XDP_ATTACHED_MULTI) &&
+	    !sg_xdp_detach_left(d->ifindex, d->o.iface, old, oid, q.attach_mode) &&
+	    q.prog_id == oid) {
+		sg_err("%s: cannot detach the XDP program left attached (id %u): see ip link show %s",
+		       d->o.iface, oid, d->o.iface);
+		close(old);
+		return -1;
+	}
 	close(old);
 	return 0;
+}
+
+/* Pinned under a temporary name, then renamed over the old pin in one
+ * step: prog_xdp always names an attached program, ours or the one
+ * before it. */
+static void sg_xdp_pin(struct sg_daemon *d, const char *path)
+{
+	char tmp[PATH_MAX];
+
+	if (sg_pin_path(tmp, sizeof(tmp), &d->pins, "prog_xdp_new"))
+		return;
+	unlink(tmp);
+	if (bpf_program__pin(d->skel->progs.sg_xdp, tmp) || rename(tmp, path)) {
+		sg_log("warning: cannot pin %s: %s", path, strerror(errno));
+		unlink(tmp);
+	}
 }
 
 static int sg_attach_xdp(struct sg_daemon *d)
@@ -312,8 +483,7 @@ static int sg_attach_xdp(struct sg_daemon *d)
 		}
 	}
 pin:
-	if (bpf_program__pin(d->skel->progs.sg_xdp, path))
-		sg_log("warning: cannot pin %s", path);
+	sg_xdp_pin(d, path);
 	return 0;
 }
 
@@ -339,8 +509,14 @@ static int sg_attach_tc(struct sg_daemon *d, int dir, struct bpf_program *prog)
 
 	if (sg_pin_path(path, sizeof(path), &d->pins, sg_tc_pins[dir]))
 		return -1;
-	/* a link left by --keep-attached: swap the program in atomically */
+	/* a link left by --keep-attached: swap the program in atomically
+	 * (one whose device went away is dropped, it filters nothing) */
 	fd = bpf_obj_get(path);
+	if (fd >= 0 && sg_tcx_where(fd, d->ifindex, dir, &(__u32){ 0 }) == SG_GONE) {
+		close(fd);
+		unlink(path);
+		fd = -1;
+	}
 	if (fd >= 0) {
 		if (!bpf_link_update(fd, prog_fd, NULL)) {
 			d->tc_link_fd[dir] = fd;
@@ -556,6 +732,16 @@ int sg_daemon_load(struct sg_daemon *d, const struct sg_settings *s,
 		sg_err("cannot create %s: %s", d->pins.dir, strerror(errno));
 		return -1;
 	}
+	if (!sg_pins_dir_safe(&d->pins)) {
+		sg_err("%s is not a directory of synguard's (a symlink?): remove it, or use --bpffs",
+		       d->pins.dir);
+		return -1;
+	}
+	d->pins_lock_fd = sg_pins_lock(&d->pins);
+	if (d->pins_lock_fd < 0)
+		return -1;
+	if (sg_daemon_pins_elsewhere(d, true))
+		return -1;
 	if (sg_pin_exists(&d->pins, "link_tc_ingress") || sg_pin_exists(&d->pins, "prog_xdp"))
 		sg_log("%s: found attachments of a synguardd that is gone; taking them over",
 		       d->o.iface);
@@ -634,14 +820,91 @@ void sg_daemon_detach(struct sg_daemon *d)
 	sg_detach_tc(d, 1);
 }
 
+/* The interface went away with our programs: they are gone from it, the
+ * kernel emptied the tcx links. What we held is let go of, not detached;
+ * the pins stay for the re-attach (which swaps or replaces them). */
+static void sg_daemon_let_go(struct sg_daemon *d)
+{
+	if (d->xdp)
+		xdp_program__close(d->xdp);
+	d->xdp = NULL;
+	for (int dir = 0; dir < 2; dir++) {
+		if (d->tc_link_fd[dir] >= 0)
+			close(d->tc_link_fd[dir]);
+		d->tc_link_fd[dir] = -1;
+		d->tc_clsact[dir] = false;
+	}
+	d->attached = false;
+}
+
+/* A device gone from this namespace still carries our tcx ingress link
+ * when it was moved to another one, not deleted (and keeps its XDP
+ * program: a move does not detach it). */
+static bool sg_daemon_moved_away(struct sg_daemon *d)
+{
+	struct sg_tcx_link_info li;
+
+	return d->tc_link_fd[0] >= 0 && !sg_tcx_info(d->tc_link_fd[0], &li) && li.ifindex;
+}
+
+/* Once a second: is IFACE still the device we attached to? Synguard
+ * follows the name, as the operator gave it (-i, synguardd@IFACE): a
+ * device deleted, or renamed away, is left (a renamed one detached, so
+ * nothing of ours stays on a device we no longer name), and whatever
+ * device next carries the name is attached, the way a start would. */
+void sg_daemon_watch_iface(struct sg_daemon *d)
+{
+	char name[IF_NAMESIZE];
+	int now = (int)if_nametoindex(d->o.iface);
+
+	if (d->attached && now == d->ifindex)
+		return;
+	if (d->attached && !if_indextoname((unsigned int)d->ifindex, name)) {
+		d->moved_away = sg_daemon_moved_away(d);
+		if (d->moved_away)
+			sg_log("%s: the interface moved to another network namespace with synguard's programs, which go on protecting it there (its pins stay: synguard detach -i %s there removes them); waiting for an interface of that name here",
+			       d->o.iface, d->o.iface);
+		else
+			sg_log("%s: the interface went away (ifindex %d): not protected until an interface of that name is back, then re-attached",
+			       d->o.iface, d->ifindex);
+		sg_daemon_let_go(d);
+	} else if (d->attached) {
+		sg_log("%s: the interface was renamed to %s: detached from it (synguard follows the name %s, not the device); re-attached when an interface is named %s again",
+		       d->o.iface, name, d->o.iface, d->o.iface);
+		sg_daemon_detach(d);
+		d->attached = false;
+	}
+	if (!now)
+		return;
+	d->ifindex = now;
+	if (sg_daemon_pins_elsewhere(d, !d->reattach_failed) || sg_daemon_attach(d)) {
+		if (!d->reattach_failed)
+			sg_log("%s: cannot attach to the interface that is back (ifindex %d): retrying every second",
+			       d->o.iface, now);
+		d->reattach_failed = true;
+		sg_daemon_let_go(d);
+		return;
+	}
+	d->attached = true;
+	d->reattach_failed = d->moved_away = false;
+	sg_log("%s: the interface is back (ifindex %d): protected again", d->o.iface, now);
+}
+
 /* Every pin in the interface's directory, then the directories once
- * empty (synguard/ holds the other interfaces' and the kept secrets). */
-static void sg_pins_remove(const struct sg_pins *p)
+ * empty (synguard/ holds the other interfaces' and the kept secrets).
+ * Nothing is removed unless the directory really is synguard's: -1. */
+static int sg_pins_remove(const struct sg_pins *p)
 {
 	char path[PATH_MAX + 16];
 	struct dirent *de;
-	DIR *dir = opendir(p->dir);
+	DIR *dir;
 
+	if (!sg_pins_dir_safe(p)) {
+		sg_err("%s is not a directory of synguard's (a symlink?): nothing removed; look at it with ls -la",
+		       p->dir);
+		return -1;
+	}
+	dir = opendir(p->dir);
 	while (dir && (de = readdir(dir)))
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
 			sg_pin_unlink(p, de->d_name);
@@ -651,6 +914,7 @@ static void sg_pins_remove(const struct sg_pins *p)
 		sg_log("warning: cannot remove %s: %s", p->dir, strerror(errno));
 	snprintf(path, sizeof(path), "%s/%s", p->bpffs, SG_PIN_SUBDIR);
 	rmdir(path);
+	return 0;
 }
 
 void sg_daemon_unpin(struct sg_daemon *d)
@@ -663,23 +927,113 @@ void sg_daemon_unload(struct sg_daemon *d)
 	sg_pins_close(&d->pins);
 	synguard_bpf__destroy(d->skel);
 	d->skel = NULL;
+	if (d->pins_lock_fd >= 0)
+		close(d->pins_lock_fd);
+	d->pins_lock_fd = -1;
 	if (d->pid_fd >= 0)
 		close(d->pid_fd);
 	d->pid_fd = -1;
 }
 
 /* ---- synguard detach ---------------------------------------------------------------------- */
+struct sg_detach {
+	struct sg_pins p;
+	const char *iface;
+	int ifindex;      /* in this network namespace; 0: not here */
+	int n;            /* attachments detached */
+	bool failed;      /* one could not be: every pin stays */
+};
+
+/* The pins of programs that cannot be detached from here must stay:
+ * refused (one line, true) when a pinned tcx link is attached to a
+ * device that is not this namespace's IFACE, or when the interface is
+ * not here and no tcx link says where the pinned XDP program is. */
+static bool sg_detach_refused(struct sg_detach *x)
+{
+	int dir;
+	__u32 lif;
+
+	if (sg_pins_elsewhere(&x->p, x->ifindex, &dir, &lif)) {
+		sg_err("%s: synguard's tcx %s link is attached to ifindex %u of another network namespace: nothing detached or removed; run this there (nsenter --net=/run/netns/NAME synguard detach -i %s)",
+		       x->iface, sg_tc_names[dir], lif, x->iface);
+		return true;
+	}
+	if (!x->ifindex && dir < 0 && sg_pin_exists(&x->p, "prog_xdp")) {
+		sg_err("%s is not in this network namespace and nothing says where synguard's XDP program is: nothing removed; run this in its namespace (nsenter --net=/run/netns/NAME synguard detach -i %s), or if it is gone, rm -r %s",
+		       x->iface, x->iface, x->p.dir);
+		return true;
+	}
+	return false;
+}
+
+/* XDP first (no more cookies sent): the pinned program, or one of ours
+ * attached with no pin. (A tcx link has no such orphan: with its last
+ * pin and fd gone, the kernel detaches it.) */
+static void sg_detach_xdp_left(struct sg_detach *x)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	char path[PATH_MAX];
+	int old = sg_pin_path(path, sizeof(path), &x->p, "prog_xdp") ? -1 : bpf_obj_get(path);
+	__u32 oid;
+
+	if (old < 0 && x->ifindex)
+		old = sg_xdp_orphan(x->ifindex, x->iface);
+	if (old < 0 || !x->ifindex) {
+		if (old >= 0)
+			close(old);
+		return;
+	}
+	oid = sg_fd_prog_id(old);
+	if (oid && !bpf_xdp_query(x->ifindex, 0, &q) &&
+	    (q.prog_id == oid || q.attach_mode == XDP_ATTACHED_MULTI)) {
+		if (sg_xdp_detach_left(x->ifindex, x->iface, old, oid, q.attach_mode)) {
+			x->n++;
+		} else if (q.prog_id == oid) {
+			sg_err("%s: cannot detach synguard's XDP program (id %u): nothing removed; see ip link show %s",
+			       x->iface, oid, x->iface);
+			x->failed = true;
+		}
+	} else if (oid && q.prog_id) {
+		sg_log("%s: the XDP program attached (id %u) is not synguard's: left alone",
+		       x->iface, q.prog_id);
+	}
+	close(old);
+}
+
+/* Then TC (the ACKs of cookies in flight meet the kernel now). */
+static void sg_detach_tc_left(struct sg_detach *x, int dir)
+{
+	char path[PATH_MAX];
+	int fd = sg_pin_path(path, sizeof(path), &x->p, sg_tc_pins[dir]) ? -1 : bpf_obj_get(path);
+	__u32 lif;
+
+	if (fd >= 0 && sg_tcx_where(fd, x->ifindex, dir, &lif) == SG_HERE) {
+		if (bpf_link_detach(fd)) {
+			sg_err("%s: cannot detach synguard's tcx %s link: %s; nothing removed",
+			       x->iface, sg_tc_names[dir], strerror(errno));
+			x->failed = true;
+		} else {
+			sg_log("%s: detached the tcx %s link", x->iface, sg_tc_names[dir]);
+			x->n++;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	if (x->ifindex)
+		sg_tc_clsact_drop(x->ifindex, dir);
+}
+
 /* What keep_attached, a crash or a plain stop left on iface, removed in
- * the daemon's order: XDP (no more cookies sent), TC (the ACKs of those
- * in flight meet the kernel now), then every pin and the kept secrets.
- * Refused while a synguardd runs there (the pidfile's lock is held while
+ * the daemon's order: XDP, TC, then every pin and the kept secrets; the
+ * pins only once everything they name is detached. Refused while a
+ * synguardd runs there (the pidfile's and the pins' locks are held while
  * detaching, so none starts meanwhile). */
 int sg_detach_iface(const char *bpffs, const char *iface)
 {
+	struct sg_detach x = { .iface = iface, .ifindex = (int)if_nametoindex(iface) };
 	char path[PATH_MAX], kept[PATH_MAX];
-	int ifindex = (int)if_nametoindex(iface), pid = sg_daemon_pid(iface), lock, n = 0;
+	int pid = sg_daemon_pid(iface), lock, pins_lock, ret = SG_EXIT_FAIL;
 	bool have_dir, have_kept;
-	struct sg_pins p;
 	struct stat st;
 
 	if (pid > 0) {
@@ -687,51 +1041,40 @@ int sg_detach_iface(const char *bpffs, const char *iface)
 		       iface, pid, iface);
 		return SG_EXIT_FAIL;
 	}
-	sg_pins_init(&p, bpffs, iface);
-	have_dir = !stat(p.dir, &st) && S_ISDIR(st.st_mode);
-	have_kept = !sg_kept_secrets_path(kept, sizeof(kept), &p, false) && !access(kept, F_OK);
+	sg_pins_init(&x.p, bpffs, iface);
+	have_dir = !stat(x.p.dir, &st) && S_ISDIR(st.st_mode);
+	have_kept = !sg_kept_secrets_path(kept, sizeof(kept), &x.p, false) && !access(kept, F_OK);
 	if (!have_dir && !have_kept) {
-		sg_err("nothing of synguard on %s: no pins in %s", iface, p.dir);
+		sg_err("nothing of synguard on %s: no pins in %s", iface, x.p.dir);
+		return SG_EXIT_FAIL;
+	}
+	if (have_dir && !sg_pins_dir_safe(&x.p)) {
+		sg_err("%s is not a directory of synguard's (a symlink?): nothing detached or removed; look at it with ls -la",
+		       x.p.dir);
 		return SG_EXIT_FAIL;
 	}
 	lock = sg_pidfile_lock(iface);
 	if (lock < 0)
 		return SG_EXIT_FAIL;
-	if (!ifindex && have_dir)
-		sg_log("%s: not in this network namespace (or gone): removing the pins only", iface);
-
-	if (ifindex && !sg_pin_path(path, sizeof(path), &p, "prog_xdp")) {
-		LIBBPF_OPTS(bpf_xdp_query_opts, q);
-		int old = bpf_obj_get(path);
-		__u32 oid = old < 0 ? 0 : sg_fd_prog_id(old);
-
-		if (oid && !bpf_xdp_query(ifindex, 0, &q) &&
-		    (q.prog_id == oid || q.attach_mode == XDP_ATTACHED_MULTI))
-			n += sg_xdp_detach_left(ifindex, iface, old, oid, q.attach_mode);
-		else if (oid && q.prog_id)
-			sg_log("%s: the XDP program attached (id %u) is not synguard's: left alone",
-			       iface, q.prog_id);
-		if (old >= 0)
-			close(old);
-	}
-	for (int dir = 0; dir < 2 && have_dir; dir++) {
-		int fd = sg_pin_path(path, sizeof(path), &p, sg_tc_pins[dir]) ? -1 : bpf_obj_get(path);
-
-		if (fd >= 0) {
-			sg_tc_link_drop(fd, dir);
-			sg_log("%s: detached the tcx %s link", iface, sg_tc_names[dir]);
-			n++;
-		}
-		if (ifindex)
-			sg_tc_clsact_drop(ifindex, dir);
-	}
-	if (have_dir)
-		sg_pins_remove(&p);
-	sg_kept_secrets_drop(&p);
-	printf("%s: detached (%d attachment%s), pins removed%s\n", iface, n, n == 1 ? "" : "s",
-	       have_kept ? ", kept cookie secrets too" : "");
-	sg_pidfile_path(path, sizeof(path), iface);
+	pins_lock = have_dir ? sg_pins_lock(&x.p) : -1;
+	if (have_dir && (pins_lock < 0 || sg_detach_refused(&x)))
+		goto out;
+	if (!x.ifindex && have_dir)
+		sg_log("%s: the interface is gone (its tcx links say so): removing the pins", iface);
+	sg_detach_xdp_left(&x);
+	for (int dir = 0; dir < 2 && !x.failed; dir++)
+		sg_detach_tc_left(&x, dir);
+	if (x.failed || (have_dir && sg_pins_remove(&x.p)))
+		goto out;
+	sg_kept_secrets_drop(&x.p);
+	printf("%s: detached (%d attachment%s), pins removed%s\n", iface, x.n,
+	       x.n == 1 ? "" : "s", have_kept ? ", kept cookie secrets too" : "");
+	ret = SG_EXIT_OK;
+out:
+	sg_pidfile_path(path, sizeof(path), iface, false);
 	unlink(path);
 	close(lock);
-	return SG_EXIT_OK;
+	if (pins_lock >= 0)
+		close(pins_lock);
+	return ret;
 }

@@ -42,6 +42,18 @@ void sg_pins_init(struct sg_pins *p, const char *bpffs, const char *iface)
 	p->hitters_fd = p->events_fd = -1;
 }
 
+bool sg_pins_dir_safe(const struct sg_pins *p)
+{
+	char sub[PATH_MAX + 16], want[PATH_MAX + IF_NAMESIZE + 1], real[PATH_MAX];
+	int n = snprintf(sub, sizeof(sub), "%s/%s", p->bpffs, SG_PIN_SUBDIR);
+
+	if (n < 0 || (size_t)n >= sizeof(sub) || !sg_iface_valid(p->iface) ||
+	    !realpath(sub, want) || !realpath(p->dir, real))
+		return false;
+	snprintf(want + strlen(want), sizeof(want) - strlen(want), "/%s", p->iface);
+	return !strcmp(real, want);
+}
+
 int sg_pin_path(char *buf, size_t len, const struct sg_pins *p, const char *name)
 {
 	int n = snprintf(buf, len, "%s/%s", p->dir, name);
@@ -179,7 +191,7 @@ int sg_pins_guess_iface(const char *bpffs, char *iface, size_t len, bool quiet)
 		return -1;
 	}
 	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.' || de->d_type != DT_DIR)
+		if (de->d_type != DT_DIR || !sg_iface_valid(de->d_name))
 			continue;
 		if (!n)
 			snprintf(iface, len, "%s", de->d_name);
@@ -518,10 +530,41 @@ void sg_slot_labels(const __u16 *slots, char (*label)[8])
 	}
 }
 
-/* ---- daemon liveness --------------------------------------------------------- */
-void sg_pidfile_path(char *buf, size_t len, const char *iface)
+/* ---- attachments ------------------------------------------------------------- */
+bool sg_tcx_has_prog(int ifindex, int dir, __u32 id)
 {
-	snprintf(buf, len, "%s/%s.pid", SG_RUN_DIR, iface);
+	__u32 ids[64], n = 64;
+
+	if (bpf_prog_query(ifindex, dir ? BPF_TCX_EGRESS : BPF_TCX_INGRESS, 0, NULL, ids, &n))
+		return false;
+	for (__u32 i = 0; i < n && i < 64; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+/* ---- daemon liveness --------------------------------------------------------- */
+bool sg_pins_held(const struct sg_pins *p)
+{
+	int fd = open(p->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	bool held;
+
+	if (fd < 0)
+		return false;
+	held = flock(fd, LOCK_SH | LOCK_NB) && errno == EWOULDBLOCK;
+	close(fd);
+	return held;
+}
+
+/* Interface names are per network namespace, so the pidfile is too:
+ * /run/synguard/NETNS_INODE/IFACE.pid (the inode of /proc/self/ns/net). */
+void sg_pidfile_path(char *buf, size_t len, const char *iface, bool dir)
+{
+	struct stat st;
+	unsigned long ino = stat("/proc/self/ns/net", &st) ? 0 : (unsigned long)st.st_ino;
+
+	snprintf(buf, len, "%s/%lu%s%s%s", SG_RUN_DIR, ino, dir ? "" : "/", dir ? "" : iface,
+		 dir ? "" : ".pid");
 }
 
 int sg_daemon_pid(const char *iface)
@@ -530,7 +573,7 @@ int sg_daemon_pid(const char *iface)
 	ssize_t r;
 	int fd, pid;
 
-	sg_pidfile_path(path, sizeof(path), iface);
+	sg_pidfile_path(path, sizeof(path), iface, false);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;

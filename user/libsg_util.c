@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Logging, names, and the one option table both binaries parse with. */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -227,10 +228,34 @@ int sg_opts_parse(const struct sg_cmd *cmd, int argc, char **argv,
 	return 0;
 }
 
+/* What the kernel's dev_valid_name() accepts: 1 to IFNAMSIZ-1 bytes, not
+ * "." or "..", no '/', ':' or white space (its isspace() also counts 0xa0).
+ * The name becomes a path under the bpffs and /run, so this is what keeps
+ * "-i .." from naming the bpffs root. */
+bool sg_iface_valid(const char *name)
+{
+	if (!*name || strnlen(name, IF_NAMESIZE) >= IF_NAMESIZE ||
+	    !strcmp(name, ".") || !strcmp(name, ".."))
+		return false;
+	for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+		if (*c == '/' || *c == ':' || isspace(*c) || *c == 0xa0)
+			return false;
+	return true;
+}
+
 int sg_iface_arg(const char *arg, const char **iface)
 {
-	if (!*arg || strlen(arg) >= IF_NAMESIZE || strchr(arg, '/')) {
-		sg_err("bad interface name '%s'", arg);
+	if (!sg_iface_valid(arg)) {
+		char shown[64];
+		size_t n = 0;
+
+		/* shown escaped: the error stays one line whatever the name holds */
+		for (const unsigned char *c = (const unsigned char *)arg; *c && n < 56; c++)
+			n += (size_t)snprintf(shown + n, sizeof(shown) - n,
+					      isprint(*c) ? "%c" : "\\x%02x", *c);
+		shown[n] = 0;
+		sg_err("bad interface name '%s%s': 1-%d characters, no '/', ':' or space, not . or ..",
+		       shown, strlen(arg) > n ? "..." : "", IF_NAMESIZE - 1);
 		return SG_EXIT_USAGE;
 	}
 	*iface = arg;

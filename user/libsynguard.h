@@ -97,6 +97,8 @@ typedef int (*sg_opt_cb)(int id, const char *arg, void *data);
 int sg_opts_parse(const struct sg_cmd *cmd, int argc, char **argv,
 		  sg_opt_cb cb, void *data);
 void sg_usage(FILE *f, const char *prog, const struct sg_cmd *cmd);
+/* A name the kernel could give an interface (dev_valid_name). */
+bool sg_iface_valid(const char *name);
 /* -i IFACE: a name the kernel could have (*iface = arg), else one line
  * and SG_EXIT_USAGE. */
 int sg_iface_arg(const char *arg, const char **iface);
@@ -337,6 +339,9 @@ struct sg_pins {
 	struct sg_dpage *dpage;
 };
 void sg_pins_init(struct sg_pins *p, const char *bpffs, const char *iface);
+/* p->dir is really BPFFS/synguard/IFACE (realpath: no symlink or ".."
+ * leads elsewhere): checked before anything in it is made or removed. */
+bool sg_pins_dir_safe(const struct sg_pins *p);
 int sg_pin_path(char *buf, size_t len, const struct sg_pins *p, const char *name);
 /* -1 and one line if iface is not ours (usage error). */
 int sg_pins_open(struct sg_pins *p);
@@ -392,9 +397,21 @@ struct sg_conn {
 int sg_conns_read(const struct sg_pins *p, const struct sg_config *c,
 		  struct sg_conn **out, size_t *n);
 
+#ifndef BPF_TCX_INGRESS          /* Debian's uapi headers predate tcx (6.6) */
+#define BPF_TCX_INGRESS 46
+#define BPF_TCX_EGRESS 47
+#endif
+/* Is program id attached by tcx at ifindex of this network namespace, in
+ * direction dir (0 ingress, 1 egress)? Ifindexes repeat across
+ * namespaces; this query does not. */
+bool sg_tcx_has_prog(int ifindex, int dir, __u32 id);
 /* Daemon liveness from the pidfile lock: pid if running, 0 if not. */
 int sg_daemon_pid(const char *iface);
-void sg_pidfile_path(char *buf, size_t len, const char *iface);
+/* A daemon holds p's pin directory: this namespace's (sg_daemon_pid), or
+ * one in another namespace that shares the bpffs. */
+bool sg_pins_held(const struct sg_pins *p);
+/* This network namespace's pidfile of iface, or (dir) its directory. */
+void sg_pidfile_path(char *buf, size_t len, const char *iface, bool dir);
 
 /* ---- load/attach (libsg_load.c) ---------------------------------------- */
 /* synguard detach: XDP, the TC links and every pin of iface, with no

@@ -22,7 +22,12 @@ struct sg_daemon {
 	enum xdp_attach_mode xdp_mode;
 	int tc_link_fd[2];            /* tcx links: ingress, egress         */
 	bool tc_clsact[2];            /* fallback: clsact filter attached   */
-	int pid_fd;
+	bool attached;                /* on ifindex, which carries o.iface  */
+	bool reattach_failed;         /* ...said once while it keeps failing */
+	bool moved_away;              /* the device went to another netns with
+				       * our programs: a stop keeps the pins */
+	int pid_fd;                   /* the pidfile, locked               */
+	int pins_lock_fd;             /* the pin directory, locked         */
 
 	struct sg_secret_state *secrets;
 	size_t secrets_len;
@@ -50,6 +55,8 @@ int sg_daemon_load(struct sg_daemon *d, const struct sg_settings *s,
 		   const struct sg_given *g);
 int sg_daemon_attach(struct sg_daemon *d);
 void sg_daemon_detach(struct sg_daemon *d);
+/* The interface deleted, renamed or back: logged, left, re-attached. */
+void sg_daemon_watch_iface(struct sg_daemon *d);
 /* Removes every pin, and the pin directories once empty. */
 void sg_daemon_unpin(struct sg_daemon *d);
 /* A plain stop: the secrets map pinned apart for the next daemon

@@ -111,6 +111,12 @@ static void print_check(const struct sg_settings *s, const struct sg_given *g)
 	}
 }
 
+/* Stop (TERM, INT, QUIT), reload (HUP), or logged and ignored. */
+static const int handled[] = {
+	SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM,
+	SIGPROF, SIGIO, SIGPWR, SIGSTKFLT,
+};
+
 int main(int argc, char **argv)
 {
 	static struct sg_settings s;
@@ -157,12 +163,17 @@ int main(int argc, char **argv)
 	if (sg_check_caps(SG_CAPS_DAEMON) || sg_check_kernel())
 		return SG_EXIT_FAIL;
 
-	/* signals are read from a signalfd in the main loop */
+	/* signals are read from a signalfd in the main loop: every one whose
+	 * default would kill the daemon silently, leaving its programs and
+	 * pins behind (SIGKILL aside, which a restart recovers from) */
 	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
+	for (size_t i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
+		sigaddset(&mask, handled[i]);
+	for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+		sigaddset(&mask, sig);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
+	/* a peer that went away is an error on that write, not our end */
+	signal(SIGPIPE, SIG_IGN);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	if (sfd < 0) {
 		sg_err("signalfd: %s", strerror(errno));
@@ -189,11 +200,17 @@ int main(int argc, char **argv)
 		}
 		if (r > 0 && (p[0].revents & POLLIN) &&
 		    read(sfd, &si, sizeof(si)) == sizeof(si)) {
-			if (si.ssi_signo != SIGHUP) {
-				sg_log("%s: stopping", strsignal((int)si.ssi_signo));
+			int sig = (int)si.ssi_signo;
+
+			if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) {
+				sg_log("%s: stopping", strsignal(sig));
 				break;
 			}
-			sg_daemon_reload(dm);
+			if (sig == SIGHUP)
+				sg_daemon_reload(dm);
+			else
+				sg_log("%s (signal %d from pid %u): ignored (SIGHUP reloads, SIGTERM stops)",
+				       strsignal(sig), sig, si.ssi_pid);
 		}
 		/* also when idle: MHD times out idle connections */
 		sg_daemon_serve(dm);

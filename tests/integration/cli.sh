@@ -48,7 +48,7 @@ else fail "cli: missing interface: the error names it" "$out"; fi
 usage "synguard stats -i NOTOURS" 2 "$C" stats -i NOTOURS --bpffs "$LAB_BPFFS"
 usage "synguard stats -i NOTOURS --json" 2 "$C" stats -i NOTOURS --json --bpffs "$LAB_BPFFS"
 [ -e "$LAB_BPFFS/synguard/$LAB_SIF" ] && fail "cli: refused starts leave no pins" "$LAB_BPFFS/synguard/$LAB_SIF exists"
-if [ -e "$SG_RUN/$LAB_SIF.pid" ]; then fail "cli: refused starts leave no pidfile" "$SG_RUN/$LAB_SIF.pid"
+if [ -e "$(lab_pidfile)" ]; then fail "cli: refused starts leave no pidfile" "$(lab_pidfile)"
 else ok "cli: refused starts leave no pidfile"; fi
 
 # ---- --mode auto (the default) starts with cookie mode off -----------------
@@ -70,11 +70,11 @@ ok "cli: synguardd --mode off starts"
 # a second daemon on the same interface is refused, the first keeps working
 usage "second synguardd on $LAB_SIF refused" "1|2" "$D" -i "$LAB_SIF" -p "$PORT" --mode on --bpffs "$LAB_BPFFS"
 if sg_alive && lab_xdp_attached && [ -d "$LAB_BPFFS/synguard/$LAB_SIF" ] &&
-	[ "$(sg_stats | jget mode x)" = off ] && [ "$(cat "$SG_RUN/$LAB_SIF.pid" 2>/dev/null)" = "$SG_PID" ]; then
+	[ "$(sg_stats | jget mode x)" = off ] && [ "$(cat "$(lab_pidfile)" 2>/dev/null)" = "$SG_PID" ]; then
 	ok "cli: after the refused second daemon the first is intact (alive, XDP, pins, mode off, its pidfile)"
 else
 	fail "cli: after the refused second daemon the first is intact" \
-		"alive=$(sg_alive && echo y || echo n) xdp=$(lab_xdp_attached && echo y || echo n) mode=$(sg_stats | jget mode x) pidfile=$(cat "$SG_RUN/$LAB_SIF.pid" 2>/dev/null)"
+		"alive=$(sg_alive && echo y || echo n) xdp=$(lab_xdp_attached && echo y || echo n) mode=$(sg_stats | jget mode x) pidfile=$(cat "$(lab_pidfile)" 2>/dev/null)"
 fi
 
 # stats --json: every key the contract relies on, with the right types

@@ -143,6 +143,6 @@ printf '[auto]\nhold = 7\n\nhold = 8\n' >"$CONF"
 one_line "synguardd -c file with a key twice" 2 "$D" -i "$LAB_SIF" --bpffs "$LAB_BPFFS" -c "$CONF"
 if lab_xdp_attached || [ -e "$LAB_BPFFS/synguard/$LAB_SIF" ]; then fail "config: refused starts attach nothing"
 else ok "config: refused starts attach nothing"; fi
-if [ -e "$SG_RUN/$LAB_SIF.pid" ]; then fail "config: refused starts leave no pidfile" "$SG_RUN/$LAB_SIF.pid"
+if [ -e "$(lab_pidfile)" ]; then fail "config: refused starts leave no pidfile" "$(lab_pidfile)"
 else ok "config: refused starts leave no pidfile"; fi
 lab_finish

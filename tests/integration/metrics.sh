@@ -128,6 +128,6 @@ else
 fi
 if lab_xdp_attached || [ -e "$LAB_BPFFS/synguard/$LAB_SIF" ]; then fail "metrics: ...and nothing is left attached"
 else ok "metrics: ...and nothing is left attached"; fi
-if [ -e "$SG_RUN/$LAB_SIF.pid" ]; then fail "metrics: ...and no pidfile is left" "$SG_RUN/$LAB_SIF.pid"
+if [ -e "$(lab_pidfile)" ]; then fail "metrics: ...and no pidfile is left" "$(lab_pidfile)"
 else ok "metrics: ...and no pidfile is left"; fi
 lab_finish

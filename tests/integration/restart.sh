@@ -226,13 +226,13 @@ expect "restart: ...it says what it detached, nothing else ($(grep -vc "^$LAB_SI
 	"$(grep -vc "^$LAB_SIF: " "$LAB_TMP/detach")/$(grep -c "^$LAB_SIF: detached the" "$LAB_TMP/detach")" = 0/3
 if lab_xdp_attached; then fail "restart: ...XDP is detached" "$(lsrv ip -d link show dev "$LAB_SIF" | grep prog)"
 else ok "restart: ...XDP is detached"; fi
-expect "restart: ...no tcx link is left" "$(lab_links_on_sif | grep -c tcx)" -eq 0
+expect "restart: ...no tcx link is left" "$(lab_tcx_count)" -eq 0
 if [ -e "$LAB_BPFFS/synguard/$LAB_SIF" ] || [ -e "$LAB_BPFFS/synguard-kept/$LAB_SIF" ]; then
 	fail "restart: ...no pins are left" "$(ls -d "$LAB_BPFFS/synguard/$LAB_SIF" "$LAB_BPFFS/synguard-kept/$LAB_SIF" 2>/dev/null)"
 else
 	ok "restart: ...no pins are left, nor kept secrets"
 fi
-check "restart: ...no pidfile either" test ! -e "/run/synguard/$LAB_SIF.pid"
+check "restart: ...no pidfile either" test ! -e "$(lab_pidfile)"
 sg_cli detach -i "$LAB_SIF" >"$LAB_TMP/detach" 2>&1; rc=$?
 expect "restart: a second detach finds nothing: exit 1, one line ($(head -n 1 "$LAB_TMP/detach"))" \
 	"$rc/$(wc -l <"$LAB_TMP/detach")" = 1/1
