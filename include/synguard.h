@@ -88,7 +88,11 @@ enum sg_state {
 	X(events_lost)           /* ...ring buffer full: the reader lags     */ \
 	X(ack_kernel_cookie)     /* bad cookie, but the kernel's own: pass   */ \
 	X(syn_retrans_kernel)    /* SYN again of a handshake the kernel holds */ \
-	X(cookies_budget_refused) /* valid cookie, no TS, source over budget  */
+	X(cookies_budget_refused) /* valid cookie, no TS, source over budget  */ \
+	X(drop_frag_tiny)        /* first fragment without the whole TCP header */ \
+	X(drop_frag_overlap)     /* later fragment inside the TCP header (RFC 1858) */ \
+	X(drop_frag_syn)         /* fragmented SYN in cookie mode: no cookie for it */ \
+	X(drop_ipv6_ext_depth)   /* IPv6 chain past our walk, cookie mode or over budget */
 
 enum sg_counter {
 #define SG_ENUM_COUNTER(n) SG_CNT_##n,
