@@ -79,6 +79,8 @@ enum sg_ct_verdict {
 	SG_CT_PASS,
 	SG_CT_DROP,
 	SG_CT_UNKNOWN,  /* no entry, none created: the caller decides */
+	SG_CT_IGNORED,  /* sg_ct_apply() only: the receiver would discard the
+			 * segment; it moved nothing (the caller passes it) */
 };
 /* ...with this bit: the segment made the entry ESTABLISHED (learning) */
 #define SG_CT_F_ESTABLISHED 0x100
@@ -182,28 +184,71 @@ static __always_inline __u32 sg_ct_window(const struct sg_ct_dir *snd,
 	return (__u32)s->window << (snd->wscale & 0xf);
 }
 
-/* Is this RST acceptable to the receiver (RFC 5961 3.2)? Only the exact
- * next expected sequence number counts; in SYN_SENT it must ack our SYN. */
-enum sg_rst_class { SG_RST_EXACT, SG_RST_IN_WINDOW, SG_RST_OOW };
+/* The receiver's window as it last advertised it: its left edge, RCV.WUP
+ * (the last ACK it sent; before it sent one, where the sender is), and its
+ * width (65535 before it told one). */
+static __always_inline __u32 sg_ct_rcv_wup(const struct sg_ct_dir *snd,
+					   const struct sg_ct_dir *rcv)
+{
+	return rcv->flags & SG_CTD_ACKED ? rcv->ack : snd->snd_nxt;
+}
+
+static __always_inline __u32 sg_ct_rcv_wnd(const struct sg_ct_dir *rcv)
+{
+	return rcv->win ? rcv->win : 65535;
+}
+
+/* RCV.NXT as far as we know it: the end of what the sender sent that the
+ * receiver took, or the receiver's last ACK where that is further (it got
+ * a segment we did not see, such as a fragmented one). */
+static __always_inline __u32 sg_ct_rcv_nxt(const struct sg_ct_dir *snd,
+					   const struct sg_ct_dir *rcv)
+{
+	__u32 wup = sg_ct_rcv_wup(snd, rcv);
+
+	return sg_seq_after(wup, snd->snd_nxt) ? wup : snd->snd_nxt;
+}
+
+/* Is this RST acceptable to the receiver (RFC 5961 3.2)? Only exactly
+ * RCV.NXT counts; in SYN_SENT it must ack our SYN. One in the window
+ * (tcp_sequence()) gets the kernel's challenge ACK and changes nothing. A
+ * RST of the local host (host: the receiver is the remote) is final unless
+ * it answers a bad segment (SG_RST_ANSWER, sg_ct_host_rst_final()). */
+enum sg_rst_class { SG_RST_EXACT, SG_RST_IN_WINDOW, SG_RST_OOW, SG_RST_ANSWER };
 
 static __always_inline int sg_ct_classify_rst(const struct sg_ct_dir *snd,
 					      const struct sg_ct_dir *rcv,
 					      __u8 rcv_state,
 					      const struct sg_seg *s)
 {
-	__u32 rcv_nxt = rcv->ack;
+	__u32 wup = sg_ct_rcv_wup(snd, rcv);
 
 	if (rcv_state == SG_SYN_SENT)
 		return s->ack_f && s->ack == rcv->snd_nxt ? SG_RST_EXACT :
 							    SG_RST_OOW;
-	if (s->seq == snd->snd_nxt || (rcv->flags & SG_CTD_ACKED &&
-				       s->seq == rcv_nxt))
+	if (s->seq == sg_ct_rcv_nxt(snd, rcv))
 		return SG_RST_EXACT;
-	if (!(rcv->flags & SG_CTD_ACKED))
-		rcv_nxt = snd->snd_nxt;
-	if (s->seq - rcv_nxt < (rcv->win ? rcv->win : 65535))
+	if (s->seq - wup < sg_ct_rcv_wnd(rcv))
 		return SG_RST_IN_WINDOW;
 	return SG_RST_OOW;
+}
+
+/* Does a RST the local host sent (snd: the local side) end its connection?
+ * A socket resets at its SND.NXT (tcp_acceptable_seq()), or at least
+ * within what the peer has not acked yet. An answer to a bad segment
+ * (tcp_v4_send_reset(): a bogus ACK to a handshake in SYN_RCVD, a bogus
+ * SYN-ACK to our SYN_SENT) takes its number from that segment's ACK, and
+ * the host's connection stays as it was: so does the entry. Before the
+ * host sent anything we saw (a closed port's RST+ACK) nothing is kept. */
+static __always_inline bool sg_ct_host_rst_final(const struct sg_ct_dir *snd,
+						 const struct sg_ct_dir *rcv,
+						 const struct sg_seg *s)
+{
+	__u32 una = rcv->flags & SG_CTD_ACKED ? rcv->ack : snd->snd_nxt;
+
+	if (!(snd->flags & SG_CTD_SYN))
+		return true;
+	return s->seq - una <= snd->snd_nxt - una;
 }
 
 /* Does s acknowledge sequence number seq of the receiver's? Only an ACK
@@ -223,6 +268,33 @@ static __always_inline bool sg_ct_acks_syn(const struct sg_ct_dir *rcv,
 	return (rcv->flags & SG_CTD_SYN) && sg_ct_acks(rcv, s, rcv->isn);
 }
 
+/* Would the receiver take inbound s (not a RST) at all? A SYN only as the
+ * sender's first or that one again (RFC 5961 4.2: a new one gets a
+ * challenge ACK); a SYN-ACK only acking the receiver's SYN; anything else
+ * only with an ACK of nothing the receiver did not send (tcp_ack()), and
+ * overlapping its window (tcp_sequence(); a keepalive probe, one byte
+ * behind, is let in: it moves no edge). What the kernel discards must
+ * move nothing here, or a blind attacker could move an edge and then
+ * close the entry with a RST at it. */
+static __always_inline bool sg_ct_seg_acceptable(const struct sg_ct_dir *snd,
+						 const struct sg_ct_dir *rcv,
+						 const struct sg_seg *s)
+{
+	__u32 wup = rcv->ack, end = s->seq + s->len + s->fin;
+
+	if (s->syn)
+		return (!(snd->flags & SG_CTD_SYN) || s->seq == snd->isn) &&
+		       (!s->ack_f || sg_ct_acks_syn(rcv, s));
+	if (!s->ack_f)
+		return false;
+	if ((rcv->flags & SG_CTD_SYN) && sg_seq_after(s->ack, rcv->snd_nxt))
+		return false;
+	if (!(rcv->flags & SG_CTD_ACKED))
+		return true;
+	return !sg_seq_after(wup, end + 1) &&
+	       !sg_seq_after(s->seq, wup + sg_ct_rcv_wnd(rcv));
+}
+
 /* Would the receiver, in state rcv_st, take this FIN? As the kernel does
  * (tcp_validate_incoming(), tcp_sequence(), RFC 9293 3.10.7.4): only with
  * the ACK bit, from a receiver in SYN_RCVD only with its SYN acknowledged,
@@ -234,8 +306,8 @@ static __always_inline bool sg_ct_fin_acceptable(const struct sg_ct_dir *snd,
 						 __u8 rcv_st,
 						 const struct sg_seg *s)
 {
-	__u32 rcv_nxt = rcv->flags & SG_CTD_ACKED ? rcv->ack : snd->snd_nxt;
-	__u32 win = rcv->win ? rcv->win : 65535;
+	__u32 rcv_nxt = sg_ct_rcv_wup(snd, rcv);
+	__u32 win = sg_ct_rcv_wnd(rcv);
 
 	if (!s->ack_f || rcv_st == SG_SYN_SENT ||
 	    (rcv_st == SG_SYN_RCVD && !sg_ct_acks_syn(rcv, s)))
@@ -344,6 +416,76 @@ static __always_inline void sg_ct_sent(struct sg_ct_dir *snd,
 	}
 }
 
+/* struct sg_ct_entry's states word, by name. */
+union sg_ct_states {
+	__u64 word;
+	struct {
+		__u8 state;
+		__u8 rstate;
+	} s;
+};
+_Static_assert(__builtin_offsetof(struct sg_ct_entry, state) ==
+	       __builtin_offsetof(struct sg_ct_entry, states) &&
+	       __builtin_offsetof(struct sg_ct_entry, rstate) ==
+	       __builtin_offsetof(struct sg_ct_entry, states) + 1,
+	       "union sg_ct_states mirrors struct sg_ct_entry");
+
+/* How often a segment recomputes the states after another CPU moved them
+ * first: the other direction commits once per segment, so a second try
+ * all but always succeeds. */
+#define SG_CT_COMMIT_TRIES 4
+
+/* Move e's states by s, sent in direction d (fin, fin_new as for
+ * sg_ct_on_send() and sg_ct_on_recv()), from whatever they are now. XDP
+ * and TC may track the two directions of one flow on two CPUs at once:
+ * each computes the next states from a snapshot and installs them only if
+ * the states still are that snapshot (compare-and-swap), else computes
+ * again from the other's result, so neither transition is undone. The
+ * sequence edges need no such care: each direction writes only its
+ * sender's, before this, and the compare-and-swap orders them before the
+ * states that depend on them. Returns false when every try lost. */
+static __always_inline bool sg_ct_commit(struct sg_ct_entry *e,
+					 const struct sg_ct_dir *rcv,
+					 const struct sg_seg *s,
+					 enum sg_ct_dirn d, bool fin, bool fin_new)
+{
+	union sg_ct_states cur, next;
+	__u64 seen;
+	int i;
+
+	cur.word = *(volatile __u64 *)&e->states;
+	for (i = 0; i < SG_CT_COMMIT_TRIES; i++) {
+		next = cur;
+		if (d == SG_CT_IN) {
+			next.s.rstate = sg_ct_on_send(cur.s.rstate, rcv, s, fin);
+			next.s.state = sg_ct_on_recv(cur.s.state, rcv, s, fin_new);
+		} else {
+			next.s.state = sg_ct_on_send(cur.s.state, rcv, s, fin);
+			next.s.rstate = sg_ct_on_recv(cur.s.rstate, rcv, s, fin_new);
+		}
+		if (next.word == cur.word)
+			return true;
+		seen = __sync_val_compare_and_swap(&e->states, cur.word,
+						   next.word);
+		if (seen == cur.word)
+			return true;
+		cur.word = seen;
+	}
+	return false;
+}
+
+/* Close e on both ends: one store of the states word, so a concurrent
+ * commit sees it and recomputes from CLOSED, which nothing reopens. */
+static __always_inline void sg_ct_close(struct sg_ct_entry *e)
+{
+	union sg_ct_states w;
+
+	w.word = *(volatile __u64 *)&e->states;
+	w.s.state = SG_CLOSED;
+	w.s.rstate = SG_CLOSED;
+	*(volatile __u64 *)&e->states = w.word;
+}
+
 static __always_inline void sg_ct_init(struct sg_ct_entry *e, __u64 now)
 {
 	__builtin_memset(e, 0, sizeof(*e));
@@ -365,28 +507,38 @@ static __always_inline int sg_ct_apply(struct sg_ct_entry *e,
 {
 	struct sg_ct_dir *snd = d == SG_CT_IN ? &e->remote : &e->local;
 	struct sg_ct_dir *rcv = d == SG_CT_IN ? &e->local : &e->remote;
-	__u8 snd_st = d == SG_CT_IN ? e->rstate : e->state;
 	__u8 rcv_st = d == SG_CT_IN ? e->state : e->rstate;
 	bool fin = s->fin, fin_new = false;
 
 	*cnt = 0;
 	if (s->rst) {
-		/* our own host's RST reflects its real state: always final */
-		int cls = d == SG_CT_OUT ? SG_RST_EXACT :
-			  sg_ct_classify_rst(snd, rcv, rcv_st, s);
+		int cls = sg_ct_classify_rst(snd, rcv, rcv_st, s);
 
+		if (d == SG_CT_OUT)
+			cls = sg_ct_host_rst_final(snd, rcv, s) ? SG_RST_EXACT :
+								  SG_RST_ANSWER;
+		if (cls == SG_RST_ANSWER) {
+			*cnt = SG_CNT_ct_rst_host_answer;
+			return SG_CT_IGNORED;
+		}
 		if (cls == SG_RST_IN_WINDOW) {
 			*cnt = SG_CNT_ct_rst_challenged;
-			return SG_CT_PASS;
+			return SG_CT_IGNORED;
 		}
 		if (cls == SG_RST_OOW) {
 			*cnt = SG_CNT_ct_rst_oow;
-			return cfg->drop_oow_rst ? SG_CT_DROP : SG_CT_PASS;
+			return cfg->drop_oow_rst ? SG_CT_DROP : SG_CT_IGNORED;
 		}
 		*cnt = SG_CNT_ct_rst_closed;
-		e->state = SG_CLOSED;
-		e->rstate = SG_CLOSED;
+		sg_ct_close(e);
 		return SG_CT_PASS;
+	}
+	/* the host's own segments are what it sent; the remote's, only what
+	 * the host would take */
+	if (d == SG_CT_IN && !sg_ct_seg_acceptable(snd, rcv, s)) {
+		*cnt = s->fin && !(snd->flags & SG_CTD_FIN) ? SG_CNT_ct_fin_oow :
+							      SG_CNT_ct_seg_oow;
+		return SG_CT_IGNORED;
 	}
 	if (s->fin && !(snd->flags & SG_CTD_FIN)) {
 		if (d == SG_CT_IN && !sg_ct_fin_acceptable(snd, rcv, rcv_st, s)) {
@@ -396,16 +548,9 @@ static __always_inline int sg_ct_apply(struct sg_ct_entry *e,
 			fin_new = true;
 		}
 	}
-	snd_st = sg_ct_on_send(snd_st, rcv, s, fin);
 	sg_ct_sent(snd, rcv, s, fin);
-	rcv_st = sg_ct_on_recv(rcv_st, rcv, s, fin_new);
-	if (d == SG_CT_IN) {
-		e->rstate = snd_st;
-		e->state = rcv_st;
-	} else {
-		e->state = snd_st;
-		e->rstate = rcv_st;
-	}
+	if (!sg_ct_commit(e, rcv, s, d, fin, fin_new))
+		*cnt = SG_CNT_ct_state_contended;
 	return SG_CT_PASS;
 }
 
@@ -496,9 +641,10 @@ static __always_inline void sg_ct_seed(struct sg_ct_entry *e,
 	e->state = kstate;
 	e->rstate = kstate == SG_SYN_SENT ? SG_SYN_RCVD :
 		    kstate == SG_SYN_RCVD ? SG_SYN_SENT : SG_ESTABLISHED;
+	/* a SYN-ACK's own ISN; mid-flow, the one before its sequence */
 	snd->flags = SG_CTD_SYN;
-	snd->isn = s->seq - 1;
-	snd->snd_nxt = s->seq;
+	snd->isn = s->syn ? s->seq : s->seq - 1;
+	snd->snd_nxt = snd->isn + 1;
 	rcv->flags = SG_CTD_SYN;
 	if (s->ack_f) {
 		rcv->isn = s->ack - 1;
@@ -574,6 +720,13 @@ static __always_inline int sg_ct_track(const struct sg_ct_key *k,
 	verdict = sg_ct_apply(e, s, d, cfg, &cnt);
 	if (cnt)
 		sg_count(cnt);
+	/* what the receiver would discard moves nothing, not even the clock:
+	 * garbage for a tuple must not keep its entry alive */
+	if (verdict == SG_CT_IGNORED && !is_new)
+		return SG_CT_PASS;
+	if (verdict == SG_CT_DROP)
+		return SG_CT_DROP;
+	verdict = SG_CT_PASS;
 	e->last_ns = now;
 	if (d == SG_CT_IN) {
 		e->pkts_in++;

@@ -26,8 +26,26 @@ struct sg_pkt {
 	__u8 ext_len;           /* IPv6 extension headers present (bytes/8)   */
 	__u8 ihl_opts;          /* IPv4 header carried options                */
 	__u8 tos;               /* IPv4 TOS / IPv6 traffic class              */
+	__u8 frag;              /* enum sg_frag                               */
 	struct tcphdr th;       /* copy of the fixed TCP header               */
 };
+
+/* Which part of a fragmented packet p is. Every fragment is reported as
+ * pass_ip_fragment (or dropped by shape: drop_frag_*), never as TCP: the
+ * segment is whole only after the kernel reassembles it. The addresses of
+ * a fragment are always filled in; th, thlen and l4_off only for a first
+ * fragment, which must hold the whole TCP header. */
+enum sg_frag {
+	SG_FRAG_NONE,
+	SG_FRAG_FIRST,          /* offset 0, more to come                     */
+	SG_FRAG_LATER,          /* offset > 0: no TCP header in it            */
+};
+
+/* A later fragment must start past the fixed TCP header (20 bytes), or it
+ * could overwrite the ports and flags the first one showed (RFC 1858 and
+ * RFC 3128: offset 1 reaches the flags). No stack sends one: a first
+ * fragment holds the whole header, so the next offset is at least 3. */
+#define SG_FRAG_MIN_LATER 3
 
 /* sg_parse() returns SG_PARSE_TCP or the counter id of the reason. */
 #define SG_PARSE_TCP SG_CNT_MAX
@@ -80,14 +98,20 @@ static __always_inline int sg_parse_ipv4(void *data, void *data_end,
 		return SG_CNT_parse_ip_bad;
 	if (ip->protocol != IPPROTO_TCP)
 		return SG_CNT_pass_not_tcp;
-	/* Any fragment (MF set or offset != 0): the TCP header is not
-	 * reliably in this packet, so never read it as one. DF is ignored. */
-	if (ip->frag_off & bpf_htons(0x3fff))
-		return SG_CNT_pass_ip_fragment;
 	p->family = 4;
 	p->saddr[0] = ip->saddr;
 	p->daddr[0] = ip->daddr;
 	p->tos = ip->tos;
+	/* Any fragment (MF set or offset != 0) is judged by its source and
+	 * its shape, never read as a segment. DF is ignored. */
+	if (ip->frag_off & bpf_htons(0x1fff)) {
+		p->frag = SG_FRAG_LATER;
+		if ((bpf_ntohs(ip->frag_off) & 0x1fff) < SG_FRAG_MIN_LATER)
+			return SG_CNT_drop_frag_overlap;
+		return SG_CNT_pass_ip_fragment;
+	}
+	if (ip->frag_off & bpf_htons(0x2000))
+		p->frag = SG_FRAG_FIRST;
 	p->ihl_opts = ihl > sizeof(*ip);
 	p->tcp_len = tot - ihl;
 	*l4 = (void *)ip + ihl;
@@ -109,6 +133,11 @@ static __always_inline int sg_parse_ipv6(void *data, void *data_end,
 	plen = bpf_ntohs(ip6->payload_len);
 	if (ip6->version != 6 || p->l3_off + sizeof(*ip6) + plen > pkt_len)
 		return SG_CNT_parse_ip_bad;
+	/* known before the chain is: a fragment, or a chain longer than the
+	 * walk below, is judged by its source */
+	p->family = 6;
+	__builtin_memcpy(p->saddr, &ip6->saddr, 16);
+	__builtin_memcpy(p->daddr, &ip6->daddr, 16);
 	nexthdr = ip6->nexthdr;
 	cur = ip6 + 1;
 
@@ -147,10 +176,21 @@ static __always_inline int sg_parse_ipv6(void *data, void *data_end,
 
 			if ((void *)(fh + 1) > data_end)
 				return SG_CNT_parse_ipv6_ext_short;
-			/* Offset or M flag set: a real fragment. An atomic
-			 * fragment (both zero) carries the whole segment. */
-			if (fh->frag_off & bpf_htons(0xfff9))
+			/* A later fragment: what follows is the middle of
+			 * the payload. The first (M set, offset 0) holds the
+			 * rest of the chain and the TCP header (RFC 7112):
+			 * walk on. An atomic fragment (both zero) carries the
+			 * whole segment. */
+			if (fh->frag_off & bpf_htons(0xfff8)) {
+				p->frag = SG_FRAG_LATER;
+				if (fh->nexthdr == IPPROTO_TCP &&
+				    (bpf_ntohs(fh->frag_off) >> 3) <
+				    SG_FRAG_MIN_LATER)
+					return SG_CNT_drop_frag_overlap;
 				return SG_CNT_pass_ip_fragment;
+			}
+			if (fh->frag_off & bpf_htons(1))
+				p->frag = SG_FRAG_FIRST;
 			len = sizeof(*fh);
 			break;
 		}
@@ -168,9 +208,6 @@ static __always_inline int sg_parse_ipv6(void *data, void *data_end,
 		return SG_CNT_parse_ipv6_ext_depth;
 	if (ext > plen)
 		return SG_CNT_parse_ip_bad;
-	p->family = 6;
-	__builtin_memcpy(p->saddr, &ip6->saddr, 16);
-	__builtin_memcpy(p->daddr, &ip6->daddr, 16);
 	p->tos = (bpf_ntohs(*(__be16 *)ip6) >> 4) & 0xff;
 	p->ext_len = ext / 8;
 	p->tcp_len = plen - ext;
@@ -204,15 +241,21 @@ static __always_inline int sg_parse(void *data, void *data_end, __u32 pkt_len,
 		return ret;
 
 	tcp = l4;
+	/* a first fragment that stops inside the TCP header leaves the rest
+	 * of it to a later one: RFC 1858's tiny fragment */
+	if (p->frag && p->tcp_len < sizeof(*tcp))
+		return SG_CNT_drop_frag_tiny;
 	if ((void *)(tcp + 1) > data_end || p->tcp_len < sizeof(*tcp))
 		return SG_CNT_parse_tcp_short;
 	p->thlen = tcp->doff * 4;
+	if (p->frag && p->thlen > p->tcp_len)
+		return SG_CNT_drop_frag_tiny;
 	if (p->thlen < sizeof(*tcp) || p->thlen > p->tcp_len ||
 	    (void *)tcp + p->thlen > data_end)
 		return SG_CNT_parse_tcp_doff;
 	p->l4_off = (void *)tcp - data;
 	__builtin_memcpy(&p->th, tcp, sizeof(*tcp));
-	return SG_PARSE_TCP;
+	return p->frag ? SG_CNT_pass_ip_fragment : SG_PARSE_TCP;
 }
 
 /* The TCP header of a parsed packet, or NULL (never, once parsed). */

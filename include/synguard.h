@@ -91,7 +91,14 @@ enum sg_state {
 	X(cookies_budget_refused) /* valid cookie, no TS, over budget: kernel */ \
 	X(tc_assign_sysctl)      /* valid cookie, tcp_syncookies=0: not given */ \
 	X(syn_cookie_budget)     /* source's cookie budget low: SYN to kernel */ \
-	X(syn_secret_stale)      /* cookie secret not rotated: SYN to kernel */
+	X(syn_secret_stale)      /* cookie secret not rotated: SYN to kernel */ \
+	X(drop_frag_tiny)        /* first fragment without the whole TCP header */ \
+	X(drop_frag_overlap)     /* later fragment inside the TCP header (RFC 1858) */ \
+	X(drop_frag_syn)         /* fragmented SYN in cookie mode: no cookie for it */ \
+	X(drop_ipv6_ext_depth)   /* IPv6 chain past our walk, cookie mode or over budget */ \
+	X(ct_seg_oow)            /* segment the receiver would discard: moves nothing */ \
+	X(ct_rst_host_answer)    /* host RST answering a bad segment: moves nothing */ \
+	X(ct_state_contended)    /* states changed by other CPUs on every try: not moved */
 
 enum sg_counter {
 #define SG_ENUM_COUNTER(n) SG_CNT_##n,
@@ -413,10 +420,17 @@ struct sg_ct_entry {
 	__u32 pkts_out;
 	__u64 bytes_in;
 	__u64 bytes_out;
-	__u8 state;           /* enum sg_state, local endpoint               */
-	__u8 rstate;          /* enum sg_state, remote endpoint (inferred)   */
-	__u8 flags;           /* SG_CT_*                                      */
-	__u8 pad[5];
+	union {
+		struct {
+			__u8 state;   /* enum sg_state, local endpoint       */
+			__u8 rstate;  /* enum sg_state, remote endpoint (inferred) */
+			__u8 flags;   /* SG_CT_*                              */
+			__u8 pad[5];
+		};
+		/* the above as one word: XDP and TC move the states from two
+		 * CPUs at once, by compare-and-swap (bpf/conntrack.h) */
+		__u64 states;
+	};
 };
 
 #define SG_CT_COOKIE (1u << 0)   /* admitted by a valid cookie            */

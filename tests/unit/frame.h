@@ -504,4 +504,25 @@ static inline void frame_ip6_add_frag(struct frame *f, uint16_t off_flags,
 	f->len += 8;
 }
 
+/* Puts n empty destination-options headers (8 bytes each: a PadN) right
+ * behind the fixed IPv6 header. */
+static inline void frame_ip6_add_dstopts(struct frame *f, int n)
+{
+	uint16_t proto;
+	int l3 = frame_l3_off(f->b, f->len, &proto);
+	uint8_t *ip = f->b + l3, *h = ip + 40;
+
+	for (int i = 0; i < n; i++) {
+		memmove(h + 8, h, f->len - (uint32_t)(l3 + 40));
+		h[0] = ip[6];
+		h[1] = 0;
+		h[2] = 1;
+		h[3] = 4;
+		memset(h + 4, 0, 4);
+		ip[6] = 60;
+		put16(ip + 4, (uint16_t)(get16(ip + 4) + 8));
+		f->len += 8;
+	}
+}
+
 #endif /* SG_TEST_FRAME_H */

@@ -10,6 +10,9 @@
  * start only from SYNs, as for flows the tracker sees open. Cookie mode is
  * off (mode=off), so SYNs to the protected port are tracked and passed.
  */
+#define _GNU_SOURCE /* pthread_setaffinity_np */
+#include <pthread.h>
+#include <stdatomic.h>
 #include "harness.h"
 
 #define LPORT_OUT 40000         /* local port of connections we open    */
@@ -370,6 +373,236 @@ static void test_local_rst(int family)
 	struct conn c = handshake_in(family, "local RST");
 
 	step(&c, LOCAL, TH_RST | TH_ACK, 0, SG_CLOSED, SG_CLOSED, "RST out");
+}
+
+/* ---- off-path attacks on the tracker --------------------------------------- */
+
+/* An attacker's segment that must pass to the kernel and change nothing in
+ * c's entry, not even its clock or packet counts (byte for byte), counted
+ * as cnt; then, if the segment ends past RCV.NXT (rst_seq: its end, else
+ * 0), a RST there, where the segment would have moved the edge, must not
+ * close the entry either. */
+static void offpath(struct conn *c, int who, uint8_t flags, uint32_t seq,
+		    uint32_t ack, int paylen, __u64 cnt, uint32_t rst_seq,
+		    const char *what)
+{
+	struct sg_ct_entry before = {}, after = {};
+	int w0 = conn_entry(c, &before), w1;
+	struct run *r = send_raw(c, who, flags, seq, ack, paylen);
+	bool same;
+
+	w1 = conn_entry(c, &after);
+	same = w0 == w1 && !memcmp(&before, &after, sizeof(before));
+	if (!passed(r, who) || !(r->delta[__builtin_ctzll(cnt)] == 1) || !same)
+		diag("%s: %s: verdict %d, counters%s, entry %s (state %s/%s)",
+		     c->name, what, r->verdict, deltas(r),
+		     same ? "unchanged" : "CHANGED", sg_state_name(after.state),
+		     sg_state_name(after.rstate));
+	check(passed(r, who) && r->delta[__builtin_ctzll(cnt)] == 1 && same,
+	      "%s: %s: passed, counted %s, entry unchanged", c->name, what,
+	      sg_counter_names[__builtin_ctzll(cnt)]);
+	if (!rst_seq)
+		return;
+	r = send_raw(c, REMOTE, TH_RST, rst_seq, 0, 0);
+	w1 = conn_entry(c, &after);
+	check(w1 == w0 && after.state == before.state &&
+	      after.rstate == before.rstate && !r->delta[SG_CNT_ct_rst_closed],
+	      "%s: %s: ...a RST at its end closes nothing (%s/%s, counters%s)",
+	      c->name, what, sg_state_name(after.state),
+	      sg_state_name(after.rstate), deltas(r));
+}
+
+/* Segments an off-path attacker can send for a known tuple: out of the
+ * window, a new SYN or SYN-ACK, an ACK of data never sent. None of them
+ * may move an edge (else a RST at the moved edge would close the entry, as
+ * it once did) or a state: the kernel discards them all (tcp_sequence(),
+ * RFC 5961 4.2 challenge ACKs, tcp_ack()). Each on a fresh connection. */
+static void test_offpath_segments(int family)
+{
+	static const struct {
+		const char *what;
+		uint8_t flags;
+		int32_t dseq, dack;     /* from RCV.NXT, from the local SND.NXT */
+		int paylen;
+		bool outbound;
+	} a[] = {
+		{ "data 2^30 past the window", TH_PSH | TH_ACK, 0x40000000, 0, 100, false },
+		{ "data 2^30 behind the window", TH_PSH | TH_ACK, -0x40000000, 0, 100, false },
+		{ "in-window ACK of data never sent", TH_ACK, 0, 0x1000000, 0, false },
+		{ "a new SYN on the established tuple", TH_SYN, 0x20000000, 0, 0, false },
+		{ "a SYN-ACK on the established tuple", TH_SYN | TH_ACK, 0x20000000, 777, 0, false },
+		{ "a second SYN-ACK with another ISN (outbound)", TH_SYN | TH_ACK,
+		  0x20000000, 0, 0, true },
+	};
+
+	for (size_t i = 0; i < sizeof(a) / sizeof(a[0]); i++) {
+		struct conn c = a[i].outbound ? handshake_out(family, "off-path") :
+						handshake_in(family, "off-path");
+		uint32_t seq, len;
+
+		send_seg(&c, REMOTE, TH_PSH | TH_ACK, 100);
+		send_seg(&c, LOCAL, TH_ACK, 0);   /* RCV.NXT and the window known */
+		seq = c.nxt[REMOTE] + (uint32_t)a[i].dseq;
+		len = (uint32_t)a[i].paylen + !!(a[i].flags & TH_SYN);
+		offpath(&c, REMOTE, a[i].flags, seq,
+			a[i].flags & TH_ACK ? c.nxt[LOCAL] + (uint32_t)a[i].dack : 0,
+			a[i].paylen, C(ct_seg_oow), a[i].dseq > 0 ? seq + len : 0,
+			a[i].what);
+		step(&c, REMOTE, TH_PSH | TH_ACK, 10, SG_ESTABLISHED, SG_ESTABLISHED,
+		     "the real peer's data still moves it");
+		step(&c, REMOTE, TH_FIN | TH_ACK, 0, SG_CLOSE_WAIT, SG_FIN_WAIT_1,
+		     "...and its FIN");
+	}
+}
+
+/* RFC 5961 3.2: a RST counts only at exactly RCV.NXT. Data the local host
+ * has not acknowledged yet moved RCV.NXT past its last ACK: a RST at that
+ * ACK is in the window, inexact: challenged, nothing changes. */
+static void test_rst_exact_rcv_nxt(int family)
+{
+	struct conn c = handshake_in(family, "RST at RCV.NXT");
+	uint32_t last_ack;
+	struct run *r;
+
+	send_seg(&c, REMOTE, TH_PSH | TH_ACK, 100);
+	send_seg(&c, LOCAL, TH_ACK, 0);
+	last_ack = c.nxt[REMOTE];
+	send_seg(&c, REMOTE, TH_PSH | TH_ACK, 500); /* not acked yet */
+	offpath(&c, REMOTE, TH_RST, last_ack, 0, 0, C(ct_rst_challenged), 0,
+		"RST at our last ACK, 500 bytes behind RCV.NXT");
+	r = send_raw(&c, REMOTE, TH_RST, c.nxt[REMOTE], 0, 0);
+	check(r->delta[SG_CNT_ct_rst_closed] == 1,
+	      "%s: a RST at exactly RCV.NXT closes (counters%s)", c.name,
+	      deltas(r));
+}
+
+/* The host answers a bad segment with a RST of its own (tcp_v4_send_reset:
+ * seq = the bad ACK's ack_seq) and keeps its connection: an attacker's
+ * bogus ACK to a handshake in SYN_RCVD, a bogus SYN-ACK to our SYN_SENT.
+ * That RST must not delete the real handshake's entry. */
+static void test_host_rst_answer(int family)
+{
+	struct conn c = conn_new(family, true, "host RST answer, SYN_RCVD");
+	uint32_t bad;
+
+	step(&c, REMOTE, TH_SYN, 0, SG_SYN_RCVD, SG_SYN_SENT, "SYN in");
+	step(&c, LOCAL, TH_SYN | TH_ACK, 0, SG_SYN_RCVD, SG_ESTABLISHED,
+	     "SYN-ACK out");
+	bad = c.nxt[LOCAL] + 0x12345;
+	send_raw(&c, REMOTE, TH_ACK, c.nxt[REMOTE], bad, 0);
+	expect(&c, SG_SYN_RCVD, SG_ESTABLISHED, "bogus ACK in (wrong ack)");
+	send_raw(&c, LOCAL, TH_RST, bad, 0, 0);
+	expect(&c, SG_SYN_RCVD, SG_ESTABLISHED, "the host's RST answering it");
+	step(&c, REMOTE, TH_ACK, 0, SG_ESTABLISHED, SG_ESTABLISHED,
+	     "the real ACK completes the handshake");
+
+	c = conn_new(family, false, "host RST answer, SYN_SENT");
+	step(&c, LOCAL, TH_SYN, 0, SG_SYN_SENT, SG_SYN_RCVD, "SYN out");
+	bad = c.nxt[LOCAL] + 0x5555;
+	send_raw(&c, REMOTE, TH_SYN | TH_ACK, c.isn[REMOTE] + 0x777, bad, 0);
+	expect(&c, SG_SYN_SENT, SG_SYN_RCVD, "bogus SYN-ACK in (wrong ack)");
+	send_raw(&c, LOCAL, TH_RST, bad, 0, 0);
+	expect(&c, SG_SYN_SENT, SG_SYN_RCVD, "the host's RST answering it");
+	step(&c, REMOTE, TH_SYN | TH_ACK, 0, SG_ESTABLISHED, SG_SYN_RCVD,
+	     "the real SYN-ACK");
+	step(&c, LOCAL, TH_ACK, 0, SG_ESTABLISHED, SG_ESTABLISHED, "ACK out");
+}
+
+/* ---- XDP and TC on one entry at once --------------------------------------- */
+
+/* One side of a race: its frame through its program, repeat times in the
+ * kernel, on its own CPU, once both sides are ready. */
+struct racer {
+	int prog, cpu;
+	bool xdp;
+	struct frame f;
+	uint32_t repeat, delay_us;
+	atomic_int *ready;
+	int err;
+};
+
+static void *race_run(void *arg)
+{
+	struct racer *r = arg;
+	struct xdp_md ctx = { .data_end = r->f.len };
+	cpu_set_t set;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = r->f.b,
+		    .data_size_in = r->f.len, .repeat = r->repeat);
+
+	if (r->xdp) {
+		o.ctx_in = &ctx;
+		o.ctx_size_in = sizeof(ctx);
+	}
+	CPU_ZERO(&set);
+	CPU_SET(r->cpu, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	atomic_fetch_add(r->ready, 1);
+	while (atomic_load(r->ready) < 2)
+		;
+	if (r->delay_us)
+		usleep(r->delay_us);
+	r->err = bpf_prog_test_run_opts(r->prog, &o);
+	return NULL;
+}
+
+/* A simultaneous close, its two FINs tracked at once on two CPUs: the
+ * remote's by XDP (and its retransmissions, thousands of them, each a
+ * full update of the entry), ours by TC egress in the middle of them.
+ * Each update reads both states and writes them back: done in place
+ * without care, the one that lands last undoes the other's (a FIN lost,
+ * a state stuck for good). Whatever the interleaving, the result must be
+ * that of either order: CLOSING on both ends, both FINs recorded. */
+static void test_concurrent_updates(void)
+{
+	enum { TRIALS = 200 };
+	int ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN), bad = 0, errs = 0;
+	__u64 c0[SG_CNT_MAX], c1[SG_CNT_MAX];
+	struct sg_ct_entry e;
+
+	if (ncpu < 2) {
+		diag("one CPU online: no race to run");
+		check(true, "concurrent XDP + TC updates: skipped (one CPU)");
+		return;
+	}
+	sg_counters_read(T.cnt_fd, c0);
+	for (int t = 0; t < TRIALS; t++) {
+		struct conn c = handshake_in(4, "race");
+		struct seg in = { .seq = c.nxt[REMOTE], .ack = c.nxt[LOCAL],
+				  .flags = TH_FIN | TH_ACK };
+		struct seg out = { .seq = c.nxt[LOCAL], .ack = c.nxt[REMOTE],
+				   .flags = TH_FIN | TH_ACK };
+		atomic_int ready = 0;
+		struct racer x = { .prog = T.prog, .cpu = 0, .xdp = true,
+				   .repeat = 3000, .ready = &ready };
+		struct racer y = { .prog = T.tc_egress, .cpu = 1, .repeat = 3000,
+				   .ready = &ready };
+		pthread_t tx, ty;
+
+		frame_build(&x.f, &c.f[REMOTE], &in);
+		frame_build(&y.f, &c.f[LOCAL], &out);
+		pthread_create(&tx, NULL, race_run, &x);
+		pthread_create(&ty, NULL, race_run, &y);
+		pthread_join(tx, NULL);
+		pthread_join(ty, NULL);
+		errs += x.err || y.err;
+		if (conn_entry(&c, &e) != 2 || e.state != SG_CLOSING ||
+		    e.rstate != SG_CLOSING || !(e.local.flags & SG_CTD_FIN) ||
+		    !(e.remote.flags & SG_CTD_FIN)) {
+			if (!bad)
+				diag("race %d: %s / remote %s, FINs local %d remote %d",
+				     t, sg_state_name(e.state), sg_state_name(e.rstate),
+				     !!(e.local.flags & SG_CTD_FIN),
+				     !!(e.remote.flags & SG_CTD_FIN));
+			bad++;
+		}
+	}
+	sg_counters_read(T.cnt_fd, c1);
+	check(!errs && !bad,
+	      "concurrent XDP + TC updates of one entry: %d simultaneous closes "
+	      "raced on two CPUs, each ends CLOSING / CLOSING with both FINs "
+	      "(%d wrong, %d run errors, ct_state_contended +%llu)", TRIALS, bad,
+	      errs, (unsigned long long)(c1[SG_CNT_ct_state_contended] -
+					  c0[SG_CNT_ct_state_contended]));
 }
 
 /* ---- retransmissions, reuse, reflection ------------------------------------ */
@@ -851,6 +1084,9 @@ int main(void)
 		for (int st = SG_SYN_SENT; st < SG_CLOSED; st++)
 			test_rst(family, st);
 		test_local_rst(family);
+		test_offpath_segments(family);
+		test_rst_exact_rcv_nxt(family);
+		test_host_rst_answer(family);
 		test_retransmissions(family);
 		test_fin_acceptance(family);
 		test_fin_syn_rcvd(family);
@@ -862,6 +1098,7 @@ int main(void)
 	}
 	test_gauges();
 	test_filter();
+	test_concurrent_updates();
 	for (int k = FLOOD_SYN; k <= FLOOD_SYN_ACK; k++)
 		test_flood_keeps_established(k);
 	synguard_bpf__destroy(T.skel);

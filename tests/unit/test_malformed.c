@@ -31,6 +31,7 @@ enum mut {
 	M_TTL,          /* TTL / hop limit = arg (checksum fixed)           */
 	M_WINDOW,       /* TCP window = arg (checksum fixed)                */
 	M_HBH_LATE,     /* IPv6: destination options, then hop-by-hop       */
+	M_TINY,         /* first fragment (MF / M) holding arg bytes of TCP */
 };
 
 struct row {
@@ -84,8 +85,15 @@ static const struct row rows[] = {
 	{ "total length short of the TCP header", V4, SYN, .mut = M_TOTLEN, .arg = -10, PASS(parse_tcp_short) },
 	{ "total length short of the header + options", V4, SYN, .s.optlen = 4, .opt = opt_unknown, .mut = M_TOTLEN, .arg = -4, PASS(parse_tcp_doff) },
 	{ "Ethernet padding after the packet", V4, SYN, .mut = M_PAD, .arg = 12, TX },
-	{ "first fragment (MF)", V4, SYN, .mut = M_FRAG4, .arg = 0x2000, PASS(pass_ip_fragment) },
-	{ "later fragment (offset 8)", V4, SYN, .mut = M_FRAG4, .arg = 0x0001, PASS(pass_ip_fragment) },
+	{ "first fragment (MF) of a SYN: no cookie for a fragment", V4, SYN, .mut = M_FRAG4, .arg = 0x2000, DROP(drop_frag_syn), .also = C(syn_received) },
+	{ "first fragment (MF) of a SYN, cookie mode off", V4, SYN, .mut = M_FRAG4, .arg = 0x2000, .mode_off = true, PASS(pass_ip_fragment), .also = C(syn_received) },
+	{ "first fragment (MF) of an ACK", V4, TH_ACK, .mut = M_FRAG4, .arg = 0x2000, PASS(pass_ip_fragment) },
+	{ "tiny first fragment: 8 bytes of the TCP header (RFC 1858)", V4, SYN, .mut = M_TINY, .arg = 8, DROP(drop_frag_tiny) },
+	{ "tiny first fragment: 16 bytes, flags in it, not the rest", V4, SYN, .mut = M_TINY, .arg = 16, DROP(drop_frag_tiny) },
+	{ "first fragment ending inside the TCP options", V4, SYN, .s.optlen = 4, .opt = opt_unknown, .mut = M_TINY, .arg = 20, DROP(drop_frag_tiny) },
+	{ "later fragment at offset 8: over the TCP flags (RFC 1858)", V4, SYN, .mut = M_FRAG4, .arg = 0x2001, DROP(drop_frag_overlap) },
+	{ "last fragment at offset 16: inside the TCP header", V4, TH_ACK, .mut = M_FRAG4, .arg = 0x0002, DROP(drop_frag_overlap) },
+	{ "later fragment at offset 24 (past the TCP header)", V4, SYN, .mut = M_FRAG4, .arg = 0x2003, PASS(pass_ip_fragment) },
 	{ "last fragment (offset, no MF)", V4, TH_ACK, .mut = M_FRAG4, .arg = 0x00b9, PASS(pass_ip_fragment) },
 	{ "DF only: not a fragment", V4, SYN, .mut = M_FRAG4, .arg = 0x4000, TX },
 	{ "IPv4 protocol UDP", V4, SYN, .mut = M_PROTO, .arg = 17, PASS(pass_not_tcp) },
@@ -96,12 +104,18 @@ static const struct row rows[] = {
 	/* ---- IPv6 extension headers ---- */
 	{ "hop-by-hop + destination options", V6, SYN, .s.ip6_ext = 2, TX },
 	{ "six extension headers (the limit)", V6, SYN, .mut = M_EXT_CHAIN, .arg = 6, TX },
-	{ "seven extension headers", V6, SYN, .mut = M_EXT_CHAIN, .arg = 7, PASS(parse_ipv6_ext_depth) },
+	{ "seven extension headers: a SYN may hide there, no cookie for it", V6, SYN, .mut = M_EXT_CHAIN, .arg = 7, DROP(drop_ipv6_ext_depth) },
+	{ "nine extension headers", V6, TH_ACK, .mut = M_EXT_CHAIN, .arg = 9, DROP(drop_ipv6_ext_depth) },
+	{ "seven extension headers, cookie mode off", V6, SYN, .mut = M_EXT_CHAIN, .arg = 7, .mode_off = true, PASS(parse_ipv6_ext_depth) },
 	{ "hop-by-hop header not first (Linux drops it)", V6, SYN, .mut = M_HBH_LATE, PASS(parse_ip_bad) },
 	{ "extension header length past the frame", V6, SYN, .s.ip6_ext = 1, .mut = M_EXT_HDRLEN, .arg = 255, PASS(parse_ipv6_ext_short) },
 	{ "extension headers longer than the payload length", V6, SYN, .s.ip6_ext = 2, .mut = M_PLEN, .arg = -30, PASS(parse_ip_bad) },
 	{ "payload length beyond the frame", V6, SYN, .mut = M_PLEN, .arg = 8, PASS(parse_ip_bad) },
-	{ "fragment header, first fragment (M)", V6, SYN, .mut = M_FRAG6, .arg = 1, PASS(pass_ip_fragment) },
+	{ "fragment header, first fragment (M) of a SYN", V6, SYN, .mut = M_FRAG6, .arg = 1, DROP(drop_frag_syn), .also = C(syn_received) },
+	{ "fragment header, first fragment (M) of a SYN, cookie mode off", V6, SYN, .mut = M_FRAG6, .arg = 1, .mode_off = true, PASS(pass_ip_fragment), .also = C(syn_received) },
+	{ "fragment header, first fragment (M) of an ACK", V6, TH_ACK, .mut = M_FRAG6, .arg = 1, PASS(pass_ip_fragment) },
+	{ "fragment header, tiny first fragment (12 bytes of TCP)", V6, SYN, .mut = M_TINY, .arg = 12, DROP(drop_frag_tiny) },
+	{ "fragment header, later fragment at offset 8 (over the TCP flags)", V6, SYN, .mut = M_FRAG6, .arg = 1 << 3 | 1, DROP(drop_frag_overlap) },
 	{ "fragment header, later fragment", V6, SYN, .mut = M_FRAG6, .arg = 8 << 3, PASS(pass_ip_fragment) },
 	{ "atomic fragment header (whole segment)", V6, SYN, .mut = M_FRAG6, .arg = 0, TX },
 	{ "routing header, segments left 1 (not for us yet)", V6, SYN, .mut = M_ROUTING, .arg = 1, PASS(pass_ipv6_routed) },
@@ -248,6 +262,15 @@ static void mutate(struct frame *f, struct flow *fl, const struct row *r, int l4
 	case M_HBH_LATE:
 		ip6_push_ext(f, 0, 1, 0);
 		ip6_push_ext(f, 60, 1, 0);
+		break;
+	case M_TINY:
+		if (r->family == 4) {
+			frame_truncate(f, (uint32_t)(l4 + r->arg), true);
+			frame_ip4_set_frag(f, 0x2000);
+		} else {
+			frame_ip6_add_frag(f, 1, 0x1234);
+			frame_truncate(f, (uint32_t)(l4 + 8 + r->arg), true);
+		}
 		break;
 	case M_DOFF:
 		f->b[l4 + 12] = (uint8_t)(r->arg << 4);

@@ -396,6 +396,87 @@ static void test_lists(void)
 	check(r.verdict == XDP_TX, "lists: emptied, the once denied source gets a cookie");
 }
 
+/* Fragments and long IPv6 chains go around neither list nor budget: a
+ * denied source is dropped whatever its fragments show (any port: that of
+ * a later fragment cannot be known), in every mode; an allowed one passes;
+ * a SYN in a first fragment, or a chain past the parser's walk, takes from
+ * the SYN budget. Cookie mode off throughout, so that only these decide. */
+static struct frame frag_of(const struct flow *fl, uint16_t port, int shape)
+{
+	struct flow f2 = *fl;
+	struct frame f;
+
+	f2.dport = port;
+	f = syn_of(&f2);
+	if (shape == 0)
+		frame_ip4_set_frag(&f, 0x2000);      /* first, whole TCP header */
+	else if (shape == 1)
+		frame_ip4_set_frag(&f, 0x2000 | 185); /* later, offset 1480 */
+	else if (shape == 2)
+		frame_ip6_add_frag(&f, 1, 9);        /* IPv6 first */
+	else if (shape == 3)
+		frame_ip6_add_frag(&f, 185 << 3, 9); /* IPv6 later */
+	else
+		frame_ip6_add_dstopts(&f, 8);        /* SYN behind 8 headers */
+	return f;
+}
+
+static void test_hidden(void)
+{
+	static const char *const shapes[] = {
+		"IPv4 first fragment of a SYN", "IPv4 later fragment",
+		"IPv6 first fragment of a SYN", "IPv6 later fragment",
+		"IPv6 SYN behind 8 extension headers",
+	};
+	struct flow d4 = flow4(198, 18, 20, 9, 6100), a4 = flow4(198, 18, 21, 9, 6100);
+	struct flow d6 = flow6(0x20, 9, 6100), a6 = flow6(0x21, 9, 6100);
+	char name[160];
+	struct frame f;
+	struct run r;
+
+	cfg_fresh("mode=off");
+	lists_set("198.18.21.0/24, 2001:db8:21::/48", "198.18.20.0/24, 2001:db8:20::/48");
+	for (int i = 0; i < 5; i++) {
+		const struct flow *d = i < 2 ? &d4 : &d6, *a = i < 2 ? &a4 : &a6;
+
+		f = frag_of(d, PORT, i);
+		xdp_run(&f, &r);
+		snprintf(name, sizeof(name), "deny: %s from a denied source dropped", shapes[i]);
+		check_run(&r, XDP_DROP, C(drop_denied), name);
+		f = frag_of(d, PORT + 1, i);
+		xdp_run(&f, &r);
+		snprintf(name, sizeof(name), "deny: %s to an unprotected port dropped too",
+			 shapes[i]);
+		check_run(&r, XDP_DROP, C(drop_denied), name);
+		f = frag_of(a, PORT, i);
+		xdp_run(&f, &r);
+		snprintf(name, sizeof(name), "allow: %s from an allowed source passes", shapes[i]);
+		check_run(&r, XDP_PASS, i == 4 ? C(parse_ipv6_ext_depth) : C(pass_ip_fragment),
+			  name);
+	}
+	lists_set("", "");
+
+	/* burst 1: a source's second SYN is over its budget, hidden or not */
+	budget_on(SG_BUDGET_syn, FAR, 1, 32, 64);
+	for (int i = 0; i < 5; i += 2) {
+		struct flow o = i < 2 ? flow4(198, 18, 22, (uint8_t)i, 6100) :
+				flow6((uint16_t)(0x22 + i), 1, 6100);
+		__u64 pass = C(budget_tracked) | (i == 4 ? C(parse_ipv6_ext_depth) :
+				      C(syn_received) | C(pass_ip_fragment));
+
+		f = frag_of(&o, PORT, i);
+		xdp_run(&f, &r);
+		snprintf(name, sizeof(name), "budget: %s within the budget passes", shapes[i]);
+		check_run(&r, XDP_PASS, pass, name);
+		o.sport++;
+		f = frag_of(&o, PORT, i);
+		xdp_run(&f, &r);
+		snprintf(name, sizeof(name), "budget: %s over the budget dropped", shapes[i]);
+		check_run(&r, XDP_DROP, (pass & C(syn_received)) | C(syn_ratelimited), name);
+	}
+	budget_on(SG_BUDGET_syn, 0, 0, 32, 64);
+}
+
 /* ---- learned sources ---------------------------------------------------------------- */
 /* SYN -> our SYN-ACK -> the client's ACK with the cookie: *r the ACK's run. */
 static bool handshake(struct flow fl, struct run *r)
@@ -737,6 +818,7 @@ int main(void)
 	config_apply();
 	test_syn_budget();
 	test_lists();
+	test_hidden();
 	test_learned();
 	test_synack_caps();
 	test_shadow();
