@@ -88,7 +88,13 @@ enum sg_state {
 	X(events_lost)           /* ...ring buffer full: the reader lags     */ \
 	X(ack_kernel_cookie)     /* bad cookie, but the kernel's own: pass   */ \
 	X(syn_retrans_kernel)    /* SYN again of a handshake the kernel holds */ \
-	X(cookies_budget_refused) /* valid cookie, no TS, source over budget  */
+	X(cookies_budget_refused) /* valid cookie, no TS, source over budget  */ \
+	X(pass_not_local)        /* to an address not the host's: untouched */ \
+	X(drop_src_broadcast)    /* SYN from a broadcast address             */ \
+	X(drop_src_multicast)    /* SYN from a multicast address             */ \
+	X(drop_src_loopback)     /* SYN from a loopback address              */ \
+	X(drop_src_unspecified)  /* SYN from 0.0.0.0/8 or ::                 */ \
+	X(synack_forwarded)      /* SYN-ACK of a flow netfilter tracks: pass */
 
 enum sg_counter {
 #define SG_ENUM_COUNTER(n) SG_CNT_##n,
@@ -209,7 +215,8 @@ struct sg_config {
 	__u8 allow_ecn;
 	__u8 track_all;        /* 1: track every TCP flow; 0: protected ports  */
 	__u8 drop_oow_rst;     /* 1: drop out-of-window RSTs at XDP            */
-	__u8 pad[2];
+	__u8 local_addrs;      /* 1: sg_local_addrs holds the host's addresses */
+	__u8 pad;
 	__u32 timeout_s[SG_STATE_MAX]; /* per-state idle timeout, seconds      */
 	struct sg_budget_cfg budget[SG_BUDGET_SLOTS]; /* by enum sg_budget_kind */
 	/* policy and visibility (include: allow/deny, learned, sketch, events) */
@@ -220,6 +227,23 @@ struct sg_config {
 	__u32 policy;          /* SG_POLICY_F_*: what sg_policy holds           */
 	__u64 events_until_ns; /* coarse ktime: a reader holds the lease till then */
 };
+
+/* ---- the host's addresses (sg_local_addrs, bpf/local.h) ----------------
+ * Every address of the network namespace (all interfaces: Linux accepts a
+ * packet for any of them on any interface) and each IPv4 subnet's
+ * broadcast address, re-read by the daemon each second. */
+struct sg_addr_key {
+	__u8 family;           /* 4 or 6                                      */
+	__u8 pad[3];
+	__u32 addr[4];         /* network order; IPv4 in [0], the rest 0      */
+};
+
+enum sg_addr_kind {
+	SG_ADDR_OTHER = 0,     /* not in the map: not this host's             */
+	SG_ADDR_LOCAL = 1,     /* an address of this host                     */
+	SG_ADDR_BROADCAST = 2, /* the broadcast address of a local subnet     */
+};
+#define SG_LOCAL_ADDRS_SIZE 4096
 
 /* ---- allow and deny prefixes (one LPM trie, bpf/policy.h) ---------------- */
 enum sg_action {

@@ -36,6 +36,7 @@ struct sg_daemon {
 	__u32 last_cookie_active;
 	struct sg_sysctls sy;         /* what sg_config_kernel last mirrored */
 	int mtu;                      /* ...and the MTU                      */
+	int addrs_err;                /* the host's addresses: last 0/-errno */
 };
 
 int sg_pidfile_lock(const char *iface);
