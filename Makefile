@@ -37,6 +37,9 @@ LIB_OBJS  := $(patsubst user/%.c,$(BUILD)/%.o,$(LIB_SRCS))
 BINS      := $(BUILD)/synguardd $(BUILD)/synguard
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
+# Test-only programs and their loaders (tests/security/*.bpf.c, *.c)
+SEC_BPF_OBJS := $(patsubst tests/security/%.bpf.c,$(BUILD)/security/%.bpf.o,$(wildcard tests/security/*.bpf.c))
+SEC_BINS  := $(patsubst tests/security/%.c,$(BUILD)/security/%,$(filter-out %.bpf.c,$(wildcard tests/security/*.c)))
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_BIN := $(BUILD)/sg_bench
 # The differential fuzzer: the data path built natively as the reference
@@ -87,6 +90,14 @@ $(BUILD)/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(SKELS) $(BPF_OBJS) 
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libsynguard.a $(LDLIBS)
 
+$(BUILD)/security/%.bpf.o: tests/security/%.bpf.c $(BUILD)/vmlinux.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/security/%: tests/security/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS)
+
 $(BENCH_BIN): $(BENCH_SRCS) $(wildcard tests/bench/*.h) tests/unit/frame.h $(SKELS) $(BPF_OBJS) $(BUILD)/libsynguard.a
 	$(CC) $(CFLAGS) -Itests/bench -Itests/unit -o $@ $(BENCH_SRCS) $(BUILD)/libsynguard.a $(LDLIBS)
 
@@ -101,7 +112,8 @@ $(FUZZ_BIN): tests/fuzz/sg_fuzz.c $(BUILD)/fuzz/model.o $(wildcard tests/unit/*.
 		$(shell pkg-config --cflags libbpf libxdp 2>/dev/null) -o $@ $< $(BUILD)/fuzz/model.o $(BUILD)/libsynguard.a $(LDLIBS)
 
 test: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(FUZZ_BIN) $(if $(BENCH_SRCS),$(BENCH_BIN))
+	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(FUZZ_BIN) $(SEC_BPF_OBJS) $(SEC_BINS) \
+		$(if $(BENCH_SRCS),$(BENCH_BIN))
 	@tests/run.sh
 
 # FUZZ_SECONDS of differential fuzzing (default 600); new inputs are kept
