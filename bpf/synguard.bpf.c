@@ -686,7 +686,7 @@ __noinline int sg_handle_ack(struct xdp_md *ctx, const struct sg_pkt *p,
 	struct sg_config *cfg = sg_get_config();
 	struct sg_tcpopt o = {};
 	struct sg_meta m, *mp;
-	__u32 ws, cnt;
+	__u32 cnt;
 	int verdict, kstate;
 	void *data;
 
@@ -725,13 +725,15 @@ __noinline int sg_handle_ack(struct xdp_md *ctx, const struct sg_pkt *p,
 	if (cfg->mode == SG_MODE_SHADOW)
 		return sg_decide(cfg, p, SG_CNT_cookies_accepted, slot,
 				 SG_PCNT_cookies_accepted, SG_PASS_META);
-	/* (a protected port: always tracked, and so learned as ESTABLISHED) */
-	if (sg_tracked(cfg, slot)) {
-		ws = m.flags & SG_META_F_WSCALE ?
-		     m.snd_wscale | ((__u32)cfg->rcv_wscale << 8) :
-		     SG_COOKIE_WS_NONE | (SG_COOKIE_WS_NONE << 8);
-		sg_ct_update(p, SG_CT_IN, SG_ESTABLISHED, SG_CT_COOKIE, ws);
-	}
+	/* No tracker entry yet: the kernel has no socket until tc ingress
+	 * hands it this ACK, which may still be lost on the way (a full
+	 * accept queue, a filter). Until the socket exists, the flow stays
+	 * unknown and each segment is checked against the cookie again (the
+	 * client's data after a lost ACK carries the same one); tc ingress
+	 * tracks it once it meets the kernel's socket. The source proved
+	 * itself all the same: it got our SYN-ACK. */
+	if (cfg->learn_s)
+		sg_learn_src(p, SG_CT_IN);
 	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(m)))
 		return XDP_PASS; /* the kernel's own cookie check still runs */
 	mp = (void *)(long)ctx->data_meta;
@@ -890,6 +892,16 @@ extern int bpf_sk_assign_tcp_reqsk(struct __sk_buff *skb, struct sock *sk,
 				   struct bpf_tcp_req_attrs *attrs,
 				   int attrs__sz) __ksym;
 
+/* The tracker's wscale argument for a cookie flow (SG_CT_WS_* in
+ * conntrack.h): the client's scale the cookie carried, and ours. */
+static __always_inline __u32 sg_meta_wscale(const struct sg_config *cfg,
+					    const struct sg_meta *m)
+{
+	if (!(m->flags & SG_META_F_WSCALE))
+		return SG_COOKIE_WS_NONE | (SG_COOKIE_WS_NONE << 8);
+	return m->snd_wscale | ((__u32)cfg->rcv_wscale << 8);
+}
+
 /* A validated cookie ACK arrives with sg_meta in front of it: create the
  * kernel's request socket from the decoded attributes. */
 SEC("tc")
@@ -921,7 +933,12 @@ int sg_tc_ingress(struct __sk_buff *skb)
 		return TCX_NEXT;
 	}
 	if (skc->state != BPF_TCP_LISTEN) {
-		/* a retransmitted ACK after the socket exists */
+		/* A segment with the cookie after the socket exists (the
+		 * data that follows the handshake's ACK, a retransmission):
+		 * now the flow is the kernel's, tracked (and so learned). */
+		if (sg_tracked(cfg, sg_port_slot(p.th.dest)))
+			sg_ct_update(&p, SG_CT_IN, sg_state_from_kernel(skc->state),
+				     SG_CT_COOKIE, sg_meta_wscale(cfg, &m));
 		bpf_sk_release(skc);
 		return TCX_NEXT;
 	}

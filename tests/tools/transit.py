@@ -7,9 +7,9 @@ connect HOST PORT N [TIMEOUT]
     N connections one after the other, each with a connect timeout of
     TIMEOUT (default 2 s); each sends a line and reads its echo. Prints the
     number that completed, e.g. "20".
-hold HOST PORT SECS
-    one connection held open SECS seconds (for ss), then one echo; prints 1
-    if the echo came back, else 0.
+hold HOST PORT SECS [AFTER]
+    one connection held open SECS seconds (for ss), then one echo, then
+    open AFTER seconds more; prints 1 if the echo came back, else 0.
 synack IFACE DSTMAC SRC DST DPORT N
     N raw SYNs from SRC (any address, broadcast or multicast too) to
     DST:DPORT out of IFACE to DSTMAC; prints how many SYN-ACKs from
@@ -51,7 +51,7 @@ def echo(c):
     c.close()
 
 
-def one(host, port, tmo, hold=0.0):
+def one(host, port, tmo, hold=0.0, after=0.0):
     fam = socket.AF_INET6 if ":" in host else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_STREAM)
     s.settimeout(tmo)
@@ -60,6 +60,7 @@ def one(host, port, tmo, hold=0.0):
         time.sleep(hold)
         s.sendall(b"ping\n")
         got = s.recv(16)
+        time.sleep(after)
         return got == b"ping\n"
     except OSError:
         return False
@@ -101,7 +102,8 @@ def main(a):
         tmo = float(a[4]) if len(a) > 4 else 2.0
         print(sum(one(a[1], int(a[2]), tmo) for _ in range(int(a[3]))))
     elif a[0] == "hold":
-        print(int(one(a[1], int(a[2]), 2.0, float(a[3]))))
+        after = float(a[4]) if len(a) > 4 else 0.0
+        print(int(one(a[1], int(a[2]), 2.0, float(a[3]), after)))
     elif a[0] == "synack":
         print(synack(a[1], a[2], a[3], a[4], int(a[5]), int(a[6])))
     else:
