@@ -679,6 +679,16 @@ track:
 	return sg_tracked(cfg, slot) ? SG_SYN_TRACK | ws : XDP_PASS;
 }
 
+/* The tracker's wscale argument for a cookie flow (SG_CT_WS_* in
+ * conntrack.h): the client's scale the cookie carried, and ours. */
+static __always_inline __u32 sg_meta_wscale(const struct sg_config *cfg,
+					    const struct sg_meta *m)
+{
+	if (!(m->flags & SG_META_F_WSCALE))
+		return SG_COOKIE_WS_NONE | (SG_COOKIE_WS_NONE << 8);
+	return m->snd_wscale | ((__u32)cfg->rcv_wscale << 8);
+}
+
 /* An ACK of a flow the tracker does not know, to a protected port. */
 __noinline int sg_handle_ack(struct xdp_md *ctx, const struct sg_pkt *p,
 			     __u32 slot)
@@ -734,6 +744,17 @@ __noinline int sg_handle_ack(struct xdp_md *ctx, const struct sg_pkt *p,
 	 * itself all the same: it got our SYN-ACK. */
 	if (cfg->learn_s)
 		sg_learn_src(p, SG_CT_IN);
+	/* The next segment of a handshake whose ACK made the socket (the
+	 * client's data) still carries the cookie: the socket exists now,
+	 * so it is the kernel's flow, tracked here, not a new acceptance. */
+	kstate = sg_kernel_state(ctx, p, 0);
+	if (kstate != SG_STATE_MAX) {
+		if (sg_tracked(cfg, slot))
+			sg_ct_update(p, SG_CT_IN, kstate, SG_CT_COOKIE,
+				     sg_meta_wscale(cfg, &m));
+		return sg_decide(cfg, p, SG_CNT_ack_kernel_owned, slot,
+				 SG_PCNT_MAX, XDP_PASS);
+	}
 	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(m)))
 		return XDP_PASS; /* the kernel's own cookie check still runs */
 	mp = (void *)(long)ctx->data_meta;
@@ -891,16 +912,6 @@ int sg_xdp(struct xdp_md *ctx)
 extern int bpf_sk_assign_tcp_reqsk(struct __sk_buff *skb, struct sock *sk,
 				   struct bpf_tcp_req_attrs *attrs,
 				   int attrs__sz) __ksym;
-
-/* The tracker's wscale argument for a cookie flow (SG_CT_WS_* in
- * conntrack.h): the client's scale the cookie carried, and ours. */
-static __always_inline __u32 sg_meta_wscale(const struct sg_config *cfg,
-					    const struct sg_meta *m)
-{
-	if (!(m->flags & SG_META_F_WSCALE))
-		return SG_COOKIE_WS_NONE | (SG_COOKIE_WS_NONE << 8);
-	return m->snd_wscale | ((__u32)cfg->rcv_wscale << 8);
-}
 
 /* A validated cookie ACK arrives with sg_meta in front of it: create the
  * kernel's request socket from the decoded attributes. */

@@ -37,7 +37,7 @@ enum sg_state {
 	X(cookies_rejected)      /* ACK with a bad cookie, no socket: drop   */ \
 	X(syn_passed)            /* SYN handed to the kernel listener        */ \
 	X(syn_ratelimited)       /* SYN over its source budget: drop         */ \
-	X(ack_kernel_owned)      /* bad cookie, but the kernel owns the flow */ \
+	X(ack_kernel_owned)      /* unknown ACK, the kernel owns the flow    */ \
 	X(ack_unchecked)         /* unknown ACK outside the cookie window    */ \
 	X(syn_csum_offloaded)    /* SYN with a TX-offload partial checksum   */ \
 	X(drop_ip_csum)          /* SYN with a wrong IPv4 header checksum    */ \
