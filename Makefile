@@ -38,8 +38,10 @@ BINS      := $(BUILD)/synguardd $(BUILD)/synguard
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 # Test-only programs and their loaders (tests/security/*.bpf.c, *.c)
-SEC_BPF_OBJS := $(patsubst tests/security/%.bpf.c,$(BUILD)/security/%.bpf.o,$(wildcard tests/security/*.bpf.c))
-SEC_BINS  := $(patsubst tests/security/%.c,$(BUILD)/security/%,$(filter-out %.bpf.c,$(wildcard tests/security/*.c)))
+SEC_BPF_SRCS := $(wildcard tests/security/*.bpf.c)
+SEC_BPF_OBJS := $(patsubst tests/security/%.bpf.c,$(BUILD)/security/%.bpf.o,$(SEC_BPF_SRCS))
+SEC_SRCS  := $(filter-out $(SEC_BPF_SRCS),$(wildcard tests/security/*.c))
+SEC_BINS  := $(patsubst tests/security/%.c,$(BUILD)/security/%,$(SEC_SRCS))
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_BIN := $(BUILD)/sg_bench
 # The differential fuzzer: the data path built natively as the reference

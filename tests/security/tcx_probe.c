@@ -108,6 +108,7 @@ int main(int argc, char **argv)
 		v.drop_left = (__u32)atoi(argv[4]);
 		return with_map(argv[2], &v, true);
 	}
-	fprintf(stderr, "usage: tcx_probe attach OBJ IFACE ingress|egress first|last DIR | show DIR | drop DIR PORT N\n");
+	fprintf(stderr, "usage: tcx_probe attach OBJ IFACE ingress|egress first|last DIR\n"
+			"       tcx_probe show DIR | drop DIR PORT N\n");
 	return 2;
 }
