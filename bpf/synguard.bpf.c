@@ -996,16 +996,19 @@ int sg_tc_egress(struct __sk_buff *skb)
 	cfg = sg_get_config();
 	if (!cfg || !sg_tracked(cfg, sg_port_slot(p.th.source)))
 		return TCX_NEXT;
-	/* forwarded: the tracker follows the host's own connections only */
+	/* Forwarded: the tracker follows the host's own connections only.
+	 * A MASQUERADEd flow leaves from our address, but its SYN has no
+	 * socket behind it (every SYN the host opens with has one). */
+	sk = skb->sk;
 	if (cfg->local_addrs &&
-	    sg_addr_kind(p.family, p.saddr) != SG_ADDR_LOCAL)
+	    (sg_addr_kind(p.family, p.saddr) != SG_ADDR_LOCAL ||
+	     (p.th.syn && !p.th.ack && !sk)))
 		return TCX_NEXT;
 	if (p.th.syn) {
 		ws = SG_COOKIE_WS_NONE;
 		if (!sg_tcpopt_skb(skb, &p, &o) && (o.flags & SG_OPT_WSCALE))
 			ws = o.wscale;
 	}
-	sk = skb->sk;
 	if (sk && (p.th.syn || p.tcp_len > p.thlen || p.th.fin))
 		kstate = sg_state_from_kernel(sk->state);
 	sg_ct_update(&p, SG_CT_OUT, kstate, SG_CT_RETRACKED, ws);

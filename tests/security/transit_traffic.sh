@@ -107,6 +107,13 @@ for c in $CASES; do
 		"$got" -eq $N
 done
 
+# the MASQUERADEd connections left the uplink from the router's address,
+# but no socket of the router's: the tracker follows them not (ss has none)
+masq_tracked=$(sg_cli conns -i "$LAB_SIF" --json 2>/dev/null |
+	$LAB_PY -c "import json,sys; print(sum(1 for c in json.load(sys.stdin) if c['rport'] == $CP))")
+expect "transit: the router tracks none of the connections it MASQUERADEd ($masq_tracked)" \
+	"$masq_tracked" -eq 0
+
 # SYNs for an address the router does not own: no cookie SYN-ACK
 RMAC=$(lab_mac "$R" "$LAB_SIF")
 s0=$(sg_counter syn_cookies_sent)
