@@ -37,6 +37,11 @@ LIB_OBJS  := $(patsubst user/%.c,$(BUILD)/%.o,$(LIB_SRCS))
 BINS      := $(BUILD)/synguardd $(BUILD)/synguard
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
+# Test-only programs and their loaders (tests/security/*.bpf.c, *.c)
+SEC_BPF_SRCS := $(wildcard tests/security/*.bpf.c)
+SEC_BPF_OBJS := $(patsubst tests/security/%.bpf.c,$(BUILD)/security/%.bpf.o,$(SEC_BPF_SRCS))
+SEC_SRCS  := $(filter-out $(SEC_BPF_SRCS),$(wildcard tests/security/*.c))
+SEC_BINS  := $(patsubst tests/security/%.c,$(BUILD)/security/%,$(SEC_SRCS))
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_BIN := $(BUILD)/sg_bench
 # The differential fuzzer: the data path built natively as the reference
@@ -108,6 +113,14 @@ $(BUILD)/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(SKELS) $(BPF_OBJS) 
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libsynguard.a $(LDLIBS)
 
+$(BUILD)/security/%.bpf.o: tests/security/%.bpf.c $(BUILD)/vmlinux.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/security/%: tests/security/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS)
+
 $(BENCH_BIN): $(BENCH_SRCS) $(wildcard tests/bench/*.h) tests/unit/frame.h $(SKELS) $(BPF_OBJS) $(BUILD)/libsynguard.a
 	$(CC) $(CFLAGS) -Itests/bench -Itests/unit -o $@ $(BENCH_SRCS) $(BUILD)/libsynguard.a $(LDLIBS)
 
@@ -127,7 +140,7 @@ $(FUZZ_BIN): tests/fuzz/sg_fuzz.c $(BUILD)/fuzz/model.o $(wildcard tests/unit/*.
 # sg_bench is used by the bench smoke test and to fill a big table.
 BENCH_USERS := tests/bench/smoke.sh tests/integration/stats_big.sh
 tmatch     = $(if $(T),$(strip $(foreach p,$(T),$(findstring $(p),$(1)))),all)
-TEST_BUILD := all $(foreach b,$(UNIT_BINS),$(if $(call tmatch,$(b)),$(b))) \
+TEST_BUILD := all $(SEC_BPF_OBJS) $(SEC_BINS) $(foreach b,$(UNIT_BINS),$(if $(call tmatch,$(b)),$(b))) \
               $(if $(call tmatch,tests/fuzz/bounded.sh),$(FUZZ_BIN)) \
               $(if $(BENCH_SRCS),$(if $(call tmatch,$(BENCH_USERS)),$(BENCH_BIN)))
 

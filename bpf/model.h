@@ -62,6 +62,8 @@ enum { LIBBPF_PIN_NONE, LIBBPF_PIN_BY_NAME };
 #define bpf_skc_to_tcp_sock sg_model_skc_to_tcp_sock
 #define bpf_tcp_check_syncookie sg_model_tcp_check_syncookie
 #define bpf_sk_assign_tcp_reqsk sg_model_sk_assign_tcp_reqsk
+#define bpf_xdp_ct_lookup sg_model_xdp_ct_lookup
+#define bpf_ct_release sg_model_ct_release
 #define bpf_ringbuf_reserve sg_model_ringbuf_reserve
 #define bpf_ringbuf_submit sg_model_ringbuf_submit
 

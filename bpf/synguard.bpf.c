@@ -13,6 +13,7 @@
 #include "learned.h"
 #include "policy.h"
 #include "events.h"
+#include "local.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -208,6 +209,17 @@ __noinline int sg_sample(const struct sg_pkt *p, __u32 reason, __u32 verdict,
 	if (p && cfg && sg_events_leased(cfg))
 		sg_event_put(cfg, p, reason, verdict, flags);
 	return 0;
+}
+
+/* sg_src_unanswerable, out of line: inline, its branches times those of
+ * the SYN path pass the verifier's limit. */
+__noinline int sg_syn_src_check(const struct sg_pkt *p)
+{
+	struct sg_config *cfg = sg_get_config();
+
+	if (!p || !cfg)
+		return 0;
+	return sg_src_unanswerable(cfg, p);
 }
 
 /* A pass that hands the kernel more than the packet (a cookie ACK's
@@ -706,11 +718,12 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 		cnt = SG_CNT_drop_syn_flags;
 		goto drop;
 	}
-	/* From our own address (land): routing drops it as martian, so do we,
-	 * before answering ourselves. */
-	if (p->saddr[0] == p->daddr[0] && p->saddr[1] == p->daddr[1] &&
-	    p->saddr[2] == p->daddr[2] && p->saddr[3] == p->daddr[3]) {
-		cnt = SG_CNT_drop_land;
+	/* From our own address (land), broadcast, multicast, loopback or
+	 * unspecified: routing drops it as martian, so do we, before a
+	 * SYN-ACK goes to an address that no single peer has. */
+	ret = sg_syn_src_check(p);
+	if (ret) {
+		cnt = ret;
 		goto drop;
 	}
 	opt = sg_tcpopt_syn(ctx, p, &o);
@@ -789,6 +802,16 @@ track:
 	return sg_tracked(cfg, slot) ? SG_SYN_TRACK | ws : XDP_PASS;
 }
 
+/* The tracker's wscale argument for a cookie flow (SG_CT_WS_* in
+ * conntrack.h): the client's scale the cookie carried, and ours. */
+static __always_inline __u32 sg_meta_wscale(const struct sg_config *cfg,
+					    const struct sg_meta *m)
+{
+	if (!(m->flags & SG_META_F_WSCALE))
+		return SG_COOKIE_WS_NONE | (SG_COOKIE_WS_NONE << 8);
+	return m->snd_wscale | ((__u32)cfg->rcv_wscale << 8);
+}
+
 /* An ACK of a flow the tracker does not know, to a protected port. */
 __noinline int sg_handle_ack(struct xdp_md *ctx, const struct sg_pkt *p,
 			     __u32 slot)
@@ -796,7 +819,7 @@ __noinline int sg_handle_ack(struct xdp_md *ctx, const struct sg_pkt *p,
 	struct sg_config *cfg = sg_get_config();
 	struct sg_tcpopt o = {};
 	struct sg_meta m, *mp;
-	__u32 ws, cnt;
+	__u32 cnt;
 	int verdict, kstate;
 	void *data;
 
@@ -839,12 +862,25 @@ __noinline int sg_handle_ack(struct xdp_md *ctx, const struct sg_pkt *p,
 	if (cfg->mode == SG_MODE_SHADOW)
 		return sg_decide(cfg, p, SG_CNT_cookies_accepted, slot,
 				 SG_PCNT_cookies_accepted, SG_PASS_META);
-	/* (a protected port: always tracked, and so learned as ESTABLISHED) */
-	if (sg_tracked(cfg, slot)) {
-		ws = m.flags & SG_META_F_WSCALE ?
-		     m.snd_wscale | ((__u32)cfg->rcv_wscale << 8) :
-		     SG_COOKIE_WS_NONE | (SG_COOKIE_WS_NONE << 8);
-		sg_ct_update(p, SG_CT_IN, SG_ESTABLISHED, SG_CT_COOKIE, ws);
+	/* No tracker entry yet: the kernel has no socket until tc ingress
+	 * hands it this ACK, which may still be lost on the way (a full
+	 * accept queue, a filter). Until the socket exists, the flow stays
+	 * unknown and each segment is checked against the cookie again (the
+	 * client's data after a lost ACK carries the same one); tc ingress
+	 * tracks it once it meets the kernel's socket. The source proved
+	 * itself all the same: it got our SYN-ACK. */
+	if (cfg->learn_s)
+		sg_learn_src(p, SG_CT_IN);
+	/* The next segment of a handshake whose ACK made the socket (the
+	 * client's data) still carries the cookie: the socket exists now,
+	 * so it is the kernel's flow, tracked here, not a new acceptance. */
+	kstate = sg_kernel_state(ctx, p, 0);
+	if (kstate != SG_STATE_MAX) {
+		if (sg_tracked(cfg, slot))
+			sg_ct_update(p, SG_CT_IN, kstate, SG_CT_COOKIE,
+				     sg_meta_wscale(cfg, &m));
+		return sg_decide(cfg, p, SG_CNT_ack_kernel_owned, slot,
+				 SG_PCNT_MAX, XDP_PASS);
 	}
 	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(m)))
 		return XDP_PASS; /* the kernel's own cookie check still runs */
@@ -857,14 +893,46 @@ __noinline int sg_handle_ack(struct xdp_md *ctx, const struct sg_pkt *p,
 			 SG_PCNT_cookies_accepted, SG_PASS_META);
 }
 
+extern struct nf_conn *bpf_xdp_ct_lookup(struct xdp_md *ctx,
+					 struct bpf_sock_tuple *tuple,
+					 __u32 tuple__sz,
+					 struct bpf_ct_opts *opts,
+					 __u32 opts__sz) __ksym;
+extern void bpf_ct_release(struct nf_conn *ct) __ksym;
+
+/* Does netfilter track p's flow? A SYN-ACK to one of our addresses with
+ * no socket behind it is still solicited when the host NATs the flow
+ * (MASQUERADE of a container's connection), whichever interface its SYN
+ * left by. Global: its frame stays off the SYN-ACK path's call chain. */
+__noinline int sg_netfilter_tracks(struct xdp_md *ctx, const struct sg_pkt *p)
+{
+	struct bpf_ct_opts o = {
+		.netns_id = BPF_F_CURRENT_NETNS,
+		.l4proto = IPPROTO_TCP,
+	};
+	struct bpf_sock_tuple t = {};
+	struct nf_conn *ct;
+
+	if (!p)
+		return 0;
+	ct = bpf_xdp_ct_lookup(ctx, &t, sg_sock_tuple(p, &t), &o, sizeof(o));
+	if (!ct)
+		return 0;
+	bpf_ct_release(ct);
+	return 1;
+}
+
 /* A SYN-ACK for a flow with no local SYN_SENT is unsolicited (reflection),
- * unless the kernel has the connection we forgot. */
+ * unless the kernel has the connection we forgot, or forwards it. */
 static __always_inline int sg_handle_synack(struct xdp_md *ctx,
 					    const struct sg_config *cfg,
 					    const struct sg_pkt *p, __u16 slot)
 {
 	__u8 kstate = sg_kernel_state(ctx, p, 0);
 
+	if (kstate != SG_SYN_SENT && sg_netfilter_tracks(ctx, p))
+		return sg_decide(cfg, p, SG_CNT_synack_forwarded, slot,
+				 SG_PCNT_MAX, XDP_PASS);
 	if (kstate != SG_SYN_SENT)
 		return sg_decide(cfg, p, SG_CNT_drop_synack_unsolicited, slot,
 				 SG_PCNT_MAX, XDP_DROP);
@@ -967,6 +1035,11 @@ int sg_xdp(struct xdp_md *ctx)
 		return XDP_PASS;
 	th = &p.th;
 	slot = sg_port_slot(th->dest);
+	/* forwarded, bridged or promiscuous: not ours to answer nor judge */
+	if (sg_tracked(cfg, slot) && !sg_local_dst(cfg, &p)) {
+		sg_count(SG_CNT_pass_not_local);
+		return XDP_PASS;
+	}
 	syn = slot && th->syn && !th->ack;
 	/* the lists, where they hold anything for this packet */
 	if (slot && sg_policy_applies(cfg, &p, syn)) {
@@ -1015,6 +1088,11 @@ int sg_xdp(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+/* Every return of the tc programs is TCX_NEXT: the packet goes on to the
+ * next program of the tcx chain (TC_ACT_OK, TCX_PASS, would end the chain
+ * there); with no program after, or in the clsact fallback (where -1 is
+ * TC_ACT_UNSPEC, the default action), it passes. synguard never drops in
+ * tc, so a program before or after it sees every packet. */
 extern int bpf_sk_assign_tcp_reqsk(struct __sk_buff *skb, struct sock *sk,
 				   struct bpf_tcp_req_attrs *attrs,
 				   int attrs__sz) __ksym;
@@ -1044,29 +1122,34 @@ int sg_tc_ingress(struct __sk_buff *skb)
 	int ret;
 
 	if ((void *)(mp + 1) > data || mp->magic != SG_META_MAGIC)
-		return TC_ACT_OK;
+		return TCX_NEXT;
 	m = *mp;
 	if (sg_parse_skb(skb, &p) != SG_PARSE_TCP)
-		return TC_ACT_OK;
+		return TCX_NEXT;
 	cfg = sg_get_config();
 	if (!cfg)
-		return TC_ACT_OK;
+		return TCX_NEXT;
 	skc = bpf_skc_lookup_tcp(skb, &t, sg_sock_tuple(&p, &t),
 				 BPF_F_CURRENT_NETNS, 0);
 	if (!skc) {
 		sg_count(SG_CNT_tc_no_listener);
-		return TC_ACT_OK;
+		return TCX_NEXT;
 	}
 	if (skc->state != BPF_TCP_LISTEN) {
-		/* a retransmitted ACK after the socket exists */
+		/* A segment with the cookie after the socket exists (the
+		 * data that follows the handshake's ACK, a retransmission):
+		 * now the flow is the kernel's, tracked (and so learned). */
+		if (sg_tracked(cfg, sg_port_slot(p.th.dest)))
+			sg_ct_update(&p, SG_CT_IN, sg_state_from_kernel(skc->state),
+				     SG_CT_COOKIE, sg_meta_wscale(cfg, &m));
 		bpf_sk_release(skc);
-		return TC_ACT_OK;
+		return TCX_NEXT;
 	}
 	tp = bpf_skc_to_tcp_sock(skc);
 	if (!tp) {
 		bpf_sk_release(skc);
 		sg_count(SG_CNT_tc_no_listener);
-		return TC_ACT_OK;
+		return TCX_NEXT;
 	}
 	/* With tcp_syncookies=0 the kfunc still succeeds, but the kernel
 	 * drops the request socket and resets the ACK (cookie_v4_check):
@@ -1094,7 +1177,7 @@ int sg_tc_ingress(struct __sk_buff *skb)
 				      sizeof(attrs));
 	bpf_sk_release(skc);
 	sg_count(ret ? SG_CNT_tc_assign_failed : SG_CNT_tc_assigned);
-	return TC_ACT_OK;
+	return TCX_NEXT;
 }
 
 /* Every segment the host sends moves the tracker too. For a flow it has
@@ -1110,20 +1193,27 @@ int sg_tc_egress(struct __sk_buff *skb)
 	__u8 kstate = SG_STATE_MAX;
 
 	if (sg_parse_skb(skb, &p) != SG_PARSE_TCP)
-		return TC_ACT_OK;
+		return TCX_NEXT;
 	cfg = sg_get_config();
 	if (!cfg || !sg_tracked(cfg, sg_port_slot(p.th.source)))
-		return TC_ACT_OK;
+		return TCX_NEXT;
+	/* Forwarded: the tracker follows the host's own connections only.
+	 * A MASQUERADEd flow leaves from our address, but its SYN has no
+	 * socket behind it (every SYN the host opens with has one). */
+	sk = skb->sk;
+	if (cfg->local_addrs &&
+	    (sg_addr_kind(p.family, p.saddr) != SG_ADDR_LOCAL ||
+	     (p.th.syn && !p.th.ack && !sk)))
+		return TCX_NEXT;
 	if (p.th.syn) {
 		ws = SG_COOKIE_WS_NONE;
 		if (!sg_tcpopt_skb(skb, &p, &o) && (o.flags & SG_OPT_WSCALE))
 			ws = o.wscale;
 	}
-	sk = skb->sk;
 	if (sk && (p.th.syn || p.tcp_len > p.thlen || p.th.fin))
 		kstate = sg_state_from_kernel(sk->state);
 	sg_ct_update(&p, SG_CT_OUT, kstate, SG_CT_RETRACKED, ws);
-	return TC_ACT_OK;
+	return TCX_NEXT;
 }
 
 struct sg_walk_ctx {

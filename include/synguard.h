@@ -37,7 +37,7 @@ enum sg_state {
 	X(cookies_rejected)      /* ACK with a bad cookie, no socket: drop   */ \
 	X(syn_passed)            /* SYN handed to the kernel listener        */ \
 	X(syn_ratelimited)       /* SYN over its source budget: a cookie     */ \
-	X(ack_kernel_owned)      /* bad cookie, but the kernel owns the flow */ \
+	X(ack_kernel_owned)      /* unknown ACK, the kernel owns the flow    */ \
 	X(ack_unchecked)         /* unknown ACK outside the cookie window    */ \
 	X(syn_csum_offloaded)    /* SYN with a TX-offload partial checksum   */ \
 	X(drop_ip_csum)          /* SYN with a wrong IPv4 header checksum    */ \
@@ -98,7 +98,13 @@ enum sg_state {
 	X(drop_ipv6_ext_depth)   /* IPv6 chain past our walk, cookie mode or over budget */ \
 	X(ct_seg_oow)            /* segment the receiver would discard: moves nothing */ \
 	X(ct_rst_host_answer)    /* host RST answering a bad segment: moves nothing */ \
-	X(ct_state_contended)    /* states changed by other CPUs on every try: not moved */
+	X(ct_state_contended)    /* states changed by other CPUs on every try: not moved */ \
+	X(pass_not_local)        /* to an address not the host's: untouched */ \
+	X(drop_src_broadcast)    /* SYN from a broadcast address             */ \
+	X(drop_src_multicast)    /* SYN from a multicast address             */ \
+	X(drop_src_loopback)     /* SYN from a loopback address              */ \
+	X(drop_src_unspecified)  /* SYN from 0.0.0.0/8 or ::                 */ \
+	X(synack_forwarded)      /* SYN-ACK of a flow netfilter tracks: pass */
 
 enum sg_counter {
 #define SG_ENUM_COUNTER(n) SG_CNT_##n,
@@ -221,6 +227,8 @@ struct sg_config {
 	__u8 drop_oow_rst;     /* 1: drop out-of-window RSTs at XDP            */
 	__u8 learn_prefix4;    /* a learned source is its address masked so    */
 	__u8 learn_prefix6;
+	__u8 local_addrs;      /* 1: sg_local_addrs holds the host's addresses */
+	__u8 pad[3];
 	__u32 timeout_s[SG_STATE_MAX]; /* per-state idle timeout, seconds      */
 	struct sg_budget_cfg budget[SG_BUDGET_SLOTS]; /* by enum sg_budget_kind */
 	/* policy and visibility (include: allow/deny, learned, sketch, events) */
@@ -231,6 +239,23 @@ struct sg_config {
 	__u32 policy;          /* SG_POLICY_F_*: what sg_policy holds           */
 	__u64 events_until_ns; /* coarse ktime: a reader holds the lease till then */
 };
+
+/* ---- the host's addresses (sg_local_addrs, bpf/local.h) ----------------
+ * Every address of the network namespace (all interfaces: Linux accepts a
+ * packet for any of them on any interface) and each IPv4 subnet's
+ * broadcast address, re-read by the daemon each second. */
+struct sg_addr_key {
+	__u8 family;           /* 4 or 6                                      */
+	__u8 pad[3];
+	__u32 addr[4];         /* network order; IPv4 in [0], the rest 0      */
+};
+
+enum sg_addr_kind {
+	SG_ADDR_OTHER = 0,     /* not in the map: not this host's             */
+	SG_ADDR_LOCAL = 1,     /* an address of this host                     */
+	SG_ADDR_BROADCAST = 2, /* the broadcast address of a local subnet     */
+};
+#define SG_LOCAL_ADDRS_SIZE 4096
 
 /* ---- allow and deny prefixes (one LPM trie, bpf/policy.h) ---------------- */
 enum sg_action {

@@ -23,6 +23,7 @@ SG_RUN=/run/synguard             # the daemons' pidfiles, per network namespace
 LAB_TMP=$(mktemp -d /tmp/sg-lab.XXXXXX)
 LAB_NAMES=()          # lab prefixes brought up (for cleanup)
 LAB_PIDS=()           # background helpers to kill on exit
+LAB_EXTRA_NS=()       # namespaces of lab_ns (for cleanup)
 LAB_FAILS=0
 LAB_OKS=0
 SG_PID=
@@ -138,12 +139,30 @@ lab_down() {
 			[ -n "$pids" ] && kill $pids 2>/dev/null
 		done
 	done
+	for ns in "${LAB_EXTRA_NS[@]}"; do
+		pids=$(ip netns pids "$ns" 2>/dev/null)
+		[ -n "$pids" ] && kill $pids 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
 	for name in "${LAB_NAMES[@]}"; do
 		ip netns del "$name-srv" 2>/dev/null
 		ip netns del "$name-cli" 2>/dev/null
 		lab_unpin "$name-s"
 	done
-	LAB_NAMES=()
+	LAB_NAMES=() LAB_EXTRA_NS=()
+}
+
+# lab_ns NS: one more namespace (named sg-*, lo up), removed on exit like
+# the lab's own: for topologies of more than two hosts (a backend behind
+# the server, a second path)
+lab_ns() {
+	case $1 in sg-*) ;; *) echo "lab_ns: namespace must start with sg-" >&2; return 1 ;; esac
+	ip netns del "$1" 2>/dev/null
+	ip netns add "$1" || return 1
+	LAB_EXTRA_NS+=("$1")
+	nsenter --net=/run/netns/"$1" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+		net.ipv6.conf.default.accept_dad=0 >/dev/null
+	nsenter --net=/run/netns/"$1" ip link set lo up
 }
 
 lab_cleanup() {

@@ -373,6 +373,7 @@ static void sg_sample(struct sg_daemon *d, __u64 now)
 	sg_watch_settings(d);
 	sg_kernel_facts(d, "sysctl or ip link");
 	sg_listen_sample(d);
+	sg_local_addrs_sync(&d->pins, &d->addrs_err);
 	sg_tw_limits_read(&tw);
 	if (sg_walk_run_tw(d->pins.walk_fd, 1, tw.port_lo, tw.port_hi, &d->walk))
 		return;
@@ -540,6 +541,10 @@ struct sg_daemon *sg_daemon_start(const struct sg_daemon_opts *o,
 	/* a sweep before attaching: the tracker filter (sg_ct_bits) learns
 	 * the entries of reused tables */
 	if (sg_walk_run(d->pins.walk_fd, 1, &d->walk))
+		goto fail;
+	/* the host's addresses before attaching: from the first packet on,
+	 * only flows that end here are answered */
+	if (sg_local_addrs_sync(&d->pins, &d->addrs_err) < 0)
 		goto fail;
 	attached = true;
 	if (sg_daemon_attach(d))

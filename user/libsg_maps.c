@@ -39,7 +39,7 @@ void sg_pins_init(struct sg_pins *p, const char *bpffs, const char *iface)
 	p->config_fd = p->ports_fd = p->secrets_fd = p->counters_fd = -1;
 	p->pcounters_fd = p->synced_fd = p->embryonic_fd = p->walk_fd = -1;
 	p->daemon_fd = p->policy_fd = p->policy_bits_fd = p->learned_fd = -1;
-	p->hitters_fd = p->events_fd = -1;
+	p->hitters_fd = p->events_fd = p->local_addrs_fd = -1;
 }
 
 bool sg_pins_dir_safe(const struct sg_pins *p)
@@ -114,6 +114,7 @@ int sg_pins_open(struct sg_pins *p)
 		{ &p->learned_fd, "sg_learned" },
 		{ &p->hitters_fd, "sg_hitters" },
 		{ &p->events_fd, "sg_events" },
+		{ &p->local_addrs_fd, "sg_local_addrs" },
 	};
 
 	if (stat(p->dir, &st) || !S_ISDIR(st.st_mode)) {
@@ -141,7 +142,8 @@ void sg_pins_close(struct sg_pins *p)
 	int *fds[] = { &p->config_fd, &p->ports_fd, &p->secrets_fd,
 		       &p->counters_fd, &p->pcounters_fd, &p->synced_fd,
 		       &p->embryonic_fd, &p->walk_fd, &p->daemon_fd, &p->policy_fd,
-		       &p->policy_bits_fd, &p->learned_fd, &p->hitters_fd, &p->events_fd };
+		       &p->policy_bits_fd, &p->learned_fd, &p->hitters_fd, &p->events_fd,
+		       &p->local_addrs_fd };
 
 	if (p->cfg)
 		munmap(p->cfg, sg_map_len(sizeof(*p->cfg)));

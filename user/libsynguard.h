@@ -334,6 +334,7 @@ struct sg_pins {
 	int config_fd, ports_fd, secrets_fd, counters_fd, pcounters_fd;
 	int synced_fd, embryonic_fd, walk_fd, daemon_fd;
 	int policy_fd, policy_bits_fd, learned_fd, hitters_fd, events_fd;
+	int local_addrs_fd;
 	/* the config and daemon maps through an mmap: fields written in place */
 	struct sg_config *cfg;
 	struct sg_dpage *dpage;
@@ -352,6 +353,14 @@ bool sg_pins_current(const struct sg_pins *p);
 /* The single interface under bpffs/synguard; -1 when there is none (one
  * line unless quiet), -2 (one line) when there are several. */
 int sg_pins_guess_iface(const char *bpffs, char *iface, size_t len, bool quiet);
+
+/* ---- the host's addresses (libsg_addrs.c) ----------------------------- */
+/* sg_local_addrs becomes this network namespace's addresses and IPv4
+ * broadcasts, and sg_config.local_addrs says the data path may rely on
+ * it. Returns how many entries changed, or -1 (then the map is kept as
+ * it is); logs once when the addresses cannot be read, or can again
+ * (*last_err: the previous call's 0 or -errno). */
+int sg_local_addrs_sync(const struct sg_pins *p, int *last_err);
 
 /* Every setting from the pinned maps. */
 int sg_settings_read(const struct sg_pins *p, struct sg_settings *s);

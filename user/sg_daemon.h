@@ -46,6 +46,7 @@ struct sg_daemon {
 		__u64 errs, sent;     /* xdp_tx errors, syn_cookies_sent     */
 		__u64 acc_errs, acc_sent; /* since the last judgement        */
 	} xdp_tx;
+	int addrs_err;                /* the host's addresses: last 0/-errno */
 };
 
 int sg_pidfile_lock(const char *iface);

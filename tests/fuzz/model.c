@@ -73,6 +73,7 @@ static struct mmap_ maps[] = {
 	SG_MODEL_MAP(sg_learned_bits, BPF_MAP_TYPE_ARRAY),
 	SG_MODEL_MAP(sg_policy, BPF_MAP_TYPE_LPM_TRIE),
 	SG_MODEL_MAP(sg_policy_bits, BPF_MAP_TYPE_ARRAY),
+	SG_MODEL_MAP(sg_local_addrs, BPF_MAP_TYPE_HASH),
 	SG_MODEL_RINGBUF(sg_events),
 };
 #define NMAPS (sizeof(maps) / sizeof(maps[0]))
@@ -391,6 +392,20 @@ long bpf_tcp_check_syncookie(void *sk, void *iph, __u32 iph_len,
 {
 	(void)iph, (void)iph_len, (void)th, (void)th_len;
 	return sk ? -ENOENT : -EINVAL;
+}
+
+/* ...and no netfilter connection either. */
+struct nf_conn *bpf_xdp_ct_lookup(struct xdp_md *ctx,
+				  struct bpf_sock_tuple *tuple, __u32 tuple__sz,
+				  struct bpf_ct_opts *opts, __u32 opts__sz)
+{
+	(void)ctx, (void)tuple, (void)tuple__sz, (void)opts, (void)opts__sz;
+	return NULL;
+}
+
+void bpf_ct_release(struct nf_conn *ct)
+{
+	(void)ct;
 }
 
 int bpf_sk_assign_tcp_reqsk(struct __sk_buff *skb, struct sock *sk,

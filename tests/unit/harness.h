@@ -47,8 +47,12 @@ static struct {
 } T;
 
 /* One BPF_PROG_TEST_RUN and what it changed. */
+/* The tc programs' verdict, TCX_NEXT (Debian's uapi headers predate tcx) */
+#define SG_TCX_NEXT (-1)
+
 struct run {
-	int verdict;           /* XDP or TC action, or -errno from the kernel */
+	int verdict;           /* XDP or TC action (TCX_NEXT is -1)           */
+	int err;               /* -errno: the kernel refused the test run    */
 	uint8_t out[FRAME_MAX];
 	uint32_t len;          /* frame length, without the metadata         */
 	uint32_t meta_len;
@@ -63,7 +67,8 @@ static inline void test_run_counted(int prog, struct bpf_test_run_opts *o,
 	__u64 before[SG_CNT_MAX], after[SG_CNT_MAX];
 
 	sg_counters_read(T.cnt_fd, before);
-	r->verdict = bpf_prog_test_run_opts(prog, o) ? -errno : (int)o->retval;
+	r->err = bpf_prog_test_run_opts(prog, o) ? -errno : 0;
+	r->verdict = r->err ? r->err : (int)o->retval;
 	sg_counters_read(T.cnt_fd, after);
 	for (int i = 0; i < SG_CNT_MAX; i++)
 		r->delta[i] = after[i] - before[i];
@@ -82,7 +87,7 @@ static inline void xdp_run(const struct frame *f, struct run *r)
 
 	memset(r, 0, sizeof(*r));
 	test_run_counted(T.prog, &o, r);
-	if (r->verdict < 0)
+	if (r->err)
 		return;
 	/* data_out starts at data_meta; ctx_out.data is the metadata size */
 	r->meta_len = ctx_out.data;
