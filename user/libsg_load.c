@@ -122,7 +122,7 @@ static const char *const sg_tc_pins[2] = { "link_tc_ingress", "link_tc_egress" }
 
 int sg_pidfile_lock(const char *iface)
 {
-	char path[PATH_MAX], buf[32];
+	char path[PATH_MAX], buf[160];
 	int fd, n;
 
 	if (sg_mkdir_p(SG_RUN_DIR, 0755)) {
@@ -143,7 +143,8 @@ int sg_pidfile_lock(const char *iface)
 		close(fd);
 		return -1;
 	}
-	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	/* the build too: synguard status tells a daemon of another build */
+	n = snprintf(buf, sizeof(buf), "%d\n%s %s\n", (int)getpid(), sg_version, sg_build_id);
 	if (ftruncate(fd, 0) || pwrite(fd, buf, (size_t)n, 0) != n) {
 		sg_err("cannot write %s: %s", path, strerror(errno));
 		close(fd);

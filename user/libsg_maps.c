@@ -10,6 +10,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <linux/if_link.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "libsynguard.h"
@@ -519,6 +520,27 @@ void sg_slot_labels(const __u16 *slots, char (*label)[8])
 }
 
 /* ---- daemon liveness --------------------------------------------------------- */
+bool sg_xdp_is_ours(const struct sg_pins *p)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int ifindex = (int)if_nametoindex(p->iface);
+	char path[PATH_MAX];
+	int fd;
+
+	if (!ifindex || bpf_xdp_query(ifindex, 0, &q) || !q.prog_id)
+		return false;
+	if (q.attach_mode == XDP_ATTACHED_MULTI)
+		return true;
+	if (sg_pin_path(path, sizeof(path), p, "prog_xdp") || (fd = bpf_obj_get(path)) < 0)
+		return false;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.id = 0;
+	close(fd);
+	return info.id == q.prog_id;
+}
+
 void sg_pidfile_path(char *buf, size_t len, const char *iface)
 {
 	snprintf(buf, len, "%s/%s.pid", SG_RUN_DIR, iface);
@@ -542,4 +564,25 @@ int sg_daemon_pid(const char *iface)
 	close(fd);
 	pid = r > 0 ? atoi(buf) : 0;
 	return pid > 0 ? pid : 1;
+}
+
+int sg_daemon_build(const char *iface, char *version, size_t vlen, char *build, size_t blen)
+{
+	char path[PATH_MAX], buf[160] = "", v[96], b[32];
+	ssize_t r;
+	int fd;
+
+	sg_pidfile_path(path, sizeof(path), iface);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	r = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[r > 0 ? r : 0] = 0;
+	/* "PID\nVERSION BUILD\n"; a daemon of an older build wrote the PID alone */
+	if (sscanf(buf, "%*d %95s %31s", v, b) != 2)
+		return -1;
+	snprintf(version, vlen, "%s", v);
+	snprintf(build, blen, "%s", b);
+	return 0;
 }
