@@ -11,15 +11,25 @@ PREFIX    ?= /usr/local
 DESTDIR   ?=
 SYSCONFDIR ?= /etc
 UNITDIR   ?= $(PREFIX)/lib/systemd/system
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 BUILD     := build
 ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 
-DEB_PKGS  := clang-19 llvm-19 clang-14 bpftool libbpf-dev libxdp-dev xdp-tools \
-             libelf-dev zlib1g-dev pkg-config libjson-c-dev libinih-dev \
-             libmicrohttpd-dev iproute2 ethtool netsniff-ng nftables \
-             python3-scapy gnuplot-nox procps curl prometheus \
-             python3-prometheus-client time libclang-rt-19-dev libfuzzer-19-dev \
-             gcc groff-base bsdextrautils python3-markdown-it
+# Debian packages, by what needs them. A server that runs synguard needs
+# only RUNTIME_PKGS (the .deb's Depends come from the libraries the
+# binaries link: ${shlibs:Depends}); BUILD_PKGS build it, its man pages and
+# its package; TEST_PKGS are the lab's tools (traffic generators, scapy,
+# nftables, promtool from the prometheus package, packaging and container
+# tools for tests/packaging). make deps installs all three.
+RUNTIME_PKGS := libbpf1 libxdp1 libjson-c5 libinih1 libmicrohttpd12 libelf1 zlib1g
+BUILD_PKGS := clang-19 llvm-19 bpftool libbpf-dev libxdp-dev libelf-dev zlib1g-dev \
+              pkg-config libjson-c-dev libinih-dev libmicrohttpd-dev gcc groff-base \
+              debhelper dpkg-dev
+TEST_PKGS := clang-14 xdp-tools iproute2 ethtool netsniff-ng nftables python3-scapy \
+             gnuplot-nox procps curl prometheus python3-prometheus-client time \
+             libclang-rt-19-dev libfuzzer-19-dev bsdextrautils python3-markdown-it \
+             python3-yaml lintian buildah podman runc bash-completion
+DEB_PKGS  := $(BUILD_PKGS) $(RUNTIME_PKGS) $(TEST_PKGS)
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
               -I$(BUILD) -Iinclude -Ibpf
@@ -49,7 +59,7 @@ FUZZ_SECONDS ?= 600
 # (synguard help set prints it), so they cannot drift from the binaries.
 MAN_PAGES := $(patsubst man/%.in,$(BUILD)/man/%,$(wildcard man/*.8.in))
 
-.PHONY: all deps test bench demo install clean fuzz lint FORCE
+.PHONY: all deps test bench demo install uninstall deb image clean fuzz lint FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -167,7 +177,12 @@ demo: $(DEPS_STAMP)
 	@tests/demo.sh
 
 # The sample config is printed by synguardd from its settings table, so it
-# always lists every setting; the unit is synguardd@IFACE.service.
+# always lists every setting; the unit is synguardd@IFACE.service. The
+# bash completion serves both binaries (synguardd is a link to it).
+INSTALLED := $(PREFIX)/sbin/synguardd $(PREFIX)/sbin/synguard \
+             $(PREFIX)/share/man/man8/synguardd.8 $(PREFIX)/share/man/man8/synguard.8 \
+             $(SYSCONFDIR)/synguard/synguard.conf.example $(UNITDIR)/synguardd@.service \
+             $(COMPLETIONDIR)/synguard $(COMPLETIONDIR)/synguardd
 install: all
 	install -D -m 0755 $(BUILD)/synguardd $(DESTDIR)$(PREFIX)/sbin/synguardd
 	install -D -m 0755 $(BUILD)/synguard $(DESTDIR)$(PREFIX)/sbin/synguard
@@ -178,6 +193,15 @@ install: all
 	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 		user/synguardd@.service.in > $(DESTDIR)$(UNITDIR)/synguardd@.service
 	chmod 0644 $(DESTDIR)$(SYSCONFDIR)/synguard/synguard.conf.example $(DESTDIR)$(UNITDIR)/synguardd@.service
+	install -D -m 0644 completion/synguard $(DESTDIR)$(COMPLETIONDIR)/synguard
+	ln -sf synguard $(DESTDIR)$(COMPLETIONDIR)/synguardd
+
+# What install put there, with the same PREFIX, SYSCONFDIR and DESTDIR.
+# The operator's own configs (SYSCONFDIR/synguard/IFACE.conf) are kept,
+# and so is the directory then.
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/synguard 2>/dev/null
 
 clean:
 	rm -rf $(BUILD)
