@@ -21,7 +21,7 @@ ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 # its package; TEST_PKGS are the lab's tools (traffic generators, scapy,
 # nftables, promtool from the prometheus package, packaging and container
 # tools for tests/packaging). make deps installs all three.
-RUNTIME_PKGS := libbpf1 libxdp1 libjson-c5 libinih1 libmicrohttpd12 libelf1 zlib1g
+RUNTIME_PKGS := libbpf1 libxdp1 libjson-c5 libinih1 libmicrohttpd12
 BUILD_PKGS := clang-19 llvm-19 bpftool libbpf-dev libxdp-dev libelf-dev zlib1g-dev \
               pkg-config libjson-c-dev libinih-dev libmicrohttpd-dev gcc groff-base \
               debhelper dpkg-dev
@@ -202,6 +202,20 @@ install: all
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 	-rmdir $(DESTDIR)$(SYSCONFDIR)/synguard 2>/dev/null
+
+# The Debian package, built by dpkg-buildpackage from a copy of this tree
+# in build/deb/ (its .deb lands there, not beside the tree), then checked
+# by lintian: its report in build/deb/lintian.txt, and an error fails.
+DEB_VERSION = $(shell dpkg-parsechangelog -l debian/changelog -S Version)
+DEB_FILE = $(BUILD)/deb/synguard_$(DEB_VERSION)_$(shell dpkg --print-architecture).deb
+deb:
+	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/src
+	tar -c --exclude=./build --exclude=./.git --exclude=./results . | tar -x -C $(BUILD)/deb/src
+	cd $(BUILD)/deb/src && dpkg-buildpackage -b -us -uc >../build.log 2>&1 || \
+		{ tail -n 30 ../build.log; exit 1; }
+	lintian --pedantic --display-info $(DEB_FILE) > $(BUILD)/deb/lintian.txt 2>&1; \
+		rc=$$?; cat $(BUILD)/deb/lintian.txt; exit $$rc
+	@echo "deb: $(DEB_FILE)"
 
 clean:
 	rm -rf $(BUILD)

@@ -5,7 +5,8 @@
 # changes); in a tarball, the VERSION file alone.
 cd "$(dirname "$0")/.." || exit 1
 base=$(cat VERSION)
-if git rev-parse --git-dir >/dev/null 2>&1; then
+# .git here, not in a parent: make deb builds a copy inside build/
+if [ -e .git ] && git rev-parse --git-dir >/dev/null 2>&1; then
 	if tag=$(git describe --tags --match 'v[0-9]*' --dirty 2>/dev/null); then
 		echo "${tag#v}"
 		exit 0
