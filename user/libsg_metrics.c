@@ -300,6 +300,22 @@ static void sg_daemon_text(FILE *f, const struct sg_pins *p, __u64 now)
 			   !!(st->tw_pressure & (i ? SG_TW_PORTS : SG_TW_BUCKETS)));
 }
 
+/* What the kernel's SYN_RCVD queue is bounded by, read now in the daemon's
+ * network namespace: a listener's backlog is at most net.core.somaxconn,
+ * and without syncookies net.ipv4.tcp_max_syn_backlog drops earlier. */
+static void sg_backlog_text(FILE *f)
+{
+	static const char *const sysctl[2] = { "net/core/somaxconn", "net/ipv4/tcp_max_syn_backlog" };
+	static const char *const label[2] = { "somaxconn", "tcp_max_syn_backlog" };
+	long v;
+
+	sg_family(f, "synguard_syn_backlog_limit", "gauge",
+		  "What SYN_RCVD is measured against: net.core.somaxconn, net.ipv4.tcp_max_syn_backlog");
+	for (int i = 0; i < 2; i++)
+		if (!sg_sysctl_int(sysctl[i], &v))
+			sg_sample1(f, "synguard_syn_backlog_limit", "limit", label[i], (double)v);
+}
+
 char *sg_metrics_text(const struct sg_pins *p, const struct sg_walk_args *sample,
 		      size_t *len)
 {
@@ -318,6 +334,7 @@ char *sg_metrics_text(const struct sg_pins *p, const struct sg_walk_args *sample
 	sg_label(f, "mode", sg_mode_name(p->cfg->mode), false);
 	fprintf(f, "} 1\n");
 	sg_daemon_text(f, p, now);
+	sg_backlog_text(f);
 	sg_tables_text(f, p, sample);
 	sg_settings_text(f, p);
 	sg_counters_text(f, cnt);
