@@ -217,5 +217,33 @@ deb:
 		rc=$$?; cat $(BUILD)/deb/lintian.txt; exit $$rc
 	@echo "deb: $(DEB_FILE)"
 
+# An OCI image with no base image (buildah from scratch): the two binaries,
+# exactly the shared libraries ldd finds for them (and the loader), and
+# libxdp's dispatcher object, which libxdp loads from disk to run several
+# XDP programs on one interface. The root filesystem is staged in
+# build/image/rootfs; the image is IMAGE (localhost/synguard:VERSION and
+# :latest in the local containers storage, for podman; no registry).
+IMAGE     ?= synguard
+LIBXDP_BPF := /usr/lib/$(shell gcc -print-multiarch)/bpf/xdp-dispatcher.o
+image: all
+	rm -rf $(BUILD)/image && mkdir -p $(BUILD)/image/rootfs/usr/sbin $(BUILD)/image/rootfs/etc/synguard \
+		$(BUILD)/image/rootfs/run/synguard $(BUILD)/image/rootfs/sys/fs/bpf $(BUILD)/image/rootfs/tmp
+	install -m 0755 $(BINS) $(BUILD)/image/rootfs/usr/sbin/
+	$(BUILD)/synguardd --sample-config > $(BUILD)/image/rootfs/etc/synguard/synguard.conf.example
+	for f in $$(ldd $(BINS) | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) .*/\1/p' | sort -u) $(LIBXDP_BPF); do \
+		install -D -m $$(stat -L -c %a $$f) $$f $(BUILD)/image/rootfs$$f || exit 1; \
+		echo $$f >> $(BUILD)/image/files; \
+	done
+	c=$$(buildah from scratch) && \
+	buildah copy --quiet $$c $(BUILD)/image/rootfs / && \
+	buildah config --entrypoint '["/usr/sbin/synguardd"]' --cmd '["--help"]' \
+		--label org.opencontainers.image.title=synguard \
+		--label org.opencontainers.image.version=$$(tools/version.sh) \
+		--label org.opencontainers.image.revision=$$(cat $(BUILD)/sg_version.c | sed -n 's/.*sg_build_id\[\] = "\(.*\)";/\1/p') \
+		--env PATH=/usr/sbin $$c && \
+	buildah commit --quiet --rm $$c $(IMAGE):latest > $(BUILD)/image/id && \
+	buildah tag $(IMAGE):latest $(IMAGE):$$(tools/version.sh | tr + _)
+	@podman image inspect $(IMAGE):latest --format 'image: localhost/$(IMAGE):latest, {{.Size}} bytes'
+
 clean:
 	rm -rf $(BUILD)
