@@ -28,7 +28,7 @@ BUILD_PKGS := clang-19 llvm-19 bpftool libbpf-dev libxdp-dev libelf-dev zlib1g-d
 TEST_PKGS := clang-14 xdp-tools iproute2 ethtool netsniff-ng nftables python3-scapy \
              gnuplot-nox procps curl prometheus python3-prometheus-client time \
              libclang-rt-19-dev libfuzzer-19-dev bsdextrautils python3-markdown-it \
-             python3-yaml lintian buildah podman runc bash-completion
+             python3-yaml python3-kubernetes lintian buildah podman runc bash-completion
 DEB_PKGS  := $(BUILD_PKGS) $(RUNTIME_PKGS) $(TEST_PKGS)
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
