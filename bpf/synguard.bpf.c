@@ -852,29 +852,29 @@ int sg_tc_ingress(struct __sk_buff *skb)
 	int ret;
 
 	if ((void *)(mp + 1) > data || mp->magic != SG_META_MAGIC)
-		return TC_ACT_OK;
+		return TCX_NEXT;
 	m = *mp;
 	if (sg_parse_skb(skb, &p) != SG_PARSE_TCP)
-		return TC_ACT_OK;
+		return TCX_NEXT;
 	cfg = sg_get_config();
 	if (!cfg)
-		return TC_ACT_OK;
+		return TCX_NEXT;
 	skc = bpf_skc_lookup_tcp(skb, &t, sg_sock_tuple(&p, &t),
 				 BPF_F_CURRENT_NETNS, 0);
 	if (!skc) {
 		sg_count(SG_CNT_tc_no_listener);
-		return TC_ACT_OK;
+		return TCX_NEXT;
 	}
 	if (skc->state != BPF_TCP_LISTEN) {
 		/* a retransmitted ACK after the socket exists */
 		bpf_sk_release(skc);
-		return TC_ACT_OK;
+		return TCX_NEXT;
 	}
 	tp = bpf_skc_to_tcp_sock(skc);
 	if (!tp) {
 		bpf_sk_release(skc);
 		sg_count(SG_CNT_tc_no_listener);
-		return TC_ACT_OK;
+		return TCX_NEXT;
 	}
 	attrs.mss = m.mss;
 	if (m.flags & SG_META_F_WSCALE) {
@@ -893,7 +893,7 @@ int sg_tc_ingress(struct __sk_buff *skb)
 				      sizeof(attrs));
 	bpf_sk_release(skc);
 	sg_count(ret ? SG_CNT_tc_assign_failed : SG_CNT_tc_assigned);
-	return TC_ACT_OK;
+	return TCX_NEXT;
 }
 
 /* Every segment the host sends moves the tracker too. For a flow it has
@@ -909,10 +909,10 @@ int sg_tc_egress(struct __sk_buff *skb)
 	__u8 kstate = SG_STATE_MAX;
 
 	if (sg_parse_skb(skb, &p) != SG_PARSE_TCP)
-		return TC_ACT_OK;
+		return TCX_NEXT;
 	cfg = sg_get_config();
 	if (!cfg || !sg_tracked(cfg, sg_port_slot(p.th.source)))
-		return TC_ACT_OK;
+		return TCX_NEXT;
 	if (p.th.syn) {
 		ws = SG_COOKIE_WS_NONE;
 		if (!sg_tcpopt_skb(skb, &p, &o) && (o.flags & SG_OPT_WSCALE))
@@ -922,7 +922,7 @@ int sg_tc_egress(struct __sk_buff *skb)
 	if (sk && (p.th.syn || p.tcp_len > p.thlen || p.th.fin))
 		kstate = sg_state_from_kernel(sk->state);
 	sg_ct_update(&p, SG_CT_OUT, kstate, SG_CT_RETRACKED, ws);
-	return TC_ACT_OK;
+	return TCX_NEXT;
 }
 
 struct sg_walk_ctx {

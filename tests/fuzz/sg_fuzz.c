@@ -497,7 +497,7 @@ static void run_one(bool egress, const uint8_t *b, uint32_t len)
 	else
 		xdp_run(&f, &r);
 	c1 = coarse_ns();
-	if (r.verdict < 0) {
+	if (r.err) {
 		/* the test runner refused the frame (e.g. an skb too short for
 		 * the IP header its ethertype names): no program ran */
 		F.refused++;
@@ -522,7 +522,7 @@ static void run_one(bool egress, const uint8_t *b, uint32_t len)
 	}
 	if (!egress)
 		check_xdp_output(b, len, &r);
-	else if (r.verdict != 0 /* TC_ACT_OK */ || r.len != len || memcmp(r.out, b, len))
+	else if (r.verdict != -1 /* TCX_NEXT */ || r.len != len || memcmp(r.out, b, len))
 		mismatch("egress changed the frame or its verdict (%d)", r.verdict);
 	if (mmeta != r.meta_len ||
 	    (mmeta && memcmp(mout, &r.meta, mmeta)))

@@ -44,7 +44,8 @@ static struct {
 
 /* One BPF_PROG_TEST_RUN and what it changed. */
 struct run {
-	int verdict;           /* XDP or TC action, or -errno from the kernel */
+	int err;               /* -errno when the kernel refused the run, else 0 */
+	int verdict;           /* XDP or TC action (TCX_NEXT is -1)           */
 	uint8_t out[FRAME_MAX];
 	uint32_t len;          /* frame length, without the metadata         */
 	uint32_t meta_len;
@@ -59,7 +60,9 @@ static inline void test_run_counted(int prog, struct bpf_test_run_opts *o,
 	__u64 before[SG_CNT_MAX], after[SG_CNT_MAX];
 
 	sg_counters_read(T.cnt_fd, before);
-	r->verdict = bpf_prog_test_run_opts(prog, o) ? -errno : (int)o->retval;
+	/* apart: a TC program's own verdict may be negative (TCX_NEXT) */
+	r->err = bpf_prog_test_run_opts(prog, o) ? -errno : 0;
+	r->verdict = r->err ? r->err : (int)o->retval;
 	sg_counters_read(T.cnt_fd, after);
 	for (int i = 0; i < SG_CNT_MAX; i++)
 		r->delta[i] = after[i] - before[i];
@@ -78,7 +81,7 @@ static inline void xdp_run(const struct frame *f, struct run *r)
 
 	memset(r, 0, sizeof(*r));
 	test_run_counted(T.prog, &o, r);
-	if (r->verdict < 0)
+	if (r->err)
 		return;
 	/* data_out starts at data_meta; ctx_out.data is the metadata size */
 	r->meta_len = ctx_out.data;
@@ -133,6 +136,8 @@ static inline const char *verdict_name(int v)
 
 	if (v >= 0 && v <= XDP_REDIRECT)
 		return names[v];
+	if (v == -1)
+		return "TCX_NEXT";
 	snprintf(buf, sizeof(buf), "error %d", v);
 	return buf;
 }
@@ -140,7 +145,7 @@ static inline const char *verdict_name(int v)
 /* A verdict and the one decision counted for it (plus extra, if any). */
 static inline bool decided(const struct run *r, int verdict, __u64 mask)
 {
-	return r->verdict == verdict && counted(r, mask);
+	return !r->err && r->verdict == verdict && counted(r, mask);
 }
 
 static inline bool check_run(const struct run *r, int verdict, __u64 mask,

@@ -123,7 +123,7 @@ static bool expect(const struct conn *c, int local, int remote,
 
 static bool passed(const struct run *r, int who)
 {
-	return r->verdict == (who == REMOTE ? XDP_PASS : 0 /* TC_ACT_OK */);
+	return r->verdict == (who == REMOTE ? XDP_PASS : -1 /* TCX_NEXT */);
 }
 
 /* A segment that must pass and move the entry to (local, remote). */

@@ -583,7 +583,7 @@ static void test_truncation(struct layout l, bool fixed)
 			f = full;
 			f.len = len;
 			xdp_run(&f, &r);
-			refused += r.verdict < 0;
+			refused += r.err != 0;
 			continue;
 		}
 		f = full;
