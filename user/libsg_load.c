@@ -122,7 +122,8 @@ static const char *const sg_tc_pins[2] = { "link_tc_ingress", "link_tc_egress" }
 
 int sg_pidfile_lock(const char *iface)
 {
-	char path[PATH_MAX], buf[160];
+	char path[PATH_MAX], buf[32];
+	FILE *f;
 	int fd, n;
 
 	if (sg_mkdir_p(SG_RUN_DIR, 0755)) {
@@ -143,13 +144,19 @@ int sg_pidfile_lock(const char *iface)
 		close(fd);
 		return -1;
 	}
-	/* the build too: synguard status tells a daemon of another build */
-	n = snprintf(buf, sizeof(buf), "%d\n%s %s\n", (int)getpid(), sg_version, sg_build_id);
+	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
 	if (ftruncate(fd, 0) || pwrite(fd, buf, (size_t)n, 0) != n) {
 		sg_err("cannot write %s: %s", path, strerror(errno));
 		close(fd);
 		return -1;
 	}
+	/* beside it, the build: synguard status tells a daemon of another one */
+	sg_versionfile_path(path, sizeof(path), iface);
+	f = fopen(path, "we");
+	if (!f || fprintf(f, "%s %s\n", sg_version, sg_build_id) < 0)
+		sg_log("warning: cannot write %s: %s", path, strerror(errno));
+	if (f)
+		fclose(f);
 	return fd;
 }
 
@@ -741,6 +748,8 @@ int sg_detach_iface(const char *bpffs, const char *iface)
 	printf("%s: detached (%d attachment%s), pins removed%s\n", iface, n, n == 1 ? "" : "s",
 	       have_kept ? ", kept cookie secrets too" : "");
 	sg_pidfile_path(path, sizeof(path), iface);
+	unlink(path);
+	sg_versionfile_path(path, sizeof(path), iface);
 	unlink(path);
 	close(lock);
 	return SG_EXIT_OK;

@@ -546,6 +546,11 @@ void sg_pidfile_path(char *buf, size_t len, const char *iface)
 	snprintf(buf, len, "%s/%s.pid", SG_RUN_DIR, iface);
 }
 
+void sg_versionfile_path(char *buf, size_t len, const char *iface)
+{
+	snprintf(buf, len, "%s/%s.version", SG_RUN_DIR, iface);
+}
+
 int sg_daemon_pid(const char *iface)
 {
 	char path[PATH_MAX], buf[32] = "";
@@ -568,19 +573,17 @@ int sg_daemon_pid(const char *iface)
 
 int sg_daemon_build(const char *iface, char *version, size_t vlen, char *build, size_t blen)
 {
-	char path[PATH_MAX], buf[160] = "", v[96], b[32];
-	ssize_t r;
-	int fd;
+	char path[PATH_MAX], v[96], b[32];
+	FILE *f;
+	int n;
 
-	sg_pidfile_path(path, sizeof(path), iface);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	sg_versionfile_path(path, sizeof(path), iface);
+	f = fopen(path, "re");
+	if (!f)
 		return -1;
-	r = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	buf[r > 0 ? r : 0] = 0;
-	/* "PID\nVERSION BUILD\n"; a daemon of an older build wrote the PID alone */
-	if (sscanf(buf, "%*d %95s %31s", v, b) != 2)
+	n = fscanf(f, "%95s %31s", v, b);
+	fclose(f);
+	if (n != 2)
 		return -1;
 	snprintf(version, vlen, "%s", v);
 	snprintf(build, blen, "%s", b);

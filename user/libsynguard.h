@@ -385,7 +385,9 @@ bool sg_xdp_is_ours(const struct sg_pins *p);
 /* Daemon liveness from the pidfile lock: pid if running, 0 if not. */
 int sg_daemon_pid(const char *iface);
 void sg_pidfile_path(char *buf, size_t len, const char *iface);
-/* The version and build id the daemon wrote in its pidfile: 0, or -1. */
+/* Beside the pidfile, "VERSION BUILD" of the daemon holding it. */
+void sg_versionfile_path(char *buf, size_t len, const char *iface);
+/* The version and build id the daemon wrote there: 0, or -1. */
 int sg_daemon_build(const char *iface, char *version, size_t vlen, char *build, size_t blen);
 
 /* ---- load/attach (libsg_load.c) ---------------------------------------- */

@@ -33,7 +33,7 @@ expect "health: status shows the version and build id" "$line" = \
 	"version:       ${dv#synguardd }"
 js=$(sg_cli status -i "$LAB_SIF" --json)
 expect "health: status --json build_id" "$(echo "$js" | jget build_id)" = "$build"
-expect "health: status --json daemon_build_id (from its pidfile)" \
+expect "health: status --json daemon_build_id (from /run/synguard/IFACE.version)" \
 	"$(echo "$js" | jget daemon_build_id)" = "$build"
 expect "health: status --json daemon_version" \
 	"$(echo "$js" | jget daemon_version)" = "$(echo "$js" | jget version)"
