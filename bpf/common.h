@@ -25,6 +25,11 @@
 #define IPPROTO_DSTOPTS 60
 #define TC_ACT_OK 0
 #define TC_ACT_SHOT 2
+/* tcx: hand the packet on to the next program of the chain (and then to
+ * the legacy tc filters and the stack); TC_ACT_OK would end the chain, so
+ * a CNI's program attached after ours would never see the packet. In a
+ * clsact filter (the fallback) it is TC_ACT_UNSPEC: the next filter. */
+#define TCX_NEXT (-1)
 
 #ifndef SG_MODEL
 /* A map's size as loaded (the loader may have changed it): CO-RE reads it

@@ -462,6 +462,8 @@ static void sg_pidfile_remove(struct sg_daemon *d)
 		return;
 	sg_pidfile_path(path, sizeof(path), d->o.iface, false);
 	unlink(path);
+	sg_versionfile_path(path, sizeof(path), d->o.iface);
+	unlink(path);
 }
 
 static void sg_daemon_free(struct sg_daemon *d)

@@ -142,6 +142,7 @@ struct sg_status {
 	long syncookies;               /* net.ipv4.tcp_syncookies, now    */
 	char *protected_ports;         /* what sg_ports holds now         */
 	char *no_listener;             /* listed, no listener; NULL: ?    */
+	char dversion[96], dbuild[32];    /* the running daemon's; "": ?  */
 };
 
 static void sg_status_free(struct sg_status *x)
@@ -182,6 +183,9 @@ static int sg_status_read(struct sg_view *v, struct sg_status *x)
 	x->synced_max = sg_map_max_entries(v->pins->synced_fd);
 	x->emb_max = sg_map_max_entries(v->pins->embryonic_fd);
 	sg_attach_query(v->pins, &x->ai);
+	if (v->daemon_pid <= 0 || sg_daemon_build(v->pins->iface, x->dversion, sizeof(x->dversion),
+						     x->dbuild, sizeof(x->dbuild)))
+		x->dversion[0] = x->dbuild[0] = 0;
 	x->st = v->pins->dpage->st;
 	x->fresh = v->daemon_pid > 0 && x->st.tick_ns && x->st.tick_ns <= x->now &&
 		   x->now - x->st.tick_ns < 5 * SG_NS;
@@ -211,6 +215,10 @@ static struct json_object *sg_status_json(struct sg_view *v, const struct sg_sta
 	json_object_object_add(o, "protecting", json_object_new_boolean(sg_protecting(ai)));
 	json_object_object_add(o, "daemon_elsewhere",
 			       json_object_new_boolean(v->daemon_pid <= 0 && sg_pins_held(v->pins)));
+	json_object_object_add(o, "version", json_object_new_string(sg_version));
+	json_object_object_add(o, "build_id", json_object_new_string(sg_build_id));
+	json_object_object_add(o, "daemon_version", x->dversion[0] ? json_object_new_string(x->dversion) : NULL);
+	json_object_object_add(o, "daemon_build_id", x->dbuild[0] ? json_object_new_string(x->dbuild) : NULL);
 	j = json_object_new_object();
 	json_object_object_add(j, "prog_id", ai->xdp_prog_id ? json_object_new_int64(ai->xdp_prog_id) : NULL);
 	json_object_object_add(j, "mode", json_object_new_string(ai->have_ifindex ? ai->xdp_mode : "unknown"));
@@ -352,6 +360,11 @@ int sg_cmd_status(struct sg_view *v, bool json)
 		       "daemon:");
 	else
 		printf("%-14s not running (showing the pinned maps)\n", "daemon:");
+	printf("%-14s %s (build %s)", "version:", sg_version, sg_build_id);
+	if (x.dbuild[0] && strcmp(x.dbuild, sg_build_id))
+		printf("; the daemon runs %s (build %s): restart it to run this build",
+		       x.dversion, x.dbuild);
+	printf("\n");
 	if (!ai->have_ifindex)
 		printf("%-14s unknown (%s is not in this network namespace)\n", "xdp:", v->pins->iface);
 	else if (!ai->xdp_prog_id)

@@ -115,6 +115,7 @@ int sg_pidfile_lock(const char *iface)
 {
 	char path[PATH_MAX], buf[32];
 	struct stat fst, pst;
+	FILE *f;
 	int fd, n;
 
 	sg_pidfile_path(path, sizeof(path), iface, true);
@@ -148,6 +149,13 @@ int sg_pidfile_lock(const char *iface)
 		close(fd);
 		return -1;
 	}
+	/* beside it, the build: synguard status tells a daemon of another one */
+	sg_versionfile_path(path, sizeof(path), iface);
+	f = fopen(path, "we");
+	if (!f || fprintf(f, "%s %s\n", sg_version, sg_build_id) < 0)
+		sg_log("warning: cannot write %s: %s", path, strerror(errno));
+	if (f)
+		fclose(f);
 	return fd;
 }
 
@@ -1072,6 +1080,8 @@ int sg_detach_iface(const char *bpffs, const char *iface)
 	ret = SG_EXIT_OK;
 out:
 	sg_pidfile_path(path, sizeof(path), iface, false);
+	unlink(path);
+	sg_versionfile_path(path, sizeof(path), iface);
 	unlink(path);
 	close(lock);
 	if (pins_lock >= 0)

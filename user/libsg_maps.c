@@ -10,6 +10,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <linux/if_link.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "libsynguard.h"
@@ -533,6 +534,27 @@ void sg_slot_labels(const __u16 *slots, char (*label)[8])
 }
 
 /* ---- attachments ------------------------------------------------------------- */
+bool sg_xdp_is_ours(const struct sg_pins *p)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int ifindex = (int)if_nametoindex(p->iface);
+	char path[PATH_MAX];
+	int fd;
+
+	if (!ifindex || bpf_xdp_query(ifindex, 0, &q) || !q.prog_id)
+		return false;
+	if (q.attach_mode == XDP_ATTACHED_MULTI)
+		return true;
+	if (sg_pin_path(path, sizeof(path), p, "prog_xdp") || (fd = bpf_obj_get(path)) < 0)
+		return false;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.id = 0;
+	close(fd);
+	return info.id == q.prog_id;
+}
+
 bool sg_tcx_has_prog(int ifindex, int dir, __u32 id)
 {
 	__u32 ids[64], n = 64;
@@ -569,6 +591,17 @@ void sg_pidfile_path(char *buf, size_t len, const char *iface, bool dir)
 		 dir ? "" : ".pid");
 }
 
+void sg_versionfile_path(char *buf, size_t len, const char *iface)
+{
+	size_t n;
+
+	/* the pidfile's name with .version for .pid */
+	sg_pidfile_path(buf, len, iface, false);
+	n = strlen(buf);
+	if (n > 4 && n + 5 <= len)
+		memcpy(buf + n - 4, ".version", 9);
+}
+
 int sg_daemon_pid(const char *iface)
 {
 	char path[PATH_MAX], buf[32] = "";
@@ -587,4 +620,23 @@ int sg_daemon_pid(const char *iface)
 	close(fd);
 	pid = r > 0 ? atoi(buf) : 0;
 	return pid > 0 ? pid : 1;
+}
+
+int sg_daemon_build(const char *iface, char *version, size_t vlen, char *build, size_t blen)
+{
+	char path[PATH_MAX], v[96], b[32];
+	FILE *f;
+	int n;
+
+	sg_versionfile_path(path, sizeof(path), iface);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	n = fscanf(f, "%95s %31s", v, b);
+	fclose(f);
+	if (n != 2)
+		return -1;
+	snprintf(version, vlen, "%s", v);
+	snprintf(build, blen, "%s", b);
+	return 0;
 }

@@ -310,6 +310,22 @@ static void sg_daemon_text(FILE *f, const struct sg_pins *p, __u64 now)
 			   !!(st->tw_pressure & (i ? SG_TW_PORTS : SG_TW_BUCKETS)));
 }
 
+/* What the kernel's SYN_RCVD queue is bounded by, read now in the daemon's
+ * network namespace: a listener's backlog is at most net.core.somaxconn,
+ * and without syncookies net.ipv4.tcp_max_syn_backlog drops earlier. */
+static void sg_backlog_text(FILE *f)
+{
+	static const char *const sysctl[2] = { "net/core/somaxconn", "net/ipv4/tcp_max_syn_backlog" };
+	static const char *const label[2] = { "somaxconn", "tcp_max_syn_backlog" };
+	long v;
+
+	sg_family(f, "synguard_syn_backlog_limit", "gauge",
+		  "What SYN_RCVD is measured against: net.core.somaxconn, net.ipv4.tcp_max_syn_backlog");
+	for (int i = 0; i < 2; i++)
+		if (!sg_sysctl_int(sysctl[i], &v))
+			sg_sample1(f, "synguard_syn_backlog_limit", "limit", label[i], (double)v);
+}
+
 char *sg_metrics_text(const struct sg_pins *p, const struct sg_walk_args *sample,
 		      size_t *len)
 {
@@ -328,6 +344,7 @@ char *sg_metrics_text(const struct sg_pins *p, const struct sg_walk_args *sample
 	sg_label(f, "mode", sg_mode_name(p->cfg->mode), false);
 	fprintf(f, "} 1\n");
 	sg_daemon_text(f, p, now);
+	sg_backlog_text(f);
 	sg_tables_text(f, p, sample);
 	sg_settings_text(f, p);
 	sg_counters_text(f, cnt);
@@ -375,11 +392,32 @@ static enum MHD_Result sg_reply(struct MHD_Connection *c, unsigned int code,
 	return ret;
 }
 
+/* /healthz, for liveness and readiness probes: 200 while synguard's XDP
+ * program is attached and the daemon's loop sampled within the last
+ * SG_HEALTH_MAX_AGE_NS (it samples every second); 503 with the reason
+ * otherwise. */
+#define SG_HEALTH_MAX_AGE_NS (5 * SG_NS)
+static enum MHD_Result sg_healthz(struct MHD_Connection *c, const struct sg_pins *p)
+{
+	static char ok[] = "ok\n";
+	static char detached[] = "synguard's XDP program is not attached\n";
+	static char stale[] = "the daemon loop has not sampled for 5 s\n";
+	__u64 tick = p->dpage->st.tick_ns, now = sg_now_ns();
+	char *why = NULL;
+
+	if (!sg_xdp_is_ours(p))
+		why = detached;
+	else if (!tick || tick > now || now - tick > SG_HEALTH_MAX_AGE_NS)
+		why = stale;
+	return sg_reply(c, why ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK, "text/plain",
+			why ? why : ok, strlen(why ? why : ok), MHD_RESPMEM_PERSISTENT);
+}
+
 static enum MHD_Result sg_http(void *cls, struct MHD_Connection *c, const char *url,
 			       const char *method, const char *version,
 			       const char *upload, size_t *upload_len, void **req)
 {
-	static char notfound[] = "not found: metrics are at /metrics\n";
+	static char notfound[] = "not found: metrics are at /metrics, health at /healthz\n";
 	static char badmethod[] = "only GET and HEAD\n";
 	static char failed[] = "cannot read the pinned maps\n";
 	struct sg_metrics *m = cls;
@@ -393,6 +431,8 @@ static enum MHD_Result sg_http(void *cls, struct MHD_Connection *c, const char *
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return sg_reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", badmethod,
 				strlen(badmethod), MHD_RESPMEM_PERSISTENT);
+	if (!strcmp(url, "/healthz"))
+		return sg_healthz(c, m->p);
 	if (strcmp(url, "/metrics"))
 		return sg_reply(c, MHD_HTTP_NOT_FOUND, "text/plain", notfound,
 				strlen(notfound), MHD_RESPMEM_PERSISTENT);

@@ -115,6 +115,11 @@ int sg_state_parse(const char *name)
 	return -1;
 }
 
+void sg_print_version(const char *prog)
+{
+	printf("%s %s (build %s)\n", prog, sg_version, sg_build_id);
+}
+
 /* ---- the option table -------------------------------------------------- */
 struct sg_opt {
 	int id;
@@ -145,6 +150,7 @@ static const struct sg_opt sg_opt_table[] = {
 	{ SG_OPT_TOP_N, "top", "N", "show the N first of each list (default: 10)" },
 	{ SG_OPT_APPLY, "apply", NULL, "write the recommended values (this network namespace)" },
 	{ SG_OPT_FORCE, "force", NULL, "deny add: also a prefix of every source, or holding this host's SSH clients" },
+	{ SG_OPT_VERSION, "version", NULL, "print the version and build id, exit" },
 	{ SG_OPT_HELP, "help", NULL, "show this help" },
 	{ 0, NULL, NULL, NULL },
 };

@@ -47,6 +47,12 @@ void sg_quiet_libs(bool verbose);
 /* Hide libbpf warnings for a moment (libxdp probing its dispatcher). */
 extern bool sg_libbpf_hush;
 
+/* ---- this build (build/sg_version.c, written by the Makefile) ----------- */
+extern const char sg_version[];   /* git describe, or the VERSION file      */
+extern const char sg_build_id[];  /* the BPF object's sha256, 12 hex digits */
+/* --version: "PROG VERSION (build ID)" on stdout. */
+void sg_print_version(const char *prog);
+
 /* ---- names ------------------------------------------------------------- */
 extern const char *const sg_state_names[SG_STATE_MAX];
 extern const char *const sg_counter_names[SG_CNT_MAX];
@@ -65,6 +71,7 @@ enum sg_opt_id {
 	SG_OPT_HELP = 'h',
 	SG_OPT_WATCH = 'w',
 	SG_OPT_VERBOSE = 'v',
+	SG_OPT_VERSION = 'V',
 	SG_OPT_MODE = 256,
 	SG_OPT_BPFFS,
 	SG_OPT_CT_SIZE,
@@ -421,6 +428,13 @@ int sg_daemon_pid(const char *iface);
 bool sg_pins_held(const struct sg_pins *p);
 /* This network namespace's pidfile of iface, or (dir) its directory. */
 void sg_pidfile_path(char *buf, size_t len, const char *iface, bool dir);
+/* The XDP program on p->iface is synguard's pinned one (or libxdp's
+ * multi-program dispatcher, which runs it). */
+bool sg_xdp_is_ours(const struct sg_pins *p);
+/* Beside the pidfile, "VERSION BUILD" of the daemon holding it. */
+void sg_versionfile_path(char *buf, size_t len, const char *iface);
+/* The version and build id the daemon wrote there: 0, or -1. */
+int sg_daemon_build(const char *iface, char *version, size_t vlen, char *build, size_t blen);
 
 /* ---- load/attach (libsg_load.c) ---------------------------------------- */
 /* synguard detach: XDP, the TC links and every pin of iface, with no

@@ -107,7 +107,8 @@ static void usage_all(FILE *f)
 
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, " %-8s %s\n", cmds[i].name, brief[i]);
-	fprintf(f, "\nUse 'synguard COMMAND --help' or 'synguard help COMMAND' for its options.\n");
+	fprintf(f, "\nUse 'synguard COMMAND --help' or 'synguard help COMMAND' for its options;\n"
+		"'synguard --version' prints the version and build id.\n");
 }
 
 static int opt_cb(int id, const char *arg, void *data)
@@ -250,6 +251,10 @@ int main(int argc, char **argv)
 				break;
 			}
 		}
+	}
+	if (argc == 2 && (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version"))) {
+		sg_print_version("synguard");
+		return SG_EXIT_OK;
 	}
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		usage_all(argc < 2 ? stderr : stdout);

@@ -16,7 +16,7 @@ static const int daemon_opts[] = {
 	SG_OPT_IFACE, SG_OPT_CONFIG, SG_OPT_PORTS, SG_OPT_MODE, SG_OPT_SET,
 	SG_OPT_BPFFS, SG_OPT_METRICS, SG_OPT_SECRET_FILE, SG_OPT_SECRET_PERIOD,
 	SG_OPT_CT_SIZE, SG_OPT_KEEP_ATTACHED, SG_OPT_CHECK, SG_OPT_SAMPLE_CONFIG,
-	SG_OPT_VERBOSE, SG_OPT_HELP, 0
+	SG_OPT_VERBOSE, SG_OPT_VERSION, SG_OPT_HELP, 0
 };
 
 static const struct sg_cmd daemon_cmd = {
@@ -87,6 +87,9 @@ static int opt_cb(int id, const char *arg, void *data)
 	case SG_OPT_VERBOSE:
 		d->o.verbose = true;
 		return 0;
+	case SG_OPT_VERSION:
+		sg_print_version("synguardd");
+		exit(SG_EXIT_OK);
 	case SG_OPT_HELP:
 		sg_usage(stdout, "synguardd", &daemon_cmd);
 		exit(SG_EXIT_OK);
@@ -183,7 +186,8 @@ int main(int argc, char **argv)
 	dm = sg_daemon_start(&d.o, &s, &g, &ret);
 	if (!dm)
 		return ret;
-	sg_log("synguardd running on %s (pid %d)", d.o.iface, (int)getpid());
+	sg_log("synguardd running on %s (pid %d, version %s, build %s)", d.o.iface,
+	       (int)getpid(), sg_version, sg_build_id);
 
 	timeout = sg_daemon_run(dm);
 	for (;;) {

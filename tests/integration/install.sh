@@ -2,7 +2,8 @@
 # make install into a scratch DESTDIR, with PREFIX=/usr and the default
 # /usr/local: binaries, man pages that render without warnings, the
 # systemd unit pointing at the installed paths, a sample config that
-# lists every setting and parses.
+# lists every setting and parses, the bash completion of both binaries;
+# make uninstall removes every file again and keeps an operator's config.
 set -u
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -21,11 +22,14 @@ for prefix in /usr /usr/local; do
 	missing=
 	for f in "$prefix/sbin/synguardd" "$prefix/sbin/synguard" "$prefix/share/man/man8/synguardd.8" \
 		"$prefix/share/man/man8/synguard.8" /etc/synguard/synguard.conf.example \
-		"$prefix/lib/systemd/system/synguardd@.service"; do
+		"$prefix/lib/systemd/system/synguardd@.service" \
+		"$prefix/share/bash-completion/completions/synguard"; do
 		[ -s "$dest$f" ] || missing="$missing $f"
 	done
 	[ -x "$dest$prefix/sbin/synguardd" ] && [ -x "$dest$prefix/sbin/synguard" ] || missing="$missing (executables)"
-	if [ -z "$missing" ]; then ok "install: PREFIX=$prefix DESTDIR=...: binaries, man pages, unit, sample config"
+	[ "$(readlink "$dest$prefix/share/bash-completion/completions/synguardd")" = synguard ] ||
+		missing="$missing (completion link synguardd)"
+	if [ -z "$missing" ]; then ok "install: PREFIX=$prefix DESTDIR=...: binaries, man pages, unit, sample config, completion"
 	else fail "install: PREFIX=$prefix: files" "missing:$missing"; fi
 	unit=$dest$prefix/lib/systemd/system/synguardd@.service
 	exec=$(sed -n 's/^ExecStart=//p' "$unit")
@@ -37,7 +41,23 @@ for prefix in /usr /usr/local; do
 	fi
 done
 
-dest=$D/${prefix//\//_}
+# uninstall with the same PREFIX: no file left but an operator's config
+dest=$D/uninstalled
+echo 'mode = on' >"$D/eth9.conf"
+if make -s -C "$ROOT" install DESTDIR="$dest" PREFIX=/usr >/dev/null 2>&1 &&
+	cp "$D/eth9.conf" "$dest/etc/synguard/" &&
+	make -s -C "$ROOT" uninstall DESTDIR="$dest" PREFIX=/usr >/dev/null 2>&1; then
+	left=$(cd "$dest" && find . ! -type d | sort | tr '\n' ' ')
+	if [ "$left" = "./etc/synguard/eth9.conf " ]; then
+		ok "install: make uninstall removes every installed file, keeps etc/synguard/eth9.conf"
+	else
+		fail "install: make uninstall removes every installed file" "left: $left"
+	fi
+else
+	fail "install: make install, then make uninstall, PREFIX=/usr"
+fi
+
+dest=$D/_usr_local
 sample=$dest/etc/synguard/synguard.conf.example
 if out=$("$dest/usr/local/sbin/synguardd" -c "$sample" --check 2>&1); then
 	ok "install: the sample config parses (synguardd -c ... --check)"
@@ -64,6 +84,6 @@ if [ -z "$undoc" ]; then ok "install: man synguardd documents every setting"
 else fail "install: man synguardd documents every setting" "missing:$undoc"; fi
 # every DESTDIR lives under $D, which the trap removes: nothing left in /tmp
 stray=$(ls -d "$D"?* 2>/dev/null | tr '\n' ' ')
-if [ -z "$stray" ] && [ -d "$D/_usr" ] && [ -d "$D/_usr_local" ]; then ok "install: both DESTDIRs under one scratch directory"
-else fail "install: both DESTDIRs under one scratch directory" "outside it: $stray"; fi
+if [ -z "$stray" ] && [ -d "$D/_usr" ] && [ -d "$D/_usr_local" ] && [ -d "$D/uninstalled" ]; then ok "install: every DESTDIR under one scratch directory"
+else fail "install: every DESTDIR under one scratch directory" "outside it: $stray"; fi
 [ "$FAILS" -eq 0 ]
