@@ -605,14 +605,14 @@ __noinline int sg_synack_capped(const struct sg_pkt *p, const struct sg_est *est
 /* Answer a SYN with its cookie SYN-ACK (XDP_TX), options o parsed, est
  * its source's counts (and the coarse clock, if read); a SYN too long to
  * verify gets SG_SYN_TO_KERNEL, one that finds the current secret past its
- * time (sg_secret_mints) SG_SYN_STALE. Inline: a call costs more here than
- * anywhere (on this machine every return is mispredicted: SRSO safe RET). */
-static __always_inline int sg_syn_cookie(struct xdp_md *ctx,
-					 const struct sg_pkt *p,
-					 const struct sg_config *cfg,
-					 const struct sg_tcpopt *o, __u32 slot,
-					 const struct sg_est *est)
+ * time (sg_secret_mints) SG_SYN_STALE. A global function: inline, its
+ * branches multiplied by the policy's before it (source checks, budgets,
+ * learned sources, the tracker) pass the verifier's 1M-instruction walk. */
+__noinline int sg_syn_cookie(struct xdp_md *ctx, const struct sg_pkt *p,
+			     const struct sg_tcpopt *o, __u32 slot,
+			     const struct sg_est *est)
 {
+	const struct sg_config *cfg = sg_get_config();
 	const struct sg_secret_state *ss;
 	__u32 zero = 0, isn, tsval = 0;
 	__u8 optbits;
@@ -620,6 +620,8 @@ static __always_inline int sg_syn_cookie(struct xdp_md *ctx,
 	__u64 h, now;
 	int ret;
 
+	if (!p || !o || !est || !cfg)
+		return XDP_PASS;
 	ret = sg_verify_syn_csum(p, (void *)(long)ctx->data,
 				 (void *)(long)ctx->data_end);
 	/* the sum could not cover the segment: longer than its loop, or
@@ -770,7 +772,7 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 		cnt = opt;
 		goto drop;
 	}
-	ret = sg_syn_cookie(ctx, p, cfg, &o, slot, &est);
+	ret = sg_syn_cookie(ctx, p, &o, slot, &est);
 	if (ret == XDP_TX && !cfg->cookie_active)
 		sg_cookie_window_keep();
 	if (ret == SG_SYN_TO_KERNEL) {

@@ -33,7 +33,9 @@
  * a secret by writing its installed time. */
 #define SECRET_PERIOD_NS (3600ull * 1000000000ull)
 
-#define C(name) (1ull << SG_CNT_##name)
+/* A set of counters, one bit each: there are more than 64. */
+typedef unsigned __int128 sg_cmask;
+#define C(name) ((sg_cmask)1 << SG_CNT_##name)
 
 static struct {
 	bool own_netns;
@@ -98,7 +100,7 @@ static inline void xdp_run(const struct frame *f, struct run *r)
 }
 
 /* Exactly the counters in mask moved, each by one. */
-static inline bool counted(const struct run *r, __u64 mask)
+static inline bool counted(const struct run *r, sg_cmask mask)
 {
 	for (int i = 0; i < SG_CNT_MAX; i++)
 		if (r->delta[i] != (mask >> i & 1))
@@ -147,12 +149,12 @@ static inline const char *verdict_name(int v)
 }
 
 /* A verdict and the one decision counted for it (plus extra, if any). */
-static inline bool decided(const struct run *r, int verdict, __u64 mask)
+static inline bool decided(const struct run *r, int verdict, sg_cmask mask)
 {
 	return r->verdict == verdict && counted(r, mask);
 }
 
-static inline bool check_run(const struct run *r, int verdict, __u64 mask,
+static inline bool check_run(const struct run *r, int verdict, sg_cmask mask,
 		      const char *name)
 {
 	if (!decided(r, verdict, mask))

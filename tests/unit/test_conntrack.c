@@ -307,7 +307,7 @@ static bool entry_state(const struct conn *c, struct sg_ct_entry *e)
 }
 
 /* A RST that must change nothing: in-window inexact or out of window. */
-static void rst_ignored(struct conn *c, uint32_t seq, uint32_t ack, __u64 cnt,
+static void rst_ignored(struct conn *c, uint32_t seq, uint32_t ack, sg_cmask cnt,
 			int verdict, const char *what)
 {
 	struct sg_ct_entry before = {}, after = {};
@@ -383,7 +383,7 @@ static void test_local_rst(int family)
  * 0), a RST there, where the segment would have moved the edge, must not
  * close the entry either. */
 static void offpath(struct conn *c, int who, uint8_t flags, uint32_t seq,
-		    uint32_t ack, int paylen, __u64 cnt, uint32_t rst_seq,
+		    uint32_t ack, int paylen, sg_cmask cnt, uint32_t rst_seq,
 		    const char *what)
 {
 	struct sg_ct_entry before = {}, after = {};

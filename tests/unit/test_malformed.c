@@ -44,7 +44,7 @@ struct row {
 	int arg;
 	int verdict;
 	int cnt;                /* the counter moved, or -1: none           */
-	__u64 also;             /* counters that move with it (C(...))      */
+	sg_cmask also;           /* counters that move with it (C(...))      */
 	bool tracked;           /* leaves a tracker entry                   */
 	bool mode_off;          /* with cookie mode off                     */
 };
@@ -336,7 +336,7 @@ static void run_row(const struct row *r)
 	struct run out;
 	char name[200];
 	int l4;
-	__u64 mask = (r->cnt >= 0 ? 1ull << r->cnt : 0) | r->also;
+	sg_cmask mask = (r->cnt >= 0 ? (sg_cmask)1 << r->cnt : 0) | r->also;
 
 	s.seq = 0x1000 + T.next_flow;
 	s.ack = r->flags & TH_ACK ? 0x5000 : 0;

@@ -461,7 +461,7 @@ static void test_hidden(void)
 	for (int i = 0; i < 5; i += 2) {
 		struct flow o = i < 2 ? flow4(198, 18, 22, (uint8_t)i, 6100) :
 				flow6((uint16_t)(0x22 + i), 1, 6100);
-		__u64 pass = C(budget_tracked) | (i == 4 ? C(parse_ipv6_ext_depth) :
+		sg_cmask pass = C(budget_tracked) | (i == 4 ? C(parse_ipv6_ext_depth) :
 				      C(syn_received) | C(pass_ip_fragment));
 
 		f = frag_of(&o, PORT, i);
