@@ -60,7 +60,8 @@ secret_keys() {
 	bpftool -j map dump pinned "$LAB_BPFFS/synguard/$LAB_SIF/sg_secrets" 2>/dev/null | $LAB_PY -c '
 import json, sys
 v = "".join(b[2:] for b in json.load(sys.stdin)[0]["value"])
-print(v[32:64], v[64:96])  # struct sg_secret_state: cur, pad, rotated_ns, slot[2]'
+print(v[80:112], v[112:144])  # struct sg_secret_state: cur, pad, rotated_ns, period_ns,
+# installed_ns[2], slot[2]'
 }
 kills=0 kept=0
 for i in 1 2 3 4 5 6; do
