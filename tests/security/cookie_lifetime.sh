@@ -68,7 +68,10 @@ sg_start -p "$PORT" --mode on --secret-period "$P" ||
 	{ fail "cookie_lifetime: synguardd restarts on the pins"; sg_log; exit 1; }
 sent0=$(c syn_cookies_sent) acc0=$(c cookies_accepted)
 got=$(conn)
-expect "cookie_lifetime: restarted: 5/5 connects complete by cookie (syn_cookies_sent +$(( $(c syn_cookies_sent) - sent0 )), cookies_accepted +$(( $(c cookies_accepted) - acc0 )))" \
-	"$got/$(( $(c cookies_accepted) - acc0 ))" = "5/5"
+# (a connection's data segment racing its ACK may be checked by cookie too:
+# at least one accepted cookie per connection)
+acc=$(( $(c cookies_accepted) - acc0 ))
+expect "cookie_lifetime: restarted: 5/5 connects complete by cookie (syn_cookies_sent +$(( $(c syn_cookies_sent) - sent0 )), cookies_accepted +$acc)" \
+	"$got/$([ "$acc" -ge 5 ] && echo all)" = "5/all"
 sg_stop quiet
 lab_finish

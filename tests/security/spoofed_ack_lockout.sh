@@ -38,8 +38,9 @@ spoof() {
 # without the spoofer: every cookie handshake completes
 acc0=$(c cookies_accepted)
 got=$(conn | jget ok 0)
-expect "spoofed_ack_lockout: no spoofer, no timestamps: $N/$N connects complete by cookie" \
-	"$got/$(( $(c cookies_accepted) - acc0 ))" = "$N/$N"
+acc=$(( $(c cookies_accepted) - acc0 ))   # at least one per connection
+expect "spoofed_ack_lockout: no spoofer, no timestamps: $N/$N connects complete by cookie (cookies_accepted +$acc)" \
+	"$got/$([ "$acc" -ge "$N" ] && echo all)" = "$N/all"
 
 over0=$(c cookies_over_budget) ref0=$(c cookies_budget_refused) acc0=$(c cookies_accepted)
 kern0=$(c syn_cookie_budget)
@@ -66,7 +67,8 @@ note "cookies_accepted +$(( $(c cookies_accepted) - acc0 )) during the spoofing"
 sleep 6
 acc0=$(c cookies_accepted)
 got=$(conn | jget ok 0)
-expect "spoofed_ack_lockout: spoofer gone, budget refilled: $N/$N connects complete by cookie again" \
-	"$got/$(( $(c cookies_accepted) - acc0 ))" = "$N/$N"
+acc=$(( $(c cookies_accepted) - acc0 ))   # at least one per connection
+expect "spoofed_ack_lockout: spoofer gone, budget refilled: $N/$N connects complete by cookie again (cookies_accepted +$acc)" \
+	"$got/$([ "$acc" -ge "$N" ] && echo all)" = "$N/all"
 sg_stop quiet
 lab_finish
