@@ -64,11 +64,11 @@ FUZZ_SECONDS ?= 600
 # (synguard help set prints it), so they cannot drift from the binaries.
 MAN_PAGES := $(patsubst man/%.in,$(BUILD)/man/%,$(wildcard man/*.8.in))
 
-.PHONY: all deps test bench demo install uninstall deb image clean fuzz lint FORCE
+.PHONY: all deps test bench demo install uninstall deb image clean fuzz lint metrics-doc FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(BPF_OBJS) $(BINS) $(MAN_PAGES)
+all: $(BPF_OBJS) $(BINS) $(MAN_PAGES) $(BUILD)/sg_metrics_list
 
 # Installs only what is missing; quiet and idempotent. test, demo, bench
 # and fuzz depend on a stamp named after the package list instead, so once
@@ -118,17 +118,35 @@ $(BUILD)/sg_version.c: FORCE $(BUILD)/synguard.bpf.o
 $(BUILD)/sg_version.o: $(BUILD)/sg_version.c user/libsynguard.h
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
+# The counters' help: the comments of the X-macro in include/synguard.h.
+$(BUILD)/sg_counter_help.h: include/synguard.h tools/counter-help.py | $(BUILD)
+	tools/counter-help.py $< > $@
+
+$(BUILD)/libsg_metrics.o: $(BUILD)/sg_counter_help.h
+
 $(BUILD)/libsynguard.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
 $(BUILD)/synguardd $(BUILD)/synguard: $(BUILD)/%: $(BUILD)/%.o $(BUILD)/libsynguard.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/man/%.8: man/%.8.in tools/man-settings.py $(BUILD)/synguard
+# Every counter's series and help, as the daemon exports them: the metrics
+# lists of the man page and of docs/metrics.md are made from it.
+$(BUILD)/sg_metrics_list: tools/sg_metrics_list.c $(BUILD)/libsynguard.a
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libsynguard.a $(LDLIBS)
+
+$(BUILD)/man/%.8: man/%.8.in tools/man-settings.py tools/metrics-doc.py $(BUILD)/synguard \
+		$(BUILD)/sg_metrics_list
 	@mkdir -p $(@D)
 	$(BUILD)/synguard help set > $@.settings
-	tools/man-settings.py $< < $@.settings > $@
-	@rm -f $@.settings
+	$(BUILD)/sg_metrics_list > $@.metrics
+	tools/man-settings.py $< < $@.settings | tools/metrics-doc.py man $@.metrics > $@
+	@rm -f $@.settings $@.metrics
+
+# docs/metrics.md's counter list, between its markers, from the same list;
+# tests/docs/metrics.sh fails while the committed file differs from it.
+metrics-doc: $(BUILD)/sg_metrics_list
+	$(BUILD)/sg_metrics_list | tools/metrics-doc.py markdown docs/metrics.md
 
 # One binary per tests/unit/test_*.c, each with the shared headers there.
 $(BUILD)/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(SKELS) $(BPF_OBJS) $(BUILD)/libsynguard.a

@@ -82,10 +82,10 @@ enum sg_state {
 	X(learned_added)         /* a source learned (or learned again)      */ \
 	X(budget_tracked)        /* exact bucket made past the sketch's gate */ \
 	X(drop_synack_global)    /* cookie SYN-ACK over synack.rate: not sent */ \
-	X(drop_synack_dest)      /* ...over synack.dest_rate for its prefix  */ \
+	X(drop_synack_dest)      /* cookie SYN-ACK over synack.dest_rate     */ \
 	X(pass_shadow)           /* shadow mode: passed, would not have been */ \
 	X(events_sampled)        /* decisions put in the events ring buffer  */ \
-	X(events_lost)           /* ...ring buffer full: the reader lags     */ \
+	X(events_lost)           /* events ring buffer full: the reader lags */ \
 	X(ack_kernel_cookie)     /* bad cookie, but the kernel's own: pass   */ \
 	X(syn_retrans_kernel)    /* SYN again of a handshake the kernel holds */ \
 	X(cookies_budget_refused) /* valid cookie, no TS, over budget: kernel */ \

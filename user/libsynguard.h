@@ -615,4 +615,11 @@ int sg_cmd_tune(struct sg_view *v, unsigned int secs, bool apply, bool json);
 /* An address of family 4/6 (network order) as text. */
 void sg_addr_format(char *buf, size_t len, __u8 family, const __u32 *a);
 
+/* ---- metrics branch: additions to libsg_metrics.c (move to libsg_metrics.h) ---- */
+/* Every counter's series, one line each: "METRIC\tLABEL=\"VALUE\"\tCOUNTER\tHELP"
+ * (the label and counter empty where there is none): the generated
+ * metrics docs (tools/metrics-doc.py) are made from it. */
+void sg_metrics_catalog(FILE *f);
+/* ---- end of the metrics branch's additions ---- */
+
 #endif /* LIBSYNGUARD_H */

@@ -47,11 +47,13 @@ if command -v promtool >/dev/null; then
 else
 	skip "metrics: promtool check metrics" "prometheus package missing: make deps"
 fi
-res=$($LAB_PY - "$LAB_TMP/m1" "$LAB_TMP/stats.json" <<-'EOF'
-	import json, sys
+build/sg_metrics_list >"$LAB_TMP/catalog"
+res=$($LAB_PY - "$LAB_TMP/m1" "$LAB_TMP/stats.json" "$LAB_TMP/catalog" "$LAB_SIF" <<-'EOF'
+	import json, re, sys
 	from prometheus_client.parser import text_string_to_metric_families
 	fams = {f.name: f for f in text_string_to_metric_families(open(sys.argv[1]).read())}
 	stats = json.load(open(sys.argv[2]))
+	iface = sys.argv[4]
 	def val(metric, **labels):
 	    f = fams.get(metric)
 	    if not f:
@@ -65,25 +67,39 @@ res=$($LAB_PY - "$LAB_TMP/m1" "$LAB_TMP/stats.json" <<-'EOF'
 	for st in stats["states"]:
 	    if val("synguard_connections", state=st) != stats["states"][st]:
 	        bad.append("connections{state=%s}=%s want %s" % (st, val("synguard_connections", state=st), stats["states"][st]))
+	# each counter where the catalog (the source of the docs) says it is
+	series = {}
+	for line in open(sys.argv[3]):
+	    metric, label, counter, _ = line.rstrip("\n").split("\t")
+	    if counter:
+	        series[counter] = (re.sub("_total$", "", metric), dict([label.replace('"', "").split("=")]) if label else {})
 	for c, v in stats["counters"].items():
-	    fam = next((m for p, m in (("drop_", "synguard_dropped"), ("pass_", "synguard_passed"),
-	                                ("parse_", "synguard_parse_errors"), ("ct_", "synguard_ct_events")) if c.startswith(p)), None)
-	    got = val(fam, **{"reason" if fam != "synguard_ct_events" else "event": c.split("_", 1)[1]}) if fam \
-	          else val("synguard_" + c)
+	    if c not in series:
+	        bad.append("counter %s not in the catalog" % c)
+	        continue
+	    got = val(series[c][0], **series[c][1])
 	    if got is None or got < v:
 	        bad.append("counter %s=%s (stats %s)" % (c, got, v))
+	unlabelled = sorted({f.name for f in fams.values() for s in f.samples if s.labels.get("iface") != iface})
 	checks = {
+	    "iface label on every series (not on: %s)" % " ".join(unlabelled[:3]): not unlabelled,
 	    "cookie mode on": val("synguard_cookie_mode") == 1,
-	    "threshold auto.syn_rate_high": val("synguard_setting", name="auto.syn_rate_high") == 10000,
-	    "timeout.TIME_WAIT": val("synguard_setting", name="timeout.TIME_WAIT") == 60,
+	    "threshold auto.syn_rate_high": val("synguard_setting_per_second", name="auto.syn_rate_high") == 10000,
+	    "timeout.TIME_WAIT": val("synguard_setting_seconds", name="timeout.TIME_WAIT") == 60,
+	    "time_wait.warn as a ratio": val("synguard_setting_ratio", name="time_wait.warn") == 0.8,
+	    "a prefix length in bits": val("synguard_setting_prefix_length", name="learn.prefix4") == 32,
+	    "ack_budget.rate per second": val("synguard_setting_per_second", name="ack_budget.rate") == 10,
+	    "no unitless synguard_setting": "synguard_setting" not in fams,
 	    "mode info": val("synguard_setting_info", name="mode", value="on") == 1,
 	    "secret age": val("synguard_secret_age_seconds") is not None and 0 <= val("synguard_secret_age_seconds") < 120,
-	    "table fill": val("synguard_ct_fill_ratio", table="synced") is not None and 0 <= val("synguard_ct_fill_ratio", table="synced") <= 1,
+	    "table entries": val("synguard_ct_entries", table="synced") is not None,
 	    "capacity": val("synguard_ct_capacity", table="synced") == 131072,
 	    "port 8080 cookies": (val("synguard_port_syn_cookies_sent", port="8080") or 0) >= 4,
 	    "port 8443 series": val("synguard_port_syn_cookies_sent", port="8443") == 0,
 	    "drop reason tcp_csum": val("synguard_dropped", reason="tcp_csum") is not None,
-	    "syn rate": val("synguard_syn_rate") is not None,
+	    "bad cookies are a drop reason": val("synguard_dropped", reason="cookie_rejected") is not None,
+	    "no precomputed rate gauge": "synguard_syn_rate" not in fams and "synguard_cookies_rejected" not in fams,
+	    "kernel ListenOverflows": val("synguard_kernel_listen_overflows") is not None,
 	    "time_wait limit": val("synguard_time_wait_limit", limit="tcp_max_tw_buckets") is not None,
 	    "info": val("synguard_info", mode="on") == 1,
 	}
@@ -92,7 +108,7 @@ res=$($LAB_PY - "$LAB_TMP/m1" "$LAB_TMP/stats.json" <<-'EOF'
 	sys.exit(1 if bad else 0)
 	EOF
 )
-if [ $? -eq 0 ]; then ok "metrics: prometheus_client parses it; every state, counter and key series present, values = synguard stats ($res)"
+if [ $? -eq 0 ]; then ok "metrics: prometheus_client parses it; every state, counter and key series present, values = synguard stats, iface label on all, settings by unit ($res)"
 else fail "metrics: the expected series" "$res"; fi
 
 expect "metrics: another path: 404" "$(lsrv curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:9810/)" = 404
@@ -106,7 +122,7 @@ expect "metrics: 20 scrapes in a row" "$n" -eq 20
 printf 'metrics = [::1]:9811\n' >"$LAB_TMP/sg.conf"
 kill -HUP "$SG_PID"
 for _ in $(seq 50); do scrape 'http://[::1]:9811/metrics' >/dev/null 2>&1 && break; sleep 0.1; done
-if [ "$(scrape 'http://[::1]:9811/metrics' | grep -c '^synguard_cookie_mode 1')" -eq 1 ]; then ok "metrics: reload moves it to [::1]:9811"
+if [ "$(scrape 'http://[::1]:9811/metrics' | grep -c '^synguard_cookie_mode{iface="'"$LAB_SIF"'"} 1')" -eq 1 ]; then ok "metrics: reload moves it to [::1]:9811"
 else fail "metrics: reload moves it to [::1]:9811" "$(grep metrics "$SG_LOG" | tail -n 2)"; fi
 expect "metrics: ...and the old address is closed" "$(lsrv curl -s -o /dev/null --max-time 3 -w '%{http_code}' "$URL")" = 000
 printf 'metrics = off\n' >"$LAB_TMP/sg.conf"

@@ -26,9 +26,15 @@ panels=$($LAB_PY -c 'import json, sys; d = json.load(open(sys.argv[1])); print(s
 expect "monitoring: the dashboard is valid JSON, every panel has queries ($panels panels)" "$panels" -gt 5
 
 lab_up "sg-mo$$" 122 >/dev/null || { fail "monitoring: lab setup"; exit 1; }
-if ! sg_start -p 8080 --mode auto --metrics 127.0.0.1:9810; then
+# the top sources of the dashboard are exported only on request: one
+# source's SYNs past top.threshold make one
+printf 'metrics.sources = yes\ntop.threshold = 1\n' >"$LAB_TMP/sg.conf"
+if ! sg_start -c "$LAB_TMP/sg.conf" -p 8080 --mode auto --metrics 127.0.0.1:9810; then
 	fail "monitoring: synguardd starts" "$(tail -n 1 "$SG_LOG")"; sg_log; lab_finish
 fi
+lab_bg lsrv $LAB_PY tests/tools/tcpinfo_server.py 8080 -n 0 -t 60 --ready "$LAB_TMP/ready" >/dev/null
+for _ in $(seq 50); do [ -e "$LAB_TMP/ready" ] && break; sleep 0.1; done
+lcli timeout 30 $LAB_PY tests/tools/tcpinfo_client.py "$LAB_S4" 8080 -n 4 -q >/dev/null 2>&1
 lsrv curl -sS --max-time 5 http://127.0.0.1:9810/metrics >"$LAB_TMP/scrape" ||
 	fail "monitoring: scrape /metrics"
 out=$($LAB_PY tests/tools/promql_names.py "$LAB_TMP/scrape" "$DASH"); rc=$?

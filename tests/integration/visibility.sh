@@ -133,11 +133,12 @@ expect "top: 3 s after the flood it is still named ($(echo "$top" | jget syn_sou
 sg_cli deny add 198.51.100.0/24 -i "$LAB_SIF" >/dev/null
 m=$(lsrv curl -s "http://127.0.0.1:$MPORT/metrics")
 miss=
-for want in 'synguard_would_total{counter="syn_cookies_sent"}' 'synguard_policy_prefixes{list="deny"} 1' \
-	'synguard_learned_sources ' 'synguard_events_reader 0' "synguard_hitter_syns{prefix=\"$A4/32\"}" \
-	'synguard_dropped_total{reason="denied"}' 'synguard_passed_total{reason="shadow"}' \
-	'synguard_events_sampled_total ' 'synguard_setting{name="syn_budget.rate"} 0' \
-	'synguard_setting_info{name="deny.prefixes",value="198.51.100.0/24"} 1'; do
+I="iface=\"$LAB_SIF\""
+for want in "synguard_would_total{$I,counter=\"syn_cookies_sent\"}" "synguard_policy_prefixes{$I,list=\"deny\"} 1" \
+	"synguard_learned_sources{$I} " "synguard_events_reader{$I} 0" "synguard_hitter_syns{$I,prefix=\"$A4/32\"}" \
+	"synguard_dropped_total{$I,reason=\"denied\"}" "synguard_passed_total{$I,reason=\"shadow\"}" \
+	"synguard_events_sampled_total{$I} " "synguard_setting_per_second{$I,name=\"syn_budget.rate\"} 0" \
+	"synguard_setting_info{$I,name=\"deny.prefixes\",value=\"198.51.100.0/24\"} 1"; do
 	echo "$m" | grep -qF "$want" || miss="$miss $want"
 done
 if [ -z "$miss" ]; then ok "metrics: would-be counters, lists, learned sources, the events lease, hitters, new counters and settings"

@@ -35,7 +35,7 @@ note "idle connections opened: $(cat "$LAB_TMP/held" 2>/dev/null)"
 read -r code secs <<<"$(scrape 5)"
 expect "metrics_exhaust: 200 idle connections open: a scrape still answers (HTTP $code)" "$code" = 200
 expect "metrics_exhaust: ...within 3 s (${secs}s)" "$(awk -v s="$secs" 'BEGIN { print (s < 3) }')" -eq 1
-check "metrics_exhaust: ...with the exposition" grep -q '^synguard_cookie_mode 1' "$LAB_TMP/m"
+check "metrics_exhaust: ...with the exposition" grep -q '^synguard_cookie_mode{iface="'"$LAB_SIF"'"} 1' "$LAB_TMP/m"
 check "metrics_exhaust: the daemon logs the refused ones, not one line each" \
 	test "$(grep -c 'metrics:' "$SG_LOG")" -lt 20
 
@@ -51,7 +51,7 @@ sg_cli set -i "$LAB_SIF" metrics.sources=yes >/dev/null
 lab_trafgen "$LAB_TMP/syn.cfg" 600 5 1000 >/dev/null
 scrape >/dev/null
 expect "metrics_exhaust: metrics.sources=yes: synguard_hitter_syns names it" \
-	"$(grep -c "^synguard_hitter_syns{prefix=\"$LAB_C4/32\"}" "$LAB_TMP/m")" -eq 1
+	"$(grep -c "^synguard_hitter_syns{iface=\"$LAB_SIF\",prefix=\"$LAB_C4/32\"}" "$LAB_TMP/m")" -eq 1
 
 # ---- (3) two interfaces, one namespace, default endpoints ---------------------------------
 XIF=sg-me$$-t

@@ -49,9 +49,9 @@ expect "xdp_tx_lost: status --json: the refusal counted" "$(echo "$st" | jget co
 check "xdp_tx_lost: status says why" sh -c "nsenter --net=/run/netns/$LAB_SRV $LAB_CLI_BIN status -i $LAB_SIF --bpffs $LAB_BPFFS | grep -q 'cookie mode refused: the driver loses the XDP_TX frames'"
 m=$(lsrv curl -s -m 5 "http://127.0.0.1:$MPORT/metrics")
 check "xdp_tx_lost: metrics: synguard_cookie_mode_refused{reason=\"xdp_tx\"} 1" \
-	grep -q '^synguard_cookie_mode_refused{reason="xdp_tx"} 1$' <<<"$m"
+	grep -q '^synguard_cookie_mode_refused{iface="'"$LAB_SIF"'",reason="xdp_tx"} 1$' <<<"$m"
 check "xdp_tx_lost: metrics: synguard_cookie_mode_refusals_total{reason=\"xdp_tx\"} 1" \
-	grep -q '^synguard_cookie_mode_refusals_total{reason="xdp_tx"} 1$' <<<"$m"
+	grep -q '^synguard_cookie_mode_refusals_total{iface="'"$LAB_SIF"'",reason="xdp_tx"} 1$' <<<"$m"
 
 cs0=$(sg_counter syn_cookies_sent) sp0=$(sg_counter syn_passed)
 n=$(conns 20 3 1)
