@@ -408,9 +408,7 @@ void sg_ports_slots(const struct sg_portset *ps, const struct sg_portset *listen
 
 	slots[0] = 0;
 	for (unsigned int p = 1; p < 65536; p++) {
-		if (ps->all)
-			slots[p] = sg_ports_has(listening, p) ? SG_PORT_SLOT_OTHER : 0;
-		else if (!sg_ports_has(ps, p))
+		if (!sg_ports_has(ps->all ? listening : ps, p))
 			slots[p] = 0;
 		else if (next > SG_MAX_PORT_SLOTS)
 			slots[p] = SG_PORT_SLOT_OTHER;

@@ -15,6 +15,7 @@
 #include <linux/sock_diag.h>
 #include <linux/inet_diag.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include "sg_daemon.h"
 
 /* 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104: no packet from a NIC. */
@@ -197,11 +198,46 @@ static void sg_listen_warn(struct sg_daemon *d, const struct sg_portset *missing
 	free(s);
 }
 
-/* ports=all: sg_ports becomes the listeners, written port by port where
- * it differs. Explicit ports: the listed ones without a listener are
- * published in sg_dstatus, and logged when that set changes. */
+/* A slot given to a new listener starts from zero: no port is credited
+ * with the counts of the one that had the slot before. */
+static void sg_listen_clear_slot(const struct sg_daemon *d, __u32 slot)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct sg_port_counters *zero = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*zero));
+
+	if (!zero || bpf_map_update_elem(d->pins.pcounters_fd, &slot, zero, BPF_ANY))
+		sg_err("cannot clear the counters of port slot %u: %s", slot,
+		       zero ? strerror(errno) : "out of memory");
+	free(zero);
+}
+
+/* ports=all: the slot port p should have. A listener keeps the slot it
+ * has, so its counters go on; a new one (or one counted in "other") takes
+ * the lowest slot no listener holds (used), cleared; past
+ * SG_MAX_PORT_SLOTS listeners the rest share slot "other", so the series
+ * stay bounded. A closed listener's slot is free again. */
+static __u16 sg_listen_slot(const struct sg_daemon *d, __u16 have, bool on, bool *used)
+{
+	if (!on)
+		return 0;
+	if (have && have != SG_PORT_SLOT_OTHER)
+		return have;
+	for (__u16 s = 1; s <= SG_MAX_PORT_SLOTS; s++)
+		if (!used[s]) {
+			used[s] = true;
+			sg_listen_clear_slot(d, s);
+			return s;
+		}
+	return SG_PORT_SLOT_OTHER;
+}
+
+/* ports=all: sg_ports becomes the listeners, each with a counter slot of
+ * its own (sg_listen_slot), written port by port where it differs.
+ * Explicit ports: the listed ones without a listener are published in
+ * sg_dstatus, and logged when that set changes. */
 void sg_listen_sample(struct sg_daemon *d)
 {
+	static bool used[SG_PORT_SLOTS];
 	static struct sg_portset listening, add, del, missing;
 	static __u16 slots[65536];
 	struct sg_dstatus *st = &d->pins.dpage->st;
@@ -219,9 +255,13 @@ void sg_listen_sample(struct sg_daemon *d)
 	memset(&add, 0, sizeof(add));
 	memset(&del, 0, sizeof(del));
 	memset(&missing, 0, sizeof(missing));
+	memset(used, 0, sizeof(used));
+	for (__u32 p = 1; p < 65536 && all; p++)
+		if (sg_ports_has(&listening, p))
+			used[slots[p]] = true;
 	for (__u32 p = 1; p < 65536; p++) {
 		bool on = sg_ports_has(&listening, p);
-		__u16 want = on ? SG_PORT_SLOT_OTHER : 0;
+		__u16 want;
 
 		if (!all) {
 			if (slots[p] && !on) {
@@ -230,6 +270,7 @@ void sg_listen_sample(struct sg_daemon *d)
 			}
 			continue;
 		}
+		want = sg_listen_slot(d, slots[p], on, used);
 		if (slots[p] == want)
 			continue;
 		/* `synguard set ports=LIST` clears the flag before it writes */

@@ -316,13 +316,19 @@ static void sg_port_counters_text(const struct sg_expo *x, const struct sg_pins 
 	static char label[SG_PORT_SLOTS][8];
 	static __u16 slots[65536];
 	char name[96], help[192];
+	unsigned int others = 0;
 
 	if (sg_ports_read(p->ports_fd, slots) || sg_pcounters_read(p->pcounters_fd, pc))
 		return;
 	sg_slot_labels(slots, label);
+	for (unsigned int port = 1; port < 65536; port++)
+		others += slots[port] == SG_PORT_SLOT_OTHER;
+	sg_gauge(x, "synguard_ports_other",
+		 "Protected ports past the 1022 with counters of their own: port=\"other\"", others);
 	for (int i = 0; i < SG_PCNT_MAX; i++) {
 		snprintf(name, sizeof(name), "synguard_port_%s_total", sg_pcounter_names[i]);
-		snprintf(help, sizeof(help), "Event counter %s per protected port (\"other\": ports beyond the first 1022, or the listeners' with ports=all)",
+		snprintf(help, sizeof(help),
+			 "Event counter %s per protected port (\"other\": ports past the first 1022)",
 			 sg_pcounter_names[i]);
 		sg_family(x, name, "counter", help);
 		for (int s = 1; s < SG_PORT_SLOTS; s++)

@@ -163,7 +163,7 @@ int sg_ports_parse(const char *s, struct sg_portset *ps);
 bool sg_ports_has(const struct sg_portset *ps, unsigned int port);
 void sg_ports_add(struct sg_portset *ps, unsigned int port);
 /* values for sg_ports: slot per port; "all" is the ports in listening
- * (only read then), counted together in slot SG_PORT_SLOT_OTHER */
+ * (only read then); past SG_MAX_PORT_SLOTS ports, SG_PORT_SLOT_OTHER */
 void sg_ports_slots(const struct sg_portset *ps, const struct sg_portset *listening,
 		    __u16 *slots /* [65536] */);
 /* "80,443,8000-8099" from a slot map ("none" when no port). */

@@ -190,37 +190,60 @@ static void sample(void)
 		diag("cannot read the test's sg_ports");
 }
 
-/* the map holds exactly the ports given, each with slot */
-static bool map_is(__u16 slot, const unsigned int *ports, int n)
+/* the map holds exactly the ports given, port i with slot want[i] */
+static bool map_is(const unsigned int *ports, const __u16 *want, int n)
 {
 	for (unsigned int p = 0; p < 65536; p++) {
-		__u16 want = 0;
+		__u16 w = 0;
 
 		for (int i = 0; i < n; i++)
 			if (ports[i] == p)
-				want = slot;
-		if (slots[p] != want) {
-			diag("port %u: slot %u, want %u", p, slots[p], want);
+				w = want[i];
+		if (slots[p] != w) {
+			diag("port %u: slot %u, want %u", p, slots[p], w);
 			return false;
 		}
 	}
 	return true;
 }
 
+/* The sum over the CPUs of port slot's first counter; v: a value to
+ * store there first (on CPU 0), or 0 to only read. */
+static __u64 slot_count(__u32 slot, __u64 v)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct sg_port_counters *pc = calloc((size_t)ncpu, sizeof(*pc));
+	__u64 sum = 0;
+
+	if (!pc)
+		return 0;
+	pc[0].v[0] = v;
+	if (v)
+		bpf_map_update_elem(d->pins.pcounters_fd, &slot, pc, BPF_ANY);
+	if (!bpf_map_lookup_elem(d->pins.pcounters_fd, &slot, pc))
+		for (int c = 0; c < ncpu; c++)
+			sum += pc[c].v[0];
+	free(pc);
+	return sum;
+}
+
 static void test_sync(void)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_MMAPABLE);
-	const unsigned int l1[] = { 8001, 8003 }, l2[] = { 8001 };
+	const unsigned int l1[] = { 8001, 8003 }, l2[] = { 8001 }, l3[] = { 8001, 8004 };
+	const __u16 s1[] = { 1, 2 }, s2[] = { 1 };
 	__u32 k = 22;
 	__u16 v = SG_PORT_SLOT_OTHER;
-	int fd[3];
+	int fd[3], fd4;
 
 	d = calloc(1, sizeof(*d));
 	d->pins.dpage = calloc(1, sizeof(*d->pins.dpage));
 	d->o.iface = "sg-test";
 	d->pins.ports_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "sg_ports", 4, 2, 65536, &o);
-	if (d->pins.ports_fd < 0) {
-		check(false, "listen: sync: an sg_ports map (%s)", strerror(errno));
+	d->pins.pcounters_fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "sg_port_counters", 4,
+					      sizeof(struct sg_port_counters), SG_PORT_SLOTS, NULL);
+	if (d->pins.ports_fd < 0 || d->pins.pcounters_fd < 0) {
+		check(false, "listen: sync: sg_ports and sg_port_counters maps (%s)", strerror(errno));
 		return;
 	}
 	fd[0] = sock_on("0.0.0.0", 8001, true);
@@ -230,20 +253,31 @@ static void test_sync(void)
 	/* ports=all; the map still holds 22 from before */
 	d->pins.dpage->set.ports_all = 1;
 	bpf_map_update_elem(d->pins.ports_fd, &k, &v, BPF_ANY);
+	slot_count(2, 77);
 	sample();
-	check(map_is(SG_PORT_SLOT_OTHER, l1, 2),
-	      "listen: sync: all: the map holds the listeners (slot other), no more");
+	check(map_is(l1, s1, 2),
+	      "listen: sync: all: the map holds the listeners, each in a slot of its own, no more");
+	check(slot_count(2, 0) == 0, "listen: sync: ...a slot given to a listener starts from 0");
 	check(strstr(logbuf, "sg-test: ports: listeners now 8001,8003 (+8001,8003, -22)") != NULL,
 	      "listen: sync: the change is logged with what came and went");
 	d->pins.dpage->st.tick_ns = 1;   /* past the first sample */
 	sample();
-	check(!logbuf[0] && map_is(SG_PORT_SLOT_OTHER, l1, 2),
+	check(!logbuf[0] && map_is(l1, s1, 2),
 	      "listen: sync: nothing changed, nothing logged");
+	slot_count(1, 5);
 	close(fd[1]);
 	sample();
-	check(map_is(SG_PORT_SLOT_OTHER, l2, 1) &&
+	check(map_is(l2, s2, 1) &&
 	      strstr(logbuf, "ports: listeners now 8001 (-8003)") != NULL,
 	      "listen: sync: a closed listener leaves the map, logged");
+	check(slot_count(1, 0) == 5, "listen: sync: ...the others keep their slots and counts");
+	slot_count(2, 9);
+	fd4 = sock_on("0.0.0.0", 8004, true);
+	sample();
+	check(map_is(l3, s1, 2) && slot_count(2, 0) == 0,
+	      "listen: sync: a new listener takes the freed slot, cleared");
+	close(fd4);
+	sample();
 
 	/* an explicit list: the map is left alone, the missing port warned of once */
 	d->pins.dpage->set.ports_all = 0;
@@ -270,6 +304,7 @@ static void test_sync(void)
 	for (int i = 0; i < 3; i++)
 		close(fd[i]);
 	close(d->pins.ports_fd);
+	close(d->pins.pcounters_fd);
 	free(d->pins.dpage);
 	free(d);
 }
@@ -284,9 +319,8 @@ static void test_slots(void)
 	sg_ports_add(&listening, 22);
 	sg_ports_add(&listening, 8080);
 	sg_ports_slots(&ps, &listening, slots);
-	check(slots[22] == SG_PORT_SLOT_OTHER && slots[8080] == SG_PORT_SLOT_OTHER &&
-	      !slots[80] && !slots[9999],
-	      "listen: slots: all is the listeners, counted in slot other");
+	check(slots[22] == 1 && slots[8080] == 2 && !slots[80] && !slots[9999],
+	      "listen: slots: all is the listeners, each in a slot of its own");
 	sg_ports_parse("80,443", &ps);
 	sg_ports_slots(&ps, &listening, slots);
 	check(slots[80] == 1 && slots[443] == 2 && !slots[22],
