@@ -19,8 +19,9 @@ ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 # only RUNTIME_PKGS (the .deb's Depends come from the libraries the
 # binaries link: ${shlibs:Depends}); BUILD_PKGS build it, its man pages and
 # its package; TEST_PKGS are the lab's tools (traffic generators, scapy,
-# nftables, promtool from the prometheus package, packaging and container
-# tools for tests/packaging). make deps installs all three.
+# nftables, promtool and the server from the prometheus package, packaging and
+# container tools for tests/packaging, matplotlib for docs/flood.png).
+# make deps installs all three.
 RUNTIME_PKGS := libbpf1 libxdp1 libjson-c5 libinih1 libmicrohttpd12
 BUILD_PKGS := clang-19 llvm-19 bpftool libbpf-dev libxdp-dev libelf-dev zlib1g-dev \
               pkg-config libjson-c-dev libinih-dev libmicrohttpd-dev gcc groff-base \
@@ -28,7 +29,8 @@ BUILD_PKGS := clang-19 llvm-19 bpftool libbpf-dev libxdp-dev libelf-dev zlib1g-d
 TEST_PKGS := clang-14 xdp-tools iproute2 ethtool netsniff-ng nftables python3-scapy \
              gnuplot-nox procps curl prometheus python3-prometheus-client time \
              libclang-rt-19-dev libfuzzer-19-dev bsdextrautils python3-markdown-it \
-             python3-yaml python3-kubernetes lintian buildah podman runc bash-completion
+             python3-yaml python3-kubernetes lintian buildah podman runc bash-completion \
+             python3-matplotlib
 DEB_PKGS  := $(BUILD_PKGS) $(RUNTIME_PKGS) $(TEST_PKGS)
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \

@@ -6,7 +6,9 @@
 # --json: the state gauges after a flood handed to the kernel (mode off),
 # and the rate of cookie SYN-ACKs, rate() over the counter, during a flood
 # answered with cookies (mode on), within 15% of the rate two stats
-# readings give over the same seconds.
+# readings give over the same seconds. With SG_FLOOD_PNG=FILE it also
+# draws both floods from Prometheus's series (tools/flood-plot.py): that
+# is how docs/flood.png was made.
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lab.sh
@@ -56,6 +58,7 @@ s.bind(("0.0.0.0", 8080)); s.listen(4096); time.sleep(120)'
 # which drops them: the handshakes stay in SYN_RCVD
 lsrv ip route replace 198.19.0.0/16 via "$LAB_C4" dev "$LAB_SIF"
 lab_trafgen_cfg 0x02 8080 >"$LAB_TMP/syn.cfg"
+t0=$(date +%s)
 sent=$(lab_trafgen "$LAB_TMP/syn.cfg" 1500 10 1000)
 note "mode off: $sent SYNs at 1000/s"
 sleep 3   # a daemon sample and two scrapes after the last SYN
@@ -90,6 +93,12 @@ expect "prometheus: rate(synguard_syn_cookies_sent_total[${win}s]) $(printf '%.0
 expect "prometheus: the counter queried after the flood = synguard stats' syn_cookies_sent" \
 	"$(awk -v p="$(query "synguard_syn_cookies_sent_total{$SEL}")" -v c="$(sg_counter syn_cookies_sent)" 'BEGIN { print (p == c) }')" -eq 1
 
+if [ -n "${SG_FLOOD_PNG:-}" ]; then
+	sleep 3
+	lsrv $LAB_PY tools/flood-plot.py "$PROM" "$LAB_SIF" "$((t0 - 3))" "$(date +%s)" "$SG_FLOOD_PNG" \
+		"1,500 SYNs at 1,000/s, mode off, then 24,000 at 2,000/s, mode on (veth, Linux $(uname -r | cut -d- -f1))" &&
+		note "drew $SG_FLOOD_PNG" || fail "prometheus: tools/flood-plot.py draws $SG_FLOOD_PNG"
+fi
 kill "$PROM_PID"
 for _ in $(seq 50); do kill -0 "$PROM_PID" 2>/dev/null || break; sleep 0.1; done
 lab_finish
