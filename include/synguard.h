@@ -486,6 +486,29 @@ SG_SHARED_INLINE int sg_ct_entry_unconfirmed(const struct sg_ct_entry *e)
  * SYN-ACK still finds it. */
 #define SG_CT_UNCONFIRMED_NS 1000000000ull
 
+/* When the kernel's next SYN-ACK for a confirmed SYN_RCVD entry is due:
+ * a request socket retransmits 1 s, 2 s, 4 s ... after the SYN-ACK before
+ * (TCP_TIMEOUT_INIT, doubled per retry; what the host sent of a SYN_RCVD
+ * flow is its SYN-ACKs, pkts_out), and once it gives up (tcp_synack_retries,
+ * fewer from a queue over half full) it drops the socket at that moment,
+ * sending nothing. Past it, plus the timer wheel's rounding (up to 1/8 of
+ * a timeout) and some scheduling slack, the kernel holds no socket. A
+ * client's retransmitted SYN draws an extra SYN-ACK: that only makes the
+ * entry wait longer (the daemon's check with the kernel removes it). */
+#define SG_CT_SYNACK_SLACK_NS 100000000ull
+#define SG_CT_SYNACK_MAX_SHIFT 7   /* 128 s: past TCP_RTO_MAX (120 s)   */
+
+SG_SHARED_INLINE __u64 sg_ct_synack_due_ns(const struct sg_ct_entry *e)
+{
+	__u32 n = e->pkts_out ? e->pkts_out - 1 : 0;
+	__u64 gap;
+
+	if (n > SG_CT_SYNACK_MAX_SHIFT)
+		n = SG_CT_SYNACK_MAX_SHIFT;
+	gap = 1000000000ull << n;
+	return gap + gap / 8 + SG_CT_SYNACK_SLACK_NS;
+}
+
 /* Has e outlived its state's timeout at now (CLOCK_MONOTONIC ns)? The data
  * path keeps updating last_ns while a reader (the sweeper, the CLI) walks
  * the table with a clock read before the walk: an entry touched after that
@@ -498,8 +521,11 @@ SG_SHARED_INLINE int sg_ct_entry_expired(const __u32 *timeout_s,
 
 	if (st >= SG_STATE_MAX)
 		return 1;
-	limit = sg_ct_entry_unconfirmed(e) ? SG_CT_UNCONFIRMED_NS :
-					     (__u64)timeout_s[st] * 1000000000ull;
+	limit = (__u64)timeout_s[st] * 1000000000ull;
+	if (sg_ct_entry_unconfirmed(e))
+		limit = SG_CT_UNCONFIRMED_NS;
+	else if (st == SG_SYN_RCVD && sg_ct_synack_due_ns(e) < limit)
+		limit = sg_ct_synack_due_ns(e);
 	return now > e->last_ns && now - e->last_ns > limit;
 }
 

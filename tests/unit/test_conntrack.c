@@ -928,6 +928,22 @@ static void test_unconfirmed(int family)
 	      "(ct_unconfirmed_expired +%llu) and keeps the confirmed one",
 	      family, (unsigned long long)(c1[SG_CNT_ct_unconfirmed_expired] -
 					   c0[SG_CNT_ct_unconfirmed_expired]));
+	/* one SYN-ACK sent: the kernel's next is due a second after it, and
+	 * without one by then (plus its timer's rounding) it kept nothing */
+	memset(&w, 0, sizeof(w));
+	{
+		LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = &w,
+			    .ctx_size_in = sizeof(w));
+
+		w.now_ns = e.last_ns + sg_ct_synack_due_ns(&e) + 1000;
+		w.delete_expired = 1;
+		bpf_prog_test_run_opts(fd, &o);
+	}
+	check(e.pkts_out == 1 && !conn_entry(&held, &e) && w.expired == 1,
+	      "IPv%d: the confirmed one goes once the kernel's SYN-ACK retry is "
+	      "%.3f s overdue, not at timeout.SYN_RCVD (%u s)", family,
+	      (double)sg_ct_synack_due_ns(&e) / 1e9,
+	      T.cfg.timeout_s[SG_SYN_RCVD]);
 }
 
 /* ---- the tracker filter across sweeps -------------------------------------- */
