@@ -2,7 +2,8 @@
 # tests/lab.sh). gauge_sample STATE SS_STATE prints "gauge kernel source
 # age": the gauge as `synguard stats --json` gives it, the count of
 # `ss -Htan state SS_STATE` in the server namespace (taken just before and
-# just after it, the nearer of the two), and where the gauge came from.
+# just after it: the gauge itself if it lies between the two, else the
+# nearer one), and where the gauge came from.
 gauge_sample() {
 	local g k k0
 	# the kernel's count before and after the gauge's read: a kernel that
@@ -14,7 +15,11 @@ j = json.load(sys.stdin)
 print(j["states"][sys.argv[1]], j.get("states_source", "?"), j.get("states_age_s", 0))' "$1")
 	k=$(lsrv ss -Htan state "$2" | wc -l)
 	set -- $g
-	if [ $(( k0 > $1 ? k0 - $1 : $1 - k0 )) -lt $(( k > $1 ? k - $1 : $1 - k )) ]; then
+	# a gauge between the two counts agrees with the kernel at some moment
+	# of its read; else it is compared with the nearer count
+	if [ $(( ($1 - k0) * ($1 - k) )) -le 0 ]; then
+		k=$1
+	elif [ $(( k0 > $1 ? k0 - $1 : $1 - k0 )) -lt $(( k > $1 ? k - $1 : $1 - k )) ]; then
 		k=$k0
 	fi
 	echo "$1 $k $2 $3"
