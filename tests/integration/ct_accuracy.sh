@@ -101,6 +101,7 @@ after=$(echo "($t_off - $t_end) * 10 / 1" | bc)
 lag=$(echo "($t_off - ${t_calm:-$t_end}) * 10 / 1" | bc)
 note "auto: cookie mode off $after/10 s after the flood's end, $lag/10 s after the kernel's SYN-RECV was under $LOW at the latest; auto.hold ${HOLD} s"
 expect "auto: cookie mode off again after the flood" "$(active)" = false
+note "auto: $(grep 'cookie mode o[nf]' "$SG_LOG" | tail -n 2 | cut -c1-200 | tr '\n' '|')"
 expect "auto: ...not before auto.hold after the flood ($after/10 s)" "$after" -ge $(( (HOLD - 1) * 10 ))
 expect "auto: ...within auto.hold + 2 s of the later of the flood's end and the backlog under $LOW ($lag/10 s)" \
 	"$lag" -le $(( (HOLD + 2) * 10 ))
