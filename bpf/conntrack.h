@@ -422,12 +422,15 @@ union sg_ct_states {
 	struct {
 		__u8 state;
 		__u8 rstate;
+		__u8 flags;
 	} s;
 };
 _Static_assert(__builtin_offsetof(struct sg_ct_entry, state) ==
 	       __builtin_offsetof(struct sg_ct_entry, states) &&
 	       __builtin_offsetof(struct sg_ct_entry, rstate) ==
-	       __builtin_offsetof(struct sg_ct_entry, states) + 1,
+	       __builtin_offsetof(struct sg_ct_entry, states) + 1 &&
+	       __builtin_offsetof(struct sg_ct_entry, flags) ==
+	       __builtin_offsetof(struct sg_ct_entry, states) + 2,
 	       "union sg_ct_states mirrors struct sg_ct_entry");
 
 /* How often a segment recomputes the states after another CPU moved them
@@ -484,6 +487,19 @@ static __always_inline void sg_ct_close(struct sg_ct_entry *e)
 	w.s.state = SG_CLOSED;
 	w.s.rstate = SG_CLOSED;
 	*(volatile __u64 *)&e->states = w.word;
+}
+
+/* The kernel holds a socket for e's SYN_RCVD (SG_CT_REQSK). The flags
+ * share the states word with the states that sg_ct_commit() swaps from
+ * another CPU: an atomic OR, so that neither write undoes the other. */
+static __always_inline void sg_ct_confirm(struct sg_ct_entry *e)
+{
+	union sg_ct_states bit = { .word = 0 };
+
+	if (e->flags & SG_CT_REQSK)
+		return;
+	bit.s.flags = SG_CT_REQSK;
+	__sync_fetch_and_or(&e->states, bit.word);
 }
 
 static __always_inline void sg_ct_init(struct sg_ct_entry *e, __u64 now)
@@ -728,6 +744,11 @@ static __always_inline int sg_ct_track(const struct sg_ct_key *k,
 		return SG_CT_DROP;
 	verdict = SG_CT_PASS;
 	e->last_ns = now;
+	/* kstate comes only from a socket of the kernel's: SYN_RCVD there is
+	 * a request socket (the SYN-ACK of a stateless syncookie leaves with
+	 * no socket), which the SYN_RCVD gauge counts */
+	if (kstate == SG_SYN_RCVD && e->state == SG_SYN_RCVD)
+		sg_ct_confirm(e);
 	if (d == SG_CT_IN) {
 		e->pkts_in++;
 		e->bytes_in += pkt_bytes;

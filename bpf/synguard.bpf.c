@@ -1231,22 +1231,29 @@ struct sg_walk_ctx {
 	__u64 lctl;
 	__u64 live;
 	__u64 learned;
+	__u64 unconfirmed;
 	__u64 states[SG_STATE_MAX]; /* ctx memory takes constant offsets only */
 };
 
 static long sg_walk_one(void *map, struct sg_ct_key *key,
 			struct sg_ct_entry *e, struct sg_walk_ctx *w)
 {
+	bool unconfirmed = sg_ct_entry_unconfirmed(e);
+
 	if (sg_ct_expired(w->cfg, e, w->now_ns)) {
 		w->expired++;
 		if (w->delete_expired && !bpf_map_delete_elem(map, key))
-			sg_count(SG_CNT_ct_expired);
+			sg_count(unconfirmed ? SG_CNT_ct_unconfirmed_expired :
+					       SG_CNT_ct_expired);
 		return 0;
 	}
 	if (w->delete_expired)
 		sg_bits_set(&sg_ct_bits, w->ctl, w->gen, sg_ct_key_hash(key));
 	w->live++;
-	if (e->state < SG_STATE_MAX)
+	/* the SYN_RCVD gauge counts request sockets the kernel holds */
+	if (unconfirmed)
+		w->unconfirmed++;
+	else if (e->state < SG_STATE_MAX)
 		w->states[e->state]++;
 	/* TIME_WAIT holding a port this host picked for connect() */
 	if (e->state == SG_TIME_WAIT && key->lport >= w->eph_lo &&
@@ -1318,6 +1325,7 @@ int sg_walk(struct sg_walk_args *args)
 		args->states[i] = w.states[i];
 	args->expired = w.expired;
 	args->tw_ephemeral = w.tw_ephemeral;
+	args->unconfirmed = w.unconfirmed;
 	args->learned = w.learned;
 	return 0;
 }

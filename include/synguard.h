@@ -104,7 +104,8 @@ enum sg_state {
 	X(drop_src_multicast)    /* SYN from a multicast address             */ \
 	X(drop_src_loopback)     /* SYN from a loopback address              */ \
 	X(drop_src_unspecified)  /* SYN from 0.0.0.0/8 or ::                 */ \
-	X(synack_forwarded)      /* SYN-ACK of a flow netfilter tracks: pass */
+	X(synack_forwarded)      /* SYN-ACK of a flow netfilter tracks: pass */ \
+	X(ct_unconfirmed_expired) /* SYN_RCVD entries the kernel kept no socket for, swept */
 
 enum sg_counter {
 #define SG_ENUM_COUNTER(n) SG_CNT_##n,
@@ -460,12 +461,53 @@ struct sg_ct_entry {
 
 #define SG_CT_COOKIE (1u << 0)   /* admitted by a valid cookie            */
 #define SG_CT_RETRACKED (1u << 1) /* seen mid-flow, state from the kernel */
+/* SYN_RCVD with the kernel's request socket behind it: its SYN-ACK left
+ * with one, or a socket lookup found it. A SYN the kernel answered with
+ * its own stateless syncookie, dropped (ListenDrops, ListenOverflows) or
+ * never saw leaves no request socket, and its entry is "unconfirmed". */
+#define SG_CT_REQSK (1u << 2)
 
 #ifdef __VMLINUX_H__
 #define SG_SHARED_INLINE static __always_inline
 #else
 #define SG_SHARED_INLINE static inline
 #endif
+
+/* Is e a SYN_RCVD entry without the kernel's request socket behind it? */
+SG_SHARED_INLINE int sg_ct_entry_unconfirmed(const struct sg_ct_entry *e)
+{
+	return e->state == SG_SYN_RCVD && !(e->flags & SG_CT_REQSK);
+}
+
+/* How long an unconfirmed SYN_RCVD entry lives idle: the kernel answers a
+ * SYN it keeps within microseconds, so an entry still unconfirmed after
+ * this has no request socket behind it; the SYN_RCVD gauge never counts
+ * it, and it lingers only so that a client's ACK to the kernel's syncookie
+ * SYN-ACK still finds it. */
+#define SG_CT_UNCONFIRMED_NS 1000000000ull
+
+/* When the kernel's next SYN-ACK for a confirmed SYN_RCVD entry is due:
+ * a request socket retransmits 1 s, 2 s, 4 s ... after the SYN-ACK before
+ * (TCP_TIMEOUT_INIT, doubled per retry; what the host sent of a SYN_RCVD
+ * flow is its SYN-ACKs, pkts_out), and once it gives up (tcp_synack_retries,
+ * fewer from a queue over half full) it drops the socket at that moment,
+ * sending nothing. Past it, plus the timer wheel's rounding (up to 1/8 of
+ * a timeout) and some scheduling slack, the kernel holds no socket. A
+ * client's retransmitted SYN draws an extra SYN-ACK: that only makes the
+ * entry wait longer (the daemon's check with the kernel removes it). */
+#define SG_CT_SYNACK_SLACK_NS 100000000ull
+#define SG_CT_SYNACK_MAX_SHIFT 7   /* 128 s: past TCP_RTO_MAX (120 s)   */
+
+SG_SHARED_INLINE __u64 sg_ct_synack_due_ns(const struct sg_ct_entry *e)
+{
+	__u32 n = e->pkts_out ? e->pkts_out - 1 : 0;
+	__u64 gap;
+
+	if (n > SG_CT_SYNACK_MAX_SHIFT)
+		n = SG_CT_SYNACK_MAX_SHIFT;
+	gap = 1000000000ull << n;
+	return gap + gap / 8 + SG_CT_SYNACK_SLACK_NS;
+}
 
 /* Has e outlived its state's timeout at now (CLOCK_MONOTONIC ns)? The data
  * path keeps updating last_ns while a reader (the sweeper, the CLI) walks
@@ -475,11 +517,16 @@ SG_SHARED_INLINE int sg_ct_entry_expired(const __u32 *timeout_s,
 					 const struct sg_ct_entry *e, __u64 now)
 {
 	__u32 st = e->state;
+	__u64 limit;
 
 	if (st >= SG_STATE_MAX)
 		return 1;
-	return now > e->last_ns &&
-	       now - e->last_ns > (__u64)timeout_s[st] * 1000000000ull;
+	limit = (__u64)timeout_s[st] * 1000000000ull;
+	if (sg_ct_entry_unconfirmed(e))
+		limit = SG_CT_UNCONFIRMED_NS;
+	else if (st == SG_SYN_RCVD && sg_ct_synack_due_ns(e) < limit)
+		limit = sg_ct_synack_due_ns(e);
+	return now > e->last_ns && now - e->last_ns > limit;
 }
 
 /* A 64-bit value mixed to 32 bits (splitmix64's finalizer): the filters'
@@ -546,7 +593,8 @@ struct sg_walk_args {
 	__u64 synced;         /* out: entries in the synchronized table       */
 	__u16 eph_lo;         /* in: net.ipv4.ip_local_port_range            */
 	__u16 eph_hi;
-	__u32 pad2;
+	__u32 unconfirmed;    /* out: SYN_RCVD entries without a request socket
+			       * (SG_CT_REQSK), not in states[]              */
 	__u64 tw_ephemeral;   /* out: TIME_WAIT entries on a local port in it */
 	__u64 learned;        /* out: learned sources unexpired               */
 };

@@ -361,6 +361,35 @@ static int sg_kernel_facts(struct sg_daemon *d, const char *by)
 	return mtu;
 }
 
+/* ---- the kernel's sockets --------------------------------------------------------------- */
+/* Entries whose kernel socket went without a segment to show for it
+ * (libsg_reconcile.c) go before the sweep counts the gauges: confirmed
+ * SYN_RCVD at every sample that follows one with any (the kernel drops
+ * request sockets by its SYN-ACK retry schedule, sooner from a full
+ * queue); TIME_WAIT in the two samples after the kernel refused TIME_WAIT
+ * sockets (TcpExtTCPTimeWaitOverflow moved), the second for the
+ * connections that closed while the first listed the kernel's. */
+static void sg_reconcile(struct sg_daemon *d)
+{
+	__u64 over = sg_tw_overflows(), gone = 0;
+
+	if (d->walk.states[SG_SYN_RCVD] &&
+	    !sg_ct_reconcile(d->pins.embryonic_fd, SG_SYN_RCVD, &gone) && gone &&
+	    d->o.verbose)
+		sg_log("%s: %llu SYN_RCVD entries gone from the kernel", d->o.iface,
+		       (unsigned long long)gone);
+	if (over != d->tw_overflows) {
+		d->tw_overflows = over;
+		d->tw_reconcile = 2;
+	}
+	if (!d->tw_reconcile)
+		return;
+	d->tw_reconcile--;
+	if (!sg_ct_reconcile(d->pins.synced_fd, SG_TIME_WAIT, &gone) && gone && d->o.verbose)
+		sg_log("%s: %llu TIME_WAIT entries the kernel did not keep (tcp_max_tw_buckets)",
+		       d->o.iface, (unsigned long long)gone);
+}
+
 /* ---- the sample ------------------------------------------------------------------------ */
 static void sg_sample(struct sg_daemon *d, __u64 now)
 {
@@ -375,6 +404,7 @@ static void sg_sample(struct sg_daemon *d, __u64 now)
 	sg_listen_sample(d);
 	sg_local_addrs_sync(&d->pins, &d->addrs_err);
 	sg_tw_limits_read(&tw);
+	sg_reconcile(d);
 	if (sg_walk_run_tw(d->pins.walk_fd, 1, tw.port_lo, tw.port_hi, &d->walk))
 		return;
 	if (d->walk.expired && d->o.verbose)

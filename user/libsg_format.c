@@ -461,6 +461,17 @@ int sg_cmd_status(struct sg_view *v, bool json)
 }
 
 /* ---- stats --------------------------------------------------------------------------- */
+/* A gauge with where it came from: walked now (exact), or the daemon's
+ * last sweep, this old (the table was too big to walk at each call). */
+static void sg_gauge_line(const char *name, __u64 v, double age)
+{
+	char src[32] = "walked now";
+
+	if (age > 0)
+		snprintf(src, sizeof(src), "sweep %.1f s ago", age);
+	printf("%-24s %12llu   %s\n", name, (unsigned long long)v, src);
+}
+
 int sg_cmd_stats(struct sg_view *v, bool json)
 {
 	static __u64 pc[SG_PORT_SLOTS][SG_PCNT_MAX];
@@ -492,6 +503,9 @@ int sg_cmd_stats(struct sg_view *v, bool json)
 		json_object_object_add(o, "states", x);
 		/* 0: walked now; else the age of the daemon's sweep shown */
 		json_object_object_add(o, "states_age_s", json_object_new_double(age));
+		json_object_object_add(o, "states_source",
+				       json_object_new_string(age > 0 ? "sweep" : "walk"));
+		json_object_object_add(o, "syn_rcvd_unconfirmed", sg_ju64(wa.unconfirmed));
 		x = json_object_new_object();
 		for (int i = 0; i < SG_CNT_MAX; i++)
 			json_object_object_add(x, sg_counter_names[i], sg_ju64(cnt[i]));
@@ -528,9 +542,11 @@ int sg_cmd_stats(struct sg_view *v, bool json)
 		printf("states as of the daemon's sweep %.1f s ago (%llu entries: "
 		       "too many to walk at each call)\n\n", age,
 		       (unsigned long long)(wa.synced + wa.embryonic));
-	printf("%-24s %12s\n", "STATE", "CONNECTIONS");
+	printf("%-24s %12s   %s\n", "STATE", "CONNECTIONS", "SOURCE");
 	for (int i = 0; i < SG_STATE_MAX; i++)
-		printf("%-24s %12llu\n", sg_state_names[i], (unsigned long long)wa.states[i]);
+		sg_gauge_line(sg_state_names[i], wa.states[i], age);
+	printf("%-24s %12llu   (SYNs the kernel keeps no request socket for: not counted)\n",
+	       "SYN_RCVD unconfirmed", (unsigned long long)wa.unconfirmed);
 	printf("\n%-24s %12s\n", "COUNTER", "VALUE");
 	for (int i = 0; i < SG_CNT_MAX; i++)
 		printf("%-24s %12llu\n", sg_counter_names[i], (unsigned long long)cnt[i]);

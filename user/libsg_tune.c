@@ -98,6 +98,14 @@ static void sg_kcounters_read(__u64 *out)
 	sg_kcounters_file("/proc/net/snmp", out);
 }
 
+__u64 sg_tw_overflows(void)
+{
+	__u64 kc[SG_KC_MAX] = { 0 };
+
+	sg_kcounters_file("/proc/net/netstat", kc);
+	return kc[SG_KC_TCPTimeWaitOverflow];
+}
+
 /* TIME_WAIT sockets now ("tw" of /proc/net/sockstat, IPv4 and IPv6). */
 static __u64 sg_sockstat_tw(void)
 {

@@ -621,5 +621,12 @@ void sg_addr_format(char *buf, size_t len, __u8 family, const __u32 *a);
  * metrics docs (tools/metrics-doc.py) are made from it. */
 void sg_metrics_catalog(FILE *f);
 /* ---- end of the metrics branch's additions ---- */
+/* ---- tracker accuracy (libsg_reconcile.c, libsg_tune.c) -------------- */
+/* Removes from tracker table fd the entries in state (SG_SYN_RCVD: those
+ * the kernel confirmed; SG_TIME_WAIT) whose socket the kernel no longer
+ * holds, counting them in *gone: 0 or -errno, quietly. */
+int sg_ct_reconcile(int fd, __u8 state, __u64 *gone);
+/* TcpExtTCPTimeWaitOverflow of this network namespace (0 if unreadable). */
+__u64 sg_tw_overflows(void);
 
 #endif /* LIBSYNGUARD_H */

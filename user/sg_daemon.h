@@ -47,6 +47,8 @@ struct sg_daemon {
 		__u64 acc_errs, acc_sent; /* since the last judgement        */
 	} xdp_tx;
 	int addrs_err;                /* the host's addresses: last 0/-errno */
+	__u64 tw_overflows;           /* TcpExtTCPTimeWaitOverflow, last seen */
+	int tw_reconcile;             /* samples left to check TIME_WAIT     */
 };
 
 int sg_pidfile_lock(const char *iface);

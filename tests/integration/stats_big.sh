@@ -30,6 +30,11 @@ check "stats_big: states_age_s says how old that sweep is ($age s)" \
 sg_cli stats -i "$LAB_SIF" | grep -q "states as of the daemon's sweep" &&
 	ok "stats_big: the text output says the states come from the sweep" ||
 	fail "stats_big: the text output says the states come from the sweep"
+line=$(sg_cli stats -i "$LAB_SIF" | grep '^ESTABLISHED ')
+[[ "$line" =~ sweep\ [0-9.]+\ s\ ago$ ]] &&
+	ok "stats_big: ...and each gauge line how old it is: $line" ||
+	fail "stats_big: each gauge line says how old its sweep is" "'$line'"
+expect "stats_big: stats --json says states_source sweep" "$(sg_stats | jget states_source x)" = sweep
 
 sg_stop
 expect "stats_big: synguardd stopped, pins kept" "$(ls "$PINS" 2>/dev/null | grep -c "^sg_daemon$")" -eq 1
@@ -37,6 +42,7 @@ got=$(sg_stats | jget states.ESTABLISHED -1)
 age=$(sg_stats | jget states_age_s -1)
 expect "stats_big: daemon stopped: stats walks the table itself ($got)" "$got" -eq $FLOWS
 expect "stats_big: ... and states_age_s is 0" "$age" = 0.0
+expect "stats_big: ... and states_source walk" "$(sg_stats | jget states_source x)" = walk
 # the pins outlive the daemon here: ours to remove
 lsrv ip link set dev "$LAB_SIF" xdpdrv off 2>/dev/null
 rm -rf "$PINS"

@@ -863,6 +863,10 @@ static void test_gauges(void)
 	if (!check(!sg_walk_run(bpf_program__fd(T.skel->progs.sg_walk), 0, &w),
 		   "gauges: sg_walk runs"))
 		return;
+	/* the harness's SYN-ACKs leave with no socket, as a syncookie's: its
+	 * SYN_RCVD entries are unconfirmed, outside the gauge */
+	same = w.unconfirmed == want[SG_SYN_RCVD];
+	want[SG_SYN_RCVD] = 0;
 	for (int s = 0; s < SG_STATE_MAX; s++) {
 		if (w.states[s] != want[s])
 			diag("gauges: %s walk %llu want %llu",
@@ -873,8 +877,73 @@ static void test_gauges(void)
 	}
 	check(same && w.embryonic == 3 && w.synced == 11,
 	      "gauges: the table walk counts every state exactly "
-	      "(%llu embryonic, %llu synchronized)",
-	      (unsigned long long)w.embryonic, (unsigned long long)w.synced);
+	      "(%llu embryonic, %llu synchronized, %u SYN_RCVD unconfirmed)",
+	      (unsigned long long)w.embryonic, (unsigned long long)w.synced,
+	      w.unconfirmed);
+}
+
+/* A SYN_RCVD entry counts in the gauge once the kernel holds a request
+ * socket for it (SG_CT_REQSK, set where the kernel's SYN-ACK leaves with
+ * one: tests/integration/ct_accuracy.sh); one without lives a second. */
+static void test_unconfirmed(int family)
+{
+	struct conn held, bare;
+	struct sg_ct_key k;
+	__u64 c0[SG_CNT_MAX], c1[SG_CNT_MAX];
+	struct sg_walk_args w;
+	struct sg_ct_entry e, b;
+	int fd = bpf_program__fd(T.skel->progs.sg_walk);
+
+	tables_clear();
+	held = conn_in_state(family, SG_SYN_RCVD);
+	bare = conn_in_state(family, SG_SYN_RCVD);
+	k = conn_key(&held);
+	if (!check(conn_entry(&held, &e) == 1 && !(e.flags & SG_CT_REQSK) &&
+		   conn_entry(&bare, &b) == 1,
+		   "IPv%d: a SYN_RCVD entry whose SYN-ACK left with no socket is "
+		   "unconfirmed", family))
+		return;
+	e.flags |= SG_CT_REQSK;
+	bpf_map_update_elem(T.ct_embryonic, &k, &e, BPF_EXIST);
+	sg_walk_run(fd, 0, &w);
+	check(w.states[SG_SYN_RCVD] == 1 && w.unconfirmed == 1,
+	      "IPv%d: the gauge counts the confirmed one (%llu), not the other "
+	      "(%u unconfirmed)", family,
+	      (unsigned long long)w.states[SG_SYN_RCVD], w.unconfirmed);
+	sg_counters_read(T.cnt_fd, c0);
+	memset(&w, 0, sizeof(w));
+	{
+		LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = &w,
+			    .ctx_size_in = sizeof(w));
+
+		w.now_ns = b.last_ns + SG_CT_UNCONFIRMED_NS + 1000;
+		w.delete_expired = 1;
+		bpf_prog_test_run_opts(fd, &o);
+	}
+	sg_counters_read(T.cnt_fd, c1);
+	check(conn_entry(&held, &e) == 1 && !conn_entry(&bare, &e) &&
+	      c1[SG_CNT_ct_unconfirmed_expired] - c0[SG_CNT_ct_unconfirmed_expired] == 1 &&
+	      c1[SG_CNT_ct_expired] == c0[SG_CNT_ct_expired],
+	      "IPv%d: a second on, the sweep removes the unconfirmed one "
+	      "(ct_unconfirmed_expired +%llu) and keeps the confirmed one",
+	      family, (unsigned long long)(c1[SG_CNT_ct_unconfirmed_expired] -
+					   c0[SG_CNT_ct_unconfirmed_expired]));
+	/* one SYN-ACK sent: the kernel's next is due a second after it, and
+	 * without one by then (plus its timer's rounding) it kept nothing */
+	memset(&w, 0, sizeof(w));
+	{
+		LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = &w,
+			    .ctx_size_in = sizeof(w));
+
+		w.now_ns = e.last_ns + sg_ct_synack_due_ns(&e) + 1000;
+		w.delete_expired = 1;
+		bpf_prog_test_run_opts(fd, &o);
+	}
+	check(e.pkts_out == 1 && !conn_entry(&held, &e) && w.expired == 1,
+	      "IPv%d: the confirmed one goes once the kernel's SYN-ACK retry is "
+	      "%.3f s overdue, not at timeout.SYN_RCVD (%u s)", family,
+	      (double)sg_ct_synack_due_ns(&e) / 1e9,
+	      T.cfg.timeout_s[SG_SYN_RCVD]);
 }
 
 /* ---- the tracker filter across sweeps -------------------------------------- */
@@ -1057,9 +1126,11 @@ static void test_flood_keeps_established(enum flood_kind k)
 	      (unsigned long long)w.synced, (unsigned long long)full);
 	if (k == FLOOD_SYN || k == FLOOD_SYN_FIN || k == FLOOD_SYN_ACK)
 		check(w.embryonic <= T.ct_size && w.embryonic > T.ct_size / 2 &&
-		      w.states[SG_SYN_RCVD] == w.embryonic,
+		      w.unconfirmed == w.embryonic && !w.states[SG_SYN_RCVD],
 		      "%s: embryonic table full of SYN_RCVD (%llu), evicting "
-		      "only its own", flood_names[k], (unsigned long long)w.embryonic);
+		      "only its own; none has a request socket, the gauge "
+		      "counts none", flood_names[k],
+		      (unsigned long long)w.embryonic);
 	else
 		check(w.embryonic == 0,
 		      "%s: each closed before it synchronized: no entry left "
@@ -1095,6 +1166,7 @@ int main(void)
 		test_unsolicited_synack(family);
 		test_expiry(family);
 		test_expiry_race(family);
+		test_unconfirmed(family);
 	}
 	test_gauges();
 	test_filter();
