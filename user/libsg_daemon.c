@@ -9,7 +9,7 @@
 #include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "sg_daemon.h"
+#include "libsynguard.h"
 #include "synguard.skel.h"
 
 static __u64 sg_period_ns(const struct sg_daemon *d)

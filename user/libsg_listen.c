@@ -15,7 +15,7 @@
 #include <linux/sock_diag.h>
 #include <linux/inet_diag.h>
 #include <bpf/bpf.h>
-#include "sg_daemon.h"
+#include "libsynguard.h"
 
 /* 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104: no packet from a NIC. */
 static bool sg_loopback_only(const struct inet_diag_msg *m)

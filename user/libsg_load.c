@@ -17,7 +17,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
-#include "sg_daemon.h"
+#include "libsynguard.h"
 #include "synguard.skel.h"
 
 #ifndef BPF_FS_MAGIC

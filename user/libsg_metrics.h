@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* libsg_metrics: the Prometheus text exposition of an interface's pins,
+ * and the HTTP endpoint (libmicrohttpd) that serves it. */
+#ifndef LIBSG_METRICS_H
+#define LIBSG_METRICS_H
+
+#include <sys/socket.h>
+#include "libsg_maps.h"
+
+/* "off" -> 1; "ADDR:PORT" or "[ADDR6]:PORT" -> 0; else -1 with err. */
+int sg_metrics_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len,
+		    char *err, size_t n);
+struct sg_metrics;
+/* Listens on addr (not "off"); NULL with err. */
+struct sg_metrics *sg_metrics_start(const char *addr, const struct sg_pins *p,
+				    const struct sg_walk_args *sample,
+				    char *err, size_t n);
+int sg_metrics_fd(const struct sg_metrics *m);
+void sg_metrics_serve(struct sg_metrics *m);
+void sg_metrics_stop(struct sg_metrics *m);
+/* Prometheus text exposition of the pins (sample: the daemon's last walk).
+ * malloc'd, NULL on error. */
+char *sg_metrics_text(const struct sg_pins *p, const struct sg_walk_args *sample,
+		      size_t *len);
+
+#endif /* LIBSG_METRICS_H */
