@@ -97,13 +97,13 @@ $(BUILD):
 $(BUILD)/vmlinux.h: | $(BUILD)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
 
-$(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) include/synguard.h $(BUILD)/vmlinux.h
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(wildcard include/*.h) $(BUILD)/vmlinux.h
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@
 
-$(BUILD)/%.o: user/%.c $(wildcard user/*.h) include/synguard.h $(SKELS) | $(BUILD)
+$(BUILD)/%.o: user/%.c $(wildcard user/*.h) $(wildcard include/*.h) $(SKELS) | $(BUILD)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 # The version (tools/version.sh: git describe, or the VERSION file) and the
@@ -148,7 +148,7 @@ $(BENCH_BIN): $(BENCH_SRCS) $(wildcard tests/bench/*.h) tests/unit/frame.h $(SKE
 
 # Packets are unaligned by nature (alignment) and the model calls map
 # callbacks through a generic pointer, as the kernel does (function).
-$(BUILD)/fuzz/model.o: tests/fuzz/model.c tests/fuzz/sg_model.h bpf/synguard.bpf.c $(wildcard bpf/*.h) include/synguard.h $(BUILD)/vmlinux.h
+$(BUILD)/fuzz/model.o: tests/fuzz/model.c tests/fuzz/sg_model.h bpf/synguard.bpf.c $(wildcard bpf/*.h) $(wildcard include/*.h) $(BUILD)/vmlinux.h
 	@mkdir -p $(@D)
 	$(CLANG) -g -O1 -Wall -Werror -fsanitize=fuzzer-no-link $(FUZZ_SAN) -I$(BUILD) -Iinclude -Ibpf -Itests/fuzz -c $< -o $@
 
@@ -171,7 +171,8 @@ test: $(if $(T),,$(DEPS_STAMP))
 	@tests/run.sh $(T)
 
 # The docs render in any CommonMark viewer and their relative links resolve
-# (tools/mdlint.py); make test runs the same check (tests/docs/lint.sh).
+# (tools/mdlint.py), and the library's modules only look down
+# (tools/layers.py); make test runs the same checks (tests/docs/lint.sh).
 lint: $(if $(T),,$(DEPS_STAMP))
 	@tests/docs/lint.sh
 

@@ -6,6 +6,7 @@
 #ifndef LIBSG_CONFIG_H
 #define LIBSG_CONFIG_H
 
+#include <sys/socket.h>
 #include "libsg_util.h"
 
 /* enum sg_refuse: a short name ("tcp_syncookies", "xdp_tx"), and why */
@@ -61,5 +62,9 @@ void sg_ports_slots(const struct sg_portset *ps, const struct sg_portset *listen
 char *sg_ports_format(const __u16 *slots);
 /* The same from the bits of a set (its "all" flag not looked at). */
 char *sg_portset_format(const struct sg_portset *ps);
+
+/* The metrics endpoint's address (metrics.addr): "off" -> 1; "ADDR:PORT" or "[ADDR6]:PORT" -> 0; else -1 with err. */
+int sg_metrics_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len,
+		    char *err, size_t n);
 
 #endif /* LIBSG_CONFIG_H */

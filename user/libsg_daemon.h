@@ -25,4 +25,8 @@ void sg_daemon_serve(struct sg_daemon *d);
 /* Detach and unpin (unless keep_attached), free. */
 void sg_daemon_stop(struct sg_daemon *d);
 
+/* The sample's look at the TCP listeners: ports=all follows them; listed
+ * ports without one are published and logged. */
+void sg_listen_sample(struct sg_daemon *d);
+
 #endif /* LIBSG_DAEMON_H */

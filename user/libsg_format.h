@@ -13,6 +13,5 @@ int sg_cmd_stats(struct sg_view *v, bool json);
  * redrawn in place on a terminal, one line (or JSON object) each else. */
 int sg_cmd_stats_watch(struct sg_view *v, unsigned int secs, bool json);
 int sg_cmd_conns(struct sg_view *v, int state, bool json);
-void sg_json_print(struct json_object *o);
 
 #endif /* LIBSG_FORMAT_H */

@@ -13,6 +13,8 @@
  * to a loopback address only are left out: nothing from a NIC reaches
  * them. 0, or -1 with one line printed. */
 int sg_listen_ports(struct sg_portset *ps);
+/* The same quietly: 0, or -errno. */
+int sg_listen_read(struct sg_portset *ps);
 /* One buffer of a dump's replies into ps: 1 once NLMSG_DONE was seen, 0
  * when more is to come, -errno on a netlink error or a malformed reply. */
 int sg_listen_parse(const void *buf, size_t len, struct sg_portset *ps);

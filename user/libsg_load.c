@@ -17,7 +17,10 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
-#include "libsynguard.h"
+#include "libsg_load.h"
+#include "libsg_config.h"
+#include "libsg_maps.h"
+#include "libsg_settings.h"
 #include "synguard.skel.h"
 
 #ifndef BPF_FS_MAGIC

@@ -86,8 +86,5 @@ void sg_daemon_keep_secrets(struct sg_daemon *d);
 void sg_kept_secrets_drop(const struct sg_pins *p);
 /* Frees what sg_daemon_load made (not the pins themselves). */
 void sg_daemon_unload(struct sg_daemon *d);
-/* The sample's look at the TCP listeners (libsg_listen.c): ports=all
- * follows them; listed ports without one are published and logged. */
-void sg_listen_sample(struct sg_daemon *d);
 
 #endif /* LIBSG_LOAD_H */

@@ -13,7 +13,7 @@
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "libsynguard.h"
+#include "libsg_maps.h"
 
 __u64 sg_now_ns(void)
 {

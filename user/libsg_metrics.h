@@ -7,9 +7,6 @@
 #include <sys/socket.h>
 #include "libsg_maps.h"
 
-/* "off" -> 1; "ADDR:PORT" or "[ADDR6]:PORT" -> 0; else -1 with err. */
-int sg_metrics_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len,
-		    char *err, size_t n);
 struct sg_metrics;
 /* Listens on addr (not "off"); NULL with err. */
 struct sg_metrics *sg_metrics_start(const char *addr, const struct sg_pins *p,

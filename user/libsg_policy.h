@@ -18,8 +18,6 @@ struct sg_plist {
 };
 
 
-struct sg_settings;
-
 /* "198.18.0.0/15", "2001:db8::/32", an address alone (a host); -1 with one
  * line in err (host bits set: the prefix meant is named). */
 int sg_prefix_parse(const char *s, struct sg_src_key *p, char *err, size_t n);
@@ -38,12 +36,8 @@ int sg_policy_write(int policy_fd, int bits_fd, const struct sg_plist *allow,
 void sg_policy_bits_make(const struct sg_plist *allow, const struct sg_plist *deny,
 			 __u64 *words, __u32 *flags);
 void sg_lpm_key_of(struct sg_lpm_key *k, const struct sg_src_key *p);
-/* The settings table's hooks of allow.prefixes and deny.prefixes. */
-int sg_policy_load(const struct sg_pins *p, struct sg_settings *s);
-int sg_policy_apply(const struct sg_pins *p, const struct sg_settings *old,
-		    const struct sg_settings *new);
-/* No prefix in both lists; -1 with one line in err. */
-int sg_policy_check(const struct sg_settings *s, char *err, size_t n);
+/* ...and back: the prefix a trie key stands for. */
+void sg_prefix_of_lpm(struct sg_src_key *p, const struct sg_lpm_key *k);
 /* Live learned sources (now: CLOCK_MONOTONIC); flush empties the list. */
 struct sg_learned_src {
 	struct sg_src_key k;
@@ -74,17 +68,6 @@ int sg_ct_top(const struct sg_pins *p, const struct sg_config *c, __u8 plen4,
 	      __u8 plen6, size_t cap, struct sg_top_ct **out, size_t *n,
 	      __u64 *walked);
 
-/* allow|deny add|del|list|flush (libsg_policy.c) */
-struct sg_policy_cmd {
-	enum sg_action act;
-	const char *op;           /* add, del, list, flush                 */
-	char **args;              /* the prefixes                          */
-	int nargs;
-	bool learned, json;
-	bool force;               /* deny add: no lockout check            */
-};
-int sg_cmd_policy(struct sg_view *v, const struct sg_policy_cmd *pc);
-int sg_cmd_top(struct sg_view *v, unsigned int n, bool json);
 /* An address of family 4/6 (network order) as text. */
 void sg_addr_format(char *buf, size_t len, __u8 family, const __u32 *a);
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The settings table and everything it drives: defaults, KEY=VALUE, the INI
  * config file (inih), rules between settings, the pinned maps, help and the
- * sample config. See "settings" in libsynguard.h. */
+ * sample config. See libsg_settings.h. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +11,12 @@
 #include <ini.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "libsynguard.h"
+#include "libsg_settings.h"
+#include "libsg_config.h"
+#include "libsg_maps.h"
+#include "libsg_listen.h"
+#include "libsg_policy.h"
+#include "libsg_secrets.h"
 
 /* ---- field access ----------------------------------------------------------- */
 static void *sg_field(struct sg_settings *s, const struct sg_setting *st)
@@ -337,6 +342,103 @@ static int sg_apply_ports(const struct sg_pins *p, const struct sg_settings *old
 			sg_err("cannot clear the counters of port slot %u: %s", slot,
 			       strerror(errno));
 	free(zero);
+	return 0;
+}
+
+/* ---- allow.prefixes and deny.prefixes: lists of the policy module ------------- */
+/* "a, b c": every prefix of v added to l. */
+static int sg_plist_append(const struct sg_setting *st, void *f, const char *v,
+			   char *err, size_t n)
+{
+	struct sg_plist *l = f;
+	char buf[128];
+
+	(void)st;
+	while (*v) {
+		size_t len = strcspn(v, ", \t");
+		struct sg_src_key p;
+
+		if (!len) {
+			v++;
+			continue;
+		}
+		snprintf(buf, sizeof(buf), "%.*s", (int)(len < sizeof(buf) - 1 ? len : sizeof(buf) - 1), v);
+		if (!strcmp(buf, "none")) {
+			v += len;
+			continue;
+		}
+		if (sg_prefix_parse(buf, &p, err, n))
+			return -1;
+		if (sg_plist_add(l, &p) < 0) {
+			snprintf(err, n, "more than %d prefixes", SG_PLIST_MAX);
+			return -1;
+		}
+		v += len;
+	}
+	return 0;
+}
+
+static int sg_plist_parse(const struct sg_setting *st, void *f, const char *v,
+			  char *err, size_t n)
+{
+	memset(f, 0, sizeof(struct sg_plist));
+	return sg_plist_append(st, f, v, err, n);
+}
+
+/* Every prefix while they fit the line, else how many. */
+static void sg_plist_format(const struct sg_setting *st, const void *f, char *buf,
+			    size_t n)
+{
+	const struct sg_plist *l = f;
+	size_t len = 0;
+
+	buf[0] = 0;
+	for (__u32 i = 0; i < l->n; i++) {
+		char p[64];
+
+		sg_prefix_format(&l->p[i], p, sizeof(p));
+		if (len + strlen(p) + 3 >= n || len + strlen(p) > 200) {
+			snprintf(buf, n, "%u prefixes (synguard %.*s list)", l->n,
+				 (int)strcspn(st->key, "."), st->key);
+			return;
+		}
+		len += (size_t)snprintf(buf + len, n - len, "%s%s", i ? ", " : "", p);
+	}
+}
+
+const struct sg_stype sg_t_prefixes = {
+	"prefixes (198.18.0.0/15, 2001:db8::/32), comma-separated; repeat the key for more",
+	sg_plist_parse, sg_plist_format, false, sg_plist_append,
+};
+
+int sg_policy_check(const struct sg_settings *s, char *err, size_t n)
+{
+	for (__u32 i = 0; i < s->allow.n; i++) {
+		char p[64];
+
+		if (!sg_plist_has(&s->deny, &s->allow.p[i]))
+			continue;
+		sg_prefix_format(&s->allow.p[i], p, sizeof(p));
+		snprintf(err, n, "%s is in both allow.prefixes and deny.prefixes", p);
+		return -1;
+	}
+	return 0;
+}
+
+int sg_policy_load(const struct sg_pins *p, struct sg_settings *s)
+{
+	return sg_policy_read(p->policy_fd, &s->allow, &s->deny);
+}
+
+int sg_policy_apply(const struct sg_pins *p, const struct sg_settings *old,
+		    const struct sg_settings *new)
+{
+	__u32 flags;
+
+	(void)old;
+	if (sg_policy_write(p->policy_fd, p->policy_bits_fd, &new->allow, &new->deny, &flags))
+		return -1;
+	__atomic_store_n(&p->cfg->policy, flags, __ATOMIC_RELAXED);
 	return 0;
 }
 

@@ -157,4 +157,11 @@ int sg_settings_read(const struct sg_pins *p, struct sg_settings *s);
 int sg_settings_write(const struct sg_pins *p, const struct sg_settings *old,
 		      const struct sg_settings *new);
 
+/* The settings table's hooks of allow.prefixes and deny.prefixes. */
+int sg_policy_load(const struct sg_pins *p, struct sg_settings *s);
+int sg_policy_apply(const struct sg_pins *p, const struct sg_settings *old,
+		    const struct sg_settings *new);
+/* No prefix in both lists; -1 with one line in err. */
+int sg_policy_check(const struct sg_settings *s, char *err, size_t n);
+
 #endif /* LIBSG_SETTINGS_H */

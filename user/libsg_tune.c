@@ -30,7 +30,10 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
-#include "libsynguard.h"
+#include "libsg_tune.h"
+#include "libsg_config.h"
+#include "libsg_maps.h"
+#include "libsg_settings.h"
 
 /* ---- what is observed ------------------------------------------------------------- */
 /* The kernel's counters tune reads (nstat names without the group). */

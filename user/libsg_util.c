@@ -9,10 +9,11 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/syscall.h>
+#include <net/if.h>
 #include <linux/capability.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
-#include "libsynguard.h"
+#include "libsg_util.h"
 
 const char *sg_prog = "synguard";
 bool sg_log_timestamps;
@@ -331,4 +332,11 @@ int sg_check_caps(unsigned int need)
 		return 0;
 	sg_err("%s: run as root, or grant them (systemd: AmbientCapabilities=)", line);
 	return -1;
+}
+
+void sg_json_print(struct json_object *o)
+{
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+						   JSON_C_TO_STRING_SPACED |
+						   JSON_C_TO_STRING_NOSLASHESCAPE));
 }

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <json-c/json.h>
 #include "synguard.h"
 
 /* exit codes */
@@ -105,5 +106,8 @@ enum sg_cap {
 	SG_CAP_SYS_ADMIN = 1 << 3,
 };
 int sg_check_caps(unsigned int need);
+
+/* A JSON document on stdout, pretty-printed as every command prints it. */
+void sg_json_print(struct json_object *o);
 
 #endif /* LIBSG_UTIL_H */

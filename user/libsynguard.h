@@ -8,7 +8,8 @@
  *   config, maps                  host facts and port lists; pinned objects
  *   policy, secrets, listen, addrs, settings
  *                                 what synguard knows and decides
- *   format, metrics, events, tune humans, JSON, Prometheus
+ *   format, metrics, events, tune, policy_cli
+ *                                 humans, JSON, Prometheus
  *   load, daemon                  attaching, the daemon's life
  */
 #ifndef LIBSYNGUARD_H
@@ -26,6 +27,7 @@
 #include "libsg_format.h"
 #include "libsg_events.h"
 #include "libsg_tune.h"
+#include "libsg_policy_cli.h"
 #include "libsg_load.h"
 #include "libsg_daemon.h"
 

@@ -15,7 +15,7 @@
 #include "tap.h"
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunknown-pragmas"
-#include "../../bpf/siphash.h"
+#include "siphash.h"
 #pragma GCC diagnostic pop
 
 static char tmpdir[] = "/tmp/sg-settings.XXXXXX";
