@@ -319,19 +319,45 @@ static unsigned long sg_pow2(unsigned long x, unsigned long lo, unsigned long hi
 	return p > hi ? hi : p;
 }
 
-static struct sg_advice *sg_advise(struct sg_advice *a, int *n, const char *name)
-{
-	struct sg_advice *x = &a[(*n)++];
+/* ---- the rules --------------------------------------------------------------------- */
+/* What every rule looks at, derived once from the observation. */
+struct sg_tune {
+	const struct sg_observed *o;
+	const struct sg_listeners *l;
+	__u64 overflows;              /* ListenOverflows + ListenDrops        */
+	__u64 kcookies;               /* the kernel's own SYN cookies sent    */
+	__u64 twover;                 /* TCPTimeWaitOverflow                  */
+	__u64 synrcvd;                /* half-open: synguard's, else kernel's */
+	__u64 tw;                     /* TIME_WAIT: the larger count          */
+	__u64 fin_wait_2;             /* synguard's gauge (0 without it)      */
+	double active;                /* connections/s this host opens        */
+	double held;                  /* ...whose ports TIME_WAIT holds 60 s  */
+	double use;                   /* share of the ephemeral ports held    */
+	struct sg_tw_limits lim;
+	long syncookies, timestamps;  /* the sysctls other rules depend on    */
+};
 
-	memset(x, 0, sizeof(*x));
-	x->name = name;
-	sg_sysctl_get(name, x->now, sizeof(x->now));
-	memcpy(x->want, x->now, sizeof(x->want));
-	return x;
+/* One row of advice: while when() holds (NULL: always), advise() writes
+ * the advised value (left as it is: keep) and the reason. A sysctl has
+ * rows in order; the first that holds decides, its last row keeps. */
+struct sg_rule {
+	const char *sysctl;
+	bool (*when)(const struct sg_tune *t, long now);
+	void (*advise)(const struct sg_tune *t, long now, struct sg_advice *x);
+};
+
+static void sg_want(struct sg_advice *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sg_want(struct sg_advice *x, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(x->want, sizeof(x->want), fmt, ap);
+	va_end(ap);
 }
 
-static void sg_keep(struct sg_advice *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sg_keep(struct sg_advice *x, const char *fmt, ...)
+static void sg_why(struct sg_advice *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sg_why(struct sg_advice *x, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -340,143 +366,343 @@ static void sg_keep(struct sg_advice *x, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* seconds a connection waits through n retransmissions (1 + 2 + 4 ...) */
+static long sg_retry_secs(long n)
+{
+	return (1L << (n + 1)) - 1;
+}
+
+/* net.ipv4.tcp_syncookies */
+static bool sg_cookies_off(const struct sg_tune *t, long now)
+{
+	(void)t;
+	return now == 0;
+}
+
+static void sg_cookies_on(const struct sg_tune *t, long now, struct sg_advice *x)
+{
+	(void)t, (void)now;
+	sg_want(x, "1");
+	sg_why(x, "0 makes the kernel refuse synguard's cookie ACKs (it accepts BPF-made request sockets only while this is 1 or 2) and drop SYNs when a queue fills");
+}
+
+static bool sg_cookies_always(const struct sg_tune *t, long now)
+{
+	(void)t;
+	return now == 2;
+}
+
+static void sg_cookies_fallback(const struct sg_tune *t, long now, struct sg_advice *x)
+{
+	(void)t, (void)now;
+	sg_want(x, "1");
+	sg_why(x, "2 answers every SYN that reaches the kernel with its own cookie (options lost without timestamps); 1 keeps full handshakes and the cookies as the fallback on overflow");
+}
+
+static void sg_cookies_keep(const struct sg_tune *t, long now, struct sg_advice *x)
+{
+	(void)now;
+	sg_why(x, "keep: synguard needs 1 or 2; 1 is the kernel's fallback when a listen queue overflows%s",
+	       t->kcookies ? " (it sent its own cookies during the observation: a queue overflowed)" : "");
+}
+
+/* net.core.somaxconn */
+static bool sg_queues_overflow(const struct sg_tune *t, long now)
+{
+	(void)now;
+	return t->overflows || t->kcookies || t->l->fill >= 0.8;
+}
+
+static void sg_somaxconn_raise(const struct sg_tune *t, long now, struct sg_advice *x)
+{
+	const struct sg_listeners *l = t->l;
+	unsigned long want = sg_pow2((unsigned long)(now > 0 ? now : 128) * 2, 1024, 65535);
+
+	if (l->backlog && (unsigned long)l->backlog * 4 > want)
+		want = sg_pow2((unsigned long)l->backlog * 4, 1024, 65535);
+	sg_want(x, "%lu", want);
+	sg_why(x, "listen queues overflowed in %.0f s (ListenOverflows+ListenDrops +%llu, kernel SYN cookies +%llu; fullest listener :%u: accept queue %llu, SYN queue %llu of its backlog %u): it caps every listen() backlog; raise the application's backlog too",
+	       t->o->secs, (unsigned long long)t->overflows, (unsigned long long)t->kcookies,
+	       l->port, (unsigned long long)l->acceptq, (unsigned long long)l->synq, l->backlog);
+}
+
+static bool sg_somaxconn_small(const struct sg_tune *t, long now)
+{
+	(void)t;
+	return now < 4096;
+}
+
+static void sg_somaxconn_default(const struct sg_tune *t, long now, struct sg_advice *x)
+{
+	(void)t;
+	sg_want(x, "4096");
+	sg_why(x, "no overflow seen, but %ld leaves little room for a burst of connections (4096 is the default since Linux 5.4)", now);
+}
+
+static void sg_somaxconn_keep(const struct sg_tune *t, long now, struct sg_advice *x)
+{
+	const struct sg_listeners *l = t->l;
+
+	(void)now;
+	sg_why(x, "keep: no listen queue overflowed in %.0f s (fullest listener%s%u at %.0f%% of its backlog %u)",
+	       t->o->secs, l->n ? " :" : " ", l->port, l->fill * 100, l->backlog);
+}
+
+/* net.ipv4.tcp_max_syn_backlog */
+static bool sg_syn_backlog_read(const struct sg_tune *t, long now)
+{
+	return t->syncookies == 0 && t->synrcvd * 2 > (__u64)now;
+}
+
+static void sg_syn_backlog_raise(const struct sg_tune *t, long now, struct sg_advice *x)
+{
+	(void)now;
+	sg_want(x, "%lu", sg_pow2(t->synrcvd * 2, 1024, 1ul << 20));
+	sg_why(x, "with tcp_syncookies=0 the kernel keeps the last quarter of it for proven peers: %llu in SYN_RCVD now",
+	       (unsigned long long)t->synrcvd);
+}
+
+static void sg_syn_backlog_keep(const struct sg_tune *t, long now, struct sg_advice *x)
+{
+	(void)now;
+	sg_why(x, "keep: read only while tcp_syncookies=0; a SYN queue is bounded by its listener's backlog (somaxconn) instead (%llu in SYN_RCVD now)",
+	       (unsigned long long)t->synrcvd);
+}
+
+/* net.ipv4.tcp_synack_retries */
+static bool sg_half_open_pile(const struct sg_tune *t, long now)
+{
+	const struct sg_listeners *l = t->l;
+
+	return (t->kcookies || (l->backlog && l->synq * 4 >= l->backlog) || t->synrcvd >= 1000) &&
+	       now > 2;
+}
+
+static void sg_synack_fewer(const struct sg_tune *t, long now, struct sg_advice *x)
+{
+	sg_want(x, "2");
+	sg_why(x, "half-open connections pile up (%llu in SYN_RCVD, kernel cookies +%llu): at %ld retries each holds its queue slot %lds, at 2 for 7s; clients on lossy paths still get 3 SYN-ACKs",
+	       (unsigned long long)t->synrcvd, (unsigned long long)t->kcookies, now,
+	       sg_retry_secs(now));
+}
+
+static bool sg_below_2(const struct sg_tune *t, long now)
+{
+	(void)t;
+	return now < 2;
+}
+
+static void sg_synack_more(const struct sg_tune *t, long now, struct sg_advice *x)
+{
+	(void)t;
+	sg_want(x, "2");
+	sg_why(x, "%ld SYN-ACK retransmission%s: one lost SYN-ACK on a lossy path loses the connection",
+	       now, now == 1 ? "" : "s");
+}
+
+static void sg_synack_keep(const struct sg_tune *t, long now, struct sg_advice *x)
+{
+	(void)now;
+	sg_why(x, "keep: no pile of half-open connections (%llu in SYN_RCVD)",
+	       (unsigned long long)t->synrcvd);
+}
+
+/* net.ipv4.tcp_syn_retries */
+static bool sg_below_3(const struct sg_tune *t, long now)
+{
+	(void)t;
+	return now < 3;
+}
+
+static void sg_syn_retries_default(const struct sg_tune *t, long now, struct sg_advice *x)
+{
+	(void)t;
+	sg_want(x, "6");
+	sg_why(x, "%ld: connect() gives up after %lds, after one or two lost SYNs on a lossy path (advice to set 1 is harmful); 6 is the default",
+	       now, sg_retry_secs(now));
+}
+
+static void sg_syn_retries_keep(const struct sg_tune *t, long now, struct sg_advice *x)
+{
+	(void)now;
+	sg_why(x, "keep: affects only connections this host opens (%.1f/s, %llu failed in %.0f s)",
+	       t->active, (unsigned long long)sg_kdelta(t->o, SG_KC_AttemptFails), t->o->secs);
+}
+
+/* net.ipv4.tcp_fin_timeout */
+static bool sg_fin_wait_2_pile(const struct sg_tune *t, long now)
+{
+	return t->fin_wait_2 >= 1000 && now > 30;
+}
+
+static void sg_fin_timeout_shorter(const struct sg_tune *t, long now, struct sg_advice *x)
+{
+	sg_want(x, "30");
+	sg_why(x, "%llu connections wait in FIN_WAIT_2 for peers that do not close: they hold memory %lds each",
+	       (unsigned long long)t->fin_wait_2, now);
+}
+
+static bool sg_below_10(const struct sg_tune *t, long now)
+{
+	(void)t;
+	return now < 10;
+}
+
+static void sg_fin_timeout_longer(const struct sg_tune *t, long now, struct sg_advice *x)
+{
+	(void)t;
+	sg_want(x, "15");
+	sg_why(x, "%lds is shorter than a slow peer needs to send its FIN: it then meets a closed socket and a RST",
+	       now);
+}
+
+static void sg_fin_timeout_keep(const struct sg_tune *t, long now, struct sg_advice *x)
+{
+	(void)now;
+	if (t->o->synguard)
+		sg_why(x, "keep: %llu connections in FIN_WAIT_2", (unsigned long long)t->fin_wait_2);
+	else
+		sg_why(x, "keep: not measured (no synguard here): in FIN_WAIT_2");
+}
+
+/* net.ipv4.tcp_max_tw_buckets */
+static bool sg_tw_near_max(const struct sg_tune *t, long now)
+{
+	return t->twover || (now > 0 && t->tw * 2 >= (__u64)now);
+}
+
+static void sg_tw_buckets_raise(const struct sg_tune *t, long now, struct sg_advice *x)
+{
+	sg_want(x, "%lu", sg_pow2((t->tw > (__u64)now ? t->tw : (__u64)now) * 2, 1024, 1ul << 24));
+	sg_why(x, "%llu in TIME_WAIT of %ld (TCPTimeWaitOverflow +%llu): past it the kernel kills TIME_WAIT sockets at once and loses their protection against old segments; lowering it (as some tables advise) makes that happen sooner",
+	       (unsigned long long)t->tw, now, (unsigned long long)t->twover);
+}
+
+static void sg_tw_buckets_keep(const struct sg_tune *t, long now, struct sg_advice *x)
+{
+	sg_why(x, "keep: %llu in TIME_WAIT, %.0f%% of it", (unsigned long long)t->tw,
+	       now > 0 ? (double)t->tw * 100 / now : 0);
+}
+
+/* net.ipv4.tcp_tw_reuse: this host's own connections (active opens) keep
+ * their local port in TIME_WAIT 60 s */
+static bool sg_ports_short_reuse(const struct sg_tune *t, long now)
+{
+	return t->use >= 0.5 && now != 1 && t->timestamps;
+}
+
+static void sg_tw_reuse_on(const struct sg_tune *t, long now, struct sg_advice *x)
+{
+	(void)now;
+	sg_want(x, "1");
+	sg_why(x, "this host opens %.0f connections/s: %.0f%% of its %llu ephemeral ports sit in TIME_WAIT; 1 lets connect() reuse them safely (timestamps are on); it does nothing for accepted connections",
+	       t->active, t->use * 100, (unsigned long long)t->lim.port_range);
+}
+
+static void sg_tw_reuse_keep(const struct sg_tune *t, long now, struct sg_advice *x)
+{
+	(void)now;
+	sg_why(x, "keep: it only affects connections this host opens (%.1f/s, %.0f%% of the ephemeral ports in TIME_WAIT), never accepted ones%s",
+	       t->active, t->use * 100, t->timestamps ? "" : "; it needs tcp_timestamps=1");
+}
+
+/* net.ipv4.ip_local_port_range */
+static bool sg_ports_short_range(const struct sg_tune *t, long now)
+{
+	(void)now;
+	return t->use >= 0.5 && t->lim.port_lo > 10240;
+}
+
+static void sg_port_range_widen(const struct sg_tune *t, long now, struct sg_advice *x)
+{
+	(void)now;
+	sg_want(x, "10240 %u", t->lim.port_hi > 60999 ? t->lim.port_hi : 65000);
+	sg_why(x, "%.0f connections/s x 60 s of TIME_WAIT need %.0f ports of the %llu in the range: widen it (keep listening ports out of it: ip_local_reserved_ports)",
+	       t->active, t->held, (unsigned long long)t->lim.port_range);
+}
+
+static void sg_port_range_keep(const struct sg_tune *t, long now, struct sg_advice *x)
+{
+	(void)now;
+	sg_why(x, "keep: %.0f%% of its %llu ports held by TIME_WAIT (%.1f connections/s opened here)",
+	       t->use * 100, (unsigned long long)t->lim.port_range, t->active);
+}
+
+static const struct sg_rule sg_rules[] = {
+	{ "net.ipv4.tcp_syncookies", sg_cookies_off, sg_cookies_on },
+	{ "net.ipv4.tcp_syncookies", sg_cookies_always, sg_cookies_fallback },
+	{ "net.ipv4.tcp_syncookies", NULL, sg_cookies_keep },
+	{ "net.core.somaxconn", sg_queues_overflow, sg_somaxconn_raise },
+	{ "net.core.somaxconn", sg_somaxconn_small, sg_somaxconn_default },
+	{ "net.core.somaxconn", NULL, sg_somaxconn_keep },
+	{ "net.ipv4.tcp_max_syn_backlog", sg_syn_backlog_read, sg_syn_backlog_raise },
+	{ "net.ipv4.tcp_max_syn_backlog", NULL, sg_syn_backlog_keep },
+	{ "net.ipv4.tcp_synack_retries", sg_half_open_pile, sg_synack_fewer },
+	{ "net.ipv4.tcp_synack_retries", sg_below_2, sg_synack_more },
+	{ "net.ipv4.tcp_synack_retries", NULL, sg_synack_keep },
+	{ "net.ipv4.tcp_syn_retries", sg_below_3, sg_syn_retries_default },
+	{ "net.ipv4.tcp_syn_retries", NULL, sg_syn_retries_keep },
+	{ "net.ipv4.tcp_fin_timeout", sg_fin_wait_2_pile, sg_fin_timeout_shorter },
+	{ "net.ipv4.tcp_fin_timeout", sg_below_10, sg_fin_timeout_longer },
+	{ "net.ipv4.tcp_fin_timeout", NULL, sg_fin_timeout_keep },
+	{ "net.ipv4.tcp_max_tw_buckets", sg_tw_near_max, sg_tw_buckets_raise },
+	{ "net.ipv4.tcp_max_tw_buckets", NULL, sg_tw_buckets_keep },
+	{ "net.ipv4.tcp_tw_reuse", sg_ports_short_reuse, sg_tw_reuse_on },
+	{ "net.ipv4.tcp_tw_reuse", NULL, sg_tw_reuse_keep },
+	{ "net.ipv4.ip_local_port_range", sg_ports_short_range, sg_port_range_widen },
+	{ "net.ipv4.ip_local_port_range", NULL, sg_port_range_keep },
+};
+
+#define SG_RULES_N (sizeof(sg_rules) / sizeof(sg_rules[0]))
+
+static void sg_tune_derive(const struct sg_observed *o, struct sg_tune *t)
+{
+	char val[32];
+	__u64 eph = o->synguard ? o->wa.tw_ephemeral : 0;
+
+	memset(t, 0, sizeof(*t));
+	t->o = o;
+	t->l = &o->lis;
+	t->overflows = sg_kdelta(o, SG_KC_ListenOverflows) + sg_kdelta(o, SG_KC_ListenDrops);
+	t->kcookies = sg_kdelta(o, SG_KC_SyncookiesSent);
+	t->twover = sg_kdelta(o, SG_KC_TCPTimeWaitOverflow);
+	t->active = (double)sg_kdelta(o, SG_KC_ActiveOpens) / o->secs;
+	t->synrcvd = o->synguard ? o->wa.states[SG_SYN_RCVD] : o->lis.syn_recv;
+	t->tw = o->synguard && o->wa.states[SG_TIME_WAIT] > o->tw ? o->wa.states[SG_TIME_WAIT] : o->tw;
+	t->fin_wait_2 = o->synguard ? o->wa.states[SG_FIN_WAIT_2] : 0;
+	sg_tw_limits_read(&t->lim);
+	t->held = t->active * 60;
+	t->use = t->lim.port_range ?
+		(t->held > (double)eph ? t->held : (double)eph) / (double)t->lim.port_range : 0;
+	sg_sysctl_get("net.ipv4.tcp_syncookies", val, sizeof(val));
+	t->syncookies = sg_num(val);
+	sg_sysctl_get("net.ipv4.tcp_timestamps", val, sizeof(val));
+	t->timestamps = sg_num(val);
+}
+
+/* One advice per sysctl, in the table's order: its first row that holds. */
 static int sg_advice_all(const struct sg_observed *o, struct sg_advice *a)
 {
-	const struct sg_listeners *l = &o->lis;
-	__u64 overflows = sg_kdelta(o, SG_KC_ListenOverflows) + sg_kdelta(o, SG_KC_ListenDrops);
-	__u64 kcookies = sg_kdelta(o, SG_KC_SyncookiesSent);
-	__u64 twover = sg_kdelta(o, SG_KC_TCPTimeWaitOverflow);
-	double active = (double)sg_kdelta(o, SG_KC_ActiveOpens) / o->secs;
-	__u64 synrcvd = o->synguard ? o->wa.states[SG_SYN_RCVD] : l->syn_recv;
-	__u64 tw = o->synguard && o->wa.states[SG_TIME_WAIT] > o->tw ? o->wa.states[SG_TIME_WAIT] : o->tw;
-	struct sg_tw_limits lim;
-	struct sg_advice *x;
-	char ts[8];
+	struct sg_tune t;
 	int n = 0;
-	long v;
 
-	sg_tw_limits_read(&lim);
-	sg_sysctl_get("net.ipv4.tcp_timestamps", ts, sizeof(ts));
+	sg_tune_derive(o, &t);
+	for (size_t i = 0; i < SG_RULES_N; i++) {
+		const struct sg_rule *r = &sg_rules[i];
+		struct sg_advice *x = &a[n];
+		long now;
 
-	x = sg_advise(a, &n, "net.ipv4.tcp_syncookies");
-	v = sg_num(x->now);
-	if (v == 0) {
-		snprintf(x->want, sizeof(x->want), "1");
-		sg_keep(x, "0 makes the kernel refuse synguard's cookie ACKs (it accepts BPF-made request sockets only while this is 1 or 2) and drop SYNs when a queue fills");
-	} else if (v == 2) {
-		snprintf(x->want, sizeof(x->want), "1");
-		sg_keep(x, "2 answers every SYN that reaches the kernel with its own cookie (options lost without timestamps); 1 keeps full handshakes and the cookies as the fallback on overflow%s",
-			kcookies ? "" : "");
-	} else {
-		sg_keep(x, "keep: synguard needs 1 or 2; 1 is the kernel's fallback when a listen queue overflows%s",
-			kcookies ? " (it sent its own cookies during the observation: a queue overflowed)" : "");
-	}
-
-	x = sg_advise(a, &n, "net.core.somaxconn");
-	v = sg_num(x->now);
-	if (overflows || kcookies || l->fill >= 0.8) {
-		unsigned long want = sg_pow2((unsigned long)(v > 0 ? v : 128) * 2, 1024, 65535);
-
-		if (l->backlog && (unsigned long)l->backlog * 4 > want)
-			want = sg_pow2((unsigned long)l->backlog * 4, 1024, 65535);
-		snprintf(x->want, sizeof(x->want), "%lu", want);
-		sg_keep(x, "listen queues overflowed in %.0f s (ListenOverflows+ListenDrops +%llu, kernel SYN cookies +%llu; fullest listener :%u: accept queue %llu, SYN queue %llu of its backlog %u): it caps every listen() backlog; raise the application's backlog too",
-			o->secs, (unsigned long long)overflows, (unsigned long long)kcookies, l->port,
-			(unsigned long long)l->acceptq, (unsigned long long)l->synq, l->backlog);
-	} else if (v < 4096) {
-		snprintf(x->want, sizeof(x->want), "4096");
-		sg_keep(x, "no overflow seen, but %ld leaves little room for a burst of connections (4096 is the default since Linux 5.4)", v);
-	} else {
-		sg_keep(x, "keep: no listen queue overflowed in %.0f s (fullest listener%s%u at %.0f%% of its backlog %u)",
-			o->secs, l->n ? " :" : " ", l->port, l->fill * 100, l->backlog);
-	}
-
-	x = sg_advise(a, &n, "net.ipv4.tcp_max_syn_backlog");
-	v = sg_num(x->now);
-	if (sg_num(a[0].now) == 0 && synrcvd * 2 > (__u64)v) {
-		snprintf(x->want, sizeof(x->want), "%lu", sg_pow2(synrcvd * 2, 1024, 1ul << 20));
-		sg_keep(x, "with tcp_syncookies=0 the kernel keeps the last quarter of it for proven peers: %llu in SYN_RCVD now", (unsigned long long)synrcvd);
-	} else {
-		sg_keep(x, "keep: read only while tcp_syncookies=0; a SYN queue is bounded by its listener's backlog (somaxconn) instead (%llu in SYN_RCVD now)",
-			(unsigned long long)synrcvd);
-	}
-
-	x = sg_advise(a, &n, "net.ipv4.tcp_synack_retries");
-	v = sg_num(x->now);
-	if ((kcookies || (l->backlog && l->synq * 4 >= l->backlog) || synrcvd >= 1000) && v > 2) {
-		snprintf(x->want, sizeof(x->want), "2");
-		sg_keep(x, "half-open connections pile up (%llu in SYN_RCVD, kernel cookies +%llu): at %ld retries each holds its queue slot %lds, at 2 for 7s; clients on lossy paths still get 3 SYN-ACKs",
-			(unsigned long long)synrcvd, (unsigned long long)kcookies, v, (1L << (v + 1)) - 1);
-	} else if (v < 2) {
-		snprintf(x->want, sizeof(x->want), "2");
-		sg_keep(x, "%ld SYN-ACK retransmission%s: one lost SYN-ACK on a lossy path loses the connection", v, v == 1 ? "" : "s");
-	} else {
-		sg_keep(x, "keep: no pile of half-open connections (%llu in SYN_RCVD)", (unsigned long long)synrcvd);
-	}
-
-	x = sg_advise(a, &n, "net.ipv4.tcp_syn_retries");
-	v = sg_num(x->now);
-	if (v < 3) {
-		snprintf(x->want, sizeof(x->want), "6");
-		sg_keep(x, "%ld: connect() gives up after %lds, after one or two lost SYNs on a lossy path (advice to set 1 is harmful); 6 is the default", v, (1L << (v + 1)) - 1);
-	} else {
-		sg_keep(x, "keep: affects only connections this host opens (%.1f/s, %llu failed in %.0f s)",
-			active, (unsigned long long)sg_kdelta(o, SG_KC_AttemptFails), o->secs);
-	}
-
-	x = sg_advise(a, &n, "net.ipv4.tcp_fin_timeout");
-	v = sg_num(x->now);
-	if (o->synguard && o->wa.states[SG_FIN_WAIT_2] >= 1000 && v > 30) {
-		snprintf(x->want, sizeof(x->want), "30");
-		sg_keep(x, "%llu connections wait in FIN_WAIT_2 for peers that do not close: they hold memory %lds each",
-			(unsigned long long)o->wa.states[SG_FIN_WAIT_2], v);
-	} else if (v < 10) {
-		snprintf(x->want, sizeof(x->want), "15");
-		sg_keep(x, "%lds is shorter than a slow peer needs to send its FIN: it then meets a closed socket and a RST", v);
-	} else {
-		sg_keep(x, "keep: %s in FIN_WAIT_2", o->synguard ? "" : "not measured (no synguard here):");
-		if (o->synguard)
-			sg_keep(x, "keep: %llu connections in FIN_WAIT_2", (unsigned long long)o->wa.states[SG_FIN_WAIT_2]);
-	}
-
-	x = sg_advise(a, &n, "net.ipv4.tcp_max_tw_buckets");
-	v = sg_num(x->now);
-	if (twover || (v > 0 && tw * 2 >= (__u64)v)) {
-		snprintf(x->want, sizeof(x->want), "%lu", sg_pow2((tw > (__u64)v ? tw : (__u64)v) * 2, 1024, 1ul << 24));
-		sg_keep(x, "%llu in TIME_WAIT of %ld (TCPTimeWaitOverflow +%llu): past it the kernel kills TIME_WAIT sockets at once and loses their protection against old segments; lowering it (as some tables advise) makes that happen sooner",
-			(unsigned long long)tw, v, (unsigned long long)twover);
-	} else {
-		sg_keep(x, "keep: %llu in TIME_WAIT, %.0f%% of it", (unsigned long long)tw,
-			v > 0 ? (double)tw * 100 / v : 0);
-	}
-
-	/* ephemeral ports: this host's own connections (active opens) keep
-	 * their local port in TIME_WAIT 60 s */
-	{
-		double held = active * 60;
-		__u64 eph = o->synguard ? o->wa.tw_ephemeral : 0;
-		double use = lim.port_range ? (held > eph ? held : (double)eph) / lim.port_range : 0;
-
-		x = sg_advise(a, &n, "net.ipv4.tcp_tw_reuse");
-		v = sg_num(x->now);
-		if (use >= 0.5 && v != 1 && sg_num(ts)) {
-			snprintf(x->want, sizeof(x->want), "1");
-			sg_keep(x, "this host opens %.0f connections/s: %.0f%% of its %llu ephemeral ports sit in TIME_WAIT; 1 lets connect() reuse them safely (timestamps are on); it does nothing for accepted connections",
-				active, use * 100, (unsigned long long)lim.port_range);
-		} else {
-			sg_keep(x, "keep: it only affects connections this host opens (%.1f/s, %.0f%% of the ephemeral ports in TIME_WAIT), never accepted ones%s",
-				active, use * 100, sg_num(ts) ? "" : "; it needs tcp_timestamps=1");
-		}
-
-		x = sg_advise(a, &n, "net.ipv4.ip_local_port_range");
-		if (use >= 0.5 && lim.port_lo > 10240) {
-			snprintf(x->want, sizeof(x->want), "10240 %u", lim.port_hi > 60999 ? lim.port_hi : 65000);
-			sg_keep(x, "%.0f connections/s x 60 s of TIME_WAIT need %.0f ports of the %llu in the range: widen it (keep listening ports out of it: ip_local_reserved_ports)",
-				active, held, (unsigned long long)lim.port_range);
-		} else {
-			sg_keep(x, "keep: %.0f%% of its %llu ports held by TIME_WAIT (%.1f connections/s opened here)",
-				use * 100, (unsigned long long)lim.port_range, active);
-		}
+		if (n && !strcmp(a[n - 1].name, r->sysctl))
+			continue;       /* an earlier row of this sysctl decided */
+		memset(x, 0, sizeof(*x));
+		x->name = r->sysctl;
+		sg_sysctl_get(r->sysctl, x->now, sizeof(x->now));
+		memcpy(x->want, x->now, sizeof(x->want));
+		now = sg_num(x->now);
+		if (r->when && !r->when(&t, now))
+			continue;
+		r->advise(&t, now, x);
+		n++;
 	}
 	return n;
 }
