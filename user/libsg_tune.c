@@ -4,7 +4,7 @@
  * synguard's gauges and counters (when it runs here), the kernel's
  * counters (nstat: /proc/net/netstat and snmp), its listeners' queues
  * (sock_diag) and TIME_WAIT count. --apply writes them and says what
- * changed.
+ * changed; --persist also keeps them in a sysctl.d file for the next boot.
  *
  * What the kernel does with each, and so what the advice rests on
  * (Linux >= 4.4, as synguard needs >= 6.9):
@@ -25,7 +25,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
@@ -225,6 +227,21 @@ static __u64 sg_kdelta(const struct sg_observed *o, enum sg_kcounter c)
 	return o->k1[c] >= o->k0[c] ? o->k1[c] - o->k0[c] : 0;
 }
 
+/* secs seconds; on a terminal, stderr counts them (a long -w would look
+ * hung otherwise), and the line is cleared before the advice prints. */
+static void sg_observe_wait(unsigned int secs)
+{
+	bool tty = isatty(STDERR_FILENO);
+
+	for (unsigned int i = 0; i < secs; i++) {
+		if (tty)
+			fprintf(stderr, "\rsynguard tune: observing %u/%u s", i, secs);
+		sleep(1);
+	}
+	if (tty)
+		fprintf(stderr, "\r\033[K");
+}
+
 static int sg_observe(struct sg_view *v, unsigned int secs, struct sg_observed *o)
 {
 	__u64 c0[SG_CNT_MAX], c1[SG_CNT_MAX], t0, t1;
@@ -237,7 +254,7 @@ static int sg_observe(struct sg_view *v, unsigned int secs, struct sg_observed *
 		return -1;
 	sg_kcounters_read(o->k0);
 	t0 = sg_now_ns();
-	sleep(secs);
+	sg_observe_wait(secs);
 	t1 = sg_now_ns();
 	sg_kcounters_read(o->k1);
 	o->secs = (double)(t1 - t0) / 1e9;
@@ -260,6 +277,8 @@ struct sg_advice {
 	const char *name;             /* sysctl, dotted                      */
 	char now[32], want[32];
 	char why[320];
+	bool change;                  /* want differs from now               */
+	bool applied;                 /* --apply wrote want                  */
 };
 
 #define SG_ADVICE_MAX 12
@@ -702,120 +721,253 @@ static int sg_advice_all(const struct sg_observed *o, struct sg_advice *a)
 		if (r->when && !r->when(&t, now))
 			continue;
 		r->advise(&t, now, x);
+		x->change = strcmp(x->now, x->want) != 0;
 		n++;
 	}
 	return n;
 }
 
 /* ---- the command ------------------------------------------------------------------ */
-int sg_cmd_tune(struct sg_view *v, unsigned int secs, bool apply, bool json)
+static const char sg_recycle_note[] =
+	"net.ipv4.tcp_tw_recycle no longer exists (removed in Linux 4.12: it dropped clients behind NAT); tcp_tw_reuse covers connections this host opens";
+
+static struct json_object *sg_observed_json(const struct sg_observed *o)
 {
-	static const char *const recycle =
-		"net.ipv4.tcp_tw_recycle no longer exists (removed in Linux 4.12: it dropped clients behind NAT); tcp_tw_reuse covers connections this host opens";
+	struct json_object *ob = json_object_new_object(), *k = json_object_new_object();
+
+	json_object_object_add(ob, "seconds", json_object_new_double(o->secs));
+	json_object_object_add(ob, "synguard", json_object_new_boolean(o->synguard));
+	if (o->synguard) {
+		json_object_object_add(ob, "mode", json_object_new_string(o->mode));
+		json_object_object_add(ob, "cookie_mode_active", json_object_new_boolean(o->cookies));
+		json_object_object_add(ob, "syn_rate", json_object_new_double(o->syn_rate));
+		json_object_object_add(ob, "SYN_RCVD", json_object_new_int64((int64_t)o->wa.states[SG_SYN_RCVD]));
+		json_object_object_add(ob, "TIME_WAIT", json_object_new_int64((int64_t)o->wa.states[SG_TIME_WAIT]));
+		json_object_object_add(ob, "FIN_WAIT_2", json_object_new_int64((int64_t)o->wa.states[SG_FIN_WAIT_2]));
+		json_object_object_add(ob, "time_wait_ephemeral", json_object_new_int64((int64_t)o->wa.tw_ephemeral));
+	}
+	json_object_object_add(ob, "kernel_time_wait", json_object_new_int64((int64_t)o->tw));
+	json_object_object_add(ob, "kernel_syn_recv", json_object_new_int64((int64_t)o->lis.syn_recv));
+	json_object_object_add(ob, "listeners", json_object_new_int((int)o->lis.n));
+	for (int i = 0; i < SG_KC_MAX; i++)
+		json_object_object_add(k, sg_kc[i].name, json_object_new_int64((int64_t)sg_kdelta(o, i)));
+	json_object_object_add(ob, "kernel_counters", k);
+	return ob;
+}
+
+static void sg_observed_print(const struct sg_view *v, const struct sg_observed *o)
+{
+	printf("synguard tune: %.0f s observed in this network namespace%s%s%s%s\n", o->secs,
+	       v ? " (synguard on " : " (no synguard here: kernel counters only)",
+	       v ? v->pins->iface : "", v ? (o->cookies ? ", cookies on" : ", cookies off") : "",
+	       v ? ")" : "");
+	if (o->synguard)
+		printf("  SYN rate %.0f/s, SYN_RCVD %llu, TIME_WAIT %llu, FIN_WAIT_2 %llu\n",
+		       o->syn_rate, (unsigned long long)o->wa.states[SG_SYN_RCVD],
+		       (unsigned long long)o->wa.states[SG_TIME_WAIT],
+		       (unsigned long long)o->wa.states[SG_FIN_WAIT_2]);
+	printf("  kernel: ListenOverflows +%llu, ListenDrops +%llu, SyncookiesSent +%llu, SyncookiesRecv +%llu, SyncookiesFailed +%llu, TW +%llu, TWKilled +%llu, TCPTimeWaitOverflow +%llu, ActiveOpens +%llu; TIME_WAIT %llu, SYN_RECV %llu\n\n",
+	       (unsigned long long)sg_kdelta(o, SG_KC_ListenOverflows),
+	       (unsigned long long)sg_kdelta(o, SG_KC_ListenDrops),
+	       (unsigned long long)sg_kdelta(o, SG_KC_SyncookiesSent),
+	       (unsigned long long)sg_kdelta(o, SG_KC_SyncookiesRecv),
+	       (unsigned long long)sg_kdelta(o, SG_KC_SyncookiesFailed),
+	       (unsigned long long)sg_kdelta(o, SG_KC_TW),
+	       (unsigned long long)sg_kdelta(o, SG_KC_TWKilled),
+	       (unsigned long long)sg_kdelta(o, SG_KC_TCPTimeWaitOverflow),
+	       (unsigned long long)sg_kdelta(o, SG_KC_ActiveOpens),
+	       (unsigned long long)o->tw, (unsigned long long)o->lis.syn_recv);
+	printf("%-30s %-12s %-12s %s\n", "SYSCTL", "NOW", "ADVISED", "WHY");
+}
+
+static struct json_object *sg_advice_json(const struct sg_advice *a)
+{
+	struct json_object *x = json_object_new_object();
+
+	json_object_object_add(x, "sysctl", json_object_new_string(a->name));
+	json_object_object_add(x, "current", json_object_new_string(a->now));
+	json_object_object_add(x, "recommended", json_object_new_string(a->want));
+	json_object_object_add(x, "change", json_object_new_boolean(a->change));
+	json_object_object_add(x, "applied", json_object_new_boolean(a->applied));
+	json_object_object_add(x, "reason", json_object_new_string(a->why));
+	return x;
+}
+
+/* --apply: each advised change written; how many could not be. */
+static int sg_advice_apply(struct sg_advice *a, int n)
+{
+	int fails = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!a[i].change)
+			continue;
+		a[i].applied = !sg_sysctl_put(a[i].name, a[i].want);
+		if (!a[i].applied) {
+			sg_err("cannot write %s: %s", a[i].name, strerror(errno));
+			fails++;
+		}
+	}
+	return fails;
+}
+
+/* What --apply did, as the kernel reads it back: "NAME: OLD -> NEW". */
+static void sg_applied_print(const struct sg_advice *a, int n)
+{
+	bool any = false;
+
+	printf("\n");
+	for (int i = 0; i < n; i++) {
+		char now[32];
+
+		if (!a[i].change)
+			continue;
+		sg_sysctl_get(a[i].name, now, sizeof(now));
+		printf("%s: %s -> %s%s\n", a[i].name, a[i].now, now,
+		       strcmp(now, a[i].want) ? " (NOT applied)" : "");
+		any = true;
+	}
+	if (!any)
+		printf("nothing to change\n");
+}
+
+/* ---- --persist: the applied values in a sysctl.d file --------------------------------- */
+#define SG_PERSIST_MAX 64
+
+struct sg_persist {
+	int n;
+	char name[SG_PERSIST_MAX][64];
+	char val[SG_PERSIST_MAX][32];
+};
+
+static void sg_persist_set(struct sg_persist *p, const char *name, const char *val)
+{
+	int i = 0;
+
+	while (i < p->n && strcmp(p->name[i], name))
+		i++;
+	if (i == SG_PERSIST_MAX)
+		return;
+	if (i == p->n)
+		p->n++;
+	snprintf(p->name[i], sizeof(p->name[i]), "%s", name);
+	snprintf(p->val[i], sizeof(p->val[i]), "%s", val);
+}
+
+/* "name = value" lines of an earlier run (comments and blanks dropped), so
+ * that a second run which changes nothing keeps what the first wrote. */
+static void sg_persist_read(const char *path, struct sg_persist *p)
+{
+	char line[160], name[64], val[32];
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " %63[^#= \t] = %31[^\n]", name, val) == 2)
+			sg_persist_set(p, name, val);
+	fclose(f);
+}
+
+/* Written beside the target and renamed over it: a reader (systemd-sysctl
+ * at boot) sees the old file or the new one, never half of one. 0, or
+ * -errno with one line in err. */
+static int sg_persist_write(const char *path, const struct sg_persist *p, char *err, size_t n)
+{
+	char tmp[PATH_MAX];
+	FILE *f;
+	int r = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "we");
+	if (!f) {
+		r = -errno;
+		snprintf(err, n, "cannot write %s: %s", tmp, strerror(errno));
+		return r;
+	}
+	fprintf(f, "# Written by synguard tune --apply --persist: the TCP sysctls it applied,\n"
+		   "# read at boot by systemd-sysctl (or sysctl --system). See synguard(8).\n");
+	for (int i = 0; i < p->n; i++)
+		fprintf(f, "%s = %s\n", p->name[i], p->val[i]);
+	if (fflush(f) || fsync(fileno(f)))
+		r = -errno;
+	if (fclose(f) && !r)
+		r = -errno;
+	if (!r && chmod(tmp, 0644))
+		r = -errno;
+	if (!r && rename(tmp, path))
+		r = -errno;
+	if (r) {
+		snprintf(err, n, "cannot write %s: %s", path, strerror(-r));
+		unlink(tmp);
+	}
+	return r;
+}
+
+static const char *sg_persist_path(void)
+{
+	const char *p = getenv("SYNGUARD_SYSCTL_CONF");
+
+	return p && *p ? p : SG_TUNE_PERSIST_FILE;
+}
+
+/* The values the kernel holds now for every applied sysctl, merged into
+ * the file: 0, or -errno with one line in err. */
+static int sg_advice_persist(const struct sg_advice *a, int n, char *err, size_t len)
+{
+	static struct sg_persist p;
+	const char *path = sg_persist_path();
+
+	memset(&p, 0, sizeof(p));
+	sg_persist_read(path, &p);
+	for (int i = 0; i < n; i++) {
+		char now[32];
+
+		if (a[i].applied && !sg_sysctl_get(a[i].name, now, sizeof(now)))
+			sg_persist_set(&p, a[i].name, now);
+	}
+	return sg_persist_write(path, &p, err, len);
+}
+
+int sg_cmd_tune(struct sg_view *v, const struct sg_tune_cmd *tc)
+{
 	struct sg_advice a[SG_ADVICE_MAX];
 	struct sg_observed o;
 	struct json_object *jo = NULL, *arr = NULL;
+	char err[PATH_MAX + 64];
 	int n, fails = 0;
 
-	if (sg_observe(v, secs, &o))
+	if (sg_observe(v, tc->secs, &o))
 		return SG_EXIT_FAIL;
 	n = sg_advice_all(&o, a);
-	if (json) {
-		struct json_object *ob = json_object_new_object(), *k = json_object_new_object();
-
+	if (tc->apply)
+		fails = sg_advice_apply(a, n);
+	if (tc->persist && sg_advice_persist(a, n, err, sizeof(err))) {
+		sg_err("%s", err);
+		fails++;
+	}
+	if (tc->json) {
 		jo = json_object_new_object();
-		json_object_object_add(jo, "iface", v ? json_object_new_string(v->pins->iface) : NULL);
-		json_object_object_add(ob, "seconds", json_object_new_double(o.secs));
-		json_object_object_add(ob, "synguard", json_object_new_boolean(o.synguard));
-		if (o.synguard) {
-			json_object_object_add(ob, "mode", json_object_new_string(o.mode));
-			json_object_object_add(ob, "cookie_mode_active", json_object_new_boolean(o.cookies));
-			json_object_object_add(ob, "syn_rate", json_object_new_double(o.syn_rate));
-			json_object_object_add(ob, "SYN_RCVD", json_object_new_int64((int64_t)o.wa.states[SG_SYN_RCVD]));
-			json_object_object_add(ob, "TIME_WAIT", json_object_new_int64((int64_t)o.wa.states[SG_TIME_WAIT]));
-			json_object_object_add(ob, "FIN_WAIT_2", json_object_new_int64((int64_t)o.wa.states[SG_FIN_WAIT_2]));
-			json_object_object_add(ob, "time_wait_ephemeral", json_object_new_int64((int64_t)o.wa.tw_ephemeral));
-		}
-		json_object_object_add(ob, "kernel_time_wait", json_object_new_int64((int64_t)o.tw));
-		json_object_object_add(ob, "kernel_syn_recv", json_object_new_int64((int64_t)o.lis.syn_recv));
-		json_object_object_add(ob, "listeners", json_object_new_int((int)o.lis.n));
-		for (int i = 0; i < SG_KC_MAX; i++)
-			json_object_object_add(k, sg_kc[i].name, json_object_new_int64((int64_t)sg_kdelta(&o, i)));
-		json_object_object_add(ob, "kernel_counters", k);
-		json_object_object_add(jo, "observed", ob);
 		arr = json_object_new_array();
-	} else {
-		printf("synguard tune: %.0f s observed in this network namespace%s%s%s%s\n", o.secs,
-		       v ? " (synguard on " : " (no synguard here: kernel counters only)",
-		       v ? v->pins->iface : "", v ? (o.cookies ? ", cookies on" : ", cookies off") : "",
-		       v ? ")" : "");
-		if (o.synguard)
-			printf("  SYN rate %.0f/s, SYN_RCVD %llu, TIME_WAIT %llu, FIN_WAIT_2 %llu\n",
-			       o.syn_rate, (unsigned long long)o.wa.states[SG_SYN_RCVD],
-			       (unsigned long long)o.wa.states[SG_TIME_WAIT],
-			       (unsigned long long)o.wa.states[SG_FIN_WAIT_2]);
-		printf("  kernel: ListenOverflows +%llu, ListenDrops +%llu, SyncookiesSent +%llu, SyncookiesRecv +%llu, SyncookiesFailed +%llu, TW +%llu, TWKilled +%llu, TCPTimeWaitOverflow +%llu, ActiveOpens +%llu; TIME_WAIT %llu, SYN_RECV %llu\n\n",
-		       (unsigned long long)sg_kdelta(&o, SG_KC_ListenOverflows),
-		       (unsigned long long)sg_kdelta(&o, SG_KC_ListenDrops),
-		       (unsigned long long)sg_kdelta(&o, SG_KC_SyncookiesSent),
-		       (unsigned long long)sg_kdelta(&o, SG_KC_SyncookiesRecv),
-		       (unsigned long long)sg_kdelta(&o, SG_KC_SyncookiesFailed),
-		       (unsigned long long)sg_kdelta(&o, SG_KC_TW),
-		       (unsigned long long)sg_kdelta(&o, SG_KC_TWKilled),
-		       (unsigned long long)sg_kdelta(&o, SG_KC_TCPTimeWaitOverflow),
-		       (unsigned long long)sg_kdelta(&o, SG_KC_ActiveOpens),
-		       (unsigned long long)o.tw, (unsigned long long)o.lis.syn_recv);
-		printf("%-30s %-12s %-12s %s\n", "SYSCTL", "NOW", "ADVISED", "WHY");
-	}
-	for (int i = 0; i < n; i++) {
-		bool change = strcmp(a[i].now, a[i].want) != 0;
-		bool done = false;
-
-		if (apply && change) {
-			done = !sg_sysctl_put(a[i].name, a[i].want);
-			if (!done) {
-				sg_err("cannot write %s: %s", a[i].name, strerror(errno));
-				fails++;
-			}
-		}
-		if (json) {
-			struct json_object *x = json_object_new_object();
-
-			json_object_object_add(x, "sysctl", json_object_new_string(a[i].name));
-			json_object_object_add(x, "current", json_object_new_string(a[i].now));
-			json_object_object_add(x, "recommended", json_object_new_string(a[i].want));
-			json_object_object_add(x, "change", json_object_new_boolean(change));
-			json_object_object_add(x, "applied", json_object_new_boolean(done));
-			json_object_object_add(x, "reason", json_object_new_string(a[i].why));
-			json_object_array_add(arr, x);
-		} else {
-			printf("%-30s %-12s %-12s %s\n", a[i].name, a[i].now, change ? a[i].want : "=", a[i].why);
-		}
-	}
-	if (json) {
+		json_object_object_add(jo, "iface", v ? json_object_new_string(v->pins->iface) : NULL);
+		json_object_object_add(jo, "observed", sg_observed_json(&o));
+		for (int i = 0; i < n; i++)
+			json_object_array_add(arr, sg_advice_json(&a[i]));
 		json_object_object_add(jo, "advice", arr);
-		json_object_object_add(jo, "note", json_object_new_string(recycle));
+		json_object_object_add(jo, "note", json_object_new_string(sg_recycle_note));
+		if (tc->persist)
+			json_object_object_add(jo, "persisted", json_object_new_string(sg_persist_path()));
 		sg_json_print(jo);
 		json_object_put(jo);
-	} else {
-		printf("\nnote: %s\n", recycle);
-		if (apply) {
-			bool any = false;
-
-			printf("\n");
-			for (int i = 0; i < n; i++) {
-				char now[32];
-
-				if (!strcmp(a[i].now, a[i].want))
-					continue;
-				sg_sysctl_get(a[i].name, now, sizeof(now));
-				printf("%s: %s -> %s%s\n", a[i].name, a[i].now, now,
-				       strcmp(now, a[i].want) ? " (NOT applied)" : "");
-				any = true;
-			}
-			if (!any)
-				printf("nothing to change\n");
-		}
+		return fails ? SG_EXIT_FAIL : SG_EXIT_OK;
 	}
+	sg_observed_print(v, &o);
+	for (int i = 0; i < n; i++)
+		printf("%-30s %-12s %-12s %s\n", a[i].name, a[i].now,
+		       a[i].change ? a[i].want : "=", a[i].why);
+	printf("\nnote: %s\n", sg_recycle_note);
+	if (tc->apply)
+		sg_applied_print(a, n);
+	if (tc->persist)
+		printf("persisted in %s (read at boot by systemd-sysctl)\n", sg_persist_path());
 	return fails ? SG_EXIT_FAIL : SG_EXIT_OK;
 }

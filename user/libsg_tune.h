@@ -7,6 +7,15 @@
 
 /* tune: advice from secs seconds of observation (libsg_tune.c); v may be
  * NULL (no synguard here: the kernel's counters alone) */
-int sg_cmd_tune(struct sg_view *v, unsigned int secs, bool apply, bool json);
+struct sg_tune_cmd {
+	unsigned int secs;        /* how long to observe                     */
+	bool apply;               /* write the advised values                */
+	bool persist;             /* ...and keep them in SG_TUNE_PERSIST_FILE */
+	bool json;
+};
+int sg_cmd_tune(struct sg_view *v, const struct sg_tune_cmd *tc);
+/* --persist's file (the environment's SYNGUARD_SYSCTL_CONF instead, when
+ * set: tests write theirs elsewhere). */
+#define SG_TUNE_PERSIST_FILE "/etc/sysctl.d/90-synguard.conf"
 
 #endif /* LIBSG_TUNE_H */

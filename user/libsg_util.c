@@ -150,6 +150,7 @@ static const struct sg_opt sg_opt_table[] = {
 	{ SG_OPT_LEARNED, "learned", NULL, "the learned sources, not the allow list (list, flush)" },
 	{ SG_OPT_TOP_N, "top", "N", "show the N first of each list (default: 10)" },
 	{ SG_OPT_APPLY, "apply", NULL, "write the recommended values (this network namespace)" },
+	{ SG_OPT_PERSIST, "persist", NULL, "with --apply: also write them to /etc/sysctl.d/90-synguard.conf, for the next boot" },
 	{ SG_OPT_FORCE, "force", NULL, "deny add: also a prefix of every source, or holding this host's SSH clients" },
 	{ SG_OPT_VERSION, "version", NULL, "print the version and build id, exit" },
 	{ SG_OPT_HELP, "help", NULL, "show this help" },

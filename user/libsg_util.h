@@ -69,6 +69,7 @@ enum sg_opt_id {
 	SG_OPT_TOP_N = 'n',
 	SG_OPT_APPLY = 320,
 	SG_OPT_FORCE,
+	SG_OPT_PERSIST,
 };
 
 struct sg_cmd {
