@@ -28,7 +28,8 @@ BUILD_PKGS := clang-19 llvm-19 bpftool libbpf-dev libxdp-dev libelf-dev zlib1g-d
 TEST_PKGS := clang-14 xdp-tools iproute2 ethtool netsniff-ng nftables python3-scapy \
              gnuplot-nox procps curl prometheus python3-prometheus-client time \
              libclang-rt-19-dev libfuzzer-19-dev bsdextrautils python3-markdown-it \
-             python3-yaml python3-kubernetes lintian buildah podman runc bash-completion
+             python3-yaml python3-kubernetes lintian buildah podman runc bash-completion \
+             clang-format-19
 DEB_PKGS  := $(BUILD_PKGS) $(RUNTIME_PKGS) $(TEST_PKGS)
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
@@ -64,7 +65,7 @@ FUZZ_SECONDS ?= 600
 # (synguard help set prints it), so they cannot drift from the binaries.
 MAN_PAGES := $(patsubst man/%.in,$(BUILD)/man/%,$(wildcard man/*.8.in))
 
-.PHONY: all deps test bench demo install uninstall deb image clean fuzz lint FORCE
+.PHONY: all deps test bench demo install uninstall deb image clean fuzz lint format FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -175,6 +176,11 @@ test: $(if $(T),,$(DEPS_STAMP))
 # (tools/layers.py); make test runs the same checks (tests/docs/lint.sh).
 lint: $(if $(T),,$(DEPS_STAMP))
 	@tests/docs/lint.sh
+
+# The C sources rewritten as .clang-format says (kernel style, 100
+# columns); tools/format-check.sh alone checks without writing.
+format:
+	@tools/format-check.sh -i
 
 # FUZZ_SECONDS of differential fuzzing (default 600); new inputs are kept
 # in build/fuzz/corpus, a mismatch leaves its input in build/fuzz/.

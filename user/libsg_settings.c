@@ -512,6 +512,9 @@ const char *sg_mode_name(unsigned int mode)
 #define SG_TIMEOUT(st_) .type = &sg_t_uint, SG_CFG(timeout_s[SG_##st_]), \
 			.lo = 1, .hi = 4000000, .unit = "s", .beside = sg_beside_state
 
+/* One setting a line, however long its help: clang-format would spread
+ * each over ten lines. */
+/* clang-format off */
 const struct sg_setting sg_settings_table[] = {
 	{ .key = "mode", .type = &sg_t_enum, SG_CFG(mode), .names = sg_mode_names_tab, .def = "auto", .apply = sg_apply_mode, .help = "cookie mode: auto switches by load (the auto.* thresholds), on always answers SYNs to protected ports with cookies, off never; shadow decides as auto would but drops and answers nothing, counting what it would have done" },
 	{ .key = "ports", .type = &sg_t_ports, .store = SG_STORE_PORTS, SG_FIELD(ports), .def = "all", .load = sg_load_ports, .apply = sg_apply_ports, .help = "protected ports and ranges, e.g. 80,443,8000-8099, or all: the ports with a local TCP listener, followed every second; the first 1022 listed get counters of their own; never list a forwarded or NATed destination" },
@@ -560,6 +563,7 @@ const struct sg_setting sg_settings_table[] = {
 	{ .key = "timeout.TIME_WAIT", SG_TIMEOUT(TIME_WAIT), .def = "60", .help = "idle timeout of a connection in TIME_WAIT (Linux keeps TIME_WAIT 60 s)" },
 	{ .key = "timeout.CLOSED", SG_TIMEOUT(CLOSED), .def = "10", .help = "how long a closed connection stays listed" },
 };
+/* clang-format on */
 
 const unsigned int sg_settings_count = sizeof(sg_settings_table) / sizeof(sg_settings_table[0]);
 _Static_assert(sizeof(sg_settings_table) / sizeof(sg_settings_table[0]) <= SG_SETTINGS_MAX,
