@@ -28,14 +28,14 @@ void sg_pins_init(struct sg_pins *p, const char *bpffs, const char *iface);
  * leads elsewhere): checked before anything in it is made or removed. */
 bool sg_pins_dir_safe(const struct sg_pins *p);
 int sg_pin_path(char *buf, size_t len, const struct sg_pins *p, const char *name);
-/* -1 and one line if iface is not ours (usage error). */
+/* 0, or -errno after one line: -ENODEV when iface has no synguard. */
 int sg_pins_open(struct sg_pins *p);
 void sg_pins_close(struct sg_pins *p);
 /* false once the pins were removed or replaced (a daemon stopped, or a
  * new one started afresh): the open maps are no longer the interface's */
 bool sg_pins_current(const struct sg_pins *p);
-/* The single interface under bpffs/synguard; -1 when there is none (one
- * line unless quiet), -2 (one line) when there are several. */
+/* The single interface under bpffs/synguard; -ENOENT when there is none
+ * (one line unless quiet), -ENOTUNIQ (one line) when there are several. */
 int sg_pins_guess_iface(const char *bpffs, char *iface, size_t len, bool quiet);
 
 /* The value of an mmapable single-entry array map, as BPF sees it;

@@ -226,10 +226,8 @@ int sg_policy_write(int policy_fd, int bits_fd, const struct sg_plist *allow,
 			if (sg_plist_has(allow, &had[l].p[i]) || sg_plist_has(deny, &had[l].p[i]))
 				continue;
 			sg_lpm_key_of(&k, &had[l].p[i]);
-			if (bpf_map_delete_elem(policy_fd, &k) && errno != ENOENT) {
-				sg_err("cannot remove a prefix from sg_policy: %s", strerror(errno));
-				return -1;
-			}
+			if (bpf_map_delete_elem(policy_fd, &k) && errno != ENOENT)
+				return sg_err_errno("cannot remove a prefix from sg_policy");
 		}
 	}
 	for (int l = 0; l < 2; l++) {
@@ -254,10 +252,8 @@ int sg_policy_write(int policy_fd, int bits_fd, const struct sg_plist *allow,
 	if (!bpf_map_update_batch(bits_fd, keys, words, &count, NULL))
 		return 0;
 	for (__u32 i = 0; i < SG_POLICY_BITS_ENTRIES; i++) {
-		if (bpf_map_update_elem(bits_fd, &keys[i], &words[i], BPF_ANY)) {
-			sg_err("cannot write sg_policy_bits: %s", strerror(errno));
-			return -1;
-		}
+		if (bpf_map_update_elem(bits_fd, &keys[i], &words[i], BPF_ANY))
+			return sg_err_errno("cannot write sg_policy_bits");
 	}
 	return 0;
 }
@@ -312,10 +308,8 @@ int sg_learned_flush(const struct sg_pins *p, size_t *removed)
 
 	*removed = 0;
 	while (!bpf_map_get_next_key(p->learned_fd, NULL, &k)) {
-		if (bpf_map_delete_elem(p->learned_fd, &k)) {
-			sg_err("cannot flush sg_learned: %s", strerror(errno));
-			return -1;
-		}
+		if (bpf_map_delete_elem(p->learned_fd, &k))
+			return sg_err_errno("cannot flush sg_learned");
 		(*removed)++;
 	}
 	return 0;

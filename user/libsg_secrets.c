@@ -35,8 +35,7 @@ int sg_secrets_random(struct sg_secret *k)
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			sg_err("getrandom: %s", strerror(errno));
-			return -1;
+			return sg_err_errno("getrandom");
 		}
 		got += (size_t)r;
 	}

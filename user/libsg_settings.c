@@ -846,23 +846,24 @@ int sg_settings_file(struct sg_settings *s, struct sg_given *g, const char *path
 
 	c.f = fopen(path, "re");
 	if (!c.f) {
-		snprintf(err, n, "cannot read the config file %s: %s", path, strerror(errno));
-		return -SG_EXIT_FAIL;
+		r = -errno;
+		snprintf(err, n, "cannot read the config file %s: %s", path, strerror(-r));
+		return r;
 	}
 	g->file = path;
 	r = ini_parse_stream(sg_ini_reader, &c, sg_ini_handler, &c);
 	fclose(c.f);
 	if (r < 0) {
 		snprintf(err, n, "cannot parse the config file %s: out of memory", path);
-		return -SG_EXIT_FAIL;
+		return -ENOMEM;
 	}
 	if (c.err_line && (!r || c.err_line <= r)) {
 		snprintf(err, n, "%s:%d: %s", path, c.err_line, c.err);
-		return -SG_EXIT_USAGE;
+		return -EINVAL;
 	}
 	if (r) {
 		snprintf(err, n, "%s:%d: not KEY = VALUE, a [section] or a comment", path, r);
-		return -SG_EXIT_USAGE;
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -914,8 +915,8 @@ int sg_settings_compose(struct sg_settings *s, struct sg_given *g,
 		return r;
 	for (int i = 0; i < nkv; i++)
 		if (sg_settings_kv(s, g, SG_FROM_FLAG, kv[i], err, n))
-			return -SG_EXIT_USAGE;
-	return sg_settings_check(s, g, err, n) ? -SG_EXIT_USAGE : 0;
+			return -EINVAL;
+	return sg_settings_check(s, g, err, n) ? -EINVAL : 0;
 }
 
 void sg_settings_merge(struct sg_settings *dst, const struct sg_settings *src,

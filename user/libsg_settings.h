@@ -122,8 +122,8 @@ void sg_settings_defaults(struct sg_settings *s, const struct sg_sysctls *sy);
  * names the key, not the origin). */
 int sg_settings_kv(struct sg_settings *s, struct sg_given *g, int origin,
 		   const char *kv, char *err, size_t n);
-/* The INI file: -SG_EXIT_FAIL (cannot read) or -SG_EXIT_USAGE with
- * "FILE:LINE: reason" in err. */
+/* The INI file: 0, -EINVAL with "FILE:LINE: reason" in err, or -errno
+ * (cannot read it) with the reason in err. */
 int sg_settings_file(struct sg_settings *s, struct sg_given *g,
 		     const char *path, char *err, size_t n);
 /* Rules between settings (low <= high); "FILE:LINE: " when from the file. */
@@ -144,7 +144,8 @@ void sg_setting_describe(const struct sg_setting *st, char *buf, size_t n);
 /* The commented config file with every setting at its default. */
 void sg_settings_sample(FILE *f);
 /* defaults(sy) <- the config file (if any) <- the KEY=VALUE overrides of
- * the command line, then sg_settings_check: 0, or -exit code with err. */
+ * the command line, then sg_settings_check: 0, or -EINVAL (or the file's
+ * -errno) with one line in err. */
 int sg_settings_compose(struct sg_settings *s, struct sg_given *g,
 			const struct sg_sysctls *sy, const char *file,
 			char *const *kv, int nkv, char *err, size_t n);

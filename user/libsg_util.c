@@ -59,6 +59,26 @@ void sg_err(const char *fmt, ...)
 	va_end(ap);
 }
 
+int sg_exit_code(int err)
+{
+	if (!err)
+		return SG_EXIT_OK;
+	return err == -EINVAL || err == -ENODEV ? SG_EXIT_USAGE : SG_EXIT_FAIL;
+}
+
+int sg_err_errno(const char *fmt, ...)
+{
+	int e = errno ? errno : EIO;
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	sg_err("%s: %s", msg, strerror(e));
+	return -e;
+}
+
 static int sg_libbpf_print(enum libbpf_print_level level, const char *fmt,
 			   va_list ap)
 {
@@ -315,10 +335,8 @@ int sg_check_caps(unsigned int need)
 	char line[512];
 	size_t len = 0;
 
-	if (syscall(SYS_capget, &h, d)) {
-		sg_err("capget: %s", strerror(errno));
-		return -1;
-	}
+	if (syscall(SYS_capget, &h, d))
+		return sg_err_errno("capget");
 	for (size_t i = 0; i < sizeof(sg_caps_tab) / sizeof(sg_caps_tab[0]); i++) {
 		int cap = sg_caps_tab[i].cap;
 

@@ -1,8 +1,24 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* libsg_util: the bottom layer of libsynguard. It owns logging, this
  * build's version, the names of states and counters, the option table and
- * help layout every command uses, integer and interface-name parsing, and
- * the capability check. It calls no other module of the library. */
+ * help layout every command uses, integer and interface-name parsing, the
+ * capability check, and the library's error convention. It calls no other
+ * module of the library.
+ *
+ * Errors, across the library:
+ * - A function that can fail returns 0 (or a count, a value, an fd >= 0)
+ *   and a negative errno on failure: never -1, never an exit status.
+ *   -EINVAL means the input (a value, a name, a file the operator wrote)
+ *   is wrong; -ENODEV that the interface has no synguard.
+ * - It says why in one line, in one of two ways, never both: into a
+ *   caller's buffer (char *err, size_t n: no program name, no newline)
+ *   when the caller decides how to report it (parsers, settings, the config
+ *   file, checks), or through sg_err()/sg_err_errno(), the one path that
+ *   prints an error ("PROG: message" on stderr). Nothing else writes to
+ *   stderr, except the daemon's log (sg_log) and the commands' progress.
+ * - Exit statuses (SG_EXIT_*) belong to the commands (sg_cmd_*,
+ *   sg_detach_iface) and the binaries: sg_exit_code() turns a negative
+ *   errno into one. */
 #ifndef LIBSG_UTIL_H
 #define LIBSG_UTIL_H
 
@@ -26,6 +42,15 @@ extern bool sg_log_timestamps;    /* daemon: prefix lines with a timestamp */
 void sg_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* One line "PROG: message" on stderr. */
 void sg_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The binaries' exit status for a library result: 0 -> SG_EXIT_OK;
+ * -EINVAL (a value, a name or a file the operator wrote is wrong) and
+ * -ENODEV (no synguard on that interface) -> SG_EXIT_USAGE; any other
+ * -errno -> SG_EXIT_FAIL. */
+int sg_exit_code(int err);
+/* The same for a failed call: "PROG: message: strerror(errno)", and
+ * returns -errno (-EIO when errno was not set), so a failure reads
+ * return sg_err_errno("cannot read %s", name). */
+int sg_err_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Route libbpf/libxdp messages: warnings always, debug when verbose. */
 void sg_quiet_libs(bool verbose);
 /* Hide libbpf warnings for a moment (libxdp probing its dispatcher). */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* synguard: status, stats, conns, set, allow, deny, events, top, tune —
  * from the pinned maps; detach removes what a daemon left. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -327,7 +328,7 @@ int main(int argc, char **argv)
 	/* tune also advises a host without synguard */
 	if (!c.iface) {
 		ret = sg_pins_guess_iface(c.bpffs, iface, sizeof(iface), c.cmd == CMD_TUNE);
-		if (ret == -1 && c.cmd == CMD_TUNE)
+		if (ret == -ENOENT && c.cmd == CMD_TUNE)
 			return sg_cmd_tune(NULL, &tc);
 		if (ret)
 			return SG_EXIT_USAGE;
@@ -336,7 +337,7 @@ int main(int argc, char **argv)
 	sg_pins_init(&pins, c.bpffs, c.iface);
 	ret = sg_pins_open(&pins);
 	if (ret)
-		return -ret;
+		return sg_exit_code(ret);
 	v.pins = &pins;
 	v.daemon_pid = sg_daemon_pid(c.iface);
 	if (sg_config_read(pins.config_fd, &v.cfg)) {

@@ -6,6 +6,7 @@
  * file's checks, and the derived schedule between two hosts whose clocks
  * disagree (a cookie of one is accepted by the other within P/4). */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,9 +147,9 @@ static void test_file_errors(void)
 		memset(&g, 0, sizeof(g));
 		r = sg_settings_file(&s, &g, path, err, sizeof(err));
 		if (!r)
-			r = sg_settings_check(&s, &g, err, sizeof(err)) ? -SG_EXIT_USAGE : 0;
+			r = sg_settings_check(&s, &g, err, sizeof(err)) ? -EINVAL : 0;
 		snprintf(want, sizeof(want), "%s%s", path, cases[i].want);
-		if (!check(r == -SG_EXIT_USAGE && !strncmp(err, want, strlen(want)),
+		if (!check(sg_exit_code(r) == SG_EXIT_USAGE && !strncmp(err, want, strlen(want)),
 			   "config file error %zu: %s", i, cases[i].want))
 			diag("got %d '%s'", r, r ? err : "");
 	}
@@ -163,9 +164,10 @@ static void test_file_errors(void)
 		path = write_file("long.conf", line, 0600);
 		sg_settings_defaults(&s, &sy);
 		memset(&g, 0, sizeof(g));
-		check(sg_settings_file(&s, &g, path, err, sizeof(err)) == -SG_EXIT_USAGE &&
+		check(sg_exit_code(sg_settings_file(&s, &g, path, err, sizeof(err))) == SG_EXIT_USAGE &&
 		      strstr(err, ":1: line longer than"), "config file: an overlong line is refused");
-		check(sg_settings_file(&s, &g, "/nonexistent/sg.conf", err, sizeof(err)) == -SG_EXIT_FAIL &&
+		check(sg_exit_code(sg_settings_file(&s, &g, "/nonexistent/sg.conf", err, sizeof(err))) ==
+		      SG_EXIT_FAIL &&
 		      strstr(err, "No such file"), "config file: a missing file is a runtime error");
 	}
 }
