@@ -335,14 +335,14 @@ static int sg_port_num(const char *s, const char *end, unsigned int *out)
 	unsigned long v = 0;
 
 	if (s == end || end - s > 5)
-		return -1;
+		return -EINVAL;
 	for (; s < end; s++) {
 		if (*s < '0' || *s > '9')
-			return -1;
+			return -EINVAL;
 		v = v * 10 + (unsigned long)(*s - '0');
 	}
 	if (v < 1 || v > 65535)
-		return -1;
+		return -EINVAL;
 	*out = (unsigned int)v;
 	return 0;
 }
@@ -370,7 +370,7 @@ int sg_ports_parse_err(const char *s, struct sg_portset *ps, char *err, size_t n
 			 : sg_port_num(tok, end, &lo) || ((hi = lo), 0)) {
 			snprintf(err, n, "bad port '%.*s': use ports and ranges 1..65535 like 80,443,8000-8099, or all",
 				 len, tok);
-			return -1;
+			return -EINVAL;
 		}
 		for (unsigned int p = lo; p <= hi; p++)
 			sg_ports_add(ps, p);
@@ -387,7 +387,7 @@ int sg_ports_parse(const char *s, struct sg_portset *ps)
 	if (!sg_ports_parse_err(s, ps, err, sizeof(err)))
 		return 0;
 	sg_err("-p: %s", err);
-	return -1;
+	return -EINVAL;
 }
 
 bool sg_ports_has(const struct sg_portset *ps, unsigned int port)
@@ -509,5 +509,5 @@ int sg_metrics_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len,
 	}
 	snprintf(err, n, "'%s' is not ADDR:PORT (e.g. 127.0.0.1:%d, [::1]:%d) or off", s,
 		 SG_METRICS_PORT, SG_METRICS_PORT);
-	return -1;
+	return -EINVAL;
 }

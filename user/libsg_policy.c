@@ -60,7 +60,7 @@ int sg_prefix_parse(const char *s, struct sg_src_key *p, char *err, size_t n)
 		max = 128;
 	} else {
 		snprintf(err, n, "'%s' is not an IPv4 or IPv6 prefix (198.18.0.0/15, 2001:db8::/32)", s);
-		return -1;
+		return -EINVAL;
 	}
 	plen = max;
 	if (slash) {
@@ -68,14 +68,14 @@ int sg_prefix_parse(const char *s, struct sg_src_key *p, char *err, size_t n)
 		plen = strtoul(slash + 1, &end, 10);
 		if (!slash[1] || *end || errno || slash[1] == '-' || plen > max) {
 			snprintf(err, n, "'%s': the prefix length must be 0..%lu", s, max);
-			return -1;
+			return -EINVAL;
 		}
 	}
 	sg_prefix_of(p, fam, addr, (__u8)plen);
 	if (memcmp(p->addr, addr, sizeof(addr))) {
 		sg_prefix_format(p, want, sizeof(want));
 		snprintf(err, n, "'%s' has host bits set: the prefix is %s", s, want);
-		return -1;
+		return -EINVAL;
 	}
 	return 0;
 }

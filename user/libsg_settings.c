@@ -62,7 +62,7 @@ static int sg_uint_parse(const struct sg_setting *st, void *f, const char *v,
 		x = x * 10 + (unsigned long long)(*p - '0');
 	if (!*v || *p || x < st->lo || x > st->hi) {
 		snprintf(err, n, "'%s' is not a number in %lu..%lu", v, st->lo, st->hi);
-		return -1;
+		return -EINVAL;
 	}
 	sg_uput(f, st->size, x);
 	return 0;
@@ -89,7 +89,7 @@ static int sg_bool_parse(const struct sg_setting *st, void *f, const char *v,
 		}
 	}
 	snprintf(err, n, "'%s' is not yes or no", v);
-	return -1;
+	return -EINVAL;
 }
 
 static void sg_bool_format(const struct sg_setting *st, const void *f, char *buf,
@@ -127,7 +127,7 @@ static int sg_enum_parse(const struct sg_setting *st, void *f, const char *v,
 	}
 	sg_enum_list(st, list, sizeof(list));
 	snprintf(err, n, "'%s' is not %s", v, list);
-	return -1;
+	return -EINVAL;
 }
 
 static void sg_enum_format(const struct sg_setting *st, const void *f, char *buf,
@@ -152,12 +152,12 @@ static int sg_string_parse(const struct sg_setting *st, void *f, const char *v,
 
 	if (len >= st->size) {
 		snprintf(err, n, "'%.40s...' is longer than %u characters", v, st->size - 1);
-		return -1;
+		return -EINVAL;
 	}
 	for (const char *p = v; *p; p++) {
 		if ((unsigned char)*p < 0x20 || *p == '"' || *p == '\\') {
 			snprintf(err, n, "'%s' has a quote, backslash or control character", v);
-			return -1;
+			return -EINVAL;
 		}
 	}
 	memset(f, 0, st->size);
@@ -208,7 +208,7 @@ static int sg_rate_parse(const struct sg_setting *st, void *f, const char *v,
 
 	u.size = sizeof(rate);
 	if (sg_uint_parse(&u, &rate, v, err, n))
-		return -1;
+		return -EINVAL;
 	sg_uput(f, st->size, rate ? SG_NS / rate : 0);
 	return 0;
 }
@@ -229,7 +229,7 @@ static int sg_check_metrics(const struct sg_settings *s, char *err, size_t n)
 	struct sockaddr_storage ss;
 	socklen_t len;
 
-	return sg_metrics_addr(s->d.metrics, &ss, &len, err, n) < 0 ? -1 : 0;
+	return sg_metrics_addr(s->d.metrics, &ss, &len, err, n) < 0 ? -EINVAL : 0;
 }
 
 static int sg_check_secret_file(const struct sg_settings *s, char *err, size_t n)
@@ -368,10 +368,10 @@ static int sg_plist_append(const struct sg_setting *st, void *f, const char *v,
 			continue;
 		}
 		if (sg_prefix_parse(buf, &p, err, n))
-			return -1;
+			return -EINVAL;
 		if (sg_plist_add(l, &p) < 0) {
 			snprintf(err, n, "more than %d prefixes", SG_PLIST_MAX);
-			return -1;
+			return -EINVAL;
 		}
 		v += len;
 	}
@@ -420,7 +420,7 @@ int sg_policy_check(const struct sg_settings *s, char *err, size_t n)
 			continue;
 		sg_prefix_format(&s->allow.p[i], p, sizeof(p));
 		snprintf(err, n, "%s is in both allow.prefixes and deny.prefixes", p);
-		return -1;
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -670,7 +670,7 @@ static int sg_setting_parse(struct sg_settings *s, const struct sg_setting *st,
 	    (st->check && st->check(s, why, sizeof(why)))) {
 		snprintf(err, n, "%s: %s%s", st->key, why, strstr(val, " #") ?
 			 " (a comment after a value starts with \" ;\")" : "");
-		return -1;
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -696,17 +696,17 @@ int sg_settings_kv(struct sg_settings *s, struct sg_given *g, int origin,
 
 	if (!eq || eq == kv || (size_t)(eq - kv) >= sizeof(key)) {
 		snprintf(err, n, "'%s' is not KEY=VALUE (see synguard help set)", kv);
-		return -1;
+		return -EINVAL;
 	}
 	memcpy(key, kv, (size_t)(eq - kv));
 	key[eq - kv] = 0;
 	st = sg_setting_find(key);
 	if (!st) {
 		snprintf(err, n, "unknown setting '%s' (synguard help set lists them)", key);
-		return -1;
+		return -EINVAL;
 	}
 	if (sg_setting_parse(s, st, eq + 1, sg_sysctls_host(), err, n))
-		return -1;
+		return -EINVAL;
 	if (g)
 		g->line[sg_setting_index(st)] = origin;
 	return 0;
@@ -723,13 +723,13 @@ int sg_config_set(struct sg_config *c, const char *kv, __u64 period_ns)
 	st = sg_setting_find(key);
 	if (st && st->store != SG_STORE_CONFIG) {
 		sg_err("%s is not a setting of the BPF config", key);
-		return -1;
+		return -EINVAL;
 	}
 	memset(&s, 0, sizeof(s));
 	s.cfg = *c;
 	if (sg_settings_kv(&s, NULL, 0, kv, err, sizeof(err))) {
 		sg_err("%s", err);
-		return -1;
+		return -EINVAL;
 	}
 	if (st->apply == sg_apply_mode) {
 		__u32 mode = s.cfg.mode;
@@ -881,7 +881,7 @@ int sg_settings_check(const struct sg_settings *s, const struct sg_given *g,
 			snprintf(err, n, "%s:%d: %s", g->file, la > ld ? la : ld, why);
 		else
 			snprintf(err, n, "%s", why);
-		return -1;
+		return -EINVAL;
 	}
 	for (size_t i = 0; i < sizeof(sg_settings_order) / sizeof(sg_settings_order[0]); i++) {
 		const struct sg_setting *lo = sg_setting_find(sg_settings_order[i].lo);
@@ -898,7 +898,7 @@ int sg_settings_check(const struct sg_settings *s, const struct sg_given *g,
 			snprintf(where, sizeof(where), "%s:%d: ", g->file, la > lb ? la : lb);
 		snprintf(err, n, "%s%s (%llu) must not exceed %s (%llu)", where, lo->key, a,
 			 hi->key, b);
-		return -1;
+		return -EINVAL;
 	}
 	return 0;
 }

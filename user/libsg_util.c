@@ -300,7 +300,7 @@ int sg_parse_uint(const char *opt, const char *s, unsigned long lo,
 	v = strtoul(s, &end, 10);
 	if (!*s || *end || errno || *s == '-' || v < lo || v > hi) {
 		sg_err("%s: '%s' is not a number in %lu..%lu", opt, s, lo, hi);
-		return -1;
+		return -EINVAL;
 	}
 	*out = v;
 	return 0;

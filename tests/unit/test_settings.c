@@ -245,7 +245,7 @@ static void test_mode(void)
 	c.cookie_active = 1;
 	check(!sg_config_set(&c, "mode=auto", 60 * SG_NS) && c.cookie_active && c.mode == SG_MODE_AUTO,
 	      "mode=auto: cookie state left to the daemon");
-	check(sg_config_set(&c, "auto.hold=3", 60 * SG_NS) == -1,
+	check(sg_config_set(&c, "auto.hold=3", 60 * SG_NS) == -EINVAL,
 	      "sg_config_set refuses a setting outside struct sg_config");
 }
 
@@ -256,9 +256,9 @@ static void test_metrics_addr(void)
 		int want;
 	} cases[] = {
 		{ "off", 1 }, { "127.0.0.1:9810", 0 }, { "0.0.0.0:1", 0 }, { "[::1]:9810", 0 },
-		{ "[::]:80", 0 }, { "127.0.0.1", -1 }, { "127.0.0.1:0", -1 }, { "127.0.0.1:65536", -1 },
-		{ "::1:9810", -1 }, { "[::1]9810", -1 }, { "localhost:9810", -1 }, { ":9810", -1 },
-		{ "1.2.3.4:80x", -1 },
+		{ "[::]:80", 0 }, { "127.0.0.1", -EINVAL }, { "127.0.0.1:0", -EINVAL },
+		{ "127.0.0.1:65536", -EINVAL }, { "::1:9810", -EINVAL }, { "[::1]9810", -EINVAL },
+		{ "localhost:9810", -EINVAL }, { ":9810", -EINVAL }, { "1.2.3.4:80x", -EINVAL },
 	};
 	int bad = 0;
 
