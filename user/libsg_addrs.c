@@ -12,7 +12,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <bpf/bpf.h>
-#include "libsynguard.h"
+#include "libsg_addrs.h"
+#include "libsg_maps.h"
 
 struct sg_addr_ent {
 	struct sg_addr_key k;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The host's sysctls and MTU -> struct sg_config; port lists; KEY=VALUE. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -8,9 +9,10 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
-#include "libsynguard.h"
+#include "libsg_config.h"
 
 /* The numbers of a sysctl ("net/ipv4/..."), up to n of them: how many
  * were read, or -errno. /proc/sys/net is per network namespace: the
@@ -333,14 +335,14 @@ static int sg_port_num(const char *s, const char *end, unsigned int *out)
 	unsigned long v = 0;
 
 	if (s == end || end - s > 5)
-		return -1;
+		return -EINVAL;
 	for (; s < end; s++) {
 		if (*s < '0' || *s > '9')
-			return -1;
+			return -EINVAL;
 		v = v * 10 + (unsigned long)(*s - '0');
 	}
 	if (v < 1 || v > 65535)
-		return -1;
+		return -EINVAL;
 	*out = (unsigned int)v;
 	return 0;
 }
@@ -368,7 +370,7 @@ int sg_ports_parse_err(const char *s, struct sg_portset *ps, char *err, size_t n
 			 : sg_port_num(tok, end, &lo) || ((hi = lo), 0)) {
 			snprintf(err, n, "bad port '%.*s': use ports and ranges 1..65535 like 80,443,8000-8099, or all",
 				 len, tok);
-			return -1;
+			return -EINVAL;
 		}
 		for (unsigned int p = lo; p <= hi; p++)
 			sg_ports_add(ps, p);
@@ -385,7 +387,7 @@ int sg_ports_parse(const char *s, struct sg_portset *ps)
 	if (!sg_ports_parse_err(s, ps, err, sizeof(err)))
 		return 0;
 	sg_err("-p: %s", err);
-	return -1;
+	return -EINVAL;
 }
 
 bool sg_ports_has(const struct sg_portset *ps, unsigned int port)
@@ -462,4 +464,48 @@ char *sg_ports_format(const __u16 *slots)
 	if (!len)
 		snprintf(buf, cap, "none");
 	return buf;
+}
+
+int sg_metrics_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len,
+		    char *err, size_t n)
+{
+	struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+	const char *host = s, *port, *end;
+	unsigned long p = 0;
+	char h[64];
+
+	if (!strcmp(s, "off"))
+		return 1;
+	memset(ss, 0, sizeof(*ss));
+	if (*s == '[') {
+		host = s + 1;
+		end = strchr(host, ']');
+		port = end && end[1] == ':' ? end + 2 : NULL;
+	} else {
+		end = strrchr(s, ':');
+		port = end ? end + 1 : NULL;
+	}
+	if (port && (size_t)(end - host) < sizeof(h) && *port) {
+		snprintf(h, sizeof(h), "%.*s", (int)(end - host), host);
+		for (; *port >= '0' && *port <= '9' && p <= 65535; port++)
+			p = p * 10 + (unsigned long)(*port - '0');
+		if (!*port && p >= 1 && p <= 65535) {
+			if (*s == '[' && inet_pton(AF_INET6, h, &v6->sin6_addr) == 1) {
+				v6->sin6_family = AF_INET6;
+				v6->sin6_port = htons((__u16)p);
+				*len = sizeof(*v6);
+				return 0;
+			}
+			if (*s != '[' && inet_pton(AF_INET, h, &v4->sin_addr) == 1) {
+				v4->sin_family = AF_INET;
+				v4->sin_port = htons((__u16)p);
+				*len = sizeof(*v4);
+				return 0;
+			}
+		}
+	}
+	snprintf(err, n, "'%s' is not ADDR:PORT (e.g. 127.0.0.1:%d, [::1]:%d) or off", s,
+		 SG_METRICS_PORT, SG_METRICS_PORT);
+	return -EINVAL;
 }

@@ -9,7 +9,17 @@
 #include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "sg_daemon.h"
+#include "libsg_daemon.h"
+#include "libsg_config.h"
+#include "libsg_maps.h"
+#include "libsg_addrs.h"
+#include "libsg_listen.h"
+#include "libsg_secrets.h"
+#include "libsg_settings.h"
+#include "libsg_metrics.h"
+#include "libsg_load.h"
+#include "libsg_reconcile.h"
+#include "libsg_tune.h"
 #include "synguard.skel.h"
 
 static __u64 sg_period_ns(const struct sg_daemon *d)
@@ -388,6 +398,134 @@ static void sg_reconcile(struct sg_daemon *d)
 	if (!sg_ct_reconcile(d->pins.synced_fd, SG_TIME_WAIT, &gone) && gone && d->o.verbose)
 		sg_log("%s: %llu TIME_WAIT entries the kernel did not keep (tcp_max_tw_buckets)",
 		       d->o.iface, (unsigned long long)gone);
+}
+
+/* ---- following the listeners ------------------------------------------ */
+static void sg_listen_log_change(struct sg_daemon *d, const struct sg_portset *now,
+				 const struct sg_portset *add, const struct sg_portset *del)
+{
+	char *n = sg_portset_format(now), *a = sg_portset_format(add),
+	     *r = sg_portset_format(del);
+	bool any_a = a && strcmp(a, "none"), any_r = r && strcmp(r, "none");
+
+	sg_log("%s: ports: listeners now %s%s%s%s%s%s%s%s", d->o.iface, n ? n : "?",
+	       any_a || any_r ? " (" : "", any_a ? "+" : "", any_a ? a : "",
+	       any_a && any_r ? ", " : "", any_r ? "-" : "", any_r ? r : "",
+	       any_a || any_r ? ")" : "");
+	free(n);
+	free(a);
+	free(r);
+}
+
+static void sg_listen_warn(struct sg_daemon *d, const struct sg_portset *missing, bool any)
+{
+	char *s;
+
+	if (!any) {
+		sg_log("%s: ports: every listed port has a local listener now", d->o.iface);
+		return;
+	}
+	s = sg_portset_format(missing);
+	sg_log("%s: ports: WARNING: no local listener on %s, listed in ports: in cookie mode a SYN there gets a SYN-ACK and its ACK a RST (forwarded or NATed destinations must not be listed)",
+	       d->o.iface, s ? s : "?");
+	free(s);
+}
+
+/* A slot given to a new listener starts from zero: no port is credited
+ * with the counts of the one that had the slot before. */
+static void sg_listen_clear_slot(const struct sg_daemon *d, __u32 slot)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct sg_port_counters *zero = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*zero));
+
+	if (!zero || bpf_map_update_elem(d->pins.pcounters_fd, &slot, zero, BPF_ANY))
+		sg_err("cannot clear the counters of port slot %u: %s", slot,
+		       zero ? strerror(errno) : "out of memory");
+	free(zero);
+}
+
+/* ports=all: the slot port p should have. A listener keeps the slot it
+ * has, so its counters go on; a new one (or one counted in "other") takes
+ * the lowest slot no listener holds (used), cleared; past
+ * SG_MAX_PORT_SLOTS listeners the rest share slot "other", so the series
+ * stay bounded. A closed listener's slot is free again. */
+static __u16 sg_listen_slot(const struct sg_daemon *d, __u16 have, bool on, bool *used)
+{
+	if (!on)
+		return 0;
+	if (have && have != SG_PORT_SLOT_OTHER)
+		return have;
+	for (__u16 s = 1; s <= SG_MAX_PORT_SLOTS; s++)
+		if (!used[s]) {
+			used[s] = true;
+			sg_listen_clear_slot(d, s);
+			return s;
+		}
+	return SG_PORT_SLOT_OTHER;
+}
+
+/* ports=all: sg_ports becomes the listeners, each with a counter slot of
+ * its own (sg_listen_slot), written port by port where it differs.
+ * Explicit ports: the listed ones without a listener are published in
+ * sg_dstatus, and logged when that set changes. */
+void sg_listen_sample(struct sg_daemon *d)
+{
+	static bool used[SG_PORT_SLOTS];
+	static struct sg_portset listening, add, del, missing;
+	static __u16 slots[65536];
+	struct sg_dstatus *st = &d->pins.dpage->st;
+	bool all = d->pins.dpage->set.ports_all, changed = false, any_missing = false;
+	bool first = !st->tick_ns;   /* the daemon's first sample: say them */
+	int err = sg_listen_read(&listening);
+
+	if (err != st->listen_err)
+		sg_log(err ? "%s: ports: cannot list the TCP listeners (inet_diag netlink): %s; sg_ports kept as it is" :
+			     "%s: ports: the TCP listeners can be listed again%s",
+		       d->o.iface, err ? strerror(-err) : "");
+	st->listen_err = err;
+	if (err || sg_ports_read(d->pins.ports_fd, slots))
+		return;
+	memset(&add, 0, sizeof(add));
+	memset(&del, 0, sizeof(del));
+	memset(&missing, 0, sizeof(missing));
+	memset(used, 0, sizeof(used));
+	for (__u32 p = 1; p < 65536 && all; p++)
+		if (sg_ports_has(&listening, p))
+			used[slots[p]] = true;
+	for (__u32 p = 1; p < 65536; p++) {
+		bool on = sg_ports_has(&listening, p);
+		__u16 want;
+
+		if (!all) {
+			if (slots[p] && !on) {
+				sg_ports_add(&missing, p);
+				any_missing = true;
+			}
+			continue;
+		}
+		want = sg_listen_slot(d, slots[p], on, used);
+		if (slots[p] == want)
+			continue;
+		/* `synguard set ports=LIST` clears the flag before it writes */
+		if (!__atomic_load_n(&d->pins.dpage->set.ports_all, __ATOMIC_RELAXED))
+			return;
+		if (bpf_map_update_elem(d->pins.ports_fd, &p, &want, BPF_ANY)) {
+			sg_err("cannot write sg_ports: %s", strerror(errno));
+			return;
+		}
+		sg_ports_add(on ? &add : &del, p);
+		changed = true;
+	}
+	if (all) {
+		memset(st->no_listener, 0, sizeof(st->no_listener));
+		if (changed || first)
+			sg_listen_log_change(d, &listening, &add, &del);
+		return;
+	}
+	if (memcmp(st->no_listener, missing.bit, sizeof(missing.bit))) {
+		memcpy(st->no_listener, missing.bit, sizeof(st->no_listener));
+		sg_listen_warn(d, &missing, any_missing);
+	}
 }
 
 /* ---- the sample ------------------------------------------------------------------------ */

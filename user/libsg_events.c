@@ -11,7 +11,10 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
-#include "libsynguard.h"
+#include "libsg_events.h"
+#include "libsg_maps.h"
+#include "libsg_policy.h"
+#include "libsg_secrets.h"
 
 static volatile sig_atomic_t sg_events_stop;
 

@@ -10,14 +10,12 @@
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "libsynguard.h"
-
-void sg_json_print(struct json_object *o)
-{
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-						   JSON_C_TO_STRING_SPACED |
-						   JSON_C_TO_STRING_NOSLASHESCAPE));
-}
+#include "libsg_format.h"
+#include "libsg_config.h"
+#include "libsg_maps.h"
+#include "libsg_policy.h"
+#include "libsg_secrets.h"
+#include "libsg_settings.h"
 
 /* seconds with millisecond precision, printed as written */
 static struct json_object *sg_jsecs(double s)

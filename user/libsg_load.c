@@ -17,7 +17,10 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
-#include "sg_daemon.h"
+#include "libsg_load.h"
+#include "libsg_config.h"
+#include "libsg_maps.h"
+#include "libsg_settings.h"
 #include "synguard.skel.h"
 
 #ifndef BPF_FS_MAGIC
@@ -35,10 +38,8 @@ int sg_check_kernel(void)
 		return -1;
 	}
 	btf = btf__load_vmlinux_btf();
-	if (!btf) {
-		sg_err("cannot read /sys/kernel/btf/vmlinux: %s", strerror(errno));
-		return -1;
-	}
+	if (!btf)
+		return sg_err_errno("cannot read /sys/kernel/btf/vmlinux");
 	id = btf__find_by_name_kind(btf, "bpf_sk_assign_tcp_reqsk", BTF_KIND_FUNC);
 	btf__free(btf);
 	if (id < 0) {
@@ -52,10 +53,8 @@ int sg_check_syncookies(void)
 {
 	long v = 0;
 
-	if (sg_sysctl_int("net/ipv4/tcp_syncookies", &v)) {
-		sg_err("cannot read net.ipv4.tcp_syncookies: %s", strerror(errno));
-		return -1;
-	}
+	if (sg_sysctl_int("net/ipv4/tcp_syncookies", &v))
+		return sg_err_errno("cannot read net.ipv4.tcp_syncookies");
 	if (v == 0) {
 		sg_err("net.ipv4.tcp_syncookies is 0 here, so the kernel refuses BPF request sockets: run sysctl -w net.ipv4.tcp_syncookies=1");
 		return -1;
@@ -85,14 +84,10 @@ int sg_ensure_bpffs(const char *dir)
 {
 	struct statfs sf;
 
-	if (sg_mkdir_p(dir, 0700)) {
-		sg_err("cannot create %s: %s", dir, strerror(errno));
-		return -1;
-	}
-	if (statfs(dir, &sf)) {
-		sg_err("cannot statfs %s: %s", dir, strerror(errno));
-		return -1;
-	}
+	if (sg_mkdir_p(dir, 0700))
+		return sg_err_errno("cannot create %s", dir);
+	if (statfs(dir, &sf))
+		return sg_err_errno("cannot statfs %s", dir);
 	if ((unsigned long)sf.f_type == BPF_FS_MAGIC)
 		return 0;
 	if (mount("bpffs", dir, "bpf", 0, "mode=0700")) {
@@ -119,17 +114,13 @@ int sg_pidfile_lock(const char *iface)
 	int fd, n;
 
 	sg_pidfile_path(path, sizeof(path), iface, true);
-	if (sg_mkdir_p(path, 0755)) {
-		sg_err("cannot create %s: %s", path, strerror(errno));
-		return -1;
-	}
+	if (sg_mkdir_p(path, 0755))
+		return sg_err_errno("cannot create %s", path);
 	sg_pidfile_path(path, sizeof(path), iface, false);
 	for (;;) {
 		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-		if (fd < 0) {
-			sg_err("cannot open %s: %s", path, strerror(errno));
-			return -1;
-		}
+		if (fd < 0)
+			return sg_err_errno("cannot open %s", path);
 		if (flock(fd, LOCK_EX | LOCK_NB)) {
 			ssize_t r = read(fd, buf, sizeof(buf) - 1);
 
@@ -168,10 +159,8 @@ static int sg_pins_lock(const struct sg_pins *p)
 	int fd = open(p->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct stat fst, pst;
 
-	if (fd < 0) {
-		sg_err("cannot open %s: %s", p->dir, strerror(errno));
-		return -1;
-	}
+	if (fd < 0)
+		return sg_err_errno("cannot open %s", p->dir);
 	if (flock(fd, LOCK_EX | LOCK_NB)) {
 		sg_err("the pins in %s are held by a running synguardd (on an interface of that name in another network namespace?): stop it there, or give each namespace its own bpffs (--bpffs DIR)",
 		       p->dir);
@@ -736,10 +725,8 @@ int sg_daemon_load(struct sg_daemon *d, const struct sg_settings *s,
 	if (sg_ensure_bpffs(d->o.bpffs))
 		return -1;
 	sg_pins_init(&d->pins, d->o.bpffs, d->o.iface);
-	if (sg_mkdir_p(d->pins.dir, 0700)) {
-		sg_err("cannot create %s: %s", d->pins.dir, strerror(errno));
-		return -1;
-	}
+	if (sg_mkdir_p(d->pins.dir, 0700))
+		return sg_err_errno("cannot create %s", d->pins.dir);
 	if (!sg_pins_dir_safe(&d->pins)) {
 		sg_err("%s is not a directory of synguard's (a symlink?): remove it, or use --bpffs",
 		       d->pins.dir);
@@ -795,10 +782,8 @@ int sg_daemon_load(struct sg_daemon *d, const struct sg_settings *s,
 	if (sg_pin_path(path, sizeof(path), &d->pins, "prog_walk"))
 		return -1;
 	unlink(path);
-	if (bpf_program__pin(d->skel->progs.sg_walk, path)) {
-		sg_err("cannot pin %s: %s", path, strerror(errno));
-		return -1;
-	}
+	if (bpf_program__pin(d->skel->progs.sg_walk, path))
+		return sg_err_errno("cannot pin %s", path);
 	return sg_pins_open(&d->pins) ? -1 : 0;
 }
 

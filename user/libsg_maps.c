@@ -13,7 +13,7 @@
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "libsynguard.h"
+#include "libsg_maps.h"
 
 __u64 sg_now_ns(void)
 {
@@ -68,11 +68,13 @@ static int sg_pin_get(const struct sg_pins *p, const char *name)
 	int fd;
 
 	if (sg_pin_path(path, sizeof(path), p, name))
-		return -1;
+		return -ENAMETOOLONG;
 	fd = bpf_obj_get(path);
-	if (fd < 0)
+	if (fd < 0) {
+		fd = -errno;
 		sg_err("cannot open %s: %s (restart synguardd -i %s)", path,
-		       strerror(errno), p->iface);
+		       strerror(-fd), p->iface);
+	}
 	return fd;
 }
 
@@ -120,20 +122,22 @@ int sg_pins_open(struct sg_pins *p)
 
 	if (stat(p->dir, &st) || !S_ISDIR(st.st_mode)) {
 		sg_err("no synguard on %s: start synguardd -i %s", p->iface, p->iface);
-		return -SG_EXIT_USAGE;
+		return -ENODEV;
 	}
 	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
 		*tab[i].fd = sg_pin_get(p, tab[i].name);
 		if (*tab[i].fd < 0) {
+			int r = *tab[i].fd;
+
 			sg_pins_close(p);
-			return -SG_EXIT_FAIL;
+			return r;
 		}
 	}
 	p->cfg = sg_map_mmap(p->config_fd, sizeof(*p->cfg), "sg_config");
 	p->dpage = sg_map_mmap(p->daemon_fd, sizeof(*p->dpage), "sg_daemon");
 	if (!p->cfg || !p->dpage) {
 		sg_pins_close(p);
-		return -SG_EXIT_FAIL;
+		return -EIO;
 	}
 	return 0;
 }
@@ -191,7 +195,7 @@ int sg_pins_guess_iface(const char *bpffs, char *iface, size_t len, bool quiet)
 	if (!d) {
 		if (!quiet)
 			sg_err("no synguard found under %s: start synguardd -i IFACE", path);
-		return -1;
+		return -ENOENT;
 	}
 	while ((de = readdir(d))) {
 		if (de->d_type != DT_DIR || !sg_iface_valid(de->d_name))
@@ -204,13 +208,13 @@ int sg_pins_guess_iface(const char *bpffs, char *iface, size_t len, bool quiet)
 	if (n == 1)
 		return 0;
 	if (quiet && !n)
-		return -1;
+		return -ENOENT;
 	if (n) {
 		sg_err("synguard runs on %d interfaces: name one with -i IFACE", n);
-		return -2;
+		return -ENOTUNIQ;
 	}
 	sg_err("no synguard found under %s: start synguardd -i IFACE", path);
-	return -1;
+	return -ENOENT;
 }
 
 /* ---- config, counters, ports, secrets ------------------------------------ */
@@ -226,10 +230,8 @@ int sg_config_read(int fd, struct sg_config *c)
 {
 	__u32 zero = 0;
 
-	if (bpf_map_lookup_elem(fd, &zero, c)) {
-		sg_err("cannot read sg_config: %s", strerror(errno));
-		return -1;
-	}
+	if (bpf_map_lookup_elem(fd, &zero, c))
+		return sg_err_errno("cannot read sg_config");
 	return 0;
 }
 
@@ -237,10 +239,8 @@ int sg_config_write(int fd, const struct sg_config *c)
 {
 	__u32 zero = 0;
 
-	if (bpf_map_update_elem(fd, &zero, c, BPF_ANY)) {
-		sg_err("cannot write sg_config: %s", strerror(errno));
-		return -1;
-	}
+	if (bpf_map_update_elem(fd, &zero, c, BPF_ANY))
+		return sg_err_errno("cannot write sg_config");
 	return 0;
 }
 
@@ -329,10 +329,8 @@ int sg_ports_read(int fd, __u16 *slots)
 	if (!err || (errno == ENOENT && count == 65536))
 		return 0;
 	for (__u32 k = 0; k < 65536; k++) {
-		if (bpf_map_lookup_elem(fd, &k, &slots[k])) {
-			sg_err("cannot read sg_ports: %s", strerror(errno));
-			return -1;
-		}
+		if (bpf_map_lookup_elem(fd, &k, &slots[k]))
+			return sg_err_errno("cannot read sg_ports");
 	}
 	return 0;
 }
@@ -347,10 +345,8 @@ int sg_ports_write(int fd, const __u16 *slots)
 	if (!bpf_map_update_batch(fd, keys, slots, &count, NULL) && count == 65536)
 		return 0;
 	for (__u32 k = 0; k < 65536; k++) {
-		if (bpf_map_update_elem(fd, &k, &slots[k], BPF_ANY)) {
-			sg_err("cannot write sg_ports: %s", strerror(errno));
-			return -1;
-		}
+		if (bpf_map_update_elem(fd, &k, &slots[k], BPF_ANY))
+			return sg_err_errno("cannot write sg_ports");
 	}
 	return 0;
 }
@@ -359,10 +355,8 @@ int sg_secrets_read(int fd, struct sg_secret_state *s)
 {
 	__u32 zero = 0;
 
-	if (bpf_map_lookup_elem(fd, &zero, s)) {
-		sg_err("cannot read sg_secrets: %s", strerror(errno));
-		return -1;
-	}
+	if (bpf_map_lookup_elem(fd, &zero, s))
+		return sg_err_errno("cannot read sg_secrets");
 	return 0;
 }
 
@@ -382,10 +376,8 @@ int sg_walk_run_tw(int prog_fd, int delete_expired, __u16 lo, __u16 hi,
 	a->delete_expired = (__u32)delete_expired;
 	a->eph_lo = lo;
 	a->eph_hi = hi;
-	if (bpf_prog_test_run_opts(prog_fd, &o)) {
-		sg_err("cannot run the table walker: %s", strerror(errno));
-		return -1;
-	}
+	if (bpf_prog_test_run_opts(prog_fd, &o))
+		return sg_err_errno("cannot run the table walker");
 	if (o.retval) {
 		sg_err("table walker failed (no config in sg_config?)");
 		return -1;

@@ -11,52 +11,13 @@
 #include <netinet/in.h>
 #include <microhttpd.h>
 #include <bpf/bpf.h>
-#include "libsynguard.h"
+#include "libsg_metrics.h"
+#include "libsg_config.h"
+#include "libsg_maps.h"
+#include "libsg_policy.h"
+#include "libsg_secrets.h"
+#include "libsg_settings.h"
 #include "sg_counter_help.h"
-
-int sg_metrics_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len,
-		    char *err, size_t n)
-{
-	struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
-	const char *host = s, *port, *end;
-	unsigned long p = 0;
-	char h[64];
-
-	if (!strcmp(s, "off"))
-		return 1;
-	memset(ss, 0, sizeof(*ss));
-	if (*s == '[') {
-		host = s + 1;
-		end = strchr(host, ']');
-		port = end && end[1] == ':' ? end + 2 : NULL;
-	} else {
-		end = strrchr(s, ':');
-		port = end ? end + 1 : NULL;
-	}
-	if (port && (size_t)(end - host) < sizeof(h) && *port) {
-		snprintf(h, sizeof(h), "%.*s", (int)(end - host), host);
-		for (; *port >= '0' && *port <= '9' && p <= 65535; port++)
-			p = p * 10 + (unsigned long)(*port - '0');
-		if (!*port && p >= 1 && p <= 65535) {
-			if (*s == '[' && inet_pton(AF_INET6, h, &v6->sin6_addr) == 1) {
-				v6->sin6_family = AF_INET6;
-				v6->sin6_port = htons((__u16)p);
-				*len = sizeof(*v6);
-				return 0;
-			}
-			if (*s != '[' && inet_pton(AF_INET, h, &v4->sin_addr) == 1) {
-				v4->sin_family = AF_INET;
-				v4->sin_port = htons((__u16)p);
-				*len = sizeof(*v4);
-				return 0;
-			}
-		}
-	}
-	snprintf(err, n, "'%s' is not ADDR:PORT (e.g. 127.0.0.1:%d, [::1]:%d) or off", s,
-		 SG_METRICS_PORT, SG_METRICS_PORT);
-	return -1;
-}
 
 /* ---- the exposition ------------------------------------------------------------ */
 /* Every series carries the interface as its iface label, so the series of

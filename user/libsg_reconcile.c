@@ -15,7 +15,10 @@
 #include <netinet/tcp.h>
 #include <linux/inet_diag.h>
 #include <bpf/bpf.h>
-#include "libsynguard.h"
+#include "libsg_reconcile.h"
+#include "libsg_maps.h"
+#include "libsg_listen.h"
+#include "libsg_util.h"
 
 /* A request socket's state in the kernel's hash tables (not in glibc's
  * enum; inet_diag dumps them with TCP_SYN_RECV's). */

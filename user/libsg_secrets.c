@@ -9,11 +9,12 @@
 #include <unistd.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include "libsynguard.h"
+#include "libsg_secrets.h"
+#include "libsg_maps.h"
 /* the cookie's SipHash, here as the PRF that derives period secrets */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunknown-pragmas"
-#include "../bpf/siphash.h"
+#include "siphash.h"
 #pragma GCC diagnostic pop
 
 __u64 sg_realtime_ns(void)
@@ -34,8 +35,7 @@ int sg_secrets_random(struct sg_secret *k)
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			sg_err("getrandom: %s", strerror(errno));
-			return -1;
+			return sg_err_errno("getrandom");
 		}
 		got += (size_t)r;
 	}

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The settings table and everything it drives: defaults, KEY=VALUE, the INI
  * config file (inih), rules between settings, the pinned maps, help and the
- * sample config. See "settings" in libsynguard.h. */
+ * sample config. See libsg_settings.h. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +11,12 @@
 #include <ini.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "libsynguard.h"
+#include "libsg_settings.h"
+#include "libsg_config.h"
+#include "libsg_maps.h"
+#include "libsg_listen.h"
+#include "libsg_policy.h"
+#include "libsg_secrets.h"
 
 /* ---- field access ----------------------------------------------------------- */
 static void *sg_field(struct sg_settings *s, const struct sg_setting *st)
@@ -57,7 +62,7 @@ static int sg_uint_parse(const struct sg_setting *st, void *f, const char *v,
 		x = x * 10 + (unsigned long long)(*p - '0');
 	if (!*v || *p || x < st->lo || x > st->hi) {
 		snprintf(err, n, "'%s' is not a number in %lu..%lu", v, st->lo, st->hi);
-		return -1;
+		return -EINVAL;
 	}
 	sg_uput(f, st->size, x);
 	return 0;
@@ -84,7 +89,7 @@ static int sg_bool_parse(const struct sg_setting *st, void *f, const char *v,
 		}
 	}
 	snprintf(err, n, "'%s' is not yes or no", v);
-	return -1;
+	return -EINVAL;
 }
 
 static void sg_bool_format(const struct sg_setting *st, const void *f, char *buf,
@@ -122,7 +127,7 @@ static int sg_enum_parse(const struct sg_setting *st, void *f, const char *v,
 	}
 	sg_enum_list(st, list, sizeof(list));
 	snprintf(err, n, "'%s' is not %s", v, list);
-	return -1;
+	return -EINVAL;
 }
 
 static void sg_enum_format(const struct sg_setting *st, const void *f, char *buf,
@@ -147,12 +152,12 @@ static int sg_string_parse(const struct sg_setting *st, void *f, const char *v,
 
 	if (len >= st->size) {
 		snprintf(err, n, "'%.40s...' is longer than %u characters", v, st->size - 1);
-		return -1;
+		return -EINVAL;
 	}
 	for (const char *p = v; *p; p++) {
 		if ((unsigned char)*p < 0x20 || *p == '"' || *p == '\\') {
 			snprintf(err, n, "'%s' has a quote, backslash or control character", v);
-			return -1;
+			return -EINVAL;
 		}
 	}
 	memset(f, 0, st->size);
@@ -203,7 +208,7 @@ static int sg_rate_parse(const struct sg_setting *st, void *f, const char *v,
 
 	u.size = sizeof(rate);
 	if (sg_uint_parse(&u, &rate, v, err, n))
-		return -1;
+		return -EINVAL;
 	sg_uput(f, st->size, rate ? SG_NS / rate : 0);
 	return 0;
 }
@@ -224,7 +229,7 @@ static int sg_check_metrics(const struct sg_settings *s, char *err, size_t n)
 	struct sockaddr_storage ss;
 	socklen_t len;
 
-	return sg_metrics_addr(s->d.metrics, &ss, &len, err, n) < 0 ? -1 : 0;
+	return sg_metrics_addr(s->d.metrics, &ss, &len, err, n) < 0 ? -EINVAL : 0;
 }
 
 static int sg_check_secret_file(const struct sg_settings *s, char *err, size_t n)
@@ -340,6 +345,103 @@ static int sg_apply_ports(const struct sg_pins *p, const struct sg_settings *old
 	return 0;
 }
 
+/* ---- allow.prefixes and deny.prefixes: lists of the policy module ------------- */
+/* "a, b c": every prefix of v added to l. */
+static int sg_plist_append(const struct sg_setting *st, void *f, const char *v,
+			   char *err, size_t n)
+{
+	struct sg_plist *l = f;
+	char buf[128];
+
+	(void)st;
+	while (*v) {
+		size_t len = strcspn(v, ", \t");
+		struct sg_src_key p;
+
+		if (!len) {
+			v++;
+			continue;
+		}
+		snprintf(buf, sizeof(buf), "%.*s", (int)(len < sizeof(buf) - 1 ? len : sizeof(buf) - 1), v);
+		if (!strcmp(buf, "none")) {
+			v += len;
+			continue;
+		}
+		if (sg_prefix_parse(buf, &p, err, n))
+			return -EINVAL;
+		if (sg_plist_add(l, &p) < 0) {
+			snprintf(err, n, "more than %d prefixes", SG_PLIST_MAX);
+			return -EINVAL;
+		}
+		v += len;
+	}
+	return 0;
+}
+
+static int sg_plist_parse(const struct sg_setting *st, void *f, const char *v,
+			  char *err, size_t n)
+{
+	memset(f, 0, sizeof(struct sg_plist));
+	return sg_plist_append(st, f, v, err, n);
+}
+
+/* Every prefix while they fit the line, else how many. */
+static void sg_plist_format(const struct sg_setting *st, const void *f, char *buf,
+			    size_t n)
+{
+	const struct sg_plist *l = f;
+	size_t len = 0;
+
+	buf[0] = 0;
+	for (__u32 i = 0; i < l->n; i++) {
+		char p[64];
+
+		sg_prefix_format(&l->p[i], p, sizeof(p));
+		if (len + strlen(p) + 3 >= n || len + strlen(p) > 200) {
+			snprintf(buf, n, "%u prefixes (synguard %.*s list)", l->n,
+				 (int)strcspn(st->key, "."), st->key);
+			return;
+		}
+		len += (size_t)snprintf(buf + len, n - len, "%s%s", i ? ", " : "", p);
+	}
+}
+
+const struct sg_stype sg_t_prefixes = {
+	"prefixes (198.18.0.0/15, 2001:db8::/32), comma-separated; repeat the key for more",
+	sg_plist_parse, sg_plist_format, false, sg_plist_append,
+};
+
+int sg_policy_check(const struct sg_settings *s, char *err, size_t n)
+{
+	for (__u32 i = 0; i < s->allow.n; i++) {
+		char p[64];
+
+		if (!sg_plist_has(&s->deny, &s->allow.p[i]))
+			continue;
+		sg_prefix_format(&s->allow.p[i], p, sizeof(p));
+		snprintf(err, n, "%s is in both allow.prefixes and deny.prefixes", p);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int sg_policy_load(const struct sg_pins *p, struct sg_settings *s)
+{
+	return sg_policy_read(p->policy_fd, &s->allow, &s->deny);
+}
+
+int sg_policy_apply(const struct sg_pins *p, const struct sg_settings *old,
+		    const struct sg_settings *new)
+{
+	__u32 flags;
+
+	(void)old;
+	if (sg_policy_write(p->policy_fd, p->policy_bits_fd, &new->allow, &new->deny, &flags))
+		return -1;
+	__atomic_store_n(&p->cfg->policy, flags, __ATOMIC_RELAXED);
+	return 0;
+}
+
 /* ---- what status shows beside a setting ------------------------------------------ */
 static void sg_beside_syn_rate(const struct sg_setting *st, const struct sg_live *l,
 			       char *buf, size_t n)
@@ -410,6 +512,9 @@ const char *sg_mode_name(unsigned int mode)
 #define SG_TIMEOUT(st_) .type = &sg_t_uint, SG_CFG(timeout_s[SG_##st_]), \
 			.lo = 1, .hi = 4000000, .unit = "s", .beside = sg_beside_state
 
+/* One setting a line, however long its help: clang-format would spread
+ * each over ten lines. */
+/* clang-format off */
 const struct sg_setting sg_settings_table[] = {
 	{ .key = "mode", .type = &sg_t_enum, SG_CFG(mode), .names = sg_mode_names_tab, .def = "auto", .apply = sg_apply_mode, .help = "cookie mode: auto switches by load (the auto.* thresholds), on always answers SYNs to protected ports with cookies, off never; shadow decides as auto would but drops and answers nothing, counting what it would have done" },
 	{ .key = "ports", .type = &sg_t_ports, .store = SG_STORE_PORTS, SG_FIELD(ports), .def = "all", .load = sg_load_ports, .apply = sg_apply_ports, .help = "protected ports and ranges, e.g. 80,443,8000-8099, or all: the ports with a local TCP listener, followed every second; the first 1022 listed get counters of their own; never list a forwarded or NATed destination" },
@@ -458,6 +563,7 @@ const struct sg_setting sg_settings_table[] = {
 	{ .key = "timeout.TIME_WAIT", SG_TIMEOUT(TIME_WAIT), .def = "60", .help = "idle timeout of a connection in TIME_WAIT (Linux keeps TIME_WAIT 60 s)" },
 	{ .key = "timeout.CLOSED", SG_TIMEOUT(CLOSED), .def = "10", .help = "how long a closed connection stays listed" },
 };
+/* clang-format on */
 
 const unsigned int sg_settings_count = sizeof(sg_settings_table) / sizeof(sg_settings_table[0]);
 _Static_assert(sizeof(sg_settings_table) / sizeof(sg_settings_table[0]) <= SG_SETTINGS_MAX,
@@ -564,7 +670,7 @@ static int sg_setting_parse(struct sg_settings *s, const struct sg_setting *st,
 	    (st->check && st->check(s, why, sizeof(why)))) {
 		snprintf(err, n, "%s: %s%s", st->key, why, strstr(val, " #") ?
 			 " (a comment after a value starts with \" ;\")" : "");
-		return -1;
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -590,17 +696,17 @@ int sg_settings_kv(struct sg_settings *s, struct sg_given *g, int origin,
 
 	if (!eq || eq == kv || (size_t)(eq - kv) >= sizeof(key)) {
 		snprintf(err, n, "'%s' is not KEY=VALUE (see synguard help set)", kv);
-		return -1;
+		return -EINVAL;
 	}
 	memcpy(key, kv, (size_t)(eq - kv));
 	key[eq - kv] = 0;
 	st = sg_setting_find(key);
 	if (!st) {
 		snprintf(err, n, "unknown setting '%s' (synguard help set lists them)", key);
-		return -1;
+		return -EINVAL;
 	}
 	if (sg_setting_parse(s, st, eq + 1, sg_sysctls_host(), err, n))
-		return -1;
+		return -EINVAL;
 	if (g)
 		g->line[sg_setting_index(st)] = origin;
 	return 0;
@@ -617,13 +723,13 @@ int sg_config_set(struct sg_config *c, const char *kv, __u64 period_ns)
 	st = sg_setting_find(key);
 	if (st && st->store != SG_STORE_CONFIG) {
 		sg_err("%s is not a setting of the BPF config", key);
-		return -1;
+		return -EINVAL;
 	}
 	memset(&s, 0, sizeof(s));
 	s.cfg = *c;
 	if (sg_settings_kv(&s, NULL, 0, kv, err, sizeof(err))) {
 		sg_err("%s", err);
-		return -1;
+		return -EINVAL;
 	}
 	if (st->apply == sg_apply_mode) {
 		__u32 mode = s.cfg.mode;
@@ -740,23 +846,24 @@ int sg_settings_file(struct sg_settings *s, struct sg_given *g, const char *path
 
 	c.f = fopen(path, "re");
 	if (!c.f) {
-		snprintf(err, n, "cannot read the config file %s: %s", path, strerror(errno));
-		return -SG_EXIT_FAIL;
+		r = -errno;
+		snprintf(err, n, "cannot read the config file %s: %s", path, strerror(-r));
+		return r;
 	}
 	g->file = path;
 	r = ini_parse_stream(sg_ini_reader, &c, sg_ini_handler, &c);
 	fclose(c.f);
 	if (r < 0) {
 		snprintf(err, n, "cannot parse the config file %s: out of memory", path);
-		return -SG_EXIT_FAIL;
+		return -ENOMEM;
 	}
 	if (c.err_line && (!r || c.err_line <= r)) {
 		snprintf(err, n, "%s:%d: %s", path, c.err_line, c.err);
-		return -SG_EXIT_USAGE;
+		return -EINVAL;
 	}
 	if (r) {
 		snprintf(err, n, "%s:%d: not KEY = VALUE, a [section] or a comment", path, r);
-		return -SG_EXIT_USAGE;
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -774,7 +881,7 @@ int sg_settings_check(const struct sg_settings *s, const struct sg_given *g,
 			snprintf(err, n, "%s:%d: %s", g->file, la > ld ? la : ld, why);
 		else
 			snprintf(err, n, "%s", why);
-		return -1;
+		return -EINVAL;
 	}
 	for (size_t i = 0; i < sizeof(sg_settings_order) / sizeof(sg_settings_order[0]); i++) {
 		const struct sg_setting *lo = sg_setting_find(sg_settings_order[i].lo);
@@ -791,7 +898,7 @@ int sg_settings_check(const struct sg_settings *s, const struct sg_given *g,
 			snprintf(where, sizeof(where), "%s:%d: ", g->file, la > lb ? la : lb);
 		snprintf(err, n, "%s%s (%llu) must not exceed %s (%llu)", where, lo->key, a,
 			 hi->key, b);
-		return -1;
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -808,8 +915,8 @@ int sg_settings_compose(struct sg_settings *s, struct sg_given *g,
 		return r;
 	for (int i = 0; i < nkv; i++)
 		if (sg_settings_kv(s, g, SG_FROM_FLAG, kv[i], err, n))
-			return -SG_EXIT_USAGE;
-	return sg_settings_check(s, g, err, n) ? -SG_EXIT_USAGE : 0;
+			return -EINVAL;
+	return sg_settings_check(s, g, err, n) ? -EINVAL : 0;
 }
 
 void sg_settings_merge(struct sg_settings *dst, const struct sg_settings *src,

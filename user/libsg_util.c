@@ -9,10 +9,11 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/syscall.h>
+#include <net/if.h>
 #include <linux/capability.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
-#include "libsynguard.h"
+#include "libsg_util.h"
 
 const char *sg_prog = "synguard";
 bool sg_log_timestamps;
@@ -56,6 +57,26 @@ void sg_err(const char *fmt, ...)
 	va_start(ap, fmt);
 	sg_vlog(prefix, fmt, ap);
 	va_end(ap);
+}
+
+int sg_exit_code(int err)
+{
+	if (!err)
+		return SG_EXIT_OK;
+	return err == -EINVAL || err == -ENODEV ? SG_EXIT_USAGE : SG_EXIT_FAIL;
+}
+
+int sg_err_errno(const char *fmt, ...)
+{
+	int e = errno ? errno : EIO;
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	sg_err("%s: %s", msg, strerror(e));
+	return -e;
 }
 
 static int sg_libbpf_print(enum libbpf_print_level level, const char *fmt,
@@ -149,6 +170,7 @@ static const struct sg_opt sg_opt_table[] = {
 	{ SG_OPT_LEARNED, "learned", NULL, "the learned sources, not the allow list (list, flush)" },
 	{ SG_OPT_TOP_N, "top", "N", "show the N first of each list (default: 10)" },
 	{ SG_OPT_APPLY, "apply", NULL, "write the recommended values (this network namespace)" },
+	{ SG_OPT_PERSIST, "persist", NULL, "with --apply: also write them to /etc/sysctl.d/90-synguard.conf, for the next boot" },
 	{ SG_OPT_FORCE, "force", NULL, "deny add: also a prefix of every source, or holding this host's SSH clients" },
 	{ SG_OPT_VERSION, "version", NULL, "print the version and build id, exit" },
 	{ SG_OPT_HELP, "help", NULL, "show this help" },
@@ -278,7 +300,7 @@ int sg_parse_uint(const char *opt, const char *s, unsigned long lo,
 	v = strtoul(s, &end, 10);
 	if (!*s || *end || errno || *s == '-' || v < lo || v > hi) {
 		sg_err("%s: '%s' is not a number in %lu..%lu", opt, s, lo, hi);
-		return -1;
+		return -EINVAL;
 	}
 	*out = v;
 	return 0;
@@ -313,10 +335,8 @@ int sg_check_caps(unsigned int need)
 	char line[512];
 	size_t len = 0;
 
-	if (syscall(SYS_capget, &h, d)) {
-		sg_err("capget: %s", strerror(errno));
-		return -1;
-	}
+	if (syscall(SYS_capget, &h, d))
+		return sg_err_errno("capget");
 	for (size_t i = 0; i < sizeof(sg_caps_tab) / sizeof(sg_caps_tab[0]); i++) {
 		int cap = sg_caps_tab[i].cap;
 
@@ -331,4 +351,11 @@ int sg_check_caps(unsigned int need)
 		return 0;
 	sg_err("%s: run as root, or grant them (systemd: AmbientCapabilities=)", line);
 	return -1;
+}
+
+void sg_json_print(struct json_object *o)
+{
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+						   JSON_C_TO_STRING_SPACED |
+						   JSON_C_TO_STRING_NOSLASHESCAPE));
 }

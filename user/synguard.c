@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* synguard: status, stats, conns, set, allow, deny, events, top, tune —
  * from the pinned maps; detach removes what a daemon left. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,7 @@ static const int allow_opts[] = { SG_OPT_IFACE, SG_OPT_BPFFS, SG_OPT_LEARNED, SG
 static const int deny_opts[] = { SG_OPT_IFACE, SG_OPT_BPFFS, SG_OPT_FORCE, SG_OPT_JSON, SG_OPT_HELP, 0 };
 static const int events_opts[] = { SG_OPT_IFACE, SG_OPT_BPFFS, SG_OPT_JSON, SG_OPT_HELP, 0 };
 static const int top_opts[] = { SG_OPT_IFACE, SG_OPT_BPFFS, SG_OPT_TOP_N, SG_OPT_JSON, SG_OPT_HELP, 0 };
-static const int tune_opts[] = { SG_OPT_IFACE, SG_OPT_BPFFS, SG_OPT_WATCH, SG_OPT_APPLY, SG_OPT_JSON, SG_OPT_HELP, 0 };
+static const int tune_opts[] = { SG_OPT_IFACE, SG_OPT_BPFFS, SG_OPT_WATCH, SG_OPT_APPLY, SG_OPT_PERSIST, SG_OPT_JSON, SG_OPT_HELP, 0 };
 static const int detach_opts[] = { SG_OPT_IFACE, SG_OPT_BPFFS, SG_OPT_HELP, 0 };
 static const int help_opts[] = { SG_OPT_HELP, 0 };
 
@@ -55,7 +56,8 @@ static const struct sg_cmd cmds[] = {
 	[CMD_TUNE] = { "tune", NULL,
 		"Recommended values of the TCP sysctls, each with its reason, from what\n"
 		" is observed over SECONDS: synguard's gauges and the kernel's counters.\n"
-		" --apply writes them in this network namespace. Works without synguard\n"
+		" --apply writes them in this network namespace; --persist also keeps\n"
+		" them in /etc/sysctl.d/90-synguard.conf. Works without synguard\n"
 		" too (the kernel's counters alone).", tune_opts },
 	[CMD_DETACH] = { "detach", NULL,
 		"Remove what synguardd left on the interface when it is not running:\n"
@@ -69,7 +71,7 @@ struct cli {
 	int cmd;
 	const char *iface;
 	const char *bpffs;
-	bool json, learned, apply, force;
+	bool json, learned, apply, persist, force;
 	int state;
 	unsigned long watch, top;
 };
@@ -141,6 +143,9 @@ static int opt_cb(int id, const char *arg, void *data)
 		return 0;
 	case SG_OPT_APPLY:
 		c->apply = true;
+		return 0;
+	case SG_OPT_PERSIST:
+		c->persist = true;
 		return 0;
 	case SG_OPT_FORCE:
 		c->force = true;
@@ -304,6 +309,11 @@ int main(int argc, char **argv)
 		       cmds[c.cmd].name);
 		return SG_EXIT_USAGE;
 	}
+	if (c.persist && !c.apply) {
+		sg_err("--persist keeps what --apply writes: give both (see synguard help tune)");
+		return SG_EXIT_USAGE;
+	}
+	struct sg_tune_cmd tc = { c.watch ? (unsigned int)c.watch : 2, c.apply, c.persist, c.json };
 
 	sg_quiet_libs(false);
 	if (sg_check_caps(c.cmd == CMD_DETACH ? SG_CAPS_DETACH : SG_CAPS_CLI))
@@ -318,8 +328,8 @@ int main(int argc, char **argv)
 	/* tune also advises a host without synguard */
 	if (!c.iface) {
 		ret = sg_pins_guess_iface(c.bpffs, iface, sizeof(iface), c.cmd == CMD_TUNE);
-		if (ret == -1 && c.cmd == CMD_TUNE)
-			return sg_cmd_tune(NULL, c.watch ? (unsigned int)c.watch : 2, c.apply, c.json);
+		if (ret == -ENOENT && c.cmd == CMD_TUNE)
+			return sg_cmd_tune(NULL, &tc);
 		if (ret)
 			return SG_EXIT_USAGE;
 		c.iface = iface;
@@ -327,7 +337,7 @@ int main(int argc, char **argv)
 	sg_pins_init(&pins, c.bpffs, c.iface);
 	ret = sg_pins_open(&pins);
 	if (ret)
-		return -ret;
+		return sg_exit_code(ret);
 	v.pins = &pins;
 	v.daemon_pid = sg_daemon_pid(c.iface);
 	if (sg_config_read(pins.config_fd, &v.cfg)) {
@@ -370,7 +380,7 @@ int main(int argc, char **argv)
 		ret = sg_cmd_top(&v, c.top ? (unsigned int)c.top : 10, c.json);
 		break;
 	case CMD_TUNE:
-		ret = sg_cmd_tune(&v, c.watch ? (unsigned int)c.watch : 2, c.apply, c.json);
+		ret = sg_cmd_tune(&v, &tc);
 		break;
 	}
 	sg_pins_close(&pins);

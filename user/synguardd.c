@@ -150,7 +150,7 @@ int main(int argc, char **argv)
 				  err, sizeof(err));
 	if (ret) {
 		sg_err("%s", err);
-		return -ret;
+		return sg_exit_code(ret);
 	}
 	if (d.check) {
 		print_check(&s, &g);

@@ -3,7 +3,9 @@
 # (no unclosed fence, no heading swallowed into a code block) and their
 # relative links resolve. One "ok - lint: FILE" or "not ok - lint: ..." line
 # per file (tools/mdlint.py); then the check itself is shown to catch what
-# it is for, on a small broken file.
+# it is for, on a small broken file. Then the library's modules are checked
+# to only look down (tools/layers.py), and that check is shown to catch an
+# upward call and a circle, on a copy of user/ with both added.
 set -u
 cd "$(dirname "$0")/../.."
 /usr/bin/python3 tools/mdlint.py README.md docs/*.md
@@ -34,6 +36,30 @@ for want in "fence with text after it" "heading inside a code block" "never clos
 		echo "ok - lint: catches '$want' in a broken file"
 	else
 		echo "not ok - lint: catches '$want' in a broken file: $out"
+		rc=1
+	fi
+done
+
+if out=$(/usr/bin/python3 tools/layers.py .); then
+	echo "ok - lint: user/ modules only look down ($out)"
+else
+	echo "not ok - lint: user/ modules look up or in a circle:"
+	echo "$out" | sed 's/^/# /'
+	rc=1
+fi
+mkdir -p "$bad/user"
+cp user/*.c user/*.h "$bad/user/"
+# util (the bottom) calls the daemon; config and maps call each other
+printf 'void sg_lint_up(void) { sg_daemon_run(0); }\n' >>"$bad/user/libsg_util.c"
+printf 'void sg_lint_a(void) { sg_pins_close(0); }\n' >>"$bad/user/libsg_config.c"
+printf 'void sg_lint_b(void) { sg_sysctl_int(0, 0); }\n' >>"$bad/user/libsg_maps.c"
+out=$(/usr/bin/python3 tools/layers.py "$bad")
+for want in "uses sg_daemon_run: util (layer 0) looks up at daemon" \
+	"circle within layer 1: config -> maps -> config"; do
+	if echo "$out" | grep -q "$want"; then
+		echo "ok - lint: layers catches '$want'"
+	else
+		echo "not ok - lint: layers catches '$want': $out"
 		rc=1
 	fi
 done

@@ -19,7 +19,7 @@
 #include <linux/sock_diag.h>
 #include <linux/inet_diag.h>
 #include <bpf/bpf.h>
-#include "sg_daemon.h"
+#include "libsynguard.h"
 #include "tap.h"
 
 /* ---- the parser on crafted replies ------------------------------------------------ */

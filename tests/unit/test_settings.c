@@ -6,6 +6,7 @@
  * file's checks, and the derived schedule between two hosts whose clocks
  * disagree (a cookie of one is accepted by the other within P/4). */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,7 @@
 #include "tap.h"
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunknown-pragmas"
-#include "../../bpf/siphash.h"
+#include "siphash.h"
 #pragma GCC diagnostic pop
 
 static char tmpdir[] = "/tmp/sg-settings.XXXXXX";
@@ -146,9 +147,9 @@ static void test_file_errors(void)
 		memset(&g, 0, sizeof(g));
 		r = sg_settings_file(&s, &g, path, err, sizeof(err));
 		if (!r)
-			r = sg_settings_check(&s, &g, err, sizeof(err)) ? -SG_EXIT_USAGE : 0;
+			r = sg_settings_check(&s, &g, err, sizeof(err)) ? -EINVAL : 0;
 		snprintf(want, sizeof(want), "%s%s", path, cases[i].want);
-		if (!check(r == -SG_EXIT_USAGE && !strncmp(err, want, strlen(want)),
+		if (!check(sg_exit_code(r) == SG_EXIT_USAGE && !strncmp(err, want, strlen(want)),
 			   "config file error %zu: %s", i, cases[i].want))
 			diag("got %d '%s'", r, r ? err : "");
 	}
@@ -163,9 +164,10 @@ static void test_file_errors(void)
 		path = write_file("long.conf", line, 0600);
 		sg_settings_defaults(&s, &sy);
 		memset(&g, 0, sizeof(g));
-		check(sg_settings_file(&s, &g, path, err, sizeof(err)) == -SG_EXIT_USAGE &&
+		check(sg_exit_code(sg_settings_file(&s, &g, path, err, sizeof(err))) == SG_EXIT_USAGE &&
 		      strstr(err, ":1: line longer than"), "config file: an overlong line is refused");
-		check(sg_settings_file(&s, &g, "/nonexistent/sg.conf", err, sizeof(err)) == -SG_EXIT_FAIL &&
+		check(sg_exit_code(sg_settings_file(&s, &g, "/nonexistent/sg.conf", err, sizeof(err))) ==
+		      SG_EXIT_FAIL &&
 		      strstr(err, "No such file"), "config file: a missing file is a runtime error");
 	}
 }
@@ -243,7 +245,7 @@ static void test_mode(void)
 	c.cookie_active = 1;
 	check(!sg_config_set(&c, "mode=auto", 60 * SG_NS) && c.cookie_active && c.mode == SG_MODE_AUTO,
 	      "mode=auto: cookie state left to the daemon");
-	check(sg_config_set(&c, "auto.hold=3", 60 * SG_NS) == -1,
+	check(sg_config_set(&c, "auto.hold=3", 60 * SG_NS) == -EINVAL,
 	      "sg_config_set refuses a setting outside struct sg_config");
 }
 
@@ -254,9 +256,9 @@ static void test_metrics_addr(void)
 		int want;
 	} cases[] = {
 		{ "off", 1 }, { "127.0.0.1:9810", 0 }, { "0.0.0.0:1", 0 }, { "[::1]:9810", 0 },
-		{ "[::]:80", 0 }, { "127.0.0.1", -1 }, { "127.0.0.1:0", -1 }, { "127.0.0.1:65536", -1 },
-		{ "::1:9810", -1 }, { "[::1]9810", -1 }, { "localhost:9810", -1 }, { ":9810", -1 },
-		{ "1.2.3.4:80x", -1 },
+		{ "[::]:80", 0 }, { "127.0.0.1", -EINVAL }, { "127.0.0.1:0", -EINVAL },
+		{ "127.0.0.1:65536", -EINVAL }, { "::1:9810", -EINVAL }, { "[::1]9810", -EINVAL },
+		{ "localhost:9810", -EINVAL }, { ":9810", -EINVAL }, { "1.2.3.4:80x", -EINVAL },
 	};
 	int bad = 0;
 

@@ -1,13 +1,33 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Inside libsynguard: synguardd's state, shared by libsg_load.c (load,
- * pin, attach, detach) and libsg_daemon.c (what it does while it runs). */
-#ifndef SG_DAEMON_H
-#define SG_DAEMON_H
+/* libsg_load: what a running synguardd holds (struct sg_daemon) and how
+ * it gets there: startup checks, the pidfile lock, loading the BPF object
+ * with its pinned maps, attaching XDP and tc, detaching, unpinning, and
+ * `synguard detach`. */
+#ifndef LIBSG_LOAD_H
+#define LIBSG_LOAD_H
 
 #include <xdp/libxdp.h>
-#include "libsynguard.h"
+#include "libsg_settings.h"
+#include "libsg_secrets.h"
+
+/* synguard detach: XDP, the TC links and every pin of iface, with no
+ * daemon running there; an SG_EXIT_* code. */
+int sg_detach_iface(const char *bpffs, const char *iface);
+int sg_check_kernel(void);        /* BTF + bpf_sk_assign_tcp_reqsk kfunc */
+int sg_check_syncookies(void);
+int sg_ensure_bpffs(const char *dir);
+
+struct sg_daemon_opts {
+	const char *iface;
+	const char *bpffs;
+	const char *config;       /* -c FILE, or NULL                          */
+	char **overrides;         /* KEY=VALUE from the command line           */
+	int noverrides;
+	bool verbose;
+};
 
 struct synguard_bpf;
+struct sg_metrics;
 
 struct sg_daemon {
 	struct sg_daemon_opts o;
@@ -68,8 +88,5 @@ void sg_daemon_keep_secrets(struct sg_daemon *d);
 void sg_kept_secrets_drop(const struct sg_pins *p);
 /* Frees what sg_daemon_load made (not the pins themselves). */
 void sg_daemon_unload(struct sg_daemon *d);
-/* The sample's look at the TCP listeners (libsg_listen.c): ports=all
- * follows them; listed ports without one are published and logged. */
-void sg_listen_sample(struct sg_daemon *d);
 
-#endif /* SG_DAEMON_H */
+#endif /* LIBSG_LOAD_H */

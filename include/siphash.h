@@ -5,12 +5,12 @@
 #ifndef SG_SIPHASH_H
 #define SG_SIPHASH_H
 
-/* one implementation for BPF and userspace (secrets derived from a key file) */
-#ifdef __bpf__
-#include "common.h"
-#else
-#include <sys/cdefs.h>
+/* One implementation for BPF (the cookies) and userspace (secrets derived
+ * from a key file), so it lives in include/ beside the structs both share. */
 #include "synguard.h"
+
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
 #endif
 
 #define SG_ROTL(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
