@@ -8,7 +8,7 @@
 
 #include "common.h"
 #include "csum.h"
-#include "parse.h"
+#include "tcpopt.h"
 #include "siphash.h"
 
 /* The SYN-ACK always carries 20 bytes of options (padded with EOL), so its

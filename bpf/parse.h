@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* Packet parsing shared by XDP and TC: Ethernet (up to two VLAN tags),
- * IPv4 with options, IPv6 with its extension header chain, TCP and its
- * options. Every access is bounds-checked against data_end; what is not
+ * IPv4 with options, IPv6 with its extension header chain, and the fixed
+ * TCP header (its options: tcpopt.h). Every access is bounds-checked against data_end; what is not
  * understood is reported with the counter id that names the reason.
  */
 #ifndef SG_PARSE_H
@@ -273,139 +273,40 @@ static __always_inline struct tcphdr *sg_tcp(const struct sg_pkt *p,
 	return tcp;
 }
 
-/* ---- TCP options -------------------------------------------------------- */
-struct sg_tcpopt {
-	__u32 tsval;
-	__u32 tsecr;
-	__u16 mss;
-	__u8 wscale;
-	__u8 flags;             /* SG_OPT_* */
-};
-
-#define SG_OPT_MSS (1u << 0)
-#define SG_OPT_WSCALE (1u << 1)
-#define SG_OPT_SACK_PERM (1u << 2)
-#define SG_OPT_TS (1u << 3)
-
-#define SG_TCP_MAX_OPTLEN 40
-
-/* Options on 4-byte boundaries, as common stacks send them (Linux, Windows,
- * macOS, BSD): MSS, window scale behind a NOP, SACK-permitted and
- * timestamps behind NOPs or each other, EOL padding. Read a word at a time
- * this costs a few loads. Anything else returns -1, and the caller walks
- * the options one by one (sg_tcpopt_one), which takes every layout this
- * takes, to the same result. */
-static __always_inline int sg_tcpopt_words(void *data, void *data_end,
-					   __u32 off, __u32 end,
-					   struct sg_tcpopt *o)
+/* Parses a frame whose IP length may pass its first buffer (multi-buffer
+ * XDP, a paged skb): full_len is the whole frame's. That length is
+ * looked at only when the first buffer falls short of the IP length, so
+ * the common frame is parsed once. */
+static __always_inline int sg_parse_frame(void *data, void *data_end,
+					  __u32 full_len, struct sg_pkt *p)
 {
-	int i;
+	__u32 len = data_end - data;
+	int ret = sg_parse(data, data_end, len, p);
 
-	for (i = 0; i < SG_TCP_MAX_OPTLEN / 4; i++) {
-		__be32 *w;
-		__u32 v;
-
-		/* the header length is a multiple of 4: a word fits or none */
-		if (off >= end)
-			return 0;
-		w = data + (off & 0xfff);
-		if ((void *)(w + 1) > data_end)
-			return -1;
-		v = bpf_ntohl(*w);
-		off += 4;
-		switch (v >> 16) {
-		case 0x0204: /* MSS */
-			o->mss = v & 0xffff;
-			o->flags |= SG_OPT_MSS;
-			continue;
-		case 0x0103: /* NOP, window scale */
-			if ((v & 0xff00) != 0x0300)
-				return -1;
-			o->wscale = v & 0xff;
-			o->flags |= SG_OPT_WSCALE;
-			continue;
-		case 0x0000: /* EOL */
-			return 0;
-		case 0x0402: /* SACK-permitted, then EOL or timestamps */
-			o->flags |= SG_OPT_SACK_PERM;
-			if ((v & 0xffff) == 0x0000)
-				return 0;
-			break;
-		case 0x0101: /* NOP NOP, then SACK-permitted or timestamps */
-			if ((v & 0xffff) == 0x0402) {
-				o->flags |= SG_OPT_SACK_PERM;
-				continue;
-			}
-			break;
-		default:
-			return -1;
-		}
-		/* timestamps: kind and length end this word, the values fill
-		 * the next two */
-		if ((v & 0xffff) != 0x080a || off + 8 > end)
-			return -1;
-		w = data + (off & 0xfff);
-		if ((void *)(w + 2) > data_end)
-			return -1;
-		o->tsval = bpf_ntohl(w[0]);
-		o->tsecr = bpf_ntohl(w[1]);
-		o->flags |= SG_OPT_TS;
-		off += 8;
-	}
-	return 0;
+	if (ret == SG_CNT_parse_ip_bad && full_len > len)
+		ret = sg_parse(data, data_end, full_len, p);
+	return ret;
 }
 
-
-/* Parse the one option at byte off of the frame, whose TCP header ends at
- * byte end. Returns the bytes it takes (0 at EOL), or -1 when it runs past
- * the header. Unknown options are skipped by their length. */
-static __always_inline int sg_tcpopt_one(void *data, void *data_end, __u32 off,
-					 __u32 end, struct sg_tcpopt *o)
+/* The parse as global functions, one per program type (a global function
+ * must name its context's type): the verifier checks the parser once,
+ * not once per path that reaches it. XDP calls this only when its inline
+ * parse of the first buffer fell short, as the whole length costs it a
+ * helper call. */
+__noinline int sg_parse_xdp(struct xdp_md *ctx, struct sg_pkt *p)
 {
-	__u8 *c;
-	__u8 kind, len;
+	if (!p)
+		return SG_CNT_parse_eth_short;
+	return sg_parse_frame((void *)(long)ctx->data, (void *)(long)ctx->data_end,
+			      bpf_xdp_get_buff_len(ctx), p);
+}
 
-	if (off >= end)
-		return 0;
-	c = data + (off & 0xfff);
-	if ((void *)(c + 1) > data_end)
-		return -1;
-	kind = c[0];
-	if (kind == 0) /* EOL */
-		return 0;
-	if (kind == 1) /* NOP */
-		return 1;
-	if ((void *)(c + 2) > data_end)
-		return -1;
-	len = c[1];
-	if (len < 2 || off + len > end)
-		return -1;
-	switch (kind) {
-	case 2: /* MSS */
-		if (len == 4 && (void *)(c + 4) <= data_end) {
-			o->mss = (c[2] << 8) | c[3];
-			o->flags |= SG_OPT_MSS;
-		}
-		break;
-	case 3: /* window scale */
-		if (len == 3 && (void *)(c + 3) <= data_end) {
-			o->wscale = c[2];
-			o->flags |= SG_OPT_WSCALE;
-		}
-		break;
-	case 4: /* SACK permitted */
-		if (len == 2)
-			o->flags |= SG_OPT_SACK_PERM;
-		break;
-	case 8: /* timestamps */
-		if (len == 10 && (void *)(c + 10) <= data_end) {
-			o->tsval = bpf_ntohl(*(__be32 *)(c + 2));
-			o->tsecr = bpf_ntohl(*(__be32 *)(c + 6));
-			o->flags |= SG_OPT_TS;
-		}
-		break;
-	}
-	return len;
+__noinline int sg_parse_skb(struct __sk_buff *ctx, struct sg_pkt *p)
+{
+	if (!p)
+		return SG_CNT_parse_eth_short;
+	return sg_parse_frame((void *)(long)ctx->data, (void *)(long)ctx->data_end,
+			      ctx->len, p);
 }
 
 #endif /* SG_PARSE_H */

@@ -4,6 +4,7 @@
  * ACKs to the kernel as request sockets. */
 #include "common.h"
 #include "parse.h"
+#include "tcpopt.h"
 #include "csum.h"
 #include "counters.h"
 #include "cookie.h"
@@ -61,108 +62,6 @@ static __always_inline __u16 sg_port_slot(__u16 port_be)
 	__u16 *slot = bpf_map_lookup_elem(&sg_ports, &port);
 
 	return slot ? *slot : 0;
-}
-
-/* The loops of parsing and checksumming live in global functions: the
- * verifier checks each once, instead of once per path that reaches it.
- * Each is defined once per context type (XDP, TC) by these macros. */
-/* An IP length past the first buffer is checked against the whole frame
- * (multi-buffer XDP, a paged skb) only then: the length costs XDP a helper
- * call, which the common single-buffer frame is spared. */
-#define SG_DEFINE_PARSE(name, ctx_t, full_len)                               \
-	__noinline int name(ctx_t *ctx, struct sg_pkt *p)                    \
-	{                                                                    \
-		void *data = (void *)(long)ctx->data;                        \
-		void *data_end = (void *)(long)ctx->data_end;                \
-		__u32 len = data_end - data;                                 \
-		int ret;                                                     \
-                                                                             \
-		if (!p)                                                      \
-			return SG_CNT_parse_eth_short;                       \
-		ret = sg_parse(data, data_end, len, p);                      \
-		if (ret == SG_CNT_parse_ip_bad && (full_len) > len)          \
-			ret = sg_parse(data, data_end, full_len, p);         \
-		return ret;                                                  \
-	}
-
-/* A global function name(ctx, off, end, o) running parser fn over ctx's
- * packet from off to end. */
-#define SG_DEFINE_TCPOPT_FN(name, ctx_t, fn)                                 \
-	__noinline int name(ctx_t *ctx, __u32 off, __u32 end,                \
-			    struct sg_tcpopt *o)                             \
-	{                                                                    \
-		if (!o)                                                      \
-			return -1;                                           \
-		return fn((void *)(long)ctx->data, (void *)(long)ctx->data_end, \
-			  off, end, o);                                      \
-	}
-
-/* Aligned layouts in one call (sg_tcpopt_words); else (name##_steps) one
- * option per call: the loop then carries no packet pointer and the
- * verifier walks it once per iteration, not once per option layout.
- * name() returns 0, or SG_CNT_parse_tcp_options when an option overruns. */
-#define SG_DEFINE_TCPOPT(name, ctx_t)                                        \
-	SG_DEFINE_TCPOPT_FN(name##_words, ctx_t, sg_tcpopt_words)            \
-	SG_DEFINE_TCPOPT_FN(name##_step, ctx_t, sg_tcpopt_one)               \
-	static __always_inline int name##_steps(ctx_t *ctx,                  \
-						const struct sg_pkt *p,      \
-						struct sg_tcpopt *o)         \
-	{                                                                    \
-		__u32 off = p->l4_off + sizeof(struct tcphdr);               \
-		__u32 end = p->l4_off + p->thlen;                            \
-		int i, n;                                                    \
-                                                                             \
-		o->flags = 0;                                                \
-		for (i = 0; i < SG_TCP_MAX_OPTLEN; i++) {                    \
-			n = name##_step(ctx, off, end, o);                   \
-			if (n < 0)                                           \
-				return SG_CNT_parse_tcp_options;             \
-			if (n == 0)                                          \
-				break;                                       \
-			off += n;                                            \
-		}                                                            \
-		return 0;                                                    \
-	}                                                                    \
-	static __always_inline int name(ctx_t *ctx, const struct sg_pkt *p,  \
-					struct sg_tcpopt *o)                 \
-	{                                                                    \
-		o->flags = 0;                                                \
-		if (!name##_words(ctx, p->l4_off + sizeof(struct tcphdr),    \
-				  p->l4_off + p->thlen, o))                  \
-			return 0;                                            \
-		return name##_steps(ctx, p, o);                              \
-	}
-
-SG_DEFINE_PARSE(sg_parse_xdp, struct xdp_md, (__u32)bpf_xdp_get_buff_len(ctx))
-SG_DEFINE_PARSE(sg_parse_skb, struct __sk_buff, ctx->len)
-SG_DEFINE_TCPOPT(sg_tcpopt_xdp, struct xdp_md)
-SG_DEFINE_TCPOPT(sg_tcpopt_skb, struct __sk_buff)
-
-/* The option-by-option walk of the SYN path, out of line: inline, its
- * states times those of the SYN-ACK build pass the verifier's limit. */
-__noinline int sg_tcpopt_xdp_slow(struct xdp_md *ctx, const struct sg_pkt *p,
-			       struct sg_tcpopt *o)
-{
-	if (!p || !o)
-		return SG_CNT_parse_tcp_options;
-	return sg_tcpopt_xdp_steps(ctx, p, o);
-}
-
-/* sg_tcpopt_xdp with the aligned layouts inline, for the SYN path: a
- * call costs more than the few loads sg_tcpopt_words makes (where the
- * kernel mitigates SRSO, every return is a mispredicted one); inline on
- * every path, the verifier's walk of the program passes its limit. */
-static __always_inline int sg_tcpopt_syn(struct xdp_md *ctx,
-					 const struct sg_pkt *p,
-					 struct sg_tcpopt *o)
-{
-	o->flags = 0;
-	if (!sg_tcpopt_words((void *)(long)ctx->data,
-			     (void *)(long)ctx->data_end,
-			     p->l4_off + sizeof(struct tcphdr),
-			     p->l4_off + p->thlen, o))
-		return 0;
-	return sg_tcpopt_xdp_slow(ctx, p, o);
 }
 
 /* The remote end of p (dir: SG_CT_IN, it sent p) proved itself: learned. */
@@ -709,7 +608,8 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 	struct sg_tcpopt o = {};
 	struct sg_est est = {};
 	__u32 cnt = SG_CNT_syn_passed, ws = SG_COOKIE_WS_NONE;
-	int ret, held, opt = 0;
+	enum sg_tcpopt_result opt = SG_TCPOPT_OK;
+	int ret, held;
 	bool over;
 
 	if (!p || !cfg)
@@ -729,8 +629,6 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 		goto drop;
 	}
 	opt = sg_tcpopt_syn(ctx, p, &o);
-	/* clang knows its few values and drops the counter's mask */
-	sg_barrier_var(opt);
 	ws = o.flags & SG_OPT_WSCALE ? o.wscale : SG_COOKIE_WS_NONE;
 	if (pol == SG_ACT_DECIDED)
 		goto to_kernel;
@@ -768,8 +666,8 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 		goto pass;
 	}
 	/* no cookie for options we cannot read in full */
-	if (opt) {
-		cnt = opt;
+	if (opt == SG_TCPOPT_OVERRUN) {
+		cnt = SG_CNT_parse_tcp_options;
 		goto drop;
 	}
 	ret = sg_syn_cookie(ctx, p, &o, slot, &est);
@@ -787,6 +685,8 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 		return ret;
 	goto to_kernel;
 drop:
+	/* clang knows cnt's few values and would drop the counter's mask */
+	sg_barrier_var(cnt);
 	if (sg_syn_drop(cfg, p, cnt, slot, SG_PCNT_MAX) == XDP_DROP)
 		return XDP_DROP;
 	/* shadow mode: the kernel gets every SYN, as with mode off */
@@ -795,8 +695,8 @@ to_kernel:
 	sg_count_port(slot, SG_PCNT_syn_passed);
 	goto track;
 pass:
-	if (opt)
-		sg_count(opt);
+	if (opt == SG_TCPOPT_OVERRUN)
+		sg_count(SG_CNT_parse_tcp_options);
 	sg_decide(cfg, p, cnt, slot, SG_PCNT_syn_passed, XDP_PASS);
 	if (cnt != SG_CNT_syn_passed)
 		sg_count(SG_CNT_syn_passed);
@@ -820,6 +720,7 @@ __noinline int sg_handle_ack(struct xdp_md *ctx, const struct sg_pkt *p,
 {
 	struct sg_config *cfg = sg_get_config();
 	struct sg_tcpopt o = {};
+	struct sg_optsrc src;
 	struct sg_meta m, *mp;
 	__u32 cnt;
 	int verdict, kstate;
@@ -830,7 +731,8 @@ __noinline int sg_handle_ack(struct xdp_md *ctx, const struct sg_pkt *p,
 	if (!sg_cookie_window(cfg))
 		return sg_decide(cfg, p, SG_CNT_ack_unchecked, slot, SG_PCNT_MAX,
 				 XDP_PASS);
-	if (sg_tcpopt_xdp(ctx, p, &o))
+	src = sg_optsrc_xdp(ctx, p);
+	if (sg_tcpopt_parse(&src, &o) != SG_TCPOPT_OK)
 		o.flags = 0; /* a broken ACK still gets the hash check */
 	verdict = sg_cookie_verdict(p, &o, &m);
 	if (verdict != SG_COOKIE_OK) {
@@ -946,8 +848,12 @@ static __always_inline int sg_handle_synack(struct xdp_md *ctx,
 __noinline int sg_syn_wscale(struct xdp_md *ctx, const struct sg_pkt *p)
 {
 	struct sg_tcpopt o = {};
+	struct sg_optsrc s;
 
-	if (!p || sg_tcpopt_xdp(ctx, p, &o) || !(o.flags & SG_OPT_WSCALE))
+	if (!p)
+		return SG_COOKIE_WS_NONE;
+	s = sg_optsrc_xdp(ctx, p);
+	if (sg_tcpopt_parse(&s, &o) != SG_TCPOPT_OK || !(o.flags & SG_OPT_WSCALE))
 		return SG_COOKIE_WS_NONE;
 	return o.wscale;
 }
@@ -1188,6 +1094,7 @@ SEC("tc")
 int sg_tc_egress(struct __sk_buff *skb)
 {
 	struct sg_tcpopt o = {};
+	struct sg_optsrc src;
 	struct bpf_sock *sk;
 	struct sg_config *cfg;
 	struct sg_pkt p = {};
@@ -1208,8 +1115,10 @@ int sg_tc_egress(struct __sk_buff *skb)
 	     (p.th.syn && !p.th.ack && !sk)))
 		return TCX_NEXT;
 	if (p.th.syn) {
+		src = sg_optsrc_skb(skb, &p);
 		ws = SG_COOKIE_WS_NONE;
-		if (!sg_tcpopt_skb(skb, &p, &o) && (o.flags & SG_OPT_WSCALE))
+		if (sg_tcpopt_parse(&src, &o) == SG_TCPOPT_OK &&
+		    (o.flags & SG_OPT_WSCALE))
 			ws = o.wscale;
 	}
 	if (sk && (p.th.syn || p.tcp_len > p.thlen || p.th.fin))
