@@ -12,7 +12,7 @@
 #include "common.h"
 
 /* Words per bitmap, from the map's size (the daemon sizes it). */
-static __always_inline __u32 sg_bits_words(void *map)
+static __always_inline __u32 sg_bits_word_count(void *map)
 {
 	return (sg_map_max_entries(map) - 1) / 2;
 }
@@ -29,7 +29,7 @@ static __always_inline __u64 sg_bits_ctl(void *map)
 static __always_inline __u64 *sg_bits_word(void *map, __u64 ctl, __u32 gen,
 					   __u32 h)
 {
-	__u32 n = sg_bits_words(map);
+	__u32 n = sg_bits_word_count(map);
 	__u32 lg = (ctl >> SG_BITS_LG_SHIFT(gen & 1)) & 31;
 	__u32 used = lg && (1u << lg) < n ? 1u << lg : n;
 	__u32 key = 1 + (gen & 1) * n + ((h >> 6) & (used - 1));
@@ -86,7 +86,7 @@ static __always_inline __u64 sg_bits_start(void *map, __u64 *ctlp, __u32 gen,
 					   void *clear)
 {
 	__u64 want = (*ctlp >> SG_BITS_LIVE_SHIFT) * SG_BITS_PER_ENTRY / 64;
-	__u32 n = sg_bits_words(map), lg = SG_BITS_MIN_LG, key0;
+	__u32 n = sg_bits_word_count(map), lg = SG_BITS_MIN_LG, key0;
 	__u64 ctl;
 
 	while ((1ULL << lg) < want && (1u << lg) < n && lg < 30)

@@ -59,7 +59,7 @@ struct {
 	__type(value, struct sg_ct_entry);
 } sg_ct_scratch SEC(".maps");
 
-enum sg_ct_dirn {
+enum sg_ct_direction {
 	SG_CT_IN,   /* remote -> local: seen by XDP       */
 	SG_CT_OUT,  /* local -> remote: seen by TC egress */
 };
@@ -111,7 +111,7 @@ static __always_inline bool sg_seq_after(__u32 a, __u32 b)
 
 static __always_inline void sg_ct_make_key(struct sg_ct_key *k,
 					   const struct sg_pkt *p,
-					   enum sg_ct_dirn d)
+					   enum sg_ct_direction d)
 {
 	const __u32 *l = d == SG_CT_IN ? p->daddr : p->saddr;
 	const __u32 *r = d == SG_CT_IN ? p->saddr : p->daddr;
@@ -447,7 +447,7 @@ _Static_assert(__builtin_offsetof(struct sg_ct_entry, state) ==
 static __always_inline bool sg_ct_commit(struct sg_ct_entry *e,
 					 const struct sg_ct_dir *rcv,
 					 const struct sg_seg *s,
-					 enum sg_ct_dirn d, bool fin, bool fin_new)
+					 enum sg_ct_direction d, bool fin, bool fin_new)
 {
 	union sg_ct_states cur, next;
 	__u64 seen;
@@ -501,7 +501,7 @@ static __always_inline void sg_ct_init(struct sg_ct_entry *e, __u64 now)
  * a counter to bump (0 if none). */
 static __always_inline int sg_ct_apply(struct sg_ct_entry *e,
 				       const struct sg_seg *s,
-				       enum sg_ct_dirn d,
+				       enum sg_ct_direction d,
 				       const struct sg_config *cfg,
 				       __u32 *cnt)
 {
@@ -627,7 +627,7 @@ static __always_inline __u8 sg_state_from_kernel(__u32 st)
  * the local state is the kernel's, the edges come from this segment. */
 static __always_inline void sg_ct_seed(struct sg_ct_entry *e,
 				       const struct sg_seg *s,
-				       enum sg_ct_dirn d, __u8 kstate,
+				       enum sg_ct_direction d, __u8 kstate,
 				       __u8 flags, __u32 ws)
 {
 	struct sg_ct_dir *snd = d == SG_CT_IN ? &e->remote : &e->local;
@@ -660,7 +660,7 @@ static __always_inline void sg_ct_seed(struct sg_ct_entry *e,
  * SG_CT_F_ESTABLISHED when the entry became ESTABLISHED. */
 static __always_inline int sg_ct_track(const struct sg_ct_key *k,
 				       const struct sg_seg *s,
-				       enum sg_ct_dirn d,
+				       enum sg_ct_direction d,
 				       const struct sg_config *cfg,
 				       __u32 pkt_bytes, __u8 kstate,
 				       __u8 flags, __u32 ws)

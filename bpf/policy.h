@@ -30,6 +30,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sg_policy_bits SEC(".maps");
 
+/* What the lists decided for one packet, as the XDP path acts on it. */
+enum sg_list_verdict {
+	SG_LIST_UNLISTED,       /* no list holds its source                   */
+	SG_LIST_ALLOWED,        /* skips the SYN budget and cookie mode       */
+	SG_LIST_DENIED,         /* dropped                                    */
+	/* Denied in shadow mode: counted as a would-be drop; the packet goes
+	 * on as if unlisted, and no later stage decides on it again. */
+	SG_LIST_DENY_SHADOWED,
+};
+
 /* May the lists decide on p? syn: p opens a connection (allow and deny
  * both matter); other segments only meet deny. */
 static __always_inline bool sg_policy_applies(const struct sg_config *cfg,

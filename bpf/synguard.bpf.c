@@ -65,38 +65,42 @@ static __always_inline __u16 sg_port_slot(__u16 port_be)
 }
 
 /* The remote end of p (dir: SG_CT_IN, it sent p) proved itself: learned. */
-__noinline int sg_learn_src(const struct sg_pkt *p, __u32 dir)
+__noinline int sg_learned_note_peer(const struct sg_pkt *p, __u32 dir)
 {
 	struct sg_config *cfg = sg_get_config();
 	struct sg_src_key s;
 
 	if (!p || !cfg)
 		return 0;
-	sg_learn_key(&s, cfg, p->family, dir == SG_CT_IN ? p->saddr : p->daddr);
-	sg_learn(cfg, &s, bpf_ktime_get_coarse_ns());
+	sg_learned_key_of(&s, cfg, p->family, dir == SG_CT_IN ? p->saddr : p->daddr);
+	sg_learned_put(cfg, &s, bpf_ktime_get_coarse_ns());
 	return 0;
 }
 
 /* Is p's source learned (cookie mode skips it)? */
-__noinline int sg_learned_src(const struct sg_pkt *p)
+__noinline int sg_src_is_learned(const struct sg_pkt *p)
 {
 	struct sg_config *cfg = sg_get_config();
 	struct sg_src_key s;
 
 	if (!p || !cfg)
 		return 0;
-	sg_learn_key(&s, cfg, p->family, p->saddr);
+	sg_learned_key_of(&s, cfg, p->family, p->saddr);
 	return sg_learned_has(cfg, &s, bpf_ktime_get_coarse_ns());
 }
 
-/* What the allow and deny lists say of p's source (enum sg_action). */
-__noinline int sg_policy_verdict(const struct sg_pkt *p)
+/* What the allow and deny lists say of p's source. */
+__noinline enum sg_list_verdict sg_policy_verdict(const struct sg_pkt *p)
 {
 	struct sg_config *cfg = sg_get_config();
+	__u32 action;
 
 	if (!p || !cfg)
-		return SG_ACT_NONE;
-	return sg_policy_lookup(cfg, p);
+		return SG_LIST_UNLISTED;
+	action = sg_policy_lookup(cfg, p);
+	if (action == SG_ACT_DENY)
+		return SG_LIST_DENIED;
+	return action == SG_ACT_ALLOW ? SG_LIST_ALLOWED : SG_LIST_UNLISTED;
 }
 
 /* A decision for `synguard events`, if a reader holds the lease. */
@@ -121,27 +125,42 @@ __noinline int sg_syn_src_check(const struct sg_pkt *p)
 	return sg_src_unanswerable(cfg, p);
 }
 
-/* A pass that hands the kernel more than the packet (a cookie ACK's
- * socket attributes): not an XDP action, not carried out in shadow mode. */
-#define SG_PASS_META 0x100
+/* What XDP does with a packet to a protected port that it decided on. */
+enum sg_verdict {
+	SG_VERDICT_PASS,
+	SG_VERDICT_DROP,
+	SG_VERDICT_TX,          /* answered in place: the SYN became our SYN-ACK */
+	/* Passed with more than the packet: a cookie ACK carries its socket's
+	 * attributes (struct sg_meta) to tc ingress, which hands them to the
+	 * kernel. Shadow mode does not carry it out. */
+	SG_VERDICT_HANDOFF,
+};
+
+static __always_inline int sg_xdp_action(enum sg_verdict v)
+{
+	if (v == SG_VERDICT_DROP)
+		return XDP_DROP;
+	return v == SG_VERDICT_TX ? XDP_TX : XDP_PASS;
+}
 
 /* Every decision on a packet to a protected port: sampled while a reader
  * holds the events lease, counted (by its counter cnt, by port: pcnt, or
- * SG_PCNT_MAX for none) and returned as the XDP action to take. In shadow
- * mode it is counted in the would-be bank, and what is not a plain pass
- * becomes one (pass_shadow): nothing is dropped or answered. */
+ * SG_PCNT_MAX for none) and returned as the XDP action that carries out
+ * verdict v. In shadow mode it is counted in the would-be bank, and what is
+ * not a plain pass becomes one (pass_shadow): nothing is dropped or
+ * answered. */
 static __always_inline int sg_decide(const struct sg_config *cfg,
 				     const struct sg_pkt *p, __u32 cnt,
-				     __u32 slot, __u32 pcnt, int action)
+				     __u32 slot, __u32 pcnt, enum sg_verdict v)
 {
 	bool shadow = cfg->mode == SG_MODE_SHADOW;
-	int done = action == SG_PASS_META ? XDP_PASS : action;
+	int done = sg_xdp_action(v);
 
 	if (cfg->events_until_ns)
 		sg_sample(p, cnt, done, shadow ? SG_EV_WOULD : 0);
 	if (shadow) {
 		sg_count_bank(SG_BANK_WOULD, cnt);
-		if (action != XDP_PASS) {
+		if (v != SG_VERDICT_PASS) {
 			sg_count(SG_CNT_pass_shadow);
 			return XDP_PASS;
 		}
@@ -174,7 +193,7 @@ __noinline int sg_ct_update(const struct sg_pkt *p, __u32 dir, __u32 kstate,
 	ret = sg_ct_track(&k, &s, dir, cfg, p->tcp_len, kstate, seed, wscale);
 	/* the remote holds an established connection: learned */
 	if ((ret & SG_CT_F_ESTABLISHED) && cfg->learn_s)
-		sg_learn_src(p, dir);
+		sg_learned_note_peer(p, dir);
 	return ret & ~SG_CT_F_ESTABLISHED;
 }
 
@@ -273,32 +292,37 @@ static __always_inline bool sg_kernel_cookie_ok(struct bpf_sock *sk,
 					sizeof(p->th));
 }
 
-/* sg_kernel_state's answer beyond the states: no socket, but the listener
- * made this ACK's cookie itself. */
-#define SG_KERNEL_COOKIE (SG_STATE_MAX + 1)
+/* What the kernel holds for a flow. */
+struct sg_kernel_flow {
+	__u8 state;             /* its socket's state; SG_STATE_MAX: none (a
+				 * listener at most)                          */
+	__u8 listener_cookie;   /* no socket, but the listener made this
+				 * ACK's cookie itself                        */
+};
 
-/* The state of the kernel's socket for this flow; SG_KERNEL_COOKIE for an
- * ACK (ack set) that only a listener knows, by its own cookie; else
- * SG_STATE_MAX (only a listener, or nothing). Global: its frame stays off
- * the ACK path's call chain. */
-__noinline int sg_kernel_state(struct xdp_md *ctx, const struct sg_pkt *p,
-			       __u32 ack)
+/* Fills *kf for p's flow, asking a listener about its own cookie only
+ * for an ACK (ack set). True when the kernel holds the flow: a socket, or
+ * a listener's cookie. Global: its frame stays off the ACK path's call
+ * chain. */
+__noinline bool sg_kernel_flow_of(struct xdp_md *ctx, const struct sg_pkt *p,
+				  __u32 ack, struct sg_kernel_flow *kf)
 {
 	struct bpf_sock_tuple t = {};
 	struct bpf_sock *sk;
-	int st;
 
-	if (!p)
-		return SG_STATE_MAX;
+	if (!p || !kf)
+		return false;
+	kf->state = SG_STATE_MAX;
+	kf->listener_cookie = 0;
 	sk = bpf_skc_lookup_tcp(ctx, &t, sg_sock_tuple(p, &t),
 				BPF_F_CURRENT_NETNS, 0);
 	if (!sk)
-		return SG_STATE_MAX;
-	st = sg_state_from_kernel(sk->state);
+		return false;
+	kf->state = sg_state_from_kernel(sk->state);
 	if (ack && sk->state == BPF_TCP_LISTEN && sg_kernel_cookie_ok(sk, p))
-		st = SG_KERNEL_COOKIE;
+		kf->listener_cookie = 1;
 	bpf_sk_release(sk);
-	return st;
+	return kf->state != SG_STATE_MAX || kf->listener_cookie;
 }
 
 /* Until when (ktime) a source may have less than half its cookie budget
@@ -341,7 +365,7 @@ static __always_inline bool sg_cookie_spent_maybe(void)
 
 /* Is the cookie budget of p's source down to less than half its burst?
  * Spoofed bad ACKs in a client's name spend it, and while it is spent a
- * valid cookie without timestamps is refused (sg_cookie_verdict): the
+ * valid cookie without timestamps is refused (sg_ack_cookie_judge): the
  * client's SYNs then go to the kernel's own handshake instead, which
  * needs no cookie. Half, not empty: a SYN answered with a cookie while
  * half the burst was left has its ACK refused only if the spoofer spends
@@ -388,8 +412,9 @@ enum sg_cookie_verdict {
  * a spent budget costs a client its cookies, not its connections.
  * Fills *m on success. Global: the bucket's key stays off the call chain
  * of the ACK path. */
-__noinline int sg_cookie_verdict(const struct sg_pkt *p,
-				 const struct sg_tcpopt *o, struct sg_meta *m)
+__noinline enum sg_cookie_verdict
+sg_ack_cookie_judge(const struct sg_pkt *p, const struct sg_tcpopt *o,
+		    struct sg_meta *m)
 {
 	struct sg_config *cfg = sg_get_config();
 	const struct sg_secret_state *ss;
@@ -437,20 +462,24 @@ __noinline int sg_cookie_window_keep(void)
 	return 0;
 }
 
-/* Not XDP actions: sg_syn_cookie leaves the SYN to the kernel, as it is
- * too long to verify, or in shadow mode after counting what it would do,
- * or as the current secret is past its time (no daemon rotates it). */
-#define SG_SYN_TO_KERNEL (-1)
-#define SG_SYN_SHADOWED (-2)
-#define SG_SYN_STALE (-3)
+/* What sg_syn_cookie did with a SYN. */
+enum sg_syn_answer {
+	SG_ANSWER_SENT,         /* our cookie SYN-ACK goes back: XDP_TX      */
+	SG_ANSWER_DROPPED,      /* a bad checksum, a SYN-ACK cap: XDP_DROP   */
+	SG_ANSWER_NO_SECRET,    /* no secrets map: the kernel gets it as is   */
+	SG_ANSWER_OVERSIZE,     /* too long to verify: the kernel handles it  */
+	SG_ANSWER_STALE,        /* the secret is past its time (no daemon
+				 * rotates it): the kernel handles it         */
+	SG_ANSWER_SHADOWED,     /* shadow mode: counted what it would do      */
+};
 
-/* A decision to drop a SYN; in shadow mode SG_SYN_SHADOWED. */
-static __always_inline int sg_syn_drop(const struct sg_config *cfg,
-				       const struct sg_pkt *p, __u32 cnt,
-				       __u32 slot, __u32 pcnt)
+/* A decision to drop a SYN: true when it is dropped, false in shadow mode,
+ * where it is only counted. */
+static __always_inline bool sg_syn_drop(const struct sg_config *cfg,
+					const struct sg_pkt *p, __u32 cnt,
+					__u32 slot, __u32 pcnt)
 {
-	return sg_decide(cfg, p, cnt, slot, pcnt, XDP_DROP) == XDP_DROP ?
-	       XDP_DROP : SG_SYN_SHADOWED;
+	return sg_decide(cfg, p, cnt, slot, pcnt, SG_VERDICT_DROP) == XDP_DROP;
 }
 
 /* Counts a SYN of p's source in the sketch (*est: its counts, and the
@@ -502,14 +531,13 @@ __noinline int sg_synack_capped(const struct sg_pkt *p, const struct sg_est *est
 }
 
 /* Answer a SYN with its cookie SYN-ACK (XDP_TX), options o parsed, est
- * its source's counts (and the coarse clock, if read); a SYN too long to
- * verify gets SG_SYN_TO_KERNEL, one that finds the current secret past its
- * time (sg_secret_mints) SG_SYN_STALE. A global function: inline, its
+ * its source's counts (and the coarse clock, if read). A global function: inline, its
  * branches multiplied by the policy's before it (source checks, budgets,
  * learned sources, the tracker) pass the verifier's 1M-instruction walk. */
-__noinline int sg_syn_cookie(struct xdp_md *ctx, const struct sg_pkt *p,
-			     const struct sg_tcpopt *o, __u32 slot,
-			     const struct sg_est *est)
+__noinline enum sg_syn_answer sg_syn_cookie(struct xdp_md *ctx,
+					    const struct sg_pkt *p,
+					    const struct sg_tcpopt *o, __u32 slot,
+					    const struct sg_est *est)
 {
 	const struct sg_config *cfg = sg_get_config();
 	const struct sg_secret_state *ss;
@@ -520,7 +548,7 @@ __noinline int sg_syn_cookie(struct xdp_md *ctx, const struct sg_pkt *p,
 	int ret;
 
 	if (!p || !o || !est || !cfg)
-		return XDP_PASS;
+		return SG_ANSWER_NO_SECRET;
 	ret = sg_verify_syn_csum(p, (void *)(long)ctx->data,
 				 (void *)(long)ctx->data_end);
 	/* the sum could not cover the segment: longer than its loop, or
@@ -528,19 +556,20 @@ __noinline int sg_syn_cookie(struct xdp_md *ctx, const struct sg_pkt *p,
 	if (ret == SG_CSUM_BAD_TCP &&
 	    (p->tcp_len > SG_SYN_CSUM_MAX ||
 	     (long)p->l4_off + p->tcp_len > (long)(ctx->data_end - ctx->data)))
-		return SG_SYN_TO_KERNEL;
-	if (ret == SG_CSUM_BAD_IP)
-		return sg_syn_drop(cfg, p, SG_CNT_drop_ip_csum, slot, SG_PCNT_MAX);
-	if (ret == SG_CSUM_BAD_TCP)
-		return sg_syn_drop(cfg, p, SG_CNT_drop_tcp_csum, slot, SG_PCNT_MAX);
+		return SG_ANSWER_OVERSIZE;
+	if (ret == SG_CSUM_BAD_IP || ret == SG_CSUM_BAD_TCP)
+		return sg_syn_drop(cfg, p, ret == SG_CSUM_BAD_IP ?
+				   SG_CNT_drop_ip_csum : SG_CNT_drop_tcp_csum,
+				   slot, SG_PCNT_MAX) ?
+		       SG_ANSWER_DROPPED : SG_ANSWER_SHADOWED;
 	if (ret == SG_CSUM_OFFLOAD)
 		sg_count(SG_CNT_syn_csum_offloaded);
 	ss = bpf_map_lookup_elem(&sg_secrets, &zero);
 	if (!ss)
-		return XDP_PASS;
+		return SG_ANSWER_NO_SECRET;
 	now = est->coarse ? est->coarse : bpf_ktime_get_coarse_ns();
 	if (!sg_secret_mints(ss, now))
-		return SG_SYN_STALE;
+		return SG_ANSWER_STALE;
 	/* never a reflector: caps on what we send, per destination and all */
 	if (cfg->budget[SG_BUDGET_synack].interval_ns |
 	    cfg->budget[SG_BUDGET_synack_cpu].interval_ns) {
@@ -548,12 +577,13 @@ __noinline int sg_syn_cookie(struct xdp_md *ctx, const struct sg_pkt *p,
 		/* clang knows its few values and drops the counter's mask */
 		sg_barrier_var(ret);
 		if (ret)
-			return sg_syn_drop(cfg, p, ret, slot, SG_PCNT_MAX);
+			return sg_syn_drop(cfg, p, ret, slot, SG_PCNT_MAX) ?
+			       SG_ANSWER_DROPPED : SG_ANSWER_SHADOWED;
 	}
 	if (cfg->mode == SG_MODE_SHADOW) {
 		sg_decide(cfg, p, SG_CNT_syn_cookies_sent, slot,
-			  SG_PCNT_syn_cookies_sent, XDP_TX);
-		return SG_SYN_SHADOWED;
+			  SG_PCNT_syn_cookies_sent, SG_VERDICT_TX);
+		return SG_ANSWER_SHADOWED;
 	}
 
 	optbits = sg_cookie_optbits(cfg, p, o);
@@ -569,10 +599,13 @@ __noinline int sg_syn_cookie(struct xdp_md *ctx, const struct sg_pkt *p,
 			((__u32)h & SG_COOKIE_TS_HASH_MASK);
 	}
 	ret = sg_build_synack(ctx, p, cfg, o, isn, optbits, ts, tsval);
-	if (ret)
-		return sg_decide(cfg, p, ret, slot, SG_PCNT_MAX, XDP_DROP);
-	return sg_decide(cfg, p, SG_CNT_syn_cookies_sent, slot,
-			 SG_PCNT_syn_cookies_sent, XDP_TX);
+	if (ret) {
+		sg_decide(cfg, p, ret, slot, SG_PCNT_MAX, SG_VERDICT_DROP);
+		return SG_ANSWER_DROPPED;
+	}
+	sg_decide(cfg, p, SG_CNT_syn_cookies_sent, slot,
+		  SG_PCNT_syn_cookies_sent, SG_VERDICT_TX);
+	return SG_ANSWER_SENT;
 }
 
 /* A SYN over its source's budget (it gets a cookie, or what the caps
@@ -588,31 +621,32 @@ static __always_inline void sg_count_syn_over(const struct sg_config *cfg,
 	sg_count_port(slot, SG_PCNT_syn_ratelimited);
 }
 
-/* sg_handle_syn's pol beyond enum sg_action: shadow mode already counted
- * a decision (deny) for this packet; it goes on as if unlisted. */
-#define SG_ACT_DECIDED 3
-
-/* sg_handle_syn's pass that the tracker is to see first, the window scale
- * the SYN announces (0xf: none) in its low byte: sg_xdp tracks it, so
- * that the tracker's frame is not stacked on this one's. */
-#define SG_SYN_TRACK 0x10000
+/* A SYN sg_handle_syn passed that the tracker is to see: sg_xdp tracks
+ * it, so that the tracker's stack frame is not stacked on the SYN path's. */
+struct sg_syn_track {
+	__u8 track;             /* the tracker is to see this SYN             */
+	__u8 wscale;            /* the window scale it announces (0xf: none)  */
+};
 
 /* A SYN to a protected port, not part of a known flow; pol: what the
- * lists said of its source. Global functions for the SYN and ACK paths
+ * lists said of its source. Returns the XDP action; *t says whether the
+ * tracker is to see the SYN. Global functions for the SYN and ACK paths
  * keep each stack frame apart: the verifier caps the stack of a whole
  * call chain at 512 bytes. */
 __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
-			     __u32 slot, __u32 pol)
+			     __u32 slot, enum sg_list_verdict pol,
+			     struct sg_syn_track *t)
 {
 	struct sg_config *cfg = sg_get_config();
 	struct sg_tcpopt o = {};
 	struct sg_est est = {};
 	__u32 cnt = SG_CNT_syn_passed, ws = SG_COOKIE_WS_NONE;
 	enum sg_tcpopt_result opt = SG_TCPOPT_OK;
+	enum sg_syn_answer answer;
 	int ret, held;
 	bool over;
 
-	if (!p || !cfg)
+	if (!p || !cfg || !t)
 		return XDP_PASS;
 	/* every SYN to a protected port, whatever follows: auto mode's rate */
 	sg_count(SG_CNT_syn_received);
@@ -630,9 +664,9 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 	}
 	opt = sg_tcpopt_syn(ctx, p, &o);
 	ws = o.flags & SG_OPT_WSCALE ? o.wscale : SG_COOKIE_WS_NONE;
-	if (pol == SG_ACT_DECIDED)
+	if (pol == SG_LIST_DENY_SHADOWED)
 		goto to_kernel;
-	if (pol == SG_ACT_ALLOW) {
+	if (pol == SG_LIST_ALLOWED) {
 		cnt = SG_CNT_syn_allowed;
 		goto pass;
 	}
@@ -657,7 +691,7 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 		if (held != SG_SYN_HELD_NONE)
 			goto pass;
 	}
-	if (!over && cfg->learn_s && sg_learned_src(p)) {
+	if (!over && cfg->learn_s && sg_src_is_learned(p)) {
 		cnt = SG_CNT_syn_learned;
 		goto pass;
 	}
@@ -670,24 +704,28 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 		cnt = SG_CNT_parse_tcp_options;
 		goto drop;
 	}
-	ret = sg_syn_cookie(ctx, p, &o, slot, &est);
-	if (ret == XDP_TX && !cfg->cookie_active)
+	answer = sg_syn_cookie(ctx, p, &o, slot, &est);
+	if (answer == SG_ANSWER_SENT && !cfg->cookie_active)
 		sg_cookie_window_keep();
-	if (ret == SG_SYN_TO_KERNEL) {
+	if (answer == SG_ANSWER_SENT)
+		return XDP_TX;
+	if (answer == SG_ANSWER_DROPPED)
+		return XDP_DROP;
+	if (answer == SG_ANSWER_NO_SECRET)
+		return XDP_PASS;
+	if (answer == SG_ANSWER_OVERSIZE) {
 		sg_count(SG_CNT_syn_oversize);
 		goto pass;
 	}
-	if (ret == SG_SYN_STALE) {
+	if (answer == SG_ANSWER_STALE) {
 		cnt = SG_CNT_syn_secret_stale;
 		goto pass;
 	}
-	if (ret != SG_SYN_SHADOWED)
-		return ret;
 	goto to_kernel;
 drop:
 	/* clang knows cnt's few values and would drop the counter's mask */
 	sg_barrier_var(cnt);
-	if (sg_syn_drop(cfg, p, cnt, slot, SG_PCNT_MAX) == XDP_DROP)
+	if (sg_syn_drop(cfg, p, cnt, slot, SG_PCNT_MAX))
 		return XDP_DROP;
 	/* shadow mode: the kernel gets every SYN, as with mode off */
 to_kernel:
@@ -697,11 +735,13 @@ to_kernel:
 pass:
 	if (opt == SG_TCPOPT_OVERRUN)
 		sg_count(SG_CNT_parse_tcp_options);
-	sg_decide(cfg, p, cnt, slot, SG_PCNT_syn_passed, XDP_PASS);
+	sg_decide(cfg, p, cnt, slot, SG_PCNT_syn_passed, SG_VERDICT_PASS);
 	if (cnt != SG_CNT_syn_passed)
 		sg_count(SG_CNT_syn_passed);
 track:
-	return sg_tracked(cfg, slot) ? SG_SYN_TRACK | ws : XDP_PASS;
+	t->track = sg_tracked(cfg, slot);
+	t->wscale = ws;
+	return XDP_PASS;
 }
 
 /* The tracker's wscale argument for a cookie flow (SG_CT_WS_* in
@@ -723,49 +763,48 @@ __noinline int sg_handle_ack(struct xdp_md *ctx, const struct sg_pkt *p,
 	struct sg_optsrc src;
 	struct sg_meta m, *mp;
 	__u32 cnt;
-	int verdict, kstate;
+	struct sg_kernel_flow kf = {};
+	enum sg_cookie_verdict verdict;
 	void *data;
 
 	if (!p || !cfg)
 		return XDP_PASS;
 	if (!sg_cookie_window(cfg))
 		return sg_decide(cfg, p, SG_CNT_ack_unchecked, slot, SG_PCNT_MAX,
-				 XDP_PASS);
+				 SG_VERDICT_PASS);
 	src = sg_optsrc_xdp(ctx, p);
 	if (sg_tcpopt_parse(&src, &o) != SG_TCPOPT_OK)
 		o.flags = 0; /* a broken ACK still gets the hash check */
-	verdict = sg_cookie_verdict(p, &o, &m);
+	verdict = sg_ack_cookie_judge(p, &o, &m);
 	if (verdict != SG_COOKIE_OK) {
-		kstate = sg_kernel_state(ctx, p, 1);
-		if (kstate != SG_STATE_MAX) {
+		if (sg_kernel_flow_of(ctx, p, 1, &kf)) {
 			/* the kernel's own cookie makes an ESTABLISHED socket */
-			cnt = kstate == SG_KERNEL_COOKIE ?
-			      SG_CNT_ack_kernel_cookie : SG_CNT_ack_kernel_owned;
-			if (kstate == SG_KERNEL_COOKIE)
-				kstate = SG_ESTABLISHED;
+			cnt = kf.listener_cookie ? SG_CNT_ack_kernel_cookie :
+						   SG_CNT_ack_kernel_owned;
 			if (sg_tracked(cfg, slot))
-				sg_ct_update(p, SG_CT_IN, kstate,
+				sg_ct_update(p, SG_CT_IN, kf.listener_cookie ?
+					     SG_ESTABLISHED : kf.state,
 					     SG_CT_RETRACKED, SG_CT_WS_UNKNOWN);
 			return sg_decide(cfg, p, cnt, slot, SG_PCNT_MAX,
-					 XDP_PASS);
+					 SG_VERDICT_PASS);
 		}
 		if (verdict == SG_COOKIE_OVER_BUDGET)
 			return sg_decide(cfg, p, SG_CNT_cookies_over_budget,
-					 slot, SG_PCNT_MAX, XDP_DROP);
+					 slot, SG_PCNT_MAX, SG_VERDICT_DROP);
 		/* the kernel finds no request for it and resets the client,
 		 * which then fails at once rather than retransmit into a
 		 * spent budget; its next SYN goes to the kernel's handshake
 		 * (sg_cookie_budget_low) */
 		if (verdict == SG_COOKIE_REFUSED)
 			return sg_decide(cfg, p, SG_CNT_cookies_budget_refused,
-					 slot, SG_PCNT_MAX, XDP_PASS);
+					 slot, SG_PCNT_MAX, SG_VERDICT_PASS);
 		return sg_decide(cfg, p, SG_CNT_cookies_rejected, slot,
-				 SG_PCNT_cookies_rejected, XDP_DROP);
+				 SG_PCNT_cookies_rejected, SG_VERDICT_DROP);
 	}
 	/* shadow mode: counted, the kernel gets the ACK as it is */
 	if (cfg->mode == SG_MODE_SHADOW)
 		return sg_decide(cfg, p, SG_CNT_cookies_accepted, slot,
-				 SG_PCNT_cookies_accepted, SG_PASS_META);
+				 SG_PCNT_cookies_accepted, SG_VERDICT_HANDOFF);
 	/* No tracker entry yet: the kernel has no socket until tc ingress
 	 * hands it this ACK, which may still be lost on the way (a full
 	 * accept queue, a filter). Until the socket exists, the flow stays
@@ -774,17 +813,16 @@ __noinline int sg_handle_ack(struct xdp_md *ctx, const struct sg_pkt *p,
 	 * tracks it once it meets the kernel's socket. The source proved
 	 * itself all the same: it got our SYN-ACK. */
 	if (cfg->learn_s)
-		sg_learn_src(p, SG_CT_IN);
+		sg_learned_note_peer(p, SG_CT_IN);
 	/* The next segment of a handshake whose ACK made the socket (the
 	 * client's data) still carries the cookie: the socket exists now,
 	 * so it is the kernel's flow, tracked here, not a new acceptance. */
-	kstate = sg_kernel_state(ctx, p, 0);
-	if (kstate != SG_STATE_MAX) {
+	if (sg_kernel_flow_of(ctx, p, 0, &kf)) {
 		if (sg_tracked(cfg, slot))
-			sg_ct_update(p, SG_CT_IN, kstate, SG_CT_COOKIE,
+			sg_ct_update(p, SG_CT_IN, kf.state, SG_CT_COOKIE,
 				     sg_meta_wscale(cfg, &m));
 		return sg_decide(cfg, p, SG_CNT_ack_kernel_owned, slot,
-				 SG_PCNT_MAX, XDP_PASS);
+				 SG_PCNT_MAX, SG_VERDICT_PASS);
 	}
 	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(m)))
 		return XDP_PASS; /* the kernel's own cookie check still runs */
@@ -794,7 +832,7 @@ __noinline int sg_handle_ack(struct xdp_md *ctx, const struct sg_pkt *p,
 		return XDP_PASS;
 	*mp = m;
 	return sg_decide(cfg, p, SG_CNT_cookies_accepted, slot,
-			 SG_PCNT_cookies_accepted, SG_PASS_META);
+			 SG_PCNT_cookies_accepted, SG_VERDICT_HANDOFF);
 }
 
 extern struct nf_conn *bpf_xdp_ct_lookup(struct xdp_md *ctx,
@@ -832,15 +870,18 @@ static __always_inline int sg_handle_synack(struct xdp_md *ctx,
 					    const struct sg_config *cfg,
 					    const struct sg_pkt *p, __u16 slot)
 {
-	__u8 kstate = sg_kernel_state(ctx, p, 0);
+	struct sg_kernel_flow kf = {};
+	bool solicited;
 
-	if (kstate != SG_SYN_SENT && sg_netfilter_tracks(ctx, p))
+	sg_kernel_flow_of(ctx, p, 0, &kf);
+	solicited = kf.state == SG_SYN_SENT;
+	if (!solicited && sg_netfilter_tracks(ctx, p))
 		return sg_decide(cfg, p, SG_CNT_synack_forwarded, slot,
-				 SG_PCNT_MAX, XDP_PASS);
-	if (kstate != SG_SYN_SENT)
+				 SG_PCNT_MAX, SG_VERDICT_PASS);
+	if (!solicited)
 		return sg_decide(cfg, p, SG_CNT_drop_synack_unsolicited, slot,
-				 SG_PCNT_MAX, XDP_DROP);
-	sg_ct_update(p, SG_CT_IN, kstate, SG_CT_RETRACKED, SG_CT_WS_UNKNOWN);
+				 SG_PCNT_MAX, SG_VERDICT_DROP);
+	sg_ct_update(p, SG_CT_IN, SG_SYN_SENT, SG_CT_RETRACKED, SG_CT_WS_UNKNOWN);
 	return XDP_PASS;
 }
 
@@ -881,7 +922,8 @@ __noinline int sg_handle_hidden(const struct sg_pkt *p, __u32 why)
 {
 	struct sg_config *cfg = sg_get_config();
 	struct sg_est est = {};
-	__u32 pol = SG_ACT_NONE, slot = 0;
+	enum sg_list_verdict pol = SG_LIST_UNLISTED;
+	__u32 slot = 0;
 	bool syn;
 
 	if (!p || !cfg)
@@ -889,28 +931,28 @@ __noinline int sg_handle_hidden(const struct sg_pkt *p, __u32 why)
 	if (p->frag == SG_FRAG_FIRST)
 		slot = sg_port_slot(p->th.dest);
 	if (why != SG_CNT_pass_ip_fragment && why != SG_CNT_parse_ipv6_ext_depth)
-		return sg_decide(cfg, p, why, slot, SG_PCNT_MAX, XDP_DROP);
+		return sg_decide(cfg, p, why, slot, SG_PCNT_MAX, SG_VERDICT_DROP);
 	/* clang knows its two values now and would drop the counter's mask */
 	sg_barrier_var(why);
 	syn = why == SG_CNT_parse_ipv6_ext_depth ||
 	      (slot && p->th.syn && !p->th.ack);
 	if (sg_policy_applies(cfg, p, syn))
 		pol = sg_policy_verdict(p);
-	if (pol == SG_ACT_DENY)
+	if (pol == SG_LIST_DENIED)
 		return sg_decide(cfg, p, SG_CNT_drop_denied, slot, SG_PCNT_MAX,
-				 XDP_DROP);
-	if (!syn || pol != SG_ACT_NONE)
-		return sg_decide(cfg, p, why, slot, SG_PCNT_MAX, XDP_PASS);
+				 SG_VERDICT_DROP);
+	if (!syn || pol != SG_LIST_UNLISTED)
+		return sg_decide(cfg, p, why, slot, SG_PCNT_MAX, SG_VERDICT_PASS);
 	if (why == SG_CNT_pass_ip_fragment)
 		sg_count(SG_CNT_syn_received);
 	if (sg_sketch_on(cfg) && sg_syn_budget(p, &est))
 		return sg_decide(cfg, p, SG_CNT_syn_ratelimited, slot,
-				 SG_PCNT_syn_ratelimited, XDP_DROP);
+				 SG_PCNT_syn_ratelimited, SG_VERDICT_DROP);
 	if (cfg->cookie_active)
 		return sg_decide(cfg, p, why == SG_CNT_pass_ip_fragment ?
 				 SG_CNT_drop_frag_syn : SG_CNT_drop_ipv6_ext_depth,
-				 slot, SG_PCNT_MAX, XDP_DROP);
-	return sg_decide(cfg, p, why, slot, SG_PCNT_MAX, XDP_PASS);
+				 slot, SG_PCNT_MAX, SG_VERDICT_DROP);
+	return sg_decide(cfg, p, why, slot, SG_PCNT_MAX, SG_VERDICT_PASS);
 }
 
 /* frags: multi-buffer aware, so it attaches at jumbo MTUs too; every
@@ -919,9 +961,10 @@ SEC("xdp.frags")
 int sg_xdp(struct xdp_md *ctx)
 {
 	struct sg_config *cfg;
+	struct sg_syn_track t = {};
 	struct sg_pkt p = {};
 	struct tcphdr *th;
-	__u32 pol = SG_ACT_NONE;
+	enum sg_list_verdict pol = SG_LIST_UNLISTED;
 	__u16 slot;
 	bool syn;
 	int ret;
@@ -952,39 +995,38 @@ int sg_xdp(struct xdp_md *ctx)
 	/* the lists, where they hold anything for this packet */
 	if (slot && sg_policy_applies(cfg, &p, syn)) {
 		pol = sg_policy_verdict(&p);
-		if (pol == SG_ACT_DENY) {
+		if (pol == SG_LIST_DENIED) {
 			if (sg_decide(cfg, &p, SG_CNT_drop_denied, slot,
-				      SG_PCNT_MAX, XDP_DROP) == XDP_DROP)
+				      SG_PCNT_MAX, SG_VERDICT_DROP) == XDP_DROP)
 				return XDP_DROP;
-			pol = SG_ACT_DECIDED;
+			pol = SG_LIST_DENY_SHADOWED;
 		}
 	}
 	/* SYNs to protected ports: the SYN path decides, cookies first */
 	if (syn) {
-		ret = sg_handle_syn(ctx, &p, slot, pol);
-		if (!(ret & SG_SYN_TRACK))
-			return ret;
-		sg_ct_update(&p, SG_CT_IN, SG_STATE_MAX, 0, ret & 0xff);
-		return XDP_PASS;
+		ret = sg_handle_syn(ctx, &p, slot, pol, &t);
+		if (t.track)
+			sg_ct_update(&p, SG_CT_IN, SG_STATE_MAX, 0, t.wscale);
+		return ret;
 	}
 	if (sg_tracked(cfg, slot)) {
 		/* known flows: the tracker alone decides */
 		ret = sg_ct_update(&p, SG_CT_IN, SG_STATE_MAX, 0,
 				   th->syn ? sg_syn_wscale(ctx, &p) :
 					     SG_CT_WS_NOSYN);
-		if (ret == SG_CT_DROP && pol != SG_ACT_DECIDED)
+		if (ret == SG_CT_DROP && pol != SG_LIST_DENY_SHADOWED)
 			return sg_decide(cfg, &p, SG_CNT_drop_rst_oow, slot,
-					 SG_PCNT_MAX, XDP_DROP);
+					 SG_PCNT_MAX, SG_VERDICT_DROP);
 		if (ret != SG_CT_UNKNOWN)
 			return XDP_PASS;
-		if (th->syn && th->ack && !th->rst && pol != SG_ACT_DECIDED)
+		if (th->syn && th->ack && !th->rst && pol != SG_LIST_DENY_SHADOWED)
 			return sg_handle_synack(ctx, cfg, &p, slot);
 	}
 	if (!slot) {
 		sg_count(SG_CNT_pass_unprotected);
 		return XDP_PASS;
 	}
-	if (pol == SG_ACT_DECIDED)
+	if (pol == SG_LIST_DENY_SHADOWED)
 		return XDP_PASS;
 	if (th->ack && !th->syn && !th->rst)
 		return sg_handle_ack(ctx, &p, slot);
@@ -992,7 +1034,7 @@ int sg_xdp(struct xdp_md *ctx)
 	 * discards it in every state, so it never needs to reach the host. */
 	if (!th->syn && !th->ack && !th->rst)
 		return sg_decide(cfg, &p, SG_CNT_drop_no_ack, slot, SG_PCNT_MAX,
-				 XDP_DROP);
+				 SG_VERDICT_DROP);
 	return XDP_PASS;
 }
 
@@ -1111,7 +1153,7 @@ int sg_tc_egress(struct __sk_buff *skb)
 	 * socket behind it (every SYN the host opens with has one). */
 	sk = skb->sk;
 	if (cfg->local_addrs &&
-	    (sg_addr_kind(p.family, p.saddr) != SG_ADDR_LOCAL ||
+	    (sg_addr_classify(p.family, p.saddr) != SG_ADDR_LOCAL ||
 	     (p.th.syn && !p.th.ack && !sk)))
 		return TCX_NEXT;
 	if (p.th.syn) {
