@@ -13,6 +13,9 @@
 #include "common.h"
 #include "bits.h"
 #include "budget.h"
+#include "parse.h"
+#include "config.h"
+#include "conntrack.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -74,6 +77,31 @@ static __always_inline void sg_learned_put(const struct sg_config *cfg,
 		return;
 	sg_bits_mark(&sg_learned_bits, sg_src_hash(cfg, s));
 	sg_count(SG_CNT_learned_added);
+}
+
+/* The remote end of p (dir: SG_CT_IN, it sent p) proved itself: learned. */
+__noinline int sg_learned_note_peer(const struct sg_pkt *p, __u32 dir)
+{
+	struct sg_config *cfg = sg_get_config();
+	struct sg_src_key s;
+
+	if (!p || !cfg)
+		return 0;
+	sg_learned_key_of(&s, cfg, p->family, dir == SG_CT_IN ? p->saddr : p->daddr);
+	sg_learned_put(cfg, &s, bpf_ktime_get_coarse_ns());
+	return 0;
+}
+
+/* Is p's source learned (cookie mode skips it)? */
+__noinline int sg_src_is_learned(const struct sg_pkt *p)
+{
+	struct sg_config *cfg = sg_get_config();
+	struct sg_src_key s;
+
+	if (!p || !cfg)
+		return 0;
+	sg_learned_key_of(&s, cfg, p->family, p->saddr);
+	return sg_learned_has(cfg, &s, bpf_ktime_get_coarse_ns());
 }
 
 #endif /* SG_LEARNED_H */

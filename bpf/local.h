@@ -11,6 +11,7 @@
 
 #include "common.h"
 #include "parse.h"
+#include "config.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -86,6 +87,17 @@ static __always_inline __u32 sg_src_unanswerable(const struct sg_config *cfg,
 		return SG_CNT_drop_src_broadcast;
 	}
 	return 0;
+}
+
+/* sg_src_unanswerable, out of line: inline, its branches times those of
+ * the SYN path pass the verifier's limit. */
+__noinline int sg_syn_src_check(const struct sg_pkt *p)
+{
+	struct sg_config *cfg = sg_get_config();
+
+	if (!p || !cfg)
+		return 0;
+	return sg_src_unanswerable(cfg, p);
 }
 
 #endif /* SG_LOCAL_H */
