@@ -82,8 +82,6 @@ enum sg_ct_verdict {
 	SG_CT_IGNORED,  /* sg_ct_apply() only: the receiver would discard the
 			 * segment; it moved nothing (the caller passes it) */
 };
-/* ...with this bit: the segment made the entry ESTABLISHED (learning) */
-#define SG_CT_F_ESTABLISHED 0x100
 
 /* Window scales: what a SYN carried (0..14, 0xf none), or for an entry
  * seeded mid-flow the pair remote | local << 8, or: */
@@ -656,14 +654,13 @@ static __always_inline void sg_ct_seed(struct sg_ct_entry *e,
  * caller knows it (SG_STATE_MAX otherwise), used only to start an entry
  * for a flow we have not seen open, with flags and the scales ws. New
  * entries otherwise come only from a SYN without ACK: a stray SYN-ACK or
- * ACK creates nothing. Returns an enum sg_ct_verdict, with
- * SG_CT_F_ESTABLISHED when the entry became ESTABLISHED. */
-static __always_inline int sg_ct_track(const struct sg_ct_key *k,
-				       const struct sg_seg *s,
-				       enum sg_ct_direction d,
-				       const struct sg_config *cfg,
-				       __u32 pkt_bytes, __u8 kstate,
-				       __u8 flags, __u32 ws)
+ * ACK creates nothing. *established is set when the segment made the
+ * entry ESTABLISHED (the remote then counts as learned). */
+static __always_inline enum sg_ct_verdict
+sg_ct_track(const struct sg_ct_key *k, const struct sg_seg *s,
+	    enum sg_ct_direction d, const struct sg_config *cfg,
+	    __u32 pkt_bytes, __u8 kstate, __u8 flags, __u32 ws,
+	    bool *established)
 {
 	__u64 now = bpf_ktime_get_ns();
 	bool was_embryonic, stale, is_new = false;
@@ -737,7 +734,7 @@ static __always_inline int sg_ct_track(const struct sg_ct_key *k,
 	}
 	/* a connection of the remote's just became established here */
 	if ((is_new || was_embryonic) && e->state == SG_ESTABLISHED)
-		verdict |= SG_CT_F_ESTABLISHED;
+		*established = true;
 	/* In place, unless new or crossing the embryonic/synchronized line;
 	 * closed before it ever synchronized: gone, as the kernel's socket. */
 	if (is_new) {

@@ -205,7 +205,8 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
 	__u32 cnt = SG_CNT_syn_passed, ws = SG_COOKIE_WS_NONE;
 	enum sg_tcpopt_result opt = SG_TCPOPT_OK;
 	enum sg_syn_answer answer;
-	int ret, held;
+	enum sg_syn_held held;
+	int ret;
 	bool over;
 
 	if (!p || !cfg || !t)

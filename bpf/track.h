@@ -16,24 +16,26 @@
  * kernel state (kstate) is known; seed: the flags of such an entry, wscale:
  * see SG_CT_WS_* in conntrack.h. A global function: one
  * verification of the state machine serves XDP and TC alike. */
-__noinline int sg_ct_update(const struct sg_pkt *p, __u32 dir, __u32 kstate,
-			    __u32 seed, __u32 wscale)
+__noinline enum sg_ct_verdict sg_ct_update(const struct sg_pkt *p, __u32 dir,
+					   __u32 kstate, __u32 seed, __u32 wscale)
 {
 	struct sg_config *cfg = sg_get_config();
+	enum sg_ct_verdict verdict;
+	bool established = false;
 	struct sg_ct_key k;
 	struct sg_seg s;
-	int ret;
 
 	if (!p || !cfg)
 		return SG_CT_PASS;
 	sg_ct_make_key(&k, p, dir);
 	sg_seg_from_pkt(&s, p);
 	s.wscale = wscale & 0xff;
-	ret = sg_ct_track(&k, &s, dir, cfg, p->tcp_len, kstate, seed, wscale);
+	verdict = sg_ct_track(&k, &s, dir, cfg, p->tcp_len, kstate, seed, wscale,
+			      &established);
 	/* the remote holds an established connection: learned */
-	if ((ret & SG_CT_F_ESTABLISHED) && cfg->learn_s)
+	if (established && cfg->learn_s)
 		sg_learned_note_peer(p, dir);
-	return ret & ~SG_CT_F_ESTABLISHED;
+	return verdict;
 }
 
 /* sg_ct_syn_kernel's answers: why a SYN in cookie mode goes to the kernel. */
@@ -50,7 +52,7 @@ enum sg_syn_held {
  * so only a tuple that already went to the kernel qualifies. A cookie
  * SYN-ACK to it would differ from the kernel's, and the client's ACK of
  * it would be reset. Asked only once the filter said maybe (sg_ct_maybe). */
-__noinline int sg_ct_syn_kernel(const struct sg_pkt *p)
+__noinline enum sg_syn_held sg_ct_syn_kernel(const struct sg_pkt *p)
 {
 	struct sg_config *cfg = sg_get_config();
 	struct sg_ct_entry *e;
