@@ -13,16 +13,7 @@
 #include "policy.h"
 #include "syn.h"
 
-/* Is the parser's reason ret about a TCP packet whose segment XDP cannot
- * see whole: a fragment, or an IPv6 chain longer than its walk? */
-static __always_inline bool sg_hidden_tcp(int ret)
-{
-	return ret == SG_CNT_pass_ip_fragment || ret == SG_CNT_drop_frag_tiny ||
-	       ret == SG_CNT_drop_frag_overlap ||
-	       ret == SG_CNT_parse_ipv6_ext_depth;
-}
-
-/* A packet sg_hidden_tcp() says of (why: the parser's reason), judged by
+/* A packet the parser found SG_PARSED_HIDDEN (why: its reason), judged by
  * what can be known of it, so that no list, budget or cookie can be gone
  * around by fragmenting a segment or hiding it behind extension headers:
  * shapes no stack sends go first; then the deny list, for any port (that

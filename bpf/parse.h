@@ -12,7 +12,7 @@
 #define SG_MAX_VLANS 2
 #define SG_MAX_IPV6_EXT 6
 
-/* The parse result: valid only when sg_parse() returned SG_PARSE_TCP.
+/* The parse result: valid only when sg_parse() returned SG_PARSED_TCP.
  * Offsets, not pointers, so that the parser can be a separately verified
  * global function; callers re-derive pointers with one bounds check. */
 struct sg_pkt {
@@ -27,6 +27,7 @@ struct sg_pkt {
 	__u8 ihl_opts;          /* IPv4 header carried options                */
 	__u8 tos;               /* IPv4 TOS / IPv6 traffic class              */
 	__u8 frag;              /* enum sg_frag                               */
+	__u8 reason;            /* why it is not SG_PARSED_TCP: the counter   */
 	struct tcphdr th;       /* copy of the fixed TCP header               */
 };
 
@@ -47,7 +48,17 @@ enum sg_frag {
  * fragment holds the whole header, so the next offset is at least 3. */
 #define SG_FRAG_MIN_LATER 3
 
-/* sg_parse() returns SG_PARSE_TCP or the counter id of the reason. */
+/* What sg_parse() found; sg_pkt.reason names the counter of why a packet
+ * is not SG_PARSED_TCP. */
+enum sg_parsed {
+	SG_PARSED_TCP,          /* a whole TCP segment: p is filled in        */
+	SG_PARSED_HIDDEN,       /* TCP that XDP cannot see whole: a fragment,
+				 * or an IPv6 chain longer than the walk      */
+	SG_PARSED_OTHER,        /* not TCP, or malformed                      */
+};
+
+/* The parse's steps below answer the counter of the reason a packet is
+ * not a TCP segment, or this: none, go on. Only sg_parse() sees it. */
 #define SG_PARSE_TCP SG_CNT_MAX
 
 static __always_inline int sg_parse_eth(void *data, void *data_end,
@@ -218,8 +229,8 @@ static __always_inline int sg_parse_ipv6(void *data, void *data_end,
 /* Parse up to the TCP header (not its options). pkt_len is the whole
  * packet's length: a multi-buffer frame or a paged skb has only its head
  * between data and data_end, where the headers must be. */
-static __always_inline int sg_parse(void *data, void *data_end, __u32 pkt_len,
-				    struct sg_pkt *p)
+static __always_inline int sg_parse_reason(void *data, void *data_end,
+					   __u32 pkt_len, struct sg_pkt *p)
 {
 	struct tcphdr *tcp;
 	void *l4 = NULL;
@@ -273,19 +284,43 @@ static __always_inline struct tcphdr *sg_tcp(const struct sg_pkt *p,
 	return tcp;
 }
 
+/* Is the parser's reason about a TCP packet whose segment XDP cannot see
+ * whole: a fragment, or an IPv6 chain longer than its walk? */
+static __always_inline bool sg_reason_hidden(int reason)
+{
+	return reason == SG_CNT_pass_ip_fragment ||
+	       reason == SG_CNT_drop_frag_tiny ||
+	       reason == SG_CNT_drop_frag_overlap ||
+	       reason == SG_CNT_parse_ipv6_ext_depth;
+}
+
+/* The parse of a frame's first pkt_len bytes, and its reason in p. */
+static __always_inline enum sg_parsed sg_parse(void *data, void *data_end,
+					       __u32 pkt_len, struct sg_pkt *p)
+{
+	int reason = sg_parse_reason(data, data_end, pkt_len, p);
+
+	p->reason = reason;
+	if (reason == SG_PARSE_TCP)
+		return SG_PARSED_TCP;
+	return sg_reason_hidden(reason) ? SG_PARSED_HIDDEN : SG_PARSED_OTHER;
+}
+
 /* Parses a frame whose IP length may pass its first buffer (multi-buffer
  * XDP, a paged skb): full_len is the whole frame's. That length is
  * looked at only when the first buffer falls short of the IP length, so
  * the common frame is parsed once. */
-static __always_inline int sg_parse_frame(void *data, void *data_end,
-					  __u32 full_len, struct sg_pkt *p)
+static __always_inline enum sg_parsed sg_parse_frame(void *data,
+						     void *data_end,
+						     __u32 full_len,
+						     struct sg_pkt *p)
 {
 	__u32 len = data_end - data;
-	int ret = sg_parse(data, data_end, len, p);
+	enum sg_parsed parsed = sg_parse(data, data_end, len, p);
 
-	if (ret == SG_CNT_parse_ip_bad && full_len > len)
-		ret = sg_parse(data, data_end, full_len, p);
-	return ret;
+	if (p->reason == SG_CNT_parse_ip_bad && full_len > len)
+		parsed = sg_parse(data, data_end, full_len, p);
+	return parsed;
 }
 
 /* The parse as global functions, one per program type (a global function
@@ -293,18 +328,19 @@ static __always_inline int sg_parse_frame(void *data, void *data_end,
  * not once per path that reaches it. XDP calls this only when its inline
  * parse of the first buffer fell short, as the whole length costs it a
  * helper call. */
-__noinline int sg_parse_xdp(struct xdp_md *ctx, struct sg_pkt *p)
+__noinline enum sg_parsed sg_parse_xdp(struct xdp_md *ctx, struct sg_pkt *p)
 {
 	if (!p)
-		return SG_CNT_parse_eth_short;
+		return SG_PARSED_OTHER;
 	return sg_parse_frame((void *)(long)ctx->data, (void *)(long)ctx->data_end,
 			      bpf_xdp_get_buff_len(ctx), p);
 }
 
-__noinline int sg_parse_skb(struct __sk_buff *ctx, struct sg_pkt *p)
+__noinline enum sg_parsed sg_parse_skb(struct __sk_buff *ctx,
+				       struct sg_pkt *p)
 {
 	if (!p)
-		return SG_CNT_parse_eth_short;
+		return SG_PARSED_OTHER;
 	return sg_parse_frame((void *)(long)ctx->data, (void *)(long)ctx->data_end,
 			      ctx->len, p);
 }

@@ -36,19 +36,20 @@ int sg_xdp(struct xdp_md *ctx)
 	struct tcphdr *th;
 	enum sg_list_verdict pol = SG_LIST_UNLISTED;
 	__u16 slot;
+	enum sg_parsed parsed;
 	bool syn;
 	int ret;
 
 	/* the first buffer inline (no call for the common frame); an IP
 	 * length past it gets sg_parse_xdp's look at the whole frame */
-	ret = sg_parse((void *)(long)ctx->data, (void *)(long)ctx->data_end,
-		       ctx->data_end - ctx->data, &p);
-	if (ret == SG_CNT_parse_ip_bad)
-		ret = sg_parse_xdp(ctx, &p);
-	if (ret != SG_PARSE_TCP) {
-		if (sg_hidden_tcp(ret))
-			return sg_handle_hidden(&p, ret);
-		sg_count(ret);
+	parsed = sg_parse((void *)(long)ctx->data, (void *)(long)ctx->data_end,
+			  ctx->data_end - ctx->data, &p);
+	if (parsed != SG_PARSED_TCP && p.reason == SG_CNT_parse_ip_bad)
+		parsed = sg_parse_xdp(ctx, &p);
+	if (parsed == SG_PARSED_HIDDEN)
+		return sg_handle_hidden(&p, p.reason);
+	if (parsed != SG_PARSED_TCP) {
+		sg_count(p.reason);
 		return XDP_PASS;
 	}
 	cfg = sg_get_config();
@@ -127,7 +128,7 @@ int sg_tc_ingress(struct __sk_buff *skb)
 	if ((void *)(mp + 1) > data || mp->magic != SG_META_MAGIC)
 		return TCX_NEXT;
 	m = *mp;
-	if (sg_parse_skb(skb, &p) != SG_PARSE_TCP)
+	if (sg_parse_skb(skb, &p) != SG_PARSED_TCP)
 		return TCX_NEXT;
 	cfg = sg_get_config();
 	if (!cfg)
@@ -196,7 +197,7 @@ int sg_tc_egress(struct __sk_buff *skb)
 	__u32 ws = SG_CT_WS_NOSYN;
 	__u8 kstate = SG_STATE_MAX;
 
-	if (sg_parse_skb(skb, &p) != SG_PARSE_TCP)
+	if (sg_parse_skb(skb, &p) != SG_PARSED_TCP)
 		return TCX_NEXT;
 	cfg = sg_get_config();
 	if (!cfg || !sg_tracked(cfg, sg_port_slot(p.th.source)))
