@@ -66,21 +66,21 @@ static __always_inline void sg_bits_mark(void *map, __u32 h)
 
 /* ---- the sweep (sg_walk) ------------------------------------------------- */
 
-/* The clearing callback of map's sweep, for bpf_loop (a constant there). */
-#define SG_BITS_CLEAR_FN(name, map)                                          \
-	static long name(__u32 i, __u32 *key0)                               \
-	{                                                                    \
-		__u32 key = *key0 + i;                                       \
-		__u64 *w = bpf_map_lookup_elem(&map, &key);                  \
-                                                                             \
-		if (w)                                                       \
-			*w = 0;                                              \
-		return 0;                                                    \
-	}
+/* Zeroes word key of map: the body of the sweep's clearing loop. Each
+ * filter has its own bpf_loop callback around it (walk.h), as the loop
+ * takes no argument but its context and the map must be a constant. */
+static __always_inline long sg_bits_clear_word(void *map, __u32 key)
+{
+	__u64 *w = bpf_map_lookup_elem(map, &key);
+
+	if (w)
+		*w = 0;
+	return 0;
+}
 
 /* The sweep's first step: size the bitmap gen it rebuilds to the entries
  * the last sweep found, record that size (marks from now on land inside
- * it), clear it with clear (SG_BITS_CLEAR_FN). Returns the control word to
+ * it), clear it with clear (a bpf_loop callback). Returns the control word to
  * rebuild with. */
 static __always_inline __u64 sg_bits_start(void *map, __u64 *ctlp, __u32 gen,
 					   void *clear)

@@ -65,7 +65,14 @@ static long sg_learned_walk_one(void *map, struct sg_src_key *key,
 	return 0;
 }
 
-SG_BITS_CLEAR_FN(sg_ct_bits_clear, sg_ct_bits)
-SG_BITS_CLEAR_FN(sg_learned_bits_clear, sg_learned_bits)
+static long sg_ct_bits_clear(__u32 i, __u32 *key0)
+{
+	return sg_bits_clear_word(&sg_ct_bits, *key0 + i);
+}
+
+static long sg_learned_bits_clear(__u32 i, __u32 *key0)
+{
+	return sg_bits_clear_word(&sg_learned_bits, *key0 + i);
+}
 
 #endif /* SG_WALK_H */
