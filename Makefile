@@ -41,9 +41,11 @@ CFLAGS    += -Wall -Wextra -Werror -std=gnu11 -I$(BUILD) -Iinclude -Iuser \
 LDLIBS    := $(shell pkg-config --libs libxdp libbpf json-c 2>/dev/null) \
              -linih -lmicrohttpd -lelf -lz -lm
 
-BPF_SRCS  := $(wildcard bpf/*.bpf.c)
-BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
-SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+# bpf/ is the product; the bench's programs (tests/bench) and the lab's
+# pass program for XDP_TX peers (tests/tools) build beside it, in build/.
+BPF_SRCS  := $(wildcard bpf/*.bpf.c tests/bench/*.bpf.c tests/tools/*.bpf.c)
+BPF_OBJS  := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(notdir $(BPF_SRCS)))
+SKELS     := $(patsubst %.bpf.c,$(BUILD)/%.skel.h,$(notdir $(BPF_SRCS)))
 LIB_SRCS  := $(wildcard user/lib*.c)
 LIB_OBJS  := $(patsubst user/%.c,$(BUILD)/%.o,$(LIB_SRCS)) $(BUILD)/sg_version.o
 BINS      := $(BUILD)/synguardd $(BUILD)/synguard
@@ -54,10 +56,10 @@ SEC_BPF_SRCS := $(wildcard tests/security/*.bpf.c)
 SEC_BPF_OBJS := $(patsubst tests/security/%.bpf.c,$(BUILD)/security/%.bpf.o,$(SEC_BPF_SRCS))
 SEC_SRCS  := $(filter-out $(SEC_BPF_SRCS),$(wildcard tests/security/*.c))
 SEC_BINS  := $(patsubst tests/security/%.c,$(BUILD)/security/%,$(SEC_SRCS))
-BENCH_SRCS := $(wildcard tests/bench/*.c)
+BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard tests/bench/*.c))
 BENCH_BIN := $(BUILD)/sg_bench
 # The differential fuzzer: the data path built natively as the reference
-# model (bpf/model.h), libFuzzer + ASan/UBSan, against the kernel's copy.
+# model (tests/fuzz/model.h), libFuzzer + ASan/UBSan, against the kernel's copy.
 FUZZ_BIN  := $(BUILD)/fuzz/sg_fuzz
 FUZZ_SAN  := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
              -fno-sanitize=alignment,function
@@ -100,6 +102,12 @@ $(BUILD)/vmlinux.h: | $(BUILD)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
 
 $(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(wildcard include/*.h) $(BUILD)/vmlinux.h
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.bpf.o: tests/bench/%.bpf.c $(wildcard bpf/*.h) $(wildcard include/*.h) $(BUILD)/vmlinux.h
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.bpf.o: tests/tools/%.bpf.c $(wildcard bpf/*.h) $(wildcard include/*.h) $(BUILD)/vmlinux.h
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
@@ -168,7 +176,8 @@ $(BENCH_BIN): $(BENCH_SRCS) $(wildcard tests/bench/*.h) tests/unit/frame.h $(SKE
 
 # Packets are unaligned by nature (alignment) and the model calls map
 # callbacks through a generic pointer, as the kernel does (function).
-$(BUILD)/fuzz/model.o: tests/fuzz/model.c tests/fuzz/sg_model.h bpf/synguard.bpf.c $(wildcard bpf/*.h) $(wildcard include/*.h) $(BUILD)/vmlinux.h
+$(BUILD)/fuzz/model.o: tests/fuzz/model.c $(wildcard tests/fuzz/*.h) bpf/synguard.bpf.c \
+		$(wildcard bpf/*.h) $(wildcard include/*.h) $(BUILD)/vmlinux.h
 	@mkdir -p $(@D)
 	$(CLANG) -g -O1 -Wall -Werror -fsanitize=fuzzer-no-link $(FUZZ_SAN) -I$(BUILD) -Iinclude -Ibpf -Itests/fuzz -c $< -o $@
 

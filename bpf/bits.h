@@ -12,7 +12,7 @@
 #include "common.h"
 
 /* Words per bitmap, from the map's size (the daemon sizes it). */
-static __always_inline __u32 sg_bits_words(void *map)
+static __always_inline __u32 sg_bits_word_count(void *map)
 {
 	return (sg_map_max_entries(map) - 1) / 2;
 }
@@ -29,7 +29,7 @@ static __always_inline __u64 sg_bits_ctl(void *map)
 static __always_inline __u64 *sg_bits_word(void *map, __u64 ctl, __u32 gen,
 					   __u32 h)
 {
-	__u32 n = sg_bits_words(map);
+	__u32 n = sg_bits_word_count(map);
 	__u32 lg = (ctl >> SG_BITS_LG_SHIFT(gen & 1)) & 31;
 	__u32 used = lg && (1u << lg) < n ? 1u << lg : n;
 	__u32 key = 1 + (gen & 1) * n + ((h >> 6) & (used - 1));
@@ -66,27 +66,27 @@ static __always_inline void sg_bits_mark(void *map, __u32 h)
 
 /* ---- the sweep (sg_walk) ------------------------------------------------- */
 
-/* The clearing callback of map's sweep, for bpf_loop (a constant there). */
-#define SG_BITS_CLEAR_FN(name, map)                                          \
-	static long name(__u32 i, __u32 *key0)                               \
-	{                                                                    \
-		__u32 key = *key0 + i;                                       \
-		__u64 *w = bpf_map_lookup_elem(&map, &key);                  \
-                                                                             \
-		if (w)                                                       \
-			*w = 0;                                              \
-		return 0;                                                    \
-	}
+/* Zeroes word key of map: the body of the sweep's clearing loop. Each
+ * filter has its own bpf_loop callback around it (walk.h), as the loop
+ * takes no argument but its context and the map must be a constant. */
+static __always_inline long sg_bits_clear_word(void *map, __u32 key)
+{
+	__u64 *w = bpf_map_lookup_elem(map, &key);
+
+	if (w)
+		*w = 0;
+	return 0;
+}
 
 /* The sweep's first step: size the bitmap gen it rebuilds to the entries
  * the last sweep found, record that size (marks from now on land inside
- * it), clear it with clear (SG_BITS_CLEAR_FN). Returns the control word to
+ * it), clear it with clear (a bpf_loop callback). Returns the control word to
  * rebuild with. */
 static __always_inline __u64 sg_bits_start(void *map, __u64 *ctlp, __u32 gen,
 					   void *clear)
 {
 	__u64 want = (*ctlp >> SG_BITS_LIVE_SHIFT) * SG_BITS_PER_ENTRY / 64;
-	__u32 n = sg_bits_words(map), lg = SG_BITS_MIN_LG, key0;
+	__u32 n = sg_bits_word_count(map), lg = SG_BITS_MIN_LG, key0;
 	__u64 ctl;
 
 	while ((1ULL << lg) < want && (1u << lg) < n && lg < 30)

@@ -5,7 +5,7 @@
 #define SG_COMMON_H
 
 #ifdef SG_MODEL
-#include "model.h" /* the native build: reference model for the fuzzer */
+#include "model.h" /* the native build (tests/fuzz): the fuzzer's reference model */
 #else
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

@@ -59,7 +59,7 @@ struct {
 	__type(value, struct sg_ct_entry);
 } sg_ct_scratch SEC(".maps");
 
-enum sg_ct_dirn {
+enum sg_ct_direction {
 	SG_CT_IN,   /* remote -> local: seen by XDP       */
 	SG_CT_OUT,  /* local -> remote: seen by TC egress */
 };
@@ -82,8 +82,6 @@ enum sg_ct_verdict {
 	SG_CT_IGNORED,  /* sg_ct_apply() only: the receiver would discard the
 			 * segment; it moved nothing (the caller passes it) */
 };
-/* ...with this bit: the segment made the entry ESTABLISHED (learning) */
-#define SG_CT_F_ESTABLISHED 0x100
 
 /* Window scales: what a SYN carried (0..14, 0xf none), or for an entry
  * seeded mid-flow the pair remote | local << 8, or: */
@@ -111,7 +109,7 @@ static __always_inline bool sg_seq_after(__u32 a, __u32 b)
 
 static __always_inline void sg_ct_make_key(struct sg_ct_key *k,
 					   const struct sg_pkt *p,
-					   enum sg_ct_dirn d)
+					   enum sg_ct_direction d)
 {
 	const __u32 *l = d == SG_CT_IN ? p->daddr : p->saddr;
 	const __u32 *r = d == SG_CT_IN ? p->saddr : p->daddr;
@@ -450,7 +448,7 @@ _Static_assert(__builtin_offsetof(struct sg_ct_entry, state) ==
 static __always_inline bool sg_ct_commit(struct sg_ct_entry *e,
 					 const struct sg_ct_dir *rcv,
 					 const struct sg_seg *s,
-					 enum sg_ct_dirn d, bool fin, bool fin_new)
+					 enum sg_ct_direction d, bool fin, bool fin_new)
 {
 	union sg_ct_states cur, next;
 	__u64 seen;
@@ -517,7 +515,7 @@ static __always_inline void sg_ct_init(struct sg_ct_entry *e, __u64 now)
  * a counter to bump (0 if none). */
 static __always_inline int sg_ct_apply(struct sg_ct_entry *e,
 				       const struct sg_seg *s,
-				       enum sg_ct_dirn d,
+				       enum sg_ct_direction d,
 				       const struct sg_config *cfg,
 				       __u32 *cnt)
 {
@@ -643,7 +641,7 @@ static __always_inline __u8 sg_state_from_kernel(__u32 st)
  * the local state is the kernel's, the edges come from this segment. */
 static __always_inline void sg_ct_seed(struct sg_ct_entry *e,
 				       const struct sg_seg *s,
-				       enum sg_ct_dirn d, __u8 kstate,
+				       enum sg_ct_direction d, __u8 kstate,
 				       __u8 flags, __u32 ws)
 {
 	struct sg_ct_dir *snd = d == SG_CT_IN ? &e->remote : &e->local;
@@ -672,14 +670,13 @@ static __always_inline void sg_ct_seed(struct sg_ct_entry *e,
  * caller knows it (SG_STATE_MAX otherwise), used only to start an entry
  * for a flow we have not seen open, with flags and the scales ws. New
  * entries otherwise come only from a SYN without ACK: a stray SYN-ACK or
- * ACK creates nothing. Returns an enum sg_ct_verdict, with
- * SG_CT_F_ESTABLISHED when the entry became ESTABLISHED. */
-static __always_inline int sg_ct_track(const struct sg_ct_key *k,
-				       const struct sg_seg *s,
-				       enum sg_ct_dirn d,
-				       const struct sg_config *cfg,
-				       __u32 pkt_bytes, __u8 kstate,
-				       __u8 flags, __u32 ws)
+ * ACK creates nothing. *established is set when the segment made the
+ * entry ESTABLISHED (the remote then counts as learned). */
+static __always_inline enum sg_ct_verdict
+sg_ct_track(const struct sg_ct_key *k, const struct sg_seg *s,
+	    enum sg_ct_direction d, const struct sg_config *cfg,
+	    __u32 pkt_bytes, __u8 kstate, __u8 flags, __u32 ws,
+	    bool *established)
 {
 	__u64 now = bpf_ktime_get_ns();
 	bool was_embryonic, stale, is_new = false;
@@ -758,7 +755,7 @@ static __always_inline int sg_ct_track(const struct sg_ct_key *k,
 	}
 	/* a connection of the remote's just became established here */
 	if ((is_new || was_embryonic) && e->state == SG_ESTABLISHED)
-		verdict |= SG_CT_F_ESTABLISHED;
+		*established = true;
 	/* In place, unless new or crossing the embryonic/synchronized line;
 	 * closed before it ever synchronized: gone, as the kernel's socket. */
 	if (is_new) {

@@ -8,7 +8,7 @@
 
 #include "common.h"
 #include "csum.h"
-#include "parse.h"
+#include "tcpopt.h"
 #include "siphash.h"
 
 /* The SYN-ACK always carries 20 bytes of options (padded with EOL), so its
@@ -181,12 +181,12 @@ static __always_inline void sg_synack_options(struct sg_synack_tcp *s,
 
 /* Write the SYN-ACK's TCP header, checksum included, over the SYN's (s
  * points into the frame; every byte is rewritten). */
-static __always_inline void sg_synack_tcp(struct sg_synack_tcp *s,
-					  const struct sg_pkt *p,
-					  const struct sg_config *cfg,
-					  __u32 isn, __u8 optbits,
-					  const struct sg_tcpopt *o, bool ts,
-					  __u32 tsval)
+static __always_inline void sg_synack_write_tcp(struct sg_synack_tcp *s,
+						const struct sg_pkt *p,
+						const struct sg_config *cfg,
+						__u32 isn, __u8 optbits,
+						const struct sg_tcpopt *o, bool ts,
+						__u32 tsval)
 {
 	__u16 flags = 0x12; /* SYN, ACK */
 	__u64 sum;
@@ -319,7 +319,7 @@ static __always_inline int sg_build_synack(struct xdp_md *ctx,
 		__builtin_memcpy(&ip6->daddr, p->saddr, 16);
 		s = (void *)(ip6 + 1);
 	}
-	sg_synack_tcp(s, p, cfg, isn, optbits, o, ts, tsval);
+	sg_synack_write_tcp(s, p, cfg, isn, optbits, o, ts, tsval);
 	return 0;
 }
 

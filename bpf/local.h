@@ -11,6 +11,7 @@
 
 #include "common.h"
 #include "parse.h"
+#include "config.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -22,7 +23,7 @@ struct {
 
 /* What the map says of address a: SG_ADDR_LOCAL, SG_ADDR_BROADCAST, or
  * SG_ADDR_OTHER when it holds no such key. */
-static __always_inline __u32 sg_addr_kind(__u8 family, const __u32 *a)
+static __always_inline __u32 sg_addr_classify(__u8 family, const __u32 *a)
 {
 	struct sg_addr_key k = { .family = family };
 	__u8 *v;
@@ -44,7 +45,7 @@ static __always_inline bool sg_local_dst(const struct sg_config *cfg,
 					 const struct sg_pkt *p)
 {
 	return !cfg->local_addrs ||
-	       sg_addr_kind(p->family, p->daddr) == SG_ADDR_LOCAL;
+	       sg_addr_classify(p->family, p->daddr) == SG_ADDR_LOCAL;
 }
 
 /* The counter of why no SYN-ACK may go to p's source, or 0: a source no
@@ -79,13 +80,24 @@ static __always_inline __u32 sg_src_unanswerable(const struct sg_config *cfg,
 	}
 	if (!cfg->local_addrs)
 		return 0;
-	switch (sg_addr_kind(p->family, s)) {
+	switch (sg_addr_classify(p->family, s)) {
 	case SG_ADDR_LOCAL:
 		return SG_CNT_drop_land;
 	case SG_ADDR_BROADCAST:
 		return SG_CNT_drop_src_broadcast;
 	}
 	return 0;
+}
+
+/* sg_src_unanswerable, out of line: inline, its branches times those of
+ * the SYN path pass the verifier's limit. */
+__noinline int sg_syn_src_check(const struct sg_pkt *p)
+{
+	struct sg_config *cfg = sg_get_config();
+
+	if (!p || !cfg)
+		return 0;
+	return sg_src_unanswerable(cfg, p);
 }
 
 #endif /* SG_LOCAL_H */

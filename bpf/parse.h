@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* Packet parsing shared by XDP and TC: Ethernet (up to two VLAN tags),
- * IPv4 with options, IPv6 with its extension header chain, TCP and its
- * options. Every access is bounds-checked against data_end; what is not
+ * IPv4 with options, IPv6 with its extension header chain, and the fixed
+ * TCP header (its options: tcpopt.h). Every access is bounds-checked against data_end; what is not
  * understood is reported with the counter id that names the reason.
  */
 #ifndef SG_PARSE_H
@@ -12,7 +12,7 @@
 #define SG_MAX_VLANS 2
 #define SG_MAX_IPV6_EXT 6
 
-/* The parse result: valid only when sg_parse() returned SG_PARSE_TCP.
+/* The parse result: valid only when sg_parse() returned SG_PARSED_TCP.
  * Offsets, not pointers, so that the parser can be a separately verified
  * global function; callers re-derive pointers with one bounds check. */
 struct sg_pkt {
@@ -27,6 +27,7 @@ struct sg_pkt {
 	__u8 ihl_opts;          /* IPv4 header carried options                */
 	__u8 tos;               /* IPv4 TOS / IPv6 traffic class              */
 	__u8 frag;              /* enum sg_frag                               */
+	__u8 reason;            /* why it is not SG_PARSED_TCP: the counter   */
 	struct tcphdr th;       /* copy of the fixed TCP header               */
 };
 
@@ -47,7 +48,17 @@ enum sg_frag {
  * fragment holds the whole header, so the next offset is at least 3. */
 #define SG_FRAG_MIN_LATER 3
 
-/* sg_parse() returns SG_PARSE_TCP or the counter id of the reason. */
+/* What sg_parse() found; sg_pkt.reason names the counter of why a packet
+ * is not SG_PARSED_TCP. */
+enum sg_parsed {
+	SG_PARSED_TCP,          /* a whole TCP segment: p is filled in        */
+	SG_PARSED_HIDDEN,       /* TCP that XDP cannot see whole: a fragment,
+				 * or an IPv6 chain longer than the walk      */
+	SG_PARSED_OTHER,        /* not TCP, or malformed                      */
+};
+
+/* The parse's steps below answer the counter of the reason a packet is
+ * not a TCP segment, or this: none, go on. Only sg_parse() sees it. */
 #define SG_PARSE_TCP SG_CNT_MAX
 
 static __always_inline int sg_parse_eth(void *data, void *data_end,
@@ -218,8 +229,8 @@ static __always_inline int sg_parse_ipv6(void *data, void *data_end,
 /* Parse up to the TCP header (not its options). pkt_len is the whole
  * packet's length: a multi-buffer frame or a paged skb has only its head
  * between data and data_end, where the headers must be. */
-static __always_inline int sg_parse(void *data, void *data_end, __u32 pkt_len,
-				    struct sg_pkt *p)
+static __always_inline int sg_parse_reason(void *data, void *data_end,
+					   __u32 pkt_len, struct sg_pkt *p)
 {
 	struct tcphdr *tcp;
 	void *l4 = NULL;
@@ -273,139 +284,65 @@ static __always_inline struct tcphdr *sg_tcp(const struct sg_pkt *p,
 	return tcp;
 }
 
-/* ---- TCP options -------------------------------------------------------- */
-struct sg_tcpopt {
-	__u32 tsval;
-	__u32 tsecr;
-	__u16 mss;
-	__u8 wscale;
-	__u8 flags;             /* SG_OPT_* */
-};
-
-#define SG_OPT_MSS (1u << 0)
-#define SG_OPT_WSCALE (1u << 1)
-#define SG_OPT_SACK_PERM (1u << 2)
-#define SG_OPT_TS (1u << 3)
-
-#define SG_TCP_MAX_OPTLEN 40
-
-/* Options on 4-byte boundaries, as common stacks send them (Linux, Windows,
- * macOS, BSD): MSS, window scale behind a NOP, SACK-permitted and
- * timestamps behind NOPs or each other, EOL padding. Read a word at a time
- * this costs a few loads. Anything else returns -1, and the caller walks
- * the options one by one (sg_tcpopt_one), which takes every layout this
- * takes, to the same result. */
-static __always_inline int sg_tcpopt_words(void *data, void *data_end,
-					   __u32 off, __u32 end,
-					   struct sg_tcpopt *o)
+/* Is the parser's reason about a TCP packet whose segment XDP cannot see
+ * whole: a fragment, or an IPv6 chain longer than its walk? */
+static __always_inline bool sg_reason_hidden(int reason)
 {
-	int i;
-
-	for (i = 0; i < SG_TCP_MAX_OPTLEN / 4; i++) {
-		__be32 *w;
-		__u32 v;
-
-		/* the header length is a multiple of 4: a word fits or none */
-		if (off >= end)
-			return 0;
-		w = data + (off & 0xfff);
-		if ((void *)(w + 1) > data_end)
-			return -1;
-		v = bpf_ntohl(*w);
-		off += 4;
-		switch (v >> 16) {
-		case 0x0204: /* MSS */
-			o->mss = v & 0xffff;
-			o->flags |= SG_OPT_MSS;
-			continue;
-		case 0x0103: /* NOP, window scale */
-			if ((v & 0xff00) != 0x0300)
-				return -1;
-			o->wscale = v & 0xff;
-			o->flags |= SG_OPT_WSCALE;
-			continue;
-		case 0x0000: /* EOL */
-			return 0;
-		case 0x0402: /* SACK-permitted, then EOL or timestamps */
-			o->flags |= SG_OPT_SACK_PERM;
-			if ((v & 0xffff) == 0x0000)
-				return 0;
-			break;
-		case 0x0101: /* NOP NOP, then SACK-permitted or timestamps */
-			if ((v & 0xffff) == 0x0402) {
-				o->flags |= SG_OPT_SACK_PERM;
-				continue;
-			}
-			break;
-		default:
-			return -1;
-		}
-		/* timestamps: kind and length end this word, the values fill
-		 * the next two */
-		if ((v & 0xffff) != 0x080a || off + 8 > end)
-			return -1;
-		w = data + (off & 0xfff);
-		if ((void *)(w + 2) > data_end)
-			return -1;
-		o->tsval = bpf_ntohl(w[0]);
-		o->tsecr = bpf_ntohl(w[1]);
-		o->flags |= SG_OPT_TS;
-		off += 8;
-	}
-	return 0;
+	return reason == SG_CNT_pass_ip_fragment ||
+	       reason == SG_CNT_drop_frag_tiny ||
+	       reason == SG_CNT_drop_frag_overlap ||
+	       reason == SG_CNT_parse_ipv6_ext_depth;
 }
 
-
-/* Parse the one option at byte off of the frame, whose TCP header ends at
- * byte end. Returns the bytes it takes (0 at EOL), or -1 when it runs past
- * the header. Unknown options are skipped by their length. */
-static __always_inline int sg_tcpopt_one(void *data, void *data_end, __u32 off,
-					 __u32 end, struct sg_tcpopt *o)
+/* The parse of a frame's first pkt_len bytes, and its reason in p. */
+static __always_inline enum sg_parsed sg_parse(void *data, void *data_end,
+					       __u32 pkt_len, struct sg_pkt *p)
 {
-	__u8 *c;
-	__u8 kind, len;
+	int reason = sg_parse_reason(data, data_end, pkt_len, p);
 
-	if (off >= end)
-		return 0;
-	c = data + (off & 0xfff);
-	if ((void *)(c + 1) > data_end)
-		return -1;
-	kind = c[0];
-	if (kind == 0) /* EOL */
-		return 0;
-	if (kind == 1) /* NOP */
-		return 1;
-	if ((void *)(c + 2) > data_end)
-		return -1;
-	len = c[1];
-	if (len < 2 || off + len > end)
-		return -1;
-	switch (kind) {
-	case 2: /* MSS */
-		if (len == 4 && (void *)(c + 4) <= data_end) {
-			o->mss = (c[2] << 8) | c[3];
-			o->flags |= SG_OPT_MSS;
-		}
-		break;
-	case 3: /* window scale */
-		if (len == 3 && (void *)(c + 3) <= data_end) {
-			o->wscale = c[2];
-			o->flags |= SG_OPT_WSCALE;
-		}
-		break;
-	case 4: /* SACK permitted */
-		if (len == 2)
-			o->flags |= SG_OPT_SACK_PERM;
-		break;
-	case 8: /* timestamps */
-		if (len == 10 && (void *)(c + 10) <= data_end) {
-			o->tsval = bpf_ntohl(*(__be32 *)(c + 2));
-			o->tsecr = bpf_ntohl(*(__be32 *)(c + 6));
-			o->flags |= SG_OPT_TS;
-		}
-		break;
-	}
-	return len;
+	p->reason = reason;
+	if (reason == SG_PARSE_TCP)
+		return SG_PARSED_TCP;
+	return sg_reason_hidden(reason) ? SG_PARSED_HIDDEN : SG_PARSED_OTHER;
+}
+
+/* Parses a frame whose IP length may pass its first buffer (multi-buffer
+ * XDP, a paged skb): full_len is the whole frame's. That length is
+ * looked at only when the first buffer falls short of the IP length, so
+ * the common frame is parsed once. */
+static __always_inline enum sg_parsed sg_parse_frame(void *data,
+						     void *data_end,
+						     __u32 full_len,
+						     struct sg_pkt *p)
+{
+	__u32 len = data_end - data;
+	enum sg_parsed parsed = sg_parse(data, data_end, len, p);
+
+	if (p->reason == SG_CNT_parse_ip_bad && full_len > len)
+		parsed = sg_parse(data, data_end, full_len, p);
+	return parsed;
+}
+
+/* The parse as global functions, one per program type (a global function
+ * must name its context's type): the verifier checks the parser once,
+ * not once per path that reaches it. XDP calls this only when its inline
+ * parse of the first buffer fell short, as the whole length costs it a
+ * helper call. */
+__noinline enum sg_parsed sg_parse_xdp(struct xdp_md *ctx, struct sg_pkt *p)
+{
+	if (!p)
+		return SG_PARSED_OTHER;
+	return sg_parse_frame((void *)(long)ctx->data, (void *)(long)ctx->data_end,
+			      bpf_xdp_get_buff_len(ctx), p);
+}
+
+__noinline enum sg_parsed sg_parse_skb(struct __sk_buff *ctx,
+				       struct sg_pkt *p)
+{
+	if (!p)
+		return SG_PARSED_OTHER;
+	return sg_parse_frame((void *)(long)ctx->data, (void *)(long)ctx->data_end,
+			      ctx->len, p);
 }
 
 #endif /* SG_PARSE_H */

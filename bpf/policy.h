@@ -12,6 +12,7 @@
 #include "common.h"
 #include "bits.h"
 #include "parse.h"
+#include "config.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
@@ -29,6 +30,16 @@ struct {
 	__type(value, __u64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sg_policy_bits SEC(".maps");
+
+/* What the lists decided for one packet, as the XDP path acts on it. */
+enum sg_list_verdict {
+	SG_LIST_UNLISTED,       /* no list holds its source                   */
+	SG_LIST_ALLOWED,        /* skips the SYN budget and cookie mode       */
+	SG_LIST_DENIED,         /* dropped                                    */
+	/* Denied in shadow mode: counted as a would-be drop; the packet goes
+	 * on as if unlisted, and no later stage decides on it again. */
+	SG_LIST_DENY_SHADOWED,
+};
 
 /* May the lists decide on p? syn: p opens a connection (allow and deny
  * both matter); other segments only meet deny. */
@@ -62,6 +73,20 @@ static __always_inline __u32 sg_policy_lookup(const struct sg_config *cfg,
 		return SG_ACT_NONE;
 	__sync_fetch_and_add(&v->hits, 1);
 	return v->action;
+}
+
+/* What the allow and deny lists say of p's source. */
+__noinline enum sg_list_verdict sg_policy_verdict(const struct sg_pkt *p)
+{
+	struct sg_config *cfg = sg_get_config();
+	__u32 action;
+
+	if (!p || !cfg)
+		return SG_LIST_UNLISTED;
+	action = sg_policy_lookup(cfg, p);
+	if (action == SG_ACT_DENY)
+		return SG_LIST_DENIED;
+	return action == SG_ACT_ALLOW ? SG_LIST_ALLOWED : SG_LIST_UNLISTED;
 }
 
 #endif /* SG_POLICY_H */

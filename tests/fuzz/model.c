@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The reference model: bpf/synguard.bpf.c itself, compiled natively (the
- * SG_MODEL shim in bpf/model.h), with the helpers and maps it calls
+ * SG_MODEL shim in tests/fuzz/model.h), with the helpers and maps it calls
  * implemented here as the kernel documents them. The fuzzer feeds the same
  * frames to this and to the kernel's copy and demands identical results:
  * what differs is then the verifier's, the JIT's, a helper's or the test
  * runner's doing, or code that leans on something neither side promises.
  *
  * This file sees kernel types (vmlinux.h) and so no libc headers; the
- * harness talks to it through model.h's plain-typed functions.
+ * harness talks to it through sg_model.h's plain-typed functions.
  */
 #define SG_MODEL
 #include "synguard.bpf.c"

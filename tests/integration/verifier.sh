@@ -18,7 +18,7 @@ for cc in clang-14 "$main_clang"; do
 		echo "not ok - verifier: $cc is not installed (make deps installs it)"
 		continue
 	fi
-	for src in bpf/*.bpf.c; do
+	for src in bpf/*.bpf.c tests/bench/*.bpf.c tests/tools/*.bpf.c; do
 		name=$(basename "$src" .bpf.c)
 		obj=$work/$cc-$name.o
 		if ! $cc $flags -c "$src" -o "$obj" 2>"$work/err"; then

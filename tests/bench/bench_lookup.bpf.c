@@ -14,7 +14,7 @@ int sg_bench_lookup(struct xdp_md *ctx)
 	struct sg_ct_key k;
 
 	if (sg_parse((void *)(long)ctx->data, (void *)(long)ctx->data_end,
-		     ctx->data_end - ctx->data, &p) != SG_PARSE_TCP)
+		     ctx->data_end - ctx->data, &p) != SG_PARSED_TCP)
 		return XDP_ABORTED;
 	sg_ct_make_key(&k, &p, SG_CT_IN);
 	return bpf_map_lookup_elem(&sg_ct_synced, &k) ? XDP_PASS : XDP_DROP;
