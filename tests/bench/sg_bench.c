@@ -6,8 +6,8 @@
  *
  * Every run is repeat = 1: the kernel does not restore the packet between
  * repeats, so a rewriting program would be fed its own output. Each case
- * runs every candidate on the same frame, in turn, RUNS times; the figure
- * is the median of the kernel-reported durations. Nothing is pinned: this
+ * runs every candidate on the same frame, in turn (a different one first
+ * each time), RUNS times; the figure is the median of the kernel-reported durations. Nothing is pinned: this
  * never touches a running synguard.
  *
  *   sg_bench [-n RUNS] [-f FLOWS,...] [-c CPU] [-k CASE] [-o FILE.json] [-q]
@@ -408,8 +408,8 @@ static void report(const char *name, const char *desc, uint32_t flows,
 	fprintf(js, "]}");
 }
 
-/* Runs every candidate k on frame make(i, k), i = 0..runs-1, after a
- * warm-up. Frames of stateless cases are the same for every k; a case
+/* Runs every candidate k on frame make(i, k), i = 0..runs-1, in turn
+ * (starting with a different one each run), after a warm-up. Frames of stateless cases are the same for every k; a case
  * that looks up state gives each candidate its own flow, so that no
  * candidate finds the cache warmed by the one before. */
 typedef struct frame (*make_fn)(uint32_t i, int k, void *arg);
@@ -431,7 +431,10 @@ static void run_case(const char *name, const char *desc, uint32_t flows,
 		/* warm-up frames come after the recorded ones: no flow twice */
 		uint32_t idx = rec ? i - warm : runs + i;
 
-		for (int k = 0; k < nc; k++) {
+		/* each run starts with another candidate: whichever goes
+		 * first meets the frame's cache lines cold (~20 ns) */
+		for (int j = 0; j < nc; j++) {
+			int k = (int)((i + (uint32_t)j) % (uint32_t)nc);
 			struct frame f = make(idx, k, arg);
 			int ret = run_once(c[k].fd, &f, &d, NULL);
 
