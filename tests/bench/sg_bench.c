@@ -7,8 +7,8 @@
  * Every run is repeat = 1: the kernel does not restore the packet between
  * repeats, so a rewriting program would be fed its own output. Each case
  * runs every candidate on the same frame, in turn (a different one first
- * each time), RUNS times; the figure is the median of the kernel-reported durations. Nothing is pinned: this
- * never touches a running synguard.
+ * each time), RUNS times; the figure is the median of the kernel-reported
+ * durations. Nothing is pinned: this never touches a running synguard.
  *
  *   sg_bench [-n RUNS] [-f FLOWS,...] [-c CPU] [-k CASE] [-o FILE.json] [-q]
  *            [--obj FILE] [--vs NAME=FILE]... [--synproxy FILE]
