@@ -605,10 +605,10 @@ __noinline int sg_synack_capped(const struct sg_pkt *p, const struct sg_est *est
 /* Answer a SYN with its cookie SYN-ACK (XDP_TX), options o parsed, est
  * its source's counts (and the coarse clock, if read); a SYN too long to
  * verify gets SG_SYN_TO_KERNEL, one that finds the current secret past its
- * time (sg_secret_mints) SG_SYN_STALE. Inline: a call costs 20-40 ns per
- * SYN where returns are mitigated (SRSO); with the source checks global
- * (sg_syn_src_check) the verifier walks ~400k instructions of its 1M. */
-static __always_inline int sg_syn_cookie(struct xdp_md *ctx, const struct sg_pkt *p,
+ * time (sg_secret_mints) SG_SYN_STALE. A global function: inline, its
+ * branches multiplied by the policy's before it (source checks, budgets,
+ * learned sources, the tracker) pass the verifier's 1M-instruction walk. */
+__noinline int sg_syn_cookie(struct xdp_md *ctx, const struct sg_pkt *p,
 			     const struct sg_tcpopt *o, __u32 slot,
 			     const struct sg_est *est)
 {
