@@ -13,6 +13,10 @@ import subprocess
 import sys
 
 CANDS = ["kernel", "nft", "synguard", "floor", "drop"]
+# ns per SYN of the kernel's XDP synproxy selftest program on this machine
+# (docs/benchmarks.md): its Debian source (linux-source-6.1) built with
+# clang-19 passes no verifier here, so it cannot run beside synguard
+SYNPROXY_NS = 360
 NAMES = {"kernel": "kernel syncookies", "nft": "nft synproxy",
          "synguard": "synguard", "floor": "XDP floor (swap, TX)",
          "drop": "XDP drop"}
@@ -103,7 +107,7 @@ def point(e2e, flood, rate, cand):
                  and p["cand"] == cand), None) if e2e else None
 
 
-def targets(micro, e2e, mem):
+def targets(micro, e2e, mem, bpfstats=()):
     """[(name, measured, target, met, how far / why)]"""
     t = []
     if micro:
@@ -113,14 +117,38 @@ def targets(micro, e2e, mem):
                 r = c["ratio_to_floor"]
                 t.append(("SYN path %s <= 2.5x floor" % c["case"][11:], "%.2fx" % r,
                           "2.5x", r <= 2.5, "%.2fx over" % (r / 2.5) if r > 2.5 else ""))
+        byname = {c["case"]: c for c in micro["cases"]}
+        for c in micro["cases"]:
+            kp = next((x for x in c.get("candidates", []) if x["name"] == "kernel_synproxy"), None)
+            if re.fullmatch(r"syn_synack_v[46](_ts)?", c["case"]):
+                # measured beside it when the selftest program loads, else
+                # the figure docs/benchmarks.md gives for this machine
+                ref, how = (kp["ns_median"], "measured beside it") if kp and not \
+                    kp["bad_verdicts"] else (SYNPROXY_NS, "not loadable here: documented figure")
+                r = c["ns_median"] / ref
+                t.append(("SYN path %s <= 1/3 kernel XDP synproxy" % c["case"][11:],
+                          "%.0f vs %.0f ns = %.2f" % (c["ns_median"], ref, r), "0.33",
+                          r <= 1 / 3, how))
+        bad, syn = byname.get("ack_cookie_invalid"), byname.get("syn_synack_v4")
+        if bad and syn:
+            r = bad["ns_median"] / syn["ns_median"]
+            t.append(("invalid cookie ACK <= 2x a cookie SYN", "%.0f vs %.0f ns = %.2fx" % (
+                bad["ns_median"], syn["ns_median"], r), "2x", r <= 2, ""))
         est = [c for c in micro["cases"] if c["case"].startswith("established_")
                and not c["case"].endswith("_hot")]
         if est:
             big = max(est, key=lambda c: c["flows"])
             lk = next((x for x in big.get("candidates", []) if x["name"] == "lookup_only"), None)
-            t.append(("established <= 100 ns at %d flows" % big["flows"],
-                      "%.0f ns" % big["ns_median"], "100 ns", big["ns_median"] <= 100,
-                      "a bare lookup in the same table costs %.0f ns" % lk["ns_median"] if lk else ""))
+            if lk:
+                r = big["ns_median"] / lk["ns_median"]
+                t.append(("established <= 1.05x a bare lookup at %d flows" % big["flows"],
+                          "%.0f vs %.0f ns = %.2fx" % (big["ns_median"], lk["ns_median"], r),
+                          "1.05x", r <= 1.05, ""))
+        for c in micro.get("percpu", []):
+            t.append(("%s on every CPU <= 1.1x one CPU" % c["case"][7:],
+                      "%.0f vs %.0f ns = %.2fx" % (c["ns_all_cpus"], c["ns_one_cpu"], c["ratio"]),
+                      "1.1x", c["ratio"] <= 1.1 and not c["bad_verdicts"],
+                      "%d CPUs" % c["cpus"]))
         tabs = micro["tables"]
         if tabs:
             big = max(tabs, key=lambda x: x["table"])
@@ -132,12 +160,19 @@ def targets(micro, e2e, mem):
         sg = point(e2e, "syn", "max", "synguard")
         for other in ("kernel", "nft"):
             o = point(e2e, "syn", "max", other)
-            if sg and o and sg["net_ns_per_packet"] and o["net_ns_per_packet"]:
+            # a net figure at or below 0 is noise (a short or loaded run)
+            if sg and o and (sg["net_ns_per_packet"] or 0) > 0 and (o["net_ns_per_packet"] or 0) > 0:
                 r = sg["net_ns_per_packet"] / o["net_ns_per_packet"]
                 t.append(("net CPU per SYN <= 1/5 of %s" % NAMES[other],
                           "%.0f vs %.0f ns = 1/%.1f" % (sg["net_ns_per_packet"],
                                                         o["net_ns_per_packet"], 1 / r if r > 0 else 0),
                           "1/5", r <= 0.2, ""))
+        fl = point(e2e, "syn", "max", "floor")
+        if sg and fl and (sg["net_ns_per_packet"] or 0) > 0 and (fl["net_ns_per_packet"] or 0) > 0:
+            t.append(("net CPU per SYN, distance to the XDP floor (report)",
+                      "%.0f vs %.0f ns = %.1fx" % (sg["net_ns_per_packet"], fl["net_ns_per_packet"],
+                                                   sg["net_ns_per_packet"] / fl["net_ns_per_packet"]),
+                      "-", None, "reflect only: swap + XDP_TX"))
         idle = point(e2e, "syn", "idle", "synguard")
         rates = [p["rate"] for p in e2e["points"] if p["flood"] == "syn" and p["rate"].isdigit()]
         fixed = point(e2e, "syn", max(rates, key=int), "synguard") if rates else None
@@ -148,7 +183,19 @@ def targets(micro, e2e, mem):
                 t.append(("legit p99 at %s <= 2x idle" % what,
                           "%.2f vs %.2f ms = %.1fx" % (heavy["legit_p99_ms"], idle["legit_p99_ms"], r),
                           "2x", r <= 2, "%d/%d connected" % (heavy["legit_ok"], heavy["legit_n"])))
+    real = next((b for b in bpfstats if b["cand"] == "synguard" and b["flood"] == "syn"
+                 and b["ns_per_run"]), None)
+    tr = next((c for c in (micro or {}).get("cases", []) if c["case"] == "syn_synack_v4"), None)
+    if real and tr:
+        r = real["ns_per_run"] / tr["ns_median"]
+        t.append(("SYN real path (bpf_stats) within 20% of test_run",
+                  "%.0f vs %.0f ns = %.2fx" % (real["ns_per_run"], tr["ns_median"], r),
+                  "0.8-1.2x", 0.8 <= r <= 1.2, ""))
     if mem:
+        rows = mem.get("tracked_established") or mem["flows"]
+        rps = rows / (mem["conns_json"]["wall_ms_median"] / 1000.0)
+        t.append(("conns --json >= 1M rows/s (%d flows)" % mem["flows"], "%.2fM rows/s" % (rps / 1e6),
+                  "1M/s", rps >= 1e6, ""))
         ms = mem["stats"]["wall_ms_median"]
         t.append(("synguard stats <= 50 ms at %d flows" % mem["flows"], "%.0f ms" % ms,
                   "50 ms", ms <= 50, ""))
@@ -242,11 +289,12 @@ def main():
             w("  %-22s %9.1f ms median of %d, peak RSS %d KB, %d bytes out" % (
                 name, r["wall_ms_median"], r["runs"], r["max_rss_kb"], r["output_bytes"]))
         w("")
-    tg = targets(micro, e2e, mem)
+    tg = targets(micro, e2e, mem, bpfstats)
     if tg:
         w("Targets")
         for name, got, want, met, why in tg:
-            w("  %-52s %-28s %-6s %s%s" % (name, got, want, "met" if met else "MISSED",
+            w("  %-52s %-28s %-6s %s%s" % (name, got, want,
+                                            "-" if met is None else "met" if met else "MISSED",
                                             "  (%s)" % why if why else ""))
     plot_ok, plot_err = (False, "no end-to-end results")
     if e2e:

@@ -6,15 +6,19 @@
  *
  * Every run is repeat = 1: the kernel does not restore the packet between
  * repeats, so a rewriting program would be fed its own output. Each case
- * runs every candidate on the same frame, in turn, RUNS times; the figure
- * is the median of the kernel-reported durations. Nothing is pinned: this
- * never touches a running synguard.
+ * runs every candidate on the same frame, in turn (a different one first
+ * each time), RUNS times; the figure is the median of the kernel-reported
+ * durations. Nothing is pinned: this never touches a running synguard.
  *
  *   sg_bench [-n RUNS] [-f FLOWS,...] [-c CPU] [-k CASE] [-o FILE.json] [-q]
- *            [--obj FILE] [--vs NAME=FILE]...
+ *            [--obj FILE] [--vs NAME=FILE]... [--synproxy FILE]
  *   sg_bench --populate PINNED_CT_MAP -f N    fill a pinned sg_ct_synced
  *   sg_bench flood ...                        the end-to-end floods (flood.c)
  *   sg_bench stats-hold                       BPF run-time stats on until killed
+ *
+ * --synproxy FILE adds the kernel's XDP synproxy selftest program
+ * (xdp_synproxy_kern.c, built by tests/bench/synproxy.sh) as a candidate
+ * of the SYN cases.
  *
  * --obj benchmarks another build of synguard.bpf.o (clang 14, say);
  * --vs adds one as a candidate beside it, configured the same way, so two
@@ -23,6 +27,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -309,7 +314,8 @@ struct cand {
 	uint32_t n, bad;
 };
 
-static uint8_t outbuf[FRAME_MAX + 256];
+/* per thread: cases_percpu runs programs from several at once */
+static __thread uint8_t outbuf[FRAME_MAX + 256];
 
 static int run_once(int fd, const struct frame *f, uint32_t *dur,
 		    uint32_t *out_len)
@@ -354,11 +360,11 @@ static struct stat_s stats_of(struct cand *c)
 /* ---- JSON and the table --------------------------------------------------- */
 
 /* The JSON file: cases as they run; tables gathered, written at the end. */
-static FILE *js, *js_tables;
-static char *tables_buf;
-static size_t tables_len;
+static FILE *js, *js_tables, *js_percpu;
+static char *tables_buf, *percpu_buf;
+static size_t tables_len, percpu_len;
 
-static int js_ncases, js_ntables;
+static int js_ncases, js_ntables, js_npercpu;
 
 /* c[0] is synguard, c[nc-2] the floor, c[nc-1] the drop program. */
 static void report(const char *name, const char *desc, uint32_t flows,
@@ -402,8 +408,8 @@ static void report(const char *name, const char *desc, uint32_t flows,
 	fprintf(js, "]}");
 }
 
-/* Runs every candidate k on frame make(i, k), i = 0..runs-1, after a
- * warm-up. Frames of stateless cases are the same for every k; a case
+/* Runs every candidate k on frame make(i, k), i = 0..runs-1, in turn
+ * (starting with a different one each run), after a warm-up. Frames of stateless cases are the same for every k; a case
  * that looks up state gives each candidate its own flow, so that no
  * candidate finds the cache warmed by the one before. */
 typedef struct frame (*make_fn)(uint32_t i, int k, void *arg);
@@ -425,7 +431,10 @@ static void run_case(const char *name, const char *desc, uint32_t flows,
 		/* warm-up frames come after the recorded ones: no flow twice */
 		uint32_t idx = rec ? i - warm : runs + i;
 
-		for (int k = 0; k < nc; k++) {
+		/* each run starts with another candidate: whichever goes
+		 * first meets the frame's cache lines cold (~20 ns) */
+		for (int j = 0; j < nc; j++) {
+			int k = (int)((i + (uint32_t)j) % (uint32_t)nc);
 			struct frame f = make(idx, k, arg);
 			int ret = run_once(c[k].fd, &f, &d, NULL);
 
@@ -449,6 +458,7 @@ struct bench {
 	int floor, drop, lookup;
 	struct bench_lookup_bpf *lk;
 	struct sg_secret_state secrets;
+	int synproxy;                   /* the kernel's selftest program, or -1 */
 };
 
 /* Candidates: every synguard copy (verdict expect), the extra program if
@@ -522,7 +532,7 @@ static void cases_syn(struct bench *b)
 	int nc;
 
 	load_all(b, 0, "on");
-	nc = cands(b, c, XDP_TX, NULL, 0);
+	nc = cands(b, c, XDP_TX, b->synproxy >= 0 ? "kernel_synproxy" : NULL, b->synproxy);
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		if (wanted(t[i].name))
 			run_case(t[i].name, t[i].desc, 0, c, nc, b->runs, make_syn,
@@ -947,6 +957,178 @@ static void cases_table(struct bench *b, uint32_t n, bool largest)
 	close_all(b);
 }
 
+/* ---- every CPU at once ---------------------------------------------------- */
+
+/* A program run from one thread per CPU at the same time: what a write to
+ * a cache line that CPUs share (a global counter, a bucket, a rate cap)
+ * costs shows as a slower run on every CPU than on one alone. */
+struct pc_thread {
+	pthread_t tid;
+	int cpu, fd, expect;
+	uint32_t runs, base, bad;
+	make_fn make;
+	void *arg;
+	pthread_barrier_t *start;
+	uint32_t *ns;
+};
+
+static void *pc_run(void *v)
+{
+	struct pc_thread *t = v;
+	cpu_set_t set;
+	uint32_t d;
+
+	CPU_ZERO(&set);
+	CPU_SET(t->cpu, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	if (t->start)
+		pthread_barrier_wait(t->start);
+	for (uint32_t i = 0; i < t->runs; i++) {
+		struct frame f = t->make(t->base + i, 0, t->arg);
+
+		t->bad += run_once(t->fd, &f, &d, NULL) != t->expect;
+		t->ns[i] = d;
+	}
+	return NULL;
+}
+
+static double median_u32(uint32_t *v, uint32_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_u32);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+}
+
+/* Median ns of prog fd on frames make(base..) from n threads at once, on
+ * CPUs first..first+n-1; each thread takes its own flows. */
+static double pc_measure(int fd, int expect, int first, int n, uint32_t runs, uint32_t base,
+			 make_fn make, void *arg, uint32_t *bad)
+{
+	struct pc_thread t[64];
+	pthread_barrier_t start;
+	double m = 0;
+
+	if (n > 64)
+		n = 64;
+	pthread_barrier_init(&start, NULL, (unsigned)n);
+	for (int i = 0; i < n; i++) {
+		t[i] = (struct pc_thread){ .cpu = first + i, .fd = fd, .expect = expect,
+					   .runs = runs, .base = base + (uint32_t)i * runs,
+					   .make = make, .arg = arg, .start = &start,
+					   .ns = calloc(runs, sizeof(uint32_t)) };
+		if (!t[i].ns || pthread_create(&t[i].tid, NULL, pc_run, &t[i]))
+			die("cannot start a thread");
+	}
+	for (int i = 0; i < n; i++) {
+		pthread_join(t[i].tid, NULL);
+		m += median_u32(t[i].ns, runs) / n;
+		*bad += t[i].bad;
+		free(t[i].ns);
+	}
+	pthread_barrier_destroy(&start);
+	return m;
+}
+
+/* Each CPU alone, in turn (the mean of their medians), then every CPU at
+ * once, alternating for a few rounds; the medians of the rounds. */
+static void pc_case(const char *name, const char *desc, int fd, int expect, uint32_t runs,
+		    make_fn make, void *arg)
+{
+	enum { ROUNDS = 5 };
+	int ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	uint32_t bad = 0, base = 0;
+	uint32_t one[ROUNDS], all[ROUNDS];
+	double m1, ma;
+
+	for (int r = 0; r < ROUNDS; r++) {
+		double sum = 0;
+
+		for (int c = 0; c < ncpu; c++, base += runs)
+			sum += pc_measure(fd, expect, c, 1, runs, base, make, arg, &bad);
+		one[r] = (uint32_t)(sum / ncpu);
+		all[r] = (uint32_t)pc_measure(fd, expect, 0, ncpu, runs, base, make, arg, &bad);
+		base += (uint32_t)ncpu * runs;
+	}
+	m1 = median_u32(one, ROUNDS);
+	ma = median_u32(all, ROUNDS);
+	if (!quiet)
+		printf("%-24s %8.0f each CPU alone, %.0f on each of %d at once: %.2fx%s\n", name,
+		       m1, ma, ncpu, m1 > 0 ? ma / m1 : 0, bad ? "  BAD VERDICTS" : "");
+	if (!js)
+		return;
+	fprintf(js_percpu, "%s\n    {\"case\": \"%s\", \"desc\": \"%s\", \"cpus\": %d, "
+		"\"runs\": %u, \"rounds\": %d, \"ns_one_cpu\": %.1f, \"ns_all_cpus\": %.1f, "
+		"\"ratio\": %.3f, \"bad_verdicts\": %u}",
+		js_npercpu++ ? "," : "", name, desc, ncpu, runs, ROUNDS, m1, ma,
+		m1 > 0 ? ma / m1 : 0, bad);
+}
+
+/* Flow i of the table, in order: threads given disjoint ranges of i touch
+ * disjoint entries, as receive queues do (make_est picks at random). */
+static struct frame make_est_seq(uint32_t i, int k __attribute__((unused)), void *arg)
+{
+	struct est_arg *a = arg;
+
+	return est_frame(i % a->flows);
+}
+
+/* A SYN, a valid and an invalid cookie ACK and an established segment,
+ * from one CPU and from every CPU at once, on one loaded copy (cookie mode
+ * on, a table of established flows). */
+static void cases_percpu(struct bench *b)
+{
+	uint32_t runs = b->runs / 4 < 2000 ? b->runs / 4 + 10 : 2000;
+	int ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	uint32_t nack = 2 * (uint32_t)ncpu * runs * 5 + 16;
+	struct ack_arg a = { .n = nack, .dport = PORT, .ts = true };
+	struct est_arg e = { .flows = 65536 };
+	struct syn_arg s4 = { 4, false };
+
+	if (!wanted("percpu_"))
+		return;
+	a.isn = calloc(nack, sizeof(*a.isn));
+	a.tsval = calloc(nack, sizeof(*a.tsval));
+	if (!a.isn || !a.tsval)
+		die("out of memory");
+	load_all(b, e.flows + e.flows / 64 + 1024, "on");
+	populate(b->sg[0].synced, e.flows);
+	sweep_all(b);
+	sweep_all(b);
+	synacks_of(b, &a);
+	pc_case("percpu_syn", "IPv4 SYN -> cookie SYN-ACK", b->sg[0].xdp, XDP_TX, runs,
+		make_syn, &s4);
+	pc_case("percpu_ack_cookie", "IPv4 ACK, valid cookie + TS -> PASS", b->sg[0].xdp,
+		XDP_PASS, runs, make_valid_ack, &a);
+	pc_case("percpu_ack_invalid", "IPv4 ACK, bad cookie, a new source each -> DROP",
+		b->sg[0].xdp, XDP_DROP, runs, make_bad_ack, &a);
+	pc_case("percpu_established", "IPv4 data segment of one of 65536 ESTABLISHED flows -> PASS",
+		b->sg[0].xdp, XDP_PASS, runs, make_est_seq, &e);
+	close_all(b);
+	free(a.isn);
+	free(a.tsval);
+}
+
+/* The kernel's XDP synproxy selftest program (the "syncookie_xdp" of
+ * tools/testing/selftests/bpf/progs/xdp_synproxy_kern.c), configured as
+ * its loader would for PORT: MSS 1460/1440, window scale 7, TTL 64. */
+static int synproxy_load(const char *path)
+{
+	struct bpf_object *obj = bpf_object__open_file(path, NULL);
+	struct bpf_program *prog;
+	__u64 opts = 1460 | 7ull << 16 | 64ull << 24 | 1440ull << 32;
+	__u16 ports[2] = { PORT, 0 };
+	__u32 k0 = 0, k1 = 1;
+
+	if (!obj || bpf_object__load(obj))
+		die("load %s: %s", path, strerror(errno));
+	prog = bpf_object__find_program_by_name(obj, "syncookie_xdp");
+	if (!prog ||
+	    bpf_map_update_elem(map_fd(obj, "values"), &k0, &opts, 0) ||
+	    bpf_map_update_elem(map_fd(obj, "allowed_ports"), &k0, &ports[0], 0) ||
+	    bpf_map_update_elem(map_fd(obj, "allowed_ports"), &k1, &ports[1], 0))
+		die("%s: not the synproxy selftest program", path);
+	return bpf_program__fd(prog);
+}
+
 /* Holds a BPF_ENABLE_STATS fd until a signal ends the process: the kernel
  * times every program run meanwhile. The kernel counts such holders, so
  * concurrent runs cannot turn it off under each other, as they could by
@@ -970,7 +1152,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: sg_bench [-n RUNS] [-f FLOWS,...] [-c CPU] [-k CASE] [-o FILE] [-q]\n"
-		"                [--obj FILE] [--vs NAME=FILE]...\n"
+		"                [--obj FILE] [--vs NAME=FILE]... [--synproxy FILE]\n"
 		"       sg_bench --populate PINNED_CT_MAP -f N\n"
 		"       sg_bench flood ... (sg_bench flood -h)\n"
 		"       sg_bench stats-hold\n");
@@ -983,9 +1165,11 @@ int main(int argc, char **argv)
 		{ "populate", required_argument, 0, 'P' },
 		{ "obj", required_argument, 0, 'O' },
 		{ "vs", required_argument, 0, 'V' },
+		{ "synproxy", required_argument, 0, 'S' },
 		{ 0, 0, 0, 0 },
 	};
-	static struct bench b = { .runs = 20000, .nsg = 1 };
+	static struct bench b = { .runs = 20000, .nsg = 1, .synproxy = -1 };
+	const char *synproxy = NULL;
 	const char *out = NULL, *flows_s = "1000,100000,1000000", *pin = NULL;
 	uint32_t flows[16], nflows = 0;
 	struct bench_floor_bpf *fl;
@@ -1008,6 +1192,7 @@ int main(int argc, char **argv)
 		case 'q': quiet = true; break;
 		case 'P': pin = optarg; break;
 		case 'O': b.sg[0].path = optarg; break;
+		case 'S': synproxy = optarg; break;
 		case 'V':
 			eq = strchr(optarg, '=');
 			if (!eq || b.nsg > MAX_VS)
@@ -1058,6 +1243,8 @@ int main(int argc, char **argv)
 	dr = bench_drop_bpf__open_and_load();
 	if (!fl || !dr)
 		die("load the floor/drop programs: %s", strerror(errno));
+	if (synproxy)
+		b.synproxy = synproxy_load(synproxy);
 	b.floor = bpf_program__fd(fl->progs.sg_bench_floor);
 	b.drop = bpf_program__fd(dr->progs.sg_bench_drop);
 	if (out) {
@@ -1065,7 +1252,8 @@ int main(int argc, char **argv)
 		if (!js)
 			die("%s: %s", out, strerror(errno));
 		js_tables = open_memstream(&tables_buf, &tables_len);
-		if (!js_tables)
+		js_percpu = open_memstream(&percpu_buf, &percpu_len);
+		if (!js_tables || !js_percpu)
 			die("out of memory");
 		fprintf(js, "{\"runs\": %u, \"cpu\": %d, \"object\": \"%s\", \"cases\": [",
 			b.runs, cpu, b.sg[0].path ? b.sg[0].path : "build");
@@ -1076,13 +1264,17 @@ int main(int argc, char **argv)
 	cases_syn(&b);
 	cases_policy(&b);
 	cases_ack(&b);
+	cases_percpu(&b);
 	for (uint32_t i = 0; i < nflows; i++)
 		cases_table(&b, flows[i], i == nflows - 1);
 	if (js) {
 		fclose(js_tables);
-		fprintf(js, "\n  ], \"tables\": [%s\n  ]}\n", tables_buf);
+		fclose(js_percpu);
+		fprintf(js, "\n  ], \"tables\": [%s\n  ], \"percpu\": [%s\n  ]}\n", tables_buf,
+			percpu_buf);
 		fclose(js);
 		free(tables_buf);
+		free(percpu_buf);
 	}
 	bench_floor_bpf__destroy(fl);
 	bench_drop_bpf__destroy(dr);

@@ -58,6 +58,12 @@ check(not lk, "sg_bench: the bare lookup beside every established case", str(lk)
 tabs = micro.get("tables", [])
 check(tabs and all(t["bytes_per_flow"] > 0 and t["present_fraction"] > 0.9 for t in tabs),
       "sg_bench: tables filled, memory per flow measured", str(tabs)[:200])
+pc = {c["case"]: c for c in micro.get("percpu", [])}
+check(set(pc) == {"percpu_syn", "percpu_ack_cookie", "percpu_ack_invalid",
+                 "percpu_established"} and
+      all(c["ns_one_cpu"] > 0 and c["ns_all_cpus"] > 0 and not c["bad_verdicts"]
+          for c in pc.values()),
+      "sg_bench: every CPU at once and one CPU measured, expected verdicts", str(pc)[:300])
 
 e2e = load("e2e.json")
 unav = {u["cand"]: u["error"] for u in load("e2e-unavailable.jsonl", lines=True)} \
