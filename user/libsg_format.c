@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "libsynguard.h"
+#include "libsg_filter.h"
 
 void sg_json_print(struct json_object *o)
 {
@@ -461,7 +462,7 @@ int sg_cmd_status(struct sg_view *v, bool json)
 }
 
 /* ---- stats --------------------------------------------------------------------------- */
-int sg_cmd_stats(struct sg_view *v, bool json)
+int sg_cmd_stats(struct sg_view *v, bool json, bool all)
 {
 	static __u64 pc[SG_PORT_SLOTS][SG_PCNT_MAX];
 	static char label[SG_PORT_SLOTS][8];
@@ -531,9 +532,19 @@ int sg_cmd_stats(struct sg_view *v, bool json)
 	printf("%-24s %12s\n", "STATE", "CONNECTIONS");
 	for (int i = 0; i < SG_STATE_MAX; i++)
 		printf("%-24s %12llu\n", sg_state_names[i], (unsigned long long)wa.states[i]);
+	/* what moved first: most of the counters stay at zero on most hosts */
+	int zero = 0;
+
 	printf("\n%-24s %12s\n", "COUNTER", "VALUE");
-	for (int i = 0; i < SG_CNT_MAX; i++)
+	for (int i = 0; i < SG_CNT_MAX; i++) {
+		if (!cnt[i] && !all) {
+			zero++;
+			continue;
+		}
 		printf("%-24s %12llu\n", sg_counter_names[i], (unsigned long long)cnt[i]);
+	}
+	if (zero)
+		printf("(%d more at zero: stats --all shows them)\n", zero);
 	for (int i = 0; i < SG_CNT_MAX; i++) {
 		if (!would[i])
 			continue;
@@ -572,7 +583,7 @@ int sg_cmd_stats(struct sg_view *v, bool json)
 }
 
 /* ---- conns ------------------------------------------------------------------------------ */
-int sg_cmd_conns(struct sg_view *v, int state, bool json)
+int sg_cmd_conns(struct sg_view *v, const struct sg_filter *f, bool json)
 {
 	struct sg_conn *cv = NULL;
 	size_t n = 0;
@@ -593,7 +604,7 @@ int sg_cmd_conns(struct sg_view *v, int state, bool json)
 			struct json_object *o;
 			char la[INET6_ADDRSTRLEN], ra[INET6_ADDRSTRLEN];
 
-			if (state >= 0 && e->state != state)
+			if (!sg_filter_conn(f, k, e->state))
 				continue;
 			sg_addr_format(la, sizeof(la), k->family, k->laddr);
 			sg_addr_format(ra, sizeof(ra), k->family, k->raddr);
@@ -636,7 +647,7 @@ int sg_cmd_conns(struct sg_view *v, int state, bool json)
 		char la[INET6_ADDRSTRLEN], ra[INET6_ADDRSTRLEN];
 		char l[64], r[64], age[16], idle[16];
 
-		if (state >= 0 && e->state != state)
+		if (!sg_filter_conn(f, k, e->state))
 			continue;
 		sg_addr_format(la, sizeof(la), k->family, k->laddr);
 		sg_addr_format(ra, sizeof(ra), k->family, k->raddr);

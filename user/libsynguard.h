@@ -590,11 +590,9 @@ struct sg_view {
 	int daemon_pid;
 };
 int sg_cmd_status(struct sg_view *v, bool json);
-int sg_cmd_stats(struct sg_view *v, bool json);
 /* stats -w: every secs seconds until SIGINT/SIGTERM, rates per second;
  * redrawn in place on a terminal, one line (or JSON object) each else. */
 int sg_cmd_stats_watch(struct sg_view *v, unsigned int secs, bool json);
-int sg_cmd_conns(struct sg_view *v, int state, bool json);
 void sg_json_print(struct json_object *o);
 /* allow|deny add|del|list|flush (libsg_policy.c) */
 struct sg_policy_cmd {
@@ -607,12 +605,31 @@ struct sg_policy_cmd {
 };
 int sg_cmd_policy(struct sg_view *v, const struct sg_policy_cmd *pc);
 int sg_cmd_top(struct sg_view *v, unsigned int n, bool json);
-/* events: until SIGINT/SIGTERM or a closed pipe (libsg_events.c) */
-int sg_cmd_events(struct sg_view *v, bool json);
 /* tune: advice from secs seconds of observation (libsg_tune.c); v may be
  * NULL (no synguard here: the kernel's counters alone) */
 int sg_cmd_tune(struct sg_view *v, unsigned int secs, bool apply, bool json);
 /* An address of family 4/6 (network order) as text. */
 void sg_addr_format(char *buf, size_t len, __u8 family, const __u32 *a);
+
+/* ---- the CLI's additions (branch cli) ----------------------------------
+ * Kept together at the end so that the split into per-module headers can
+ * move each line to its module: the commands' new arguments (filters, all
+ * counters) and the option ids of the new flags (rows in libsg_util.c). */
+struct sg_filter;
+/* stats: the gauges and the non-zero counters; all: every counter */
+int sg_cmd_stats(struct sg_view *v, bool json, bool all);
+/* conns: the tracked connections f selects (libsg_filter.h) */
+int sg_cmd_conns(struct sg_view *v, const struct sg_filter *f, bool json);
+/* events: until SIGINT/SIGTERM or a closed pipe, those f selects
+ * (libsg_events.c) */
+int sg_cmd_events(struct sg_view *v, const struct sg_filter *f, bool json);
+enum sg_opt_id_cli {
+	SG_OPT_SPORT = 340,
+	SG_OPT_DPORT,
+	SG_OPT_PORT,
+	SG_OPT_SRC,
+	SG_OPT_DST,
+	SG_OPT_ALL,
+};
 
 #endif /* LIBSYNGUARD_H */
