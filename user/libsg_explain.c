@@ -361,8 +361,9 @@ static void sg_explain_text(const struct sg_view *v, const struct sg_explain *x)
 	       !v->cfg.cookie_active && x->cookie_window ? " (cookies still checked)" : "");
 	sg_prefix_format(&x->policy_prefix, pfx, sizeof(pfx));
 	if (x->policy)
-		printf("%-12s %sed by %s (synguard %s list)\n", "policy:",
-		       sg_explain_policy_name(x->policy), pfx, sg_explain_policy_name(x->policy));
+		printf("%-12s %s by %s (synguard %s list)\n", "policy:",
+		       x->policy == SG_ACT_DENY ? "denied" : "allowed", pfx,
+		       sg_explain_policy_name(x->policy));
 	else
 		printf("%-12s in neither the allow nor the deny list\n", "policy:");
 	sg_prefix_format(&x->budget_src, pfx, sizeof(pfx));
