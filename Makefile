@@ -124,10 +124,10 @@ $(BUILD)/libsynguard.a: $(LIB_OBJS)
 $(BUILD)/synguardd $(BUILD)/synguard: $(BUILD)/%: $(BUILD)/%.o $(BUILD)/libsynguard.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/man/%.8: man/%.8.in tools/man-settings.py $(BUILD)/synguard
+$(BUILD)/man/%.8: man/%.8.in tools/man-settings.py tools/man-synopsis.py $(BUILD)/synguard
 	@mkdir -p $(@D)
 	$(BUILD)/synguard help set > $@.settings
-	tools/man-settings.py $< < $@.settings > $@
+	tools/man-settings.py $< < $@.settings | tools/man-synopsis.py $(BUILD)/synguard > $@
 	@rm -f $@.settings
 
 # One binary per tests/unit/test_*.c, each with the shared headers there.
