@@ -125,9 +125,10 @@ lab_up() {
 	return 0
 }
 
-# lab_unpin IFACE: its pins, and the cookie secrets a plain stop keeps
+# lab_unpin IFACE: its pins, the cookie secrets a plain stop keeps, its state file
 lab_unpin() {
 	rm -rf "${LAB_BPFFS:?}/synguard/$1" "$LAB_BPFFS/synguard-kept/$1" 2>/dev/null
+	rm -f "/var/lib/synguard/$1.state"   # what synguard set/allow/deny saved
 	rmdir "$LAB_BPFFS/synguard-kept" 2>/dev/null
 }
 lab_down() {

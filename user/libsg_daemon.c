@@ -590,8 +590,8 @@ int sg_daemon_reload(struct sg_daemon *d)
 	int mtu;
 
 	sg_read_sysctls(&sy);
-	if (sg_settings_compose(&staged, &g, &sy, d->o.config, d->o.overrides,
-				d->o.noverrides, err, sizeof(err))) {
+	if (sg_settings_compose(&staged, &g, &sy, d->o.config, d->o.iface,
+				d->o.overrides, d->o.noverrides, err, sizeof(err))) {
 		sg_log("%s: reload refused, nothing changed: %s", d->o.iface, err);
 		return -1;
 	}

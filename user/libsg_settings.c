@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "libsynguard.h"
+#include "libsg_state.h"
 
 /* ---- field access ----------------------------------------------------------- */
 static void *sg_field(struct sg_settings *s, const struct sg_setting *st)
@@ -797,7 +798,7 @@ int sg_settings_check(const struct sg_settings *s, const struct sg_given *g,
 }
 
 int sg_settings_compose(struct sg_settings *s, struct sg_given *g,
-			const struct sg_sysctls *sy, const char *file,
+			const struct sg_sysctls *sy, const char *file, const char *iface,
 			char *const *kv, int nkv, char *err, size_t n)
 {
 	int r;
@@ -805,6 +806,9 @@ int sg_settings_compose(struct sg_settings *s, struct sg_given *g,
 	sg_settings_defaults(s, sy);
 	memset(g, 0, sizeof(*g));
 	if (file && (r = sg_settings_file(s, g, file, err, n)))
+		return r;
+	/* what synguard set / allow / deny saved, over the file, under flags */
+	if (iface && (r = sg_state_load(s, g, iface, err, n)))
 		return r;
 	for (int i = 0; i < nkv; i++)
 		if (sg_settings_kv(s, g, SG_FROM_FLAG, kv[i], err, n))

@@ -327,11 +327,6 @@ const char *sg_when_name(enum sg_when w);
 void sg_setting_describe(const struct sg_setting *st, char *buf, size_t n);
 /* The commented config file with every setting at its default. */
 void sg_settings_sample(FILE *f);
-/* defaults(sy) <- the config file (if any) <- the KEY=VALUE overrides of
- * the command line, then sg_settings_check: 0, or -exit code with err. */
-int sg_settings_compose(struct sg_settings *s, struct sg_given *g,
-			const struct sg_sysctls *sy, const char *file,
-			char *const *kv, int nkv, char *err, size_t n);
 
 /* ---- pinned objects (libsg_maps.c) ------------------------------------ */
 struct sg_pins {
@@ -623,6 +618,13 @@ int sg_cmd_conns(struct sg_view *v, const struct sg_filter *f, bool json);
 /* events: until SIGINT/SIGTERM or a closed pipe, those f selects
  * (libsg_events.c) */
 int sg_cmd_events(struct sg_view *v, const struct sg_filter *f, bool json);
+/* defaults(sy) <- the config file (if any) <- iface's state file (what
+ * synguard set/allow/deny saved, libsg_state.h; none when iface is NULL)
+ * <- the KEY=VALUE overrides of the command line, then sg_settings_check:
+ * 0, or -exit code with err. */
+int sg_settings_compose(struct sg_settings *s, struct sg_given *g,
+			const struct sg_sysctls *sy, const char *file, const char *iface,
+			char *const *kv, int nkv, char *err, size_t n);
 enum sg_opt_id_cli {
 	SG_OPT_SPORT = 340,
 	SG_OPT_DPORT,

@@ -14,6 +14,7 @@
 #include "libsynguard.h"
 #include "libsg_explain.h"
 #include "libsg_filter.h"
+#include "libsg_state.h"
 
 struct cli;
 /* What a command needs before its handler runs. */
@@ -348,18 +349,42 @@ static bool set_refused(const struct sg_setting *st, const char *iface)
 	return false;
 }
 
+/* A change made live goes into the interface's state file too, which
+ * synguardd applies when it starts and reloads; the output says whether
+ * it got there. A change that was made but not saved is still a success. */
+static int save_state(struct sg_view *v, const struct sg_setting *const *keys, int n,
+		      const struct sg_settings *now)
+{
+	char err[400], path[PATH_MAX];
+
+	sg_state_path(path, sizeof(path), v->pins->iface);
+	if (sg_state_save(v->pins->iface, now, keys, n, err, sizeof(err)))
+		printf("%s: not saved (%s): lost when synguardd restarts or reloads; put it in the config file\n",
+		       v->pins->iface, err);
+	else
+		printf("%s: saved in %s: survives a restart and a reload of synguardd\n",
+		       v->pins->iface, path);
+	return SG_EXIT_OK;
+}
+
 /* KEY=VALUE...: all checked against the settings table before any is
  * written; only what changes is written, field by field. */
 static int run_set(struct cli *c, struct sg_view *v)
 {
 	static struct sg_settings old, new;
+	const struct sg_setting *keys[SG_SETTINGS_MAX];
 	char err[400], a[256], b[256];
 
 	if (sg_settings_read(v->pins, &old))
 		return SG_EXIT_FAIL;
 	new = old;
+	if (c->nargs > SG_SETTINGS_MAX) {
+		sg_err("set takes at most %d KEY=VALUE arguments", SG_SETTINGS_MAX);
+		return SG_EXIT_USAGE;
+	}
 	for (int i = 0; i < c->nargs; i++) {
-		if (set_refused(kv_setting(c->args[i]), v->pins->iface))
+		keys[i] = kv_setting(c->args[i]);
+		if (set_refused(keys[i], v->pins->iface))
 			return SG_EXIT_USAGE;
 		if (sg_settings_kv(&new, NULL, 0, c->args[i], err, sizeof(err))) {
 			sg_err("%s", err);
@@ -386,11 +411,10 @@ static int run_set(struct cli *c, struct sg_view *v)
 		else
 			printf("%s: %s %s (unchanged)\n", v->pins->iface, st->key, a);
 	}
-	if (v->daemon_pid <= 0)
-		printf("%s: daemon not running: settings kept for its next start%s\n",
-		       v->pins->iface, new.cfg.mode == SG_MODE_AUTO ?
-		       "; auto mode switches only while it runs" : "");
-	return SG_EXIT_OK;
+	if (v->daemon_pid <= 0 && new.cfg.mode == SG_MODE_AUTO)
+		printf("%s: daemon not running: auto mode switches only while it runs\n",
+		       v->pins->iface);
+	return save_state(v, keys, c->nargs, &new);
 }
 
 /* "a, b" and "a,b c": one word per prefix, as the config file takes them.
@@ -424,12 +448,20 @@ static int run_policy(struct cli *c, struct sg_view *v)
 		.act = !strcmp(c->cmd->use.name, "allow") ? SG_ACT_ALLOW : SG_ACT_DENY,
 		.op = c->args[0], .learned = c->learned, .json = c->json, .force = c->force,
 	};
+	static struct sg_settings now;
+	const struct sg_setting *key;
 	int ret;
 
 	pc.nargs = split_prefixes(c->args + 1, c->nargs - 1, &pc.args);
 	ret = sg_cmd_policy(v, &pc);
 	free(pc.args);
-	return ret;
+	if (ret || c->learned || (strcmp(pc.op, "add") && strcmp(pc.op, "del") &&
+				  strcmp(pc.op, "flush")))
+		return ret;
+	if (sg_settings_read(v->pins, &now))
+		return SG_EXIT_FAIL;
+	key = sg_setting_find(pc.act == SG_ACT_ALLOW ? "allow.prefixes" : "deny.prefixes");
+	return save_state(v, &key, 1, &now);
 }
 
 static int run_explain(struct cli *c, struct sg_view *v)

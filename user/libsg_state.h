@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* libsg_state.c: what synguard set and allow/deny add|del|flush change at
+ * run time, kept in SG_STATE_DIR/IFACE.state so that it outlives the
+ * daemon: synguardd applies it over the config file (and under its own
+ * command-line flags) when it starts and when it reloads. The file is in
+ * the config file's syntax, one "KEY = VALUE" a line. */
+#ifndef LIBSG_STATE_H
+#define LIBSG_STATE_H
+
+#include "libsynguard.h"
+
+#define SG_STATE_DIR "/var/lib/synguard"
+
+void sg_state_path(char *buf, size_t n, const char *iface);
+/* The state file of iface, if there is one, over s; the settings it gives
+ * are marked given in g (a reload then applies them). 0, or -exit code
+ * with "FILE:LINE: reason" in err. */
+int sg_state_load(struct sg_settings *s, struct sg_given *g, const char *iface,
+		  char *err, size_t n);
+/* Adds the settings keys[0..nkeys) to iface's state file with their
+ * values in s (the ones it held stay, with their values in s too). 0, or
+ * -1 with the reason in err. */
+int sg_state_save(const char *iface, const struct sg_settings *s,
+		  const struct sg_setting *const *keys, int nkeys, char *err, size_t n);
+
+#endif /* LIBSG_STATE_H */
