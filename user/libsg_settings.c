@@ -481,7 +481,7 @@ static unsigned int sg_setting_index(const struct sg_setting *st)
 const struct sg_setting *sg_setting_find(const char *key)
 {
 	sg_settings_for_each(st)
-		if (!strcmp(st->key, key))
+		if (!strcasecmp(st->key, key))
 			return st;
 	/* state names are accepted in any case, as everywhere */
 	if (!strncasecmp(key, "timeout.", 8)) {
