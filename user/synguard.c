@@ -6,6 +6,7 @@
  * positional arguments, its help, its options and its handler. Parsing,
  * `synguard help [COMMAND]`, COMMAND --help and the command list all read
  * it; main() only finds the row and calls it. */
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -581,14 +582,79 @@ static int check_args(const struct cli *c)
 	return 0;
 }
 
+static bool pins_visible(const char *bpffs, const char *iface)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s/%s", bpffs, SG_PIN_SUBDIR, iface ? iface : "");
+	return !access(path, F_OK);
+}
+
+/* The pid of the one live daemon with a pidfile in this network
+ * namespace's directory (its interface into iface), else 0. */
+static int sole_daemon(char *iface, size_t len)
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	int pid = 0, found = 0;
+	DIR *d;
+
+	sg_pidfile_path(dir, sizeof(dir), "", true);
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		char name[IF_NAMESIZE];
+		int p;
+
+		if (n <= 4 || n - 4 >= sizeof(name) || strcmp(de->d_name + n - 4, ".pid"))
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)(n - 4), de->d_name);
+		p = sg_iface_valid(name) ? sg_daemon_pid(name) : 0;
+		if (p <= 0)
+			continue;
+		found++;
+		pid = p;
+		snprintf(iface, len, "%s", name);
+	}
+	closedir(d);
+	return found == 1 ? pid : 0;
+}
+
+/* `ip netns exec` mounts a fresh /sys, so the default bpffs there is not
+ * the one a daemon pinned into (and a daemon started that way pinned into
+ * a bpffs of its own mount namespace). The daemon of this network
+ * namespace is found by its pidfile under /run, which both share, and its
+ * pins through its root: /proc/PID/root/sys/fs/bpf. An explicit --bpffs
+ * is taken as it is. */
+static void follow_daemon(struct cli *c, char *bpffs, size_t n, char *iface, size_t len)
+{
+	int pid;
+
+	if (strcmp(c->bpffs, SG_DEFAULT_BPFFS) || pins_visible(c->bpffs, c->iface))
+		return;
+	pid = c->iface ? sg_daemon_pid(c->iface) : sole_daemon(iface, len);
+	if (pid <= 0)
+		return;
+	snprintf(bpffs, n, "/proc/%d/root%s", pid, SG_DEFAULT_BPFFS);
+	if (!pins_visible(bpffs, c->iface ? c->iface : iface))
+		return;
+	c->bpffs = bpffs;
+	if (!c->iface)
+		c->iface = iface;
+}
+
 /* The pinned maps of -i IFACE, or of the one interface synguard protects
  * here: 0, else an exit code; *none when tune may go on without them. */
 static int open_view(struct cli *c, struct sg_pins *pins, struct sg_view *v,
 		     char *iface, size_t len, bool *none)
 {
+	static char bpffs[PATH_MAX];
 	int ret;
 
 	*none = false;
+	follow_daemon(c, bpffs, sizeof(bpffs), iface, len);
 	if (!c->iface) {
 		ret = sg_pins_guess_iface(c->bpffs, iface, len, c->cmd->needs == CLI_PINS_OR_NONE);
 		if (ret == -1 && c->cmd->needs == CLI_PINS_OR_NONE) {
