@@ -235,7 +235,8 @@ static void sg_explain_syn(const struct sg_view *v, struct sg_explain *x)
 		x->syn_does = "passed to the kernel's handshake: the source is allowed (no budget, no cookie)";
 		x->syn_counter = SG_CNT_syn_allowed;
 	} else if (!v->cfg.cookie_active && !over) {
-		x->syn_does = "passed to the kernel's handshake: cookie mode is off and the source is within its SYN budget";
+		x->syn_does = "passed to the kernel's handshake: cookie mode is off and the "
+			      "source is within its SYN budget";
 		x->syn_counter = SG_CNT_syn_passed;
 	} else if (!over && v->cfg.learn_s && x->learned) {
 		x->syn_does = "passed to the kernel's handshake: a learned source skips cookie mode";
@@ -263,7 +264,10 @@ static void sg_explain_ack(const struct sg_view *v, struct sg_explain *x)
 			"dropped at XDP: the source is denied";
 		x->ack_counter = SG_CNT_drop_denied;
 	} else if (x->cookie_window) {
-		x->ack_does = "of a flow not tracked: checked as a cookie; valid: the kernel gets the socket (cookies_accepted); invalid with no kernel socket: dropped (cookies_rejected); the kernel's own flow: passed (ack_kernel_owned)";
+		x->ack_does = "of a flow not tracked: checked as a cookie; valid: the kernel "
+			      "gets the socket (cookies_accepted); invalid with no kernel "
+			      "socket: dropped (cookies_rejected); the kernel's own flow: "
+			      "passed (ack_kernel_owned)";
 		x->ack_counter = SG_CNT_cookies_accepted;
 	} else {
 		x->ack_does = "of a flow not tracked: passed to the kernel unchecked (cookie checks are off)";
@@ -318,9 +322,11 @@ static struct json_object *sg_explain_json(const struct sg_view *v, const struct
 	j = json_object_new_object();
 	json_object_object_add(j, "enabled", json_object_new_boolean(v->cfg.learn_s != 0));
 	json_object_object_add(j, "learned", json_object_new_boolean(x->learned));
-	json_object_object_add(j, "seen_ago_s", x->learned ? json_object_new_double(x->learned_ago_s) : NULL);
+	json_object_object_add(j, "seen_ago_s",
+			       x->learned ? json_object_new_double(x->learned_ago_s) : NULL);
 	json_object_object_add(o, "learned", j);
-	json_object_object_add(o, "top_syns", x->hitter ? json_object_new_int64((int64_t)x->hitter_syns) : NULL);
+	json_object_object_add(o, "top_syns",
+			       x->hitter ? json_object_new_int64((int64_t)x->hitter_syns) : NULL);
 	j = json_object_new_object();
 	json_object_object_add(j, "does", json_object_new_string(x->syn_does));
 	json_object_object_add(j, "counter", json_object_new_string(sg_counter_names[x->syn_counter]));

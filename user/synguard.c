@@ -428,10 +428,14 @@ static int split_prefixes(char **args, int nargs, char ***out)
 	for (int i = 0; i < nargs; i++) {
 		char *save = NULL, *copy = strdup(args[i]);
 
+		if (!copy) {
+			sg_err("out of memory");
+			exit(SG_EXIT_FAIL);
+		}
 		for (char *w = strtok_r(copy, ", \t", &save); w; w = strtok_r(NULL, ", \t", &save)) {
 			char **more = realloc(words, sizeof(*words) * (size_t)(n + 1));
 
-			if (!copy || !more) {
+			if (!more) {
 				sg_err("out of memory");
 				exit(SG_EXIT_FAIL);
 			}
