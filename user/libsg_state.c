@@ -59,7 +59,8 @@ static void sg_state_write_key(FILE *f, const struct sg_setting *st,
 }
 
 int sg_state_save(const char *iface, const struct sg_settings *s,
-		  const struct sg_setting *const *keys, int nkeys, char *err, size_t n)
+		  const struct sg_setting *const *keys, int nkeys,
+		  const struct sg_setting *const *forget, int nforget, char *err, size_t n)
 {
 	static struct sg_settings old;
 	static struct sg_given g;
@@ -74,6 +75,8 @@ int sg_state_save(const char *iface, const struct sg_settings *s,
 	}
 	for (int i = 0; i < nkeys; i++)
 		g.line[keys[i] - sg_settings_table] = 1;
+	for (int i = 0; i < nforget; i++)
+		g.line[forget[i] - sg_settings_table] = 0;
 	sg_state_path(path, sizeof(path), iface);
 	snprintf(tmp, sizeof(tmp), "%s.new", path);
 	if (mkdir(SG_STATE_DIR, 0755) && errno != EEXIST) {

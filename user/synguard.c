@@ -354,12 +354,13 @@ static bool set_refused(const struct sg_setting *st, const char *iface)
  * synguardd applies when it starts and reloads; the output says whether
  * it got there. A change that was made but not saved is still a success. */
 static int save_state(struct sg_view *v, const struct sg_setting *const *keys, int n,
+		      const struct sg_setting *const *forget, int nforget,
 		      const struct sg_settings *now)
 {
 	char err[400], path[PATH_MAX];
 
 	sg_state_path(path, sizeof(path), v->pins->iface);
-	if (sg_state_save(v->pins->iface, now, keys, n, err, sizeof(err)))
+	if (sg_state_save(v->pins->iface, now, keys, n, forget, nforget, err, sizeof(err)))
 		printf("%s: not saved (%s): lost when synguardd restarts or reloads; put it in the config file\n",
 		       v->pins->iface, err);
 	else
@@ -373,7 +374,8 @@ static int save_state(struct sg_view *v, const struct sg_setting *const *keys, i
 static int run_set(struct cli *c, struct sg_view *v)
 {
 	static struct sg_settings old, new;
-	const struct sg_setting *keys[SG_SETTINGS_MAX];
+	const struct sg_setting *keys[SG_SETTINGS_MAX], *forget[SG_SETTINGS_MAX];
+	int nkeys = 0, nforget = 0;
 	char err[400], a[256], b[256];
 
 	if (sg_settings_read(v->pins, &old))
@@ -415,7 +417,16 @@ static int run_set(struct cli *c, struct sg_view *v)
 	if (v->daemon_pid <= 0 && new.cfg.mode == SG_MODE_AUTO)
 		printf("%s: daemon not running: auto mode switches only while it runs\n",
 		       v->pins->iface);
-	return save_state(v, keys, c->nargs, &new);
+	/* KEY=default hands the setting back to the config file */
+	for (int i = 0; i < c->nargs; i++) {
+		const char *eq = strchr(c->args[i], '=');
+
+		if (eq && !strcmp(eq + 1, "default"))
+			forget[nforget++] = keys[i];
+		else
+			keys[nkeys++] = keys[i];
+	}
+	return save_state(v, keys, nkeys, forget, nforget, &new);
 }
 
 /* "a, b" and "a,b c": one word per prefix, as the config file takes them.
@@ -466,7 +477,7 @@ static int run_policy(struct cli *c, struct sg_view *v)
 	if (sg_settings_read(v->pins, &now))
 		return SG_EXIT_FAIL;
 	key = sg_setting_find(pc.act == SG_ACT_ALLOW ? "allow.prefixes" : "deny.prefixes");
-	return save_state(v, &key, 1, &now);
+	return save_state(v, &key, 1, NULL, 0, &now);
 }
 
 static int run_explain(struct cli *c, struct sg_view *v)

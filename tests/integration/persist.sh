@@ -71,5 +71,13 @@ rmdir "$STATE.new"
 	ok "persist: a change that cannot be saved says 'not saved' (exit 0, made live)" ||
 	fail "persist: unsaved change says so" "exit $rc: $(echo "$out" | tr '\n' '|')"
 expect "persist: ...and is in effect live" "$(setting timeout.ESTABLISHED)" = 999
+
+# KEY=default hands the setting back to the config file
+sg_cli set -i "$LAB_SIF" timeout.ESTABLISHED=default >/dev/null
+grep -q '^timeout.ESTABLISHED' "$STATE" && fail "persist: set KEY=default drops KEY from the state file" "$(cat "$STATE" | tr '\n' '|')" ||
+	ok "persist: set KEY=default drops KEY from the state file (deny.prefixes stays: $(grep -c '^deny.prefixes' "$STATE") lines)"
+sg_stop
+start || { fail "persist: synguardd starts a fourth time" "$(tail -n 1 "$SG_LOG")"; sg_log; lab_finish; }
+expect "persist: ...after a restart the config file's value is back (7200)" "$(setting timeout.ESTABLISHED)" = 7200
 sg_stop
 lab_finish
