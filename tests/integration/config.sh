@@ -8,6 +8,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lab.sh
+LAB_KEEP_STATE=1   # restarts here keep what synguard set saved
 
 lab_require "$LAB_DAEMON" "$LAB_CLI_BIN"
 PORT=8080
