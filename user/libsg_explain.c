@@ -244,7 +244,9 @@ static void sg_explain_syn(const struct sg_view *v, struct sg_explain *x)
 	} else {
 		x->syn_does = over ?
 			(shadow ? "passed to the kernel (shadow mode: counted as a would-be cookie): over its SYN budget" :
-				  "answered with a SYN cookie at XDP: the source is over its SYN budget (it still connects)") :
+				  "answered with a SYN cookie at XDP: the source is over its SYN budget "
+				  "(it still connects; on a CPU whose sketch has not seen it pass its "
+				  "burst, a SYN still goes to the kernel)") :
 			(shadow ? "passed to the kernel (shadow mode: counted as a would-be cookie)" :
 				  "answered with a SYN cookie at XDP: cookie mode is on");
 		x->syn_counter = SG_CNT_syn_cookies_sent;

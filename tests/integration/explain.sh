@@ -27,6 +27,9 @@ if ! sg_start -p "$PORT" --mode off --metrics off -s syn_budget.rate=1 -s syn_bu
 fi
 
 conn() { lcli timeout 30 $LAB_PY $T/src_connect.py connect "$LAB_S4" "$PORT" --src "$@"; }
+# the same on CPU 0: the budget's gate is a per-CPU sketch, so a client
+# judged against another's stream must send from the stream's CPU
+conn0() { lcli taskset -c 0 timeout 30 $LAB_PY $T/src_connect.py connect "$LAB_S4" "$PORT" --src "$@"; }
 c() { sg_counter "$1"; }
 explain() { sg_cli explain -i "$LAB_SIF" "$1:$PORT" --json; }
 # was the last tracked connection from $1 a cookie handshake? true/false
@@ -75,11 +78,11 @@ expect "explain: within budget: the tracker holds it as the kernel's handshake, 
 # so that no token comes back between the explanation and C's connect. The
 # proof is C's own connection: the tracker marks a cookie handshake.
 sg_cli set -i "$LAB_SIF" syn_budget.prefix4=30 >/dev/null
-lab_bg conn "$D" -n 5000 -T 0.9 >/dev/null
+lab_bg conn0 "$D" -n 5000 -T 0.9 >/dev/null
 STREAM=${LAB_PIDS[-1]}
 sleep 1
 ex=$(explain "$C")
-lab_bg conn "$C" -T 0.9 --hold 3 >/dev/null
+lab_bg conn0 "$C" -T 0.9 --hold 3 >/dev/null
 sleep 1.5
 expect "explain: while D streams, $C's source 198.18.$X.4/30 has an exact bucket with 0 tokens" \
 	"$(echo "$ex" | jget syn_budget.source x) $(echo "$ex" | jget syn_budget.bucket x) $(echo "$ex" | jget syn_budget.tokens x)" = "198.18.$X.4/30 true 0"
