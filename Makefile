@@ -145,12 +145,13 @@ $(BUILD)/synguardd $(BUILD)/synguard: $(BUILD)/%: $(BUILD)/%.o $(BUILD)/libsyngu
 $(BUILD)/sg_metrics_list: tools/sg_metrics_list.c $(BUILD)/libsynguard.a
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libsynguard.a $(LDLIBS)
 
-$(BUILD)/man/%.8: man/%.8.in tools/man-settings.py tools/metrics-doc.py $(BUILD)/synguard \
-		$(BUILD)/sg_metrics_list
+$(BUILD)/man/%.8: man/%.8.in tools/man-settings.py tools/man-synopsis.py tools/metrics-doc.py \
+		$(BUILD)/synguard $(BUILD)/sg_metrics_list
 	@mkdir -p $(@D)
 	$(BUILD)/synguard help set > $@.settings
 	$(BUILD)/sg_metrics_list > $@.metrics
-	tools/man-settings.py $< < $@.settings | tools/metrics-doc.py man $@.metrics > $@
+	tools/man-settings.py $< < $@.settings | tools/man-synopsis.py $(BUILD)/synguard | \
+		tools/metrics-doc.py man $@.metrics > $@
 	@rm -f $@.settings $@.metrics
 
 # docs/metrics.md's counter list, between its markers, from the same list;

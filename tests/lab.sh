@@ -125,9 +125,10 @@ lab_up() {
 	return 0
 }
 
-# lab_unpin IFACE: its pins, and the cookie secrets a plain stop keeps
+# lab_unpin IFACE: its pins, the cookie secrets a plain stop keeps, its state file
 lab_unpin() {
 	rm -rf "${LAB_BPFFS:?}/synguard/$1" "$LAB_BPFFS/synguard-kept/$1" 2>/dev/null
+	rm -f "/var/lib/synguard/$1.state"   # what synguard set/allow/deny saved
 	rmdir "$LAB_BPFFS/synguard-kept" 2>/dev/null
 }
 lab_down() {
@@ -202,9 +203,13 @@ sg_stats() { sg_cli stats -i "$LAB_SIF" --json; }
 # the background, log in $SG_LOG; returns once it says it runs (pins left by
 # an earlier daemon answer status before that), `synguard status` answers
 # and XDP is attached (1 if the daemon exits or is not up within 10 s).
+# What synguard set/allow/deny saved for the interface is dropped first, so
+# that each daemon starts from its flags as the test wrote them; a test of
+# saved state sets LAB_KEEP_STATE=1.
 sg_start() {
 	local i
 	: >"$SG_LOG"
+	[ "${LAB_KEEP_STATE:-0}" = 1 ] || rm -f "/var/lib/synguard/$LAB_SIF.state"
 	# nsenter directly (not the lsrv function): $! must be the daemon itself
 	nsenter --net=/run/netns/"$LAB_SRV" "$LAB_DAEMON" -i "$LAB_SIF" --bpffs "$LAB_BPFFS" "$@" >>"$SG_LOG" 2>&1 &
 	SG_PID=$!

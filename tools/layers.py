@@ -23,8 +23,8 @@ import sys
 LAYERS = [
     ["util"],
     ["config", "maps"],
-    ["policy", "secrets", "listen", "addrs", "settings", "reconcile"],
-    ["format", "metrics", "events", "tune", "policy_cli"],
+    ["policy", "secrets", "listen", "addrs", "settings", "reconcile", "filter"],
+    ["format", "metrics", "events", "tune", "policy_cli", "state", "explain"],
     ["load", "daemon"],
     ["synguard", "synguardd"],
 ]

@@ -364,10 +364,16 @@ int sg_ports_parse_err(const char *s, struct sg_portset *ps, char *err, size_t n
 
 		if (!end)
 			end = tok + strlen(tok);
+		/* "80, 443" as "80,443": blanks around a token are not part of it */
+		while (tok < end && (*tok == ' ' || *tok == '\t'))
+			tok++;
 		len = (int)(end - tok);
+		while (len && (tok[len - 1] == ' ' || tok[len - 1] == '\t'))
+			len--;
 		dash = memchr(tok, '-', (size_t)len);
-		if (dash ? sg_port_num(tok, dash, &lo) || sg_port_num(dash + 1, end, &hi) || lo > hi
-			 : sg_port_num(tok, end, &lo) || ((hi = lo), 0)) {
+		if (dash ? sg_port_num(tok, dash, &lo) || sg_port_num(dash + 1, tok + len, &hi) ||
+			   lo > hi
+			 : sg_port_num(tok, tok + len, &lo) || ((hi = lo), 0)) {
 			snprintf(err, n, "bad port '%.*s': use ports and ranges 1..65535 like 80,443,8000-8099, or all",
 				 len, tok);
 			return -EINVAL;

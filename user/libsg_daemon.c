@@ -20,6 +20,7 @@
 #include "libsg_load.h"
 #include "libsg_reconcile.h"
 #include "libsg_tune.h"
+#include "libsg_state.h"
 #include "synguard.skel.h"
 
 static __u64 sg_period_ns(const struct sg_daemon *d)
@@ -758,8 +759,8 @@ int sg_daemon_reload(struct sg_daemon *d)
 	int mtu;
 
 	sg_read_sysctls(&sy);
-	if (sg_settings_compose(&staged, &g, &sy, d->o.config, d->o.overrides,
-				d->o.noverrides, err, sizeof(err))) {
+	if (sg_settings_compose(&staged, &g, &sy, d->o.config, d->o.iface,
+				d->o.overrides, d->o.noverrides, err, sizeof(err))) {
 		sg_log("%s: reload refused, nothing changed: %s", d->o.iface, err);
 		return -1;
 	}

@@ -15,6 +15,7 @@
 #include "libsg_maps.h"
 #include "libsg_policy.h"
 #include "libsg_secrets.h"
+#include "libsg_filter.h"
 
 static volatile sig_atomic_t sg_events_stop;
 
@@ -28,6 +29,7 @@ struct sg_events_out {
 	bool json, discard;
 	__u64 mono0, real0;        /* the clocks at one instant              */
 	unsigned long long n;
+	const struct sg_filter *filter;  /* what is printed */
 };
 
 static const char *sg_verdict_name(unsigned int v)
@@ -59,7 +61,7 @@ static int sg_event_print(void *ctx, void *data, size_t size)
 	const char *reason;
 	struct tm tm;
 
-	if (o->discard || size < sizeof(*e))
+	if (o->discard || size < sizeof(*e) || !sg_filter_event(o->filter, e))
 		return 0;
 	reason = e->reason < SG_CNT_MAX ? sg_counter_names[e->reason] : "?";
 	sg_addr_format(src, sizeof(src), e->family, e->saddr);
@@ -100,10 +102,10 @@ static void sg_events_lease(struct sg_view *v, __u64 until)
 	__atomic_store_n(&v->pins->cfg->events_until_ns, until, __ATOMIC_RELAXED);
 }
 
-int sg_cmd_events(struct sg_view *v, bool json)
+int sg_cmd_events(struct sg_view *v, const struct sg_filter *f, bool json)
 {
 	struct sigaction sa = { .sa_handler = sg_events_signal };
-	struct sg_events_out o = { .json = json, .discard = true };
+	struct sg_events_out o = { .json = json, .discard = true, .filter = f };
 	struct ring_buffer *rb;
 	__u64 renew = 0, until = 0;
 	int ret = SG_EXIT_OK;

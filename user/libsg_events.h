@@ -7,6 +7,8 @@
 #include "libsg_maps.h"
 
 /* events: until SIGINT/SIGTERM or a closed pipe (libsg_events.c) */
-int sg_cmd_events(struct sg_view *v, bool json);
+/* events: until SIGINT/SIGTERM or a closed pipe, those f selects */
+struct sg_filter;
+int sg_cmd_events(struct sg_view *v, const struct sg_filter *f, bool json);
 
 #endif /* LIBSG_EVENTS_H */

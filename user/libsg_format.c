@@ -16,6 +16,7 @@
 #include "libsg_policy.h"
 #include "libsg_secrets.h"
 #include "libsg_settings.h"
+#include "libsg_filter.h"
 
 /* seconds with millisecond precision, printed as written */
 static struct json_object *sg_jsecs(double s)
@@ -470,7 +471,7 @@ static void sg_gauge_line(const char *name, __u64 v, double age)
 	printf("%-24s %12llu   %s\n", name, (unsigned long long)v, src);
 }
 
-int sg_cmd_stats(struct sg_view *v, bool json)
+int sg_cmd_stats(struct sg_view *v, bool json, bool all)
 {
 	static __u64 pc[SG_PORT_SLOTS][SG_PCNT_MAX];
 	static char label[SG_PORT_SLOTS][8];
@@ -545,9 +546,19 @@ int sg_cmd_stats(struct sg_view *v, bool json)
 		sg_gauge_line(sg_state_names[i], wa.states[i], age);
 	printf("%-24s %12llu   (SYNs the kernel keeps no request socket for: not counted)\n",
 	       "SYN_RCVD unconfirmed", (unsigned long long)wa.unconfirmed);
+	/* what moved first: most of the counters stay at zero on most hosts */
+	int zero = 0;
+
 	printf("\n%-24s %12s\n", "COUNTER", "VALUE");
-	for (int i = 0; i < SG_CNT_MAX; i++)
+	for (int i = 0; i < SG_CNT_MAX; i++) {
+		if (!cnt[i] && !all) {
+			zero++;
+			continue;
+		}
 		printf("%-24s %12llu\n", sg_counter_names[i], (unsigned long long)cnt[i]);
+	}
+	if (zero)
+		printf("(%d more at zero: stats --all shows them)\n", zero);
 	for (int i = 0; i < SG_CNT_MAX; i++) {
 		if (!would[i])
 			continue;
@@ -586,7 +597,7 @@ int sg_cmd_stats(struct sg_view *v, bool json)
 }
 
 /* ---- conns ------------------------------------------------------------------------------ */
-int sg_cmd_conns(struct sg_view *v, int state, bool json)
+int sg_cmd_conns(struct sg_view *v, const struct sg_filter *f, bool json)
 {
 	struct sg_conn *cv = NULL;
 	size_t n = 0;
@@ -607,7 +618,7 @@ int sg_cmd_conns(struct sg_view *v, int state, bool json)
 			struct json_object *o;
 			char la[INET6_ADDRSTRLEN], ra[INET6_ADDRSTRLEN];
 
-			if (state >= 0 && e->state != state)
+			if (!sg_filter_conn(f, k, e->state))
 				continue;
 			sg_addr_format(la, sizeof(la), k->family, k->laddr);
 			sg_addr_format(ra, sizeof(ra), k->family, k->raddr);
@@ -650,7 +661,7 @@ int sg_cmd_conns(struct sg_view *v, int state, bool json)
 		char la[INET6_ADDRSTRLEN], ra[INET6_ADDRSTRLEN];
 		char l[64], r[64], age[16], idle[16];
 
-		if (state >= 0 && e->state != state)
+		if (!sg_filter_conn(f, k, e->state))
 			continue;
 		sg_addr_format(la, sizeof(la), k->family, k->laddr);
 		sg_addr_format(ra, sizeof(ra), k->family, k->raddr);

@@ -185,8 +185,9 @@ bool sg_pins_current(const struct sg_pins *p)
 
 int sg_pins_guess_iface(const char *bpffs, char *iface, size_t len, bool quiet)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], names[256] = "";
 	struct dirent *de;
+	size_t used = 0;
 	int n = 0;
 	DIR *d;
 
@@ -202,6 +203,10 @@ int sg_pins_guess_iface(const char *bpffs, char *iface, size_t len, bool quiet)
 			continue;
 		if (!n)
 			snprintf(iface, len, "%s", de->d_name);
+		/* named in the error below, as many as fit */
+		if (used < sizeof(names))
+			used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s",
+						 n ? ", " : "", de->d_name);
 		n++;
 	}
 	closedir(d);
@@ -210,7 +215,8 @@ int sg_pins_guess_iface(const char *bpffs, char *iface, size_t len, bool quiet)
 	if (quiet && !n)
 		return -ENOENT;
 	if (n) {
-		sg_err("synguard runs on %d interfaces: name one with -i IFACE", n);
+		sg_err("synguard runs on %d interfaces (%s%s): name one with -i IFACE", n, names,
+		       used >= sizeof(names) ? "..." : "");
 		return -ENOTUNIQ;
 	}
 	sg_err("no synguard found under %s: start synguardd -i IFACE", path);

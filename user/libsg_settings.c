@@ -586,7 +586,7 @@ static unsigned int sg_setting_index(const struct sg_setting *st)
 const struct sg_setting *sg_setting_find(const char *key)
 {
 	sg_settings_for_each(st)
-		if (!strcmp(st->key, key))
+		if (!strcasecmp(st->key, key))
 			return st;
 	/* state names are accepted in any case, as everywhere */
 	if (!strncasecmp(key, "timeout.", 8)) {
@@ -901,22 +901,6 @@ int sg_settings_check(const struct sg_settings *s, const struct sg_given *g,
 		return -EINVAL;
 	}
 	return 0;
-}
-
-int sg_settings_compose(struct sg_settings *s, struct sg_given *g,
-			const struct sg_sysctls *sy, const char *file,
-			char *const *kv, int nkv, char *err, size_t n)
-{
-	int r;
-
-	sg_settings_defaults(s, sy);
-	memset(g, 0, sizeof(*g));
-	if (file && (r = sg_settings_file(s, g, file, err, n)))
-		return r;
-	for (int i = 0; i < nkv; i++)
-		if (sg_settings_kv(s, g, SG_FROM_FLAG, kv[i], err, n))
-			return -EINVAL;
-	return sg_settings_check(s, g, err, n) ? -EINVAL : 0;
 }
 
 void sg_settings_merge(struct sg_settings *dst, const struct sg_settings *src,

@@ -143,13 +143,6 @@ const char *sg_when_name(enum sg_when w);
 void sg_setting_describe(const struct sg_setting *st, char *buf, size_t n);
 /* The commented config file with every setting at its default. */
 void sg_settings_sample(FILE *f);
-/* defaults(sy) <- the config file (if any) <- the KEY=VALUE overrides of
- * the command line, then sg_settings_check: 0, or -EINVAL (or the file's
- * -errno) with one line in err. */
-int sg_settings_compose(struct sg_settings *s, struct sg_given *g,
-			const struct sg_sysctls *sy, const char *file,
-			char *const *kv, int nkv, char *err, size_t n);
-
 /* Every setting from the pinned maps. */
 int sg_settings_read(const struct sg_pins *p, struct sg_settings *s);
 /* Writes what differs between old and new into the pinned maps, field by

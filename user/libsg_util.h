@@ -95,6 +95,12 @@ enum sg_opt_id {
 	SG_OPT_APPLY = 320,
 	SG_OPT_FORCE,
 	SG_OPT_PERSIST,
+	SG_OPT_SPORT = 340,
+	SG_OPT_DPORT,
+	SG_OPT_PORT,
+	SG_OPT_SRC,
+	SG_OPT_DST,
+	SG_OPT_ALL,
 };
 
 struct sg_cmd {

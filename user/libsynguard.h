@@ -6,9 +6,9 @@
  *
  *   util                          logging, names, options, errors
  *   config, maps                  host facts and port lists; pinned objects
- *   policy, secrets, listen, addrs, settings, reconcile
+ *   policy, secrets, listen, addrs, settings, reconcile, filter
  *                                 what synguard knows and decides
- *   format, metrics, events, tune, policy_cli
+ *   format, metrics, events, tune, policy_cli, state, explain
  *                                 humans, JSON, Prometheus
  *   load, daemon                  attaching, the daemon's life
  */
@@ -28,6 +28,9 @@
 #include "libsg_format.h"
 #include "libsg_events.h"
 #include "libsg_tune.h"
+#include "libsg_state.h"
+#include "libsg_filter.h"
+#include "libsg_explain.h"
 #include "libsg_policy_cli.h"
 #include "libsg_load.h"
 #include "libsg_daemon.h"

@@ -146,8 +146,8 @@ int main(int argc, char **argv)
 	}
 	/* every setting is checked before anything is touched */
 	sg_read_sysctls(&sy);
-	ret = sg_settings_compose(&s, &g, &sy, d.o.config, d.o.overrides, d.o.noverrides,
-				  err, sizeof(err));
+	ret = sg_settings_compose(&s, &g, &sy, d.o.config, d.o.iface, d.o.overrides,
+				  d.o.noverrides, err, sizeof(err));
 	if (ret) {
 		sg_err("%s", err);
 		return sg_exit_code(ret);

@@ -46,6 +46,13 @@ out=$(lsrv timeout 10 "$D" -i sg-nosuch0 -p "$PORT" --bpffs "$LAB_BPFFS" 2>&1)
 if echo "$out" | grep -q 'sg-nosuch0'; then ok "cli: missing interface: the error names it"
 else fail "cli: missing interface: the error names it" "$out"; fi
 usage "synguard stats -i NOTOURS" 2 "$C" stats -i NOTOURS --bpffs "$LAB_BPFFS"
+# lists take blanks after commas; keys take any case (as state names do)
+printf 'ports = 80, 443 ,8000-8001\n[AUTO]\nHOLD = 8\n[allow]\nprefixes = 198.18.0.0/24,198.18.1.0/24, 198.18.2.0/24\n' >"$LAB_TMP/spaces.conf"
+out=$("$D" --check -c "$LAB_TMP/spaces.conf" 2>&1)
+if echo "$out" | grep -qE '^ports +80,443,8000-8001 ' && echo "$out" | grep -qE '^auto.hold +8 ' &&
+	echo "$out" | grep -qE '^allow.prefixes +198.18.0.0/24, 198.18.1.0/24, 198.18.2.0/24 '; then
+	ok "cli: config lists take blanks after commas, keys any case"
+else fail "cli: config lists with blanks, keys any case" "$(echo "$out" | grep -E 'ports|hold|allow.pre|synguardd:' | tr '\n' '|')"; fi
 usage "synguard stats -i NOTOURS --json" 2 "$C" stats -i NOTOURS --json --bpffs "$LAB_BPFFS"
 [ -e "$LAB_BPFFS/synguard/$LAB_SIF" ] && fail "cli: refused starts leave no pins" "$LAB_BPFFS/synguard/$LAB_SIF exists"
 if [ -e "$(lab_pidfile)" ]; then fail "cli: refused starts leave no pidfile" "$(lab_pidfile)"

@@ -55,6 +55,8 @@ expect "completion: set drop_oow_rst=y -> yes" "$(comp _synguard "$CLI set drop_
 expect "completion: a free-form value offers only default" "$(comp _synguard "$CLI set ports=")" = "default"
 expect "completion: no key matches nothing" "$(comp _synguard "$CLI set nosuchkey")" = ""
 expect "completion: allow gives its operations" "$(comp _synguard "$CLI allow ")" = "add del flush list"
+expect "completion: conns gives its operations" "$(comp _synguard "$CLI conns ")" = "delete flush list"
+expect "completion: explain is a command" "$(comp _synguard "$CLI expl")" = "explain"
 # other tests' daemons come and go meanwhile: the interfaces of this
 # namespace must all be there, and lo is the only one starting with "lo"
 got=" $(comp _synguard "$CLI status -i ") " missing=

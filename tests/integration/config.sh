@@ -3,11 +3,12 @@
 # --check and a running daemon agree), synguard set (live, validated, one
 # line per error, only what can change live), SIGHUP with a broken file
 # (refused with FILE:LINE, nothing changes) and with a good one (applied,
-# flags still win), settings kept over a restart unless the file or the
-# flags name them, and set while the daemon is down.
+# flags still win), what synguard set saved kept over a restart (over the
+# file, under the flags), and set while the daemon is down.
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lab.sh
+LAB_KEEP_STATE=1   # restarts here keep what synguard set saved
 
 lab_require "$LAB_DAEMON" "$LAB_CLI_BIN"
 PORT=8080
@@ -119,12 +120,12 @@ expect "config: ...and over mode = off" "$(setting mode)" = on
 expect "config: ...a key dropped from the file keeps its value (timeout.TIME_WAIT)" "$(setting timeout.TIME_WAIT)" -eq 45
 expect "config: ...XDP still attached (no re-attach)" "$(lab_xdp_attached && echo y)" = y
 
-# ---- restart: pinned settings stay unless the file or flags name them ---------------------------
+# ---- restart: what synguard set saved wins over the file; flags win over both ------------------
 sg_cli set -i "$LAB_SIF" auto.synrcvd_low=99 auto.syn_rate_high=7000 >/dev/null
 kill -KILL "$SG_PID"; wait "$SG_PID" 2>/dev/null; SG_PID=
 out=$(sg_cli set -i "$LAB_SIF" auto.synrcvd_high=3000 2>&1); rc=$?
-if [ "$rc" -eq 0 ] && [[ "$out" == *"daemon not running: settings kept for its next start"* ]]; then
-	ok "config: set works while the daemon is down, and says so"
+if [ "$rc" -eq 0 ] && [[ "$out" == *"daemon: not running"*"saved in /var/lib/synguard/$LAB_SIF.state: survives a restart"* ]]; then
+	ok "config: set works while the daemon is down, and says it is saved"
 else
 	fail "config: set while the daemon is down" "exit $rc: $out"
 fi
@@ -132,9 +133,15 @@ if ! sg_start -c "$CONF" -s auto.hold=9 --mode on; then
 	fail "config: synguardd restarts over the pins" "$(tail -n 1 "$SG_LOG")"; lab_finish
 fi
 expect "config: restart: a set value the file leaves alone survives (auto.synrcvd_high)" "$(setting auto.synrcvd_high)" -eq 3000
-expect "config: restart: the file wins for what it names (auto.syn_rate_high)" "$(setting auto.syn_rate_high)" -eq 6000
-expect "config: restart: ...so does synrcvd_low = 150 over set 99" "$(setting auto.synrcvd_low)" -eq 150
-check "config: restart: what the file and flags changed is logged" grep -q 'auto.syn_rate_high: 7000 -> 6000' "$SG_LOG"
+expect "config: restart: a saved set value wins over the file's (auto.syn_rate_high 7000, file 6000)" "$(setting auto.syn_rate_high)" -eq 7000
+expect "config: restart: ...so does synrcvd_low = 99 over the file's 150" "$(setting auto.synrcvd_low)" -eq 99
+expect "config: restart: flags still win over the saved state (auto.hold)" "$(setting auto.hold)" -eq 9
+rm -f "/var/lib/synguard/$LAB_SIF.state"
+sg_stop
+if ! sg_start -c "$CONF" -s auto.hold=9 --mode on; then
+	fail "config: synguardd starts without the state file" "$(tail -n 1 "$SG_LOG")"; lab_finish
+fi
+expect "config: without the state file the file decides again (auto.syn_rate_high)" "$(setting auto.syn_rate_high)" -eq 6000
 
 # ---- a config file that cannot be used: one line, nothing attached ------------------------------
 sg_stop

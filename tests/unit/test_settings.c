@@ -203,7 +203,7 @@ static void test_precedence(void)
 		"mode = off ; inline comment\n[auto]\nhold = 7\nsyn_rate_high = 5000\n"
 		"[timeout]\nsyn_rcvd = 5\n", 0600);
 	char err[512];
-	int r = sg_settings_compose(&s, &g, &sy, path, kv, 2, err, sizeof(err));
+	int r = sg_settings_compose(&s, &g, &sy, path, NULL, kv, 2, err, sizeof(err));
 
 	if (!check(!r, "compose: file and flags together"))
 		diag("%s", err);
