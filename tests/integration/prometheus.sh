@@ -61,35 +61,43 @@ lab_trafgen_cfg 0x02 8080 >"$LAB_TMP/syn.cfg"
 t0=$(date +%s)
 sent=$(lab_trafgen "$LAB_TMP/syn.cfg" 1500 10 1000)
 note "mode off: $sent SYNs at 1000/s"
-sleep 3   # a daemon sample and two scrapes after the last SYN
+# the kernel prunes its request sockets at the SYN-ACK retransmissions (1 s,
+# 3 s, 7 s and 15 s after each SYN): read both sides between 7 s and 15 s,
+# when the kernel's count holds still
+sleep 8
 sg_stats >"$LAB_TMP/s0.json"
+kernel=$(lsrv ss -Htan state syn-recv | wc -l)
 sleep 2
 res=$(for st in SYN_RCVD ESTABLISHED TIME_WAIT; do
 	echo "$st $(jget "states.$st" -1 <"$LAB_TMP/s0.json") $(query "synguard_connections{$SEL,state=\"$st\"}")"
 done)
-note "state stats prometheus: $(echo "$res" | tr '\n' ';')"
-bad=$(echo "$res" | awk '{ d = $2 - $3; if (d < 0) d = -d; if ($3 == "none" || d > 0.02 * $2 + 2) print $1 }')
-expect "prometheus: synguard_connections{state} queried from Prometheus = synguard stats --json (SYN_RCVD $(echo "$res" | awk '$1 == "SYN_RCVD" {print $2 " / " $3}'), 2% + 2)" "${bad:-none}" = none
-expect "prometheus: ...the SYN_RCVD of the flood is in it" "$(echo "$res" | awk '$1 == "SYN_RCVD" {print ($3 >= 1000)}')" -eq 1
+note "state stats prometheus: $(echo "$res" | tr '\n' ';') (ss syn-recv: $kernel)"
+# the gauge follows the kernel's request sockets, which the kernel prunes
+# as it goes: two seconds apart, the two readings may differ by what it
+# dropped meanwhile (the tracker's own tolerance: 5% or 20)
+bad=$(echo "$res" | awk '{ d = $2 - $3; if (d < 0) d = -d; if ($3 == "none" || d > 0.05 * $2 + 20) print $1 }')
+expect "prometheus: synguard_connections{state} queried from Prometheus = synguard stats --json (SYN_RCVD $(echo "$res" | awk '$1 == "SYN_RCVD" {print $2 " / " $3}'), 5% + 20)" "${bad:-none}" = none
+expect "prometheus: ...the SYN_RCVD of the flood is in it (the kernel held $kernel)" "$(echo "$res" | awk '$1 == "SYN_RCVD" {print ($3 >= 100)}')" -eq 1
 expect "prometheus: cookie mode off, as queried" "$(query "synguard_cookie_mode{$SEL}")" = 0
 
 # ---- mode on: a flood answered with cookies; the cookie rate ------------------------------------
 sg_cli set -i "$LAB_SIF" mode=on >/dev/null
 wait_for 1 10 query "synguard_cookie_mode{$SEL}" || fail "prometheus: cookie mode on, as queried"
-lab_trafgen "$LAB_TMP/syn.cfg" 24000 16 2000 >"$LAB_TMP/flood2" &
-FLOOD=$!
-sleep 5
+# both rates over the whole flood, from a still counter before it to a
+# still counter after it: a generator that a loaded host slows or stalls
+# changes both alike
+sleep 2
 t1=$(date +%s.%N); c1=$(sg_counter syn_cookies_sent)
-sleep 6
+lab_trafgen "$LAB_TMP/syn.cfg" 24000 16 2000 >"$LAB_TMP/flood2"
+sleep 2
 t2=$(date +%s.%N); c2=$(sg_counter syn_cookies_sent)
-wait "$FLOOD"
 sleep 2   # scrapes past t2
 cli=$(awk -v a="$c1" -v b="$c2" -v s="$t1" -v e="$t2" 'BEGIN { printf "%.0f", (b - a) / (e - s) }')
-win=$(awk -v s="$t1" -v e="$t2" 'BEGIN { printf "%d", e - s }')
-prom=$(query "rate(synguard_syn_cookies_sent_total{$SEL}[${win}s])" "$t2")
-note "cookie SYN-ACKs/s: synguard stats $cli, Prometheus rate() over ${win}s $prom; flood sent $(cat "$LAB_TMP/flood2")"
-expect "prometheus: rate(synguard_syn_cookies_sent_total[${win}s]) $(printf '%.0f' "${prom/none/0}")/s = synguard stats' $cli/s within 15%" \
-	"$(awk -v p="${prom/none/-1}" -v c="$cli" 'BEGIN { d = p - c; if (d < 0) d = -d; print (c > 500 && p >= 0 && d <= 0.15 * c) }')" -eq 1
+win=$(awk -v s="$t1" -v e="$t2" 'BEGIN { printf "%d", (e - s) * 1000 }')
+prom=$(query "rate(synguard_syn_cookies_sent_total{$SEL}[${win}ms])" "$t2")
+note "cookie SYN-ACKs/s: synguard stats $cli, Prometheus rate() over ${win}ms $prom; flood sent $(cat "$LAB_TMP/flood2")"
+expect "prometheus: rate(synguard_syn_cookies_sent_total[${win}ms]) $(printf '%.0f' "${prom/none/0}")/s = synguard stats' $cli/s within 10%" \
+	"$(awk -v p="${prom/none/-1}" -v c="$cli" 'BEGIN { d = p - c; if (d < 0) d = -d; print (c > 300 && p >= 0 && d <= 0.10 * c) }')" -eq 1
 expect "prometheus: the counter queried after the flood = synguard stats' syn_cookies_sent" \
 	"$(awk -v p="$(query "synguard_syn_cookies_sent_total{$SEL}")" -v c="$(sg_counter syn_cookies_sent)" 'BEGIN { print (p == c) }')" -eq 1
 
