@@ -83,7 +83,7 @@ int sg_state_save(const char *iface, const struct sg_settings *s,
 		snprintf(err, n, "cannot make %s: %s", SG_STATE_DIR, strerror(errno));
 		return -1;
 	}
-	f = fopen(tmp, "we");
+	f = sg_file_create_new(tmp);
 	if (!f) {
 		snprintf(err, n, "cannot write %s: %s", tmp, strerror(errno));
 		return -1;
