@@ -12,17 +12,45 @@ void sg_state_path(char *buf, size_t n, const char *iface)
 	snprintf(buf, n, "%s/%s.state", SG_STATE_DIR, iface);
 }
 
+/* The state file is applied by a privileged daemon (the deny list with
+ * it): one that another user could have written is refused, not applied.
+ * 0, or -EPERM with the reason in err. */
+static int sg_state_trusted(const char *path, const struct stat *st, char *err, size_t n)
+{
+	if (!S_ISREG(st->st_mode)) {
+		snprintf(err, n, "%s: not a regular file (a symlink?): refusing it; remove it",
+			 path);
+		return -EPERM;
+	}
+	if ((st->st_uid && st->st_uid != geteuid()) || (st->st_mode & 022)) {
+		snprintf(err, n, "%s: owned by uid %u, mode %03o: another user could have "
+			 "written it; refusing it (chown root and chmod 644 it, or remove it)",
+			 path, st->st_uid, st->st_mode & 0777);
+		return -EPERM;
+	}
+	return 0;
+}
+
 int sg_state_load(struct sg_settings *s, struct sg_given *g, const char *iface,
 		  char *err, size_t n)
 {
+	struct stat lst;
 	static struct sg_settings st;
 	static struct sg_given sg;
 	static char path[PATH_MAX];
 	int r;
 
 	sg_state_path(path, sizeof(path), iface);
-	if (access(path, F_OK) && errno == ENOENT)
-		return 0;
+	if (lstat(path, &lst)) {
+		r = -errno;
+		if (r == -ENOENT)
+			return 0;
+		snprintf(err, n, "%s: %s", path, strerror(-r));
+		return r;
+	}
+	r = sg_state_trusted(path, &lst, err, n);
+	if (r)
+		return r;
 	/* parsed over a copy with nothing given, so that a list in the state
 	 * file replaces the config file's instead of adding to it */
 	st = *s;

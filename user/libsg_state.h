@@ -14,7 +14,8 @@
 void sg_state_path(char *buf, size_t n, const char *iface);
 /* The state file of iface, if there is one, over s; the settings it gives
  * are marked given in g (a reload then applies them). 0, or -EINVAL or
- * -errno with "FILE:LINE: reason" in err. */
+ * -errno with "FILE:LINE: reason" in err; -EPERM for a file that is not
+ * regular or that a user other than root (or us) could have written. */
 int sg_state_load(struct sg_settings *s, struct sg_given *g, const char *iface,
 		  char *err, size_t n);
 /* iface's state file: the settings it held and those of keys[0..nkeys)

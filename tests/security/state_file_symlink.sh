@@ -7,7 +7,8 @@
 # symlink into place as the state file. And the state file, which the
 # daemon applies at start and SIGHUP (the deny list among it), is written
 # 0644 whatever the caller's umask: under umask 000 it was world-writable,
-# so any local user could have rewritten what the daemon applies.
+# so any local user could have rewritten what the daemon applies; such a
+# file, or a state file that is a symlink, is refused, not applied.
 set -u
 cd "$(dirname "$0")/../.."
 source tests/lab.sh
@@ -37,4 +38,23 @@ out=$( (umask 000; sg_cli set -i "$LAB_SIF" top.threshold=8) 2>&1)
 note "$(echo "$out" | tail -n 1)"
 expect "state_file: saved under umask 000, the state file is 644" \
 	"$(stat -c %a "$STATE" 2>&1)" = 644
+
+# The other way round: a state file another user could have written (an
+# older synguard's, saved under umask 000) or one that is a symlink is not
+# applied: the daemon refuses to start (and a reload), naming the file.
+chmod 666 "$STATE"
+sg_stop quiet
+LAB_KEEP_STATE=1 sg_start -p 8080 --mode off --metrics off
+rc=$?
+expect "state_file: synguardd refuses a world-writable state file" "$rc" -ne 0
+check "state_file: ...in a line naming it" grep -q "$STATE: owned by uid 0, mode 666" "$SG_LOG"
+note "$(tail -n 1 "$SG_LOG")"
+rm -f "$STATE"
+ln -s "$VICTIM" "$STATE"
+LAB_KEEP_STATE=1 sg_start -p 8080 --mode off --metrics off
+expect "state_file: synguardd refuses a state file that is a symlink" "$?" -ne 0
+check "state_file: ...in a line naming it" grep -q "$STATE: not a regular file" "$SG_LOG"
+rm -f "$STATE"
+LAB_KEEP_STATE=1 sg_start -p 8080 --mode off --metrics off
+expect "state_file: and starts once it is gone" "$?" -eq 0
 lab_finish
