@@ -41,7 +41,8 @@ expect "state_file: saved under umask 000, the state file is 644" \
 
 # The other way round: a state file another user could have written (an
 # older synguard's, saved under umask 000) or one that is a symlink is not
-# applied: the daemon refuses to start (and a reload), naming the file.
+# applied: the daemon refuses to start (and a reload), naming the file;
+# so is a malformed one, naming its line, with nothing of it applied.
 chmod 666 "$STATE"
 sg_stop quiet
 LAB_KEEP_STATE=1 sg_start -p 8080 --mode off --metrics off
@@ -54,6 +55,14 @@ ln -s "$VICTIM" "$STATE"
 LAB_KEEP_STATE=1 sg_start -p 8080 --mode off --metrics off
 expect "state_file: synguardd refuses a state file that is a symlink" "$?" -ne 0
 check "state_file: ...in a line naming it" grep -q "$STATE: not a regular file" "$SG_LOG"
+# a malformed one: refused in a line naming FILE:LINE, never half applied
+rm -f "$STATE"
+printf 'deny.prefixes = 198.19.7.0/24\nmode = bogus\n' >"$STATE"
+chmod 644 "$STATE"
+LAB_KEEP_STATE=1 sg_start -p 8080 --mode off --metrics off
+expect "state_file: synguardd refuses a malformed state file" "$?" -ne 0
+check "state_file: ...in a line naming its line" grep -q "$STATE:2:" "$SG_LOG"
+note "$(tail -n 1 "$SG_LOG")"
 rm -f "$STATE"
 LAB_KEEP_STATE=1 sg_start -p 8080 --mode off --metrics off
 expect "state_file: and starts once it is gone" "$?" -eq 0
