@@ -365,8 +365,8 @@ static int save_state(struct sg_view *v, const struct sg_setting *const *keys, i
 {
 	char err[400], path[PATH_MAX];
 
-	sg_state_path(path, sizeof(path), v->pins->iface);
-	if (sg_state_save(v->pins->iface, now, keys, n, forget, nforget, err, sizeof(err)))
+	if (sg_state_path(path, sizeof(path), v->pins->iface, err, sizeof(err)) ||
+	    sg_state_save(v->pins->iface, now, keys, n, forget, nforget, err, sizeof(err)))
 		printf("%s: not saved (%s): lost when synguardd restarts or reloads; put it in the config file\n",
 		       v->pins->iface, err);
 	else

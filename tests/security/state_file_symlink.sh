@@ -15,13 +15,13 @@ source tests/lab.sh
 
 lab_require "$LAB_DAEMON" "$LAB_CLI_BIN"
 lab_up "sg-sf$$" 210 >/dev/null || { fail "state_file: lab setup"; exit 1; }
-STATE=/var/lib/synguard/$LAB_SIF.state
+STATE=$(lab_state_file "$LAB_SIF")
 cleanup() { rm -f "$STATE.new"; lab_cleanup; }
 trap cleanup EXIT
 if ! sg_start -p 8080 --mode off --metrics off; then
 	fail "state_file: synguardd starts" "$(tail -n 1 "$SG_LOG")"; sg_log; lab_finish
 fi
-mkdir -p /var/lib/synguard
+mkdir -p "$(dirname "$STATE")"
 VICTIM=$LAB_TMP/victim
 echo precious >"$VICTIM"
 ln -sfn "$VICTIM" "$STATE.new"
