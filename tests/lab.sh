@@ -125,11 +125,14 @@ lab_up() {
 	return 0
 }
 
+# lab_state_file IFACE: where synguard set/allow/deny save for the server's
+# daemon (a named network namespace has a directory of its own)
+lab_state_file() { echo "/var/lib/synguard/netns/$LAB_SRV/$1.state"; }
 # lab_unpin IFACE: its pins, the cookie secrets a plain stop keeps, its state file
 lab_unpin() {
 	rm -rf "${LAB_BPFFS:?}/synguard/$1" "$LAB_BPFFS/synguard-kept/$1" 2>/dev/null
-	rm -f "/var/lib/synguard/$1.state"   # what synguard set/allow/deny saved
-	rmdir "$LAB_BPFFS/synguard-kept" 2>/dev/null
+	rm -f "$(lab_state_file "$1")"
+	rmdir "/var/lib/synguard/netns/$LAB_SRV" "$LAB_BPFFS/synguard-kept" 2>/dev/null
 }
 lab_down() {
 	local name ns pids
@@ -209,7 +212,7 @@ sg_stats() { sg_cli stats -i "$LAB_SIF" --json; }
 sg_start() {
 	local i
 	: >"$SG_LOG"
-	[ "${LAB_KEEP_STATE:-0}" = 1 ] || rm -f "/var/lib/synguard/$LAB_SIF.state"
+	[ "${LAB_KEEP_STATE:-0}" = 1 ] || rm -f "$(lab_state_file "$LAB_SIF")"
 	# nsenter directly (not the lsrv function): $! must be the daemon itself
 	nsenter --net=/run/netns/"$LAB_SRV" "$LAB_DAEMON" -i "$LAB_SIF" --bpffs "$LAB_BPFFS" "$@" >>"$SG_LOG" 2>&1 &
 	SG_PID=$!

@@ -201,6 +201,20 @@ static bool sg_deny_locks_out(const struct sg_src_key *p, const char *pbuf)
 	return false;
 }
 
+bool sg_deny_adds_lockout(const struct sg_plist *old, const struct sg_plist *new)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+
+	for (__u32 i = 0; i < new->n; i++) {
+		if (sg_plist_has(old, &new->p[i]))
+			continue;
+		sg_prefix_format(&new->p[i], buf, sizeof(buf));
+		if (sg_deny_locks_out(&new->p[i], buf))
+			return true;
+	}
+	return false;
+}
+
 int sg_cmd_policy(struct sg_view *v, const struct sg_policy_cmd *pc)
 {
 	enum sg_action act = pc->act;

@@ -6,6 +6,7 @@
 #define LIBSG_POLICY_CLI_H
 
 #include "libsg_maps.h"
+#include "libsg_policy.h"
 
 /* allow|deny add|del|list|flush */
 struct sg_policy_cmd {
@@ -16,6 +17,10 @@ struct sg_policy_cmd {
 	bool learned, json;
 	bool force;               /* deny add: no lockout check            */
 };
+/* true, with one line naming --force, when new holds a prefix old does
+ * not whose denial drops every source or a management session's client:
+ * the check of deny add, for `synguard set deny.prefixes=...`. */
+bool sg_deny_adds_lockout(const struct sg_plist *old, const struct sg_plist *new);
 int sg_cmd_policy(struct sg_view *v, const struct sg_policy_cmd *pc);
 int sg_cmd_top(struct sg_view *v, unsigned int n, bool json);
 

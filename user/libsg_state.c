@@ -4,25 +4,104 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <dirent.h>
+#include <net/if.h>
 #include <sys/stat.h>
 #include "libsg_state.h"
 
-void sg_state_path(char *buf, size_t n, const char *iface)
+/* Interface names repeat across network namespaces (every pod has its
+ * eth0), so a namespace named in /run/netns (ip netns add) has a directory
+ * of its own, by that name: an inode would not survive a reboot. An
+ * unnamed namespace other than init's has no state file (-ENOENT, the
+ * reason in err); where init's cannot be told (/proc/1 hidden), the
+ * namespace is taken for the host's. */
+static int sg_state_dir(char *buf, size_t n, char *err, size_t errn)
 {
-	snprintf(buf, n, "%s/%s.state", SG_STATE_DIR, iface);
+	struct stat self, init, named;
+	struct dirent *de;
+	DIR *d;
+
+	if (stat("/proc/self/ns/net", &self)) {
+		snprintf(buf, n, "%s", SG_STATE_DIR);
+		return 0;
+	}
+	d = opendir(SG_NETNS_DIR);
+	while (d && (de = readdir(d))) {
+		char path[PATH_MAX];
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", SG_NETNS_DIR, de->d_name);
+		if (!stat(path, &named) && named.st_ino == self.st_ino &&
+		    named.st_dev == self.st_dev) {
+			snprintf(buf, n, "%s/netns/%s", SG_STATE_DIR, de->d_name);
+			closedir(d);
+			return 0;
+		}
+	}
+	if (d)
+		closedir(d);
+	if (!stat("/proc/1/ns/net", &init) &&
+	    (init.st_ino != self.st_ino || init.st_dev != self.st_dev)) {
+		snprintf(err, errn, "this network namespace has no name in %s (ip netns "
+			 "add), so no state file of its own", SG_NETNS_DIR);
+		return -ENOENT;
+	}
+	snprintf(buf, n, "%s", SG_STATE_DIR);
+	return 0;
+}
+
+int sg_state_path(char *buf, size_t n, const char *iface, char *err, size_t errn)
+{
+	char dir[PATH_MAX - IF_NAMESIZE - 8];   /* room for "/IFACE.state" */
+	int r = sg_state_dir(dir, sizeof(dir), err, errn);
+
+	if (!r)
+		snprintf(buf, n, "%s/%s.state", dir, iface);
+	return r;
+}
+
+/* The state file is applied by a privileged daemon (the deny list with
+ * it): one that another user could have written is refused, not applied.
+ * 0, or -EPERM with the reason in err. */
+static int sg_state_trusted(const char *path, const struct stat *st, char *err, size_t n)
+{
+	if (!S_ISREG(st->st_mode)) {
+		snprintf(err, n, "%s: not a regular file (a symlink?): refusing it; remove it",
+			 path);
+		return -EPERM;
+	}
+	if ((st->st_uid && st->st_uid != geteuid()) || (st->st_mode & 022)) {
+		snprintf(err, n, "%s: owned by uid %u, mode %03o: another user could have "
+			 "written it; refusing it (chown root and chmod 644 it, or remove it)",
+			 path, st->st_uid, st->st_mode & 0777);
+		return -EPERM;
+	}
+	return 0;
 }
 
 int sg_state_load(struct sg_settings *s, struct sg_given *g, const char *iface,
 		  char *err, size_t n)
 {
+	struct stat lst;
 	static struct sg_settings st;
 	static struct sg_given sg;
 	static char path[PATH_MAX];
 	int r;
 
-	sg_state_path(path, sizeof(path), iface);
-	if (access(path, F_OK) && errno == ENOENT)
+	/* an unnamed namespace has no state file: nothing to apply */
+	if (sg_state_path(path, sizeof(path), iface, err, n))
 		return 0;
+	if (lstat(path, &lst)) {
+		r = -errno;
+		if (r == -ENOENT)
+			return 0;
+		snprintf(err, n, "%s: %s", path, strerror(-r));
+		return r;
+	}
+	r = sg_state_trusted(path, &lst, err, n);
+	if (r)
+		return r;
 	/* parsed over a copy with nothing given, so that a list in the state
 	 * file replaces the config file's instead of adding to it */
 	st = *s;
@@ -34,6 +113,23 @@ int sg_state_load(struct sg_settings *s, struct sg_given *g, const char *iface,
 	for (unsigned int i = 0; i < sg_settings_count; i++)
 		if (sg.line[i])
 			g->line[i] = sg.line[i];
+	return 0;
+}
+
+/* The directories of path (SG_STATE_DIR, and netns/NAME for a named
+ * namespace's), made 0755 where missing: 0, or -1 with the reason in err. */
+static int sg_state_mkdir(const char *path, char *err, size_t n)
+{
+	char dir[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	for (char *p = dir + strlen(SG_STATE_DIR); (p = strchr(p, '/')); *p++ = '/') {
+		*p = 0;
+		if (mkdir(dir, 0755) && errno != EEXIST) {
+			snprintf(err, n, "cannot make %s: %s", dir, strerror(errno));
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -77,13 +173,12 @@ int sg_state_save(const char *iface, const struct sg_settings *s,
 		g.line[keys[i] - sg_settings_table] = 1;
 	for (int i = 0; i < nforget; i++)
 		g.line[forget[i] - sg_settings_table] = 0;
-	sg_state_path(path, sizeof(path), iface);
-	snprintf(tmp, sizeof(tmp), "%s.new", path);
-	if (mkdir(SG_STATE_DIR, 0755) && errno != EEXIST) {
-		snprintf(err, n, "cannot make %s: %s", SG_STATE_DIR, strerror(errno));
+	if (sg_state_path(path, sizeof(path), iface, err, n))
 		return -1;
-	}
-	f = fopen(tmp, "we");
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	if (sg_state_mkdir(path, err, n))
+		return -1;
+	f = sg_file_create_new(tmp);
 	if (!f) {
 		snprintf(err, n, "cannot write %s: %s", tmp, strerror(errno));
 		return -1;

@@ -11,10 +11,16 @@
 
 #define SG_STATE_DIR "/var/lib/synguard"
 
-void sg_state_path(char *buf, size_t n, const char *iface);
+#define SG_NETNS_DIR "/run/netns"
+
+/* SG_STATE_DIR/IFACE.state in init's network namespace, and
+ * SG_STATE_DIR/netns/NAME/IFACE.state in one that ip netns named NAME: 0,
+ * or -ENOENT with the reason in err (an unnamed namespace has none). */
+int sg_state_path(char *buf, size_t n, const char *iface, char *err, size_t errn);
 /* The state file of iface, if there is one, over s; the settings it gives
  * are marked given in g (a reload then applies them). 0, or -EINVAL or
- * -errno with "FILE:LINE: reason" in err. */
+ * -errno with "FILE:LINE: reason" in err; -EPERM for a file that is not
+ * regular or that a user other than root (or us) could have written. */
 int sg_state_load(struct sg_settings *s, struct sg_given *g, const char *iface,
 		  char *err, size_t n);
 /* iface's state file: the settings it held and those of keys[0..nkeys)

@@ -886,7 +886,7 @@ static int sg_persist_write(const char *path, const struct sg_persist *p, char *
 	int r = 0;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "we");
+	f = sg_file_create_new(tmp);
 	if (!f) {
 		r = -errno;
 		snprintf(err, n, "cannot write %s: %s", tmp, strerror(errno));
@@ -899,8 +899,6 @@ static int sg_persist_write(const char *path, const struct sg_persist *p, char *
 	if (fflush(f) || fsync(fileno(f)))
 		r = -errno;
 	if (fclose(f) && !r)
-		r = -errno;
-	if (!r && chmod(tmp, 0644))
 		r = -errno;
 	if (!r && rename(tmp, path))
 		r = -errno;

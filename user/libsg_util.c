@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <net/if.h>
 #include <linux/capability.h>
@@ -364,4 +366,27 @@ void sg_json_print(struct json_object *o)
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 						   JSON_C_TO_STRING_SPACED |
 						   JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+FILE *sg_file_create_new(const char *path)
+{
+	FILE *f;
+	int fd;
+
+	if (unlink(path) && errno != ENOENT)
+		return NULL;
+	/* O_EXCL fails on a name planted again since the unlink (EEXIST):
+	 * the caller reports it, nothing is written elsewhere */
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return NULL;
+	f = fchmod(fd, 0644) ? NULL : fdopen(fd, "w");
+	if (!f) {
+		int e = errno;
+
+		close(fd);
+		unlink(path);
+		errno = e;
+	}
+	return f;
 }

@@ -139,6 +139,14 @@ enum sg_cap {
 };
 int sg_check_caps(unsigned int need);
 
+/* ---- files -------------------------------------------------------------- */
+/* A temporary file that will be renamed over a file root reads back (the
+ * state file, the sysctl.d file), opened for writing: made afresh, never
+ * through a symlink, a name already there removed first, so that a name
+ * planted in the directory cannot redirect the write; mode 0644 whatever
+ * the umask. NULL with errno set. */
+FILE *sg_file_create_new(const char *path);
+
 /* A JSON document on stdout, pretty-printed as every command prints it. */
 void sg_json_print(struct json_object *o);
 

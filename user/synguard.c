@@ -67,7 +67,7 @@ static const int stats_opts[] = { CLI_COMMON, SG_OPT_JSON, SG_OPT_WATCH, SG_OPT_
 static const int conns_opts[] = { CLI_COMMON, SG_OPT_STATE, SG_OPT_SPORT, SG_OPT_DPORT,
 				  SG_OPT_PORT, SG_OPT_SRC, SG_OPT_DST, SG_OPT_JSON,
 				  SG_OPT_HELP, 0 };
-static const int set_opts[] = { CLI_COMMON, SG_OPT_HELP, 0 };
+static const int set_opts[] = { CLI_COMMON, SG_OPT_FORCE, SG_OPT_HELP, 0 };
 static const int allow_opts[] = { CLI_COMMON, SG_OPT_LEARNED, SG_OPT_JSON, SG_OPT_HELP, 0 };
 static const int deny_opts[] = { CLI_COMMON, SG_OPT_FORCE, SG_OPT_JSON, SG_OPT_HELP, 0 };
 static const int explain_opts[] = { CLI_COMMON, SG_OPT_JSON, SG_OPT_HELP, 0 };
@@ -103,7 +103,9 @@ static const struct cli_cmd cmds[] = {
 	{ { "set", "KEY=VALUE...",
 	    "Change settings live, in the pinned maps, whether synguardd runs or not\n"
 	    " (all are checked before any is written; VALUE \"default\" restores the\n"
-	    " default). Settings marked reload or start belong in the config file.", set_opts },
+	    " default). Settings marked reload or start belong in the config file.\n"
+	    " A deny.prefixes that adds a lockout is refused as deny add refuses it,\n"
+	    " without --force.", set_opts },
 	  "change settings live: KEY=VALUE...",
 	  run_set, CLI_PINS, CLI_SOME_ARGS, "KEY=VALUE arguments", SG_CAPS_CLI },
 	{ { "allow", "add|del PREFIX... | list | flush",
@@ -363,8 +365,8 @@ static int save_state(struct sg_view *v, const struct sg_setting *const *keys, i
 {
 	char err[400], path[PATH_MAX];
 
-	sg_state_path(path, sizeof(path), v->pins->iface);
-	if (sg_state_save(v->pins->iface, now, keys, n, forget, nforget, err, sizeof(err)))
+	if (sg_state_path(path, sizeof(path), v->pins->iface, err, sizeof(err)) ||
+	    sg_state_save(v->pins->iface, now, keys, n, forget, nforget, err, sizeof(err)))
 		printf("%s: not saved (%s): lost when synguardd restarts or reloads; put it in the config file\n",
 		       v->pins->iface, err);
 	else
@@ -402,6 +404,9 @@ static int run_set(struct cli *c, struct sg_view *v)
 		sg_err("%s", err);
 		return SG_EXIT_USAGE;
 	}
+	/* the deny list set whole gets deny add's lockout check */
+	if (!c->force && sg_deny_adds_lockout(&old.deny, &new.deny))
+		return SG_EXIT_USAGE;
 	if (sg_settings_write(v->pins, &old, &new))
 		return SG_EXIT_FAIL;
 	sg_settings_for_each(st) {

@@ -124,7 +124,7 @@ expect "config: ...XDP still attached (no re-attach)" "$(lab_xdp_attached && ech
 sg_cli set -i "$LAB_SIF" auto.synrcvd_low=99 auto.syn_rate_high=7000 >/dev/null
 kill -KILL "$SG_PID"; wait "$SG_PID" 2>/dev/null; SG_PID=
 out=$(sg_cli set -i "$LAB_SIF" auto.synrcvd_high=3000 2>&1); rc=$?
-if [ "$rc" -eq 0 ] && [[ "$out" == *"daemon: not running"*"saved in /var/lib/synguard/$LAB_SIF.state: survives a restart"* ]]; then
+if [ "$rc" -eq 0 ] && [[ "$out" == *"daemon: not running"*"saved in $(lab_state_file "$LAB_SIF"): survives a restart"* ]]; then
 	ok "config: set works while the daemon is down, and says it is saved"
 else
 	fail "config: set while the daemon is down" "exit $rc: $out"
@@ -136,7 +136,7 @@ expect "config: restart: a set value the file leaves alone survives (auto.synrcv
 expect "config: restart: a saved set value wins over the file's (auto.syn_rate_high 7000, file 6000)" "$(setting auto.syn_rate_high)" -eq 7000
 expect "config: restart: ...so does synrcvd_low = 99 over the file's 150" "$(setting auto.synrcvd_low)" -eq 99
 expect "config: restart: flags still win over the saved state (auto.hold)" "$(setting auto.hold)" -eq 9
-rm -f "/var/lib/synguard/$LAB_SIF.state"
+rm -f "$(lab_state_file "$LAB_SIF")"
 sg_stop
 if ! sg_start -c "$CONF" -s auto.hold=9 --mode on; then
 	fail "config: synguardd starts without the state file" "$(tail -n 1 "$SG_LOG")"; lab_finish

@@ -20,7 +20,7 @@ lab_up "sg-ps$$" $X >/dev/null || { fail "persist: lab setup"; exit 1; }
 A=$LAB_C4 B=198.18.$X.3 D=198.18.$X.4
 for a in $B $D; do lcli ip addr add "$a/24" dev "$LAB_CIF"; done
 for a in $B $D; do lcli ping -c1 -W2 -I "$a" "$LAB_S4" >/dev/null 2>&1; done
-STATE=/var/lib/synguard/$LAB_SIF.state
+STATE=$(lab_state_file "$LAB_SIF")
 CONF=$LAB_TMP/synguard.conf
 printf '[timeout]\nESTABLISHED = 7200\n' >"$CONF"
 lab_bg lsrv $LAB_PY $T/tcpinfo_server.py "$PORT" -n 0 -t 300 --ready "$LAB_TMP/ready" >/dev/null
@@ -41,6 +41,9 @@ in_effect() {
 out=$(sg_cli set -i "$LAB_SIF" timeout.ESTABLISHED=1234)
 [[ $out == *"saved in $STATE: survives a restart and a reload"* ]] && ok "persist: set says it is saved" ||
 	fail "persist: set says it is saved" "$out"
+# interface names repeat across namespaces: this one's file is its own
+check "persist: the file is the namespace's own ($STATE), not the host's $LAB_SIF.state" \
+	test -f "$STATE" -a ! -e "/var/lib/synguard/$LAB_SIF.state"
 out=$(sg_cli deny add -i "$LAB_SIF" "$B, $D/32")
 [[ $out == *"deny $B/32 added"*"deny $D/32 added"*"saved in $STATE"* ]] &&
 	ok "persist: deny add takes \"a, b\" in one argument, and says it is saved" ||

@@ -47,6 +47,18 @@ refused "the session's client address itself" add "$LAB_C4/32"
 out=$(SSH_CONNECTION="198.19.102.9 50022 $LAB_S4 $SSHD" deny add 198.19.102.0/24)
 expect "deny_lockout: SSH_CONNECTION's client covered: refused (exit 2)" "$(echo "$out" | tail -n 1)" = rc=2
 check "deny_lockout: ...naming the session and --force" grep -q 'SSH_CONNECTION.*--force' <<<"$out"
+# the same lists through `synguard set deny.prefixes=...` (the list as a
+# setting): the same check, the same refusal
+setdeny() { sg_cli set -i "$LAB_SIF" "$@" 2>&1; echo "rc=$?"; }
+for p in 0.0.0.0/0 198.18.102.0/24 "198.19.9.0/24,$LAB_C4/32"; do
+	before=$(denied)
+	out=$(setdeny "deny.prefixes=$p")
+	expect "deny_lockout: set deny.prefixes=$p: refused (exit 2)" "$(echo "$out" | tail -n 1)" = rc=2
+	expect "deny_lockout: ...one line naming --force" \
+		"$(echo "$out" | grep -v '^rc=' | grep -c -- '--force')/$(echo "$out" | grep -vc '^rc=')" = 1/1
+	expect "deny_lockout: ...the deny list unchanged" "$(denied)" = "$before"
+	note "$(echo "$out" | head -n 1)"
+done
 out=$(deny add 198.19.200.0/24)
 expect "deny_lockout: a prefix covering no session is added" "$(echo "$out" | tail -n 1)" = rc=0
 
