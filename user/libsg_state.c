@@ -66,12 +66,14 @@ int sg_state_save(const char *iface, const struct sg_settings *s,
 	static struct sg_given g;
 	char path[PATH_MAX], tmp[PATH_MAX + 8], why[400];
 	FILE *f;
+	int ret;
 
 	memset(&g, 0, sizeof(g));
 	old = *s;
-	if (sg_state_load(&old, &g, iface, why, sizeof(why))) {
+	ret = sg_state_load(&old, &g, iface, why, sizeof(why));
+	if (ret) {
 		snprintf(err, n, "%s", why);
-		return -1;
+		return ret;
 	}
 	for (int i = 0; i < nkeys; i++)
 		g.line[keys[i] - sg_settings_table] = 1;
@@ -80,13 +82,15 @@ int sg_state_save(const char *iface, const struct sg_settings *s,
 	sg_state_path(path, sizeof(path), iface);
 	snprintf(tmp, sizeof(tmp), "%s.new", path);
 	if (mkdir(SG_STATE_DIR, 0755) && errno != EEXIST) {
-		snprintf(err, n, "cannot make %s: %s", SG_STATE_DIR, strerror(errno));
-		return -1;
+		ret = -errno;
+		snprintf(err, n, "cannot make %s: %s", SG_STATE_DIR, strerror(-ret));
+		return ret;
 	}
 	f = fopen(tmp, "we");
 	if (!f) {
-		snprintf(err, n, "cannot write %s: %s", tmp, strerror(errno));
-		return -1;
+		ret = -errno;
+		snprintf(err, n, "cannot write %s: %s", tmp, strerror(-ret));
+		return ret;
 	}
 	fprintf(f, "# Written by synguard set / allow / deny: applied over the config file\n"
 		"# when synguardd starts or reloads. Remove a line to let the config decide.\n");
@@ -94,9 +98,10 @@ int sg_state_save(const char *iface, const struct sg_settings *s,
 		if (g.line[st - sg_settings_table])
 			sg_state_write_key(f, st, s);
 	if (fflush(f) || fsync(fileno(f)) || fclose(f) || rename(tmp, path)) {
-		snprintf(err, n, "cannot write %s: %s", path, strerror(errno));
+		ret = errno ? -errno : -EIO;
+		snprintf(err, n, "cannot write %s: %s", path, strerror(-ret));
 		unlink(tmp);
-		return -1;
+		return ret;
 	}
 	return 0;
 }
