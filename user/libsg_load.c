@@ -730,21 +730,23 @@ int sg_daemon_load(struct sg_daemon *d, const struct sg_settings *s,
 	char path[PATH_MAX];
 	int err;
 
-	if (sg_ensure_bpffs(d->o.bpffs))
-		return -1;
+	err = sg_ensure_bpffs(d->o.bpffs);
+	if (err)
+		return err;
 	sg_pins_init(&d->pins, d->o.bpffs, d->o.iface);
 	if (sg_mkdir_p(d->pins.dir, 0700))
 		return sg_err_errno("cannot create %s", d->pins.dir);
 	if (!sg_pins_dir_safe(&d->pins)) {
 		sg_err("%s is not a directory of synguard's (a symlink?): remove it, or use --bpffs",
 		       d->pins.dir);
-		return -1;
+		return -ENOTDIR;
 	}
 	d->pins_lock_fd = sg_pins_lock(&d->pins);
 	if (d->pins_lock_fd < 0)
-		return -1;
-	if (sg_daemon_pins_elsewhere(d, true))
-		return -1;
+		return d->pins_lock_fd;
+	err = sg_daemon_pins_elsewhere(d, true);
+	if (err)
+		return err;
 	if (sg_pin_exists(&d->pins, "link_tc_ingress") || sg_pin_exists(&d->pins, "prog_xdp"))
 		sg_log("%s: found attachments of a synguardd that is gone; taking them over",
 		       d->o.iface);
@@ -785,27 +787,33 @@ int sg_daemon_load(struct sg_daemon *d, const struct sg_settings *s,
 	if (err) {
 		sg_err("cannot load the BPF programs: %s (run with -v for the verifier log)",
 		       strerror(-err));
-		return -1;
+		return err;
 	}
-	if (sg_pin_path(path, sizeof(path), &d->pins, "prog_walk"))
-		return -1;
+	err = sg_pin_path(path, sizeof(path), &d->pins, "prog_walk");
+	if (err)
+		return err;
 	unlink(path);
 	if (bpf_program__pin(d->skel->progs.sg_walk, path))
 		return sg_err_errno("cannot pin %s", path);
-	return sg_pins_open(&d->pins) ? -1 : 0;
+	return sg_pins_open(&d->pins);
 }
 
 int sg_daemon_attach(struct sg_daemon *d)
 {
 	struct bpf_program *eg;
+	int err;
 
 	/* TC first: an ACK of the first cookie XDP sends needs TC ingress
 	 * there to make its socket (detach goes the other way) */
-	if (sg_attach_tc(d, 0, d->skel->progs.sg_tc_ingress))
-		return -1;
+	err = sg_attach_tc(d, 0, d->skel->progs.sg_tc_ingress);
+	if (err)
+		return err;
 	eg = bpf_object__find_program_by_name(d->skel->obj, "sg_tc_egress");
-	if ((eg && sg_attach_tc(d, 1, eg)) || sg_attach_xdp(d))
-		return -1;
+	if (eg && (err = sg_attach_tc(d, 1, eg)))
+		return err;
+	err = sg_attach_xdp(d);
+	if (err)
+		return err;
 	sg_log("%s: attached XDP (%s), TC ingress (%s)%s%s%s, ct %u+%u",
 	       d->o.iface, d->xdp_mode == XDP_MODE_SKB ? "skb" : "native",
 	       d->tc_clsact[0] ? "clsact" : "tcx",
@@ -903,7 +911,7 @@ static int sg_pins_remove(const struct sg_pins *p)
 	if (!sg_pins_dir_safe(p)) {
 		sg_err("%s is not a directory of synguard's (a symlink?): nothing removed; look at it with ls -la",
 		       p->dir);
-		return -1;
+		return -ENOTDIR;
 	}
 	dir = opendir(p->dir);
 	while (dir && (de = readdir(dir)))

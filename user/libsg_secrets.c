@@ -123,7 +123,7 @@ static int sg_hex(int c)
 		return c - 'a' + 10;
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
-	return -1;
+	return -EINVAL;
 }
 
 #define SG_KEY_HOWTO "umask 077; od -An -N16 -tx1 /dev/urandom | tr -d ' \\n' > FILE"
