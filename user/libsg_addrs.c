@@ -159,7 +159,7 @@ int sg_local_addrs_sync(const struct sg_pins *p, int *last_err)
 		       p->iface, err ? strerror(-err) : "");
 	*last_err = err;
 	if (err)
-		return -1;
+		return err;
 	/* from now on the data path answers only for these addresses */
 	if (!p->cfg->local_addrs)
 		__atomic_store_n(&p->cfg->local_addrs, 1, __ATOMIC_RELAXED);

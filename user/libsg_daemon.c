@@ -37,7 +37,7 @@ static int sg_secrets_setup(struct sg_daemon *d)
 
 	s = sg_secrets_mmap(d->pins.secrets_fd, &d->secrets_len);
 	if (!s)
-		return -1;
+		return -EIO;   /* sg_map_mmap said why */
 	d->secrets = s;
 	sg_secrets_period(s, period);
 	if (d->have_master) {
@@ -591,7 +591,8 @@ int sg_daemon_run(struct sg_daemon *d)
 }
 
 /* ---- metrics ------------------------------------------------------------------------------ */
-/* A listener for addr (NULL for "off"); -1 with one line on failure. */
+/* A listener for addr (NULL for "off"); -EIO with one line on failure
+ * (sg_metrics_start says why in words, not as an errno). */
 static int sg_metrics_open(struct sg_daemon *d, const char *addr, struct sg_metrics **m)
 {
 	struct sockaddr_storage ss;
@@ -604,7 +605,7 @@ static int sg_metrics_open(struct sg_daemon *d, const char *addr, struct sg_metr
 	*m = sg_metrics_start(addr, &d->pins, &d->walk, err, sizeof(err));
 	if (!*m) {
 		sg_err("%s", err);
-		return -1;
+		return -EIO;
 	}
 	return 0;
 }
@@ -756,16 +757,18 @@ int sg_daemon_reload(struct sg_daemon *d)
 	struct sg_secret master;
 	struct sg_sysctls sy;
 	char err[400];
-	int mtu;
+	int mtu, ret;
 
 	sg_read_sysctls(&sy);
-	if (sg_settings_compose(&staged, &g, &sy, d->o.config, d->o.iface,
-				d->o.overrides, d->o.noverrides, err, sizeof(err))) {
+	ret = sg_settings_compose(&staged, &g, &sy, d->o.config, d->o.iface,
+				  d->o.overrides, d->o.noverrides, err, sizeof(err));
+	if (ret) {
 		sg_log("%s: reload refused, nothing changed: %s", d->o.iface, err);
-		return -1;
+		return ret;
 	}
-	if (sg_settings_read(&d->pins, &cur))
-		return -1;
+	ret = sg_settings_read(&d->pins, &cur);
+	if (ret)
+		return ret;
 	new = cur;
 	sg_settings_merge(&new, &staged, &g);
 	if (new.d.ct_size != cur.d.ct_size) {
@@ -776,18 +779,20 @@ int sg_daemon_reload(struct sg_daemon *d)
 	/* the key file is read again even under the same name: that is how
 	 * an operator replaces the key */
 	if (new.d.secret_file[0] &&
-	    sg_secret_file_load(new.d.secret_file, &master, err, sizeof(err))) {
+	    (ret = sg_secret_file_load(new.d.secret_file, &master, err, sizeof(err)))) {
 		sg_log("%s: reload refused, nothing changed: %s", d->o.iface, err);
-		return -1;
+		return ret;
 	}
-	if (strcmp(new.d.metrics, cur.d.metrics) && sg_metrics_open(d, new.d.metrics, &m)) {
+	if (strcmp(new.d.metrics, cur.d.metrics) &&
+	    (ret = sg_metrics_open(d, new.d.metrics, &m))) {
 		sg_log("%s: reload refused, nothing changed: metrics %s cannot listen",
 		       d->o.iface, new.d.metrics);
-		return -1;
+		return ret;
 	}
-	if (sg_settings_write(&d->pins, &cur, &new)) {
+	ret = sg_settings_write(&d->pins, &cur, &new);
+	if (ret) {
 		sg_metrics_stop(m);
-		return -1;
+		return ret;
 	}
 	sg_log_changes(d, &cur, &new, "reload");
 	d->known = new;

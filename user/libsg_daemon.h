@@ -17,7 +17,8 @@ struct sg_daemon *sg_daemon_start(const struct sg_daemon_opts *o,
 /* Once a second: sample, auto mode, TIME_WAIT pressure, sweep; and the
  * secret schedule whenever due. Returns ms until it wants to run again. */
 int sg_daemon_run(struct sg_daemon *d);
-/* SIGHUP: re-read the file; an invalid one changes nothing. */
+/* SIGHUP: re-read the file; an invalid one changes nothing. 0, or -errno
+ * (-EINVAL: the file, the flags or the key file are wrong) after one line. */
 int sg_daemon_reload(struct sg_daemon *d);
 /* The metrics endpoint's fd to poll (-1: none); sg_daemon_serve when ready. */
 int sg_daemon_poll_fd(struct sg_daemon *d);

@@ -51,7 +51,7 @@ int sg_explain_target(const char *s, struct sg_src_key *addr, int *port,
 
 		if (!close || (close[1] && close[1] != ':')) {
 			snprintf(err, n, "'%s': write an IPv6 address with a port as [ADDR]:PORT", s);
-			return -1;
+			return -EINVAL;
 		}
 		snprintf(host, sizeof(host), "%.*s", (int)(close - s - 1), s + 1);
 		colon = close[1] ? close + 1 : NULL;
@@ -66,13 +66,13 @@ int sg_explain_target(const char *s, struct sg_src_key *addr, int *port,
 		v = strtoul(colon + 1, &end, 10);
 		if (!colon[1] || *end || errno || v < 1 || v > 65535) {
 			snprintf(err, n, "'%s': the port must be 1..65535", s);
-			return -1;
+			return -EINVAL;
 		}
 		*port = (int)v;
 	}
 	if (strchr(host, '/')) {
 		snprintf(err, n, "'%s': explain takes one address, not a prefix", s);
-		return -1;
+		return -EINVAL;
 	}
 	return sg_prefix_parse(host, addr, err, n);
 }
@@ -93,9 +93,10 @@ static int sg_explain_policy(const struct sg_view *v, struct sg_explain *x)
 {
 	static struct sg_plist allow, deny;
 	int best = -1;
+	int ret = sg_policy_read(v->pins->policy_fd, &allow, &deny);
 
-	if (sg_policy_read(v->pins->policy_fd, &allow, &deny))
-		return -1;
+	if (ret)
+		return ret;
 	x->policy = SG_ACT_NONE;
 	for (int list = 0; list < 2; list++) {
 		const struct sg_plist *l = list ? &deny : &allow;
@@ -129,10 +130,8 @@ static int sg_explain_budget(const struct sg_view *v, struct sg_explain *x)
 		return 0;
 	memcpy(k.addr, x->budget_src.addr, sizeof(k.addr));
 	if (sg_pin_path(path, sizeof(path), v->pins, "sg_budget") ||
-	    (fd = bpf_obj_get(path)) < 0) {
-		sg_err("cannot open %s/sg_budget: %s", v->pins->dir, strerror(errno));
-		return -1;
-	}
+	    (fd = bpf_obj_get(path)) < 0)
+		return sg_err_errno("cannot open %s/sg_budget", v->pins->dir);
 	if (!bpf_map_lookup_elem(fd, &k, &e)) {
 		x->budget_bucket = true;
 		now = sg_now_ns();
@@ -150,11 +149,13 @@ static int sg_explain_learned(const struct sg_view *v, struct sg_explain *x)
 	struct sg_learned_src *l = NULL;
 	__u64 now = sg_coarse_now_ns();
 	size_t n = 0;
+	int ret;
 
 	if (!v->cfg.learn_s)
 		return 0;
-	if (sg_learned_read(v->pins, &v->cfg, now, &l, &n))
-		return -1;
+	ret = sg_learned_read(v->pins, &v->cfg, now, &l, &n);
+	if (ret)
+		return ret;
 	for (size_t i = 0; i < n; i++) {
 		if (!sg_prefix_covers(&l[i].k, &x->addr))
 			continue;
@@ -169,11 +170,13 @@ static int sg_explain_hitter(const struct sg_view *v, struct sg_explain *x)
 {
 	struct sg_top_src *hs = NULL;
 	size_t n = 0;
+	int ret;
 
 	if (!v->cfg.top_threshold)
 		return 0;
-	if (sg_hitters_read(v->pins, sg_coarse_now_ns(), &hs, &n))
-		return -1;
+	ret = sg_hitters_read(v->pins, sg_coarse_now_ns(), &hs, &n);
+	if (ret)
+		return ret;
 	for (size_t i = 0; i < n; i++) {
 		if (!sg_prefix_covers(&hs[i].k, &x->addr))
 			continue;
@@ -191,13 +194,15 @@ static int sg_explain_conns(const struct sg_view *v, struct sg_explain *x)
 	struct sg_filter f;
 	struct sg_conn *cv = NULL;
 	size_t n = 0, kept = 0;
+	int ret;
 
 	sg_filter_init(&f);
 	f.has_dst = true;
 	f.dst = x->addr;
 	f.sport = x->port;
-	if (sg_conns_read(v->pins, &v->cfg, &cv, &n))
-		return -1;
+	ret = sg_conns_read(v->pins, &v->cfg, &cv, &n);
+	if (ret)
+		return ret;
 	for (size_t i = 0; i < n; i++)
 		if (sg_filter_conn(&f, &cv[i].k, cv[i].e.state))
 			cv[kept++] = cv[i];
@@ -209,11 +214,13 @@ static int sg_explain_conns(const struct sg_view *v, struct sg_explain *x)
 static int sg_explain_port(const struct sg_view *v, struct sg_explain *x)
 {
 	static __u16 slots[65536];
+	int ret;
 
 	if (x->port < 0)
 		return 0;
-	if (sg_ports_read(v->pins->ports_fd, slots))
-		return -1;
+	ret = sg_ports_read(v->pins->ports_fd, slots);
+	if (ret)
+		return ret;
 	x->port_protected = slots[x->port] != 0;
 	return 0;
 }
@@ -280,10 +287,18 @@ static void sg_explain_ack(const struct sg_view *v, struct sg_explain *x)
 
 static int sg_explain_read(const struct sg_view *v, struct sg_explain *x)
 {
+	int (*const reads[])(const struct sg_view *, struct sg_explain *) = {
+		sg_explain_port, sg_explain_policy, sg_explain_budget,
+		sg_explain_learned, sg_explain_hitter, sg_explain_conns,
+	};
+
 	x->cookie_window = v->cfg.cookie_active || sg_now_ns() < v->cfg.cookie_check_until_ns;
-	if (sg_explain_port(v, x) || sg_explain_policy(v, x) || sg_explain_budget(v, x) ||
-	    sg_explain_learned(v, x) || sg_explain_hitter(v, x) || sg_explain_conns(v, x))
-		return -1;
+	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
+		int ret = reads[i](v, x);
+
+		if (ret)
+			return ret;
+	}
 	sg_explain_syn(v, x);
 	sg_explain_ack(v, x);
 	return 0;

@@ -66,7 +66,7 @@ int sg_states_parse(const char *list, __u32 *mask, char *err, size_t n)
 		if (!m) {
 			snprintf(err, n, "unknown state '%s': use one of SYN_SENT SYN_RCVD ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 CLOSE_WAIT CLOSING LAST_ACK TIME_WAIT CLOSED (any case; ss's syn-recv and conntrack's SYN_RECV too)",
 				 word);
-			return -1;
+			return -EINVAL;
 		}
 		*mask |= m;
 		list += len;
@@ -77,9 +77,10 @@ int sg_states_parse(const char *list, __u32 *mask, char *err, size_t n)
 int sg_filter_port(const char *opt, const char *s, int *port)
 {
 	unsigned long v;
+	int ret = sg_parse_uint(opt, s[0] == ':' ? s + 1 : s, 1, 65535, &v);
 
-	if (sg_parse_uint(opt, s[0] == ':' ? s + 1 : s, 1, 65535, &v))
-		return -1;
+	if (ret)
+		return ret;
 	*port = (int)v;
 	return 0;
 }
@@ -90,7 +91,7 @@ int sg_filter_prefix(const char *opt, const char *s, struct sg_src_key *p)
 
 	if (sg_prefix_parse(s, p, err, sizeof(err))) {
 		sg_err("%s: %s", opt, err);
-		return -1;
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -148,10 +149,8 @@ int sg_conns_delete(const struct sg_pins *p, const struct sg_conn *cv, size_t n,
 			(*removed)++;
 			continue;
 		}
-		if (errno != ENOENT) {
-			sg_err("cannot delete a tracked connection: %s", strerror(errno));
-			return -1;
-		}
+		if (errno != ENOENT)
+			return sg_err_errno("cannot delete a tracked connection");
 	}
 	return 0;
 }

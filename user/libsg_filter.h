@@ -23,18 +23,19 @@ void sg_filter_init(struct sg_filter *f);
 /* Does f select less than everything? */
 bool sg_filter_narrows(const struct sg_filter *f);
 /* "syn-recv,TIME_WAIT fin-wait" (ss, conntrack and synguard spellings, any
- * case, ',' or space between) added to *mask; -1 with one line in err. */
+ * case, ',' or space between) added to *mask; -EINVAL with one line in err. */
 int sg_states_parse(const char *list, __u32 *mask, char *err, size_t n);
-/* A port 1..65535 for --sport/--dport/--port (":80" as ss writes it too). */
+/* A port 1..65535 for --sport/--dport/--port (":80" as ss writes it too);
+ * -EINVAL after one line. */
 int sg_filter_port(const char *opt, const char *s, int *port);
-/* A prefix or address for --src/--dst; -1 after one line. */
+/* A prefix or address for --src/--dst; -EINVAL after one line. */
 int sg_filter_prefix(const char *opt, const char *s, struct sg_src_key *p);
 
 bool sg_filter_conn(const struct sg_filter *f, const struct sg_ct_key *k, unsigned int state);
 bool sg_filter_event(const struct sg_filter *f, const struct sg_event *e);
 
 /* conns delete/flush: the entries of cv[0..n) that f selects leave both
- * tables; *removed says how many were still there. 0, or -1 after one line. */
+ * tables; *removed says how many were still there. 0, or -errno after one line. */
 int sg_conns_delete(const struct sg_pins *p, const struct sg_conn *cv, size_t n,
 		    const struct sg_filter *f, size_t *removed);
 

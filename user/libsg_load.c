@@ -35,7 +35,7 @@ int sg_check_kernel(void)
 
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
 		sg_err("/sys/kernel/btf/vmlinux is missing: boot a kernel built with CONFIG_DEBUG_INFO_BTF=y");
-		return -1;
+		return -ENOENT;
 	}
 	btf = btf__load_vmlinux_btf();
 	if (!btf)
@@ -44,7 +44,7 @@ int sg_check_kernel(void)
 	btf__free(btf);
 	if (id < 0) {
 		sg_err("kernel lacks the kfunc bpf_sk_assign_tcp_reqsk: run Linux 6.9 or newer");
-		return -1;
+		return -EOPNOTSUPP;
 	}
 	return 0;
 }
@@ -57,7 +57,7 @@ int sg_check_syncookies(void)
 		return sg_err_errno("cannot read net.ipv4.tcp_syncookies");
 	if (v == 0) {
 		sg_err("net.ipv4.tcp_syncookies is 0 here, so the kernel refuses BPF request sockets: run sysctl -w net.ipv4.tcp_syncookies=1");
-		return -1;
+		return -EOPNOTSUPP;
 	}
 	return 0;
 }
@@ -91,9 +91,11 @@ int sg_ensure_bpffs(const char *dir)
 	if ((unsigned long)sf.f_type == BPF_FS_MAGIC)
 		return 0;
 	if (mount("bpffs", dir, "bpf", 0, "mode=0700")) {
+		int ret = -errno;
+
 		sg_err("%s is not a bpffs and mounting one failed (%s): mount -t bpf bpffs %s",
-		       dir, strerror(errno), dir);
-		return -1;
+		       dir, strerror(-ret), dir);
+		return ret;
 	}
 	sg_log("mounted bpffs at %s", dir);
 	return 0;
@@ -127,7 +129,7 @@ int sg_pidfile_lock(const char *iface)
 			buf[r > 0 ? r : 0] = 0;
 			sg_err("synguardd already runs on %s (pid %d)", iface, atoi(buf));
 			close(fd);
-			return -1;
+			return -EBUSY;
 		}
 		if (!fstat(fd, &fst) && !stat(path, &pst) && fst.st_ino == pst.st_ino &&
 		    fst.st_dev == pst.st_dev)
@@ -136,9 +138,10 @@ int sg_pidfile_lock(const char *iface)
 	}
 	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
 	if (ftruncate(fd, 0) || pwrite(fd, buf, (size_t)n, 0) != n) {
-		sg_err("cannot write %s: %s", path, strerror(errno));
+		int ret = sg_err_errno("cannot write %s", path);
+
 		close(fd);
-		return -1;
+		return ret;
 	}
 	/* beside it, the build: synguard status tells a daemon of another one */
 	sg_versionfile_path(path, sizeof(path), iface);
@@ -165,13 +168,13 @@ static int sg_pins_lock(const struct sg_pins *p)
 		sg_err("the pins in %s are held by a running synguardd (on an interface of that name in another network namespace?): stop it there, or give each namespace its own bpffs (--bpffs DIR)",
 		       p->dir);
 		close(fd);
-		return -1;
+		return -EBUSY;
 	}
 	/* a directory its stopping owner removed meanwhile is no lock */
 	if (fstat(fd, &fst) || stat(p->dir, &pst) || fst.st_ino != pst.st_ino) {
 		sg_err("%s was removed by a synguardd stopping meanwhile: start again", p->dir);
 		close(fd);
-		return -1;
+		return -ENOENT;
 	}
 	return fd;
 }
@@ -233,7 +236,7 @@ static void sg_prog_name(__u32 id, char name[BPF_OBJ_NAME_LEN])
 /* An XDP program of synguard's attached to ifindex with no pin naming it
  * (a detach that removed the pins only, a bpffs unmounted or cleared):
  * recognised by its name, sg_xdp, so that it is taken over, not taken
- * for another tool's. Its fd, or -1. */
+ * for another tool's. Its fd, or -ENOENT (none) or -errno. */
 static int sg_xdp_orphan(int ifindex, const char *iface)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
@@ -241,13 +244,13 @@ static int sg_xdp_orphan(int ifindex, const char *iface)
 	__u32 id;
 
 	if (bpf_xdp_query(ifindex, 0, &q))
-		return -1;
+		return -errno;
 	id = q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
 	if (!id)
-		return -1;
+		return -ENOENT;
 	sg_prog_name(id, name);
 	if (strcmp(name, "sg_xdp"))
-		return -1;
+		return -ENOENT;
 	sg_log("%s: found synguard's XDP program attached with no pin (id %u)",
 	       iface, id);
 	return bpf_prog_get_fd_by_id(id);
@@ -322,7 +325,7 @@ static int sg_daemon_pins_elsewhere(struct sg_daemon *d, bool say)
 	if (say)
 		sg_err("%s: the pins in %s are of synguard's programs attached to ifindex %u of another network namespace (tcx %s): detach them there (nsenter --net=/run/netns/NAME synguard detach -i %s), or use --bpffs DIR",
 		       d->o.iface, d->pins.dir, lif, sg_tc_names[dir], d->o.iface);
-	return -1;
+	return -EBUSY;
 }
 
 /* ---- attach / detach ------------------------------------------------------------ */
@@ -335,7 +338,7 @@ static int sg_xdp_wrap(struct sg_daemon *d, int fd)
 	if (err) {
 		d->xdp = NULL;
 		sg_err("libxdp cannot use the XDP program: %s", strerror(-err));
-		return -1;
+		return err;
 	}
 	return 0;
 }
@@ -363,7 +366,7 @@ static bool sg_xdp_detach_left(int ifindex, const char *iface, int old, __u32 oi
  * (pinned as prog_xdp). Attached alone, it is swapped for fd in one
  * netlink call, so no packet meets the interface without a program: 1.
  * Under a libxdp dispatcher (or when the swap fails) it is detached: 0,
- * and the caller attaches fd. */
+ * and the caller attaches fd. -errno after one line. */
 static int sg_takeover_xdp(struct sg_daemon *d, int fd, const char *path)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
@@ -385,6 +388,7 @@ static int sg_takeover_xdp(struct sg_daemon *d, int fd, const char *path)
 				 q.attach_mode == XDP_ATTACHED_SKB)) {
 		LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = old);
 		bool skb = q.attach_mode == XDP_ATTACHED_SKB;
+		int err;
 
 		if (!bpf_xdp_attach(d->ifindex, fd, XDP_FLAGS_REPLACE |
 				    (skb ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE), &ao)) {
@@ -392,7 +396,8 @@ static int sg_takeover_xdp(struct sg_daemon *d, int fd, const char *path)
 			sg_log("%s: replaced the XDP program left attached (id %u) in place",
 			       d->o.iface, oid);
 			close(old);
-			return sg_xdp_wrap(d, fd) ? -1 : 1;
+			err = sg_xdp_wrap(d, fd);
+			return err ? err : 1;
 		}
 		sg_log("warning: cannot swap the XDP program left attached (id %u): %s; re-attaching",
 		       oid, strerror(errno));
@@ -403,7 +408,7 @@ static int sg_takeover_xdp(struct sg_daemon *d, int fd, const char *path)
 		sg_err("%s: cannot detach the XDP program left attached (id %u): see ip link show %s",
 		       d->o.iface, oid, d->o.iface);
 		close(old);
-		return -1;
+		return -EBUSY;
 	}
 	close(old);
 	return 0;
@@ -431,16 +436,18 @@ static int sg_attach_xdp(struct sg_daemon *d)
 	char path[PATH_MAX];
 	int err;
 
-	if (sg_pin_path(path, sizeof(path), &d->pins, "prog_xdp"))
-		return -1;
+	err = sg_pin_path(path, sizeof(path), &d->pins, "prog_xdp");
+	if (err)
+		return err;
 	err = sg_takeover_xdp(d, fd, path);
 	if (err < 0)
-		return -1;
+		return err;
 	if (err > 0)
 		goto pin;
 
-	if (sg_xdp_wrap(d, fd))
-		return -1;
+	err = sg_xdp_wrap(d, fd);
+	if (err)
+		return err;
 	d->xdp_mode = XDP_MODE_NATIVE;
 	/* libxdp first tries its multi-program dispatcher (freplace); where
 	 * that is refused it attaches the program alone. Say so once, instead
@@ -467,7 +474,7 @@ static int sg_attach_xdp(struct sg_daemon *d)
 	if (err) {
 		xdp_program__close(d->xdp);
 		d->xdp = NULL;
-		return -1;
+		return err;
 	}
 	{
 		struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(d->ifindex);
@@ -504,8 +511,9 @@ static int sg_attach_tc(struct sg_daemon *d, int dir, struct bpf_program *prog)
 	char path[PATH_MAX];
 	int fd, err;
 
-	if (sg_pin_path(path, sizeof(path), &d->pins, sg_tc_pins[dir]))
-		return -1;
+	err = sg_pin_path(path, sizeof(path), &d->pins, sg_tc_pins[dir]);
+	if (err)
+		return err;
 	/* a link left by --keep-attached: swap the program in atomically
 	 * (one whose device went away is dropped, it filters nothing) */
 	fd = bpf_obj_get(path);
@@ -547,14 +555,14 @@ static int sg_attach_tc(struct sg_daemon *d, int dir, struct bpf_program *prog)
 		err = bpf_tc_hook_create(&hook);
 		if (err && err != -EEXIST) {
 			sg_err("cannot create clsact on %s: %s", d->o.iface, strerror(-err));
-			return -1;
+			return err;
 		}
 		opts.flags = BPF_TC_F_REPLACE;
 		err = bpf_tc_attach(&hook, &opts);
 		if (err) {
 			sg_err("cannot attach TC %s on %s: %s", sg_tc_names[dir],
 			       d->o.iface, strerror(-err));
-			return -1;
+			return err;
 		}
 	}
 	d->tc_clsact[dir] = true;
@@ -722,21 +730,23 @@ int sg_daemon_load(struct sg_daemon *d, const struct sg_settings *s,
 	char path[PATH_MAX];
 	int err;
 
-	if (sg_ensure_bpffs(d->o.bpffs))
-		return -1;
+	err = sg_ensure_bpffs(d->o.bpffs);
+	if (err)
+		return err;
 	sg_pins_init(&d->pins, d->o.bpffs, d->o.iface);
 	if (sg_mkdir_p(d->pins.dir, 0700))
 		return sg_err_errno("cannot create %s", d->pins.dir);
 	if (!sg_pins_dir_safe(&d->pins)) {
 		sg_err("%s is not a directory of synguard's (a symlink?): remove it, or use --bpffs",
 		       d->pins.dir);
-		return -1;
+		return -ENOTDIR;
 	}
 	d->pins_lock_fd = sg_pins_lock(&d->pins);
 	if (d->pins_lock_fd < 0)
-		return -1;
-	if (sg_daemon_pins_elsewhere(d, true))
-		return -1;
+		return d->pins_lock_fd;
+	err = sg_daemon_pins_elsewhere(d, true);
+	if (err)
+		return err;
 	if (sg_pin_exists(&d->pins, "link_tc_ingress") || sg_pin_exists(&d->pins, "prog_xdp"))
 		sg_log("%s: found attachments of a synguardd that is gone; taking them over",
 		       d->o.iface);
@@ -777,27 +787,33 @@ int sg_daemon_load(struct sg_daemon *d, const struct sg_settings *s,
 	if (err) {
 		sg_err("cannot load the BPF programs: %s (run with -v for the verifier log)",
 		       strerror(-err));
-		return -1;
+		return err;
 	}
-	if (sg_pin_path(path, sizeof(path), &d->pins, "prog_walk"))
-		return -1;
+	err = sg_pin_path(path, sizeof(path), &d->pins, "prog_walk");
+	if (err)
+		return err;
 	unlink(path);
 	if (bpf_program__pin(d->skel->progs.sg_walk, path))
 		return sg_err_errno("cannot pin %s", path);
-	return sg_pins_open(&d->pins) ? -1 : 0;
+	return sg_pins_open(&d->pins);
 }
 
 int sg_daemon_attach(struct sg_daemon *d)
 {
 	struct bpf_program *eg;
+	int err;
 
 	/* TC first: an ACK of the first cookie XDP sends needs TC ingress
 	 * there to make its socket (detach goes the other way) */
-	if (sg_attach_tc(d, 0, d->skel->progs.sg_tc_ingress))
-		return -1;
+	err = sg_attach_tc(d, 0, d->skel->progs.sg_tc_ingress);
+	if (err)
+		return err;
 	eg = bpf_object__find_program_by_name(d->skel->obj, "sg_tc_egress");
-	if ((eg && sg_attach_tc(d, 1, eg)) || sg_attach_xdp(d))
-		return -1;
+	if (eg && (err = sg_attach_tc(d, 1, eg)))
+		return err;
+	err = sg_attach_xdp(d);
+	if (err)
+		return err;
 	sg_log("%s: attached XDP (%s), TC ingress (%s)%s%s%s, ct %u+%u",
 	       d->o.iface, d->xdp_mode == XDP_MODE_SKB ? "skb" : "native",
 	       d->tc_clsact[0] ? "clsact" : "tcx",
@@ -895,7 +911,7 @@ static int sg_pins_remove(const struct sg_pins *p)
 	if (!sg_pins_dir_safe(p)) {
 		sg_err("%s is not a directory of synguard's (a symlink?): nothing removed; look at it with ls -la",
 		       p->dir);
-		return -1;
+		return -ENOTDIR;
 	}
 	dir = opendir(p->dir);
 	while (dir && (de = readdir(dir)))

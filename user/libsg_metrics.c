@@ -176,15 +176,16 @@ static const struct {
 #define SG_KERNEL_MAX ((int)(sizeof(sg_kernel_counters) / sizeof(sg_kernel_counters[0])))
 
 /* The values of the TcpExt fields named in sg_kernel_counters: the file
- * has a line of names then a line of values per group. 0 when read. */
+ * has a line of names then a line of values per group. 0 when read,
+ * -ENOENT when it has no TcpExt group, -errno when it cannot be opened. */
 static int sg_kernel_read(__u64 *v)
 {
 	char names[4096], vals[4096], *ns, *vs, *n, *w;
 	FILE *f = fopen("/proc/net/netstat", "re");
-	int found = -1;
+	int found = -ENOENT;
 
 	if (!f)
-		return -1;
+		return -errno;
 	while (fgets(names, sizeof(names), f) && fgets(vals, sizeof(vals), f)) {
 		if (strncmp(names, "TcpExt:", 7) || strncmp(vals, "TcpExt:", 7))
 			continue;

@@ -104,7 +104,7 @@ int sg_plist_add(struct sg_plist *l, const struct sg_src_key *p)
 	if (sg_plist_has(l, p))
 		return 0;
 	if (l->n >= SG_PLIST_MAX)
-		return -1;
+		return -ENOSPC;
 	l->p[l->n++] = *p;
 	qsort(l->p, l->n, sizeof(*p), sg_prefix_cmp);
 	return 1;
@@ -214,9 +214,10 @@ int sg_policy_write(int policy_fd, int bits_fd, const struct sg_plist *allow,
 	const struct sg_plist *lists[2] = { allow, deny };
 	const enum sg_action acts[2] = { SG_ACT_ALLOW, SG_ACT_DENY };
 	__u32 count = SG_POLICY_BITS_ENTRIES;
+	int ret = sg_policy_read(policy_fd, &had[0], &had[1]);
 
-	if (sg_policy_read(policy_fd, &had[0], &had[1]))
-		return -1;
+	if (ret)
+		return ret;
 	/* what left the lists goes; what came in (or moved from one list to
 	 * the other) is written; the rest keeps its hits */
 	for (int l = 0; l < 2; l++) {
@@ -239,10 +240,11 @@ int sg_policy_write(int policy_fd, int bits_fd, const struct sg_plist *allow,
 				continue;
 			sg_lpm_key_of(&k, &lists[l]->p[i]);
 			if (bpf_map_update_elem(policy_fd, &k, &v, BPF_ANY)) {
-				sg_err("cannot add a prefix to sg_policy: %s%s", strerror(errno),
-				       errno == ENOSPC || errno == E2BIG ?
+				ret = -errno;
+				sg_err("cannot add a prefix to sg_policy: %s%s", strerror(-ret),
+				       ret == -ENOSPC || ret == -E2BIG ?
 				       " (the lists hold at most 8192 prefixes in all)" : "");
-				return -1;
+				return ret;
 			}
 		}
 	}
@@ -285,7 +287,7 @@ int sg_learned_read(const struct sg_pins *p, const struct sg_config *c, __u64 no
 				nv = realloc(v, cap * sizeof(*v));
 				if (!nv) {
 					free(v);
-					return -1;
+					return -ENOMEM;
 				}
 				v = nv;
 			}
@@ -338,7 +340,7 @@ int sg_hitters_read(const struct sg_pins *p, __u64 now, struct sg_top_src **out,
 	if (!h || !v) {
 		free(h);
 		free(v);
-		return -1;
+		return -ENOMEM;
 	}
 	while (*n < SG_HITTERS_SIZE && !bpf_map_get_next_key(p->hitters_fd, prev, &next)) {
 		__u64 syns = 0, seen = 0;
@@ -512,6 +514,7 @@ int sg_ct_top(const struct sg_pins *p, const struct sg_config *c, __u8 plen4,
 	int fds[2] = { p->synced_fd, p->embryonic_fd };
 	struct sg_ss s = { .cap = cap };
 	__u64 now = sg_now_ns();
+	int ret = -ENOMEM;
 
 	*walked = 0;
 	for (s.nslots = 64; s.nslots < 2 * cap; s.nslots *= 2)
@@ -530,7 +533,7 @@ int sg_ct_top(const struct sg_pins *p, const struct sg_config *c, __u8 plen4,
 			err = bpf_map_lookup_batch(fds[t], first ? NULL : &in_batch, &out_batch,
 						   keys, vals, &count, NULL);
 			if (err && errno != ENOENT) {
-				sg_err("cannot read the connection tables: %s", strerror(errno));
+				ret = sg_err_errno("cannot read the connection tables");
 				goto fail;
 			}
 			for (__u32 i = 0; i < count; i++) {
@@ -556,5 +559,5 @@ int sg_ct_top(const struct sg_pins *p, const struct sg_config *c, __u8 plen4,
 fail:
 	free(s.c);
 	free(s.slot);
-	return -1;
+	return ret;
 }

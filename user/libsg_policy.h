@@ -18,18 +18,20 @@ struct sg_plist {
 };
 
 
-/* "198.18.0.0/15", "2001:db8::/32", an address alone (a host); -1 with one
+/* "198.18.0.0/15", "2001:db8::/32", an address alone (a host); -EINVAL with one
  * line in err (host bits set: the prefix meant is named). */
 int sg_prefix_parse(const char *s, struct sg_src_key *p, char *err, size_t n);
 void sg_prefix_format(const struct sg_src_key *p, char *buf, size_t n);
 /* The address of family fam (4/6, network order) masked to plen bits. */
 void sg_prefix_of(struct sg_src_key *p, __u8 fam, const __u32 *addr, __u8 plen);
-int sg_plist_add(struct sg_plist *l, const struct sg_src_key *p);   /* 1: new */
+/* 1: new, 0: there already, -ENOSPC: the list holds SG_PLIST_MAX. */
+int sg_plist_add(struct sg_plist *l, const struct sg_src_key *p);
 int sg_plist_del(struct sg_plist *l, const struct sg_src_key *p);   /* 1: was */
 bool sg_plist_has(const struct sg_plist *l, const struct sg_src_key *p);
 /* The trie's entries as two lists. */
 int sg_policy_read(int fd, struct sg_plist *allow, struct sg_plist *deny);
-/* The trie and its filter as the lists say; *flags gets sg_config.policy. */
+/* The trie and its filter as the lists say; *flags gets sg_config.policy.
+ * 0, or -errno after one line. */
 int sg_policy_write(int policy_fd, int bits_fd, const struct sg_plist *allow,
 		    const struct sg_plist *deny, __u32 *flags);
 /* The filter's words alone (SG_POLICY_BITS_ENTRIES), and the flags. */

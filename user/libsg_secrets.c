@@ -73,9 +73,10 @@ static void sg_secrets_install(struct sg_secret_state *s, const struct sg_secret
 int sg_secrets_rotate(struct sg_secret_state *s)
 {
 	struct sg_secret k;
+	int ret = sg_secrets_random(&k);
 
-	if (sg_secrets_random(&k))
-		return -1;
+	if (ret)
+		return ret;
 	sg_secrets_install(s, &k, sg_now_ns());
 	return 0;
 }
@@ -84,10 +85,14 @@ int sg_secrets_fresh(struct sg_secret_state *s, __u64 period_ns)
 {
 	struct sg_secret k[2];
 	__u64 now = sg_now_ns();
+	int ret;
 
 	/* both slots random, so no zero key is ever accepted */
-	if (sg_secrets_random(&k[0]) || sg_secrets_random(&k[1]))
-		return -1;
+	ret = sg_secrets_random(&k[0]);
+	if (!ret)
+		ret = sg_secrets_random(&k[1]);
+	if (ret)
+		return ret;
 	s->period_ns = period_ns;
 	sg_secrets_put(s, 0, &k[0], now);
 	sg_secrets_put(s, 1, &k[1], now);
@@ -118,7 +123,7 @@ static int sg_hex(int c)
 		return c - 'a' + 10;
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
-	return -1;
+	return -EINVAL;
 }
 
 #define SG_KEY_HOWTO "umask 077; od -An -N16 -tx1 /dev/urandom | tr -d ' \\n' > FILE"
@@ -133,12 +138,14 @@ int sg_secret_file_load(const char *path, struct sg_secret *k, char *err, size_t
 
 	if (path[0] != '/') {
 		snprintf(err, n, "%s: give the key file as an absolute path", path);
-		return -1;
+		return -EINVAL;
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
-		snprintf(err, n, "cannot read the key file %s: %s", path, strerror(errno));
-		return -1;
+		int ret = -errno;
+
+		snprintf(err, n, "cannot read the key file %s: %s", path, strerror(-ret));
+		return ret;
 	}
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
 		snprintf(err, n, "%s is not a regular file", path);
@@ -182,12 +189,12 @@ int sg_secret_file_load(const char *path, struct sg_secret *k, char *err, size_t
 	if (!k->k0 && !k->k1) {
 		snprintf(err, n, "%s holds an all-zero key: make a random one with: %s", path,
 			 SG_KEY_HOWTO);
-		return -1;
+		return -EINVAL;
 	}
 	return 0;
 fail:
 	close(fd);
-	return -1;
+	return -EINVAL;
 }
 
 void sg_secret_derive(const struct sg_secret *master, __u64 no, struct sg_secret *out)

@@ -18,7 +18,8 @@ int sg_secrets_rotate(struct sg_secret_state *s);  /* new key becomes current */
 /* The period the data path bounds the secrets' life by, changed live. */
 void sg_secrets_period(struct sg_secret_state *s, __u64 period_ns);
 /* A master key file: 32 hex digits, a regular file of root's (or ours) that
- * only its owner may read; -1 with one line in err. */
+ * only its owner may read; -EINVAL (what the file holds or how it is kept
+ * is wrong) or -errno (cannot open it) with one line in err. */
 int sg_secret_file_load(const char *path, struct sg_secret *k, char *err, size_t n);
 /* The secret of period number no: SipHash of no keyed by master (a PRF). */
 void sg_secret_derive(const struct sg_secret *master, __u64 no, struct sg_secret *out);

@@ -291,13 +291,15 @@ static int sg_apply_mode(const struct sg_pins *p, const struct sg_settings *old,
 static int sg_load_ports(const struct sg_pins *p, struct sg_settings *s)
 {
 	static __u16 slots[65536];
+	int ret;
 
 	memset(&s->ports, 0, sizeof(s->ports));
 	s->ports.all = p->dpage->set.ports_all;
 	if (s->ports.all)
 		return 0;
-	if (sg_ports_read(p->ports_fd, slots))
-		return -1;
+	ret = sg_ports_read(p->ports_fd, slots);
+	if (ret)
+		return ret;
 	for (unsigned int port = 1; port < 65536; port++)
 		if (slots[port])
 			sg_ports_add(&s->ports, port);
@@ -315,11 +317,15 @@ static int sg_apply_ports(const struct sg_pins *p, const struct sg_settings *old
 	static struct sg_portset listening;
 	int ncpu = libbpf_num_possible_cpus();
 	struct sg_port_counters *zero;
+	int ret;
 
 	(void)old;
-	if (sg_ports_read(p->ports_fd, was) ||
-	    (new->ports.all && sg_listen_ports(&listening)))
-		return -1;
+	ret = sg_ports_read(p->ports_fd, was);
+	if (ret)
+		return ret;
+	/* sg_listen_ports said why in one line but keeps its errno */
+	if (new->ports.all && sg_listen_ports(&listening))
+		return -EIO;
 	sg_ports_slots(&new->ports, &listening, now);
 	memset(first_was, 0, sizeof(first_was));
 	memset(first_now, 0, sizeof(first_now));
@@ -330,12 +336,13 @@ static int sg_apply_ports(const struct sg_pins *p, const struct sg_settings *old
 	/* the daemon writes the map while the flag is set: clear it first */
 	if (!new->ports.all)
 		p->dpage->set.ports_all = 0;
-	if (sg_ports_write(p->ports_fd, now))
-		return -1;
+	ret = sg_ports_write(p->ports_fd, now);
+	if (ret)
+		return ret;
 	p->dpage->set.ports_all = new->ports.all;
 	zero = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*zero));
 	if (!zero)
-		return -1;
+		return -ENOMEM;
 	for (__u32 slot = 1; slot < SG_PORT_SLOTS; slot++)
 		if (first_was[slot] != first_now[slot] &&
 		    bpf_map_update_elem(p->pcounters_fd, &slot, zero, BPF_ANY))
@@ -434,10 +441,12 @@ int sg_policy_apply(const struct sg_pins *p, const struct sg_settings *old,
 		    const struct sg_settings *new)
 {
 	__u32 flags;
+	int ret;
 
 	(void)old;
-	if (sg_policy_write(p->policy_fd, p->policy_bits_fd, &new->allow, &new->deny, &flags))
-		return -1;
+	ret = sg_policy_write(p->policy_fd, p->policy_bits_fd, &new->allow, &new->deny, &flags);
+	if (ret)
+		return ret;
 	__atomic_store_n(&p->cfg->policy, flags, __ATOMIC_RELAXED);
 	return 0;
 }
@@ -1018,9 +1027,12 @@ int sg_settings_read(const struct sg_pins *p, struct sg_settings *s)
 	memset(s, 0, sizeof(*s));
 	memcpy(&s->cfg, p->cfg, sizeof(s->cfg));
 	memcpy(&s->d, &p->dpage->set, sizeof(s->d));
-	sg_settings_for_each(st)
-		if (st->load && st->load(p, s))
-			return -1;
+	sg_settings_for_each(st) {
+		int ret = st->load ? st->load(p, s) : 0;
+
+		if (ret)
+			return ret;
+	}
 	return 0;
 }
 
@@ -1033,8 +1045,10 @@ int sg_settings_write(const struct sg_pins *p, const struct sg_settings *old,
 		if (!sg_setting_differs(st, old, new))
 			continue;
 		if (st->apply) {
-			if (st->apply(p, old, new))
-				return -1;
+			int ret = st->apply(p, old, new);
+
+			if (ret)
+				return ret;
 			continue;
 		}
 		f = sg_pinned_field(p, st);

@@ -60,7 +60,7 @@ struct sg_setting;
 struct sg_pins;
 struct sg_stype {
 	const char *name;     /* for help: what a value looks like */
-	/* text -> field; -1 with one line in err */
+	/* text -> field; -EINVAL with one line in err */
 	int (*parse)(const struct sg_setting *st, void *field, const char *val,
 		     char *err, size_t n);
 	void (*format)(const struct sg_setting *st, const void *field,
@@ -118,7 +118,7 @@ const struct sg_setting *sg_setting_find(const char *key);
 /* Every setting at its default, computed ones from the sysctls given. */
 void sg_settings_defaults(struct sg_settings *s, const struct sg_sysctls *sy);
 /* "KEY=VALUE": checks and stores it in *s, marks it given from origin; the
- * value "default" restores the default. -1 with one line in err (which
+ * value "default" restores the default. -EINVAL with one line in err (which
  * names the key, not the origin). */
 int sg_settings_kv(struct sg_settings *s, struct sg_given *g, int origin,
 		   const char *kv, char *err, size_t n);
@@ -143,11 +143,12 @@ const char *sg_when_name(enum sg_when w);
 void sg_setting_describe(const struct sg_setting *st, char *buf, size_t n);
 /* The commented config file with every setting at its default. */
 void sg_settings_sample(FILE *f);
-/* Every setting from the pinned maps. */
+/* Every setting from the pinned maps: 0, or -errno after one line. */
 int sg_settings_read(const struct sg_pins *p, struct sg_settings *s);
 /* Writes what differs between old and new into the pinned maps, field by
  * field (mode through sg_config_mode); ports with their counter slots
- * cleared where the port changes. */
+ * cleared where the port changes. 0, or -errno after one line (what was
+ * written before it stays). */
 int sg_settings_write(const struct sg_pins *p, const struct sg_settings *old,
 		      const struct sg_settings *new);
 
@@ -155,7 +156,7 @@ int sg_settings_write(const struct sg_pins *p, const struct sg_settings *old,
 int sg_policy_load(const struct sg_pins *p, struct sg_settings *s);
 int sg_policy_apply(const struct sg_pins *p, const struct sg_settings *old,
 		    const struct sg_settings *new);
-/* No prefix in both lists; -1 with one line in err. */
+/* No prefix in both lists; -EINVAL with one line in err. */
 int sg_policy_check(const struct sg_settings *s, char *err, size_t n);
 
 #endif /* LIBSG_SETTINGS_H */

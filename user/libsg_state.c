@@ -117,7 +117,8 @@ int sg_state_load(struct sg_settings *s, struct sg_given *g, const char *iface,
 }
 
 /* The directories of path (SG_STATE_DIR, and netns/NAME for a named
- * namespace's), made 0755 where missing: 0, or -1 with the reason in err. */
+ * namespace's), made 0755 where missing: 0, or a negative errno with the
+ * reason in err. */
 static int sg_state_mkdir(const char *path, char *err, size_t n)
 {
 	char dir[PATH_MAX];
@@ -126,8 +127,10 @@ static int sg_state_mkdir(const char *path, char *err, size_t n)
 	for (char *p = dir + strlen(SG_STATE_DIR); (p = strchr(p, '/')); *p++ = '/') {
 		*p = 0;
 		if (mkdir(dir, 0755) && errno != EEXIST) {
-			snprintf(err, n, "cannot make %s: %s", dir, strerror(errno));
-			return -1;
+			int ret = -errno;
+
+			snprintf(err, n, "cannot make %s: %s", dir, strerror(-ret));
+			return ret;
 		}
 	}
 	return 0;
@@ -162,26 +165,31 @@ int sg_state_save(const char *iface, const struct sg_settings *s,
 	static struct sg_given g;
 	char path[PATH_MAX], tmp[PATH_MAX + 8], why[400];
 	FILE *f;
+	int ret;
 
 	memset(&g, 0, sizeof(g));
 	old = *s;
-	if (sg_state_load(&old, &g, iface, why, sizeof(why))) {
+	ret = sg_state_load(&old, &g, iface, why, sizeof(why));
+	if (ret) {
 		snprintf(err, n, "%s", why);
-		return -1;
+		return ret;
 	}
 	for (int i = 0; i < nkeys; i++)
 		g.line[keys[i] - sg_settings_table] = 1;
 	for (int i = 0; i < nforget; i++)
 		g.line[forget[i] - sg_settings_table] = 0;
-	if (sg_state_path(path, sizeof(path), iface, err, n))
-		return -1;
+	ret = sg_state_path(path, sizeof(path), iface, err, n);
+	if (ret)
+		return ret;
 	snprintf(tmp, sizeof(tmp), "%s.new", path);
-	if (sg_state_mkdir(path, err, n))
-		return -1;
+	ret = sg_state_mkdir(path, err, n);
+	if (ret)
+		return ret;
 	f = sg_file_create_new(tmp);
 	if (!f) {
-		snprintf(err, n, "cannot write %s: %s", tmp, strerror(errno));
-		return -1;
+		ret = -errno;
+		snprintf(err, n, "cannot write %s: %s", tmp, strerror(-ret));
+		return ret;
 	}
 	fprintf(f, "# Written by synguard set / allow / deny: applied over the config file\n"
 		"# when synguardd starts or reloads. Remove a line to let the config decide.\n");
@@ -189,9 +197,10 @@ int sg_state_save(const char *iface, const struct sg_settings *s,
 		if (g.line[st - sg_settings_table])
 			sg_state_write_key(f, st, s);
 	if (fflush(f) || fsync(fileno(f)) || fclose(f) || rename(tmp, path)) {
-		snprintf(err, n, "cannot write %s: %s", path, strerror(errno));
+		ret = errno ? -errno : -EIO;
+		snprintf(err, n, "cannot write %s: %s", path, strerror(-ret));
 		unlink(tmp);
-		return -1;
+		return ret;
 	}
 	return 0;
 }

@@ -25,7 +25,7 @@ int sg_state_load(struct sg_settings *s, struct sg_given *g, const char *iface,
 		  char *err, size_t n);
 /* iface's state file: the settings it held and those of keys[0..nkeys)
  * with their values in s, but none of forget[0..nforget) (set KEY=default:
- * the config file decides again). 0, or -1 with the reason in err. */
+ * the config file decides again). 0, or -errno with the reason in err. */
 int sg_state_save(const char *iface, const struct sg_settings *s,
 		  const struct sg_setting *const *keys, int nkeys,
 		  const struct sg_setting *const *forget, int nforget, char *err, size_t n);

@@ -255,11 +255,12 @@ static int sg_observe(struct sg_view *v, unsigned int secs, struct sg_observed *
 	__u64 c0[SG_CNT_MAX], c1[SG_CNT_MAX], t0, t1;
 	struct sg_tw_limits tw;
 	double age;
+	int ret;
 
 	memset(o, 0, sizeof(*o));
 	sg_tw_limits_read(&tw);
-	if (v && sg_counters_read(v->pins->counters_fd, c0))
-		return -1;
+	if (v && (ret = sg_counters_read(v->pins->counters_fd, c0)))
+		return ret;
 	sg_kcounters_read(o->k0);
 	t0 = sg_now_ns();
 	sg_observe_wait(secs);
@@ -270,9 +271,11 @@ static int sg_observe(struct sg_view *v, unsigned int secs, struct sg_observed *
 	sg_listeners_read(&o->lis);
 	if (!v)
 		return 0;
-	if (sg_counters_read(v->pins->counters_fd, c1) ||
-	    sg_gauges_read(v->pins, v->daemon_pid, tw.port_lo, tw.port_hi, &o->wa, &age))
-		return -1;
+	ret = sg_counters_read(v->pins->counters_fd, c1);
+	if (!ret)
+		ret = sg_gauges_read(v->pins, v->daemon_pid, tw.port_lo, tw.port_hi, &o->wa, &age);
+	if (ret)
+		return ret;
 	o->synguard = true;
 	o->syn_rate = (double)(c1[SG_CNT_syn_received] - c0[SG_CNT_syn_received]) / o->secs;
 	o->cookies = v->pins->cfg->cookie_active;
@@ -307,7 +310,7 @@ static int sg_sysctl_get(const char *name, char *val, size_t n)
 
 	val[0] = 0;
 	if (!f)
-		return -1;
+		return -errno;
 	if (!fgets(val, (int)n, f))
 		val[0] = 0;
 	fclose(f);
@@ -326,9 +329,11 @@ static int sg_sysctl_put(const char *name, const char *val)
 	int r;
 
 	if (!f)
-		return -1;
-	r = fputs(val, f) < 0;
-	return fclose(f) || r ? -1 : 0;
+		return -errno;
+	r = fputs(val, f) < 0 ? -errno : 0;
+	if (fclose(f) && !r)
+		r = -errno;
+	return r;
 }
 
 static long sg_num(const char *s)
@@ -807,11 +812,14 @@ static int sg_advice_apply(struct sg_advice *a, int n)
 	int fails = 0;
 
 	for (int i = 0; i < n; i++) {
+		int ret;
+
 		if (!a[i].change)
 			continue;
-		a[i].applied = !sg_sysctl_put(a[i].name, a[i].want);
-		if (!a[i].applied) {
-			sg_err("cannot write %s: %s", a[i].name, strerror(errno));
+		ret = sg_sysctl_put(a[i].name, a[i].want);
+		a[i].applied = !ret;
+		if (ret) {
+			sg_err("cannot write %s: %s", a[i].name, strerror(-ret));
 			fails++;
 		}
 	}

@@ -135,7 +135,7 @@ int sg_state_parse(const char *name)
 	for (int i = 0; i < SG_STATE_MAX; i++)
 		if (!strcasecmp(name, sg_state_names[i]))
 			return i;
-	return -1;
+	return -ENOENT;
 }
 
 void sg_print_version(const char *prog)
@@ -358,7 +358,7 @@ int sg_check_caps(unsigned int need)
 	if (!len)
 		return 0;
 	sg_err("%s: run as root, or grant them (systemd: AmbientCapabilities=)", line);
-	return -1;
+	return -EPERM;
 }
 
 void sg_json_print(struct json_object *o)

@@ -67,7 +67,7 @@ extern const char *const sg_state_names[SG_STATE_MAX];
 extern const char *const sg_counter_names[SG_CNT_MAX];
 extern const char *const sg_pcounter_names[SG_PCNT_MAX];
 const char *sg_state_name(unsigned int st);   /* "?" if out of range */
-int sg_state_parse(const char *name);         /* -1 if unknown */
+int sg_state_parse(const char *name);         /* -ENOENT if unknown */
 
 /* ---- options: one table, xdp-tools style ------------------------------- */
 enum sg_opt_id {
@@ -121,13 +121,13 @@ bool sg_iface_valid(const char *name);
 /* -i IFACE: a name the kernel could have (*iface = arg), else one line
  * and SG_EXIT_USAGE. */
 int sg_iface_arg(const char *arg, const char **iface);
-/* Integers with range checks; print one line and return -1 on error. */
+/* Integers with range checks; print one line and return -EINVAL on error. */
 int sg_parse_uint(const char *opt, const char *s, unsigned long lo,
 		  unsigned long hi, unsigned long *out);
 
 /* ---- capabilities ------------------------------------------------------ */
 /* The capabilities a binary uses, checked in the effective set (not
- * euid 0): 0, or -1 with one line naming each missing one and why. */
+ * euid 0): 0, or -EPERM with one line naming each missing one and why. */
 #define SG_CAPS_DAEMON (SG_CAP_BPF | SG_CAP_NET_ADMIN | SG_CAP_PERFMON | SG_CAP_SYS_ADMIN)
 #define SG_CAPS_CLI SG_CAP_BPF
 #define SG_CAPS_DETACH (SG_CAP_BPF | SG_CAP_NET_ADMIN | SG_CAP_SYS_ADMIN)
