@@ -190,121 +190,198 @@ struct sg_syn_track {
 	__u8 wscale;            /* the window scale it announces (0xf: none)  */
 };
 
-/* A SYN to a protected port, not part of a known flow; pol: what the
- * lists said of its source. Returns the XDP action; *t says whether the
- * tracker is to see the SYN. Global functions for the SYN and ACK paths
- * keep each stack frame apart: the verifier caps the stack of a whole
- * call chain at 512 bytes. */
-__noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
-			     __u32 slot, enum sg_list_verdict pol,
-			     struct sg_syn_track *t)
-{
-	struct sg_config *cfg = sg_get_config();
-	struct sg_tcpopt o = {};
-	struct sg_est est = {};
-	__u32 cnt = SG_CNT_syn_passed, ws = SG_COOKIE_WS_NONE;
-	enum sg_tcpopt_result opt = SG_TCPOPT_OK;
-	enum sg_syn_answer answer;
-	enum sg_syn_held held;
-	int ret;
-	bool over;
+/* Where a SYN goes, as each stage of sg_handle_syn decides. */
+enum sg_syn_route {
+	SG_SYN_NEXT,            /* no stage decided yet                      */
+	SG_SYN_COOKIE,          /* answered with a cookie SYN-ACK (XDP_TX)    */
+	SG_SYN_DROPPED,         /* dropped, counted already                   */
+	SG_SYN_UNTOUCHED,       /* to the kernel, neither counted nor tracked */
+	SG_SYN_DROP,            /* to drop for ctx.cnt (shadow mode: passed)  */
+	SG_SYN_TO_KERNEL,       /* the kernel's handshake: syn_passed         */
+	SG_SYN_PASS,            /* the kernel's handshake for ctx.cnt         */
+};
 
-	if (!p || !cfg || !t)
-		return XDP_PASS;
-	/* every SYN to a protected port, whatever follows: auto mode's rate */
-	sg_count(SG_CNT_syn_received);
-	if (p->th.rst || p->th.fin) {
-		cnt = SG_CNT_drop_syn_flags;
-		goto drop;
+/* One SYN on its way through the stages of sg_handle_syn. */
+struct sg_syn_ctx {
+	struct xdp_md *xdp;
+	const struct sg_pkt *p;
+	struct sg_config *cfg;
+	__u32 slot;
+	enum sg_list_verdict pol;     /* what the lists said of its source  */
+	__u32 cnt;                    /* the counter of the route taken     */
+	enum sg_tcpopt_result opt;
+	struct sg_tcpopt o;
+	struct sg_est est;            /* its source's counts in the sketch  */
+	bool over;                    /* its source is over its SYN budget  */
+};
+
+/* The flags and the source's address: a SYN that no peer could send, or
+ * one no SYN-ACK may answer, is dropped (counted for its reason). */
+static __always_inline enum sg_syn_route sg_syn_screen(struct sg_syn_ctx *s)
+{
+	int ret;
+
+	if (s->p->th.rst || s->p->th.fin) {
+		s->cnt = SG_CNT_drop_syn_flags;
+		return SG_SYN_DROP;
 	}
 	/* From our own address (land), broadcast, multicast, loopback or
 	 * unspecified: routing drops it as martian, so do we, before a
 	 * SYN-ACK goes to an address that no single peer has. */
-	ret = sg_syn_src_check(p);
+	ret = sg_syn_src_check(s->p);
 	if (ret) {
-		cnt = ret;
-		goto drop;
+		s->cnt = ret;
+		return SG_SYN_DROP;
 	}
-	opt = sg_tcpopt_syn(ctx, p, &o);
-	ws = o.flags & SG_OPT_WSCALE ? o.wscale : SG_COOKIE_WS_NONE;
-	if (pol == SG_LIST_DENY_SHADOWED)
-		goto to_kernel;
-	if (pol == SG_LIST_ALLOWED) {
-		cnt = SG_CNT_syn_allowed;
-		goto pass;
+	return SG_SYN_NEXT;
+}
+
+/* The lists' word and the source's SYN budget. Per-source budgets apply
+ * in every mode: a source over its SYN budget gets no more of the
+ * kernel's handshakes, but cookies (the SYN-ACK caps bound what they
+ * send). Not a drop: SYNs carry no proof of their source, and a spoofer
+ * who spends a client's budget must not cost it its connections. */
+static __always_inline enum sg_syn_route sg_syn_policy(struct sg_syn_ctx *s)
+{
+	if (s->pol == SG_LIST_DENY_SHADOWED)
+		return SG_SYN_TO_KERNEL;
+	if (s->pol == SG_LIST_ALLOWED) {
+		s->cnt = SG_CNT_syn_allowed;
+		return SG_SYN_PASS;
 	}
-	/* Per-source budgets apply in every mode: a source over its SYN
-	 * budget gets no more of the kernel's handshakes, but cookies (the
-	 * SYN-ACK caps bound what they send). Not a drop: SYNs carry no proof
-	 * of their source, and a spoofer who spends a client's budget must not
-	 * cost it its connections. */
-	over = sg_sketch_on(cfg) && sg_syn_budget(p, &est);
-	if (over)
-		sg_count_syn_over(cfg, slot);
-	/* Cookie mode off, or a SYN on a synchronized flow we track (a TIME_WAIT
-	 * reuse, a peer that restarted), or the SYN again of a handshake the
-	 * kernel holds: the kernel handles it, statefully. Linux stops at a
-	 * broken option and keeps the SYN, so do we. */
-	if (!cfg->cookie_active && !over)
-		goto pass;
-	if (sg_tracked(cfg, slot) && sg_ct_maybe(sg_ct_in_hash(p))) {
-		held = sg_ct_syn_kernel(p);
+	s->over = sg_sketch_on(s->cfg) && sg_syn_budget(s->p, &s->est);
+	if (s->over)
+		sg_count_syn_over(s->cfg, s->slot);
+	return SG_SYN_NEXT;
+}
+
+/* Does the kernel's own handshake take this SYN rather than a cookie?
+ * Cookie mode off (and the source within budget), a SYN on a
+ * synchronized flow we track (a TIME_WAIT reuse, a peer that restarted)
+ * or the SYN again of a handshake the kernel holds, a learned source, a
+ * source whose cookie budget is low. */
+static __always_inline enum sg_syn_route sg_syn_kernel_gates(struct sg_syn_ctx *s)
+{
+	enum sg_syn_held held;
+
+	if (!s->cfg->cookie_active && !s->over)
+		return SG_SYN_PASS;
+	if (sg_tracked(s->cfg, s->slot) && sg_ct_maybe(sg_ct_in_hash(s->p))) {
+		held = sg_ct_syn_kernel(s->p);
 		if (held == SG_SYN_HELD_RETRANS)
-			cnt = SG_CNT_syn_retrans_kernel;
+			s->cnt = SG_CNT_syn_retrans_kernel;
 		if (held != SG_SYN_HELD_NONE)
-			goto pass;
+			return SG_SYN_PASS;
 	}
-	if (!over && cfg->learn_s && sg_src_is_learned(p)) {
-		cnt = SG_CNT_syn_learned;
-		goto pass;
+	if (!s->over && s->cfg->learn_s && sg_src_is_learned(s->p)) {
+		s->cnt = SG_CNT_syn_learned;
+		return SG_SYN_PASS;
 	}
-	if (sg_cookie_spent_maybe() && sg_cookie_budget_low(p)) {
-		cnt = SG_CNT_syn_cookie_budget;
-		goto pass;
+	if (sg_cookie_spent_maybe() && sg_cookie_budget_low(s->p)) {
+		s->cnt = SG_CNT_syn_cookie_budget;
+		return SG_SYN_PASS;
 	}
+	return SG_SYN_NEXT;
+}
+
+/* The cookie SYN-ACK, and where sg_syn_cookie's answer sends the SYN. */
+static __always_inline enum sg_syn_route sg_syn_answer(struct sg_syn_ctx *s)
+{
+	enum sg_syn_answer answer;
+
 	/* no cookie for options we cannot read in full */
-	if (opt == SG_TCPOPT_OVERRUN) {
-		cnt = SG_CNT_parse_tcp_options;
-		goto drop;
+	if (s->opt == SG_TCPOPT_OVERRUN) {
+		s->cnt = SG_CNT_parse_tcp_options;
+		return SG_SYN_DROP;
 	}
-	answer = sg_syn_cookie(ctx, p, &o, slot, &est);
-	if (answer == SG_ANSWER_SENT && !cfg->cookie_active)
+	answer = sg_syn_cookie(s->xdp, s->p, &s->o, s->slot, &s->est);
+	if (answer == SG_ANSWER_SENT && !s->cfg->cookie_active)
 		sg_cookie_window_keep();
 	if (answer == SG_ANSWER_SENT)
-		return XDP_TX;
+		return SG_SYN_COOKIE;
 	if (answer == SG_ANSWER_DROPPED)
-		return XDP_DROP;
+		return SG_SYN_DROPPED;
 	if (answer == SG_ANSWER_NO_SECRET)
-		return XDP_PASS;
+		return SG_SYN_UNTOUCHED;
 	if (answer == SG_ANSWER_OVERSIZE) {
 		sg_count(SG_CNT_syn_oversize);
-		goto pass;
+		return SG_SYN_PASS;
 	}
 	if (answer == SG_ANSWER_STALE) {
-		cnt = SG_CNT_syn_secret_stale;
-		goto pass;
+		s->cnt = SG_CNT_syn_secret_stale;
+		return SG_SYN_PASS;
 	}
-	goto to_kernel;
-drop:
-	/* clang knows cnt's few values and would drop the counter's mask */
-	sg_barrier_var(cnt);
-	if (sg_syn_drop(cfg, p, cnt, slot, SG_PCNT_MAX))
+	return SG_SYN_TO_KERNEL;
+}
+
+/* The XDP action of a route. A SYN to the kernel is counted, and the
+ * tracker is to see it (*t). */
+static __always_inline int sg_syn_finish(struct sg_syn_ctx *s,
+					 enum sg_syn_route route,
+					 struct sg_syn_track *t)
+{
+	if (route == SG_SYN_COOKIE)
+		return XDP_TX;
+	if (route == SG_SYN_DROPPED)
 		return XDP_DROP;
-	/* shadow mode: the kernel gets every SYN, as with mode off */
-to_kernel:
-	sg_count(SG_CNT_syn_passed);
-	sg_count_port(slot, SG_PCNT_syn_passed);
-	goto track;
-pass:
-	if (opt == SG_TCPOPT_OVERRUN)
-		sg_count(SG_CNT_parse_tcp_options);
-	sg_decide(cfg, p, cnt, slot, SG_PCNT_syn_passed, SG_VERDICT_PASS);
-	if (cnt != SG_CNT_syn_passed)
+	if (route == SG_SYN_UNTOUCHED)
+		return XDP_PASS;
+	if (route == SG_SYN_DROP) {
+		/* clang knows cnt's few values and would drop the counter's
+		 * mask */
+		sg_barrier_var(s->cnt);
+		if (sg_syn_drop(s->cfg, s->p, s->cnt, s->slot, SG_PCNT_MAX))
+			return XDP_DROP;
+		/* shadow mode: the kernel gets every SYN, as with mode off */
+		route = SG_SYN_TO_KERNEL;
+	}
+	if (route == SG_SYN_TO_KERNEL) {
 		sg_count(SG_CNT_syn_passed);
-track:
-	t->track = sg_tracked(cfg, slot);
-	t->wscale = ws;
+		sg_count_port(s->slot, SG_PCNT_syn_passed);
+	} else {
+		if (s->opt == SG_TCPOPT_OVERRUN)
+			sg_count(SG_CNT_parse_tcp_options);
+		sg_decide(s->cfg, s->p, s->cnt, s->slot, SG_PCNT_syn_passed,
+			  SG_VERDICT_PASS);
+		if (s->cnt != SG_CNT_syn_passed)
+			sg_count(SG_CNT_syn_passed);
+	}
+	t->track = sg_tracked(s->cfg, s->slot);
+	t->wscale = s->o.flags & SG_OPT_WSCALE ? s->o.wscale : SG_COOKIE_WS_NONE;
 	return XDP_PASS;
+}
+
+/* A SYN to a protected port, not part of a known flow; pol: what the
+ * lists said of its source. The stages in order, each free to decide:
+ * screen, options, policy, the kernel's gates, the cookie. Returns the
+ * XDP action; *t says whether the tracker is to see the SYN. Global
+ * functions for the SYN and ACK paths keep each stack frame apart: the
+ * verifier caps the stack of a whole call chain at 512 bytes. */
+__noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
+			     __u32 slot, enum sg_list_verdict pol,
+			     struct sg_syn_track *t)
+{
+	struct sg_syn_ctx s = {
+		.xdp = ctx, .p = p, .cfg = sg_get_config(), .slot = slot,
+		.pol = pol, .cnt = SG_CNT_syn_passed,
+	};
+	enum sg_syn_route route;
+
+	if (!p || !s.cfg || !t)
+		return XDP_PASS;
+	/* every SYN to a protected port, whatever follows: auto mode's rate */
+	sg_count(SG_CNT_syn_received);
+	route = sg_syn_screen(&s);
+	if (route == SG_SYN_NEXT) {
+		/* Linux stops at a broken option and keeps the SYN, so do we */
+		s.opt = sg_tcpopt_syn(ctx, p, &s.o);
+		route = sg_syn_policy(&s);
+	}
+	if (route == SG_SYN_NEXT)
+		route = sg_syn_kernel_gates(&s);
+	if (route == SG_SYN_NEXT)
+		route = sg_syn_answer(&s);
+	return sg_syn_finish(&s, route, t);
 }
 
 #endif /* SG_SYN_H */
