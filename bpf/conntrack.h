@@ -568,6 +568,35 @@ static __always_inline int sg_ct_apply(struct sg_ct_entry *e,
 	return SG_CT_PASS;
 }
 
+/* The running kernel's CONFIG_HZ (libbpf reads its config); 0 where
+ * libbpf finds none. */
+extern int CONFIG_HZ __kconfig __weak;
+
+/* The kernel (re)armed e's TIME_WAIT timer now: tcp_time_wait() and every
+ * segment with an ACK that the TIME_WAIT socket takes in
+ * (tcp_timewait_state_process) set it to fire timeout.TIME_WAIT
+ * (TCP_TIMEWAIT_LEN, 60 s) from the current jiffy, and the timer wheel
+ * fires it up to a bucket's width later (sg_wheel_fires_in). The entry
+ * expires when that bucket comes round, as the kernel's socket goes:
+ * expiring at exactly the timeout put the gauge up to 2 s of expiries
+ * under ss while many TIME_WAIT sockets went at once. */
+static __always_inline void sg_ct_tw_armed(struct sg_ct_entry *e,
+					   const struct sg_config *cfg,
+					   __u64 now)
+{
+	__u64 hz = CONFIG_HZ > 0 ? (__u64)CONFIG_HZ : 0;
+	__u64 ms = 0;
+
+	e->last_ns = now;
+	if (hz) {
+		__u64 j = sg_wheel_fires_in(bpf_jiffies64(),
+					    cfg->timeout_s[SG_TIME_WAIT] * hz);
+
+		ms = (j * 1000 + hz - 1) / hz;
+	}
+	e->tw_fires_ms = ms > 0xffffffffull ? 0 : (__u32)ms;
+}
+
 static __always_inline void *sg_ct_table(__u8 state)
 {
 	return sg_state_embryonic(state) ? (void *)&sg_ct_embryonic :
@@ -740,7 +769,13 @@ sg_ct_track(const struct sg_ct_key *k, const struct sg_seg *s,
 	if (verdict == SG_CT_DROP)
 		return SG_CT_DROP;
 	verdict = SG_CT_PASS;
-	e->last_ns = now;
+	/* In TIME_WAIT, last_ns is when the kernel last armed its timer: a
+	 * segment from the remote with an ACK rearms it, what the host sends
+	 * (its ACKs of those) does not. */
+	if (e->state != SG_TIME_WAIT)
+		e->last_ns = now;
+	else if (is_new || (d == SG_CT_IN && s->ack_f))
+		sg_ct_tw_armed(e, cfg, now);
 	/* kstate comes only from a socket of the kernel's: SYN_RCVD there is
 	 * a request socket (the SYN-ACK of a stateless syncookie leaves with
 	 * no socket), which the SYN_RCVD gauge counts */

@@ -451,7 +451,11 @@ struct sg_ct_entry {
 			__u8 state;   /* enum sg_state, local endpoint       */
 			__u8 rstate;  /* enum sg_state, remote endpoint (inferred) */
 			__u8 flags;   /* SG_CT_*                              */
-			__u8 pad[5];
+			__u8 pad;
+			/* TIME_WAIT only: ms from last_ns until the kernel's
+			 * TIME_WAIT timer fires (bpf/conntrack.h
+			 * sg_ct_tw_armed); 0: not known, timeout.TIME_WAIT */
+			__u32 tw_fires_ms;
 		};
 		/* the above as one word: XDP and TC move the states from two
 		 * CPUs at once, by compare-and-swap (bpf/conntrack.h) */
@@ -509,6 +513,28 @@ SG_SHARED_INLINE __u64 sg_ct_synack_due_ns(const struct sg_ct_entry *e)
 	return gap + gap / 8 + SG_CT_SYNACK_SLACK_NS;
 }
 
+/* The kernel's timer wheel (kernel/time/timer.c): a timer armed at jiffy
+ * now for delta jiffies goes to the first level whose range holds delta
+ * (level n starts at 63 << 3(n-1) jiffies), and a level-n bucket spans 8^n
+ * jiffies; the timer fires at the start of the bucket after the one its
+ * expiry falls in, so never early and up to 8^n jiffies late (for the 60 s
+ * TIME_WAIT timer at HZ=250, level 3: up to 512 jiffies, 2.048 s). Returns
+ * how many jiffies after now it fires. */
+#define SG_WHEEL_LVL_SHIFT 3
+#define SG_WHEEL_LVL_LAST 8   /* the last level (LVL_DEPTH - 1, HZ > 100) */
+
+SG_SHARED_INLINE __u64 sg_wheel_fires_in(__u64 now, __u64 delta)
+{
+	__u64 expires = now + delta;
+	__u32 lvl = 0, shift;
+
+	while (lvl < SG_WHEEL_LVL_LAST &&
+	       delta >= 63ull << (lvl * SG_WHEEL_LVL_SHIFT))
+		lvl++;
+	shift = lvl * SG_WHEEL_LVL_SHIFT;
+	return (((expires >> shift) + 1) << shift) - now;
+}
+
 /* Has e outlived its state's timeout at now (CLOCK_MONOTONIC ns)? The data
  * path keeps updating last_ns while a reader (the sweeper, the CLI) walks
  * the table with a clock read before the walk: an entry touched after that
@@ -526,6 +552,8 @@ SG_SHARED_INLINE int sg_ct_entry_expired(const __u32 *timeout_s,
 		limit = SG_CT_UNCONFIRMED_NS;
 	else if (st == SG_SYN_RCVD && sg_ct_synack_due_ns(e) < limit)
 		limit = sg_ct_synack_due_ns(e);
+	else if (st == SG_TIME_WAIT && e->tw_fires_ms)
+		limit = (__u64)e->tw_fires_ms * 1000000ull;
 	return now > e->last_ns && now - e->last_ns > limit;
 }
 
