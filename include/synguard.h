@@ -452,10 +452,11 @@ struct sg_ct_entry {
 			__u8 rstate;  /* enum sg_state, remote endpoint (inferred) */
 			__u8 flags;   /* SG_CT_*                              */
 			__u8 pad;
-			/* TIME_WAIT only: ms from last_ns until the kernel's
-			 * TIME_WAIT timer fires (bpf/conntrack.h
-			 * sg_ct_tw_armed); 0: not known, timeout.TIME_WAIT */
-			__u32 tw_fires_ms;
+			/* ms from last_ns until the kernel's timer of this
+			 * state fires (bpf/conntrack.h sg_ct_timer_armed):
+			 * TIME_WAIT's, or a SYN_RCVD request's next SYN-ACK;
+			 * 0: not known (no CONFIG_HZ), the fixed limits */
+			__u32 timer_ms;
 		};
 		/* the above as one word: XDP and TC move the states from two
 		 * CPUs at once, by compare-and-swap (bpf/conntrack.h) */
@@ -507,6 +508,9 @@ SG_SHARED_INLINE __u64 sg_ct_synack_due_ns(const struct sg_ct_entry *e)
 	__u32 n = e->pkts_out ? e->pkts_out - 1 : 0;
 	__u64 gap;
 
+	/* the data path knew the timer wheel's bucket: it only takes sending */
+	if (e->timer_ms)
+		return (__u64)e->timer_ms * 1000000ull + SG_CT_SYNACK_SLACK_NS;
 	if (n > SG_CT_SYNACK_MAX_SHIFT)
 		n = SG_CT_SYNACK_MAX_SHIFT;
 	gap = 1000000000ull << n;
@@ -552,8 +556,8 @@ SG_SHARED_INLINE int sg_ct_entry_expired(const __u32 *timeout_s,
 		limit = SG_CT_UNCONFIRMED_NS;
 	else if (st == SG_SYN_RCVD && sg_ct_synack_due_ns(e) < limit)
 		limit = sg_ct_synack_due_ns(e);
-	else if (st == SG_TIME_WAIT && e->tw_fires_ms)
-		limit = (__u64)e->tw_fires_ms * 1000000ull;
+	else if (st == SG_TIME_WAIT && e->timer_ms)
+		limit = (__u64)e->timer_ms * 1000000ull;
 	return now > e->last_ns && now - e->last_ns > limit;
 }
 

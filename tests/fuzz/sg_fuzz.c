@@ -583,10 +583,10 @@ static void ct_entry_cmp(const void *key, const void *value, void *arg)
 	/* creation and last-seen times come from two clocks, and so does
 	 * the jiffy a TIME_WAIT timer was armed at: both have one or neither */
 	k.created_ns = k.last_ns = m.created_ns = m.last_ns = 0;
-	if (!k.tw_fires_ms != !m.tw_fires_ms)
+	if (!k.timer_ms != !m.timer_ms)
 		mismatch("%s: TIME_WAIT timer known to one only (kernel %u ms, "
-			 "model %u ms)", t->name, k.tw_fires_ms, m.tw_fires_ms);
-	k.tw_fires_ms = m.tw_fires_ms = 0;
+			 "model %u ms)", t->name, k.timer_ms, m.timer_ms);
+	k.timer_ms = m.timer_ms = 0;
 	if (memcmp(&k, &m, sizeof(k)))
 		mismatch("%s: entry differs (kernel state %u/%u, model %u/%u)",
 			 t->name, k.state, k.rstate, m.state, m.rstate);

@@ -1006,25 +1006,61 @@ static void test_time_wait_timer(int family)
 	if (!check(conn_entry(&c, &e) == 2 && e.state == SG_TIME_WAIT,
 		   "%s: in TIME_WAIT", c.name))
 		return;
-	check(e.tw_fires_ms >= t && e.tw_fires_ms <= t + t * 8 / 63 + 1,
+	check(e.timer_ms >= t && e.timer_ms <= t + t * 8 / 63 + 1,
 	      "%s: the kernel's timer fires %u ms after the FIN in "
 	      "(timeout %llu ms, plus at most a bucket)", c.name,
-	      e.tw_fires_ms, (unsigned long long)t);
+	      e.timer_ms, (unsigned long long)t);
 	usleep(2000);
 	send_seg(&c, LOCAL, TH_ACK, 0);
 	conn_entry(&c, &e2);
-	check(e2.last_ns == e.last_ns && e2.tw_fires_ms == e.tw_fires_ms,
+	check(e2.last_ns == e.last_ns && e2.timer_ms == e.timer_ms,
 	      "%s: the host's ACK does not rearm it", c.name);
 	send_raw(&c, REMOTE, TH_FIN | TH_ACK, c.nxt[REMOTE] - 1, c.nxt[LOCAL], 0);
 	conn_entry(&c, &e2);
-	check(e2.last_ns > e.last_ns && e2.tw_fires_ms >= t &&
-	      e2.tw_fires_ms <= t + t * 8 / 63 + 1,
+	check(e2.last_ns > e.last_ns && e2.timer_ms >= t &&
+	      e2.timer_ms <= t + t * 8 / 63 + 1,
 	      "%s: the remote's FIN again rearms it (%u ms from then)", c.name,
-	      e2.tw_fires_ms);
-	at = e2.last_ns + (__u64)e2.tw_fires_ms * 1000000;
+	      e2.timer_ms);
+	at = e2.last_ns + (__u64)e2.timer_ms * 1000000;
 	walk_at(at, &w);
 	check(conn_entry(&c, &e) == 2 && w.states[SG_TIME_WAIT] == 1 && !w.expired,
 	      "%s: live and counted when its bucket fires", c.name);
+	walk_at(at + 1000000, &w);
+	check(!conn_entry(&c, &e) && w.expired == 1,
+	      "%s: expired a millisecond later", c.name);
+}
+
+/* A request socket's SYN-ACK timer: each SYN-ACK it sends rearms it for
+ * the next, 1 s doubled per SYN-ACK before; the entry expires when the
+ * wheel's bucket for it fires, plus the time sending takes, not before. */
+static void test_synack_timer(int family)
+{
+	struct conn c;
+	struct sg_ct_key k;
+	struct sg_ct_entry e;
+	struct sg_walk_args w;
+	__u64 at;
+
+	tables_clear();
+	c = conn_in_state(family, SG_SYN_RCVD);
+	snprintf(c.name, sizeof(c.name), "IPv%d SYN-ACK timer", family);
+	k = conn_key(&c);
+	if (!check(conn_entry(&c, &e) == 1 && !e.timer_ms,
+		   "%s: no timer for a SYN-ACK that left with no socket", c.name))
+		return;
+	e.flags |= SG_CT_REQSK;
+	bpf_map_update_elem(T.ct_embryonic, &k, &e, BPF_EXIST);
+	/* the kernel's second SYN-ACK: the timer now runs 2 s */
+	send_raw(&c, LOCAL, TH_SYN | TH_ACK, c.isn[LOCAL], c.nxt[REMOTE], 0);
+	conn_entry(&c, &e);
+	check(e.pkts_out == 2 && e.timer_ms >= 2000 &&
+	      e.timer_ms <= 2000 + 2000 * 8 / 63 + 1,
+	      "%s: the second SYN-ACK arms 2 s, fired by the wheel %u ms on",
+	      c.name, e.timer_ms);
+	at = e.last_ns + (__u64)e.timer_ms * 1000000 + SG_CT_SYNACK_SLACK_NS;
+	walk_at(at, &w);
+	check(conn_entry(&c, &e) == 1 && w.states[SG_SYN_RCVD] == 1,
+	      "%s: live and counted until then", c.name);
 	walk_at(at + 1000000, &w);
 	check(!conn_entry(&c, &e) && w.expired == 1,
 	      "%s: expired a millisecond later", c.name);
@@ -1252,6 +1288,7 @@ int main(void)
 		test_expiry_race(family);
 		test_unconfirmed(family);
 		test_time_wait_timer(family);
+		test_synack_timer(family);
 	}
 	test_wheel();
 	test_gauges();
