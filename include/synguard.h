@@ -539,6 +539,16 @@ SG_SHARED_INLINE __u64 sg_wheel_fires_in(__u64 now, __u64 delta)
 	return (((expires >> shift) + 1) << shift) - now;
 }
 
+/* Was a timer that fires timer_ms on armed for timeout_ns: at most one of
+ * the wheel's buckets later, 8/63 of the timeout (sg_wheel_fires_in)? A
+ * timeout changed since (synguard set timeout.TIME_WAIT) applies at once. */
+SG_SHARED_INLINE int sg_ct_timer_fits(__u32 timer_ms, __u64 timeout_ns)
+{
+	__u64 t = (__u64)timer_ms * 1000000ull;
+
+	return t >= timeout_ns && t - timeout_ns <= timeout_ns / 63 * 8 + 1000000ull;
+}
+
 /* Has e outlived its state's timeout at now (CLOCK_MONOTONIC ns)? The data
  * path keeps updating last_ns while a reader (the sweeper, the CLI) walks
  * the table with a clock read before the walk: an entry touched after that
@@ -556,7 +566,7 @@ SG_SHARED_INLINE int sg_ct_entry_expired(const __u32 *timeout_s,
 		limit = SG_CT_UNCONFIRMED_NS;
 	else if (st == SG_SYN_RCVD && sg_ct_synack_due_ns(e) < limit)
 		limit = sg_ct_synack_due_ns(e);
-	else if (st == SG_TIME_WAIT && e->timer_ms)
+	else if (st == SG_TIME_WAIT && sg_ct_timer_fits(e->timer_ms, limit))
 		limit = (__u64)e->timer_ms * 1000000ull;
 	return now > e->last_ns && now - e->last_ns > limit;
 }

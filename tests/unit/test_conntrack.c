@@ -1028,6 +1028,18 @@ static void test_time_wait_timer(int family)
 	walk_at(at + 1000000, &w);
 	check(!conn_entry(&c, &e) && w.expired == 1,
 	      "%s: expired a millisecond later", c.name);
+	/* a timeout lowered since applies at once, not at the old bucket */
+	c = conn_in_state(family, SG_TIME_WAIT);
+	snprintf(c.name, sizeof(c.name), "IPv%d TIME_WAIT timer", family);
+	conn_entry(&c, &e);
+	T.cfg.timeout_s[SG_TIME_WAIT] = 1;
+	config_apply();
+	walk_at(e.last_ns + 1001000000ull, &w);
+	check(!conn_entry(&c, &e2) && w.expired == 1,
+	      "%s: timeout.TIME_WAIT lowered to 1 s expires it a second on",
+	      c.name);
+	T.cfg.timeout_s[SG_TIME_WAIT] = (__u32)(t / 1000);
+	config_apply();
 }
 
 /* A request socket's SYN-ACK timer: each SYN-ACK it sends rearms it for
