@@ -70,14 +70,14 @@ unconfirmed() { sg_stats | jget counters.ct_unconfirmed_expired 0; }
 # flood_off FAMILY: a flood from IPv4 or IPv6 sources, the gauge during it,
 # after it, and once the kernel's requests drained
 flood_off() {
-	local name="mode off, IPv$1" ck0 ck un0 un res s
+	local name="mode off, IPv$1" ck0 ck un0 un res s what
 	ck0=$(srv_cookies_sent) un0=$(unconfirmed)
 	flood "$1"
 	gauge_track SYN_RCVD syn-recv $((SECS + 1)) 5 20 "$name, during the flood"
 	wait "$FLOOD" 2>/dev/null
 	ck=$(( $(srv_cookies_sent) - ck0 ))
-	expect "$name: the kernel answered most SYNs with its own syncookies (TcpExtSyncookiesSent +$ck)" \
-		"$ck" -ge $((RATE * SECS / 4))
+	what="the kernel answered most SYNs with its own syncookies"
+	expect "$name: $what (TcpExtSyncookiesSent +$ck)" "$ck" -ge $((RATE * SECS / 4))
 	gauge_track SYN_RCVD syn-recv 12 5 20 "$name, after the flood"
 	res=$(sg_stats | jget states_source x)
 	expect "$name: stats --json says the gauges were walked now (states_source $res)" \

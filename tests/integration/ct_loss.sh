@@ -24,7 +24,8 @@ timeout 600 /usr/bin/python3 "$ROOT/tests/tools/ct_lossy.py" "$@"
 rc=$?
 [ $rc -eq 124 ] && echo "not ok - ct_loss: timed out"
 set -- $(loss_counts "$CT_CLI_NS" "$CT_CLI_IF")
-echo "# injected (seed ${CT_LOSS_SEED:-1}): ${1:-?} dropped towards the client, ${2:-?} dropped from it, ${3:-?} duplicated towards it, ${4:-?} from it"
+echo "# injected (seed ${CT_LOSS_SEED:-1}): ${1:-?} dropped towards the client," \
+	"${2:-?} dropped from it, ${3:-?} duplicated towards it, ${4:-?} from it"
 if [ "${1:-0}" -gt 0 ] && [ "${2:-0}" -gt 0 ] && [ "${3:-0}" -gt 0 ] && [ "${4:-0}" -gt 0 ]; then
 	echo "ok - ct_loss: the injector dropped and duplicated segments"
 else
