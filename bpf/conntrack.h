@@ -568,6 +568,70 @@ static __always_inline int sg_ct_apply(struct sg_ct_entry *e,
 	return SG_CT_PASS;
 }
 
+/* The running kernel's CONFIG_HZ (libbpf reads its config); 0 where
+ * libbpf finds none. */
+extern int CONFIG_HZ __kconfig __weak;
+
+/* The kernel armed the timer of e's state now for secs seconds: keep when
+ * the timer wheel fires it (sg_wheel_fires_in), as ms from last_ns, which
+ * becomes now. */
+static __always_inline void sg_ct_timer_armed(struct sg_ct_entry *e,
+					      __u64 secs, __u64 now)
+{
+	__u64 hz = CONFIG_HZ > 0 ? (__u64)CONFIG_HZ : 0;
+	__u64 ms = 0;
+
+	e->last_ns = now;
+	if (hz)
+		ms = (sg_wheel_fires_in(bpf_jiffies64(), secs * hz) * 1000 +
+		      hz - 1) / hz;
+	e->timer_ms = ms > 0xffffffffull ? 0 : (__u32)ms;
+}
+
+/* A SYN_RCVD request's timeout for its next SYN-ACK, in s: TCP_TIMEOUT_INIT
+ * (1 s) doubled per SYN-ACK it sent before, up to TCP_RTO_MAX (120 s). */
+#define SG_TCP_RTO_MAX_S 120
+
+static __always_inline __u64 sg_ct_synack_rto_s(const struct sg_ct_entry *e)
+{
+	__u32 n = e->pkts_out ? e->pkts_out - 1 : 0;
+
+	return n < SG_CT_SYNACK_MAX_SHIFT ? 1ull << n : SG_TCP_RTO_MAX_S;
+}
+
+/* Move e's clock for a segment, and keep the kernel's timer where the
+ * segment shows it armed:
+ * TIME_WAIT: tcp_time_wait() arms the socket's timer, and every segment
+ * with an ACK that the TIME_WAIT socket takes in rearms it
+ * (tcp_timewait_state_process), for timeout.TIME_WAIT (TCP_TIMEWAIT_LEN,
+ * 60 s) from the current jiffy; the wheel fires it up to a bucket later,
+ * 2 s at HZ=250, and the entry expires with it (at exactly the timeout,
+ * the gauge ran up to 2 s of expiries under ss while many TIME_WAIT
+ * sockets went at once). In TIME_WAIT, last_ns is when the kernel last
+ * armed its timer: what the host sends (its ACKs) does not move it.
+ * SYN_RCVD: a request socket's timer sends each SYN-ACK and rearms itself
+ * for the next (sg_ct_synack_rto_s) from the jiffy that SYN-ACK left; when
+ * it fires with no retry left, the kernel drops the request.
+ * Other states have no such timer: a value of an earlier state goes. */
+static __always_inline void sg_ct_timers(struct sg_ct_entry *e,
+					 const struct sg_seg *s,
+					 enum sg_ct_direction d,
+					 const struct sg_config *cfg,
+					 bool is_new, __u64 now)
+{
+	if (e->state == SG_TIME_WAIT) {
+		if (is_new || (d == SG_CT_IN && s->ack_f))
+			sg_ct_timer_armed(e, cfg->timeout_s[SG_TIME_WAIT], now);
+		return;
+	}
+	e->last_ns = now;
+	if (e->state == SG_SYN_RCVD && (e->flags & SG_CT_REQSK) &&
+	    d == SG_CT_OUT && s->syn && s->ack_f)
+		sg_ct_timer_armed(e, sg_ct_synack_rto_s(e), now);
+	else if (e->timer_ms && e->state != SG_SYN_RCVD)
+		e->timer_ms = 0;
+}
+
 static __always_inline void *sg_ct_table(__u8 state)
 {
 	return sg_state_embryonic(state) ? (void *)&sg_ct_embryonic :
@@ -740,7 +804,6 @@ sg_ct_track(const struct sg_ct_key *k, const struct sg_seg *s,
 	if (verdict == SG_CT_DROP)
 		return SG_CT_DROP;
 	verdict = SG_CT_PASS;
-	e->last_ns = now;
 	/* kstate comes only from a socket of the kernel's: SYN_RCVD there is
 	 * a request socket (the SYN-ACK of a stateless syncookie leaves with
 	 * no socket), which the SYN_RCVD gauge counts */
@@ -753,6 +816,7 @@ sg_ct_track(const struct sg_ct_key *k, const struct sg_seg *s,
 		e->pkts_out++;
 		e->bytes_out += pkt_bytes;
 	}
+	sg_ct_timers(e, s, d, cfg, is_new, now);
 	/* a connection of the remote's just became established here */
 	if ((is_new || was_embryonic) && e->state == SG_ESTABLISHED)
 		*established = true;

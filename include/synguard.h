@@ -451,7 +451,12 @@ struct sg_ct_entry {
 			__u8 state;   /* enum sg_state, local endpoint       */
 			__u8 rstate;  /* enum sg_state, remote endpoint (inferred) */
 			__u8 flags;   /* SG_CT_*                              */
-			__u8 pad[5];
+			__u8 pad;
+			/* ms from last_ns until the kernel's timer of this
+			 * state fires (bpf/conntrack.h sg_ct_timer_armed):
+			 * TIME_WAIT's, or a SYN_RCVD request's next SYN-ACK;
+			 * 0: not known (no CONFIG_HZ), the fixed limits */
+			__u32 timer_ms;
 		};
 		/* the above as one word: XDP and TC move the states from two
 		 * CPUs at once, by compare-and-swap (bpf/conntrack.h) */
@@ -503,10 +508,45 @@ SG_SHARED_INLINE __u64 sg_ct_synack_due_ns(const struct sg_ct_entry *e)
 	__u32 n = e->pkts_out ? e->pkts_out - 1 : 0;
 	__u64 gap;
 
+	/* the data path knew the timer wheel's bucket: it only takes sending */
+	if (e->timer_ms)
+		return (__u64)e->timer_ms * 1000000ull + SG_CT_SYNACK_SLACK_NS;
 	if (n > SG_CT_SYNACK_MAX_SHIFT)
 		n = SG_CT_SYNACK_MAX_SHIFT;
 	gap = 1000000000ull << n;
 	return gap + gap / 8 + SG_CT_SYNACK_SLACK_NS;
+}
+
+/* The kernel's timer wheel (kernel/time/timer.c): a timer armed at jiffy
+ * now for delta jiffies goes to the first level whose range holds delta
+ * (level n starts at 63 << 3(n-1) jiffies), and a level-n bucket spans 8^n
+ * jiffies; the timer fires at the start of the bucket after the one its
+ * expiry falls in, so never early and up to 8^n jiffies late (for the 60 s
+ * TIME_WAIT timer at HZ=250, level 3: up to 512 jiffies, 2.048 s). Returns
+ * how many jiffies after now it fires. */
+#define SG_WHEEL_LVL_SHIFT 3
+#define SG_WHEEL_LVL_LAST 8   /* the last level (LVL_DEPTH - 1, HZ > 100) */
+
+SG_SHARED_INLINE __u64 sg_wheel_fires_in(__u64 now, __u64 delta)
+{
+	__u64 expires = now + delta;
+	__u32 lvl = 0, shift;
+
+	while (lvl < SG_WHEEL_LVL_LAST &&
+	       delta >= 63ull << (lvl * SG_WHEEL_LVL_SHIFT))
+		lvl++;
+	shift = lvl * SG_WHEEL_LVL_SHIFT;
+	return (((expires >> shift) + 1) << shift) - now;
+}
+
+/* Was a timer that fires timer_ms on armed for timeout_ns: at most one of
+ * the wheel's buckets later, 8/63 of the timeout (sg_wheel_fires_in)? A
+ * timeout changed since (synguard set timeout.TIME_WAIT) applies at once. */
+SG_SHARED_INLINE int sg_ct_timer_fits(__u32 timer_ms, __u64 timeout_ns)
+{
+	__u64 t = (__u64)timer_ms * 1000000ull;
+
+	return t >= timeout_ns && t - timeout_ns <= timeout_ns / 63 * 8 + 1000000ull;
 }
 
 /* Has e outlived its state's timeout at now (CLOCK_MONOTONIC ns)? The data
@@ -526,6 +566,8 @@ SG_SHARED_INLINE int sg_ct_entry_expired(const __u32 *timeout_s,
 		limit = SG_CT_UNCONFIRMED_NS;
 	else if (st == SG_SYN_RCVD && sg_ct_synack_due_ns(e) < limit)
 		limit = sg_ct_synack_due_ns(e);
+	else if (st == SG_TIME_WAIT && sg_ct_timer_fits(e->timer_ms, limit))
+		limit = (__u64)e->timer_ms * 1000000ull;
 	return now > e->last_ns && now - e->last_ns > limit;
 }
 

@@ -364,6 +364,15 @@ __u64 bpf_ktime_get_coarse_ns(void)
 	return model_coarse;
 }
 
+/* The model's kernel ticks at 250 Hz (the lab's CONFIG_HZ), its jiffies
+ * counted on the model's clock. */
+int CONFIG_HZ = 250;
+
+__u64 bpf_jiffies64(void)
+{
+	return model_now / (1000000000ull / (__u64)CONFIG_HZ);
+}
+
 /* The fuzzer's kernel copy runs in a network namespace of its own with no
  * socket in it: every lookup misses, in both. */
 struct bpf_sock *bpf_skc_lookup_tcp(void *ctx, struct bpf_sock_tuple *tuple,

@@ -41,6 +41,10 @@ struct __sk_buff {
 #define __always_inline inline __attribute__((always_inline))
 #define __noinline __attribute__((noinline))
 #define __ksym
+#define __kconfig
+#ifndef __weak
+#define __weak __attribute__((weak))
+#endif
 #define NULL ((void *)0)
 enum { LIBBPF_PIN_NONE, LIBBPF_PIN_BY_NAME };
 
@@ -53,6 +57,7 @@ enum { LIBBPF_PIN_NONE, LIBBPF_PIN_BY_NAME };
 #define bpf_loop sg_model_loop
 #define bpf_ktime_get_ns sg_model_ktime_get_ns
 #define bpf_ktime_get_coarse_ns sg_model_ktime_get_coarse_ns
+#define bpf_jiffies64 sg_model_jiffies64
 #define bpf_xdp_adjust_head sg_model_xdp_adjust_head
 #define bpf_xdp_adjust_tail sg_model_xdp_adjust_tail
 #define bpf_xdp_adjust_meta sg_model_xdp_adjust_meta
@@ -77,6 +82,7 @@ long bpf_loop(__u32 n, void *callback, void *ctx, __u64 flags);
 __u32 sg_model_max_entries(const void *map);
 __u64 bpf_ktime_get_ns(void);
 __u64 bpf_ktime_get_coarse_ns(void);
+__u64 bpf_jiffies64(void);
 long bpf_xdp_adjust_head(struct xdp_md *ctx, int delta);
 long bpf_xdp_adjust_tail(struct xdp_md *ctx, int delta);
 long bpf_xdp_adjust_meta(struct xdp_md *ctx, int delta);

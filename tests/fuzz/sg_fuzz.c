@@ -209,9 +209,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		fprintf(stderr, "sg_fuzz: cannot load synguard (root? make all?)\n");
 		exit(1);
 	}
-	/* every map of the object must exist in the model, alike */
+	/* every map of the object must exist in the model, alike (libbpf's
+	 * own, the globals and CONFIG_HZ's .kconfig, are variables there) */
 	bpf_object__for_each_map(m, T.skel->obj)
-		if (bpf_map__name(m)[0] != '.')
+		if (!bpf_map__is_internal(m))
 			model_map(bpf_map__name(m));
 	F.mcfg = model_map("sg_config");
 	F.mports = model_map("sg_ports");
@@ -579,8 +580,13 @@ static void ct_entry_cmp(const void *key, const void *value, void *arg)
 
 	if (bpf_map_lookup_elem(t->fd, key, &k))
 		mismatch("%s: entry only in the model", t->name);
-	/* creation and last-seen times come from two clocks */
+	/* creation and last-seen times come from two clocks, and so does
+	 * the jiffy a TIME_WAIT timer was armed at: both have one or neither */
 	k.created_ns = k.last_ns = m.created_ns = m.last_ns = 0;
+	if (!k.timer_ms != !m.timer_ms)
+		mismatch("%s: TIME_WAIT timer known to one only (kernel %u ms, "
+			 "model %u ms)", t->name, k.timer_ms, m.timer_ms);
+	k.timer_ms = m.timer_ms = 0;
 	if (memcmp(&k, &m, sizeof(k)))
 		mismatch("%s: entry differs (kernel state %u/%u, model %u/%u)",
 			 t->name, k.state, k.rstate, m.state, m.rstate);

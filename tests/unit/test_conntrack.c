@@ -946,6 +946,138 @@ static void test_unconfirmed(int family)
 	      T.cfg.timeout_s[SG_SYN_RCVD]);
 }
 
+/* The kernel's timer wheel, worked through by hand from the rules of
+ * kernel/time/timer.c (calc_wheel_index): the level by delta, the bucket
+ * after the expiry's at that level's granularity. */
+static void test_wheel(void)
+{
+	static const struct { __u64 now, delta, fires; } c[] = {
+		{ 0, 10, 11 },             /* level 0: the next jiffy        */
+		{ 0, 62, 63 },
+		{ 0, 63, 64 },             /* level 1, 8 jiffies             */
+		{ 512 * 1000, 15000, 15360 },       /* 60 s at HZ=250: level 3 */
+		{ 512 * 1000 + 100, 15000, 15260 },
+		{ 512 * 1000 + 511, 15000, 15361 }, /* late in a jiffy's bucket */
+		{ 4096 * 77, 60000, 61440 },        /* 60 s at HZ=1000: level 4 */
+	};
+	bool ok = true;
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		__u64 got = sg_wheel_fires_in(c[i].now, c[i].delta);
+
+		if (got != c[i].fires)
+			diag("wheel: now %llu delta %llu: %llu, want %llu",
+			     (unsigned long long)c[i].now,
+			     (unsigned long long)c[i].delta,
+			     (unsigned long long)got,
+			     (unsigned long long)c[i].fires);
+		ok &= got == c[i].fires;
+	}
+	check(ok, "wheel: timers fire at their bucket, as the kernel's wheel does");
+}
+
+/* One walk of the tables at now (CLOCK_MONOTONIC ns), removing what
+ * expired. */
+static void walk_at(__u64 now, struct sg_walk_args *w)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = w, .ctx_size_in = sizeof(*w));
+
+	memset(w, 0, sizeof(*w));
+	w->now_ns = now;
+	w->delete_expired = 1;
+	bpf_prog_test_run_opts(bpf_program__fd(T.skel->progs.sg_walk), &o);
+}
+
+/* A TIME_WAIT entry lives until the kernel's TIME_WAIT timer fires: when
+ * its timer-wheel bucket comes round, up to a bucket past
+ * timeout.TIME_WAIT (8^n jiffies at level n, at most 8/63 of the timeout),
+ * not a moment less; an ACK from the remote rearms it, as it does the
+ * kernel's, and what the host sends does not. */
+static void test_time_wait_timer(int family)
+{
+	__u64 t = (__u64)T.cfg.timeout_s[SG_TIME_WAIT] * 1000, at;
+	struct sg_walk_args w;
+	struct sg_ct_entry e, e2;
+	struct conn c;
+
+	tables_clear();
+	c = conn_in_state(family, SG_TIME_WAIT);
+	snprintf(c.name, sizeof(c.name), "IPv%d TIME_WAIT timer", family);
+	if (!check(conn_entry(&c, &e) == 2 && e.state == SG_TIME_WAIT,
+		   "%s: in TIME_WAIT", c.name))
+		return;
+	check(e.timer_ms >= t && e.timer_ms <= t + t * 8 / 63 + 1,
+	      "%s: the kernel's timer fires %u ms after the FIN in "
+	      "(timeout %llu ms, plus at most a bucket)", c.name,
+	      e.timer_ms, (unsigned long long)t);
+	usleep(2000);
+	send_seg(&c, LOCAL, TH_ACK, 0);
+	conn_entry(&c, &e2);
+	check(e2.last_ns == e.last_ns && e2.timer_ms == e.timer_ms,
+	      "%s: the host's ACK does not rearm it", c.name);
+	send_raw(&c, REMOTE, TH_FIN | TH_ACK, c.nxt[REMOTE] - 1, c.nxt[LOCAL], 0);
+	conn_entry(&c, &e2);
+	check(e2.last_ns > e.last_ns && e2.timer_ms >= t &&
+	      e2.timer_ms <= t + t * 8 / 63 + 1,
+	      "%s: the remote's FIN again rearms it (%u ms from then)", c.name,
+	      e2.timer_ms);
+	at = e2.last_ns + (__u64)e2.timer_ms * 1000000;
+	walk_at(at, &w);
+	check(conn_entry(&c, &e) == 2 && w.states[SG_TIME_WAIT] == 1 && !w.expired,
+	      "%s: live and counted when its bucket fires", c.name);
+	walk_at(at + 1000000, &w);
+	check(!conn_entry(&c, &e) && w.expired == 1,
+	      "%s: expired a millisecond later", c.name);
+	/* a timeout lowered since applies at once, not at the old bucket */
+	c = conn_in_state(family, SG_TIME_WAIT);
+	snprintf(c.name, sizeof(c.name), "IPv%d TIME_WAIT timer", family);
+	conn_entry(&c, &e);
+	T.cfg.timeout_s[SG_TIME_WAIT] = 1;
+	config_apply();
+	walk_at(e.last_ns + 1001000000ull, &w);
+	check(!conn_entry(&c, &e2) && w.expired == 1,
+	      "%s: timeout.TIME_WAIT lowered to 1 s expires it a second on",
+	      c.name);
+	T.cfg.timeout_s[SG_TIME_WAIT] = (__u32)(t / 1000);
+	config_apply();
+}
+
+/* A request socket's SYN-ACK timer: each SYN-ACK it sends rearms it for
+ * the next, 1 s doubled per SYN-ACK before; the entry expires when the
+ * wheel's bucket for it fires, plus the time sending takes, not before. */
+static void test_synack_timer(int family)
+{
+	struct conn c;
+	struct sg_ct_key k;
+	struct sg_ct_entry e;
+	struct sg_walk_args w;
+	__u64 at;
+
+	tables_clear();
+	c = conn_in_state(family, SG_SYN_RCVD);
+	snprintf(c.name, sizeof(c.name), "IPv%d SYN-ACK timer", family);
+	k = conn_key(&c);
+	if (!check(conn_entry(&c, &e) == 1 && !e.timer_ms,
+		   "%s: no timer for a SYN-ACK that left with no socket", c.name))
+		return;
+	e.flags |= SG_CT_REQSK;
+	bpf_map_update_elem(T.ct_embryonic, &k, &e, BPF_EXIST);
+	/* the kernel's second SYN-ACK: the timer now runs 2 s */
+	send_raw(&c, LOCAL, TH_SYN | TH_ACK, c.isn[LOCAL], c.nxt[REMOTE], 0);
+	conn_entry(&c, &e);
+	check(e.pkts_out == 2 && e.timer_ms >= 2000 &&
+	      e.timer_ms <= 2000 + 2000 * 8 / 63 + 1,
+	      "%s: the second SYN-ACK arms 2 s, fired by the wheel %u ms on",
+	      c.name, e.timer_ms);
+	at = e.last_ns + (__u64)e.timer_ms * 1000000 + SG_CT_SYNACK_SLACK_NS;
+	walk_at(at, &w);
+	check(conn_entry(&c, &e) == 1 && w.states[SG_SYN_RCVD] == 1,
+	      "%s: live and counted until then", c.name);
+	walk_at(at + 1000000, &w);
+	check(!conn_entry(&c, &e) && w.expired == 1,
+	      "%s: expired a millisecond later", c.name);
+}
+
 /* ---- the tracker filter across sweeps -------------------------------------- */
 
 /* The live bitmap of sg_ct_bits: how many bits are set in the words in
@@ -1167,7 +1299,10 @@ int main(void)
 		test_expiry(family);
 		test_expiry_race(family);
 		test_unconfirmed(family);
+		test_time_wait_timer(family);
+		test_synack_timer(family);
 	}
+	test_wheel();
 	test_gauges();
 	test_filter();
 	test_concurrent_updates();
