@@ -23,7 +23,7 @@ import sys
 LAYERS = [
     ["util"],
     ["config", "maps"],
-    ["policy", "secrets", "listen", "addrs", "settings", "reconcile", "filter"],
+    ["policy", "secrets", "listen", "addrs", "settings", "reconcile", "filter", "rows"],
     ["format", "metrics", "events", "tune", "policy_cli", "state", "explain"],
     ["load", "daemon"],
     ["synguard", "synguardd"],

@@ -17,6 +17,7 @@
 #include "libsg_secrets.h"
 #include "libsg_settings.h"
 #include "libsg_filter.h"
+#include "libsg_rows.h"
 
 /* seconds with millisecond precision, printed as written */
 static struct json_object *sg_jsecs(double s)
@@ -599,85 +600,41 @@ int sg_cmd_stats(struct sg_view *v, bool json, bool all)
 /* ---- conns ------------------------------------------------------------------------------ */
 int sg_cmd_conns(struct sg_view *v, const struct sg_filter *f, bool json)
 {
+	static struct sg_rows w;
 	struct sg_conn *cv = NULL;
-	size_t n = 0;
+	size_t n = 0, shown = 0;
 	__u64 now = sg_now_ns();
 
 	if (sg_conns_read(v->pins, &v->cfg, &cv, &n))
 		return SG_EXIT_FAIL;
 
-	if (json) {
-		/* one object at a time, not a tree of them all: a million
-		 * connections took 3.3 GB and 15 s that way */
-		bool first = true;
-
-		fputs("[", stdout);
-		for (size_t i = 0; i < n; i++) {
-			const struct sg_ct_key *k = &cv[i].k;
-			const struct sg_ct_entry *e = &cv[i].e;
-			struct json_object *o;
-			char la[INET6_ADDRSTRLEN], ra[INET6_ADDRSTRLEN];
-
-			if (!sg_filter_conn(f, k, e->state))
-				continue;
-			sg_addr_format(la, sizeof(la), k->family, k->laddr);
-			sg_addr_format(ra, sizeof(ra), k->family, k->raddr);
-			o = json_object_new_object();
-			json_object_object_add(o, "family", json_object_new_int(k->family));
-			json_object_object_add(o, "local", json_object_new_string(la));
-			json_object_object_add(o, "lport", json_object_new_int(k->lport));
-			json_object_object_add(o, "remote", json_object_new_string(ra));
-			json_object_object_add(o, "rport", json_object_new_int(k->rport));
-			json_object_object_add(o, "state", json_object_new_string(sg_state_name(e->state)));
-			json_object_object_add(o, "remote_state", json_object_new_string(sg_state_name(e->rstate)));
-			json_object_object_add(o, "age_s", sg_jsecs(
-				now > e->created_ns ? (double)(now - e->created_ns) / 1e9 : 0));
-			json_object_object_add(o, "idle_s", sg_jsecs(
-				now > e->last_ns ? (double)(now - e->last_ns) / 1e9 : 0));
-			json_object_object_add(o, "pkts_in", sg_ju64(e->pkts_in));
-			json_object_object_add(o, "pkts_out", sg_ju64(e->pkts_out));
-			json_object_object_add(o, "bytes_in", sg_ju64(e->bytes_in));
-			json_object_object_add(o, "bytes_out", sg_ju64(e->bytes_out));
-			json_object_object_add(o, "cookie", json_object_new_boolean(e->flags & SG_CT_COOKIE));
-			printf("%s\n  %s", first ? "" : ",",
-			       json_object_to_json_string_ext(o, JSON_C_TO_STRING_SPACED |
-							      JSON_C_TO_STRING_NOSLASHESCAPE));
-			json_object_put(o);
-			first = false;
-		}
-		puts(first ? "]" : "\n]");
-		free(cv);
-		return 0;
-	}
-
-	printf("%-3s %-40s %-40s %-11s %-11s %8s %8s %8s %8s %10s %10s\n",
-	       "FAM", "LOCAL", "REMOTE", "STATE", "REMOTE", "AGE", "IDLE",
-	       "PKTS_IN", "PKTS_OUT", "BYTES_IN", "BYTES_OUT");
-	size_t shown = 0;
-
+	sg_rows_init(&w, stdout);
+	if (json)
+		sg_rows_str(&w, "[");
+	else
+		printf("%-3s %-40s %-40s %-11s %-11s %8s %8s %8s %8s %10s %10s\n",
+		       "FAM", "LOCAL", "REMOTE", "STATE", "REMOTE", "AGE", "IDLE",
+		       "PKTS_IN", "PKTS_OUT", "BYTES_IN", "BYTES_OUT");
 	for (size_t i = 0; i < n; i++) {
-		const struct sg_ct_key *k = &cv[i].k;
-		const struct sg_ct_entry *e = &cv[i].e;
-		char la[INET6_ADDRSTRLEN], ra[INET6_ADDRSTRLEN];
-		char l[64], r[64], age[16], idle[16];
-
-		if (!sg_filter_conn(f, k, e->state))
+		if (!sg_filter_conn(f, &cv[i].k, cv[i].e.state))
 			continue;
-		sg_addr_format(la, sizeof(la), k->family, k->laddr);
-		sg_addr_format(ra, sizeof(ra), k->family, k->raddr);
-		snprintf(l, sizeof(l), k->family == 6 ? "[%s]:%u" : "%s:%u", la, k->lport);
-		snprintf(r, sizeof(r), k->family == 6 ? "[%s]:%u" : "%s:%u", ra, k->rport);
-		printf("%-3u %-40s %-40s %-11s %-11s %8s %8s %8u %8u %10llu %10llu\n",
-		       k->family, l, r, sg_state_name(e->state), sg_state_name(e->rstate),
-		       sg_age(age, sizeof(age), now > e->created_ns ? now - e->created_ns : 0),
-		       sg_age(idle, sizeof(idle), now > e->last_ns ? now - e->last_ns : 0),
-		       e->pkts_in, e->pkts_out, (unsigned long long)e->bytes_in,
-		       (unsigned long long)e->bytes_out);
+		if (json) {
+			sg_rows_str(&w, shown ? ",\n  " : "\n  ");
+			sg_rows_conn_json(&w, &cv[i], now);
+		} else {
+			sg_rows_conn_text(&w, &cv[i], now);
+		}
 		shown++;
 	}
+	free(cv);
+	if (json) {
+		sg_rows_str(&w, shown ? "\n]\n" : "]\n");
+		sg_rows_flush(&w);
+		return 0;
+	}
+	sg_rows_flush(&w);
 	printf("%zu connection%s%s\n", shown, shown == 1 ? "" : "s",
 	       v->daemon_pid > 0 ? "" : " (daemon: not running)");
-	free(cv);
 	return 0;
 }
 

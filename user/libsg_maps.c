@@ -10,6 +10,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <arpa/inet.h>
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -391,15 +392,28 @@ int sg_walk_run_tw(int prog_fd, int delete_expired, __u16 lo, __u16 hi,
 	return 0;
 }
 
+/* How old a sweep of this many entries may be. The sweep's time is when
+ * it began, and a big table's sweep takes long (10M entries: 2 to 5 s on
+ * a loaded 2-core VM), so a fixed bound made stats walk the whole table
+ * itself at 10M flows, seconds for a result older than the sweep's. */
+#define SG_GAUGES_WALK_NS_PER_ENTRY 500ull
+
+static __u64 sg_gauges_max_age(__u64 entries)
+{
+	return SG_GAUGES_MAX_AGE_NS + entries * SG_GAUGES_WALK_NS_PER_ENTRY;
+}
+
 int sg_gauges_read(const struct sg_pins *p, int daemon_pid, __u16 lo, __u16 hi,
 		   struct sg_walk_args *a, double *age_s)
 {
 	const struct sg_walk_args *sw = &p->dpage->st.sweep;
 	__u64 now = sg_now_ns();
 
+	__u64 entries = sw->synced + sw->embryonic;
+
 	*age_s = 0;
-	if (daemon_pid > 0 && sw->synced + sw->embryonic > SG_GAUGES_WALK_MAX &&
-	    now >= sw->now_ns && now - sw->now_ns < SG_GAUGES_MAX_AGE_NS) {
+	if (daemon_pid > 0 && entries > SG_GAUGES_WALK_MAX &&
+	    now >= sw->now_ns && now - sw->now_ns < sg_gauges_max_age(entries)) {
 		*a = *sw;
 		*age_s = (double)(now - sw->now_ns) / 1e9;
 		return 0;
@@ -431,7 +445,8 @@ static int sg_connv_push(struct sg_connv *cv, const struct sg_ct_key *k,
 	return 0;
 }
 
-#define SG_BATCH 512
+/* keys and values of 4096 entries a call: 700 KB of buffers */
+#define SG_BATCH 4096
 
 static int sg_ct_dump(int fd, const struct sg_config *c, __u64 now,
 		      struct sg_connv *cv)
@@ -479,10 +494,8 @@ fallback:
 	return 0;
 }
 
-static int sg_conn_cmp(const void *a, const void *b)
+static int sg_conn_cmp(const struct sg_ct_key *x, const struct sg_ct_key *y)
 {
-	const struct sg_ct_key *x = &((const struct sg_conn *)a)->k;
-	const struct sg_ct_key *y = &((const struct sg_conn *)b)->k;
 	int r;
 
 	if (x->family != y->family)
@@ -498,20 +511,88 @@ static int sg_conn_cmp(const void *a, const void *b)
 	return x->rport < y->rport ? -1 : x->rport > y->rport;
 }
 
+/* The order of sg_conn_cmp in two integers, so that sorting compares
+ * 16 bytes next to each other instead of following a pointer to a
+ * 136-byte connection: an IPv4 key (zeros past laddr[0] and raddr[0]) in
+ * full, an IPv6 key by the first 15 bytes of its local address (ties go
+ * to sg_conn_cmp). */
+struct sg_conn_rank {
+	__u64 hi, lo;
+	const struct sg_conn *c;
+};
+
+static void sg_conn_rank_of(struct sg_conn_rank *r, const struct sg_conn *c)
+{
+	const struct sg_ct_key *k = &c->k;
+	const unsigned char *la = (const unsigned char *)k->laddr;
+
+	r->c = c;
+	if (k->family == 4) {
+		r->hi = (__u64)4 << 56 | (__u64)ntohl(k->laddr[0]) << 16 | k->lport;
+		r->lo = (__u64)ntohl(k->raddr[0]) << 16 | k->rport;
+		return;
+	}
+	r->hi = (__u64)k->family << 56;
+	r->lo = 0;
+	for (int i = 0; i < 7; i++)
+		r->hi |= (__u64)la[i] << (48 - 8 * i);
+	for (int i = 7; i < 15; i++)
+		r->lo |= (__u64)la[i] << (8 * (14 - i));
+}
+
+static int sg_conn_rank_cmp(const void *a, const void *b)
+{
+	const struct sg_conn_rank *x = a, *y = b;
+
+	if (x->hi != y->hi)
+		return x->hi < y->hi ? -1 : 1;
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	return sg_conn_cmp(&x->c->k, &y->c->k);
+}
+
+/* Sorted into a new array: the ranks, then one copy of each connection. */
+static int sg_conns_sort(struct sg_connv *cv)
+{
+	struct sg_conn_rank *r = malloc(cv->n * sizeof(*r));
+	struct sg_conn *v = malloc(cv->n * sizeof(*v));
+
+	if (!r || !v) {
+		free(r);
+		free(v);
+		return -1;
+	}
+	for (size_t i = 0; i < cv->n; i++)
+		sg_conn_rank_of(&r[i], &cv->v[i]);
+	qsort(r, cv->n, sizeof(*r), sg_conn_rank_cmp);
+	for (size_t i = 0; i < cv->n; i++)
+		v[i] = *r[i].c;
+	free(r);
+	free(cv->v);
+	cv->v = v;
+	cv->cap = cv->n;
+	return 0;
+}
+
 int sg_conns_read(const struct sg_pins *p, const struct sg_config *c,
 		  struct sg_conn **out, size_t *n)
 {
-	struct sg_connv cv = {};
+	/* room for both tables full: one allocation that the kernel backs
+	 * page by page as the dump fills it, no copies as it grows */
+	struct sg_connv cv = { .cap = (size_t)sg_map_max_entries(p->synced_fd) +
+				      sg_map_max_entries(p->embryonic_fd) };
 	__u64 now = sg_now_ns();
 
+	cv.v = cv.cap ? malloc(cv.cap * sizeof(*cv.v)) : NULL;
+	if (!cv.v)
+		cv.cap = 0;
 	if (sg_ct_dump(p->synced_fd, c, now, &cv) ||
-	    sg_ct_dump(p->embryonic_fd, c, now, &cv)) {
+	    sg_ct_dump(p->embryonic_fd, c, now, &cv) ||
+	    (cv.n > 1 && sg_conns_sort(&cv))) {
 		sg_err("cannot read the connection tables: %s", strerror(errno));
 		free(cv.v);
 		return -1;
 	}
-	if (cv.n)
-		qsort(cv.v, cv.n, sizeof(*cv.v), sg_conn_cmp);
 	*out = cv.v;
 	*n = cv.n;
 	return 0;
