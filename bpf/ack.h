@@ -36,9 +36,8 @@ enum sg_cookie_verdict {
  * a spent budget costs a client its cookies, not its connections.
  * Fills *m on success. Global: the bucket's key stays off the call chain
  * of the ACK path. */
-__noinline enum sg_cookie_verdict
-sg_ack_cookie_judge(const struct sg_pkt *p, const struct sg_tcpopt *o,
-		    struct sg_meta *m)
+__noinline enum sg_cookie_verdict sg_ack_cookie_judge(const struct sg_pkt *p,
+						      const struct sg_tcpopt *o, struct sg_meta *m)
 {
 	struct sg_config *cfg = sg_get_config();
 	const struct sg_secret_state *ss;
@@ -59,8 +58,7 @@ sg_ack_cookie_judge(const struct sg_pkt *p, const struct sg_tcpopt *o,
 	if (!has)
 		sg_cookie_spent_mark(b, now);
 	if (sg_cookie_check(p, cfg, ss, o, m, now))
-		return has || (m->flags & SG_META_F_TS) ? SG_COOKIE_OK :
-							  SG_COOKIE_REFUSED;
+		return has || (m->flags & SG_META_F_TS) ? SG_COOKIE_OK : SG_COOKIE_REFUSED;
 	if (!has)
 		return SG_COOKIE_OVER_BUDGET;
 	sg_budget_take(b, e, &k, now);
@@ -69,8 +67,7 @@ sg_ack_cookie_judge(const struct sg_pkt *p, const struct sg_tcpopt *o,
 
 /* The tracker's wscale argument for a cookie flow (SG_CT_WS_* in
  * conntrack.h): the client's scale the cookie carried, and ours. */
-static __always_inline __u32 sg_meta_wscale(const struct sg_config *cfg,
-					    const struct sg_meta *m)
+static __always_inline __u32 sg_meta_wscale(const struct sg_config *cfg, const struct sg_meta *m)
 {
 	if (!(m->flags & SG_META_F_WSCALE))
 		return SG_COOKIE_WS_NONE | (SG_COOKIE_WS_NONE << 8);
@@ -78,8 +75,7 @@ static __always_inline __u32 sg_meta_wscale(const struct sg_config *cfg,
 }
 
 /* An ACK of a flow the tracker does not know, to a protected port. */
-__noinline int sg_handle_ack(struct xdp_md *ctx, const struct sg_pkt *p,
-			     __u32 slot)
+__noinline int sg_handle_ack(struct xdp_md *ctx, const struct sg_pkt *p, __u32 slot)
 {
 	struct sg_config *cfg = sg_get_config();
 	struct sg_tcpopt o = {};
@@ -93,8 +89,7 @@ __noinline int sg_handle_ack(struct xdp_md *ctx, const struct sg_pkt *p,
 	if (!p || !cfg)
 		return XDP_PASS;
 	if (!sg_cookie_window(cfg))
-		return sg_decide(cfg, p, SG_CNT_ack_unchecked, slot, SG_PCNT_MAX,
-				 SG_VERDICT_PASS);
+		return sg_decide(cfg, p, SG_CNT_ack_unchecked, slot, SG_PCNT_MAX, SG_VERDICT_PASS);
 	src = sg_optsrc_xdp(ctx, p);
 	if (sg_tcpopt_parse(&src, &o) != SG_TCPOPT_OK)
 		o.flags = 0; /* a broken ACK still gets the hash check */
@@ -102,32 +97,31 @@ __noinline int sg_handle_ack(struct xdp_md *ctx, const struct sg_pkt *p,
 	if (verdict != SG_COOKIE_OK) {
 		if (sg_kernel_flow_of(ctx, p, 1, &kf)) {
 			/* the kernel's own cookie makes an ESTABLISHED socket */
-			cnt = kf.listener_cookie ? SG_CNT_ack_kernel_cookie :
-						   SG_CNT_ack_kernel_owned;
+			cnt = kf.listener_cookie ? SG_CNT_ack_kernel_cookie
+						 : SG_CNT_ack_kernel_owned;
 			if (sg_tracked(cfg, slot))
-				sg_ct_update(p, SG_CT_IN, kf.listener_cookie ?
-					     SG_ESTABLISHED : kf.state,
+				sg_ct_update(p, SG_CT_IN,
+					     kf.listener_cookie ? SG_ESTABLISHED : kf.state,
 					     SG_CT_RETRACKED, SG_CT_WS_UNKNOWN);
-			return sg_decide(cfg, p, cnt, slot, SG_PCNT_MAX,
-					 SG_VERDICT_PASS);
+			return sg_decide(cfg, p, cnt, slot, SG_PCNT_MAX, SG_VERDICT_PASS);
 		}
 		if (verdict == SG_COOKIE_OVER_BUDGET)
-			return sg_decide(cfg, p, SG_CNT_cookies_over_budget,
-					 slot, SG_PCNT_MAX, SG_VERDICT_DROP);
+			return sg_decide(cfg, p, SG_CNT_cookies_over_budget, slot, SG_PCNT_MAX,
+					 SG_VERDICT_DROP);
 		/* the kernel finds no request for it and resets the client,
 		 * which then fails at once rather than retransmit into a
 		 * spent budget; its next SYN goes to the kernel's handshake
 		 * (sg_cookie_budget_low) */
 		if (verdict == SG_COOKIE_REFUSED)
-			return sg_decide(cfg, p, SG_CNT_cookies_budget_refused,
-					 slot, SG_PCNT_MAX, SG_VERDICT_PASS);
-		return sg_decide(cfg, p, SG_CNT_cookies_rejected, slot,
-				 SG_PCNT_cookies_rejected, SG_VERDICT_DROP);
+			return sg_decide(cfg, p, SG_CNT_cookies_budget_refused, slot, SG_PCNT_MAX,
+					 SG_VERDICT_PASS);
+		return sg_decide(cfg, p, SG_CNT_cookies_rejected, slot, SG_PCNT_cookies_rejected,
+				 SG_VERDICT_DROP);
 	}
 	/* shadow mode: counted, the kernel gets the ACK as it is */
 	if (cfg->mode == SG_MODE_SHADOW)
-		return sg_decide(cfg, p, SG_CNT_cookies_accepted, slot,
-				 SG_PCNT_cookies_accepted, SG_VERDICT_HANDOFF);
+		return sg_decide(cfg, p, SG_CNT_cookies_accepted, slot, SG_PCNT_cookies_accepted,
+				 SG_VERDICT_HANDOFF);
 	/* No tracker entry yet: the kernel has no socket until tc ingress
 	 * hands it this ACK, which may still be lost on the way (a full
 	 * accept queue, a filter). Until the socket exists, the flow stays
@@ -142,10 +136,9 @@ __noinline int sg_handle_ack(struct xdp_md *ctx, const struct sg_pkt *p,
 	 * so it is the kernel's flow, tracked here, not a new acceptance. */
 	if (sg_kernel_flow_of(ctx, p, 0, &kf)) {
 		if (sg_tracked(cfg, slot))
-			sg_ct_update(p, SG_CT_IN, kf.state, SG_CT_COOKIE,
-				     sg_meta_wscale(cfg, &m));
-		return sg_decide(cfg, p, SG_CNT_ack_kernel_owned, slot,
-				 SG_PCNT_MAX, SG_VERDICT_PASS);
+			sg_ct_update(p, SG_CT_IN, kf.state, SG_CT_COOKIE, sg_meta_wscale(cfg, &m));
+		return sg_decide(cfg, p, SG_CNT_ack_kernel_owned, slot, SG_PCNT_MAX,
+				 SG_VERDICT_PASS);
 	}
 	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(m)))
 		return XDP_PASS; /* the kernel's own cookie check still runs */
@@ -154,8 +147,8 @@ __noinline int sg_handle_ack(struct xdp_md *ctx, const struct sg_pkt *p,
 	if ((void *)(mp + 1) > data)
 		return XDP_PASS;
 	*mp = m;
-	return sg_decide(cfg, p, SG_CNT_cookies_accepted, slot,
-			 SG_PCNT_cookies_accepted, SG_VERDICT_HANDOFF);
+	return sg_decide(cfg, p, SG_CNT_cookies_accepted, slot, SG_PCNT_cookies_accepted,
+			 SG_VERDICT_HANDOFF);
 }
 
 #endif /* SG_ACK_H */

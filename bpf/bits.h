@@ -26,8 +26,7 @@ static __always_inline __u64 sg_bits_ctl(void *map)
 }
 
 /* The word of hash h in bitmap gen, at the size ctl gives it. */
-static __always_inline __u64 *sg_bits_word(void *map, __u64 ctl, __u32 gen,
-					   __u32 h)
+static __always_inline __u64 *sg_bits_word(void *map, __u64 ctl, __u32 gen, __u32 h)
 {
 	__u32 n = sg_bits_word_count(map);
 	__u32 lg = (ctl >> SG_BITS_LG_SHIFT(gen & 1)) & 31;
@@ -37,8 +36,7 @@ static __always_inline __u64 *sg_bits_word(void *map, __u64 ctl, __u32 gen,
 	return bpf_map_lookup_elem(map, &key);
 }
 
-static __always_inline void sg_bits_set(void *map, __u64 ctl, __u32 gen,
-					__u32 h)
+static __always_inline void sg_bits_set(void *map, __u64 ctl, __u32 gen, __u32 h)
 {
 	__u64 *w = sg_bits_word(map, ctl, gen, h);
 
@@ -82,8 +80,7 @@ static __always_inline long sg_bits_clear_word(void *map, __u32 key)
  * the last sweep found, record that size (marks from now on land inside
  * it), clear it with clear (a bpf_loop callback). Returns the control word to
  * rebuild with. */
-static __always_inline __u64 sg_bits_start(void *map, __u64 *ctlp, __u32 gen,
-					   void *clear)
+static __always_inline __u64 sg_bits_start(void *map, __u64 *ctlp, __u32 gen, void *clear)
 {
 	__u64 want = (*ctlp >> SG_BITS_LIVE_SHIFT) * SG_BITS_PER_ENTRY / 64;
 	__u32 n = sg_bits_word_count(map), lg = SG_BITS_MIN_LG, key0;
@@ -100,11 +97,10 @@ static __always_inline __u64 sg_bits_start(void *map, __u64 *ctlp, __u32 gen,
 }
 
 /* The rebuilt bitmap goes live, with the count that sizes the next. */
-static __always_inline void sg_bits_finish(__u64 *ctlp, __u64 ctl, __u32 gen,
-					   __u64 live)
+static __always_inline void sg_bits_finish(__u64 *ctlp, __u64 ctl, __u32 gen, __u64 live)
 {
-	*ctlp = (ctl & ((1ULL << SG_BITS_LIVE_SHIFT) - 1) & ~SG_BITS_GEN) |
-		gen | live << SG_BITS_LIVE_SHIFT;
+	*ctlp = (ctl & ((1ULL << SG_BITS_LIVE_SHIFT) - 1) & ~SG_BITS_GEN) | gen |
+		live << SG_BITS_LIVE_SHIFT;
 }
 
 #endif /* SG_BITS_H */

@@ -54,8 +54,7 @@ static __always_inline __u32 sg_prefix_mask(__u32 plen, __u32 i)
 }
 
 /* addr's first plen bits, the rest zero. */
-static __always_inline void sg_addr_prefix(__u32 *dst, const __u32 *addr,
-					   __u32 plen)
+static __always_inline void sg_addr_prefix(__u32 *dst, const __u32 *addr, __u32 plen)
 {
 	int i;
 
@@ -65,9 +64,8 @@ static __always_inline void sg_addr_prefix(__u32 *dst, const __u32 *addr,
 }
 
 static __always_inline void sg_budget_key_make(struct sg_budget_key *k,
-					       const struct sg_budget_cfg *b,
-					       __u32 kind, __u8 family,
-					       const __u32 *saddr)
+					       const struct sg_budget_cfg *b, __u32 kind,
+					       __u8 family, const __u32 *saddr)
 {
 	__builtin_memset(k, 0, sizeof(*k));
 	k->family = family;
@@ -75,16 +73,16 @@ static __always_inline void sg_budget_key_make(struct sg_budget_key *k,
 	sg_addr_prefix(k->addr, saddr, family == 4 ? b->prefix4 : b->prefix6);
 }
 
-static __always_inline const struct sg_budget_cfg *
-sg_budget_cfg_of(const struct sg_config *cfg, __u32 kind)
+static __always_inline const struct sg_budget_cfg *sg_budget_cfg_of(const struct sg_config *cfg,
+								    __u32 kind)
 {
 	return &cfg->budget[kind & (SG_BUDGET_SLOTS - 1)];
 }
 
 /* The source of addr masked to plen bits (include/synguard.h struct
  * sg_src_key). */
-static __always_inline void sg_src_make_plen(struct sg_src_key *s, __u8 family,
-					     const __u32 *addr, __u32 plen)
+static __always_inline void sg_src_make_plen(struct sg_src_key *s, __u8 family, const __u32 *addr,
+					     __u32 plen)
 {
 	__builtin_memset(s, 0, sizeof(*s));
 	s->family = family;
@@ -93,8 +91,7 @@ static __always_inline void sg_src_make_plen(struct sg_src_key *s, __u8 family,
 }
 
 /* The source of addr: masked to syn_budget.prefix4/6. */
-static __always_inline void sg_src_make(struct sg_src_key *s,
-					const struct sg_config *cfg,
+static __always_inline void sg_src_make(struct sg_src_key *s, const struct sg_config *cfg,
 					__u8 family, const __u32 *addr)
 {
 	const struct sg_budget_cfg *b = sg_budget_cfg_of(cfg, SG_BUDGET_syn);
@@ -104,11 +101,9 @@ static __always_inline void sg_src_make(struct sg_src_key *s,
 
 /* A source's hash, keyed by the daemon's random seed: no one outside can
  * aim sources at another's sketch counters. */
-static __always_inline __u32 sg_src_hash(const struct sg_config *cfg,
-					 const struct sg_src_key *s)
+static __always_inline __u32 sg_src_hash(const struct sg_config *cfg, const struct sg_src_key *s)
 {
-	__u64 h = ((__u64)s->addr[0] << 32 | s->addr[1]) ^ cfg->sketch_seed ^
-		  s->family;
+	__u64 h = ((__u64)s->addr[0] << 32 | s->addr[1]) ^ cfg->sketch_seed ^ s->family;
 
 	if (s->family == 6)
 		h = (__u64)sg_mix(h) << 32 ^ ((__u64)s->addr[2] << 32 | s->addr[3]);
@@ -117,9 +112,9 @@ static __always_inline __u32 sg_src_hash(const struct sg_config *cfg,
 
 /* The source's bucket (its key in *k), NULL while it has never spent a
  * token (a full bucket) or the kind is unlimited. */
-static __always_inline struct sg_budget *
-sg_budget_find(const struct sg_budget_cfg *b, __u32 kind, __u8 family,
-	       const __u32 *saddr, struct sg_budget_key *k)
+static __always_inline struct sg_budget *sg_budget_find(const struct sg_budget_cfg *b, __u32 kind,
+							__u8 family, const __u32 *saddr,
+							struct sg_budget_key *k)
 {
 	if (!b->interval_ns)
 		return NULL;
@@ -134,9 +129,8 @@ static __always_inline __u64 sg_budget_tat(const struct sg_budget *e, __u64 now)
 }
 
 /* Has the source of bucket e (NULL: full) n tokens left? */
-static __always_inline bool sg_budget_left(const struct sg_budget_cfg *b,
-					   const struct sg_budget *e, __u64 now,
-					   __u32 n)
+static __always_inline bool sg_budget_left(const struct sg_budget_cfg *b, const struct sg_budget *e,
+					   __u64 now, __u32 n)
 {
 	__u64 t = b->interval_ns;
 
@@ -144,8 +138,8 @@ static __always_inline bool sg_budget_left(const struct sg_budget_cfg *b,
 }
 
 /* Has the source of bucket e (NULL: full) a token left? */
-static __always_inline bool sg_budget_has(const struct sg_budget_cfg *b,
-					  const struct sg_budget *e, __u64 now)
+static __always_inline bool sg_budget_has(const struct sg_budget_cfg *b, const struct sg_budget *e,
+					  __u64 now)
 {
 	return sg_budget_left(b, e, now, 1);
 }
@@ -157,10 +151,8 @@ static __always_inline __u32 sg_budget_half(const struct sg_budget_cfg *b)
 }
 
 /* Takes a token from bucket e, or from a new one under key k. */
-static __always_inline void sg_budget_take(const struct sg_budget_cfg *b,
-					   struct sg_budget *e,
-					   const struct sg_budget_key *k,
-					   __u64 now)
+static __always_inline void sg_budget_take(const struct sg_budget_cfg *b, struct sg_budget *e,
+					   const struct sg_budget_key *k, __u64 now)
 {
 	struct sg_budget v;
 
@@ -176,21 +168,17 @@ static __always_inline void sg_budget_take(const struct sg_budget_cfg *b,
 /* Is a source that the sketch saw n times in its window (or the last one)
  * worth an exact bucket? Below both its burst and its rate per window the
  * budget could not limit it yet. */
-static __always_inline bool sg_budget_gate(const struct sg_budget_cfg *b,
-					   __u32 n)
+static __always_inline bool sg_budget_gate(const struct sg_budget_cfg *b, __u32 n)
 {
-	return n >= b->burst ||
-	       (__u64)n * b->interval_ns >= 1ULL << SG_SKETCH_EPOCH_SHIFT;
+	return n >= b->burst || (__u64)n * b->interval_ns >= 1ULL << SG_SKETCH_EPOCH_SHIFT;
 }
 
 /* One event of source s, which the sketch saw n times (this one too):
  * within budget (and the token taken)? Past the gate the source gets an
  * exact bucket; a new one starts charged with the n - 1 events before,
  * up to the burst. */
-static __always_inline bool sg_budget_src_take(const struct sg_config *cfg,
-					       __u32 kind,
-					       const struct sg_src_key *s,
-					       __u32 n, __u64 now)
+static __always_inline bool sg_budget_src_take(const struct sg_config *cfg, __u32 kind,
+					       const struct sg_src_key *s, __u32 n, __u64 now)
 {
 	const struct sg_budget_cfg *b = sg_budget_cfg_of(cfg, kind);
 	struct sg_budget_key k;
@@ -225,8 +213,7 @@ static __always_inline bool sg_budget_src_take(const struct sg_config *cfg,
 /* A *_cpu kind: its rate shared evenly by the CPUs, each with a bucket of
  * its own (no shared cache line on the hot path) and the whole burst.
  * Takes a token if there is one. */
-static __always_inline bool sg_cpu_budget_take(const struct sg_config *cfg,
-					       __u32 kind, __u64 now)
+static __always_inline bool sg_cpu_budget_take(const struct sg_config *cfg, __u32 kind, __u64 now)
 {
 	const struct sg_budget_cfg *g = sg_budget_cfg_of(cfg, kind);
 	struct sg_budget_cfg b = {

@@ -56,8 +56,7 @@ static __always_inline __u16 sg_port_slot(__u16 port_be)
 	return slot ? *slot : 0;
 }
 
-static __always_inline bool sg_tracked(const struct sg_config *cfg,
-				       __u16 slot)
+static __always_inline bool sg_tracked(const struct sg_config *cfg, __u16 slot)
 {
 	return cfg->track_all || slot;
 }
@@ -65,8 +64,7 @@ static __always_inline bool sg_tracked(const struct sg_config *cfg,
 /* Cookies can only exist while cookie mode is on or shortly after. */
 static __always_inline bool sg_cookie_window(const struct sg_config *cfg)
 {
-	return cfg->cookie_active ||
-	       bpf_ktime_get_ns() < cfg->cookie_check_until_ns;
+	return cfg->cookie_active || bpf_ktime_get_ns() < cfg->cookie_check_until_ns;
 }
 
 #endif /* SG_CONFIG_H */

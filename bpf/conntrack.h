@@ -60,33 +60,33 @@ struct {
 } sg_ct_scratch SEC(".maps");
 
 enum sg_ct_direction {
-	SG_CT_IN,   /* remote -> local: seen by XDP       */
-	SG_CT_OUT,  /* local -> remote: seen by TC egress */
+	SG_CT_IN,  /* remote -> local: seen by XDP       */
+	SG_CT_OUT, /* local -> remote: seen by TC egress */
 };
 
 /* What the tracker needs of one segment. */
 struct sg_seg {
 	__u32 seq;
 	__u32 ack;
-	__u32 len;      /* payload bytes                          */
-	__u16 window;   /* raw, unscaled                          */
+	__u32 len;    /* payload bytes                          */
+	__u16 window; /* raw, unscaled                          */
 	__u8 syn, ack_f, fin, rst;
-	__u8 wscale;    /* from a SYN's options; 0xf = none       */
+	__u8 wscale; /* from a SYN's options; 0xf = none       */
 };
 
 /* What the caller should do with the packet after tracking. */
 enum sg_ct_verdict {
 	SG_CT_PASS,
 	SG_CT_DROP,
-	SG_CT_UNKNOWN,  /* no entry, none created: the caller decides */
-	SG_CT_IGNORED,  /* sg_ct_apply() only: the receiver would discard the
+	SG_CT_UNKNOWN, /* no entry, none created: the caller decides */
+	SG_CT_IGNORED, /* sg_ct_apply() only: the receiver would discard the
 			 * segment; it moved nothing (the caller passes it) */
 };
 
 /* Window scales: what a SYN carried (0..14, 0xf none), or for an entry
  * seeded mid-flow the pair remote | local << 8, or: */
-#define SG_CT_WS_NOSYN 0xff    /* not a SYN: no scale on this segment     */
-#define SG_CT_WS_UNKNOWN 0xfe  /* seeded mid-flow, scales never seen      */
+#define SG_CT_WS_NOSYN 0xff   /* not a SYN: no scale on this segment     */
+#define SG_CT_WS_UNKNOWN 0xfe /* seeded mid-flow, scales never seen      */
 #define SG_CT_WS_MAX 14
 
 static __always_inline bool sg_state_embryonic(__u8 st)
@@ -94,8 +94,7 @@ static __always_inline bool sg_state_embryonic(__u8 st)
 	return st == SG_SYN_SENT || st == SG_SYN_RCVD;
 }
 
-static __always_inline bool sg_ct_expired(const struct sg_config *cfg,
-					  const struct sg_ct_entry *e,
+static __always_inline bool sg_ct_expired(const struct sg_config *cfg, const struct sg_ct_entry *e,
 					  __u64 now)
 {
 	return sg_ct_entry_expired(cfg->timeout_s, e, now);
@@ -107,8 +106,7 @@ static __always_inline bool sg_seq_after(__u32 a, __u32 b)
 	return (__s32)(a - b) > 0;
 }
 
-static __always_inline void sg_ct_make_key(struct sg_ct_key *k,
-					   const struct sg_pkt *p,
+static __always_inline void sg_ct_make_key(struct sg_ct_key *k, const struct sg_pkt *p,
 					   enum sg_ct_direction d)
 {
 	const __u32 *l = d == SG_CT_IN ? p->daddr : p->saddr;
@@ -125,11 +123,9 @@ static __always_inline void sg_ct_make_key(struct sg_ct_key *k,
 /* ---- the filter ---------------------------------------------------------- */
 
 /* A tuple (as a key holds it) folded to 64 bits, then mixed. */
-static __always_inline __u32 sg_ct_hash(const __u32 *l, const __u32 *r,
-					__u16 lport, __u16 rport)
+static __always_inline __u32 sg_ct_hash(const __u32 *l, const __u32 *r, __u16 lport, __u16 rport)
 {
-	__u64 h = (__u64)(l[0] ^ l[1] ^ l[2] ^ l[3]) << 32 |
-		  (r[0] ^ r[1] ^ r[2] ^ r[3]);
+	__u64 h = (__u64)(l[0] ^ l[1] ^ l[2] ^ l[3]) << 32 | (r[0] ^ r[1] ^ r[2] ^ r[3]);
 
 	return sg_mix(h ^ ((__u64)lport << 16 | rport) * 0x9e3779b97f4a7c15ULL);
 }
@@ -142,8 +138,7 @@ static __always_inline __u32 sg_ct_key_hash(const struct sg_ct_key *k)
 /* The hash of an inbound packet's tuple, without building its key. */
 static __always_inline __u32 sg_ct_in_hash(const struct sg_pkt *p)
 {
-	return sg_ct_hash(p->daddr, p->saddr, bpf_ntohs(p->th.dest),
-			  bpf_ntohs(p->th.source));
+	return sg_ct_hash(p->daddr, p->saddr, bpf_ntohs(p->th.dest), bpf_ntohs(p->th.source));
 }
 
 /* Might the tracker hold the tuple of hash h? No means surely not. */
@@ -158,8 +153,7 @@ static __always_inline void sg_ct_mark(const struct sg_ct_key *k)
 	sg_bits_mark(&sg_ct_bits, sg_ct_key_hash(k));
 }
 
-static __always_inline void sg_seg_from_pkt(struct sg_seg *s,
-					    const struct sg_pkt *p)
+static __always_inline void sg_seg_from_pkt(struct sg_seg *s, const struct sg_pkt *p)
 {
 	s->seq = bpf_ntohl(p->th.seq);
 	s->ack = bpf_ntohl(p->th.ack_seq);
@@ -173,8 +167,7 @@ static __always_inline void sg_seg_from_pkt(struct sg_seg *s,
 }
 
 /* The window a side advertises, scaled once both sides agreed to scale. */
-static __always_inline __u32 sg_ct_window(const struct sg_ct_dir *snd,
-					  const struct sg_ct_dir *rcv,
+static __always_inline __u32 sg_ct_window(const struct sg_ct_dir *snd, const struct sg_ct_dir *rcv,
 					  const struct sg_seg *s)
 {
 	if (s->syn || snd->wscale > SG_CT_WS_MAX || rcv->wscale > SG_CT_WS_MAX)
@@ -185,8 +178,7 @@ static __always_inline __u32 sg_ct_window(const struct sg_ct_dir *snd,
 /* The receiver's window as it last advertised it: its left edge, RCV.WUP
  * (the last ACK it sent; before it sent one, where the sender is), and its
  * width (65535 before it told one). */
-static __always_inline __u32 sg_ct_rcv_wup(const struct sg_ct_dir *snd,
-					   const struct sg_ct_dir *rcv)
+static __always_inline __u32 sg_ct_rcv_wup(const struct sg_ct_dir *snd, const struct sg_ct_dir *rcv)
 {
 	return rcv->flags & SG_CTD_ACKED ? rcv->ack : snd->snd_nxt;
 }
@@ -199,8 +191,7 @@ static __always_inline __u32 sg_ct_rcv_wnd(const struct sg_ct_dir *rcv)
 /* RCV.NXT as far as we know it: the end of what the sender sent that the
  * receiver took, or the receiver's last ACK where that is further (it got
  * a segment we did not see, such as a fragmented one). */
-static __always_inline __u32 sg_ct_rcv_nxt(const struct sg_ct_dir *snd,
-					   const struct sg_ct_dir *rcv)
+static __always_inline __u32 sg_ct_rcv_nxt(const struct sg_ct_dir *snd, const struct sg_ct_dir *rcv)
 {
 	__u32 wup = sg_ct_rcv_wup(snd, rcv);
 
@@ -215,15 +206,13 @@ static __always_inline __u32 sg_ct_rcv_nxt(const struct sg_ct_dir *snd,
 enum sg_rst_class { SG_RST_EXACT, SG_RST_IN_WINDOW, SG_RST_OOW, SG_RST_ANSWER };
 
 static __always_inline int sg_ct_classify_rst(const struct sg_ct_dir *snd,
-					      const struct sg_ct_dir *rcv,
-					      __u8 rcv_state,
+					      const struct sg_ct_dir *rcv, __u8 rcv_state,
 					      const struct sg_seg *s)
 {
 	__u32 wup = sg_ct_rcv_wup(snd, rcv);
 
 	if (rcv_state == SG_SYN_SENT)
-		return s->ack_f && s->ack == rcv->snd_nxt ? SG_RST_EXACT :
-							    SG_RST_OOW;
+		return s->ack_f && s->ack == rcv->snd_nxt ? SG_RST_EXACT : SG_RST_OOW;
 	if (s->seq == sg_ct_rcv_nxt(snd, rcv))
 		return SG_RST_EXACT;
 	if (s->seq - wup < sg_ct_rcv_wnd(rcv))
@@ -253,15 +242,13 @@ static __always_inline bool sg_ct_host_rst_final(const struct sg_ct_dir *snd,
  * of something it sent: SND.UNA < SEG.ACK =< SND.NXT (RFC 9293 3.10.7.4),
  * as the kernel requires (tcp_check_req() wants exactly ISN + 1), so a
  * blind ACK cannot complete a handshake or a close for it. */
-static __always_inline bool sg_ct_acks(const struct sg_ct_dir *rcv,
-				       const struct sg_seg *s, __u32 seq)
+static __always_inline bool sg_ct_acks(const struct sg_ct_dir *rcv, const struct sg_seg *s,
+				       __u32 seq)
 {
-	return s->ack_f && !sg_seq_after(seq + 1, s->ack) &&
-	       !sg_seq_after(s->ack, rcv->snd_nxt);
+	return s->ack_f && !sg_seq_after(seq + 1, s->ack) && !sg_seq_after(s->ack, rcv->snd_nxt);
 }
 
-static __always_inline bool sg_ct_acks_syn(const struct sg_ct_dir *rcv,
-					   const struct sg_seg *s)
+static __always_inline bool sg_ct_acks_syn(const struct sg_ct_dir *rcv, const struct sg_seg *s)
 {
 	return (rcv->flags & SG_CTD_SYN) && sg_ct_acks(rcv, s, rcv->isn);
 }
@@ -289,8 +276,7 @@ static __always_inline bool sg_ct_seg_acceptable(const struct sg_ct_dir *snd,
 		return false;
 	if (!(rcv->flags & SG_CTD_ACKED))
 		return true;
-	return !sg_seq_after(wup, end + 1) &&
-	       !sg_seq_after(s->seq, wup + sg_ct_rcv_wnd(rcv));
+	return !sg_seq_after(wup, end + 1) && !sg_seq_after(s->seq, wup + sg_ct_rcv_wnd(rcv));
 }
 
 /* Would the receiver, in state rcv_st, take this FIN? As the kernel does
@@ -300,8 +286,7 @@ static __always_inline bool sg_ct_seg_acceptable(const struct sg_ct_dir *snd,
  * already has (the segment ends at or after RCV.NXT, so it may repeat
  * data) and the segment starts inside the window. */
 static __always_inline bool sg_ct_fin_acceptable(const struct sg_ct_dir *snd,
-						 const struct sg_ct_dir *rcv,
-						 __u8 rcv_st,
+						 const struct sg_ct_dir *rcv, __u8 rcv_st,
 						 const struct sg_seg *s)
 {
 	__u32 rcv_nxt = sg_ct_rcv_wup(snd, rcv);
@@ -310,8 +295,7 @@ static __always_inline bool sg_ct_fin_acceptable(const struct sg_ct_dir *snd,
 	if (!s->ack_f || rcv_st == SG_SYN_SENT ||
 	    (rcv_st == SG_SYN_RCVD && !sg_ct_acks_syn(rcv, s)))
 		return false;
-	return !sg_seq_after(rcv_nxt, s->seq + s->len) &&
-	       sg_seq_after(rcv_nxt + win, s->seq);
+	return !sg_seq_after(rcv_nxt, s->seq + s->len) && sg_seq_after(rcv_nxt + win, s->seq);
 }
 
 /* The sender's own state after it sent s; fin: s carries a FIN that
@@ -348,8 +332,7 @@ static __always_inline __u8 sg_ct_on_recv(__u8 st, const struct sg_ct_dir *rcv,
 					  const struct sg_seg *s, bool fin_new)
 {
 	bool acks_syn = sg_ct_acks_syn(rcv, s);
-	bool acks_fin = (rcv->flags & SG_CTD_FIN) &&
-			sg_ct_acks(rcv, s, rcv->fin_seq);
+	bool acks_fin = (rcv->flags & SG_CTD_FIN) && sg_ct_acks(rcv, s, rcv->fin_seq);
 
 	if (s->syn && !s->ack_f) {
 		/* passive open, or simultaneous open from SYN_SENT */
@@ -387,8 +370,7 @@ static __always_inline __u8 sg_ct_on_recv(__u8 st, const struct sg_ct_dir *rcv,
 }
 
 /* Record what the sender put on the wire (fin as in sg_ct_on_send). */
-static __always_inline void sg_ct_sent(struct sg_ct_dir *snd,
-				       const struct sg_ct_dir *rcv,
+static __always_inline void sg_ct_sent(struct sg_ct_dir *snd, const struct sg_ct_dir *rcv,
 				       const struct sg_seg *s, bool fin)
 {
 	__u32 end = s->seq + s->len + s->syn + fin;
@@ -424,11 +406,11 @@ union sg_ct_states {
 	} s;
 };
 _Static_assert(__builtin_offsetof(struct sg_ct_entry, state) ==
-	       __builtin_offsetof(struct sg_ct_entry, states) &&
-	       __builtin_offsetof(struct sg_ct_entry, rstate) ==
-	       __builtin_offsetof(struct sg_ct_entry, states) + 1 &&
-	       __builtin_offsetof(struct sg_ct_entry, flags) ==
-	       __builtin_offsetof(struct sg_ct_entry, states) + 2,
+			       __builtin_offsetof(struct sg_ct_entry, states) &&
+		       __builtin_offsetof(struct sg_ct_entry, rstate) ==
+			       __builtin_offsetof(struct sg_ct_entry, states) + 1 &&
+		       __builtin_offsetof(struct sg_ct_entry, flags) ==
+			       __builtin_offsetof(struct sg_ct_entry, states) + 2,
 	       "union sg_ct_states mirrors struct sg_ct_entry");
 
 /* How often a segment recomputes the states after another CPU moved them
@@ -445,10 +427,9 @@ _Static_assert(__builtin_offsetof(struct sg_ct_entry, state) ==
  * sequence edges need no such care: each direction writes only its
  * sender's, before this, and the compare-and-swap orders them before the
  * states that depend on them. Returns false when every try lost. */
-static __always_inline bool sg_ct_commit(struct sg_ct_entry *e,
-					 const struct sg_ct_dir *rcv,
-					 const struct sg_seg *s,
-					 enum sg_ct_direction d, bool fin, bool fin_new)
+static __always_inline bool sg_ct_commit(struct sg_ct_entry *e, const struct sg_ct_dir *rcv,
+					 const struct sg_seg *s, enum sg_ct_direction d, bool fin,
+					 bool fin_new)
 {
 	union sg_ct_states cur, next;
 	__u64 seen;
@@ -466,8 +447,7 @@ static __always_inline bool sg_ct_commit(struct sg_ct_entry *e,
 		}
 		if (next.word == cur.word)
 			return true;
-		seen = __sync_val_compare_and_swap(&e->states, cur.word,
-						   next.word);
+		seen = __sync_val_compare_and_swap(&e->states, cur.word, next.word);
 		if (seen == cur.word)
 			return true;
 		cur.word = seen;
@@ -513,10 +493,8 @@ static __always_inline void sg_ct_init(struct sg_ct_entry *e, __u64 now)
 
 /* Apply one segment to an entry. Returns the verdict; *cnt gets the id of
  * a counter to bump (0 if none). */
-static __always_inline int sg_ct_apply(struct sg_ct_entry *e,
-				       const struct sg_seg *s,
-				       enum sg_ct_direction d,
-				       const struct sg_config *cfg,
+static __always_inline int sg_ct_apply(struct sg_ct_entry *e, const struct sg_seg *s,
+				       enum sg_ct_direction d, const struct sg_config *cfg,
 				       __u32 *cnt)
 {
 	struct sg_ct_dir *snd = d == SG_CT_IN ? &e->remote : &e->local;
@@ -529,8 +507,7 @@ static __always_inline int sg_ct_apply(struct sg_ct_entry *e,
 		int cls = sg_ct_classify_rst(snd, rcv, rcv_st, s);
 
 		if (d == SG_CT_OUT)
-			cls = sg_ct_host_rst_final(snd, rcv, s) ? SG_RST_EXACT :
-								  SG_RST_ANSWER;
+			cls = sg_ct_host_rst_final(snd, rcv, s) ? SG_RST_EXACT : SG_RST_ANSWER;
 		if (cls == SG_RST_ANSWER) {
 			*cnt = SG_CNT_ct_rst_host_answer;
 			return SG_CT_IGNORED;
@@ -550,8 +527,7 @@ static __always_inline int sg_ct_apply(struct sg_ct_entry *e,
 	/* the host's own segments are what it sent; the remote's, only what
 	 * the host would take */
 	if (d == SG_CT_IN && !sg_ct_seg_acceptable(snd, rcv, s)) {
-		*cnt = s->fin && !(snd->flags & SG_CTD_FIN) ? SG_CNT_ct_fin_oow :
-							      SG_CNT_ct_seg_oow;
+		*cnt = s->fin && !(snd->flags & SG_CTD_FIN) ? SG_CNT_ct_fin_oow : SG_CNT_ct_seg_oow;
 		return SG_CT_IGNORED;
 	}
 	if (s->fin && !(snd->flags & SG_CTD_FIN)) {
@@ -575,16 +551,14 @@ extern int CONFIG_HZ __kconfig __weak;
 /* The kernel armed the timer of e's state now for secs seconds: keep when
  * the timer wheel fires it (sg_wheel_fires_in), as ms from last_ns, which
  * becomes now. */
-static __always_inline void sg_ct_timer_armed(struct sg_ct_entry *e,
-					      __u64 secs, __u64 now)
+static __always_inline void sg_ct_timer_armed(struct sg_ct_entry *e, __u64 secs, __u64 now)
 {
 	__u64 hz = CONFIG_HZ > 0 ? (__u64)CONFIG_HZ : 0;
 	__u64 ms = 0;
 
 	e->last_ns = now;
 	if (hz)
-		ms = (sg_wheel_fires_in(bpf_jiffies64(), secs * hz) * 1000 +
-		      hz - 1) / hz;
+		ms = (sg_wheel_fires_in(bpf_jiffies64(), secs * hz) * 1000 + hz - 1) / hz;
 	e->timer_ms = ms > 0xffffffffull ? 0 : (__u32)ms;
 }
 
@@ -613,10 +587,8 @@ static __always_inline __u64 sg_ct_synack_rto_s(const struct sg_ct_entry *e)
  * for the next (sg_ct_synack_rto_s) from the jiffy that SYN-ACK left; when
  * it fires with no retry left, the kernel drops the request.
  * Other states have no such timer: a value of an earlier state goes. */
-static __always_inline void sg_ct_timers(struct sg_ct_entry *e,
-					 const struct sg_seg *s,
-					 enum sg_ct_direction d,
-					 const struct sg_config *cfg,
+static __always_inline void sg_ct_timers(struct sg_ct_entry *e, const struct sg_seg *s,
+					 enum sg_ct_direction d, const struct sg_config *cfg,
 					 bool is_new, __u64 now)
 {
 	if (e->state == SG_TIME_WAIT) {
@@ -625,8 +597,8 @@ static __always_inline void sg_ct_timers(struct sg_ct_entry *e,
 		return;
 	}
 	e->last_ns = now;
-	if (e->state == SG_SYN_RCVD && (e->flags & SG_CT_REQSK) &&
-	    d == SG_CT_OUT && s->syn && s->ack_f)
+	if (e->state == SG_SYN_RCVD && (e->flags & SG_CT_REQSK) && d == SG_CT_OUT && s->syn &&
+	    s->ack_f)
 		sg_ct_timer_armed(e, sg_ct_synack_rto_s(e), now);
 	else if (e->timer_ms && e->state != SG_SYN_RCVD)
 		e->timer_ms = 0;
@@ -634,13 +606,11 @@ static __always_inline void sg_ct_timers(struct sg_ct_entry *e,
 
 static __always_inline void *sg_ct_table(__u8 state)
 {
-	return sg_state_embryonic(state) ? (void *)&sg_ct_embryonic :
-					   (void *)&sg_ct_synced;
+	return sg_state_embryonic(state) ? (void *)&sg_ct_embryonic : (void *)&sg_ct_synced;
 }
 
 /* Put n into the table its state belongs to, and mark its tuple. */
-static __always_inline int sg_ct_insert(const struct sg_ct_key *k,
-					const struct sg_ct_entry *n)
+static __always_inline int sg_ct_insert(const struct sg_ct_key *k, const struct sg_ct_entry *n)
 {
 	if (bpf_map_update_elem(sg_ct_table(n->state), k, n, BPF_ANY)) {
 		sg_count(SG_CNT_ct_table_full);
@@ -654,9 +624,10 @@ static __always_inline int sg_ct_insert(const struct sg_ct_key *k,
  * *stale whether an expired one was in the way. screen: ask the filter
  * first, worth it where the flow is likely unknown (it costs a cache miss
  * of its own in a big table's filter). */
-static __always_inline struct sg_ct_entry *
-sg_ct_lookup(const struct sg_ct_key *k, const struct sg_config *cfg, __u64 now,
-	     bool screen, bool *in_embryonic, bool *stale)
+static __always_inline struct sg_ct_entry *sg_ct_lookup(const struct sg_ct_key *k,
+							const struct sg_config *cfg, __u64 now,
+							bool screen, bool *in_embryonic,
+							bool *stale)
 {
 	struct sg_ct_entry *e;
 
@@ -687,26 +658,33 @@ sg_ct_lookup(const struct sg_ct_key *k, const struct sg_config *cfg, __u64 now,
 static __always_inline __u8 sg_state_from_kernel(__u32 st)
 {
 	switch (st) {
-	case BPF_TCP_ESTABLISHED: return SG_ESTABLISHED;
-	case BPF_TCP_SYN_SENT: return SG_SYN_SENT;
+	case BPF_TCP_ESTABLISHED:
+		return SG_ESTABLISHED;
+	case BPF_TCP_SYN_SENT:
+		return SG_SYN_SENT;
 	case BPF_TCP_SYN_RECV:
-	case BPF_TCP_NEW_SYN_RECV: return SG_SYN_RCVD;
-	case BPF_TCP_FIN_WAIT1: return SG_FIN_WAIT_1;
-	case BPF_TCP_FIN_WAIT2: return SG_FIN_WAIT_2;
-	case BPF_TCP_TIME_WAIT: return SG_TIME_WAIT;
-	case BPF_TCP_CLOSE_WAIT: return SG_CLOSE_WAIT;
-	case BPF_TCP_LAST_ACK: return SG_LAST_ACK;
-	case BPF_TCP_CLOSING: return SG_CLOSING;
+	case BPF_TCP_NEW_SYN_RECV:
+		return SG_SYN_RCVD;
+	case BPF_TCP_FIN_WAIT1:
+		return SG_FIN_WAIT_1;
+	case BPF_TCP_FIN_WAIT2:
+		return SG_FIN_WAIT_2;
+	case BPF_TCP_TIME_WAIT:
+		return SG_TIME_WAIT;
+	case BPF_TCP_CLOSE_WAIT:
+		return SG_CLOSE_WAIT;
+	case BPF_TCP_LAST_ACK:
+		return SG_LAST_ACK;
+	case BPF_TCP_CLOSING:
+		return SG_CLOSING;
 	}
 	return SG_STATE_MAX;
 }
 
 /* A new entry for a flow first seen mid-way (evicted, or older than us):
  * the local state is the kernel's, the edges come from this segment. */
-static __always_inline void sg_ct_seed(struct sg_ct_entry *e,
-				       const struct sg_seg *s,
-				       enum sg_ct_direction d, __u8 kstate,
-				       __u8 flags, __u32 ws)
+static __always_inline void sg_ct_seed(struct sg_ct_entry *e, const struct sg_seg *s,
+				       enum sg_ct_direction d, __u8 kstate, __u8 flags, __u32 ws)
 {
 	struct sg_ct_dir *snd = d == SG_CT_IN ? &e->remote : &e->local;
 	struct sg_ct_dir *rcv = d == SG_CT_IN ? &e->local : &e->remote;
@@ -714,11 +692,11 @@ static __always_inline void sg_ct_seed(struct sg_ct_entry *e,
 	e->flags |= flags;
 	/* unknown scales: assume the largest, so windows err on the wide side */
 	e->remote.wscale = ws == SG_CT_WS_UNKNOWN ? SG_CT_WS_MAX : ws & 0xff;
-	e->local.wscale = ws == SG_CT_WS_UNKNOWN ? SG_CT_WS_MAX :
-						    (ws >> 8) & 0xff;
+	e->local.wscale = ws == SG_CT_WS_UNKNOWN ? SG_CT_WS_MAX : (ws >> 8) & 0xff;
 	e->state = kstate;
-	e->rstate = kstate == SG_SYN_SENT ? SG_SYN_RCVD :
-		    kstate == SG_SYN_RCVD ? SG_SYN_SENT : SG_ESTABLISHED;
+	e->rstate = kstate == SG_SYN_SENT   ? SG_SYN_RCVD
+		    : kstate == SG_SYN_RCVD ? SG_SYN_SENT
+					    : SG_ESTABLISHED;
 	/* a SYN-ACK's own ISN; mid-flow, the one before its sequence */
 	snd->flags = SG_CTD_SYN;
 	snd->isn = s->syn ? s->seq : s->seq - 1;
@@ -737,9 +715,8 @@ static __always_inline void sg_ct_seed(struct sg_ct_entry *e,
  * ACK creates nothing. *established is set when the segment made the
  * entry ESTABLISHED (the remote then counts as learned). */
 static __always_inline enum sg_ct_verdict
-sg_ct_track(const struct sg_ct_key *k, const struct sg_seg *s,
-	    enum sg_ct_direction d, const struct sg_config *cfg,
-	    __u32 pkt_bytes, __u8 kstate, __u8 flags, __u32 ws,
+sg_ct_track(const struct sg_ct_key *k, const struct sg_seg *s, enum sg_ct_direction d,
+	    const struct sg_config *cfg, __u32 pkt_bytes, __u8 kstate, __u8 flags, __u32 ws,
 	    bool *established)
 {
 	__u64 now = bpf_ktime_get_ns();
@@ -754,14 +731,12 @@ sg_ct_track(const struct sg_ct_key *k, const struct sg_seg *s,
 	/* A SYN likely opens a new flow; while cookie mode is on, an unknown
 	 * segment coming in is likely spoofed. Otherwise most segments belong
 	 * to a tracked flow and the filter would only add to their cost. */
-	e = sg_ct_lookup(k, cfg, now,
-			 s->syn || (d == SG_CT_IN && cfg->cookie_active),
+	e = sg_ct_lookup(k, cfg, now, s->syn || (d == SG_CT_IN && cfg->cookie_active),
 			 &was_embryonic, &stale);
 	/* A SYN on a finished tuple (TIME_WAIT reuse, or after CLOSED) starts
 	 * over if its sequence number is past the old connection's (RFC 6191,
 	 * as the kernel does). */
-	if (e && s->syn && !s->ack_f &&
-	    (e->state == SG_TIME_WAIT || e->state == SG_CLOSED)) {
+	if (e && s->syn && !s->ack_f && (e->state == SG_TIME_WAIT || e->state == SG_CLOSED)) {
 		struct sg_ct_dir *snd = d == SG_CT_IN ? &e->remote : &e->local;
 
 		if (e->state == SG_CLOSED || sg_seq_after(s->seq, snd->snd_nxt)) {
@@ -829,9 +804,9 @@ sg_ct_track(const struct sg_ct_key *k, const struct sg_seg *s,
 	} else if (was_embryonic != sg_state_embryonic(e->state)) {
 		*n = *e;
 		if (!sg_ct_insert(k, n))
-			bpf_map_delete_elem(was_embryonic ?
-					    (void *)&sg_ct_embryonic :
-					    (void *)&sg_ct_synced, k);
+			bpf_map_delete_elem(was_embryonic ? (void *)&sg_ct_embryonic
+							  : (void *)&sg_ct_synced,
+					    k);
 	}
 	return verdict;
 }

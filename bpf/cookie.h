@@ -33,8 +33,7 @@ struct {
 
 /* Hash over (client addr, server addr, client port, server port, client ISN)
  * with the 8 option bits of the ISN as the trailing byte. */
-static __always_inline __u64 sg_cookie_hash(const struct sg_secret *k,
-					    const struct sg_pkt *p,
+static __always_inline __u64 sg_cookie_hash(const struct sg_secret *k, const struct sg_pkt *p,
 					    __u32 client_isn, __u8 optbits)
 {
 	__u64 ports = (__u64)p->th.source | ((__u64)p->th.dest << 16);
@@ -58,15 +57,13 @@ static __always_inline __u32 sg_cookie_isn(__u64 h, __u8 optbits)
 	return (((__u32)(h >> 32) & 0xffffff) << 8) | optbits;
 }
 
-static __always_inline const __u16 *sg_msstab(const struct sg_config *cfg,
-					      __u8 family)
+static __always_inline const __u16 *sg_msstab(const struct sg_config *cfg, __u8 family)
 {
 	return family == 4 ? cfg->msstab4 : cfg->msstab6;
 }
 
 /* Index of the largest bucket not above the client's MSS (0 if below all). */
-static __always_inline __u8 sg_mss_index(const struct sg_config *cfg,
-					 __u8 family, __u16 mss)
+static __always_inline __u8 sg_mss_index(const struct sg_config *cfg, __u8 family, __u16 mss)
 {
 	const __u16 *tab = sg_msstab(cfg, family);
 
@@ -80,13 +77,11 @@ static __always_inline __u8 sg_mss_index(const struct sg_config *cfg,
 }
 
 /* What the client offered, limited to what the host's kernel accepts. */
-static __always_inline __u8 sg_cookie_optbits(const struct sg_config *cfg,
-					      const struct sg_pkt *p,
+static __always_inline __u8 sg_cookie_optbits(const struct sg_config *cfg, const struct sg_pkt *p,
 					      const struct sg_tcpopt *o)
 {
 	/* RFC 9293: no MSS option means 536 (IPv4) / 1220 (IPv6) */
-	__u16 mss = (o->flags & SG_OPT_MSS) ? o->mss :
-		    (p->family == 4 ? 536 : 1220);
+	__u16 mss = (o->flags & SG_OPT_MSS) ? o->mss : (p->family == 4 ? 536 : 1220);
 	__u8 bits = sg_mss_index(cfg, p->family, mss) << SG_COOKIE_MSS_SHIFT;
 
 	if ((o->flags & SG_OPT_WSCALE) && cfg->allow_wscale)
@@ -125,8 +120,7 @@ enum sg_csum_verdict {
 #define SG_SYN_CSUM_MAX (SG_SYN_CSUM_WORDS * 4 + 3)
 
 /* Verify the IPv4 header checksum and the TCP checksum of a SYN. */
-static __always_inline int sg_verify_syn_csum(const struct sg_pkt *p,
-					      void *data, void *data_end)
+static __always_inline int sg_verify_syn_csum(const struct sg_pkt *p, void *data, void *data_end)
 {
 	__u32 l3 = p->l3_off, l4 = p->l4_off;
 	__u64 sum = 0;
@@ -136,8 +130,7 @@ static __always_inline int sg_verify_syn_csum(const struct sg_pkt *p,
 	if (p->family == 4) {
 		struct iphdr *ip = data + l3;
 
-		if ((void *)(ip + 1) > data_end ||
-		    sg_csum_hdr(ip, ip->ihl * 4, data_end, &sum) ||
+		if ((void *)(ip + 1) > data_end || sg_csum_hdr(ip, ip->ihl * 4, data_end, &sum) ||
 		    sg_csum_fold(sum) != 0xffff)
 			return SG_CSUM_BAD_IP;
 	}
@@ -149,15 +142,12 @@ static __always_inline int sg_verify_syn_csum(const struct sg_pkt *p,
 		return SG_CSUM_BAD_TCP;
 	if (sg_csum_fold(sum) == 0xffff)
 		return SG_CSUM_OK;
-	return sg_csum_is_offload_partial(p) ? SG_CSUM_OFFLOAD :
-					       SG_CSUM_BAD_TCP;
+	return sg_csum_is_offload_partial(p) ? SG_CSUM_OFFLOAD : SG_CSUM_BAD_TCP;
 }
 
 /* Options in the layout the kernel's own SYN-ACK uses, EOL-padded. */
-static __always_inline void sg_synack_options(struct sg_synack_tcp *s,
-					      const struct sg_config *cfg,
-					      __u8 family, __u8 optbits,
-					      const struct sg_tcpopt *o,
+static __always_inline void sg_synack_options(struct sg_synack_tcp *s, const struct sg_config *cfg,
+					      __u8 family, __u8 optbits, const struct sg_tcpopt *o,
 					      bool ts, __u32 tsval)
 {
 	__u16 mss = family == 4 ? cfg->adv_mss4 : cfg->adv_mss6;
@@ -181,11 +171,9 @@ static __always_inline void sg_synack_options(struct sg_synack_tcp *s,
 
 /* Write the SYN-ACK's TCP header, checksum included, over the SYN's (s
  * points into the frame; every byte is rewritten). */
-static __always_inline void sg_synack_write_tcp(struct sg_synack_tcp *s,
-						const struct sg_pkt *p,
-						const struct sg_config *cfg,
-						__u32 isn, __u8 optbits,
-						const struct sg_tcpopt *o, bool ts,
+static __always_inline void sg_synack_write_tcp(struct sg_synack_tcp *s, const struct sg_pkt *p,
+						const struct sg_config *cfg, __u32 isn,
+						__u8 optbits, const struct sg_tcpopt *o, bool ts,
 						__u32 tsval)
 {
 	__u16 flags = 0x12; /* SYN, ACK */
@@ -199,8 +187,7 @@ static __always_inline void sg_synack_write_tcp(struct sg_synack_tcp *s,
 	s->th.seq = bpf_htonl(isn);
 	s->th.ack_seq = bpf_htonl(bpf_ntohl(p->th.seq) + 1);
 	/* data offset, reserved bits and flags: the 16 bits after ack_seq */
-	*((__be16 *)&s->th.ack_seq + 2) =
-		bpf_htons((SG_SYNACK_THLEN / 4) << 12 | flags);
+	*((__be16 *)&s->th.ack_seq + 2) = bpf_htons((SG_SYNACK_THLEN / 4) << 12 | flags);
 	s->th.window = bpf_htons(cfg->synack_window);
 	s->th.check = 0;
 	s->th.urg_ptr = 0;
@@ -255,16 +242,12 @@ static __always_inline int sg_resize_frame(struct xdp_md *ctx, int delta)
 /* Turn the parsed SYN in ctx into its cookie SYN-ACK, in place. p must be
  * a copy of what the frame held (it is rewritten under it). Returns 0 or
  * a counter id on failure. */
-static __always_inline int sg_build_synack(struct xdp_md *ctx,
-					   const struct sg_pkt *p,
-					   const struct sg_config *cfg,
-					   const struct sg_tcpopt *o,
-					   __u32 isn, __u8 optbits,
-					   bool ts, __u32 tsval)
+static __always_inline int sg_build_synack(struct xdp_md *ctx, const struct sg_pkt *p,
+					   const struct sg_config *cfg, const struct sg_tcpopt *o,
+					   __u32 isn, __u8 optbits, bool ts, __u32 tsval)
 {
 	__u32 l3_off = p->l3_off;
-	__u32 iplen = p->family == 4 ? sizeof(struct iphdr) :
-				       sizeof(struct ipv6hdr);
+	__u32 iplen = p->family == 4 ? sizeof(struct iphdr) : sizeof(struct ipv6hdr);
 	struct sg_synack_tcp *s;
 	void *data, *data_end;
 	int delta;
@@ -272,8 +255,7 @@ static __always_inline int sg_build_synack(struct xdp_md *ctx,
 	if (l3_off > SG_L2_MAX)
 		return SG_CNT_drop_synack_build;
 	/* the program is not frags-aware: the frame is its linear part */
-	delta = (int)(l3_off + iplen + SG_SYNACK_THLEN) -
-		(int)(ctx->data_end - ctx->data);
+	delta = (int)(l3_off + iplen + SG_SYNACK_THLEN) - (int)(ctx->data_end - ctx->data);
 	if (delta && sg_resize_frame(ctx, delta))
 		return SG_CNT_drop_synack_build;
 	data = (void *)(long)ctx->data;
@@ -327,8 +309,7 @@ static __always_inline int sg_build_synack(struct xdp_md *ctx,
  * and the slack after it was installed, whether or not a daemon rotates
  * (include/synguard.h struct sg_secret_state); signed: userspace may have
  * read the clock a little after the data path. */
-static __always_inline bool sg_secret_checks(const struct sg_secret_state *ss,
-					     __u32 i, __u64 now)
+static __always_inline bool sg_secret_checks(const struct sg_secret_state *ss, __u32 i, __u64 now)
 {
 	return (__s64)(now - ss->installed_ns[i & 1]) <=
 	       (__s64)(2 * ss->period_ns + SG_SECRET_SLACK_NS);
@@ -338,8 +319,7 @@ static __always_inline bool sg_secret_checks(const struct sg_secret_state *ss,
  * do)? Until one period and the slack after it was installed: a cookie
  * made later would outlive its bound, or be refused before its client's
  * ACK came. */
-static __always_inline bool sg_secret_mints(const struct sg_secret_state *ss,
-					    __u64 now)
+static __always_inline bool sg_secret_mints(const struct sg_secret_state *ss, __u64 now)
 {
 	return (__s64)(now - ss->installed_ns[ss->cur & 1]) <=
 	       (__s64)(ss->period_ns + SG_SECRET_SLACK_NS);
@@ -347,11 +327,9 @@ static __always_inline bool sg_secret_mints(const struct sg_secret_state *ss,
 
 /* Check an ACK's cookie against both live secrets, each while its time
  * lasts (sg_secret_checks) at now. On success fills *m. */
-static __always_inline bool sg_cookie_check(const struct sg_pkt *p,
-					    const struct sg_config *cfg,
+static __always_inline bool sg_cookie_check(const struct sg_pkt *p, const struct sg_config *cfg,
 					    const struct sg_secret_state *ss,
-					    const struct sg_tcpopt *o,
-					    struct sg_meta *m, __u64 now)
+					    const struct sg_tcpopt *o, struct sg_meta *m, __u64 now)
 {
 	__u32 cookie = bpf_ntohl(p->th.ack_seq) - 1;
 	__u32 client_isn = bpf_ntohl(p->th.seq) - 1;
@@ -370,8 +348,7 @@ static __always_inline bool sg_cookie_check(const struct sg_pkt *p,
 			continue;
 		h = sg_cookie_hash(k, p, client_isn, optbits);
 		if (sg_cookie_isn(h, optbits) == cookie &&
-		    (!ts || (o->tsecr & SG_COOKIE_TS_HASH_MASK) ==
-				    (h & SG_COOKIE_TS_HASH_MASK))) {
+		    (!ts || (o->tsecr & SG_COOKIE_TS_HASH_MASK) == (h & SG_COOKIE_TS_HASH_MASK))) {
 			ok = true;
 			break;
 		}

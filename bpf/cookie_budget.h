@@ -31,8 +31,7 @@ struct {
 #define SG_MARK_STEP_NS (SG_NSEC_PER_SEC / 8)
 
 /* A source ran out of cookie budget at now. */
-static __always_inline void sg_cookie_spent_mark(const struct sg_budget_cfg *b,
-						 __u64 now)
+static __always_inline void sg_cookie_spent_mark(const struct sg_budget_cfg *b, __u64 now)
 {
 	__u64 t = now + (__u64)sg_budget_half(b) * b->interval_ns;
 	__u32 zero = 0;

@@ -16,22 +16,20 @@ static __always_inline __u16 sg_csum_fold(__u64 sum)
 }
 
 /* Sum of the pseudo-header (addresses, protocol, TCP length), not folded. */
-static __always_inline __u64 sg_csum_pseudo(const __u32 *saddr,
-					    const __u32 *daddr, __u8 family,
+static __always_inline __u64 sg_csum_pseudo(const __u32 *saddr, const __u32 *daddr, __u8 family,
 					    __u32 len)
 {
 	__u64 sum = bpf_htonl((__u32)IPPROTO_TCP + len);
 
 	if (family == 4)
 		return sum + saddr[0] + daddr[0];
-	return sum + saddr[0] + saddr[1] + saddr[2] + saddr[3] + daddr[0] +
-	       daddr[1] + daddr[2] + daddr[3];
+	return sum + saddr[0] + saddr[1] + saddr[2] + saddr[3] + daddr[0] + daddr[1] + daddr[2] +
+	       daddr[3];
 }
 
 /* Sum len bytes at p (len <= max_words * 4 + 3), bounds-checked. */
-static __always_inline int sg_csum_add(const void *p, __u32 len,
-				       const void *data_end, __u32 max_words,
-				       __u64 *sum)
+static __always_inline int sg_csum_add(const void *p, __u32 len, const void *data_end,
+				       __u32 max_words, __u64 *sum)
 {
 	const __u8 *b;
 	__u32 i;
@@ -73,24 +71,34 @@ static __always_inline int sg_csum_add(const void *p, __u32 len,
 /* The sum of a header of len bytes at p (a multiple of 4, at most 60:
  * any IPv4 or TCP header) added to sum, unrolled: one bounds check per
  * word and no loop. -1 when the frame ends first or len is not such. */
-static __always_inline int sg_csum_hdr(const void *p, __u32 len,
-				       const void *data_end, __u64 *sum)
+static __always_inline int sg_csum_hdr(const void *p, __u32 len, const void *data_end, __u64 *sum)
 {
 	const __u32 *w = p;
 	__u64 s = *sum;
 
 	if (len > 60 || len & 3)
 		return -1;
-#define SG_CSUM_WORD(i)                                                      \
-	if (len > (i) * 4) {                                                 \
-		if ((const void *)(w + (i) + 1) > data_end)                  \
-			return -1;                                           \
-		s += w[i];                                                   \
+#define SG_CSUM_WORD(i)                                     \
+	if (len > (i) * 4) {                                \
+		if ((const void *)(w + (i) + 1) > data_end) \
+			return -1;                          \
+		s += w[i];                                  \
 	}
-	SG_CSUM_WORD(0) SG_CSUM_WORD(1) SG_CSUM_WORD(2) SG_CSUM_WORD(3)
-	SG_CSUM_WORD(4) SG_CSUM_WORD(5) SG_CSUM_WORD(6) SG_CSUM_WORD(7)
-	SG_CSUM_WORD(8) SG_CSUM_WORD(9) SG_CSUM_WORD(10) SG_CSUM_WORD(11)
-	SG_CSUM_WORD(12) SG_CSUM_WORD(13) SG_CSUM_WORD(14)
+	SG_CSUM_WORD(0)
+	SG_CSUM_WORD(1)
+	SG_CSUM_WORD(2)
+	SG_CSUM_WORD(3)
+	SG_CSUM_WORD(4)
+	SG_CSUM_WORD(5)
+	SG_CSUM_WORD(6)
+	SG_CSUM_WORD(7)
+	SG_CSUM_WORD(8)
+	SG_CSUM_WORD(9)
+	SG_CSUM_WORD(10)
+	SG_CSUM_WORD(11)
+	SG_CSUM_WORD(12)
+	SG_CSUM_WORD(13)
+	SG_CSUM_WORD(14)
 #undef SG_CSUM_WORD
 	*sum = s;
 	return 0;

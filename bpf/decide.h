@@ -15,8 +15,7 @@
 #include "events.h"
 
 /* A decision for `synguard events`, if a reader holds the lease. */
-__noinline int sg_sample(const struct sg_pkt *p, __u32 reason, __u32 verdict,
-			 __u32 flags)
+__noinline int sg_sample(const struct sg_pkt *p, __u32 reason, __u32 verdict, __u32 flags)
 {
 	struct sg_config *cfg = sg_get_config();
 
@@ -29,7 +28,7 @@ __noinline int sg_sample(const struct sg_pkt *p, __u32 reason, __u32 verdict,
 enum sg_verdict {
 	SG_VERDICT_PASS,
 	SG_VERDICT_DROP,
-	SG_VERDICT_TX,          /* answered in place: the SYN became our SYN-ACK */
+	SG_VERDICT_TX, /* answered in place: the SYN became our SYN-ACK */
 	/* Passed with more than the packet: a cookie ACK carries its socket's
 	 * attributes (struct sg_meta) to tc ingress, which hands them to the
 	 * kernel. Shadow mode does not carry it out. */
@@ -49,8 +48,7 @@ static __always_inline int sg_xdp_action(enum sg_verdict v)
  * verdict v. In shadow mode it is counted in the would-be bank, and what is
  * not a plain pass becomes one (pass_shadow): nothing is dropped or
  * answered. */
-static __always_inline int sg_decide(const struct sg_config *cfg,
-				     const struct sg_pkt *p, __u32 cnt,
+static __always_inline int sg_decide(const struct sg_config *cfg, const struct sg_pkt *p, __u32 cnt,
 				     __u32 slot, __u32 pcnt, enum sg_verdict v)
 {
 	bool shadow = cfg->mode == SG_MODE_SHADOW;

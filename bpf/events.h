@@ -22,20 +22,18 @@ struct {
 
 static __always_inline bool sg_events_leased(const struct sg_config *cfg)
 {
-	return cfg->events_until_ns &&
-	       bpf_ktime_get_coarse_ns() < cfg->events_until_ns;
+	return cfg->events_until_ns && bpf_ktime_get_coarse_ns() < cfg->events_until_ns;
 }
 
 /* TCP flags as the wire orders them (FIN is bit 0). */
 static __always_inline __u8 sg_tcp_flags(const struct tcphdr *th)
 {
-	return th->fin | th->syn << 1 | th->rst << 2 | th->psh << 3 |
-	       th->ack << 4 | th->urg << 5 | th->ece << 6 | th->cwr << 7;
+	return th->fin | th->syn << 1 | th->rst << 2 | th->psh << 3 | th->ack << 4 | th->urg << 5 |
+	       th->ece << 6 | th->cwr << 7;
 }
 
-static __always_inline void sg_event_put(const struct sg_config *cfg,
-					 const struct sg_pkt *p, __u32 reason,
-					 __u32 verdict, __u32 flags)
+static __always_inline void sg_event_put(const struct sg_config *cfg, const struct sg_pkt *p,
+					 __u32 reason, __u32 verdict, __u32 flags)
 {
 	struct sg_event *ev;
 	__u64 now = bpf_ktime_get_ns();

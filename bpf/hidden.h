@@ -39,23 +39,22 @@ __noinline int sg_handle_hidden(const struct sg_pkt *p, __u32 why)
 		return sg_decide(cfg, p, why, slot, SG_PCNT_MAX, SG_VERDICT_DROP);
 	/* clang knows its two values now and would drop the counter's mask */
 	sg_barrier_var(why);
-	syn = why == SG_CNT_parse_ipv6_ext_depth ||
-	      (slot && p->th.syn && !p->th.ack);
+	syn = why == SG_CNT_parse_ipv6_ext_depth || (slot && p->th.syn && !p->th.ack);
 	if (sg_policy_applies(cfg, p, syn))
 		pol = sg_policy_verdict(p);
 	if (pol == SG_LIST_DENIED)
-		return sg_decide(cfg, p, SG_CNT_drop_denied, slot, SG_PCNT_MAX,
-				 SG_VERDICT_DROP);
+		return sg_decide(cfg, p, SG_CNT_drop_denied, slot, SG_PCNT_MAX, SG_VERDICT_DROP);
 	if (!syn || pol != SG_LIST_UNLISTED)
 		return sg_decide(cfg, p, why, slot, SG_PCNT_MAX, SG_VERDICT_PASS);
 	if (why == SG_CNT_pass_ip_fragment)
 		sg_count(SG_CNT_syn_received);
 	if (sg_sketch_on(cfg) && sg_syn_budget(p, &est))
-		return sg_decide(cfg, p, SG_CNT_syn_ratelimited, slot,
-				 SG_PCNT_syn_ratelimited, SG_VERDICT_DROP);
+		return sg_decide(cfg, p, SG_CNT_syn_ratelimited, slot, SG_PCNT_syn_ratelimited,
+				 SG_VERDICT_DROP);
 	if (cfg->cookie_active)
-		return sg_decide(cfg, p, why == SG_CNT_pass_ip_fragment ?
-				 SG_CNT_drop_frag_syn : SG_CNT_drop_ipv6_ext_depth,
+		return sg_decide(cfg, p,
+				 why == SG_CNT_pass_ip_fragment ? SG_CNT_drop_frag_syn
+								: SG_CNT_drop_ipv6_ext_depth,
 				 slot, SG_PCNT_MAX, SG_VERDICT_DROP);
 	return sg_decide(cfg, p, why, slot, SG_PCNT_MAX, SG_VERDICT_PASS);
 }

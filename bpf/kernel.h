@@ -13,8 +13,7 @@
 
 /* Fills *t with the tuple of inbound p, as the socket lookups take it;
  * returns its size. */
-static __always_inline __u32 sg_sock_tuple(const struct sg_pkt *p,
-					   struct bpf_sock_tuple *t)
+static __always_inline __u32 sg_sock_tuple(const struct sg_pkt *p, struct bpf_sock_tuple *t)
 {
 	if (p->family == 4) {
 		t->ipv4.saddr = p->saddr[0];
@@ -35,8 +34,7 @@ static __always_inline __u32 sg_sock_tuple(const struct sg_pkt *p,
  * tcp_syncookies=2) and keeps nothing; it checks only while such an
  * overflow is recent, so this costs nothing otherwise. It reads only the
  * addresses and the fixed TCP header: a header made here will do. */
-static __always_inline bool sg_kernel_cookie_ok(struct bpf_sock *sk,
-						const struct sg_pkt *p)
+static __always_inline bool sg_kernel_cookie_ok(struct bpf_sock *sk, const struct sg_pkt *p)
 {
 	union {
 		struct iphdr v4;
@@ -53,16 +51,15 @@ static __always_inline bool sg_kernel_cookie_ok(struct bpf_sock *sk,
 		__builtin_memcpy(&ip.v6.saddr, p->saddr, 16);
 		__builtin_memcpy(&ip.v6.daddr, p->daddr, 16);
 	}
-	return !bpf_tcp_check_syncookie(sk, &ip, sizeof(ip),
-					(struct tcphdr *)&p->th,
+	return !bpf_tcp_check_syncookie(sk, &ip, sizeof(ip), (struct tcphdr *)&p->th,
 					sizeof(p->th));
 }
 
 /* What the kernel holds for a flow. */
 struct sg_kernel_flow {
-	__u8 state;             /* its socket's state; SG_STATE_MAX: none (a
+	__u8 state;           /* its socket's state; SG_STATE_MAX: none (a
 				 * listener at most)                          */
-	__u8 listener_cookie;   /* no socket, but the listener made this
+	__u8 listener_cookie; /* no socket, but the listener made this
 				 * ACK's cookie itself                        */
 };
 
@@ -70,8 +67,8 @@ struct sg_kernel_flow {
  * for an ACK (ack set). True when the kernel holds the flow: a socket, or
  * a listener's cookie. Global: its frame stays off the ACK path's call
  * chain. */
-__noinline bool sg_kernel_flow_of(struct xdp_md *ctx, const struct sg_pkt *p,
-				  __u32 ack, struct sg_kernel_flow *kf)
+__noinline bool sg_kernel_flow_of(struct xdp_md *ctx, const struct sg_pkt *p, __u32 ack,
+				  struct sg_kernel_flow *kf)
 {
 	struct bpf_sock_tuple t = {};
 	struct bpf_sock *sk;
@@ -80,8 +77,7 @@ __noinline bool sg_kernel_flow_of(struct xdp_md *ctx, const struct sg_pkt *p,
 		return false;
 	kf->state = SG_STATE_MAX;
 	kf->listener_cookie = 0;
-	sk = bpf_skc_lookup_tcp(ctx, &t, sg_sock_tuple(p, &t),
-				BPF_F_CURRENT_NETNS, 0);
+	sk = bpf_skc_lookup_tcp(ctx, &t, sg_sock_tuple(p, &t), BPF_F_CURRENT_NETNS, 0);
 	if (!sk)
 		return false;
 	kf->state = sg_state_from_kernel(sk->state);
@@ -91,10 +87,8 @@ __noinline bool sg_kernel_flow_of(struct xdp_md *ctx, const struct sg_pkt *p,
 	return kf->state != SG_STATE_MAX || kf->listener_cookie;
 }
 
-extern struct nf_conn *bpf_xdp_ct_lookup(struct xdp_md *ctx,
-					 struct bpf_sock_tuple *tuple,
-					 __u32 tuple__sz,
-					 struct bpf_ct_opts *opts,
+extern struct nf_conn *bpf_xdp_ct_lookup(struct xdp_md *ctx, struct bpf_sock_tuple *tuple,
+					 __u32 tuple__sz, struct bpf_ct_opts *opts,
 					 __u32 opts__sz) __ksym;
 extern void bpf_ct_release(struct nf_conn *ct) __ksym;
 
@@ -126,8 +120,7 @@ __noinline int sg_netfilter_tracks(struct xdp_md *ctx, const struct sg_pkt *p)
  * TC_ACT_UNSPEC, the default action), it passes. synguard never drops in
  * tc, so a program before or after it sees every packet. */
 extern int bpf_sk_assign_tcp_reqsk(struct __sk_buff *skb, struct sock *sk,
-				   struct bpf_tcp_req_attrs *attrs,
-				   int attrs__sz) __ksym;
+				   struct bpf_tcp_req_attrs *attrs, int attrs__sz) __ksym;
 
 /* net.ipv4.tcp_syncookies of the listener's network namespace. */
 static __always_inline __u8 sg_kernel_syncookies(struct tcp_sock *tp)

@@ -34,11 +34,9 @@ struct {
 } sg_learned_bits SEC(".maps");
 
 static __always_inline bool sg_learned_expired(const struct sg_config *cfg,
-					       const struct sg_learned *l,
-					       __u64 now)
+					       const struct sg_learned *l, __u64 now)
 {
-	return now > l->seen_ns &&
-	       now - l->seen_ns > (__u64)cfg->learn_s * SG_NSEC_PER_SEC;
+	return now > l->seen_ns && now - l->seen_ns > (__u64)cfg->learn_s * SG_NSEC_PER_SEC;
 }
 
 /* The learned source of addr: masked to learn.prefix4/6, by default the
@@ -46,17 +44,14 @@ static __always_inline bool sg_learned_expired(const struct sg_config *cfg,
  * cookie, or a tracked connection that reached ESTABLISHED: its ACK acked
  * our ISN) learns it, and it vouches for no neighbour: a spoofer that
  * shares a client's /64 gains nothing from the client's connections. */
-static __always_inline void sg_learned_key_of(struct sg_src_key *s,
-					      const struct sg_config *cfg,
+static __always_inline void sg_learned_key_of(struct sg_src_key *s, const struct sg_config *cfg,
 					      __u8 family, const __u32 *addr)
 {
-	sg_src_make_plen(s, family, addr,
-			 family == 4 ? cfg->learn_prefix4 : cfg->learn_prefix6);
+	sg_src_make_plen(s, family, addr, family == 4 ? cfg->learn_prefix4 : cfg->learn_prefix6);
 }
 
 /* Is s a learned source, unexpired at now? */
-static __always_inline bool sg_learned_has(const struct sg_config *cfg,
-					   const struct sg_src_key *s,
+static __always_inline bool sg_learned_has(const struct sg_config *cfg, const struct sg_src_key *s,
 					   __u64 now)
 {
 	struct sg_learned *l;
@@ -68,8 +63,8 @@ static __always_inline bool sg_learned_has(const struct sg_config *cfg,
 }
 
 /* s proved itself at now: learned, or learned again. */
-static __always_inline void sg_learned_put(const struct sg_config *cfg,
-					   const struct sg_src_key *s, __u64 now)
+static __always_inline void sg_learned_put(const struct sg_config *cfg, const struct sg_src_key *s,
+					   __u64 now)
 {
 	struct sg_learned v = { .seen_ns = now };
 

@@ -41,11 +41,9 @@ static __always_inline __u32 sg_addr_classify(__u8 family, const __u32 *a)
 /* Does p end on this host? Everything does until the daemon has written
  * the map once (cfg->local_addrs): a data path loaded by other means (the
  * unit tests, a bare skeleton) keeps answering for every address. */
-static __always_inline bool sg_local_dst(const struct sg_config *cfg,
-					 const struct sg_pkt *p)
+static __always_inline bool sg_local_dst(const struct sg_config *cfg, const struct sg_pkt *p)
 {
-	return !cfg->local_addrs ||
-	       sg_addr_classify(p->family, p->daddr) == SG_ADDR_LOCAL;
+	return !cfg->local_addrs || sg_addr_classify(p->family, p->daddr) == SG_ADDR_LOCAL;
 }
 
 /* The counter of why no SYN-ACK may go to p's source, or 0: a source no
@@ -72,10 +70,9 @@ static __always_inline __u32 sg_src_unanswerable(const struct sg_config *cfg,
 		if ((a0 >> 24) == 0xff)
 			return SG_CNT_drop_src_multicast;
 		if (!s[0] && !s[1] && !s[2] && (!s[3] || s[3] == bpf_htonl(1)))
-			return s[3] ? SG_CNT_drop_src_loopback :
-				      SG_CNT_drop_src_unspecified;
-		if (s[0] == p->daddr[0] && s[1] == p->daddr[1] &&
-		    s[2] == p->daddr[2] && s[3] == p->daddr[3])
+			return s[3] ? SG_CNT_drop_src_loopback : SG_CNT_drop_src_unspecified;
+		if (s[0] == p->daddr[0] && s[1] == p->daddr[1] && s[2] == p->daddr[2] &&
+		    s[3] == p->daddr[3])
 			return SG_CNT_drop_land;
 	}
 	if (!cfg->local_addrs)

@@ -16,19 +16,19 @@
  * Offsets, not pointers, so that the parser can be a separately verified
  * global function; callers re-derive pointers with one bounds check. */
 struct sg_pkt {
-	__u32 saddr[4];         /* network byte order; IPv4 in [0]            */
+	__u32 saddr[4]; /* network byte order; IPv4 in [0]            */
 	__u32 daddr[4];
-	__u16 l3_off;           /* bytes from the frame start                 */
+	__u16 l3_off; /* bytes from the frame start                 */
 	__u16 l4_off;
-	__u16 tcp_len;          /* TCP header + payload, from the IP length   */
-	__u16 thlen;            /* TCP header length (doff * 4)               */
-	__u8 family;            /* 4 or 6                                     */
-	__u8 ext_len;           /* IPv6 extension headers present (bytes/8)   */
-	__u8 ihl_opts;          /* IPv4 header carried options                */
-	__u8 tos;               /* IPv4 TOS / IPv6 traffic class              */
-	__u8 frag;              /* enum sg_frag                               */
-	__u8 reason;            /* why it is not SG_PARSED_TCP: the counter   */
-	struct tcphdr th;       /* copy of the fixed TCP header               */
+	__u16 tcp_len;    /* TCP header + payload, from the IP length   */
+	__u16 thlen;      /* TCP header length (doff * 4)               */
+	__u8 family;      /* 4 or 6                                     */
+	__u8 ext_len;     /* IPv6 extension headers present (bytes/8)   */
+	__u8 ihl_opts;    /* IPv4 header carried options                */
+	__u8 tos;         /* IPv4 TOS / IPv6 traffic class              */
+	__u8 frag;        /* enum sg_frag                               */
+	__u8 reason;      /* why it is not SG_PARSED_TCP: the counter   */
+	struct tcphdr th; /* copy of the fixed TCP header               */
 };
 
 /* Which part of a fragmented packet p is. Every fragment is reported as
@@ -38,8 +38,8 @@ struct sg_pkt {
  * fragment, which must hold the whole TCP header. */
 enum sg_frag {
 	SG_FRAG_NONE,
-	SG_FRAG_FIRST,          /* offset 0, more to come                     */
-	SG_FRAG_LATER,          /* offset > 0: no TCP header in it            */
+	SG_FRAG_FIRST, /* offset 0, more to come                     */
+	SG_FRAG_LATER, /* offset > 0: no TCP header in it            */
 };
 
 /* A later fragment must start past the fixed TCP header (20 bytes), or it
@@ -51,18 +51,17 @@ enum sg_frag {
 /* What sg_parse() found; sg_pkt.reason names the counter of why a packet
  * is not SG_PARSED_TCP. */
 enum sg_parsed {
-	SG_PARSED_TCP,          /* a whole TCP segment: p is filled in        */
-	SG_PARSED_HIDDEN,       /* TCP that XDP cannot see whole: a fragment,
+	SG_PARSED_TCP,    /* a whole TCP segment: p is filled in        */
+	SG_PARSED_HIDDEN, /* TCP that XDP cannot see whole: a fragment,
 				 * or an IPv6 chain longer than the walk      */
-	SG_PARSED_OTHER,        /* not TCP, or malformed                      */
+	SG_PARSED_OTHER,  /* not TCP, or malformed                      */
 };
 
 /* The parse's steps below answer the counter of the reason a packet is
  * not a TCP segment, or this: none, go on. Only sg_parse() sees it. */
 #define SG_PARSE_TCP SG_CNT_MAX
 
-static __always_inline int sg_parse_eth(void *data, void *data_end,
-					__u16 *proto, __u16 *off)
+static __always_inline int sg_parse_eth(void *data, void *data_end, __u16 *proto, __u16 *off)
 {
 	struct ethhdr *eth = data;
 	__u16 h_proto;
@@ -77,8 +76,7 @@ static __always_inline int sg_parse_eth(void *data, void *data_end,
 	for (i = 0; i < SG_MAX_VLANS; i++) {
 		struct vlan_hdr *vh;
 
-		if (h_proto != bpf_htons(ETH_P_8021Q) &&
-		    h_proto != bpf_htons(ETH_P_8021AD))
+		if (h_proto != bpf_htons(ETH_P_8021Q) && h_proto != bpf_htons(ETH_P_8021AD))
 			break;
 		vh = data + *off;
 		if ((void *)(vh + 1) > data_end)
@@ -86,16 +84,14 @@ static __always_inline int sg_parse_eth(void *data, void *data_end,
 		h_proto = vh->h_vlan_encapsulated_proto;
 		*off += sizeof(*vh);
 	}
-	if (h_proto == bpf_htons(ETH_P_8021Q) ||
-	    h_proto == bpf_htons(ETH_P_8021AD))
+	if (h_proto == bpf_htons(ETH_P_8021Q) || h_proto == bpf_htons(ETH_P_8021AD))
 		return SG_CNT_parse_vlan_depth;
 	*proto = h_proto;
 	return SG_PARSE_TCP;
 }
 
-static __always_inline int sg_parse_ipv4(void *data, void *data_end,
-					 __u32 pkt_len, struct sg_pkt *p,
-					 void **l4)
+static __always_inline int sg_parse_ipv4(void *data, void *data_end, __u32 pkt_len,
+					 struct sg_pkt *p, void **l4)
 {
 	struct iphdr *ip = data + p->l3_off;
 	__u32 ihl, tot;
@@ -104,8 +100,7 @@ static __always_inline int sg_parse_ipv4(void *data, void *data_end,
 		return SG_CNT_parse_ip_short;
 	ihl = ip->ihl * 4;
 	tot = bpf_ntohs(ip->tot_len);
-	if (ip->version != 4 || ihl < sizeof(*ip) || tot < ihl ||
-	    p->l3_off + tot > pkt_len)
+	if (ip->version != 4 || ihl < sizeof(*ip) || tot < ihl || p->l3_off + tot > pkt_len)
 		return SG_CNT_parse_ip_bad;
 	if (ip->protocol != IPPROTO_TCP)
 		return SG_CNT_pass_not_tcp;
@@ -129,9 +124,8 @@ static __always_inline int sg_parse_ipv4(void *data, void *data_end,
 	return SG_PARSE_TCP;
 }
 
-static __always_inline int sg_parse_ipv6(void *data, void *data_end,
-					 __u32 pkt_len, struct sg_pkt *p,
-					 void **l4)
+static __always_inline int sg_parse_ipv6(void *data, void *data_end, __u32 pkt_len,
+					 struct sg_pkt *p, void **l4)
 {
 	struct ipv6hdr *ip6 = data + p->l3_off;
 	void *cur;
@@ -195,8 +189,7 @@ static __always_inline int sg_parse_ipv6(void *data, void *data_end,
 			if (fh->frag_off & bpf_htons(0xfff8)) {
 				p->frag = SG_FRAG_LATER;
 				if (fh->nexthdr == IPPROTO_TCP &&
-				    (bpf_ntohs(fh->frag_off) >> 3) <
-				    SG_FRAG_MIN_LATER)
+				    (bpf_ntohs(fh->frag_off) >> 3) < SG_FRAG_MIN_LATER)
 					return SG_CNT_drop_frag_overlap;
 				return SG_CNT_pass_ip_fragment;
 			}
@@ -229,8 +222,8 @@ static __always_inline int sg_parse_ipv6(void *data, void *data_end,
 /* Parse up to the TCP header (not its options). pkt_len is the whole
  * packet's length: a multi-buffer frame or a paged skb has only its head
  * between data and data_end, where the headers must be. */
-static __always_inline int sg_parse_reason(void *data, void *data_end,
-					   __u32 pkt_len, struct sg_pkt *p)
+static __always_inline int sg_parse_reason(void *data, void *data_end, __u32 pkt_len,
+					   struct sg_pkt *p)
 {
 	struct tcphdr *tcp;
 	void *l4 = NULL;
@@ -261,8 +254,7 @@ static __always_inline int sg_parse_reason(void *data, void *data_end,
 	p->thlen = tcp->doff * 4;
 	if (p->frag && p->thlen > p->tcp_len)
 		return SG_CNT_drop_frag_tiny;
-	if (p->thlen < sizeof(*tcp) || p->thlen > p->tcp_len ||
-	    (void *)tcp + p->thlen > data_end)
+	if (p->thlen < sizeof(*tcp) || p->thlen > p->tcp_len || (void *)tcp + p->thlen > data_end)
 		return SG_CNT_parse_tcp_doff;
 	p->l4_off = (void *)tcp - data;
 	__builtin_memcpy(&p->th, tcp, sizeof(*tcp));
@@ -270,8 +262,7 @@ static __always_inline int sg_parse_reason(void *data, void *data_end,
 }
 
 /* The TCP header of a parsed packet, or NULL (never, once parsed). */
-static __always_inline struct tcphdr *sg_tcp(const struct sg_pkt *p,
-					     void *data, void *data_end)
+static __always_inline struct tcphdr *sg_tcp(const struct sg_pkt *p, void *data, void *data_end)
 {
 	struct tcphdr *tcp;
 	__u32 off = p->l4_off;
@@ -288,15 +279,13 @@ static __always_inline struct tcphdr *sg_tcp(const struct sg_pkt *p,
  * whole: a fragment, or an IPv6 chain longer than its walk? */
 static __always_inline bool sg_reason_hidden(int reason)
 {
-	return reason == SG_CNT_pass_ip_fragment ||
-	       reason == SG_CNT_drop_frag_tiny ||
-	       reason == SG_CNT_drop_frag_overlap ||
-	       reason == SG_CNT_parse_ipv6_ext_depth;
+	return reason == SG_CNT_pass_ip_fragment || reason == SG_CNT_drop_frag_tiny ||
+	       reason == SG_CNT_drop_frag_overlap || reason == SG_CNT_parse_ipv6_ext_depth;
 }
 
 /* The parse of a frame's first pkt_len bytes, and its reason in p. */
-static __always_inline enum sg_parsed sg_parse(void *data, void *data_end,
-					       __u32 pkt_len, struct sg_pkt *p)
+static __always_inline enum sg_parsed sg_parse(void *data, void *data_end, __u32 pkt_len,
+					       struct sg_pkt *p)
 {
 	int reason = sg_parse_reason(data, data_end, pkt_len, p);
 
@@ -310,9 +299,7 @@ static __always_inline enum sg_parsed sg_parse(void *data, void *data_end,
  * XDP, a paged skb): full_len is the whole frame's. That length is
  * looked at only when the first buffer falls short of the IP length, so
  * the common frame is parsed once. */
-static __always_inline enum sg_parsed sg_parse_frame(void *data,
-						     void *data_end,
-						     __u32 full_len,
+static __always_inline enum sg_parsed sg_parse_frame(void *data, void *data_end, __u32 full_len,
 						     struct sg_pkt *p)
 {
 	__u32 len = data_end - data;
@@ -336,13 +323,11 @@ __noinline enum sg_parsed sg_parse_xdp(struct xdp_md *ctx, struct sg_pkt *p)
 			      bpf_xdp_get_buff_len(ctx), p);
 }
 
-__noinline enum sg_parsed sg_parse_skb(struct __sk_buff *ctx,
-				       struct sg_pkt *p)
+__noinline enum sg_parsed sg_parse_skb(struct __sk_buff *ctx, struct sg_pkt *p)
 {
 	if (!p)
 		return SG_PARSED_OTHER;
-	return sg_parse_frame((void *)(long)ctx->data, (void *)(long)ctx->data_end,
-			      ctx->len, p);
+	return sg_parse_frame((void *)(long)ctx->data, (void *)(long)ctx->data_end, ctx->len, p);
 }
 
 #endif /* SG_PARSE_H */

@@ -33,9 +33,9 @@ struct {
 
 /* What the lists decided for one packet, as the XDP path acts on it. */
 enum sg_list_verdict {
-	SG_LIST_UNLISTED,       /* no list holds its source                   */
-	SG_LIST_ALLOWED,        /* skips the SYN budget and cookie mode       */
-	SG_LIST_DENIED,         /* dropped                                    */
+	SG_LIST_UNLISTED, /* no list holds its source                   */
+	SG_LIST_ALLOWED,  /* skips the SYN budget and cookie mode       */
+	SG_LIST_DENIED,   /* dropped                                    */
 	/* Denied in shadow mode: counted as a would-be drop; the packet goes
 	 * on as if unlisted, and no later stage decides on it again. */
 	SG_LIST_DENY_SHADOWED,
@@ -43,8 +43,8 @@ enum sg_list_verdict {
 
 /* May the lists decide on p? syn: p opens a connection (allow and deny
  * both matter); other segments only meet deny. */
-static __always_inline bool sg_policy_applies(const struct sg_config *cfg,
-					      const struct sg_pkt *p, bool syn)
+static __always_inline bool sg_policy_applies(const struct sg_config *cfg, const struct sg_pkt *p,
+					      bool syn)
 {
 	__u32 f = cfg->policy;
 
@@ -54,8 +54,7 @@ static __always_inline bool sg_policy_applies(const struct sg_config *cfg,
 }
 
 /* The action of the longest listed prefix holding p's source. */
-static __always_inline __u32 sg_policy_lookup(const struct sg_config *cfg,
-					      const struct sg_pkt *p)
+static __always_inline __u32 sg_policy_lookup(const struct sg_config *cfg, const struct sg_pkt *p)
 {
 	__u32 wide = p->family == 4 ? SG_POLICY_F_WIDE4 : SG_POLICY_F_WIDE6;
 	struct sg_lpm_key k;

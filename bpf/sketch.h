@@ -51,15 +51,14 @@ struct {
 struct sg_est {
 	__u32 cur;
 	__u32 prev;
-	__u64 coarse;          /* bpf_ktime_get_coarse_ns(), 0: not read   */
+	__u64 coarse; /* bpf_ktime_get_coarse_ns(), 0: not read   */
 };
 
 /* Is anything reading the sketch? */
 static __always_inline bool sg_sketch_on(const struct sg_config *cfg)
 {
 	return cfg->top_threshold ||
-	       (cfg->budget[SG_BUDGET_syn].interval_ns |
-		cfg->budget[SG_BUDGET_synack].interval_ns);
+	       (cfg->budget[SG_BUDGET_syn].interval_ns | cfg->budget[SG_BUDGET_synack].interval_ns);
 }
 
 static __always_inline __u64 sg_sketch_epoch(__u64 now)
@@ -70,8 +69,7 @@ static __always_inline __u64 sg_sketch_epoch(__u64 now)
 /* A counter's count for window epoch (0 if it holds another window's). */
 static __always_inline __u32 sg_sketch_read(__u32 c, __u64 epoch)
 {
-	return c >> SG_SKETCH_TAG_SHIFT == (epoch & 0xff) ?
-	       c & SG_SKETCH_COUNT_MAX : 0;
+	return c >> SG_SKETCH_TAG_SHIFT == (epoch & 0xff) ? c & SG_SKETCH_COUNT_MAX : 0;
 }
 
 /* Raise counter *c of window epoch to at least n. */
@@ -89,8 +87,7 @@ static __always_inline __u32 sg_sketch_floor(__u32 t)
 }
 
 /* Row r's SYNs of window epoch, this one counted, and of the last. */
-static __always_inline void sg_sketch_row_syns(__u32 r, __u64 epoch,
-					       __u32 *cur, __u32 *prev)
+static __always_inline void sg_sketch_row_syns(__u32 r, __u64 epoch, __u32 *cur, __u32 *prev)
 {
 	struct sg_sketch_slot *t = bpf_map_lookup_elem(&sg_sketch_syns, &r);
 
@@ -109,8 +106,7 @@ static __always_inline void sg_sketch_row_syns(__u32 r, __u64 epoch,
  * the row's noise floor: a flood of spoofed one-SYN sources raises every
  * counter, and without it a new client would look like a heavy source
  * (gated, charged, dropped). A heavy source may gain up to the floor. */
-static __always_inline void sg_sketch_count(const struct sg_config *cfg,
-					    const struct sg_src_key *s,
+static __always_inline void sg_sketch_count(const struct sg_config *cfg, const struct sg_src_key *s,
 					    __u64 now, struct sg_est *est)
 {
 	__u64 epoch = sg_sketch_epoch(now);
@@ -147,8 +143,7 @@ static __always_inline void sg_sketch_count(const struct sg_config *cfg,
 
 /* A source at top_threshold SYNs in this window, or a multiple: recorded
  * (at most one update per threshold's worth of its SYNs). */
-static __always_inline void sg_hitter_note(const struct sg_config *cfg,
-					   const struct sg_src_key *s,
+static __always_inline void sg_hitter_note(const struct sg_config *cfg, const struct sg_src_key *s,
 					   const struct sg_est *est, __u64 now)
 {
 	__u32 t = cfg->top_threshold;

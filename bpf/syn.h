@@ -26,20 +26,19 @@
 
 /* What sg_syn_cookie did with a SYN. */
 enum sg_syn_answer {
-	SG_ANSWER_SENT,         /* our cookie SYN-ACK goes back: XDP_TX      */
-	SG_ANSWER_DROPPED,      /* a bad checksum, a SYN-ACK cap: XDP_DROP   */
-	SG_ANSWER_NO_SECRET,    /* no secrets map: the kernel gets it as is   */
-	SG_ANSWER_OVERSIZE,     /* too long to verify: the kernel handles it  */
-	SG_ANSWER_STALE,        /* the secret is past its time (no daemon
+	SG_ANSWER_SENT,      /* our cookie SYN-ACK goes back: XDP_TX      */
+	SG_ANSWER_DROPPED,   /* a bad checksum, a SYN-ACK cap: XDP_DROP   */
+	SG_ANSWER_NO_SECRET, /* no secrets map: the kernel gets it as is   */
+	SG_ANSWER_OVERSIZE,  /* too long to verify: the kernel handles it  */
+	SG_ANSWER_STALE,     /* the secret is past its time (no daemon
 				 * rotates it): the kernel handles it         */
-	SG_ANSWER_SHADOWED,     /* shadow mode: counted what it would do      */
+	SG_ANSWER_SHADOWED,  /* shadow mode: counted what it would do      */
 };
 
 /* A decision to drop a SYN: true when it is dropped, false in shadow mode,
  * where it is only counted. */
-static __always_inline bool sg_syn_drop(const struct sg_config *cfg,
-					const struct sg_pkt *p, __u32 cnt,
-					__u32 slot, __u32 pcnt)
+static __always_inline bool sg_syn_drop(const struct sg_config *cfg, const struct sg_pkt *p,
+					__u32 cnt, __u32 slot, __u32 pcnt)
 {
 	return sg_decide(cfg, p, cnt, slot, pcnt, SG_VERDICT_DROP) == XDP_DROP;
 }
@@ -64,8 +63,7 @@ __noinline int sg_syn_budget(const struct sg_pkt *p, struct sg_est *est)
 	n = est->cur > est->prev ? est->cur : est->prev;
 	if (!sg_budget_gate(sg_budget_cfg_of(cfg, SG_BUDGET_syn), n))
 		return 0;
-	return !sg_budget_src_take(cfg, SG_BUDGET_syn, &s, n,
-				   bpf_ktime_get_ns());
+	return !sg_budget_src_take(cfg, SG_BUDGET_syn, &s, n, bpf_ktime_get_ns());
 }
 
 /* May a cookie SYN-ACK go to p's source (est: its counts in the sketch)?
@@ -83,8 +81,7 @@ __noinline int sg_synack_capped(const struct sg_pkt *p, const struct sg_est *est
 	if (cfg->budget[SG_BUDGET_synack].interval_ns) {
 		sg_src_make(&s, cfg, p->family, p->saddr);
 		if (!sg_budget_src_take(cfg, SG_BUDGET_synack, &s,
-					est->cur > est->prev ? est->cur : est->prev,
-					now))
+					est->cur > est->prev ? est->cur : est->prev, now))
 			return SG_CNT_drop_synack_dest;
 	}
 	if (!sg_cpu_budget_take(cfg, SG_BUDGET_synack_cpu, now))
@@ -96,8 +93,7 @@ __noinline int sg_synack_capped(const struct sg_pkt *p, const struct sg_est *est
  * its source's counts (and the coarse clock, if read). A global function: inline, its
  * branches multiplied by the policy's before it (source checks, budgets,
  * learned sources, the tracker) pass the verifier's 1M-instruction walk. */
-__noinline enum sg_syn_answer sg_syn_cookie(struct xdp_md *ctx,
-					    const struct sg_pkt *p,
+__noinline enum sg_syn_answer sg_syn_cookie(struct xdp_md *ctx, const struct sg_pkt *p,
 					    const struct sg_tcpopt *o, __u32 slot,
 					    const struct sg_est *est)
 {
@@ -111,8 +107,7 @@ __noinline enum sg_syn_answer sg_syn_cookie(struct xdp_md *ctx,
 
 	if (!p || !o || !est || !cfg)
 		return SG_ANSWER_NO_SECRET;
-	ret = sg_verify_syn_csum(p, (void *)(long)ctx->data,
-				 (void *)(long)ctx->data_end);
+	ret = sg_verify_syn_csum(p, (void *)(long)ctx->data, (void *)(long)ctx->data_end);
 	/* the sum could not cover the segment: longer than its loop, or
 	 * running on into a further buffer (jumbo frames, SYN data) */
 	if (ret == SG_CSUM_BAD_TCP &&
@@ -120,10 +115,12 @@ __noinline enum sg_syn_answer sg_syn_cookie(struct xdp_md *ctx,
 	     (long)p->l4_off + p->tcp_len > (long)(ctx->data_end - ctx->data)))
 		return SG_ANSWER_OVERSIZE;
 	if (ret == SG_CSUM_BAD_IP || ret == SG_CSUM_BAD_TCP)
-		return sg_syn_drop(cfg, p, ret == SG_CSUM_BAD_IP ?
-				   SG_CNT_drop_ip_csum : SG_CNT_drop_tcp_csum,
-				   slot, SG_PCNT_MAX) ?
-		       SG_ANSWER_DROPPED : SG_ANSWER_SHADOWED;
+		return sg_syn_drop(cfg, p,
+				   ret == SG_CSUM_BAD_IP ? SG_CNT_drop_ip_csum
+							 : SG_CNT_drop_tcp_csum,
+				   slot, SG_PCNT_MAX)
+			       ? SG_ANSWER_DROPPED
+			       : SG_ANSWER_SHADOWED;
 	if (ret == SG_CSUM_OFFLOAD)
 		sg_count(SG_CNT_syn_csum_offloaded);
 	ss = bpf_map_lookup_elem(&sg_secrets, &zero);
@@ -139,18 +136,17 @@ __noinline enum sg_syn_answer sg_syn_cookie(struct xdp_md *ctx,
 		/* clang knows its few values and drops the counter's mask */
 		sg_barrier_var(ret);
 		if (ret)
-			return sg_syn_drop(cfg, p, ret, slot, SG_PCNT_MAX) ?
-			       SG_ANSWER_DROPPED : SG_ANSWER_SHADOWED;
+			return sg_syn_drop(cfg, p, ret, slot, SG_PCNT_MAX) ? SG_ANSWER_DROPPED
+									   : SG_ANSWER_SHADOWED;
 	}
 	if (cfg->mode == SG_MODE_SHADOW) {
-		sg_decide(cfg, p, SG_CNT_syn_cookies_sent, slot,
-			  SG_PCNT_syn_cookies_sent, SG_VERDICT_TX);
+		sg_decide(cfg, p, SG_CNT_syn_cookies_sent, slot, SG_PCNT_syn_cookies_sent,
+			  SG_VERDICT_TX);
 		return SG_ANSWER_SHADOWED;
 	}
 
 	optbits = sg_cookie_optbits(cfg, p, o);
-	h = sg_cookie_hash(&ss->slot[ss->cur & 1], p, bpf_ntohl(p->th.seq),
-			   optbits);
+	h = sg_cookie_hash(&ss->slot[ss->cur & 1], p, bpf_ntohl(p->th.seq), optbits);
 	isn = sg_cookie_isn(h, optbits);
 	ts = (o->flags & SG_OPT_TS) && cfg->allow_ts;
 	if (ts) {
@@ -165,15 +161,13 @@ __noinline enum sg_syn_answer sg_syn_cookie(struct xdp_md *ctx,
 		sg_decide(cfg, p, ret, slot, SG_PCNT_MAX, SG_VERDICT_DROP);
 		return SG_ANSWER_DROPPED;
 	}
-	sg_decide(cfg, p, SG_CNT_syn_cookies_sent, slot,
-		  SG_PCNT_syn_cookies_sent, SG_VERDICT_TX);
+	sg_decide(cfg, p, SG_CNT_syn_cookies_sent, slot, SG_PCNT_syn_cookies_sent, SG_VERDICT_TX);
 	return SG_ANSWER_SENT;
 }
 
 /* A SYN over its source's budget (it gets a cookie, or what the caps
  * decide): counted beside the decision, in shadow mode as a would-be. */
-static __always_inline void sg_count_syn_over(const struct sg_config *cfg,
-					      __u32 slot)
+static __always_inline void sg_count_syn_over(const struct sg_config *cfg, __u32 slot)
 {
 	if (cfg->mode == SG_MODE_SHADOW) {
 		sg_count_bank(SG_BANK_WOULD, SG_CNT_syn_ratelimited);
@@ -186,19 +180,19 @@ static __always_inline void sg_count_syn_over(const struct sg_config *cfg,
 /* A SYN sg_handle_syn passed that the tracker is to see: sg_xdp tracks
  * it, so that the tracker's stack frame is not stacked on the SYN path's. */
 struct sg_syn_track {
-	__u8 track;             /* the tracker is to see this SYN             */
-	__u8 wscale;            /* the window scale it announces (0xf: none)  */
+	__u8 track;  /* the tracker is to see this SYN             */
+	__u8 wscale; /* the window scale it announces (0xf: none)  */
 };
 
 /* Where a SYN goes, as each stage of sg_handle_syn decides. */
 enum sg_syn_route {
-	SG_SYN_NEXT,            /* no stage decided yet                      */
-	SG_SYN_COOKIE,          /* answered with a cookie SYN-ACK (XDP_TX)    */
-	SG_SYN_DROPPED,         /* dropped, counted already                   */
-	SG_SYN_UNTOUCHED,       /* to the kernel, neither counted nor tracked */
-	SG_SYN_DROP,            /* to drop for ctx.cnt (shadow mode: passed)  */
-	SG_SYN_TO_KERNEL,       /* the kernel's handshake: syn_passed         */
-	SG_SYN_PASS,            /* the kernel's handshake for ctx.cnt         */
+	SG_SYN_NEXT,      /* no stage decided yet                      */
+	SG_SYN_COOKIE,    /* answered with a cookie SYN-ACK (XDP_TX)    */
+	SG_SYN_DROPPED,   /* dropped, counted already                   */
+	SG_SYN_UNTOUCHED, /* to the kernel, neither counted nor tracked */
+	SG_SYN_DROP,      /* to drop for ctx.cnt (shadow mode: passed)  */
+	SG_SYN_TO_KERNEL, /* the kernel's handshake: syn_passed         */
+	SG_SYN_PASS,      /* the kernel's handshake for ctx.cnt         */
 };
 
 /* One SYN on its way through the stages of sg_handle_syn. */
@@ -207,12 +201,12 @@ struct sg_syn_ctx {
 	const struct sg_pkt *p;
 	struct sg_config *cfg;
 	__u32 slot;
-	enum sg_list_verdict pol;     /* what the lists said of its source  */
-	__u32 cnt;                    /* the counter of the route taken     */
+	enum sg_list_verdict pol; /* what the lists said of its source  */
+	__u32 cnt;                /* the counter of the route taken     */
 	enum sg_tcpopt_result opt;
 	struct sg_tcpopt o;
-	struct sg_est est;            /* its source's counts in the sketch  */
-	bool over;                    /* its source is over its SYN budget  */
+	struct sg_est est; /* its source's counts in the sketch  */
+	bool over;         /* its source is over its SYN budget  */
 };
 
 /* The flags and the source's address: a SYN that no peer could send, or
@@ -316,8 +310,7 @@ static __always_inline enum sg_syn_route sg_syn_answer(struct sg_syn_ctx *s)
 
 /* The XDP action of a route. A SYN to the kernel is counted, and the
  * tracker is to see it (*t). */
-static __always_inline int sg_syn_finish(struct sg_syn_ctx *s,
-					 enum sg_syn_route route,
+static __always_inline int sg_syn_finish(struct sg_syn_ctx *s, enum sg_syn_route route,
 					 struct sg_syn_track *t)
 {
 	if (route == SG_SYN_COOKIE)
@@ -341,8 +334,7 @@ static __always_inline int sg_syn_finish(struct sg_syn_ctx *s,
 	} else {
 		if (s->opt == SG_TCPOPT_OVERRUN)
 			sg_count(SG_CNT_parse_tcp_options);
-		sg_decide(s->cfg, s->p, s->cnt, s->slot, SG_PCNT_syn_passed,
-			  SG_VERDICT_PASS);
+		sg_decide(s->cfg, s->p, s->cnt, s->slot, SG_PCNT_syn_passed, SG_VERDICT_PASS);
 		if (s->cnt != SG_CNT_syn_passed)
 			sg_count(SG_CNT_syn_passed);
 	}
@@ -357,13 +349,16 @@ static __always_inline int sg_syn_finish(struct sg_syn_ctx *s,
  * XDP action; *t says whether the tracker is to see the SYN. Global
  * functions for the SYN and ACK paths keep each stack frame apart: the
  * verifier caps the stack of a whole call chain at 512 bytes. */
-__noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p,
-			     __u32 slot, enum sg_list_verdict pol,
-			     struct sg_syn_track *t)
+__noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p, __u32 slot,
+			     enum sg_list_verdict pol, struct sg_syn_track *t)
 {
 	struct sg_syn_ctx s = {
-		.xdp = ctx, .p = p, .cfg = sg_get_config(), .slot = slot,
-		.pol = pol, .cnt = SG_CNT_syn_passed,
+		.xdp = ctx,
+		.p = p,
+		.cfg = sg_get_config(),
+		.slot = slot,
+		.pol = pol,
+		.cnt = SG_CNT_syn_passed,
 	};
 	enum sg_syn_route route;
 

@@ -17,8 +17,7 @@
 
 /* A SYN-ACK for a flow with no local SYN_SENT is unsolicited (reflection),
  * unless the kernel has the connection we forgot, or forwards it. */
-static __always_inline int sg_handle_synack(struct xdp_md *ctx,
-					    const struct sg_config *cfg,
+static __always_inline int sg_handle_synack(struct xdp_md *ctx, const struct sg_config *cfg,
 					    const struct sg_pkt *p, __u16 slot)
 {
 	struct sg_kernel_flow kf = {};
@@ -27,11 +26,11 @@ static __always_inline int sg_handle_synack(struct xdp_md *ctx,
 	sg_kernel_flow_of(ctx, p, 0, &kf);
 	solicited = kf.state == SG_SYN_SENT;
 	if (!solicited && sg_netfilter_tracks(ctx, p))
-		return sg_decide(cfg, p, SG_CNT_synack_forwarded, slot,
-				 SG_PCNT_MAX, SG_VERDICT_PASS);
+		return sg_decide(cfg, p, SG_CNT_synack_forwarded, slot, SG_PCNT_MAX,
+				 SG_VERDICT_PASS);
 	if (!solicited)
-		return sg_decide(cfg, p, SG_CNT_drop_synack_unsolicited, slot,
-				 SG_PCNT_MAX, SG_VERDICT_DROP);
+		return sg_decide(cfg, p, SG_CNT_drop_synack_unsolicited, slot, SG_PCNT_MAX,
+				 SG_VERDICT_DROP);
 	sg_ct_update(p, SG_CT_IN, SG_SYN_SENT, SG_CT_RETRACKED, SG_CT_WS_UNKNOWN);
 	return XDP_PASS;
 }

@@ -67,8 +67,8 @@ int sg_xdp(struct xdp_md *ctx)
 	if (slot && sg_policy_applies(cfg, &p, syn)) {
 		pol = sg_policy_verdict(&p);
 		if (pol == SG_LIST_DENIED) {
-			if (sg_decide(cfg, &p, SG_CNT_drop_denied, slot,
-				      SG_PCNT_MAX, SG_VERDICT_DROP) == XDP_DROP)
+			if (sg_decide(cfg, &p, SG_CNT_drop_denied, slot, SG_PCNT_MAX,
+				      SG_VERDICT_DROP) == XDP_DROP)
 				return XDP_DROP;
 			pol = SG_LIST_DENY_SHADOWED;
 		}
@@ -83,11 +83,10 @@ int sg_xdp(struct xdp_md *ctx)
 	if (sg_tracked(cfg, slot)) {
 		/* known flows: the tracker alone decides */
 		ret = sg_ct_update(&p, SG_CT_IN, SG_STATE_MAX, 0,
-				   th->syn ? sg_syn_wscale(ctx, &p) :
-					     SG_CT_WS_NOSYN);
+				   th->syn ? sg_syn_wscale(ctx, &p) : SG_CT_WS_NOSYN);
 		if (ret == SG_CT_DROP && pol != SG_LIST_DENY_SHADOWED)
-			return sg_decide(cfg, &p, SG_CNT_drop_rst_oow, slot,
-					 SG_PCNT_MAX, SG_VERDICT_DROP);
+			return sg_decide(cfg, &p, SG_CNT_drop_rst_oow, slot, SG_PCNT_MAX,
+					 SG_VERDICT_DROP);
 		if (ret != SG_CT_UNKNOWN)
 			return XDP_PASS;
 		if (th->syn && th->ack && !th->rst && pol != SG_LIST_DENY_SHADOWED)
@@ -104,8 +103,7 @@ int sg_xdp(struct xdp_md *ctx)
 	/* Neither SYN, ACK nor RST (a bare FIN, null or Xmas scans): TCP
 	 * discards it in every state, so it never needs to reach the host. */
 	if (!th->syn && !th->ack && !th->rst)
-		return sg_decide(cfg, &p, SG_CNT_drop_no_ack, slot, SG_PCNT_MAX,
-				 SG_VERDICT_DROP);
+		return sg_decide(cfg, &p, SG_CNT_drop_no_ack, slot, SG_PCNT_MAX, SG_VERDICT_DROP);
 	return XDP_PASS;
 }
 
@@ -133,8 +131,7 @@ int sg_tc_ingress(struct __sk_buff *skb)
 	cfg = sg_get_config();
 	if (!cfg)
 		return TCX_NEXT;
-	skc = bpf_skc_lookup_tcp(skb, &t, sg_sock_tuple(&p, &t),
-				 BPF_F_CURRENT_NETNS, 0);
+	skc = bpf_skc_lookup_tcp(skb, &t, sg_sock_tuple(&p, &t), BPF_F_CURRENT_NETNS, 0);
 	if (!skc) {
 		sg_count(SG_CNT_tc_no_listener);
 		return TCX_NEXT;
@@ -144,8 +141,8 @@ int sg_tc_ingress(struct __sk_buff *skb)
 		 * data that follows the handshake's ACK, a retransmission):
 		 * now the flow is the kernel's, tracked (and so learned). */
 		if (sg_tracked(cfg, sg_port_slot(p.th.dest)))
-			sg_ct_update(&p, SG_CT_IN, sg_state_from_kernel(skc->state),
-				     SG_CT_COOKIE, sg_meta_wscale(cfg, &m));
+			sg_ct_update(&p, SG_CT_IN, sg_state_from_kernel(skc->state), SG_CT_COOKIE,
+				     sg_meta_wscale(cfg, &m));
 		bpf_sk_release(skc);
 		return TCX_NEXT;
 	}
@@ -177,8 +174,7 @@ int sg_tc_ingress(struct __sk_buff *skb)
 		attrs.rcv_tsval = m.rcv_tsval;
 		attrs.rcv_tsecr = m.rcv_tsecr;
 	}
-	ret = bpf_sk_assign_tcp_reqsk(skb, (struct sock *)tp, &attrs,
-				      sizeof(attrs));
+	ret = bpf_sk_assign_tcp_reqsk(skb, (struct sock *)tp, &attrs, sizeof(attrs));
 	bpf_sk_release(skc);
 	sg_count(ret ? SG_CNT_tc_assign_failed : SG_CNT_tc_assigned);
 	return TCX_NEXT;
@@ -206,15 +202,13 @@ int sg_tc_egress(struct __sk_buff *skb)
 	 * A MASQUERADEd flow leaves from our address, but its SYN has no
 	 * socket behind it (every SYN the host opens with has one). */
 	sk = skb->sk;
-	if (cfg->local_addrs &&
-	    (sg_addr_classify(p.family, p.saddr) != SG_ADDR_LOCAL ||
-	     (p.th.syn && !p.th.ack && !sk)))
+	if (cfg->local_addrs && (sg_addr_classify(p.family, p.saddr) != SG_ADDR_LOCAL ||
+				 (p.th.syn && !p.th.ack && !sk)))
 		return TCX_NEXT;
 	if (p.th.syn) {
 		src = sg_optsrc_skb(skb, &p);
 		ws = SG_COOKIE_WS_NONE;
-		if (sg_tcpopt_parse(&src, &o) == SG_TCPOPT_OK &&
-		    (o.flags & SG_OPT_WSCALE))
+		if (sg_tcpopt_parse(&src, &o) == SG_TCPOPT_OK && (o.flags & SG_OPT_WSCALE))
 			ws = o.wscale;
 	}
 	if (sk && (p.th.syn || p.tcp_len > p.thlen || p.th.fin))
@@ -251,12 +245,10 @@ int sg_walk(struct sg_walk_args *args)
 		w.gen = !(*ctl & SG_BITS_GEN);
 		w.ctl = sg_bits_start(&sg_ct_bits, ctl, w.gen, sg_ct_bits_clear);
 		w.lgen = !(*lctl & SG_BITS_GEN);
-		w.lctl = sg_bits_start(&sg_learned_bits, lctl, w.lgen,
-				       sg_learned_bits_clear);
+		w.lctl = sg_bits_start(&sg_learned_bits, lctl, w.lgen, sg_learned_bits_clear);
 	}
 	args->synced = bpf_for_each_map_elem(&sg_ct_synced, sg_walk_one, &w, 0);
-	args->embryonic = bpf_for_each_map_elem(&sg_ct_embryonic, sg_walk_one,
-						&w, 0);
+	args->embryonic = bpf_for_each_map_elem(&sg_ct_embryonic, sg_walk_one, &w, 0);
 	bpf_for_each_map_elem(&sg_learned, sg_learned_walk_one, &w, 0);
 	if (w.delete_expired) {
 		sg_bits_finish(ctl, w.ctl, w.gen, w.live);

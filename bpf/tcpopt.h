@@ -15,7 +15,7 @@ struct sg_tcpopt {
 	__u32 tsecr;
 	__u16 mss;
 	__u8 wscale;
-	__u8 flags;             /* SG_OPT_* */
+	__u8 flags; /* SG_OPT_* */
 };
 
 #define SG_OPT_MSS (1u << 0)
@@ -27,14 +27,14 @@ struct sg_tcpopt {
 
 /* What a parse of all the options found. */
 enum sg_tcpopt_result {
-	SG_TCPOPT_OK,           /* every option read, or skipped by length    */
-	SG_TCPOPT_OVERRUN,      /* an option runs past the header             */
+	SG_TCPOPT_OK,      /* every option read, or skipped by length    */
+	SG_TCPOPT_OVERRUN, /* an option runs past the header             */
 };
 
 /* Whether the fast reader (sg_tcpopt_words) could read the options. */
 enum sg_tcpopt_layout {
-	SG_TCPOPT_ALIGNED,      /* a layout it knows: read whole              */
-	SG_TCPOPT_IRREGULAR,    /* anything else: walk them one by one        */
+	SG_TCPOPT_ALIGNED,   /* a layout it knows: read whole              */
+	SG_TCPOPT_IRREGULAR, /* anything else: walk them one by one        */
 };
 
 /* What reading one option (sg_tcpopt_one) found. */
@@ -50,9 +50,8 @@ enum sg_tcpopt_step {
  * time, this costs a few loads. Anything else is SG_TCPOPT_IRREGULAR, and
  * the caller walks the options one by one (sg_tcpopt_one), which takes
  * every layout this takes, to the same result. */
-static __always_inline enum sg_tcpopt_layout
-sg_tcpopt_words(void *data, void *data_end, __u32 off, __u32 end,
-		struct sg_tcpopt *o)
+static __always_inline enum sg_tcpopt_layout sg_tcpopt_words(void *data, void *data_end, __u32 off,
+							     __u32 end, struct sg_tcpopt *o)
 {
 	int i;
 
@@ -113,9 +112,8 @@ sg_tcpopt_words(void *data, void *data_end, __u32 off, __u32 end,
 /* Reads the one option at byte *off of the frame, whose TCP header ends
  * at byte end, and moves *off past it. Unknown options are skipped by
  * their length. */
-static __always_inline enum sg_tcpopt_step
-sg_tcpopt_one(void *data, void *data_end, __u32 *off, __u32 end,
-	      struct sg_tcpopt *o)
+static __always_inline enum sg_tcpopt_step sg_tcpopt_one(void *data, void *data_end, __u32 *off,
+							 __u32 end, struct sg_tcpopt *o)
 {
 	__u8 *c;
 	__u8 kind, len;
@@ -170,59 +168,50 @@ sg_tcpopt_one(void *data, void *data_end, __u32 *off, __u32 end,
  * A global function must name its context's type, so these four are the
  * only code written once per program type; each only hands its context's
  * packet bounds to the shared reader above. */
-__noinline int sg_tcpopt_words_xdp(struct xdp_md *ctx, __u32 off, __u32 end,
-				   struct sg_tcpopt *o)
+__noinline int sg_tcpopt_words_xdp(struct xdp_md *ctx, __u32 off, __u32 end, struct sg_tcpopt *o)
 {
 	if (!o)
 		return SG_TCPOPT_IRREGULAR;
-	return sg_tcpopt_words((void *)(long)ctx->data,
-			       (void *)(long)ctx->data_end, off, end, o);
+	return sg_tcpopt_words((void *)(long)ctx->data, (void *)(long)ctx->data_end, off, end, o);
 }
 
-__noinline int sg_tcpopt_words_skb(struct __sk_buff *ctx, __u32 off,
-				   __u32 end, struct sg_tcpopt *o)
+__noinline int sg_tcpopt_words_skb(struct __sk_buff *ctx, __u32 off, __u32 end, struct sg_tcpopt *o)
 {
 	if (!o)
 		return SG_TCPOPT_IRREGULAR;
-	return sg_tcpopt_words((void *)(long)ctx->data,
-			       (void *)(long)ctx->data_end, off, end, o);
+	return sg_tcpopt_words((void *)(long)ctx->data, (void *)(long)ctx->data_end, off, end, o);
 }
 
-__noinline int sg_tcpopt_one_xdp(struct xdp_md *ctx, __u32 *off, __u32 end,
-				 struct sg_tcpopt *o)
+__noinline int sg_tcpopt_one_xdp(struct xdp_md *ctx, __u32 *off, __u32 end, struct sg_tcpopt *o)
 {
 	if (!off || !o)
 		return SG_TCPOPT_STEP_OVERRUN;
-	return sg_tcpopt_one((void *)(long)ctx->data,
-			     (void *)(long)ctx->data_end, off, end, o);
+	return sg_tcpopt_one((void *)(long)ctx->data, (void *)(long)ctx->data_end, off, end, o);
 }
 
-__noinline int sg_tcpopt_one_skb(struct __sk_buff *ctx, __u32 *off,
-				 __u32 end, struct sg_tcpopt *o)
+__noinline int sg_tcpopt_one_skb(struct __sk_buff *ctx, __u32 *off, __u32 end, struct sg_tcpopt *o)
 {
 	if (!off || !o)
 		return SG_TCPOPT_STEP_OVERRUN;
-	return sg_tcpopt_one((void *)(long)ctx->data,
-			     (void *)(long)ctx->data_end, off, end, o);
+	return sg_tcpopt_one((void *)(long)ctx->data, (void *)(long)ctx->data_end, off, end, o);
 }
 
 /* The context adapter: the options of a parsed packet, and the program
  * context they are read through. Built inline with a constant kind, so
  * that the compiler keeps only that kind's calls. */
 enum sg_ctx_kind {
-	SG_CTX_XDP,             /* ctx is a struct xdp_md                     */
-	SG_CTX_SKB,             /* ctx is a struct __sk_buff (tc)             */
+	SG_CTX_XDP, /* ctx is a struct xdp_md                     */
+	SG_CTX_SKB, /* ctx is a struct __sk_buff (tc)             */
 };
 
 struct sg_optsrc {
 	void *ctx;
 	enum sg_ctx_kind kind;
-	__u32 off;              /* the first option's byte in the frame       */
-	__u32 end;              /* the TCP header's end                       */
+	__u32 off; /* the first option's byte in the frame       */
+	__u32 end; /* the TCP header's end                       */
 };
 
-static __always_inline struct sg_optsrc sg_optsrc_xdp(struct xdp_md *ctx,
-						      const struct sg_pkt *p)
+static __always_inline struct sg_optsrc sg_optsrc_xdp(struct xdp_md *ctx, const struct sg_pkt *p)
 {
 	struct sg_optsrc s = {
 		.ctx = ctx,
@@ -234,8 +223,7 @@ static __always_inline struct sg_optsrc sg_optsrc_xdp(struct xdp_md *ctx,
 	return s;
 }
 
-static __always_inline struct sg_optsrc sg_optsrc_skb(struct __sk_buff *ctx,
-						      const struct sg_pkt *p)
+static __always_inline struct sg_optsrc sg_optsrc_skb(struct __sk_buff *ctx, const struct sg_pkt *p)
 {
 	struct sg_optsrc s = {
 		.ctx = ctx,
@@ -247,16 +235,16 @@ static __always_inline struct sg_optsrc sg_optsrc_skb(struct __sk_buff *ctx,
 	return s;
 }
 
-static __always_inline enum sg_tcpopt_layout
-sg_optsrc_words(const struct sg_optsrc *s, struct sg_tcpopt *o)
+static __always_inline enum sg_tcpopt_layout sg_optsrc_words(const struct sg_optsrc *s,
+							     struct sg_tcpopt *o)
 {
 	if (s->kind == SG_CTX_XDP)
 		return sg_tcpopt_words_xdp(s->ctx, s->off, s->end, o);
 	return sg_tcpopt_words_skb(s->ctx, s->off, s->end, o);
 }
 
-static __always_inline enum sg_tcpopt_step
-sg_optsrc_one(const struct sg_optsrc *s, __u32 *off, struct sg_tcpopt *o)
+static __always_inline enum sg_tcpopt_step sg_optsrc_one(const struct sg_optsrc *s, __u32 *off,
+							 struct sg_tcpopt *o)
 {
 	if (s->kind == SG_CTX_XDP)
 		return sg_tcpopt_one_xdp(s->ctx, off, s->end, o);
@@ -266,8 +254,8 @@ sg_optsrc_one(const struct sg_optsrc *s, __u32 *off, struct sg_tcpopt *o)
 /* Every option one at a time, one call each: the loop carries no packet
  * pointer, so the verifier walks it once per iteration, not once per
  * option layout. */
-static __always_inline enum sg_tcpopt_result
-sg_tcpopt_walk(const struct sg_optsrc *s, struct sg_tcpopt *o)
+static __always_inline enum sg_tcpopt_result sg_tcpopt_walk(const struct sg_optsrc *s,
+							    struct sg_tcpopt *o)
 {
 	enum sg_tcpopt_step step;
 	__u32 off = s->off;
@@ -285,8 +273,8 @@ sg_tcpopt_walk(const struct sg_optsrc *s, struct sg_tcpopt *o)
 }
 
 /* The options of s: the aligned layouts in one call, the rest walked. */
-static __always_inline enum sg_tcpopt_result
-sg_tcpopt_parse(const struct sg_optsrc *s, struct sg_tcpopt *o)
+static __always_inline enum sg_tcpopt_result sg_tcpopt_parse(const struct sg_optsrc *s,
+							     struct sg_tcpopt *o)
 {
 	o->flags = 0;
 	if (sg_optsrc_words(s, o) == SG_TCPOPT_ALIGNED)
@@ -296,8 +284,7 @@ sg_tcpopt_parse(const struct sg_optsrc *s, struct sg_tcpopt *o)
 
 /* The SYN path's walk, out of line: inline, its states times those of
  * the SYN-ACK build pass the verifier's limit. */
-__noinline int sg_tcpopt_walk_xdp(struct xdp_md *ctx, const struct sg_pkt *p,
-				  struct sg_tcpopt *o)
+__noinline int sg_tcpopt_walk_xdp(struct xdp_md *ctx, const struct sg_pkt *p, struct sg_tcpopt *o)
 {
 	struct sg_optsrc s;
 
@@ -316,8 +303,8 @@ sg_tcpopt_syn(struct xdp_md *ctx, const struct sg_pkt *p, struct sg_tcpopt *o)
 {
 	o->flags = 0;
 	if (sg_tcpopt_words((void *)(long)ctx->data, (void *)(long)ctx->data_end,
-			    p->l4_off + sizeof(struct tcphdr),
-			    p->l4_off + p->thlen, o) == SG_TCPOPT_ALIGNED)
+			    p->l4_off + sizeof(struct tcphdr), p->l4_off + p->thlen,
+			    o) == SG_TCPOPT_ALIGNED)
 		return SG_TCPOPT_OK;
 	return sg_tcpopt_walk_xdp(ctx, p, o);
 }

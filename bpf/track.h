@@ -16,8 +16,8 @@
  * kernel state (kstate) is known; seed: the flags of such an entry, wscale:
  * see SG_CT_WS_* in conntrack.h. A global function: one
  * verification of the state machine serves XDP and TC alike. */
-__noinline enum sg_ct_verdict sg_ct_update(const struct sg_pkt *p, __u32 dir,
-					   __u32 kstate, __u32 seed, __u32 wscale)
+__noinline enum sg_ct_verdict sg_ct_update(const struct sg_pkt *p, __u32 dir, __u32 kstate,
+					   __u32 seed, __u32 wscale)
 {
 	struct sg_config *cfg = sg_get_config();
 	enum sg_ct_verdict verdict;
@@ -30,8 +30,7 @@ __noinline enum sg_ct_verdict sg_ct_update(const struct sg_pkt *p, __u32 dir,
 	sg_ct_make_key(&k, p, dir);
 	sg_seg_from_pkt(&s, p);
 	s.wscale = wscale & 0xff;
-	verdict = sg_ct_track(&k, &s, dir, cfg, p->tcp_len, kstate, seed, wscale,
-			      &established);
+	verdict = sg_ct_track(&k, &s, dir, cfg, p->tcp_len, kstate, seed, wscale, &established);
 	/* the remote holds an established connection: learned */
 	if (established && cfg->learn_s)
 		sg_learned_note_peer(p, dir);

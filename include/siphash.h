@@ -15,19 +15,27 @@
 
 #define SG_ROTL(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
 
-#define SG_SIPROUND(v0, v1, v2, v3)                               \
-	do {                                                       \
-		v0 += v1; v1 = SG_ROTL(v1, 13); v1 ^= v0;          \
-		v0 = SG_ROTL(v0, 32);                              \
-		v2 += v3; v3 = SG_ROTL(v3, 16); v3 ^= v2;          \
-		v0 += v3; v3 = SG_ROTL(v3, 21); v3 ^= v0;          \
-		v2 += v1; v1 = SG_ROTL(v1, 17); v1 ^= v2;          \
-		v2 = SG_ROTL(v2, 32);                              \
+#define SG_SIPROUND(v0, v1, v2, v3)   \
+	do {                          \
+		v0 += v1;             \
+		v1 = SG_ROTL(v1, 13); \
+		v1 ^= v0;             \
+		v0 = SG_ROTL(v0, 32); \
+		v2 += v3;             \
+		v3 = SG_ROTL(v3, 16); \
+		v3 ^= v2;             \
+		v0 += v3;             \
+		v3 = SG_ROTL(v3, 21); \
+		v3 ^= v0;             \
+		v2 += v1;             \
+		v1 = SG_ROTL(v1, 17); \
+		v1 ^= v2;             \
+		v2 = SG_ROTL(v2, 32); \
 	} while (0)
 
 /* nwords is a compile-time constant at every call site (2 or 5). */
-static __always_inline __u64 sg_siphash(const struct sg_secret *k,
-					const __u64 *m, int nwords, __u8 tail)
+static __always_inline __u64 sg_siphash(const struct sg_secret *k, const __u64 *m, int nwords,
+					__u8 tail)
 {
 	__u64 v0 = 0x736f6d6570736575ULL ^ k->k0;
 	__u64 v1 = 0x646f72616e646f6dULL ^ k->k1;

@@ -11,16 +11,16 @@
 #endif
 
 /* ---- TCP states (the local endpoint's RFC 9293 state) ------------------ */
-#define SG_STATES(X)                \
-	X(SYN_SENT)                 \
-	X(SYN_RCVD)                 \
-	X(ESTABLISHED)              \
-	X(FIN_WAIT_1)               \
-	X(FIN_WAIT_2)               \
-	X(CLOSE_WAIT)               \
-	X(CLOSING)                  \
-	X(LAST_ACK)                 \
-	X(TIME_WAIT)                \
+#define SG_STATES(X)   \
+	X(SYN_SENT)    \
+	X(SYN_RCVD)    \
+	X(ESTABLISHED) \
+	X(FIN_WAIT_1)  \
+	X(FIN_WAIT_2)  \
+	X(CLOSE_WAIT)  \
+	X(CLOSING)     \
+	X(LAST_ACK)    \
+	X(TIME_WAIT)   \
 	X(CLOSED)
 
 enum sg_state {
@@ -31,81 +31,81 @@ enum sg_state {
 };
 
 /* ---- global event counters (per-CPU array, one slot each) --------------- */
-#define SG_COUNTERS(X)                                                       \
-	X(syn_cookies_sent)      /* SYN answered from XDP with a cookie      */ \
-	X(cookies_accepted)      /* ACK carried a valid cookie -> kernel     */ \
-	X(cookies_rejected)      /* ACK with a bad cookie, no socket: drop   */ \
-	X(syn_passed)            /* SYN handed to the kernel listener        */ \
-	X(syn_ratelimited)       /* SYN over its source budget: a cookie     */ \
-	X(ack_kernel_owned)      /* unknown ACK, the kernel owns the flow    */ \
-	X(ack_unchecked)         /* unknown ACK outside the cookie window    */ \
-	X(syn_csum_offloaded)    /* SYN with a TX-offload partial checksum   */ \
-	X(drop_ip_csum)          /* SYN with a wrong IPv4 header checksum    */ \
-	X(drop_tcp_csum)         /* SYN with a wrong TCP checksum            */ \
-	X(drop_syn_flags)        /* SYN with RST or FIN set                  */ \
-	X(drop_synack_build)     /* could not resize the frame for SYN-ACK   */ \
-	X(drop_synack_unsolicited) /* SYN-ACK with no local SYN_SENT         */ \
-	X(drop_rst_oow)          /* out-of-window RST, drop setting on       */ \
-	X(pass_not_ip)           /* not IPv4/IPv6                            */ \
-	X(pass_not_tcp)          /* IP, but not TCP                          */ \
-	X(pass_unprotected)      /* TCP to a port we do not protect          */ \
-	X(pass_ip_fragment)      /* IPv4/IPv6 fragment: never parsed as TCP  */ \
-	X(pass_ipv6_routed)      /* routing header with segments left        */ \
-	X(parse_eth_short)       /* truncated Ethernet header                */ \
-	X(parse_vlan_short)      /* truncated VLAN tag                       */ \
-	X(parse_vlan_depth)      /* more than two VLAN tags                  */ \
-	X(parse_ip_short)        /* truncated IPv4/IPv6 header               */ \
-	X(parse_ip_bad)          /* bad version / IHL / total length         */ \
-	X(parse_ipv6_ext_short)  /* truncated IPv6 extension header          */ \
-	X(parse_ipv6_ext_depth)  /* too many extension headers               */ \
-	X(parse_tcp_short)       /* truncated TCP header                     */ \
-	X(parse_tcp_doff)        /* doff < 5 or header beyond the packet     */ \
-	X(parse_tcp_options)     /* an option overruns the header            */ \
-	X(tc_assigned)           /* TC created the kernel socket from attrs  */ \
-	X(tc_assign_failed)      /* kernel refused the attrs (sysctl/mss)    */ \
-	X(tc_no_listener)        /* valid cookie but no listener anymore     */ \
-	X(ct_created)            /* new tracker entry                        */ \
-	X(ct_rst_closed)         /* exact RST closed an entry                */ \
-	X(ct_rst_challenged)     /* in-window inexact RST: ignored, counted  */ \
-	X(ct_rst_oow)            /* out-of-window RST: ignored, counted      */ \
-	X(ct_fin_oow)            /* FIN the receiver would not take: ignored */ \
-	X(ct_table_full)         /* insert failed (table full beyond LRU)    */ \
-	X(ct_expired)            /* entries swept after their timeout        */ \
-	X(syn_received)          /* SYN to a protected port, any verdict     */ \
-	X(cookies_over_budget)   /* ACK from a source out of cookie budget   */ \
-	X(drop_no_ack)           /* no SYN/ACK/RST, unknown flow, protected  */ \
-	X(drop_land)             /* SYN from our own address (land attack)   */ \
-	X(syn_oversize)          /* SYN too long to verify: to the kernel    */ \
-	X(syn_allowed)           /* SYN from an allowed prefix: to the kernel */ \
-	X(drop_denied)           /* TCP from a denied prefix                 */ \
-	X(syn_learned)           /* cookie mode, learned source: to the kernel */ \
-	X(learned_added)         /* a source learned (or learned again)      */ \
-	X(budget_tracked)        /* exact bucket made past the sketch's gate */ \
-	X(drop_synack_global)    /* cookie SYN-ACK over synack.rate: not sent */ \
-	X(drop_synack_dest)      /* cookie SYN-ACK over synack.dest_rate     */ \
-	X(pass_shadow)           /* shadow mode: passed, would not have been */ \
-	X(events_sampled)        /* decisions put in the events ring buffer  */ \
-	X(events_lost)           /* events ring buffer full: the reader lags */ \
-	X(ack_kernel_cookie)     /* bad cookie, but the kernel's own: pass   */ \
-	X(syn_retrans_kernel)    /* SYN again of a handshake the kernel holds */ \
-	X(cookies_budget_refused) /* valid cookie, no TS, over budget: kernel */ \
-	X(tc_assign_sysctl)      /* valid cookie, tcp_syncookies=0: not given */ \
-	X(syn_cookie_budget)     /* source's cookie budget low: SYN to kernel */ \
-	X(syn_secret_stale)      /* cookie secret not rotated: SYN to kernel */ \
-	X(drop_frag_tiny)        /* first fragment without the whole TCP header */ \
-	X(drop_frag_overlap)     /* later fragment inside the TCP header (RFC 1858) */ \
-	X(drop_frag_syn)         /* fragmented SYN in cookie mode: no cookie for it */ \
-	X(drop_ipv6_ext_depth)   /* IPv6 chain past our walk, cookie mode or over budget */ \
-	X(ct_seg_oow)            /* segment the receiver would discard: moves nothing */ \
-	X(ct_rst_host_answer)    /* host RST answering a bad segment: moves nothing */ \
-	X(ct_state_contended)    /* states changed by other CPUs on every try: not moved */ \
-	X(pass_not_local)        /* to an address not the host's: untouched */ \
-	X(drop_src_broadcast)    /* SYN from a broadcast address             */ \
-	X(drop_src_multicast)    /* SYN from a multicast address             */ \
-	X(drop_src_loopback)     /* SYN from a loopback address              */ \
-	X(drop_src_unspecified)  /* SYN from 0.0.0.0/8 or ::                 */ \
-	X(synack_forwarded)      /* SYN-ACK of a flow netfilter tracks: pass */ \
-	X(ct_unconfirmed_expired) /* SYN_RCVD entries the kernel kept no socket for, swept */
+#define SG_COUNTERS(X)                                                                        \
+	X(syn_cookies_sent)        /* SYN answered from XDP with a cookie      */             \
+	X(cookies_accepted)        /* ACK carried a valid cookie -> kernel     */             \
+	X(cookies_rejected)        /* ACK with a bad cookie, no socket: drop   */             \
+	X(syn_passed)              /* SYN handed to the kernel listener        */             \
+	X(syn_ratelimited)         /* SYN over its source budget: a cookie     */             \
+	X(ack_kernel_owned)        /* unknown ACK, the kernel owns the flow    */             \
+	X(ack_unchecked)           /* unknown ACK outside the cookie window    */             \
+	X(syn_csum_offloaded)      /* SYN with a TX-offload partial checksum   */             \
+	X(drop_ip_csum)            /* SYN with a wrong IPv4 header checksum    */             \
+	X(drop_tcp_csum)           /* SYN with a wrong TCP checksum            */             \
+	X(drop_syn_flags)          /* SYN with RST or FIN set                  */             \
+	X(drop_synack_build)       /* could not resize the frame for SYN-ACK   */             \
+	X(drop_synack_unsolicited) /* SYN-ACK with no local SYN_SENT         */               \
+	X(drop_rst_oow)            /* out-of-window RST, drop setting on       */             \
+	X(pass_not_ip)             /* not IPv4/IPv6                            */             \
+	X(pass_not_tcp)            /* IP, but not TCP                          */             \
+	X(pass_unprotected)        /* TCP to a port we do not protect          */             \
+	X(pass_ip_fragment)        /* IPv4/IPv6 fragment: never parsed as TCP  */             \
+	X(pass_ipv6_routed)        /* routing header with segments left        */             \
+	X(parse_eth_short)         /* truncated Ethernet header                */             \
+	X(parse_vlan_short)        /* truncated VLAN tag                       */             \
+	X(parse_vlan_depth)        /* more than two VLAN tags                  */             \
+	X(parse_ip_short)          /* truncated IPv4/IPv6 header               */             \
+	X(parse_ip_bad)            /* bad version / IHL / total length         */             \
+	X(parse_ipv6_ext_short)    /* truncated IPv6 extension header          */             \
+	X(parse_ipv6_ext_depth)    /* too many extension headers               */             \
+	X(parse_tcp_short)         /* truncated TCP header                     */             \
+	X(parse_tcp_doff)          /* doff < 5 or header beyond the packet     */             \
+	X(parse_tcp_options)       /* an option overruns the header            */             \
+	X(tc_assigned)             /* TC created the kernel socket from attrs  */             \
+	X(tc_assign_failed)        /* kernel refused the attrs (sysctl/mss)    */             \
+	X(tc_no_listener)          /* valid cookie but no listener anymore     */             \
+	X(ct_created)              /* new tracker entry                        */             \
+	X(ct_rst_closed)           /* exact RST closed an entry                */             \
+	X(ct_rst_challenged)       /* in-window inexact RST: ignored, counted  */             \
+	X(ct_rst_oow)              /* out-of-window RST: ignored, counted      */             \
+	X(ct_fin_oow)              /* FIN the receiver would not take: ignored */             \
+	X(ct_table_full)           /* insert failed (table full beyond LRU)    */             \
+	X(ct_expired)              /* entries swept after their timeout        */             \
+	X(syn_received)            /* SYN to a protected port, any verdict     */             \
+	X(cookies_over_budget)     /* ACK from a source out of cookie budget   */             \
+	X(drop_no_ack)             /* no SYN/ACK/RST, unknown flow, protected  */             \
+	X(drop_land)               /* SYN from our own address (land attack)   */             \
+	X(syn_oversize)            /* SYN too long to verify: to the kernel    */             \
+	X(syn_allowed)             /* SYN from an allowed prefix: to the kernel */            \
+	X(drop_denied)             /* TCP from a denied prefix                 */             \
+	X(syn_learned)             /* cookie mode, learned source: to the kernel */           \
+	X(learned_added)           /* a source learned (or learned again)      */             \
+	X(budget_tracked)          /* exact bucket made past the sketch's gate */             \
+	X(drop_synack_global)      /* cookie SYN-ACK over synack.rate: not sent */            \
+	X(drop_synack_dest)        /* cookie SYN-ACK over synack.dest_rate     */             \
+	X(pass_shadow)             /* shadow mode: passed, would not have been */             \
+	X(events_sampled)          /* decisions put in the events ring buffer  */             \
+	X(events_lost)             /* events ring buffer full: the reader lags */             \
+	X(ack_kernel_cookie)       /* bad cookie, but the kernel's own: pass   */             \
+	X(syn_retrans_kernel)      /* SYN again of a handshake the kernel holds */            \
+	X(cookies_budget_refused)  /* valid cookie, no TS, over budget: kernel */             \
+	X(tc_assign_sysctl)        /* valid cookie, tcp_syncookies=0: not given */            \
+	X(syn_cookie_budget)       /* source's cookie budget low: SYN to kernel */            \
+	X(syn_secret_stale)        /* cookie secret not rotated: SYN to kernel */             \
+	X(drop_frag_tiny)          /* first fragment without the whole TCP header */          \
+	X(drop_frag_overlap)       /* later fragment inside the TCP header (RFC 1858) */      \
+	X(drop_frag_syn)           /* fragmented SYN in cookie mode: no cookie for it */      \
+	X(drop_ipv6_ext_depth)     /* IPv6 chain past our walk, cookie mode or over budget */ \
+	X(ct_seg_oow)              /* segment the receiver would discard: moves nothing */    \
+	X(ct_rst_host_answer)      /* host RST answering a bad segment: moves nothing */      \
+	X(ct_state_contended)      /* states changed by other CPUs on every try: not moved */ \
+	X(pass_not_local)          /* to an address not the host's: untouched */              \
+	X(drop_src_broadcast)      /* SYN from a broadcast address             */             \
+	X(drop_src_multicast)      /* SYN from a multicast address             */             \
+	X(drop_src_loopback)       /* SYN from a loopback address              */             \
+	X(drop_src_unspecified)    /* SYN from 0.0.0.0/8 or ::                 */             \
+	X(synack_forwarded)        /* SYN-ACK of a flow netfilter tracks: pass */             \
+	X(ct_unconfirmed_expired)  /* SYN_RCVD entries the kernel kept no socket for, swept */
 
 enum sg_counter {
 #define SG_ENUM_COUNTER(n) SG_CNT_##n,
@@ -172,11 +172,11 @@ enum sg_mode {
 
 /* ---- per-source budgets (bpf/budget.h): one token bucket per source
  * prefix and kind of event, in one LRU map ------------------------------- */
-#define SG_BUDGET_KINDS(X)                                                   \
-	X(cookie)   /* failed cookie checks: blind ACK guessing                */ \
-	X(syn)      /* SYNs from a source prefix (past the sketch's gate)      */ \
-	X(synack)   /* cookie SYN-ACKs to a destination prefix (ditto)         */ \
-	X(synack_cpu) /* cookie SYN-ACKs in all: one bucket per CPU           */ \
+#define SG_BUDGET_KINDS(X)                                                          \
+	X(cookie)     /* failed cookie checks: blind ACK guessing                */ \
+	X(syn)        /* SYNs from a source prefix (past the sketch's gate)      */ \
+	X(synack)     /* cookie SYN-ACKs to a destination prefix (ditto)         */ \
+	X(synack_cpu) /* cookie SYN-ACKs in all: one bucket per CPU           */    \
 	X(events_cpu) /* sampled decisions: one bucket per CPU                 */
 
 enum sg_budget_kind {
@@ -190,47 +190,47 @@ enum sg_budget_kind {
 _Static_assert(SG_BUDGET_MAX <= SG_BUDGET_SLOTS, "grow SG_BUDGET_SLOTS");
 
 struct sg_budget_cfg {
-	__u64 interval_ns;     /* one token per interval; 0 = no budget      */
-	__u32 burst;           /* tokens a source starts with (>= 1)         */
-	__u8 prefix4;          /* IPv4 source prefix one bucket covers       */
-	__u8 prefix6;          /* IPv6 source prefix one bucket covers       */
+	__u64 interval_ns; /* one token per interval; 0 = no budget      */
+	__u32 burst;       /* tokens a source starts with (>= 1)         */
+	__u8 prefix4;      /* IPv4 source prefix one bucket covers       */
+	__u8 prefix6;      /* IPv6 source prefix one bucket covers       */
 	__u16 pad;
 };
 
 struct sg_budget_key {
-	__u8 family;           /* 4 or 6                                     */
-	__u8 kind;             /* enum sg_budget_kind                        */
+	__u8 family; /* 4 or 6                                     */
+	__u8 kind;   /* enum sg_budget_kind                        */
 	__u16 pad;
-	__u32 addr[4];         /* source address masked to the prefix        */
+	__u32 addr[4]; /* source address masked to the prefix        */
 };
 
 struct sg_budget {
-	__u64 tat_ns;          /* GCRA: when the bucket is full again        */
+	__u64 tat_ns; /* GCRA: when the bucket is full again        */
 };
 
 struct sg_config {
-	__u32 mode;            /* enum sg_mode, as configured                  */
-	__u32 cookie_active;   /* 1: answer SYNs to protected ports with cookies */
-	__u64 cookie_check_until_ns; /* ktime: keep checking cookies until then */
+	__u32 mode;                    /* enum sg_mode, as configured                  */
+	__u32 cookie_active;           /* 1: answer SYNs to protected ports with cookies */
+	__u64 cookie_check_until_ns;   /* ktime: keep checking cookies until then */
 	__u16 msstab4[SG_MSS_BUCKETS]; /* ascending; top one from the MTU      */
 	__u16 msstab6[SG_MSS_BUCKETS];
-	__u16 adv_mss4;        /* MSS option our SYN-ACK advertises            */
+	__u16 adv_mss4; /* MSS option our SYN-ACK advertises            */
 	__u16 adv_mss6;
-	__u16 synack_window;   /* unscaled window in the SYN-ACK               */
-	__u8 rcv_wscale;       /* our window scale, as the kernel would pick   */
-	__u8 ttl;              /* TTL / hop limit of the SYN-ACK               */
+	__u16 synack_window; /* unscaled window in the SYN-ACK               */
+	__u8 rcv_wscale;     /* our window scale, as the kernel would pick   */
+	__u8 ttl;            /* TTL / hop limit of the SYN-ACK               */
 	/* the protected host's sysctls: never offer what its kernel refuses */
 	__u8 allow_ts;
 	__u8 allow_sack;
 	__u8 allow_wscale;
 	__u8 allow_ecn;
-	__u8 track_all;        /* 1: track every TCP flow; 0: protected ports  */
-	__u8 drop_oow_rst;     /* 1: drop out-of-window RSTs at XDP            */
-	__u8 learn_prefix4;    /* a learned source is its address masked so    */
+	__u8 track_all;     /* 1: track every TCP flow; 0: protected ports  */
+	__u8 drop_oow_rst;  /* 1: drop out-of-window RSTs at XDP            */
+	__u8 learn_prefix4; /* a learned source is its address masked so    */
 	__u8 learn_prefix6;
-	__u8 local_addrs;      /* 1: sg_local_addrs holds the host's addresses */
+	__u8 local_addrs; /* 1: sg_local_addrs holds the host's addresses */
 	__u8 pad[3];
-	__u32 timeout_s[SG_STATE_MAX]; /* per-state idle timeout, seconds      */
+	__u32 timeout_s[SG_STATE_MAX];                /* per-state idle timeout, seconds      */
 	struct sg_budget_cfg budget[SG_BUDGET_SLOTS]; /* by enum sg_budget_kind */
 	/* policy and visibility (include: allow/deny, learned, sketch, events) */
 	__u32 ncpus;           /* online CPUs: a *_cpu budget is shared by them */
@@ -246,9 +246,9 @@ struct sg_config {
  * packet for any of them on any interface) and each IPv4 subnet's
  * broadcast address, re-read by the daemon each second. */
 struct sg_addr_key {
-	__u8 family;           /* 4 or 6                                      */
+	__u8 family; /* 4 or 6                                      */
 	__u8 pad[3];
-	__u32 addr[4];         /* network order; IPv4 in [0], the rest 0      */
+	__u32 addr[4]; /* network order; IPv4 in [0], the rest 0      */
 };
 
 enum sg_addr_kind {
@@ -261,8 +261,8 @@ enum sg_addr_kind {
 /* ---- allow and deny prefixes (one LPM trie, bpf/policy.h) ---------------- */
 enum sg_action {
 	SG_ACT_NONE = 0,
-	SG_ACT_ALLOW = 1,      /* skips the SYN budget and cookie mode         */
-	SG_ACT_DENY = 2,       /* every TCP segment to a protected port dropped */
+	SG_ACT_ALLOW = 1, /* skips the SYN budget and cookie mode         */
+	SG_ACT_DENY = 2,  /* every TCP segment to a protected port dropped */
 };
 
 /* The trie's key: the family byte and padding are matched too, so one
@@ -276,33 +276,33 @@ struct sg_lpm_key {
 #define SG_LPM_FAMILY_BITS 32
 
 struct sg_lpm_value {
-	__u32 action;          /* enum sg_action                               */
+	__u32 action; /* enum sg_action                               */
 	__u32 pad;
-	__u64 hits;            /* packets it decided                           */
+	__u64 hits; /* packets it decided                           */
 };
 
-#define SG_POLICY_SIZE 8192     /* prefixes in the trie, both lists         */
+#define SG_POLICY_SIZE 8192 /* prefixes in the trie, both lists         */
 /* sg_config.policy: the data path looks only where there is something */
-#define SG_POLICY_F_V4 (1u << 0)      /* IPv4 prefixes listed             */
+#define SG_POLICY_F_V4 (1u << 0) /* IPv4 prefixes listed             */
 #define SG_POLICY_F_V6 (1u << 1)
-#define SG_POLICY_F_DENY4 (1u << 2)   /* ...of which denied ones          */
+#define SG_POLICY_F_DENY4 (1u << 2) /* ...of which denied ones          */
 #define SG_POLICY_F_DENY6 (1u << 3)
-#define SG_POLICY_F_WIDE4 (1u << 4)   /* a prefix shorter than the filter's */
-#define SG_POLICY_F_WIDE6 (1u << 5)   /* unit: no filter for the family   */
+#define SG_POLICY_F_WIDE4 (1u << 4) /* a prefix shorter than the filter's */
+#define SG_POLICY_F_WIDE6 (1u << 5) /* unit: no filter for the family   */
 /* The filter's unit (sg_policy_bits): a listed prefix sets the bit of
  * each unit it covers, up to SG_POLICY_UNITS_MAX of them (else WIDE). */
 #define SG_POLICY_UNIT4 16
 #define SG_POLICY_UNIT6 32
 #define SG_POLICY_UNITS_MAX 4096
-#define SG_POLICY_BITS_LG 10    /* 1024 words: 65536 bits                 */
+#define SG_POLICY_BITS_LG 10 /* 1024 words: 65536 bits                 */
 #define SG_POLICY_BITS_ENTRIES (1 + 2 * (1 << SG_POLICY_BITS_LG))
 
 /* ---- sources: a source address masked to syn_budget.prefix4/6 ------------
  * The unit of the SYN budget, the SYN-ACK destination cap and the heavy
  * hitters; the learned allowlist's, masked to learn.prefix4/6. */
 struct sg_src_key {
-	__u8 family;           /* 4 or 6                                      */
-	__u8 plen;             /* the prefix length it is masked to           */
+	__u8 family; /* 4 or 6                                      */
+	__u8 plen;   /* the prefix length it is masked to           */
 	__u16 pad;
 	__u32 addr[4];
 };
@@ -314,12 +314,12 @@ struct sg_src_key {
 #define SG_SKETCH_ROWS 2         /* map entries, 32 KB each (a per-CPU most) */
 #define SG_SKETCH_WIDTH 4096     /* counters an entry                        */
 #define SG_SKETCH_BLOCK 8        /* counters a cache line                    */
-#define SG_SKETCH_EPOCH_SHIFT 30      /* ~1.07 s                          */
+#define SG_SKETCH_EPOCH_SHIFT 30 /* ~1.07 s                          */
 #define SG_SKETCH_TAG_SHIFT 24
 #define SG_SKETCH_COUNT_MAX 0xffffffu
 
 struct sg_sketch_slot {
-	__u32 c[2];            /* window & 1                                  */
+	__u32 c[2]; /* window & 1                                  */
 };
 
 struct sg_sketch_row {
@@ -328,9 +328,9 @@ struct sg_sketch_row {
 
 /* A heavy hitter as one CPU saw it (sg_hitters, per-CPU LRU). */
 struct sg_hitter {
-	__u32 epoch;           /* window of count (low 32 bits)               */
-	__u32 count;           /* SYNs in it when last recorded               */
-	__u64 seen_ns;         /* ktime of that                               */
+	__u32 epoch;   /* window of count (low 32 bits)               */
+	__u32 count;   /* SYNs in it when last recorded               */
+	__u64 seen_ns; /* ktime of that                               */
 };
 #define SG_HITTERS_SIZE 1024
 
@@ -342,19 +342,19 @@ struct sg_learned {
 
 /* ---- sampled decisions (sg_events ring buffer, bpf/events.h) ------------- */
 struct sg_event {
-	__u64 time_ns;         /* CLOCK_MONOTONIC                             */
-	__u16 reason;          /* the counter of the decision (enum sg_counter) */
-	__u8 verdict;          /* XDP action carried out                      */
-	__u8 flags;            /* SG_EV_*                                     */
+	__u64 time_ns; /* CLOCK_MONOTONIC                             */
+	__u16 reason;  /* the counter of the decision (enum sg_counter) */
+	__u8 verdict;  /* XDP action carried out                      */
+	__u8 flags;    /* SG_EV_*                                     */
 	__u8 family;
-	__u8 tcp_flags;        /* FIN 1 SYN 2 RST 4 PSH 8 ACK 16 URG 32 ECE 64 CWR 128 */
-	__u16 sport;           /* host order                                  */
+	__u8 tcp_flags; /* FIN 1 SYN 2 RST 4 PSH 8 ACK 16 URG 32 ECE 64 CWR 128 */
+	__u16 sport;    /* host order                                  */
 	__u16 dport;
 	__u16 pad;
-	__u32 saddr[4];        /* network order; IPv4 in [0]                  */
+	__u32 saddr[4]; /* network order; IPv4 in [0]                  */
 	__u32 daddr[4];
 };
-#define SG_EV_WOULD (1u << 0)  /* shadow mode: the decision was not carried out */
+#define SG_EV_WOULD (1u << 0) /* shadow mode: the decision was not carried out */
 #define SG_EVENTS_SIZE (256 * 1024)
 #define SG_EVENTS_LEASE_NS (3 * 1000000000ULL) /* a reader renews it each second */
 
@@ -371,10 +371,10 @@ struct sg_secret {
  * was: a cookie lives at most that long after its SYN-ACK. The slack
  * covers a daemon that rotates a little late. */
 struct sg_secret_state {
-	__u32 cur;            /* slot of the current secret (0/1)             */
+	__u32 cur; /* slot of the current secret (0/1)             */
 	__u32 pad;
-	__u64 rotated_ns;     /* CLOCK_MONOTONIC of the last rotation         */
-	__u64 period_ns;      /* the rotation period the lifetimes are of     */
+	__u64 rotated_ns;      /* CLOCK_MONOTONIC of the last rotation         */
+	__u64 period_ns;       /* the rotation period the lifetimes are of     */
 	__u64 installed_ns[2]; /* CLOCK_MONOTONIC each slot's secret was written */
 	struct sg_secret slot[2];
 };
@@ -398,11 +398,11 @@ struct sg_secret_state {
 
 struct sg_meta {
 	__u32 magic;
-	__u32 rcv_tsval;      /* the ACK's TSval (client clock)               */
-	__u32 rcv_tsecr;      /* the ACK's TSecr (echo of our SYN-ACK TSval)  */
+	__u32 rcv_tsval; /* the ACK's TSval (client clock)               */
+	__u32 rcv_tsecr; /* the ACK's TSecr (echo of our SYN-ACK TSval)  */
 	__u16 mss;
-	__u8 snd_wscale;      /* client's window scale                        */
-	__u8 flags;           /* SG_META_F_*                                  */
+	__u8 snd_wscale; /* client's window scale                        */
+	__u8 flags;      /* SG_META_F_*                                  */
 };
 
 #define SG_META_F_WSCALE (1u << 0)
@@ -412,24 +412,24 @@ struct sg_meta {
 
 /* ---- connection tracker ------------------------------------------------- */
 struct sg_ct_key {
-	__u8 family;          /* 4 or 6                                       */
+	__u8 family; /* 4 or 6                                       */
 	__u8 pad;
-	__u16 lport;          /* host byte order                              */
+	__u16 lport; /* host byte order                              */
 	__u16 rport;
 	__u16 pad2;
-	__u32 laddr[4];       /* network byte order; IPv4 in laddr[0]         */
+	__u32 laddr[4]; /* network byte order; IPv4 in laddr[0]         */
 	__u32 raddr[4];
 };
 
 /* One direction's sequence edges, as RFC 9293 names them. */
 struct sg_ct_dir {
-	__u32 isn;            /* initial sequence number                      */
-	__u32 snd_nxt;        /* highest seq + len sent (incl. SYN/FIN)       */
-	__u32 ack;            /* highest ack sent                             */
-	__u32 fin_seq;        /* seq of the FIN once sent                     */
-	__u32 win;            /* last advertised window, already scaled       */
-	__u8 wscale;          /* window scale announced in SYN (0xf = none)   */
-	__u8 flags;           /* SG_CTD_*                                     */
+	__u32 isn;     /* initial sequence number                      */
+	__u32 snd_nxt; /* highest seq + len sent (incl. SYN/FIN)       */
+	__u32 ack;     /* highest ack sent                             */
+	__u32 fin_seq; /* seq of the FIN once sent                     */
+	__u32 win;     /* last advertised window, already scaled       */
+	__u8 wscale;   /* window scale announced in SYN (0xf = none)   */
+	__u8 flags;    /* SG_CTD_*                                     */
 	__u16 pad;
 };
 
@@ -438,19 +438,19 @@ struct sg_ct_dir {
 #define SG_CTD_ACKED (1u << 2) /* this side sent an ACK (ack is valid)    */
 
 struct sg_ct_entry {
-	__u64 created_ns;     /* CLOCK_MONOTONIC                              */
+	__u64 created_ns; /* CLOCK_MONOTONIC                              */
 	__u64 last_ns;
-	struct sg_ct_dir local;   /* what the local host sent                 */
-	struct sg_ct_dir remote;  /* what the remote host sent                */
+	struct sg_ct_dir local;  /* what the local host sent                 */
+	struct sg_ct_dir remote; /* what the remote host sent                */
 	__u32 pkts_in;
 	__u32 pkts_out;
 	__u64 bytes_in;
 	__u64 bytes_out;
 	union {
 		struct {
-			__u8 state;   /* enum sg_state, local endpoint       */
-			__u8 rstate;  /* enum sg_state, remote endpoint (inferred) */
-			__u8 flags;   /* SG_CT_*                              */
+			__u8 state;  /* enum sg_state, local endpoint       */
+			__u8 rstate; /* enum sg_state, remote endpoint (inferred) */
+			__u8 flags;  /* SG_CT_*                              */
 			__u8 pad;
 			/* ms from last_ns until the kernel's timer of this
 			 * state fires (bpf/conntrack.h sg_ct_timer_armed):
@@ -464,7 +464,7 @@ struct sg_ct_entry {
 	};
 };
 
-#define SG_CT_COOKIE (1u << 0)   /* admitted by a valid cookie            */
+#define SG_CT_COOKIE (1u << 0)    /* admitted by a valid cookie            */
 #define SG_CT_RETRACKED (1u << 1) /* seen mid-flow, state from the kernel */
 /* SYN_RCVD with the kernel's request socket behind it: its SYN-ACK left
  * with one, or a socket lookup found it. A SYN the kernel answered with
@@ -501,7 +501,7 @@ SG_SHARED_INLINE int sg_ct_entry_unconfirmed(const struct sg_ct_entry *e)
  * client's retransmitted SYN draws an extra SYN-ACK: that only makes the
  * entry wait longer (the daemon's check with the kernel removes it). */
 #define SG_CT_SYNACK_SLACK_NS 100000000ull
-#define SG_CT_SYNACK_MAX_SHIFT 7   /* 128 s: past TCP_RTO_MAX (120 s)   */
+#define SG_CT_SYNACK_MAX_SHIFT 7 /* 128 s: past TCP_RTO_MAX (120 s)   */
 
 SG_SHARED_INLINE __u64 sg_ct_synack_due_ns(const struct sg_ct_entry *e)
 {
@@ -525,15 +525,14 @@ SG_SHARED_INLINE __u64 sg_ct_synack_due_ns(const struct sg_ct_entry *e)
  * TIME_WAIT timer at HZ=250, level 3: up to 512 jiffies, 2.048 s). Returns
  * how many jiffies after now it fires. */
 #define SG_WHEEL_LVL_SHIFT 3
-#define SG_WHEEL_LVL_LAST 8   /* the last level (LVL_DEPTH - 1, HZ > 100) */
+#define SG_WHEEL_LVL_LAST 8 /* the last level (LVL_DEPTH - 1, HZ > 100) */
 
 SG_SHARED_INLINE __u64 sg_wheel_fires_in(__u64 now, __u64 delta)
 {
 	__u64 expires = now + delta;
 	__u32 lvl = 0, shift;
 
-	while (lvl < SG_WHEEL_LVL_LAST &&
-	       delta >= 63ull << (lvl * SG_WHEEL_LVL_SHIFT))
+	while (lvl < SG_WHEEL_LVL_LAST && delta >= 63ull << (lvl * SG_WHEEL_LVL_SHIFT))
 		lvl++;
 	shift = lvl * SG_WHEEL_LVL_SHIFT;
 	return (((expires >> shift) + 1) << shift) - now;
@@ -553,8 +552,8 @@ SG_SHARED_INLINE int sg_ct_timer_fits(__u32 timer_ms, __u64 timeout_ns)
  * path keeps updating last_ns while a reader (the sweeper, the CLI) walks
  * the table with a clock read before the walk: an entry touched after that
  * read is live, not 2^64 ns idle. One definition for BPF and userspace. */
-SG_SHARED_INLINE int sg_ct_entry_expired(const __u32 *timeout_s,
-					 const struct sg_ct_entry *e, __u64 now)
+SG_SHARED_INLINE int sg_ct_entry_expired(const __u32 *timeout_s, const struct sg_ct_entry *e,
+					 __u64 now)
 {
 	__u32 st = e->state;
 	__u64 limit;
@@ -607,11 +606,11 @@ SG_SHARED_INLINE __u32 sg_policy_unit(__u8 family, const __u32 *a)
  * bit in the live bitmap is never wrong. Entries written from userspace are
  * seen once a sweep has run (sg_policy_bits: userspace writes it whole). */
 #define SG_BITS_PER_SLOT 16
-#define SG_BITS_PER_ENTRY 16      /* of the last sweep's count        */
-#define SG_BITS_MIN_LG 6          /* 64 words                          */
-#define SG_BITS_GEN 1ULL          /* the live bitmap (0/1)             */
+#define SG_BITS_PER_ENTRY 16                  /* of the last sweep's count        */
+#define SG_BITS_MIN_LG 6                      /* 64 words                          */
+#define SG_BITS_GEN 1ULL                      /* the live bitmap (0/1)             */
 #define SG_BITS_LG_SHIFT(gen) (8 + 8 * (gen)) /* log2 words in use, 0: all */
-#define SG_BITS_LIVE_SHIFT 32     /* live entries of the last sweep    */
+#define SG_BITS_LIVE_SHIFT 32                 /* live entries of the last sweep    */
 
 /* A filter's max_entries for a table of size entries. */
 SG_SHARED_INLINE __u32 sg_bits_entries(__u32 size)
@@ -630,15 +629,15 @@ struct sg_walk_args {
 	__u32 delete_expired; /* in: 1 = remove what timed out                */
 	__u32 pad;
 	__u64 states[SG_STATE_MAX]; /* out: live entries per state            */
-	__u64 expired;        /* out: entries found expired (and removed)     */
-	__u64 embryonic;      /* out: entries in the embryonic table          */
-	__u64 synced;         /* out: entries in the synchronized table       */
-	__u16 eph_lo;         /* in: net.ipv4.ip_local_port_range            */
+	__u64 expired;              /* out: entries found expired (and removed)     */
+	__u64 embryonic;            /* out: entries in the embryonic table          */
+	__u64 synced;               /* out: entries in the synchronized table       */
+	__u16 eph_lo;               /* in: net.ipv4.ip_local_port_range            */
 	__u16 eph_hi;
-	__u32 unconfirmed;    /* out: SYN_RCVD entries without a request socket
+	__u32 unconfirmed;  /* out: SYN_RCVD entries without a request socket
 			       * (SG_CT_REQSK), not in states[]              */
-	__u64 tw_ephemeral;   /* out: TIME_WAIT entries on a local port in it */
-	__u64 learned;        /* out: learned sources unexpired               */
+	__u64 tw_ephemeral; /* out: TIME_WAIT entries on a local port in it */
+	__u64 learned;      /* out: learned sources unexpired               */
 };
 
 /* ---- daemon settings and state (array map of 1, mmapable, pinned) -------
@@ -647,53 +646,53 @@ struct sg_walk_args {
  * change it whether the daemon runs or not; BPF never reads it. Every field of
  * sg_dsettings is a setting of user/libsg_settings.c's table. */
 struct sg_dsettings {
-	__u32 syn_rate_high;    /* SYN/s to protected ports: cookies on        */
-	__u32 syn_rate_low;     /* ...and under it (with synrcvd_low): off     */
-	__u32 synrcvd_high;     /* SYN_RCVD gauge: cookies on                  */
+	__u32 syn_rate_high; /* SYN/s to protected ports: cookies on        */
+	__u32 syn_rate_low;  /* ...and under it (with synrcvd_low): off     */
+	__u32 synrcvd_high;  /* SYN_RCVD gauge: cookies on                  */
 	__u32 synrcvd_low;
-	__u32 hold_s;           /* both under their low threshold this long    */
-	__u32 secret_period_s;  /* cookie secret rotation period               */
-	__u32 tw_warn_pct;      /* TIME_WAIT pressure warning, % of a limit    */
-	__u32 ct_size;          /* synchronized table size (fixed once pinned) */
-	__u8 keep_attached;     /* on SIGTERM leave programs attached          */
-	__u8 ports_all;         /* ports=all: sg_ports follows the listeners   */
-	__u8 metrics_sources;   /* metrics name source prefixes (hitters)      */
+	__u32 hold_s;          /* both under their low threshold this long    */
+	__u32 secret_period_s; /* cookie secret rotation period               */
+	__u32 tw_warn_pct;     /* TIME_WAIT pressure warning, % of a limit    */
+	__u32 ct_size;         /* synchronized table size (fixed once pinned) */
+	__u8 keep_attached;    /* on SIGTERM leave programs attached          */
+	__u8 ports_all;        /* ports=all: sg_ports follows the listeners   */
+	__u8 metrics_sources;  /* metrics name source prefixes (hitters)      */
 	__u8 pad[5];
-	char metrics[64];       /* ADDR:PORT of the metrics endpoint, or "off" */
-	char secret_file[192];  /* master key the secrets derive from, or ""   */
+	char metrics[64];      /* ADDR:PORT of the metrics endpoint, or "off" */
+	char secret_file[192]; /* master key the secrets derive from, or ""   */
 };
 
 /* What the daemon measured at its last sample, for status and metrics. */
-#define SG_TW_BUCKETS (1u << 0)   /* near net.ipv4.tcp_max_tw_buckets      */
-#define SG_TW_PORTS (1u << 1)     /* near the ephemeral port range size     */
+#define SG_TW_BUCKETS (1u << 0) /* near net.ipv4.tcp_max_tw_buckets      */
+#define SG_TW_PORTS (1u << 1)   /* near the ephemeral port range size     */
 
 /* What keeps cookie mode off whatever the mode asks: a cookie answered
  * then could only fail (docs/security.md). */
 enum sg_refuse {
-	SG_REFUSE_SYSCTL = 0,   /* net.ipv4.tcp_syncookies=0: the kernel resets */
-	SG_REFUSE_XDP_TX = 1,   /* the driver loses XDP_TX frames: no SYN-ACK  */
+	SG_REFUSE_SYSCTL = 0, /* net.ipv4.tcp_syncookies=0: the kernel resets */
+	SG_REFUSE_XDP_TX = 1, /* the driver loses XDP_TX frames: no SYN-ACK  */
 	SG_REFUSE_MAX
 };
 
 struct sg_dstatus {
-	__u64 tick_ns;          /* CLOCK_MONOTONIC of the last sample; 0: none */
-	__u64 syn_rate;         /* SYNs/s to protected ports (syn_received)    */
-	__u64 syn_rcvd;         /* SYN_RCVD gauge                              */
-	__u64 switched_ns;      /* last cookie mode switch                     */
-	__u64 calm_since_ns;    /* auto, cookies on: both under low since      */
-	__u64 switches;         /* cookie mode switches since the daemon began */
-	__u64 time_wait;        /* TIME_WAIT gauge                             */
-	__u64 tw_ephemeral;     /* ...of which on a local ephemeral port       */
-	__u64 tw_max_buckets;   /* net.ipv4.tcp_max_tw_buckets                 */
-	__u64 port_range;       /* size of net.ipv4.ip_local_port_range        */
-	__u32 tw_pressure;      /* SG_TW_* warnings in force                   */
-	__u32 secret_derived;   /* 1: secrets derived from secret_file         */
-	__u64 secret_period_no; /* derived: period number of the current one   */
-	__u64 started_ns;       /* CLOCK_MONOTONIC the daemon started at       */
-	char last_switch[160];  /* why cookie mode last switched, in numbers   */
-	struct sg_walk_args sweep; /* the last sample's sweep (SG_GAUGES_*)    */
-	__s32 listen_err;       /* 0, or -errno: the listeners could not be read */
-	__u32 cookie_refused;   /* 1 << SG_REFUSE_*: why cookie mode is kept off */
+	__u64 tick_ns;                 /* CLOCK_MONOTONIC of the last sample; 0: none */
+	__u64 syn_rate;                /* SYNs/s to protected ports (syn_received)    */
+	__u64 syn_rcvd;                /* SYN_RCVD gauge                              */
+	__u64 switched_ns;             /* last cookie mode switch                     */
+	__u64 calm_since_ns;           /* auto, cookies on: both under low since      */
+	__u64 switches;                /* cookie mode switches since the daemon began */
+	__u64 time_wait;               /* TIME_WAIT gauge                             */
+	__u64 tw_ephemeral;            /* ...of which on a local ephemeral port       */
+	__u64 tw_max_buckets;          /* net.ipv4.tcp_max_tw_buckets                 */
+	__u64 port_range;              /* size of net.ipv4.ip_local_port_range        */
+	__u32 tw_pressure;             /* SG_TW_* warnings in force                   */
+	__u32 secret_derived;          /* 1: secrets derived from secret_file         */
+	__u64 secret_period_no;        /* derived: period number of the current one   */
+	__u64 started_ns;              /* CLOCK_MONOTONIC the daemon started at       */
+	char last_switch[160];         /* why cookie mode last switched, in numbers   */
+	struct sg_walk_args sweep;     /* the last sample's sweep (SG_GAUGES_*)    */
+	__s32 listen_err;              /* 0, or -errno: the listeners could not be read */
+	__u32 cookie_refused;          /* 1 << SG_REFUSE_*: why cookie mode is kept off */
 	__u64 refusals[SG_REFUSE_MAX]; /* how often each reason took it away  */
 	/* explicit ports: the listed ones without a local listener (bit/port) */
 	unsigned char no_listener[65536 / 8];
@@ -715,6 +714,6 @@ struct sg_dpage {
 /* ---- pin layout --------------------------------------------------------- */
 #define SG_DEFAULT_BPFFS "/sys/fs/bpf"
 #define SG_PIN_SUBDIR "synguard"
-#define SG_KEPT_SUBDIR "synguard-kept"   /* secrets a plain stop keeps */
+#define SG_KEPT_SUBDIR "synguard-kept" /* secrets a plain stop keeps */
 
 #endif /* SYNGUARD_H */

@@ -17,7 +17,7 @@
 
 struct sg_addr_ent {
 	struct sg_addr_key k;
-	__u8 kind;            /* enum sg_addr_kind */
+	__u8 kind; /* enum sg_addr_kind */
 };
 
 struct sg_addrset {
@@ -27,8 +27,8 @@ struct sg_addrset {
 
 static int sg_addr_cmp(const void *a, const void *b)
 {
-	return memcmp(&((const struct sg_addr_ent *)a)->k,
-		      &((const struct sg_addr_ent *)b)->k, sizeof(struct sg_addr_key));
+	return memcmp(&((const struct sg_addr_ent *)a)->k, &((const struct sg_addr_ent *)b)->k,
+		      sizeof(struct sg_addr_key));
 }
 
 /* Adds sa (IPv4 or IPv6) as kind; ENOSPC once the set is full. */
@@ -58,8 +58,7 @@ static int sg_addrset_add(struct sg_addrset *s, const struct sockaddr *sa, __u8 
  * host part all ones, for prefixes up to /30 (a /31 or /32 has none). */
 static int sg_addrset_add_bcast(struct sg_addrset *s, const struct ifaddrs *i)
 {
-	const struct sockaddr_in *a = (const void *)i->ifa_addr,
-				 *m = (const void *)i->ifa_netmask;
+	const struct sockaddr_in *a = (const void *)i->ifa_addr, *m = (const void *)i->ifa_netmask;
 	struct sockaddr_in b = { .sin_family = AF_INET };
 	int err = 0;
 
@@ -154,8 +153,8 @@ int sg_local_addrs_sync(const struct sg_pins *p, int *last_err)
 	if (!err)
 		err = sg_addrs_write(p->local_addrs_fd, &s, &added, &removed);
 	if (err != *last_err)
-		sg_log(err ? "%s: cannot follow the host's addresses: %s; sg_local_addrs kept as it is" :
-			     "%s: the host's addresses are followed again%s",
+		sg_log(err ? "%s: cannot follow the host's addresses: %s; sg_local_addrs kept as it is"
+			   : "%s: the host's addresses are followed again%s",
 		       p->iface, err ? strerror(-err) : "");
 	*last_err = err;
 	if (err)

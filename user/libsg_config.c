@@ -102,8 +102,7 @@ int sg_read_sysctls(struct sg_sysctls *s)
 }
 
 /* "net.ipv4.tcp_timestamps 1 -> 0, ..." for the live sysctls that differ */
-int sg_sysctls_diff(const struct sg_sysctls *a, const struct sg_sysctls *b,
-		    char *buf, size_t n)
+int sg_sysctls_diff(const struct sg_sysctls *a, const struct sg_sysctls *b, char *buf, size_t n)
 {
 	const struct {
 		const char *name;
@@ -119,8 +118,10 @@ int sg_sysctls_diff(const struct sg_sysctls *a, const struct sg_sysctls *b,
 	for (size_t i = 0; i < sizeof(sg_sysctl_tab) / sizeof(sg_sysctl_tab[0]) + 2; i++) {
 		size_t t = sizeof(sg_sysctl_tab) / sizeof(sg_sysctl_tab[0]);
 		const char *name = i < t ? sg_sysctl_tab[i].name : rmem[i - t].name;
-		long va = i < t ? *(const int *)((const char *)a + sg_sysctl_tab[i].off) : rmem[i - t].a;
-		long vb = i < t ? *(const int *)((const char *)b + sg_sysctl_tab[i].off) : rmem[i - t].b;
+		long va = i < t ? *(const int *)((const char *)a + sg_sysctl_tab[i].off)
+				: rmem[i - t].a;
+		long vb = i < t ? *(const int *)((const char *)b + sg_sysctl_tab[i].off)
+				: rmem[i - t].b;
 
 		if ((i < t && !sg_sysctl_tab[i].live) || va == vb)
 			continue;
@@ -372,10 +373,12 @@ int sg_ports_parse_err(const char *s, struct sg_portset *ps, char *err, size_t n
 			len--;
 		dash = memchr(tok, '-', (size_t)len);
 		if (dash ? sg_port_num(tok, dash, &lo) || sg_port_num(dash + 1, tok + len, &hi) ||
-			   lo > hi
+				    lo > hi
 			 : sg_port_num(tok, tok + len, &lo) || ((hi = lo), 0)) {
-			snprintf(err, n, "bad port '%.*s': use ports and ranges 1..65535 like 80,443,8000-8099, or all",
-				 len, tok);
+			snprintf(
+				err, n,
+				"bad port '%.*s': use ports and ranges 1..65535 like 80,443,8000-8099, or all",
+				len, tok);
 			return -EINVAL;
 		}
 		for (unsigned int p = lo; p <= hi; p++)
@@ -409,8 +412,7 @@ void sg_ports_add(struct sg_portset *ps, unsigned int port)
 		ps->bit[port / 8] |= (unsigned char)(1u << (port % 8));
 }
 
-void sg_ports_slots(const struct sg_portset *ps, const struct sg_portset *listening,
-		    __u16 *slots)
+void sg_ports_slots(const struct sg_portset *ps, const struct sg_portset *listening, __u16 *slots)
 {
 	__u16 next = 1;
 
@@ -472,8 +474,7 @@ char *sg_ports_format(const __u16 *slots)
 	return buf;
 }
 
-int sg_metrics_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len,
-		    char *err, size_t n)
+int sg_metrics_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len, char *err, size_t n)
 {
 	struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
 	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;

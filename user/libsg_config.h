@@ -18,21 +18,20 @@ struct sg_sysctls {
 	int syn_retries, synack_retries, fin_timeout, default_ttl;
 	long rmem_max, tcp_rmem2;
 };
-int sg_read_sysctls(struct sg_sysctls *s);          /* current netns */
-int sg_sysctl_int(const char *name, long *val);     /* "net/ipv4/..." */
-int sg_iface_mtu(const char *iface);                /* ioctl, netns-correct */
+int sg_read_sysctls(struct sg_sysctls *s);      /* current netns */
+int sg_sysctl_int(const char *name, long *val); /* "net/ipv4/..." */
+int sg_iface_mtu(const char *iface);            /* ioctl, netns-correct */
 /* The driver's count of lost XDP_TX frames (ETHTOOL_GSTATS: the stats
  * named *xdp_tx*err* or *xdp_tx*drop*, summed): 0, or -ENOENT when the
  * driver has none, or -errno. */
 int sg_xdp_tx_errors(const char *iface, __u64 *errs);
 /* The sysctls mirrored in the data path (and tcp_syncookies) that differ,
  * "net.ipv4.tcp_timestamps 1 -> 0, ..." into buf: how many. */
-int sg_sysctls_diff(const struct sg_sysctls *a, const struct sg_sysctls *b,
-		    char *buf, size_t n);
+int sg_sysctls_diff(const struct sg_sysctls *a, const struct sg_sysctls *b, char *buf, size_t n);
 struct sg_tw_limits {
-	__u64 max_buckets;        /* net.ipv4.tcp_max_tw_buckets              */
-	__u16 port_lo, port_hi;   /* net.ipv4.ip_local_port_range             */
-	__u64 port_range;         /* its size                                 */
+	__u64 max_buckets;      /* net.ipv4.tcp_max_tw_buckets              */
+	__u16 port_lo, port_hi; /* net.ipv4.ip_local_port_range             */
+	__u64 port_range;       /* its size                                 */
 };
 /* What TIME_WAIT is measured against, in the current netns. */
 void sg_tw_limits_read(struct sg_tw_limits *t);
@@ -44,7 +43,7 @@ void sg_config_kernel(struct sg_config *c, const struct sg_sysctls *s, int mtu);
 
 #define SG_MAX_PORT_SLOTS (SG_PORT_SLOTS - 2)
 struct sg_portset {
-	bool all;                 /* no -p: the ports with a local listener  */
+	bool all; /* no -p: the ports with a local listener  */
 	unsigned char bit[65536 / 8];
 };
 /* "80,443,8000-8099" or "all" -> set; on error the offending token in err. */
@@ -64,7 +63,7 @@ char *sg_ports_format(const __u16 *slots);
 char *sg_portset_format(const struct sg_portset *ps);
 
 /* The metrics endpoint's address (metrics.addr): "off" -> 1; "ADDR:PORT" or "[ADDR6]:PORT" -> 0; else -1 with err. */
-int sg_metrics_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len,
-		    char *err, size_t n);
+int sg_metrics_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len, char *err,
+		    size_t n);
 
 #endif /* LIBSG_CONFIG_H */

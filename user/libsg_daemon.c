@@ -37,7 +37,7 @@ static int sg_secrets_setup(struct sg_daemon *d)
 
 	s = sg_secrets_mmap(d->pins.secrets_fd, &d->secrets_len);
 	if (!s)
-		return -EIO;   /* sg_map_mmap said why */
+		return -EIO; /* sg_map_mmap said why */
 	d->secrets = s;
 	sg_secrets_period(s, period);
 	if (d->have_master) {
@@ -51,8 +51,8 @@ static int sg_secrets_setup(struct sg_daemon *d)
 			ours |= !memcmp(&s->slot[s->cur & 1], &k, sizeof(k));
 		}
 		sg_secrets_derived(s, &d->master, period, sg_realtime_ns(), now, !ours, &no);
-		sg_log("%s: cookie secrets derived from %s (period #%llu, id %08x)%s",
-		       d->o.iface, d->pins.dpage->set.secret_file, (unsigned long long)no,
+		sg_log("%s: cookie secrets derived from %s (period #%llu, id %08x)%s", d->o.iface,
+		       d->pins.dpage->set.secret_file, (unsigned long long)no,
 		       sg_secret_id(&s->slot[s->cur & 1]), ours ? ", kept" : "");
 		return 0;
 	}
@@ -84,7 +84,8 @@ static __u64 sg_secrets_tick(struct sg_daemon *d, __u64 now)
 	if (d->have_master) {
 		real = sg_realtime_ns();
 		if (sg_secrets_derived(s, &d->master, period, real, now, false, &no) ==
-		    SG_SECRET_ROTATED && d->o.verbose)
+			    SG_SECRET_ROTATED &&
+		    d->o.verbose)
 			sg_log("%s: cookie secret of period #%llu (id %08x)", d->o.iface,
 			       (unsigned long long)no, sg_secret_id(&s->slot[s->cur & 1]));
 		st->secret_period_no = no;
@@ -113,8 +114,8 @@ static void sg_cookie_switch(struct sg_daemon *d, bool on, __u64 now, const char
 	snprintf(st->last_switch, sizeof(st->last_switch), "%s", why);
 	/* shadow mode decides as auto does; the data path only counts */
 	sg_log("%s: %scookie mode %s (%s): %s", d->o.iface,
-	       d->pins.cfg->mode == SG_MODE_SHADOW ? "would switch " : "",
-	       on ? "on" : "off", sg_mode_name(d->pins.cfg->mode), why);
+	       d->pins.cfg->mode == SG_MODE_SHADOW ? "would switch " : "", on ? "on" : "off",
+	       sg_mode_name(d->pins.cfg->mode), why);
 }
 
 /* ---- cookie mode refused ------------------------------------------------------------ */
@@ -177,18 +178,18 @@ static void sg_xdp_tx_check(struct sg_daemon *d, const __u64 *cnt)
 	if (d->xdp_tx.acc_sent < SG_XDP_TX_JUDGE)
 		return;
 	if (d->xdp_tx.acc_errs * 10 >= d->xdp_tx.acc_sent * 9) {
-		snprintf(detail, sizeof(detail),
-			 "XDP_TX fails on %s, the driver lost %llu of %llu cookie SYN-ACKs (ethtool -S %s: xdp_tx errors; a veth needs an XDP program on its peer); SIGHUP tries again",
-			 d->o.iface, (unsigned long long)d->xdp_tx.acc_errs,
-			 (unsigned long long)d->xdp_tx.acc_sent, d->o.iface);
+		snprintf(
+			detail, sizeof(detail),
+			"XDP_TX fails on %s, the driver lost %llu of %llu cookie SYN-ACKs (ethtool -S %s: xdp_tx errors; a veth needs an XDP program on its peer); SIGHUP tries again",
+			d->o.iface, (unsigned long long)d->xdp_tx.acc_errs,
+			(unsigned long long)d->xdp_tx.acc_sent, d->o.iface);
 		sg_cookie_refuse(d, SG_REFUSE_XDP_TX, true, detail);
 	}
 	d->xdp_tx.acc_sent = d->xdp_tx.acc_errs = 0;
 }
 
 /* rate: SYN/s to protected ports (have_rate: over a whole interval) */
-static void sg_auto(struct sg_daemon *d, __u64 now, bool have_rate, __u64 rate,
-		    __u64 synrcvd)
+static void sg_auto(struct sg_daemon *d, __u64 now, bool have_rate, __u64 rate, __u64 synrcvd)
 {
 	const struct sg_dsettings *ds = &d->pins.dpage->set;
 	struct sg_dstatus *st = &d->pins.dpage->st;
@@ -225,10 +226,12 @@ static void sg_auto(struct sg_daemon *d, __u64 now, bool have_rate, __u64 rate,
 
 		if (!by_rate && synrcvd < ds->synrcvd_high)
 			return;
-		snprintf(why, sizeof(why), "SYN rate %llu/s %s auto.syn_rate_high %u, SYN_RCVD %llu %s auto.synrcvd_high %u",
-			 (unsigned long long)rate, by_rate ? ">=" : "<", ds->syn_rate_high,
-			 (unsigned long long)synrcvd, synrcvd >= ds->synrcvd_high ? ">=" : "<",
-			 ds->synrcvd_high);
+		snprintf(
+			why, sizeof(why),
+			"SYN rate %llu/s %s auto.syn_rate_high %u, SYN_RCVD %llu %s auto.synrcvd_high %u",
+			(unsigned long long)rate, by_rate ? ">=" : "<", ds->syn_rate_high,
+			(unsigned long long)synrcvd, synrcvd >= ds->synrcvd_high ? ">=" : "<",
+			ds->synrcvd_high);
 		st->calm_since_ns = 0;
 		sg_cookie_switch(d, true, now, why);
 		return;
@@ -243,10 +246,12 @@ static void sg_auto(struct sg_daemon *d, __u64 now, bool have_rate, __u64 rate,
 	}
 	if (now - st->calm_since_ns < (__u64)ds->hold_s * SG_NS)
 		return;
-	snprintf(why, sizeof(why), "SYN rate %llu/s < auto.syn_rate_low %u and SYN_RCVD %llu < auto.synrcvd_low %u for %llus (auto.hold %us)",
-		 (unsigned long long)rate, ds->syn_rate_low, (unsigned long long)synrcvd,
-		 ds->synrcvd_low, (unsigned long long)((now - st->calm_since_ns) / SG_NS),
-		 ds->hold_s);
+	snprintf(
+		why, sizeof(why),
+		"SYN rate %llu/s < auto.syn_rate_low %u and SYN_RCVD %llu < auto.synrcvd_low %u for %llus (auto.hold %us)",
+		(unsigned long long)rate, ds->syn_rate_low, (unsigned long long)synrcvd,
+		ds->synrcvd_low, (unsigned long long)((now - st->calm_since_ns) / SG_NS),
+		ds->hold_s);
 	st->calm_since_ns = 0;
 	sg_cookie_switch(d, false, now, why);
 }
@@ -288,8 +293,8 @@ static void sg_tw_check(struct sg_daemon *d, const struct sg_tw_limits *t)
 			st->tw_pressure &= ~chk[i].bit;
 			sg_log("%s: TIME_WAIT pressure over: %llu, %llu%% of %s", d->o.iface,
 			       (unsigned long long)chk[i].value, (unsigned long long)(v100 / lim),
-			       chk[i].bit == SG_TW_BUCKETS ? "net.ipv4.tcp_max_tw_buckets" :
-							      "the ephemeral port range");
+			       chk[i].bit == SG_TW_BUCKETS ? "net.ipv4.tcp_max_tw_buckets"
+							   : "the ephemeral port range");
 		}
 	}
 }
@@ -298,7 +303,8 @@ static void sg_tw_check(struct sg_daemon *d, const struct sg_tw_limits *t)
 static void sg_log_changes(struct sg_daemon *d, const struct sg_settings *old,
 			   const struct sg_settings *new, const char *by)
 {
-	sg_settings_for_each(st) {
+	sg_settings_for_each(st)
+	{
 		char a[256], b[256];
 
 		if (!sg_setting_differs(st, old, new))
@@ -364,9 +370,11 @@ static int sg_kernel_facts(struct sg_daemon *d, const char *by)
 	if (diffs)
 		sg_log("%s: %s (%s): SYN-ACKs follow", d->o.iface, what, by);
 	if (by && !sy.syncookies != !d->sy.syncookies)
-		sg_cookie_refuse(d, SG_REFUSE_SYSCTL, !sy.syncookies, sy.syncookies ?
-				 "net.ipv4.tcp_syncookies is 1" :
-				 "net.ipv4.tcp_syncookies is 0, so the kernel would reset every cookie handshake, until sysctl -w net.ipv4.tcp_syncookies=1");
+		sg_cookie_refuse(
+			d, SG_REFUSE_SYSCTL, !sy.syncookies,
+			sy.syncookies
+				? "net.ipv4.tcp_syncookies is 1"
+				: "net.ipv4.tcp_syncookies is 0, so the kernel would reset every cookie handshake, until sysctl -w net.ipv4.tcp_syncookies=1");
 	d->sy = sy;
 	d->mtu = mtu;
 	return mtu;
@@ -385,8 +393,7 @@ static void sg_reconcile(struct sg_daemon *d)
 	__u64 over = sg_tw_overflows(), gone = 0;
 
 	if (d->walk.states[SG_SYN_RCVD] &&
-	    !sg_ct_reconcile(d->pins.embryonic_fd, SG_SYN_RCVD, &gone) && gone &&
-	    d->o.verbose)
+	    !sg_ct_reconcile(d->pins.embryonic_fd, SG_SYN_RCVD, &gone) && gone && d->o.verbose)
 		sg_log("%s: %llu SYN_RCVD entries gone from the kernel", d->o.iface,
 		       (unsigned long long)gone);
 	if (over != d->tw_overflows) {
@@ -405,8 +412,7 @@ static void sg_reconcile(struct sg_daemon *d)
 static void sg_listen_log_change(struct sg_daemon *d, const struct sg_portset *now,
 				 const struct sg_portset *add, const struct sg_portset *del)
 {
-	char *n = sg_portset_format(now), *a = sg_portset_format(add),
-	     *r = sg_portset_format(del);
+	char *n = sg_portset_format(now), *a = sg_portset_format(add), *r = sg_portset_format(del);
 	bool any_a = a && strcmp(a, "none"), any_r = r && strcmp(r, "none");
 
 	sg_log("%s: ports: listeners now %s%s%s%s%s%s%s%s", d->o.iface, n ? n : "?",
@@ -476,12 +482,12 @@ void sg_listen_sample(struct sg_daemon *d)
 	static __u16 slots[65536];
 	struct sg_dstatus *st = &d->pins.dpage->st;
 	bool all = d->pins.dpage->set.ports_all, changed = false, any_missing = false;
-	bool first = !st->tick_ns;   /* the daemon's first sample: say them */
+	bool first = !st->tick_ns; /* the daemon's first sample: say them */
 	int err = sg_listen_read(&listening);
 
 	if (err != st->listen_err)
-		sg_log(err ? "%s: ports: cannot list the TCP listeners (inet_diag netlink): %s; sg_ports kept as it is" :
-			     "%s: ports: the TCP listeners can be listed again%s",
+		sg_log(err ? "%s: ports: cannot list the TCP listeners (inet_diag netlink): %s; sg_ports kept as it is"
+			   : "%s: ports: the TCP listeners can be listed again%s",
 		       d->o.iface, err ? strerror(-err) : "");
 	st->listen_err = err;
 	if (err || sg_ports_read(d->pins.ports_fd, slots))
@@ -601,7 +607,7 @@ static int sg_metrics_open(struct sg_daemon *d, const char *addr, struct sg_metr
 
 	*m = NULL;
 	if (sg_metrics_addr(addr, &ss, &len, err, sizeof(err)))
-		return 0;   /* "off" (the address was checked when parsed) */
+		return 0; /* "off" (the address was checked when parsed) */
 	*m = sg_metrics_start(addr, &d->pins, &d->walk, err, sizeof(err));
 	if (!*m) {
 		sg_err("%s", err);
@@ -647,8 +653,7 @@ static void sg_daemon_free(struct sg_daemon *d)
 	free(d);
 }
 
-struct sg_daemon *sg_daemon_start(const struct sg_daemon_opts *o,
-				  const struct sg_settings *s,
+struct sg_daemon *sg_daemon_start(const struct sg_daemon_opts *o, const struct sg_settings *s,
 				  const struct sg_given *g, int *exit_code)
 {
 	static struct sg_settings old, new;
@@ -727,14 +732,15 @@ struct sg_daemon *sg_daemon_start(const struct sg_daemon_opts *o,
 	d->pins.dpage->st.started_ns = sg_now_ns();
 	d->next_sample_ns = sg_now_ns();
 	if (d->secrets_kept)
-		sg_kept_secrets_drop(&d->pins);   /* pinned with the others now */
+		sg_kept_secrets_drop(&d->pins); /* pinned with the others now */
 	sg_setting_format(sg_setting_find("ports"), &new, ports, sizeof(ports));
 	sg_log("%s: mode %s (cookies %s), ports %s, MTU %d (mss4 %u, mss6 %u, wscale %u), secret period %us, metrics %s%s",
 	       o->iface, sg_mode_name(new.cfg.mode), d->pins.cfg->cookie_active ? "on" : "off",
-	       ports, mtu, d->pins.cfg->adv_mss4, d->pins.cfg->adv_mss6,
-	       d->pins.cfg->rcv_wscale, new.d.secret_period_s, new.d.metrics,
-	       d->reused && !d->maps_reset ?
-	       "; tracked connections, counters and secrets kept from the pins" : "");
+	       ports, mtu, d->pins.cfg->adv_mss4, d->pins.cfg->adv_mss6, d->pins.cfg->rcv_wscale,
+	       new.d.secret_period_s, new.d.metrics,
+	       d->reused && !d->maps_reset
+		       ? "; tracked connections, counters and secrets kept from the pins"
+		       : "");
 	*exit_code = 0;
 	return d;
 
@@ -760,8 +766,8 @@ int sg_daemon_reload(struct sg_daemon *d)
 	int mtu, ret;
 
 	sg_read_sysctls(&sy);
-	ret = sg_settings_compose(&staged, &g, &sy, d->o.config, d->o.iface,
-				  d->o.overrides, d->o.noverrides, err, sizeof(err));
+	ret = sg_settings_compose(&staged, &g, &sy, d->o.config, d->o.iface, d->o.overrides,
+				  d->o.noverrides, err, sizeof(err));
 	if (ret) {
 		sg_log("%s: reload refused, nothing changed: %s", d->o.iface, err);
 		return ret;
@@ -783,10 +789,9 @@ int sg_daemon_reload(struct sg_daemon *d)
 		sg_log("%s: reload refused, nothing changed: %s", d->o.iface, err);
 		return ret;
 	}
-	if (strcmp(new.d.metrics, cur.d.metrics) &&
-	    (ret = sg_metrics_open(d, new.d.metrics, &m))) {
-		sg_log("%s: reload refused, nothing changed: metrics %s cannot listen",
-		       d->o.iface, new.d.metrics);
+	if (strcmp(new.d.metrics, cur.d.metrics) && (ret = sg_metrics_open(d, new.d.metrics, &m))) {
+		sg_log("%s: reload refused, nothing changed: metrics %s cannot listen", d->o.iface,
+		       new.d.metrics);
 		return ret;
 	}
 	ret = sg_settings_write(&d->pins, &cur, &new);
@@ -800,7 +805,8 @@ int sg_daemon_reload(struct sg_daemon *d)
 		sg_metrics_stop(d->metrics);
 		d->metrics = m;
 	}
-	if (new.d.secret_file[0] && (!d->have_master || memcmp(&master, &d->master, sizeof(master)))) {
+	if (new.d.secret_file[0] &&
+	    (!d->have_master || memcmp(&master, &d->master, sizeof(master)))) {
 		sg_log("%s: cookie secrets now derived from %s", d->o.iface, new.d.secret_file);
 		d->master = master;
 		d->have_master = true;
@@ -822,9 +828,10 @@ void sg_daemon_stop(struct sg_daemon *d)
 	if (!d)
 		return;
 	if (d->pins.dpage->set.keep_attached || d->moved_away) {
-		sg_log("%s: exiting, programs stay attached and pinned in %s (%s)",
-		       d->o.iface, d->pins.dir, d->moved_away ?
-		       "on the interface moved to another network namespace" : "keep_attached");
+		sg_log("%s: exiting, programs stay attached and pinned in %s (%s)", d->o.iface,
+		       d->pins.dir,
+		       d->moved_away ? "on the interface moved to another network namespace"
+				     : "keep_attached");
 	} else {
 		sg_daemon_detach(d);
 		sg_daemon_keep_secrets(d);

@@ -11,8 +11,7 @@
 struct sg_daemon;
 /* pidfile lock, settings, load, pin, secrets, metrics, attach; NULL after
  * one error line. s/g: the settings composed from file and flags. */
-struct sg_daemon *sg_daemon_start(const struct sg_daemon_opts *o,
-				  const struct sg_settings *s,
+struct sg_daemon *sg_daemon_start(const struct sg_daemon_opts *o, const struct sg_settings *s,
 				  const struct sg_given *g, int *exit_code);
 /* Once a second: sample, auto mode, TIME_WAIT pressure, sweep; and the
  * secret schedule whenever due. Returns ms until it wants to run again. */

@@ -27,9 +27,9 @@ static void sg_events_signal(int sig)
 
 struct sg_events_out {
 	bool json, discard;
-	__u64 mono0, real0;        /* the clocks at one instant              */
+	__u64 mono0, real0; /* the clocks at one instant              */
 	unsigned long long n;
-	const struct sg_filter *filter;  /* what is printed */
+	const struct sg_filter *filter; /* what is printed */
 };
 
 static const char *sg_verdict_name(unsigned int v)
@@ -42,13 +42,16 @@ static const char *sg_verdict_name(unsigned int v)
 /* "SYN,ACK" */
 static void sg_flags_format(char *buf, size_t n, __u8 f)
 {
-	static const char *const names[8] = { "FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR" };
+	static const char *const names[8] = {
+		"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"
+	};
 	size_t len = 0;
 
 	buf[0] = 0;
 	for (int i = 0; i < 8 && len < n; i++)
 		if (f & (1u << i))
-			len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? "," : "", names[i]);
+			len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? "," : "",
+						names[i]);
 }
 
 static int sg_event_print(void *ctx, void *data, size_t size)
@@ -75,7 +78,8 @@ static int sg_event_print(void *ctx, void *data, size_t size)
 		struct json_object *j = json_object_new_object();
 
 		json_object_object_add(j, "time", json_object_new_string(when));
-		json_object_object_add(j, "verdict", json_object_new_string(sg_verdict_name(e->verdict)));
+		json_object_object_add(j, "verdict",
+				       json_object_new_string(sg_verdict_name(e->verdict)));
 		json_object_object_add(j, "would", json_object_new_boolean(e->flags & SG_EV_WOULD));
 		json_object_object_add(j, "reason", json_object_new_string(reason));
 		json_object_object_add(j, "family", json_object_new_int(e->family));
@@ -85,11 +89,11 @@ static int sg_event_print(void *ctx, void *data, size_t size)
 		json_object_object_add(j, "dport", json_object_new_int(e->dport));
 		json_object_object_add(j, "flags", json_object_new_string(flags));
 		puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN |
-						       JSON_C_TO_STRING_NOSLASHESCAPE));
+							       JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(j);
 	} else {
-		printf(e->family == 6 ? "%s %s%-4s %-24s [%s]:%u -> [%s]:%u %s\n" :
-					"%s %s%-4s %-24s %s:%u -> %s:%u %s\n",
+		printf(e->family == 6 ? "%s %s%-4s %-24s [%s]:%u -> [%s]:%u %s\n"
+				      : "%s %s%-4s %-24s %s:%u -> %s:%u %s\n",
 		       when, e->flags & SG_EV_WOULD ? "would " : "", sg_verdict_name(e->verdict),
 		       reason, src, e->sport, dst, e->dport, flags);
 	}

@@ -16,29 +16,28 @@
 
 /* Everything explain found, then what follows from it. */
 struct sg_explain {
-	struct sg_src_key addr;      /* the source, a full-length prefix  */
-	int port;                    /* local port asked about; -1: none  */
+	struct sg_src_key addr; /* the source, a full-length prefix  */
+	int port;               /* local port asked about; -1: none  */
 	bool port_protected;
-	enum sg_action policy;       /* the longest listed prefix's list  */
+	enum sg_action policy; /* the longest listed prefix's list  */
 	struct sg_src_key policy_prefix;
-	bool budget_on;              /* syn_budget.rate is set            */
-	bool budget_bucket;          /* the source has an exact bucket    */
-	__u32 budget_tokens;         /* tokens left (burst: no bucket)    */
+	bool budget_on;      /* syn_budget.rate is set            */
+	bool budget_bucket;  /* the source has an exact bucket    */
+	__u32 budget_tokens; /* tokens left (burst: no bucket)    */
 	struct sg_src_key budget_src;
 	bool learned;
 	double learned_ago_s;
-	bool hitter;                 /* recorded by top this minute       */
+	bool hitter; /* recorded by top this minute       */
 	__u64 hitter_syns;
-	bool cookie_window;          /* unknown ACKs are checked now      */
-	struct sg_conn *conns;       /* tracker entries of this source    */
+	bool cookie_window;    /* unknown ACKs are checked now      */
+	struct sg_conn *conns; /* tracker entries of this source    */
 	size_t nconns;
 	/* the decisions */
 	const char *syn_does, *ack_does;
-	int syn_counter, syn_also, ack_counter;   /* -1: none */
+	int syn_counter, syn_also, ack_counter; /* -1: none */
 };
 
-int sg_explain_target(const char *s, struct sg_src_key *addr, int *port,
-		      char *err, size_t n)
+int sg_explain_target(const char *s, struct sg_src_key *addr, int *port, char *err, size_t n)
 {
 	char host[INET6_ADDRSTRLEN + 2];
 	const char *colon = strrchr(s, ':');
@@ -50,7 +49,8 @@ int sg_explain_target(const char *s, struct sg_src_key *addr, int *port,
 		const char *close = strchr(s, ']');
 
 		if (!close || (close[1] && close[1] != ':')) {
-			snprintf(err, n, "'%s': write an IPv6 address with a port as [ADDR]:PORT", s);
+			snprintf(err, n, "'%s': write an IPv6 address with a port as [ADDR]:PORT",
+				 s);
 			return -EINVAL;
 		}
 		snprintf(host, sizeof(host), "%.*s", (int)(close - s - 1), s + 1);
@@ -59,7 +59,7 @@ int sg_explain_target(const char *s, struct sg_src_key *addr, int *port,
 		snprintf(host, sizeof(host), "%.*s", (int)(colon - s), s);
 	} else {
 		snprintf(host, sizeof(host), "%s", s);
-		colon = NULL;          /* IPv6 without brackets: no port */
+		colon = NULL; /* IPv6 without brackets: no port */
 	}
 	if (colon) {
 		errno = 0;
@@ -129,16 +129,15 @@ static int sg_explain_budget(const struct sg_view *v, struct sg_explain *x)
 	if (!x->budget_on)
 		return 0;
 	memcpy(k.addr, x->budget_src.addr, sizeof(k.addr));
-	if (sg_pin_path(path, sizeof(path), v->pins, "sg_budget") ||
-	    (fd = bpf_obj_get(path)) < 0)
+	if (sg_pin_path(path, sizeof(path), v->pins, "sg_budget") || (fd = bpf_obj_get(path)) < 0)
 		return sg_err_errno("cannot open %s/sg_budget", v->pins->dir);
 	if (!bpf_map_lookup_elem(fd, &k, &e)) {
 		x->budget_bucket = true;
 		now = sg_now_ns();
 		tat = e.tat_ns > now ? e.tat_ns : now;
 		full = b->interval_ns * b->burst;
-		x->budget_tokens = tat - now >= full ? 0 :
-				   (__u32)((full - (tat - now)) / b->interval_ns);
+		x->budget_tokens =
+			tat - now >= full ? 0 : (__u32)((full - (tat - now)) / b->interval_ns);
 	}
 	close(fd);
 	return 0;
@@ -236,27 +235,30 @@ static void sg_explain_syn(const struct sg_view *v, struct sg_explain *x)
 		x->syn_does = "passed to the kernel untouched: the port is not protected";
 		x->syn_counter = SG_CNT_pass_unprotected;
 	} else if (x->policy == SG_ACT_DENY) {
-		x->syn_does = shadow ? "passed to the kernel (shadow mode: counted as a would-be drop)" :
-				       "dropped at XDP: the source is denied";
+		x->syn_does =
+			shadow ? "passed to the kernel (shadow mode: counted as a would-be drop)"
+			       : "dropped at XDP: the source is denied";
 		x->syn_counter = SG_CNT_drop_denied;
 	} else if (x->policy == SG_ACT_ALLOW) {
-		x->syn_does = "passed to the kernel's handshake: the source is allowed (no budget, no cookie)";
+		x->syn_does =
+			"passed to the kernel's handshake: the source is allowed (no budget, no cookie)";
 		x->syn_counter = SG_CNT_syn_allowed;
 	} else if (!v->cfg.cookie_active && !over) {
 		x->syn_does = "passed to the kernel's handshake: cookie mode is off and the "
 			      "source is within its SYN budget";
 		x->syn_counter = SG_CNT_syn_passed;
 	} else if (!over && v->cfg.learn_s && x->learned) {
-		x->syn_does = "passed to the kernel's handshake: a learned source skips cookie mode";
+		x->syn_does =
+			"passed to the kernel's handshake: a learned source skips cookie mode";
 		x->syn_counter = SG_CNT_syn_learned;
 	} else {
-		x->syn_does = over ?
-			(shadow ? "passed to the kernel (shadow mode: counted as a would-be cookie): over its SYN budget" :
-				  "answered with a SYN cookie at XDP: the source is over its SYN budget "
-				  "(it still connects; on a CPU whose sketch has not seen it pass its "
-				  "burst, a SYN still goes to the kernel)") :
-			(shadow ? "passed to the kernel (shadow mode: counted as a would-be cookie)" :
-				  "answered with a SYN cookie at XDP: cookie mode is on");
+		x->syn_does =
+			over ? (shadow ? "passed to the kernel (shadow mode: counted as a would-be cookie): over its SYN budget"
+				       : "answered with a SYN cookie at XDP: the source is over its SYN budget "
+					 "(it still connects; on a CPU whose sketch has not seen it pass its "
+					 "burst, a SYN still goes to the kernel)")
+			     : (shadow ? "passed to the kernel (shadow mode: counted as a would-be cookie)"
+				       : "answered with a SYN cookie at XDP: cookie mode is on");
 		x->syn_counter = SG_CNT_syn_cookies_sent;
 		if (over)
 			x->syn_also = SG_CNT_syn_ratelimited;
@@ -269,9 +271,10 @@ static void sg_explain_ack(const struct sg_view *v, struct sg_explain *x)
 		x->ack_does = "passed to the kernel untouched: the port is not protected";
 		x->ack_counter = SG_CNT_pass_unprotected;
 	} else if (x->policy == SG_ACT_DENY) {
-		x->ack_does = v->cfg.mode == SG_MODE_SHADOW ?
-			"passed to the kernel (shadow mode: counted as a would-be drop)" :
-			"dropped at XDP: the source is denied";
+		x->ack_does =
+			v->cfg.mode == SG_MODE_SHADOW
+				? "passed to the kernel (shadow mode: counted as a would-be drop)"
+				: "dropped at XDP: the source is denied";
 		x->ack_counter = SG_CNT_drop_denied;
 	} else if (x->cookie_window) {
 		x->ack_does = "of a flow not tracked: checked as a cookie; valid: the kernel "
@@ -280,7 +283,8 @@ static void sg_explain_ack(const struct sg_view *v, struct sg_explain *x)
 			      "passed (ack_kernel_owned)";
 		x->ack_counter = SG_CNT_cookies_accepted;
 	} else {
-		x->ack_does = "of a flow not tracked: passed to the kernel unchecked (cookie checks are off)";
+		x->ack_does =
+			"of a flow not tracked: passed to the kernel unchecked (cookie checks are off)";
 		x->ack_counter = SG_CNT_ack_unchecked;
 	}
 }
@@ -288,7 +292,7 @@ static void sg_explain_ack(const struct sg_view *v, struct sg_explain *x)
 static int sg_explain_read(const struct sg_view *v, struct sg_explain *x)
 {
 	int (*const reads[])(const struct sg_view *, struct sg_explain *) = {
-		sg_explain_port, sg_explain_policy, sg_explain_budget,
+		sg_explain_port,    sg_explain_policy, sg_explain_budget,
 		sg_explain_learned, sg_explain_hitter, sg_explain_conns,
 	};
 
@@ -322,10 +326,12 @@ static struct json_object *sg_explain_json(const struct sg_view *v, const struct
 	json_object_object_add(o, "port_protected",
 			       x->port >= 0 ? json_object_new_boolean(x->port_protected) : NULL);
 	json_object_object_add(o, "mode", json_object_new_string(sg_mode_name(v->cfg.mode)));
-	json_object_object_add(o, "cookie_mode_active", json_object_new_boolean(v->cfg.cookie_active));
+	json_object_object_add(o, "cookie_mode_active",
+			       json_object_new_boolean(v->cfg.cookie_active));
 	json_object_object_add(o, "cookie_checks", json_object_new_boolean(x->cookie_window));
 	j = json_object_new_object();
-	json_object_object_add(j, "action", json_object_new_string(sg_explain_policy_name(x->policy)));
+	json_object_object_add(j, "action",
+			       json_object_new_string(sg_explain_policy_name(x->policy)));
 	sg_prefix_format(&x->policy_prefix, buf, sizeof(buf));
 	json_object_object_add(j, "prefix", x->policy ? json_object_new_string(buf) : NULL);
 	json_object_object_add(o, "policy", j);
@@ -335,7 +341,8 @@ static struct json_object *sg_explain_json(const struct sg_view *v, const struct
 	json_object_object_add(j, "source", json_object_new_string(buf));
 	json_object_object_add(j, "bucket", json_object_new_boolean(x->budget_bucket));
 	json_object_object_add(j, "tokens", json_object_new_int64(x->budget_tokens));
-	json_object_object_add(j, "burst", json_object_new_int64(v->cfg.budget[SG_BUDGET_syn].burst));
+	json_object_object_add(j, "burst",
+			       json_object_new_int64(v->cfg.budget[SG_BUDGET_syn].burst));
 	json_object_object_add(o, "syn_budget", j);
 	j = json_object_new_object();
 	json_object_object_add(j, "enabled", json_object_new_boolean(v->cfg.learn_s != 0));
@@ -347,13 +354,16 @@ static struct json_object *sg_explain_json(const struct sg_view *v, const struct
 			       x->hitter ? json_object_new_int64((int64_t)x->hitter_syns) : NULL);
 	j = json_object_new_object();
 	json_object_object_add(j, "does", json_object_new_string(x->syn_does));
-	json_object_object_add(j, "counter", json_object_new_string(sg_counter_names[x->syn_counter]));
+	json_object_object_add(j, "counter",
+			       json_object_new_string(sg_counter_names[x->syn_counter]));
 	if (x->syn_also >= 0)
-		json_object_object_add(j, "also", json_object_new_string(sg_counter_names[x->syn_also]));
+		json_object_object_add(j, "also",
+				       json_object_new_string(sg_counter_names[x->syn_also]));
 	json_object_object_add(o, "syn", j);
 	j = json_object_new_object();
 	json_object_object_add(j, "does", json_object_new_string(x->ack_does));
-	json_object_object_add(j, "counter", json_object_new_string(sg_counter_names[x->ack_counter]));
+	json_object_object_add(j, "counter",
+			       json_object_new_string(sg_counter_names[x->ack_counter]));
 	json_object_object_add(o, "ack", j);
 	a = json_object_new_array();
 	for (size_t i = 0; i < x->nconns; i++) {
@@ -364,7 +374,8 @@ static struct json_object *sg_explain_json(const struct sg_view *v, const struct
 		json_object_object_add(j, "local", json_object_new_string(buf));
 		json_object_object_add(j, "lport", json_object_new_int(k->lport));
 		json_object_object_add(j, "rport", json_object_new_int(k->rport));
-		json_object_object_add(j, "state", json_object_new_string(sg_state_name(x->conns[i].e.state)));
+		json_object_object_add(j, "state",
+				       json_object_new_string(sg_state_name(x->conns[i].e.state)));
 		json_object_array_add(a, j);
 	}
 	json_object_object_add(o, "tracked", a);
@@ -379,14 +390,15 @@ static void sg_explain_text(const struct sg_view *v, const struct sg_explain *x)
 	sg_addr_format(addr, sizeof(addr), x->addr.family, x->addr.addr);
 	printf("%s: source %s", v->pins->iface, addr);
 	if (x->port >= 0)
-		printf(", to port %d (%s)", x->port, x->port_protected ? "protected" : "not protected");
+		printf(", to port %d (%s)", x->port,
+		       x->port_protected ? "protected" : "not protected");
 	printf("\n%-12s %s, cookie mode %s%s\n", "mode:", sg_mode_name(v->cfg.mode),
 	       v->cfg.cookie_active ? "on" : "off",
 	       !v->cfg.cookie_active && x->cookie_window ? " (cookies still checked)" : "");
 	sg_prefix_format(&x->policy_prefix, pfx, sizeof(pfx));
 	if (x->policy)
-		printf("%-12s %s by %s (synguard %s list)\n", "policy:",
-		       x->policy == SG_ACT_DENY ? "denied" : "allowed", pfx,
+		printf("%-12s %s by %s (synguard %s list)\n",
+		       "policy:", x->policy == SG_ACT_DENY ? "denied" : "allowed", pfx,
 		       sg_explain_policy_name(x->policy));
 	else
 		printf("%-12s in neither the allow nor the deny list\n", "policy:");
@@ -402,13 +414,13 @@ static void sg_explain_text(const struct sg_view *v, const struct sg_explain *x)
 	if (!v->cfg.learn_s)
 		printf("%-12s off (learn.time 0)\n", "learned:");
 	else if (x->learned)
-		printf("%-12s yes, %.0f s ago (skips cookie mode for learn.time %u s)\n", "learned:",
-		       x->learned_ago_s, v->cfg.learn_s);
+		printf("%-12s yes, %.0f s ago (skips cookie mode for learn.time %u s)\n",
+		       "learned:", x->learned_ago_s, v->cfg.learn_s);
 	else
 		printf("%-12s no\n", "learned:");
 	if (x->hitter)
-		printf("%-12s %llu SYNs in its last window (synguard top)\n", "top:",
-		       (unsigned long long)x->hitter_syns);
+		printf("%-12s %llu SYNs in its last window (synguard top)\n",
+		       "top:", (unsigned long long)x->hitter_syns);
 	printf("%-12s %s [%s%s%s]\n", "a SYN now:", x->syn_does, sg_counter_names[x->syn_counter],
 	       x->syn_also >= 0 ? ", " : "", x->syn_also >= 0 ? sg_counter_names[x->syn_also] : "");
 	printf("%-12s %s [%s]\n", "an ACK now:", x->ack_does, sg_counter_names[x->ack_counter]);

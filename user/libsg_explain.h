@@ -11,8 +11,7 @@
 
 /* "198.18.0.2", "198.18.0.2:80", "[2001:db8::2]:80", "2001:db8::2":
  * *port -1 when none is given; -EINVAL with one line in err. */
-int sg_explain_target(const char *s, struct sg_src_key *addr, int *port,
-		      char *err, size_t n);
+int sg_explain_target(const char *s, struct sg_src_key *addr, int *port, char *err, size_t n);
 /* The whole explanation, as text or one JSON object: an SG_EXIT_* code. */
 int sg_cmd_explain(struct sg_view *v, const char *target, bool json);
 

@@ -16,8 +16,8 @@ void sg_filter_init(struct sg_filter *f)
 
 bool sg_filter_narrows(const struct sg_filter *f)
 {
-	return f->states || f->sport >= 0 || f->dport >= 0 || f->port >= 0 ||
-	       f->has_src || f->has_dst;
+	return f->states || f->sport >= 0 || f->dport >= 0 || f->port >= 0 || f->has_src ||
+	       f->has_dst;
 }
 
 /* Names other tools give these states, after upper-casing and '-' -> '_'
@@ -64,8 +64,10 @@ int sg_states_parse(const char *list, __u32 *mask, char *err, size_t n)
 		snprintf(word, sizeof(word), "%.*s", (int)(len < 31 ? len : 31), list);
 		m = sg_state_mask_of(word);
 		if (!m) {
-			snprintf(err, n, "unknown state '%s': use one of SYN_SENT SYN_RCVD ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 CLOSE_WAIT CLOSING LAST_ACK TIME_WAIT CLOSED (any case; ss's syn-recv and conntrack's SYN_RECV too)",
-				 word);
+			snprintf(
+				err, n,
+				"unknown state '%s': use one of SYN_SENT SYN_RCVD ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 CLOSE_WAIT CLOSING LAST_ACK TIME_WAIT CLOSED (any case; ss's syn-recv and conntrack's SYN_RECV too)",
+				word);
 			return -EINVAL;
 		}
 		*mask |= m;
@@ -109,8 +111,8 @@ static bool sg_prefix_holds(const struct sg_src_key *p, __u8 fam, const __u32 *a
 
 /* The checks both kinds of record share: one side's address and port,
  * the other's, in the filter's own terms. */
-static bool sg_filter_ends(const struct sg_filter *f, __u8 fam, const __u32 *saddr,
-			   int sport, const __u32 *daddr, int dport)
+static bool sg_filter_ends(const struct sg_filter *f, __u8 fam, const __u32 *saddr, int sport,
+			   const __u32 *daddr, int dport)
 {
 	if (f->sport >= 0 && f->sport != sport)
 		return false;

@@ -13,8 +13,8 @@
  * the remote side; for an event they are the packet's own source and
  * destination. port matches either side. */
 struct sg_filter {
-	__u32 states;             /* 1 << enum sg_state; 0: any state       */
-	int sport, dport, port;   /* -1: any                                */
+	__u32 states;           /* 1 << enum sg_state; 0: any state       */
+	int sport, dport, port; /* -1: any                                */
 	bool has_src, has_dst;
 	struct sg_src_key src, dst;
 };

@@ -39,7 +39,7 @@ struct sg_attach_info {
 	__u32 xdp_prog_id, xdp_ours_id;
 	const char *xdp_mode;
 	__u32 tc_link_id[2], tc_prog_id[2];
-	bool tc_here[2];        /* the pinned link is on this namespace's iface */
+	bool tc_here[2]; /* the pinned link is on this namespace's iface */
 };
 
 /* Whether synguard protects the interface now: its XDP program and its
@@ -47,12 +47,12 @@ struct sg_attach_info {
  * interface to come back). */
 static bool sg_protecting(const struct sg_attach_info *ai)
 {
-	return ai->xdp_prog_id && (ai->xdp_prog_id == ai->xdp_ours_id ||
-				   !strcmp(ai->xdp_mode, "multi")) && ai->tc_here[0];
+	return ai->xdp_prog_id &&
+	       (ai->xdp_prog_id == ai->xdp_ours_id || !strcmp(ai->xdp_mode, "multi")) &&
+	       ai->tc_here[0];
 }
 
-static void sg_link_info(const struct sg_pins *p, const char *name,
-			 __u32 *link_id, __u32 *prog_id)
+static void sg_link_info(const struct sg_pins *p, const char *name, __u32 *link_id, __u32 *prog_id)
 {
 	struct bpf_link_info info = {};
 	__u32 len = sizeof(info);
@@ -80,8 +80,7 @@ static void sg_attach_query(const struct sg_pins *p, struct sg_attach_info *ai)
 
 	memset(ai, 0, sizeof(*ai));
 	ai->xdp_mode = "none";
-	if (!sg_pin_path(path, sizeof(path), p, "prog_xdp") &&
-	    (fd = bpf_obj_get(path)) >= 0) {
+	if (!sg_pin_path(path, sizeof(path), p, "prog_xdp") && (fd = bpf_obj_get(path)) >= 0) {
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
 
@@ -96,11 +95,21 @@ static void sg_attach_query(const struct sg_pins *p, struct sg_attach_info *ai)
 		if (!bpf_xdp_query(ifindex, 0, &q)) {
 			ai->xdp_prog_id = q.prog_id;
 			switch (q.attach_mode) {
-			case XDP_ATTACHED_DRV: ai->xdp_mode = "native"; break;
-			case XDP_ATTACHED_SKB: ai->xdp_mode = "skb"; break;
-			case XDP_ATTACHED_HW: ai->xdp_mode = "hw"; break;
-			case XDP_ATTACHED_MULTI: ai->xdp_mode = "multi"; break;
-			default: ai->xdp_mode = "none"; break;
+			case XDP_ATTACHED_DRV:
+				ai->xdp_mode = "native";
+				break;
+			case XDP_ATTACHED_SKB:
+				ai->xdp_mode = "skb";
+				break;
+			case XDP_ATTACHED_HW:
+				ai->xdp_mode = "hw";
+				break;
+			case XDP_ATTACHED_MULTI:
+				ai->xdp_mode = "multi";
+				break;
+			default:
+				ai->xdp_mode = "none";
+				break;
 			}
 		}
 	}
@@ -133,16 +142,16 @@ struct sg_status {
 	struct sg_secret_state ss;
 	struct sg_attach_info ai;
 	struct sg_walk_args wa;
-	double wa_age;                 /* 0: walked now; else the sweep's */
+	double wa_age; /* 0: walked now; else the sweep's */
 	struct sg_live live;
-	struct sg_dstatus st;          /* the daemon's last sample (copy) */
-	bool fresh;                    /* ...taken within the last 5 s    */
+	struct sg_dstatus st; /* the daemon's last sample (copy) */
+	bool fresh;           /* ...taken within the last 5 s    */
 	__u32 synced_max, emb_max;
 	__u64 now;
 	long syncookies;               /* net.ipv4.tcp_syncookies, now    */
 	char *protected_ports;         /* what sg_ports holds now         */
 	char *no_listener;             /* listed, no listener; NULL: ?    */
-	char dversion[96], dbuild[32];    /* the running daemon's; "": ?  */
+	char dversion[96], dbuild[32]; /* the running daemon's; "": ?  */
 };
 
 static void sg_status_free(struct sg_status *x)
@@ -175,16 +184,15 @@ static int sg_status_read(struct sg_view *v, struct sg_status *x)
 	sg_tw_limits_read(&x->live.tw);
 	if (sg_sysctl_int("net/ipv4/tcp_syncookies", &x->syncookies))
 		x->syncookies = -1;
-	if (sg_settings_read(v->pins, &x->set) ||
-	    sg_secrets_read(v->pins->secrets_fd, &x->ss) ||
-	    sg_gauges_read(v->pins, v->daemon_pid, x->live.tw.port_lo, x->live.tw.port_hi,
-			   &x->wa, &x->wa_age))
+	if (sg_settings_read(v->pins, &x->set) || sg_secrets_read(v->pins->secrets_fd, &x->ss) ||
+	    sg_gauges_read(v->pins, v->daemon_pid, x->live.tw.port_lo, x->live.tw.port_hi, &x->wa,
+			   &x->wa_age))
 		return -1;
 	x->synced_max = sg_map_max_entries(v->pins->synced_fd);
 	x->emb_max = sg_map_max_entries(v->pins->embryonic_fd);
 	sg_attach_query(v->pins, &x->ai);
 	if (v->daemon_pid <= 0 || sg_daemon_build(v->pins->iface, x->dversion, sizeof(x->dversion),
-						     x->dbuild, sizeof(x->dbuild)))
+						  x->dbuild, sizeof(x->dbuild)))
 		x->dversion[0] = x->dbuild[0] = 0;
 	x->st = v->pins->dpage->st;
 	x->fresh = v->daemon_pid > 0 && x->st.tick_ns && x->st.tick_ns <= x->now &&
@@ -211,29 +219,44 @@ static struct json_object *sg_status_json(struct sg_view *v, const struct sg_sta
 	json_object_object_add(o, "iface", json_object_new_string(v->pins->iface));
 	json_object_object_add(o, "pin_dir", json_object_new_string(v->pins->dir));
 	json_object_object_add(o, "daemon_running", json_object_new_boolean(v->daemon_pid > 0));
-	json_object_object_add(o, "daemon_pid", v->daemon_pid > 0 ? json_object_new_int(v->daemon_pid) : NULL);
+	json_object_object_add(o, "daemon_pid",
+			       v->daemon_pid > 0 ? json_object_new_int(v->daemon_pid) : NULL);
 	json_object_object_add(o, "protecting", json_object_new_boolean(sg_protecting(ai)));
-	json_object_object_add(o, "daemon_elsewhere",
-			       json_object_new_boolean(v->daemon_pid <= 0 && sg_pins_held(v->pins)));
+	json_object_object_add(
+		o, "daemon_elsewhere",
+		json_object_new_boolean(v->daemon_pid <= 0 && sg_pins_held(v->pins)));
 	json_object_object_add(o, "version", json_object_new_string(sg_version));
 	json_object_object_add(o, "build_id", json_object_new_string(sg_build_id));
-	json_object_object_add(o, "daemon_version", x->dversion[0] ? json_object_new_string(x->dversion) : NULL);
-	json_object_object_add(o, "daemon_build_id", x->dbuild[0] ? json_object_new_string(x->dbuild) : NULL);
+	json_object_object_add(o, "daemon_version",
+			       x->dversion[0] ? json_object_new_string(x->dversion) : NULL);
+	json_object_object_add(o, "daemon_build_id",
+			       x->dbuild[0] ? json_object_new_string(x->dbuild) : NULL);
 	j = json_object_new_object();
-	json_object_object_add(j, "prog_id", ai->xdp_prog_id ? json_object_new_int64(ai->xdp_prog_id) : NULL);
-	json_object_object_add(j, "mode", json_object_new_string(ai->have_ifindex ? ai->xdp_mode : "unknown"));
-	json_object_object_add(j, "ours", json_object_new_boolean(ai->xdp_prog_id && (ai->xdp_prog_id == ai->xdp_ours_id || !strcmp(ai->xdp_mode, "multi"))));
+	json_object_object_add(j, "prog_id",
+			       ai->xdp_prog_id ? json_object_new_int64(ai->xdp_prog_id) : NULL);
+	json_object_object_add(j, "mode",
+			       json_object_new_string(ai->have_ifindex ? ai->xdp_mode : "unknown"));
+	json_object_object_add(
+		j, "ours",
+		json_object_new_boolean(ai->xdp_prog_id && (ai->xdp_prog_id == ai->xdp_ours_id ||
+							    !strcmp(ai->xdp_mode, "multi"))));
 	json_object_object_add(o, "xdp", j);
 	for (int d = 0; d < 2; d++) {
 		j = json_object_new_object();
-		json_object_object_add(j, "link_id", ai->tc_link_id[d] ? json_object_new_int64(ai->tc_link_id[d]) : NULL);
-		json_object_object_add(j, "prog_id", ai->tc_prog_id[d] ? json_object_new_int64(ai->tc_prog_id[d]) : NULL);
+		json_object_object_add(j, "link_id",
+				       ai->tc_link_id[d] ? json_object_new_int64(ai->tc_link_id[d])
+							 : NULL);
+		json_object_object_add(j, "prog_id",
+				       ai->tc_prog_id[d] ? json_object_new_int64(ai->tc_prog_id[d])
+							 : NULL);
 		json_object_object_add(o, d ? "tc_egress" : "tc_ingress", j);
 	}
 	json_object_object_add(o, "mode", json_object_new_string(sg_mode_name(c->mode)));
 	json_object_object_add(o, "cookie_mode_active", json_object_new_boolean(c->cookie_active));
-	json_object_object_add(o, "cookie_check_s", sg_jsecs(!c->cookie_active && c->cookie_check_until_ns > x->now ?
-		(double)(c->cookie_check_until_ns - x->now) / 1e9 : 0));
+	json_object_object_add(o, "cookie_check_s",
+			       sg_jsecs(!c->cookie_active && c->cookie_check_until_ns > x->now
+						? (double)(c->cookie_check_until_ns - x->now) / 1e9
+						: 0));
 	/* what keeps cookie mode off whatever the mode asks, and how often */
 	t = json_object_new_array();
 	j = json_object_new_object();
@@ -247,20 +270,32 @@ static struct json_object *sg_status_json(struct sg_view *v, const struct sg_sta
 	sg_setting_format(sg_setting_find("ports"), &x->set, val, sizeof(val));
 	json_object_object_add(o, "ports", json_object_new_string(val));
 	json_object_object_add(o, "protected_ports", json_object_new_string(x->protected_ports));
-	json_object_object_add(o, "ports_without_listener", x->no_listener ? json_object_new_string(x->no_listener) : NULL);
-	json_object_object_add(o, "track", json_object_new_string(c->track_all ? "all" : "protected"));
+	json_object_object_add(o, "ports_without_listener",
+			       x->no_listener ? json_object_new_string(x->no_listener) : NULL);
+	json_object_object_add(o, "track",
+			       json_object_new_string(c->track_all ? "all" : "protected"));
 	json_object_object_add(o, "drop_oow_rst", json_object_new_boolean(c->drop_oow_rst));
-	json_object_object_add(o, "secret_age_s", sg_jsecs((double)sg_ago(x->now, x->ss.rotated_ns) / 1e9));
+	json_object_object_add(o, "secret_age_s",
+			       sg_jsecs((double)sg_ago(x->now, x->ss.rotated_ns) / 1e9));
 
 	/* auto mode: the daemon's last sample and its last switch */
 	j = json_object_new_object();
-	json_object_object_add(j, "sample_age_s", x->fresh ? sg_jsecs((double)(x->now - x->st.tick_ns) / 1e9) : NULL);
+	json_object_object_add(j, "sample_age_s",
+			       x->fresh ? sg_jsecs((double)(x->now - x->st.tick_ns) / 1e9) : NULL);
 	json_object_object_add(j, "syn_rate", x->fresh ? sg_ju64(x->st.syn_rate) : NULL);
 	json_object_object_add(j, "syn_rcvd", sg_ju64(x->wa.states[SG_SYN_RCVD]));
 	json_object_object_add(j, "switches", sg_ju64(x->st.switches));
-	json_object_object_add(j, "last_switch", x->st.last_switch[0] ? json_object_new_string(x->st.last_switch) : NULL);
-	json_object_object_add(j, "last_switch_ago_s", x->st.switched_ns ? sg_jsecs((double)sg_ago(x->now, x->st.switched_ns) / 1e9) : NULL);
-	json_object_object_add(j, "calm_for_s", x->fresh && x->st.calm_since_ns ? sg_jsecs((double)sg_ago(x->now, x->st.calm_since_ns) / 1e9) : NULL);
+	json_object_object_add(j, "last_switch",
+			       x->st.last_switch[0] ? json_object_new_string(x->st.last_switch)
+						    : NULL);
+	json_object_object_add(j, "last_switch_ago_s",
+			       x->st.switched_ns
+				       ? sg_jsecs((double)sg_ago(x->now, x->st.switched_ns) / 1e9)
+				       : NULL);
+	json_object_object_add(j, "calm_for_s",
+			       x->fresh && x->st.calm_since_ns
+				       ? sg_jsecs((double)sg_ago(x->now, x->st.calm_since_ns) / 1e9)
+				       : NULL);
 	json_object_object_add(o, "auto", j);
 
 	j = json_object_new_object();
@@ -268,9 +303,13 @@ static struct json_object *sg_status_json(struct sg_view *v, const struct sg_sta
 	json_object_object_add(j, "id", json_object_new_string(val));
 	snprintf(val, sizeof(val), "%08x", sg_secret_id(&x->ss.slot[(x->ss.cur ^ 1) & 1]));
 	json_object_object_add(j, "other_id", json_object_new_string(val));
-	json_object_object_add(j, "source", json_object_new_string(x->set.d.secret_file[0] ? "file" : "random"));
-	json_object_object_add(j, "period_no", x->fresh && x->st.secret_derived ? sg_ju64(x->st.secret_period_no) : NULL);
-	json_object_object_add(j, "age_s", sg_jsecs((double)sg_ago(x->now, x->ss.rotated_ns) / 1e9));
+	json_object_object_add(j, "source",
+			       json_object_new_string(x->set.d.secret_file[0] ? "file" : "random"));
+	json_object_object_add(j, "period_no",
+			       x->fresh && x->st.secret_derived ? sg_ju64(x->st.secret_period_no)
+								: NULL);
+	json_object_object_add(j, "age_s",
+			       sg_jsecs((double)sg_ago(x->now, x->ss.rotated_ns) / 1e9));
 	json_object_object_add(o, "secret", j);
 
 	j = json_object_new_object();
@@ -288,7 +327,8 @@ static struct json_object *sg_status_json(struct sg_view *v, const struct sg_sta
 
 	/* what of the kernel's settings breaks synguard */
 	j = json_object_new_object();
-	json_object_object_add(j, "tcp_syncookies", x->syncookies >= 0 ? json_object_new_int64(x->syncookies) : NULL);
+	json_object_object_add(j, "tcp_syncookies",
+			       x->syncookies >= 0 ? json_object_new_int64(x->syncookies) : NULL);
 	t = json_object_new_array();
 	if (!x->syncookies)
 		json_object_array_add(t, json_object_new_string("tcp_syncookies"));
@@ -300,8 +340,8 @@ static struct json_object *sg_status_json(struct sg_view *v, const struct sg_sta
 	json_object_object_add(j, "deny", json_object_new_int64(x->set.deny.n));
 	json_object_object_add(j, "learned", sg_ju64(x->wa.learned));
 	json_object_object_add(o, "policy", j);
-	json_object_object_add(o, "events_reader", json_object_new_boolean(
-		c->events_until_ns > sg_coarse_now_ns()));
+	json_object_object_add(o, "events_reader",
+			       json_object_new_boolean(c->events_until_ns > sg_coarse_now_ns()));
 
 	j = json_object_new_object();
 	json_object_object_add(j, "synced", sg_ju64(x->wa.synced));
@@ -312,12 +352,14 @@ static struct json_object *sg_status_json(struct sg_view *v, const struct sg_sta
 	json_object_object_add(o, "ct", j);
 	t = json_object_new_object();
 	for (int i = 0; i < SG_STATE_MAX; i++)
-		json_object_object_add(t, sg_state_names[i], json_object_new_int64(c->timeout_s[i]));
+		json_object_object_add(t, sg_state_names[i],
+				       json_object_new_int64(c->timeout_s[i]));
 	json_object_object_add(o, "timeouts_s", t);
 
 	/* every setting, typed: numbers, yes/no as booleans, the rest text */
 	t = json_object_new_object();
-	sg_settings_for_each(st) {
+	sg_settings_for_each(st)
+	{
 		if (st->type == &sg_t_bool)
 			j = json_object_new_boolean(sg_setting_number(st, &x->set) != 0);
 		else if (st->type->numeric)
@@ -354,7 +396,8 @@ int sg_cmd_status(struct sg_view *v, bool json)
 	if (v->daemon_pid > 0)
 		printf("%-14s running (pid %d)%s%s\n", "daemon:", v->daemon_pid,
 		       x.fresh ? "" : ", no sample in the last 5 s",
-		       sg_protecting(ai) ? "" : ", NOT protecting the interface (see xdp and tc below)");
+		       sg_protecting(ai) ? ""
+					 : ", NOT protecting the interface (see xdp and tc below)");
 	else if (sg_pins_held(v->pins))
 		printf("%-14s not in this network namespace: a synguardd elsewhere holds these pins (run status in its namespace: nsenter --net=/run/netns/NAME)\n",
 		       "daemon:");
@@ -362,21 +405,24 @@ int sg_cmd_status(struct sg_view *v, bool json)
 		printf("%-14s not running (showing the pinned maps)\n", "daemon:");
 	printf("%-14s %s (build %s)", "version:", sg_version, sg_build_id);
 	if (x.dbuild[0] && strcmp(x.dbuild, sg_build_id))
-		printf("; the daemon runs %s (build %s): restart it to run this build",
-		       x.dversion, x.dbuild);
+		printf("; the daemon runs %s (build %s): restart it to run this build", x.dversion,
+		       x.dbuild);
 	printf("\n");
 	if (!ai->have_ifindex)
-		printf("%-14s unknown (%s is not in this network namespace)\n", "xdp:", v->pins->iface);
+		printf("%-14s unknown (%s is not in this network namespace)\n",
+		       "xdp:", v->pins->iface);
 	else if (!ai->xdp_prog_id)
 		printf("%-14s not attached\n", "xdp:");
 	else
 		printf("%-14s prog id %u, %s%s\n", "xdp:", ai->xdp_prog_id, ai->xdp_mode,
-		       ai->xdp_prog_id == ai->xdp_ours_id ? "" :
-		       !strcmp(ai->xdp_mode, "multi") ? " (libxdp dispatcher)" : " (NOT synguard's)");
+		       ai->xdp_prog_id == ai->xdp_ours_id ? ""
+		       : !strcmp(ai->xdp_mode, "multi")   ? " (libxdp dispatcher)"
+							  : " (NOT synguard's)");
 	for (int d = 0; d < 2; d++) {
 		if (ai->tc_link_id[d])
 			printf("%-14s tcx link id %u (prog id %u)\n",
-			       d ? "tc egress:" : "tc ingress:", ai->tc_link_id[d], ai->tc_prog_id[d]);
+			       d ? "tc egress:" : "tc ingress:", ai->tc_link_id[d],
+			       ai->tc_prog_id[d]);
 		else
 			printf("%-14s no pinned tcx link\n", d ? "tc egress:" : "tc ingress:");
 	}
@@ -390,7 +436,8 @@ int sg_cmd_status(struct sg_view *v, bool json)
 	printf("\n");
 	for (unsigned int r = 0; r < SG_REFUSE_MAX; r++)
 		if (x.fresh && (x.st.cookie_refused & (1u << r)))
-			printf("%-14s cookie mode refused: %s (the daemon's log says more)\n", "", sg_refuse_why(r));
+			printf("%-14s cookie mode refused: %s (the daemon's log says more)\n", "",
+			       sg_refuse_why(r));
 	if (c->mode == SG_MODE_AUTO) {
 		printf("%-14s SYN rate ", "auto:");
 		if (x.fresh)
@@ -403,8 +450,9 @@ int sg_cmd_status(struct sg_view *v, bool json)
 		       x.set.d.synrcvd_low, x.set.d.hold_s);
 	}
 	if (x.st.last_switch[0])
-		printf("%-14s %s ago: %s\n", "last switch:",
-		       sg_age(buf, sizeof(buf), sg_ago(x.now, x.st.switched_ns)), x.st.last_switch);
+		printf("%-14s %s ago: %s\n",
+		       "last switch:", sg_age(buf, sizeof(buf), sg_ago(x.now, x.st.switched_ns)),
+		       x.st.last_switch);
 	sg_setting_format(sg_setting_find("ports"), &x.set, val, sizeof(val));
 	printf("%-14s %s\n", "ports:", val);
 	printf("%-14s %s%s", "protected:", x.protected_ports,
@@ -415,24 +463,27 @@ int sg_cmd_status(struct sg_view *v, bool json)
 	else if (x.fresh && x.st.listen_err)
 		printf("; cannot list the TCP listeners: %s", strerror(-x.st.listen_err));
 	printf("\n");
-	printf("%-14s %s, drop out-of-window RSTs: %s\n", "tracking:",
-	       c->track_all ? "all TCP flows" : "protected ports only",
+	printf("%-14s %s, drop out-of-window RSTs: %s\n",
+	       "tracking:", c->track_all ? "all TCP flows" : "protected ports only",
 	       c->drop_oow_rst ? "yes" : "no");
-	printf("%-14s %s, id %08x, rotated %s ago, period %us", "secret:",
-	       x.set.d.secret_file[0] ? "derived from the key file" : "random",
+	printf("%-14s %s, id %08x, rotated %s ago, period %us",
+	       "secret:", x.set.d.secret_file[0] ? "derived from the key file" : "random",
 	       sg_secret_id(&x.ss.slot[x.ss.cur & 1]),
 	       sg_age(buf, sizeof(buf), sg_ago(x.now, x.ss.rotated_ns)), x.set.d.secret_period_s);
 	if (x.fresh && x.st.secret_derived)
 		printf(" (#%llu)", (unsigned long long)x.st.secret_period_no);
-	printf("\n%-14s synced %llu/%u, embryonic %llu/%u\n", "ct tables:",
-	       (unsigned long long)x.wa.synced, x.synced_max,
+	printf("\n%-14s synced %llu/%u, embryonic %llu/%u\n",
+	       "ct tables:", (unsigned long long)x.wa.synced, x.synced_max,
 	       (unsigned long long)x.wa.embryonic, x.emb_max);
 	printf("%-14s %llu tracked (tcp_max_tw_buckets %llu), %llu on ephemeral ports (range of %llu)%s%s\n",
 	       "time_wait:", (unsigned long long)x.wa.states[SG_TIME_WAIT],
 	       (unsigned long long)x.live.tw.max_buckets, (unsigned long long)x.wa.tw_ephemeral,
 	       (unsigned long long)x.live.tw.port_range,
-	       x.fresh && (x.st.tw_pressure & SG_TW_BUCKETS) ? "; WARNING: near tcp_max_tw_buckets" : "",
-	       x.fresh && (x.st.tw_pressure & SG_TW_PORTS) ? "; WARNING: near running out of ephemeral ports" : "");
+	       x.fresh && (x.st.tw_pressure & SG_TW_BUCKETS) ? "; WARNING: near tcp_max_tw_buckets"
+							     : "",
+	       x.fresh && (x.st.tw_pressure & SG_TW_PORTS)
+		       ? "; WARNING: near running out of ephemeral ports"
+		       : "");
 	if (!x.syncookies)
 		printf("%-14s WARNING: net.ipv4.tcp_syncookies is 0: the kernel refuses BPF request sockets, every cookie handshake fails (sysctl -w net.ipv4.tcp_syncookies=1)\n",
 		       "kernel:");
@@ -445,7 +496,8 @@ int sg_cmd_status(struct sg_view *v, bool json)
 	else
 		printf("%-14s no reader: nothing sampled\n", "events:");
 	printf("\n%-22s %-24s %-7s %s\n", "SETTING", "VALUE", "WHEN", "NOW");
-	sg_settings_for_each(st) {
+	sg_settings_for_each(st)
+	{
 		char now[256] = "";
 
 		sg_setting_format(st, &x.set, val, sizeof(val));
@@ -485,8 +537,7 @@ int sg_cmd_stats(struct sg_view *v, bool json, bool all)
 	if (sg_gauges_read(v->pins, v->daemon_pid, 0, 0, &wa, &age) ||
 	    sg_counters_read(v->pins->counters_fd, cnt) ||
 	    sg_counters_read_bank(v->pins->counters_fd, SG_BANK_WOULD, would) ||
-	    sg_pcounters_read(v->pins->pcounters_fd, pc) ||
-	    sg_ports_read(v->pins->ports_fd, slots))
+	    sg_pcounters_read(v->pins->pcounters_fd, pc) || sg_ports_read(v->pins->ports_fd, slots))
 		return SG_EXIT_FAIL;
 	sg_slot_labels(slots, label);
 
@@ -494,9 +545,12 @@ int sg_cmd_stats(struct sg_view *v, bool json, bool all)
 		struct json_object *o = json_object_new_object(), *x;
 
 		json_object_object_add(o, "iface", json_object_new_string(v->pins->iface));
-		json_object_object_add(o, "mode", json_object_new_string(sg_mode_name(v->cfg.mode)));
-		json_object_object_add(o, "cookie_mode_active", json_object_new_boolean(v->cfg.cookie_active));
-		json_object_object_add(o, "daemon_running", json_object_new_boolean(v->daemon_pid > 0));
+		json_object_object_add(o, "mode",
+				       json_object_new_string(sg_mode_name(v->cfg.mode)));
+		json_object_object_add(o, "cookie_mode_active",
+				       json_object_new_boolean(v->cfg.cookie_active));
+		json_object_object_add(o, "daemon_running",
+				       json_object_new_boolean(v->daemon_pid > 0));
 		x = json_object_new_object();
 		for (int i = 0; i < SG_STATE_MAX; i++)
 			json_object_object_add(x, sg_state_names[i], sg_ju64(wa.states[i]));
@@ -535,13 +589,13 @@ int sg_cmd_stats(struct sg_view *v, bool json, bool all)
 		return 0;
 	}
 
-	printf("%s: mode %s, cookies %s, daemon %s\n\n", v->pins->iface,
-	       sg_mode_name(v->cfg.mode), v->cfg.cookie_active ? "active" : "inactive",
+	printf("%s: mode %s, cookies %s, daemon %s\n\n", v->pins->iface, sg_mode_name(v->cfg.mode),
+	       v->cfg.cookie_active ? "active" : "inactive",
 	       v->daemon_pid > 0 ? "running" : "not running");
 	if (age > 0)
 		printf("states as of the daemon's sweep %.1f s ago (%llu entries: "
-		       "too many to walk at each call)\n\n", age,
-		       (unsigned long long)(wa.synced + wa.embryonic));
+		       "too many to walk at each call)\n\n",
+		       age, (unsigned long long)(wa.synced + wa.embryonic));
 	printf("%-24s %12s   %s\n", "STATE", "CONNECTIONS", "SOURCE");
 	for (int i = 0; i < SG_STATE_MAX; i++)
 		sg_gauge_line(sg_state_names[i], wa.states[i], age);
@@ -582,15 +636,20 @@ int sg_cmd_stats(struct sg_view *v, bool json, bool all)
 		if (!header) {
 			printf("\n%-6s", "PORT");
 			for (int i = 0; i < SG_PCNT_MAX; i++)
-				printf(" %*s", (int)strlen(sg_pcounter_names[i]) > 10 ?
-				       (int)strlen(sg_pcounter_names[i]) : 10, sg_pcounter_names[i]);
+				printf(" %*s",
+				       (int)strlen(sg_pcounter_names[i]) > 10
+					       ? (int)strlen(sg_pcounter_names[i])
+					       : 10,
+				       sg_pcounter_names[i]);
 			printf("\n");
 			header = true;
 		}
 		printf("%-6s", label[s]);
 		for (int i = 0; i < SG_PCNT_MAX; i++)
-			printf(" %*llu", (int)strlen(sg_pcounter_names[i]) > 10 ?
-			       (int)strlen(sg_pcounter_names[i]) : 10,
+			printf(" %*llu",
+			       (int)strlen(sg_pcounter_names[i]) > 10
+				       ? (int)strlen(sg_pcounter_names[i])
+				       : 10,
 			       (unsigned long long)pc[s][i]);
 		printf("\n");
 	}
@@ -612,9 +671,9 @@ int sg_cmd_conns(struct sg_view *v, const struct sg_filter *f, bool json)
 	if (json)
 		sg_rows_str(&w, "[");
 	else
-		printf("%-3s %-40s %-40s %-11s %-11s %8s %8s %8s %8s %10s %10s\n",
-		       "FAM", "LOCAL", "REMOTE", "STATE", "REMOTE", "AGE", "IDLE",
-		       "PKTS_IN", "PKTS_OUT", "BYTES_IN", "BYTES_OUT");
+		printf("%-3s %-40s %-40s %-11s %-11s %8s %8s %8s %8s %10s %10s\n", "FAM", "LOCAL",
+		       "REMOTE", "STATE", "REMOTE", "AGE", "IDLE", "PKTS_IN", "PKTS_OUT",
+		       "BYTES_IN", "BYTES_OUT");
 	for (size_t i = 0; i < n; i++) {
 		if (!sg_filter_conn(f, &cv[i].k, cv[i].e.state))
 			continue;
@@ -660,8 +719,11 @@ static int sg_watch_take(struct sg_view *v, struct sg_watch_sample *s)
 
 	s->at = sg_now_ns();
 	return sg_counters_read(v->pins->counters_fd, s->cnt) ||
-	       sg_counters_read_bank(v->pins->counters_fd, SG_BANK_WOULD, s->would) ||
-	       sg_gauges_read(v->pins, v->daemon_pid, 0, 0, &s->wa, &age) ? -1 : 0;
+			       sg_counters_read_bank(v->pins->counters_fd, SG_BANK_WOULD,
+						     s->would) ||
+			       sg_gauges_read(v->pins, v->daemon_pid, 0, 0, &s->wa, &age)
+		       ? -1
+		       : 0;
 }
 
 static void sg_watch_clock(char *buf, size_t n)
@@ -684,7 +746,8 @@ static void sg_watch_json(struct sg_view *v, const struct sg_watch_sample *a,
 	json_object_object_add(o, "time", json_object_new_string(clock));
 	json_object_object_add(o, "iface", json_object_new_string(v->pins->iface));
 	json_object_object_add(o, "mode", json_object_new_string(sg_mode_name(v->pins->cfg->mode)));
-	json_object_object_add(o, "cookie_mode_active", json_object_new_boolean(v->pins->cfg->cookie_active));
+	json_object_object_add(o, "cookie_mode_active",
+			       json_object_new_boolean(v->pins->cfg->cookie_active));
 	json_object_object_add(o, "interval_s", sg_jsecs(dt));
 	x = json_object_new_object();
 	for (int i = 0; i < SG_STATE_MAX; i++)
@@ -706,7 +769,7 @@ static void sg_watch_json(struct sg_view *v, const struct sg_watch_sample *a,
 					       sg_jsecs((double)(b->would[i] - a->would[i]) / dt));
 	json_object_object_add(o, "would_rates", r);
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-					       JSON_C_TO_STRING_NOSLASHESCAPE));
+						       JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 }
 
@@ -718,8 +781,8 @@ static void sg_watch_line(struct sg_view *v, const struct sg_watch_sample *a,
 	bool any = false;
 
 	sg_watch_clock(clock, sizeof(clock));
-	printf("%s %s mode=%s cookies=%s", clock, v->pins->iface,
-	       sg_mode_name(v->pins->cfg->mode), v->pins->cfg->cookie_active ? "on" : "off");
+	printf("%s %s mode=%s cookies=%s", clock, v->pins->iface, sg_mode_name(v->pins->cfg->mode),
+	       v->pins->cfg->cookie_active ? "on" : "off");
 	for (int i = 0; i < SG_STATE_MAX; i++)
 		if (b->wa.states[i])
 			printf(" %s=%llu", sg_state_names[i], (unsigned long long)b->wa.states[i]);
@@ -744,8 +807,8 @@ static void sg_watch_frame(struct sg_view *v, const struct sg_watch_sample *a,
 
 	sg_watch_clock(clock, sizeof(clock));
 	printf("\033[H\033[2J");
-	printf("%s: mode %s, cookies %s, daemon %s  %s  (every %us, ^C quits)\n\n",
-	       v->pins->iface, sg_mode_name(v->pins->cfg->mode),
+	printf("%s: mode %s, cookies %s, daemon %s  %s  (every %us, ^C quits)\n\n", v->pins->iface,
+	       sg_mode_name(v->pins->cfg->mode),
 	       v->pins->cfg->cookie_active ? "active" : "inactive",
 	       v->daemon_pid > 0 ? "running" : "not running", clock, secs);
 	printf("%-24s %12s\n", "STATE", "CONNECTIONS");

@@ -49,8 +49,7 @@ static int sg_diag_parse(const void *buf, size_t len, sg_diag_cb cb, void *arg)
 				return -EBADMSG;
 			return e->error ? e->error : -EBADMSG;
 		}
-		if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
-		    h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
+		if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
 			return -EBADMSG;
 		cb(m, arg);
 	}
@@ -87,9 +86,9 @@ static void sg_diag_filter_make(struct sg_diag_filter *f, const struct sg_diag_r
 		unsigned short at = (unsigned short)(i * 2 * sizeof(f->op[0]));
 
 		f->op[2 * i] = (struct inet_diag_bc_op){
-			.code = INET_DIAG_BC_S_EQ, .yes = (unsigned char)(len - at),
-			.no = (unsigned short)(2 * sizeof(f->op[0]) +
-					       (i == q->nports - 1 ? 4 : 0)),
+			.code = INET_DIAG_BC_S_EQ,
+			.yes = (unsigned char)(len - at),
+			.no = (unsigned short)(2 * sizeof(f->op[0]) + (i == q->nports - 1 ? 4 : 0)),
 		};
 		f->op[2 * i + 1] = (struct inet_diag_bc_op){ .no = q->ports[i] };
 	}
@@ -105,8 +104,10 @@ static int sg_diag_dump_family(int fd, __u8 family, __u32 seq, const struct sg_d
 		struct sg_diag_filter f;
 	} req = {
 		.h = { .nlmsg_type = SOCK_DIAG_BY_FAMILY,
-		       .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = seq },
-		.r = { .sdiag_family = family, .sdiag_protocol = IPPROTO_TCP,
+		       .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+		       .nlmsg_seq = seq },
+		.r = { .sdiag_family = family,
+		       .sdiag_protocol = IPPROTO_TCP,
 		       .idiag_states = q->states },
 	};
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };

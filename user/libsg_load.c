@@ -93,8 +93,8 @@ int sg_ensure_bpffs(const char *dir)
 	if (mount("bpffs", dir, "bpf", 0, "mode=0700")) {
 		int ret = -errno;
 
-		sg_err("%s is not a bpffs and mounting one failed (%s): mount -t bpf bpffs %s",
-		       dir, strerror(-ret), dir);
+		sg_err("%s is not a bpffs and mounting one failed (%s): mount -t bpf bpffs %s", dir,
+		       strerror(-ret), dir);
 		return ret;
 	}
 	sg_log("mounted bpffs at %s", dir);
@@ -251,8 +251,7 @@ static int sg_xdp_orphan(int ifindex, const char *iface)
 	sg_prog_name(id, name);
 	if (strcmp(name, "sg_xdp"))
 		return -ENOENT;
-	sg_log("%s: found synguard's XDP program attached with no pin (id %u)",
-	       iface, id);
+	sg_log("%s: found synguard's XDP program attached with no pin (id %u)", iface, id);
 	return bpf_prog_get_fd_by_id(id);
 }
 
@@ -260,7 +259,7 @@ static int sg_xdp_orphan(int ifindex, const char *iface)
  * headers predate tcx (kernel 6.6), the kernel fills this layout in. */
 struct sg_tcx_link_info {
 	__u32 type, id, prog_id, pad;
-	__u32 ifindex, attach_type;   /* 0 once the device went away */
+	__u32 ifindex, attach_type; /* 0 once the device went away */
 	__u8 rest[48];
 };
 #define SG_LINK_TYPE_TCX 11
@@ -345,8 +344,7 @@ static int sg_xdp_wrap(struct sg_daemon *d, int fd)
 
 /* Detach our XDP program old (id oid) that no daemon holds, through
  * libxdp (which knows its dispatcher); true when it went. */
-static bool sg_xdp_detach_left(int ifindex, const char *iface, int old, __u32 oid,
-			       __u8 attach_mode)
+static bool sg_xdp_detach_left(int ifindex, const char *iface, int old, __u32 oid, __u8 attach_mode)
 {
 	struct xdp_program *op = xdp_program__from_fd(old);
 	enum xdp_attach_mode m = attach_mode == XDP_ATTACHED_SKB ? XDP_MODE_SKB : XDP_MODE_NATIVE;
@@ -384,14 +382,16 @@ static int sg_takeover_xdp(struct sg_daemon *d, int fd, const char *path)
 		close(old);
 		return 0;
 	}
-	if (q.prog_id == oid && (q.attach_mode == XDP_ATTACHED_DRV ||
-				 q.attach_mode == XDP_ATTACHED_SKB)) {
+	if (q.prog_id == oid &&
+	    (q.attach_mode == XDP_ATTACHED_DRV || q.attach_mode == XDP_ATTACHED_SKB)) {
 		LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = old);
 		bool skb = q.attach_mode == XDP_ATTACHED_SKB;
 		int err;
 
-		if (!bpf_xdp_attach(d->ifindex, fd, XDP_FLAGS_REPLACE |
-				    (skb ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE), &ao)) {
+		if (!bpf_xdp_attach(d->ifindex, fd,
+				    XDP_FLAGS_REPLACE |
+					    (skb ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE),
+				    &ao)) {
 			d->xdp_mode = skb ? XDP_MODE_SKB : XDP_MODE_NATIVE;
 			sg_log("%s: replaced the XDP program left attached (id %u) in place",
 			       d->o.iface, oid);
@@ -468,8 +468,8 @@ static int sg_attach_xdp(struct sg_daemon *d)
 		sg_err("%s already has an XDP program (id %u) not loaded with libxdp: remove it (ip link set %s xdp off) or load it with xdp-loader",
 		       d->o.iface, q.prog_id, d->o.iface);
 	} else if (err) {
-		sg_err("cannot attach XDP to %s: %s (see ip link show %s)",
-		       d->o.iface, strerror(-err), d->o.iface);
+		sg_err("cannot attach XDP to %s: %s (see ip link show %s)", d->o.iface,
+		       strerror(-err), d->o.iface);
 	}
 	if (err) {
 		xdp_program__close(d->xdp);
@@ -499,8 +499,7 @@ static void sg_detach_xdp(struct sg_daemon *d)
 		return;
 	err = xdp_program__detach(d->xdp, d->ifindex, d->xdp_mode, 0);
 	if (err)
-		sg_log("warning: cannot detach XDP from %s: %s", d->o.iface,
-		       strerror(-err));
+		sg_log("warning: cannot detach XDP from %s: %s", d->o.iface, strerror(-err));
 	xdp_program__close(d->xdp);
 	d->xdp = NULL;
 }
@@ -536,21 +535,19 @@ static int sg_attach_tc(struct sg_daemon *d, int dir, struct bpf_program *prog)
 		unlink(path);
 	}
 
-	fd = bpf_link_create(prog_fd, d->ifindex,
-			     dir ? BPF_TCX_EGRESS : BPF_TCX_INGRESS, NULL);
+	fd = bpf_link_create(prog_fd, d->ifindex, dir ? BPF_TCX_EGRESS : BPF_TCX_INGRESS, NULL);
 	if (fd >= 0) {
 		if (bpf_obj_pin(fd, path))
 			sg_log("warning: cannot pin %s: %s", path, strerror(errno));
 		d->tc_link_fd[dir] = fd;
 		return 0;
 	}
-	sg_log("warning: tcx %s attach on %s failed (%s); using a clsact filter",
-	       sg_tc_names[dir], d->o.iface, strerror(errno));
+	sg_log("warning: tcx %s attach on %s failed (%s); using a clsact filter", sg_tc_names[dir],
+	       d->o.iface, strerror(errno));
 	{
 		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = d->ifindex,
 			    .attach_point = dir ? BPF_TC_EGRESS : BPF_TC_INGRESS);
-		LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd, .handle = 0x5347,
-			    .priority = 1);
+		LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd, .handle = 0x5347, .priority = 1);
 
 		err = bpf_tc_hook_create(&hook);
 		if (err && err != -EEXIST) {
@@ -560,8 +557,8 @@ static int sg_attach_tc(struct sg_daemon *d, int dir, struct bpf_program *prog)
 		opts.flags = BPF_TC_F_REPLACE;
 		err = bpf_tc_attach(&hook, &opts);
 		if (err) {
-			sg_err("cannot attach TC %s on %s: %s", sg_tc_names[dir],
-			       d->o.iface, strerror(-err));
+			sg_err("cannot attach TC %s on %s: %s", sg_tc_names[dir], d->o.iface,
+			       strerror(-err));
 			return err;
 		}
 	}
@@ -610,8 +607,8 @@ static void sg_detach_tc(struct sg_daemon *d, int dir)
  * previous daemon sent are accepted. `synguard detach` removes it. */
 static int sg_kept_secrets_path(char *buf, size_t n, const struct sg_pins *p, bool dir)
 {
-	int len = snprintf(buf, n, "%s/%s%s%s", p->bpffs, SG_KEPT_SUBDIR,
-			   dir ? "" : "/", dir ? "" : p->iface);
+	int len = snprintf(buf, n, "%s/%s%s%s", p->bpffs, SG_KEPT_SUBDIR, dir ? "" : "/",
+			   dir ? "" : p->iface);
 
 	return len < 0 || (size_t)len >= n ? -ENAMETOOLONG : 0;
 }
@@ -640,7 +637,7 @@ void sg_kept_secrets_drop(const struct sg_pins *p)
 	if (!sg_kept_secrets_path(path, sizeof(path), p, false))
 		unlink(path);
 	if (!sg_kept_secrets_path(path, sizeof(path), p, true))
-		rmdir(path);   /* only when no other interface's are left */
+		rmdir(path); /* only when no other interface's are left */
 }
 
 /* Only a map of this build's layout is taken; otherwise fresh secrets. */
@@ -688,7 +685,8 @@ static int sg_skel_load(struct sg_daemon *d, __u64 *unpinned)
 	bpf_map__set_max_entries(d->skel->maps.sg_ct_bits, sg_bits_entries(d->ct_size));
 	if (!unpinned)
 		sg_kept_secrets_adopt(d);
-	bpf_object__for_each_map(m, d->skel->obj) {
+	bpf_object__for_each_map(m, d->skel->obj)
+	{
 		if (unpinned && i < 64 && bpf_map__pin_path(m)) {
 			*unpinned |= 1ULL << i;
 			bpf_map__set_pin_path(m, NULL);
@@ -704,7 +702,8 @@ static int sg_maps_repin(struct sg_daemon *d, __u64 unpinned)
 	char path[PATH_MAX];
 	int i = 0;
 
-	bpf_object__for_each_map(m, d->skel->obj) {
+	bpf_object__for_each_map(m, d->skel->obj)
+	{
 		if (i < 64 && (unpinned >> i & 1)) {
 			if (sg_pin_path(path, sizeof(path), &d->pins, bpf_map__name(m)))
 				return -ENAMETOOLONG;
@@ -722,8 +721,7 @@ static int sg_maps_repin(struct sg_daemon *d, __u64 unpinned)
 }
 
 /* ---- load, attach, detach, unpin ------------------------------------------------------ */
-int sg_daemon_load(struct sg_daemon *d, const struct sg_settings *s,
-		   const struct sg_given *g)
+int sg_daemon_load(struct sg_daemon *d, const struct sg_settings *s, const struct sg_given *g)
 {
 	const struct sg_setting *cts = sg_setting_find("ct_size");
 	__u32 pinned_synced, pinned_emb;
@@ -814,9 +812,8 @@ int sg_daemon_attach(struct sg_daemon *d)
 	err = sg_attach_xdp(d);
 	if (err)
 		return err;
-	sg_log("%s: attached XDP (%s), TC ingress (%s)%s%s%s, ct %u+%u",
-	       d->o.iface, d->xdp_mode == XDP_MODE_SKB ? "skb" : "native",
-	       d->tc_clsact[0] ? "clsact" : "tcx",
+	sg_log("%s: attached XDP (%s), TC ingress (%s)%s%s%s, ct %u+%u", d->o.iface,
+	       d->xdp_mode == XDP_MODE_SKB ? "skb" : "native", d->tc_clsact[0] ? "clsact" : "tcx",
 	       eg ? ", TC egress (" : "", eg ? (d->tc_clsact[1] ? "clsact" : "tcx") : "",
 	       eg ? ")" : "", d->ct_size, d->emb_size);
 	return 0;
@@ -948,9 +945,9 @@ void sg_daemon_unload(struct sg_daemon *d)
 struct sg_detach {
 	struct sg_pins p;
 	const char *iface;
-	int ifindex;      /* in this network namespace; 0: not here */
-	int n;            /* attachments detached */
-	bool failed;      /* one could not be: every pin stays */
+	int ifindex; /* in this network namespace; 0: not here */
+	int n;       /* attachments detached */
+	bool failed; /* one could not be: every pin stays */
 };
 
 /* The pins of programs that cannot be detached from here must stay:
@@ -1069,15 +1066,16 @@ int sg_detach_iface(const char *bpffs, const char *iface)
 	if (have_dir && (pins_lock < 0 || sg_detach_refused(&x)))
 		goto out;
 	if (!x.ifindex && have_dir)
-		sg_log("%s: the interface is gone (its tcx links say so): removing the pins", iface);
+		sg_log("%s: the interface is gone (its tcx links say so): removing the pins",
+		       iface);
 	sg_detach_xdp_left(&x);
 	for (int dir = 0; dir < 2 && !x.failed; dir++)
 		sg_detach_tc_left(&x, dir);
 	if (x.failed || (have_dir && sg_pins_remove(&x.p)))
 		goto out;
 	sg_kept_secrets_drop(&x.p);
-	printf("%s: detached (%d attachment%s), pins removed%s\n", iface, x.n,
-	       x.n == 1 ? "" : "s", have_kept ? ", kept cookie secrets too" : "");
+	printf("%s: detached (%d attachment%s), pins removed%s\n", iface, x.n, x.n == 1 ? "" : "s",
+	       have_kept ? ", kept cookie secrets too" : "");
 	ret = SG_EXIT_OK;
 out:
 	sg_pidfile_path(path, sizeof(path), iface, false);

@@ -73,8 +73,8 @@ static int sg_pin_get(const struct sg_pins *p, const char *name)
 	fd = bpf_obj_get(path);
 	if (fd < 0) {
 		fd = -errno;
-		sg_err("cannot open %s: %s (restart synguardd -i %s)", path,
-		       strerror(-fd), p->iface);
+		sg_err("cannot open %s: %s (restart synguardd -i %s)", path, strerror(-fd),
+		       p->iface);
 	}
 	return fd;
 }
@@ -88,8 +88,7 @@ size_t sg_map_len(size_t len)
 
 void *sg_map_mmap(int fd, size_t len, const char *name)
 {
-	void *m = mmap(NULL, sg_map_len(len), PROT_READ | PROT_WRITE,
-		       MAP_SHARED, fd, 0);
+	void *m = mmap(NULL, sg_map_len(len), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 
 	if (m != MAP_FAILED)
 		return m;
@@ -104,20 +103,13 @@ int sg_pins_open(struct sg_pins *p)
 		int *fd;
 		const char *name;
 	} tab[] = {
-		{ &p->config_fd, "sg_config" },
-		{ &p->ports_fd, "sg_ports" },
-		{ &p->secrets_fd, "sg_secrets" },
-		{ &p->counters_fd, "sg_counters" },
-		{ &p->pcounters_fd, "sg_port_counters" },
-		{ &p->synced_fd, "sg_ct_synced" },
-		{ &p->embryonic_fd, "sg_ct_embryonic" },
-		{ &p->walk_fd, "prog_walk" },
-		{ &p->daemon_fd, "sg_daemon" },
-		{ &p->policy_fd, "sg_policy" },
-		{ &p->policy_bits_fd, "sg_policy_bits" },
-		{ &p->learned_fd, "sg_learned" },
-		{ &p->hitters_fd, "sg_hitters" },
-		{ &p->events_fd, "sg_events" },
+		{ &p->config_fd, "sg_config" },           { &p->ports_fd, "sg_ports" },
+		{ &p->secrets_fd, "sg_secrets" },         { &p->counters_fd, "sg_counters" },
+		{ &p->pcounters_fd, "sg_port_counters" }, { &p->synced_fd, "sg_ct_synced" },
+		{ &p->embryonic_fd, "sg_ct_embryonic" },  { &p->walk_fd, "prog_walk" },
+		{ &p->daemon_fd, "sg_daemon" },           { &p->policy_fd, "sg_policy" },
+		{ &p->policy_bits_fd, "sg_policy_bits" }, { &p->learned_fd, "sg_learned" },
+		{ &p->hitters_fd, "sg_hitters" },         { &p->events_fd, "sg_events" },
 		{ &p->local_addrs_fd, "sg_local_addrs" },
 	};
 
@@ -145,11 +137,10 @@ int sg_pins_open(struct sg_pins *p)
 
 void sg_pins_close(struct sg_pins *p)
 {
-	int *fds[] = { &p->config_fd, &p->ports_fd, &p->secrets_fd,
-		       &p->counters_fd, &p->pcounters_fd, &p->synced_fd,
-		       &p->embryonic_fd, &p->walk_fd, &p->daemon_fd, &p->policy_fd,
-		       &p->policy_bits_fd, &p->learned_fd, &p->hitters_fd, &p->events_fd,
-		       &p->local_addrs_fd };
+	int *fds[] = { &p->config_fd,    &p->ports_fd,  &p->secrets_fd,     &p->counters_fd,
+		       &p->pcounters_fd, &p->synced_fd, &p->embryonic_fd,   &p->walk_fd,
+		       &p->daemon_fd,    &p->policy_fd, &p->policy_bits_fd, &p->learned_fd,
+		       &p->hitters_fd,   &p->events_fd, &p->local_addrs_fd };
 
 	if (p->cfg)
 		munmap(p->cfg, sg_map_len(sizeof(*p->cfg)));
@@ -372,8 +363,7 @@ int sg_walk_run(int prog_fd, int delete_expired, struct sg_walk_args *a)
 	return sg_walk_run_tw(prog_fd, delete_expired, 0, 0, a);
 }
 
-int sg_walk_run_tw(int prog_fd, int delete_expired, __u16 lo, __u16 hi,
-		   struct sg_walk_args *a)
+int sg_walk_run_tw(int prog_fd, int delete_expired, __u16 lo, __u16 hi, struct sg_walk_args *a)
 {
 	/* syscall programs take ctx_in only; the kernel copies it back */
 	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = a, .ctx_size_in = sizeof(*a));
@@ -412,8 +402,8 @@ int sg_gauges_read(const struct sg_pins *p, int daemon_pid, __u16 lo, __u16 hi,
 	__u64 entries = sw->synced + sw->embryonic;
 
 	*age_s = 0;
-	if (daemon_pid > 0 && entries > SG_GAUGES_WALK_MAX &&
-	    now >= sw->now_ns && now - sw->now_ns < sg_gauges_max_age(entries)) {
+	if (daemon_pid > 0 && entries > SG_GAUGES_WALK_MAX && now >= sw->now_ns &&
+	    now - sw->now_ns < sg_gauges_max_age(entries)) {
 		*a = *sw;
 		*age_s = (double)(now - sw->now_ns) / 1e9;
 		return 0;
@@ -448,8 +438,7 @@ static int sg_connv_push(struct sg_connv *cv, const struct sg_ct_key *k,
 /* keys and values of 4096 entries a call: 700 KB of buffers */
 #define SG_BATCH 4096
 
-static int sg_ct_dump(int fd, const struct sg_config *c, __u64 now,
-		      struct sg_connv *cv)
+static int sg_ct_dump(int fd, const struct sg_config *c, __u64 now, struct sg_connv *cv)
 {
 	static struct sg_ct_key keys[SG_BATCH];
 	static struct sg_ct_entry vals[SG_BATCH];
@@ -460,8 +449,8 @@ static int sg_ct_dump(int fd, const struct sg_config *c, __u64 now,
 
 	for (;;) {
 		count = SG_BATCH;
-		err = bpf_map_lookup_batch(fd, first ? NULL : &in_batch,
-					   &out_batch, keys, vals, &count, NULL);
+		err = bpf_map_lookup_batch(fd, first ? NULL : &in_batch, &out_batch, keys, vals,
+					   &count, NULL);
 		if (err && errno != ENOENT)
 			goto fallback;
 		for (__u32 i = 0; i < count; i++)
@@ -574,8 +563,8 @@ static int sg_conns_sort(struct sg_connv *cv)
 	return 0;
 }
 
-int sg_conns_read(const struct sg_pins *p, const struct sg_config *c,
-		  struct sg_conn **out, size_t *n)
+int sg_conns_read(const struct sg_pins *p, const struct sg_config *c, struct sg_conn **out,
+		  size_t *n)
 {
 	/* room for both tables full: one allocation that the kernel backs
 	 * page by page as the dump fills it, no copies as it grows */
@@ -586,8 +575,7 @@ int sg_conns_read(const struct sg_pins *p, const struct sg_config *c,
 	cv.v = cv.cap ? malloc(cv.cap * sizeof(*cv.v)) : NULL;
 	if (!cv.v)
 		cv.cap = 0;
-	if (sg_ct_dump(p->synced_fd, c, now, &cv) ||
-	    sg_ct_dump(p->embryonic_fd, c, now, &cv) ||
+	if (sg_ct_dump(p->synced_fd, c, now, &cv) || sg_ct_dump(p->embryonic_fd, c, now, &cv) ||
 	    (cv.n > 1 && sg_conns_sort(&cv))) {
 		sg_err("cannot read the connection tables: %s", strerror(errno));
 		free(cv.v);
@@ -692,7 +680,7 @@ int sg_daemon_pid(const char *iface)
 	if (fd < 0)
 		return 0;
 	if (!flock(fd, LOCK_SH | LOCK_NB)) {
-		close(fd);   /* nobody holds it: not running */
+		close(fd); /* nobody holds it: not running */
 		return 0;
 	}
 	r = read(fd, buf, sizeof(buf) - 1);

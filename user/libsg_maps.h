@@ -14,7 +14,7 @@
 struct sg_pins {
 	char iface[IF_NAMESIZE];
 	char bpffs[PATH_MAX];
-	char dir[PATH_MAX + 32];   /* bpffs/synguard/iface */
+	char dir[PATH_MAX + 32]; /* bpffs/synguard/iface */
 	int config_fd, ports_fd, secrets_fd, counters_fd, pcounters_fd;
 	int synced_fd, embryonic_fd, walk_fd, daemon_fd;
 	int policy_fd, policy_bits_fd, learned_fd, hitters_fd, events_fd;
@@ -42,7 +42,7 @@ int sg_pins_guess_iface(const char *bpffs, char *iface, size_t len, bool quiet);
  * munmap(m, sg_map_len(len)). NULL after one error line. */
 void *sg_map_mmap(int fd, size_t len, const char *name);
 size_t sg_map_len(size_t len);
-__u32 sg_map_max_entries(int fd);                   /* 0 on error */
+__u32 sg_map_max_entries(int fd); /* 0 on error */
 int sg_config_read(int fd, struct sg_config *c);
 int sg_config_write(int fd, const struct sg_config *c);
 int sg_counters_read(int fd, __u64 out[SG_CNT_MAX]);
@@ -54,16 +54,15 @@ int sg_ports_read(int fd, __u16 *slots /* [65536] */);
 int sg_ports_write(int fd, const __u16 *slots);
 int sg_walk_run(int prog_fd, int delete_expired, struct sg_walk_args *a);
 /* The same, also counting TIME_WAIT entries on local ports lo..hi. */
-int sg_walk_run_tw(int prog_fd, int delete_expired, __u16 lo, __u16 hi,
-		   struct sg_walk_args *a);
+int sg_walk_run_tw(int prog_fd, int delete_expired, __u16 lo, __u16 hi, struct sg_walk_args *a);
 /* The per-state gauges for the CLI: a walk of the tables, or over big
  * tables the daemon's last sweep (include/synguard.h SG_GAUGES_*), then
  * *age_s says how old. */
 int sg_gauges_read(const struct sg_pins *p, int daemon_pid, __u16 lo, __u16 hi,
 		   struct sg_walk_args *a, double *age_s);
 int sg_secrets_read(int fd, struct sg_secret_state *s);
-__u64 sg_now_ns(void);                               /* CLOCK_MONOTONIC */
-__u64 sg_coarse_now_ns(void);     /* CLOCK_MONOTONIC_COARSE: bpf_ktime_get_coarse_ns */
+__u64 sg_now_ns(void);        /* CLOCK_MONOTONIC */
+__u64 sg_coarse_now_ns(void); /* CLOCK_MONOTONIC_COARSE: bpf_ktime_get_coarse_ns */
 /* The label of each port counter slot: its first port, "other", or "". */
 void sg_slot_labels(const __u16 *slots, char (*label)[8]);
 
@@ -72,10 +71,10 @@ struct sg_conn {
 	struct sg_ct_entry e;
 };
 /* Both tables, unexpired entries, sorted. *out is malloc'd. */
-int sg_conns_read(const struct sg_pins *p, const struct sg_config *c,
-		  struct sg_conn **out, size_t *n);
+int sg_conns_read(const struct sg_pins *p, const struct sg_config *c, struct sg_conn **out,
+		  size_t *n);
 
-#ifndef BPF_TCX_INGRESS          /* Debian's uapi headers predate tcx (6.6) */
+#ifndef BPF_TCX_INGRESS /* Debian's uapi headers predate tcx (6.6) */
 #define BPF_TCX_INGRESS 46
 #define BPF_TCX_EGRESS 47
 #endif

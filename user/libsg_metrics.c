@@ -27,8 +27,7 @@ struct sg_expo {
 	const char *iface;
 };
 
-static void sg_family(const struct sg_expo *x, const char *name, const char *type,
-		      const char *help)
+static void sg_family(const struct sg_expo *x, const char *name, const char *type, const char *help)
 {
 	fprintf(x->f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
@@ -253,18 +252,21 @@ static void sg_policy_text(const struct sg_expo *x, const struct sg_pins *p,
 	char buf[64];
 
 	if (!sg_policy_load(p, &s)) {
-		sg_family(x, "synguard_policy_prefixes", "gauge", "Prefixes in the allow and deny lists");
+		sg_family(x, "synguard_policy_prefixes", "gauge",
+			  "Prefixes in the allow and deny lists");
 		sg_sample1(x, "synguard_policy_prefixes", "list", "allow", s.allow.n);
 		sg_sample1(x, "synguard_policy_prefixes", "list", "deny", s.deny.n);
 	}
-	sg_gauge(x, "synguard_learned_sources", "Learned sources (skip cookie mode), at the last sweep",
-		 (double)w->learned);
-	sg_gauge(x, "synguard_events_reader", "1 while a synguard events reader holds the sampling lease",
+	sg_gauge(x, "synguard_learned_sources",
+		 "Learned sources (skip cookie mode), at the last sweep", (double)w->learned);
+	sg_gauge(x, "synguard_events_reader",
+		 "1 while a synguard events reader holds the sampling lease",
 		 p->cfg->events_until_ns > sg_coarse_now_ns());
 	if (!p->dpage->set.metrics_sources || sg_hitters_read(p, now, &hs, &nh))
 		return;
-	sg_family(x, "synguard_hitter_syns", "gauge",
-		  "SYNs of the 10 heaviest source prefixes past top.threshold, in their last window (~1.07 s)");
+	sg_family(
+		x, "synguard_hitter_syns", "gauge",
+		"SYNs of the 10 heaviest source prefixes past top.threshold, in their last window (~1.07 s)");
 	for (size_t i = 0; i < nh && i < 10; i++) {
 		sg_prefix_format(&hs[i].k, buf, sizeof(buf));
 		sg_sample1(x, "synguard_hitter_syns", "prefix", buf, (double)hs[i].syns);
@@ -286,12 +288,14 @@ static void sg_port_counters_text(const struct sg_expo *x, const struct sg_pins 
 	for (unsigned int port = 1; port < 65536; port++)
 		others += slots[port] == SG_PORT_SLOT_OTHER;
 	sg_gauge(x, "synguard_ports_other",
-		 "Protected ports past the 1022 with counters of their own: port=\"other\"", others);
+		 "Protected ports past the 1022 with counters of their own: port=\"other\"",
+		 others);
 	for (int i = 0; i < SG_PCNT_MAX; i++) {
 		snprintf(name, sizeof(name), "synguard_port_%s_total", sg_pcounter_names[i]);
-		snprintf(help, sizeof(help),
-			 "Event counter %s per protected port (\"other\": ports past the first 1022)",
-			 sg_pcounter_names[i]);
+		snprintf(
+			help, sizeof(help),
+			"Event counter %s per protected port (\"other\": ports past the first 1022)",
+			sg_pcounter_names[i]);
 		sg_family(x, name, "counter", help);
 		for (int s = 1; s < SG_PORT_SLOTS; s++)
 			if (label[s][0])
@@ -332,7 +336,8 @@ static const struct {
 	double scale;
 } sg_setting_units[] = {
 	{ "s", "synguard_setting_seconds", "Settings in seconds (synguard help set)", 1 },
-	{ "bits", "synguard_setting_prefix_length", "Prefix lengths, in bits (synguard help set)", 1 },
+	{ "bits", "synguard_setting_prefix_length", "Prefix lengths, in bits (synguard help set)",
+	  1 },
 	{ "%", "synguard_setting_ratio", "Percent settings as a ratio (synguard help set)", 0.01 },
 	{ "per second", "synguard_setting_per_second", "Rates per second (synguard help set)", 1 },
 	{ "SYN/s", "synguard_setting_per_second", NULL, 1 },
@@ -376,15 +381,15 @@ static void sg_settings_text(const struct sg_expo *x, const struct sg_pins *p)
 		if (!sg_setting_units[u].help)
 			continue;
 		sg_family(x, sg_setting_units[u].metric, "gauge", sg_setting_units[u].help);
-		sg_settings_for_each(st)
-			if (st->type->numeric &&
-			    !strcmp(sg_setting_units[sg_setting_unit(st)].metric,
-				    sg_setting_units[u].metric))
-				sg_sample1(x, sg_setting_units[u].metric, "name", st->key,
-					   sg_setting_value(st, &s) * sg_setting_units[u].scale);
+		sg_settings_for_each(st) if (st->type->numeric &&
+					     !strcmp(sg_setting_units[sg_setting_unit(st)].metric,
+						     sg_setting_units[u].metric))
+			sg_sample1(x, sg_setting_units[u].metric, "name", st->key,
+				   sg_setting_value(st, &s) * sg_setting_units[u].scale);
 	}
 	sg_family(x, "synguard_setting_info", "gauge", "Other settings, the value as a label");
-	sg_settings_for_each(st) {
+	sg_settings_for_each(st)
+	{
 		if (st->type->numeric)
 			continue;
 		sg_setting_format(st, &s, val, sizeof(val));
@@ -403,12 +408,13 @@ static void sg_daemon_text(const struct sg_expo *x, const struct sg_pins *p, __u
 	const char *lim[2] = { "tcp_max_tw_buckets", "ephemeral_ports" };
 	const double limv[2] = { (double)st->tw_max_buckets, (double)st->port_range };
 
-	sg_gauge(x, "synguard_cookie_mode", "1 while SYNs to protected ports are answered with cookies",
-		 c->cookie_active);
+	sg_gauge(x, "synguard_cookie_mode",
+		 "1 while SYNs to protected ports are answered with cookies", c->cookie_active);
 	sg_gauge(x, "synguard_cookie_check_seconds",
 		 "Seconds ACKs are still checked for cookies after cookie mode went off",
-		 !c->cookie_active && c->cookie_check_until_ns > now ?
-		 (double)(c->cookie_check_until_ns - now) / 1e9 : 0);
+		 !c->cookie_active && c->cookie_check_until_ns > now
+			 ? (double)(c->cookie_check_until_ns - now) / 1e9
+			 : 0);
 	sg_family(x, "synguard_cookie_mode_refused", "gauge",
 		  "1 while the reason keeps cookie mode off whatever the mode asks");
 	for (unsigned int r = 0; r < SG_REFUSE_MAX; r++)
@@ -422,19 +428,22 @@ static void sg_daemon_text(const struct sg_expo *x, const struct sg_pins *p, __u
 	sg_family(x, "synguard_cookie_mode_switches_total", "counter",
 		  "Cookie mode switches since synguardd started");
 	sg_sample1(x, "synguard_cookie_mode_switches_total", NULL, NULL, (double)st->switches);
-	sg_gauge(x, "synguard_start_time_seconds", "When synguardd started, seconds since the epoch",
-		 st->started_ns && st->started_ns <= now ?
-		 (double)(sg_realtime_ns() - (now - st->started_ns)) / 1e9 : 0);
+	sg_gauge(x, "synguard_start_time_seconds",
+		 "When synguardd started, seconds since the epoch",
+		 st->started_ns && st->started_ns <= now
+			 ? (double)(sg_realtime_ns() - (now - st->started_ns)) / 1e9
+			 : 0);
 	if (!sg_secrets_read(p->secrets_fd, &ss))
 		sg_gauge(x, "synguard_secret_age_seconds", "Age of the current cookie secret",
-			 ss.rotated_ns && ss.rotated_ns <= now ?
-			 (double)(now - ss.rotated_ns) / 1e9 : 0);
-	sg_gauge(x, "synguard_secret_derived", "1 when secrets derive from secret.file (shared by hosts)",
-		 st->secret_derived);
+			 ss.rotated_ns && ss.rotated_ns <= now ? (double)(now - ss.rotated_ns) / 1e9
+							       : 0);
+	sg_gauge(x, "synguard_secret_derived",
+		 "1 when secrets derive from secret.file (shared by hosts)", st->secret_derived);
 	sg_gauge(x, "synguard_time_wait_ephemeral",
 		 "TIME_WAIT connections holding a local ephemeral port", (double)st->tw_ephemeral);
-	sg_family(x, "synguard_time_wait_limit", "gauge",
-		  "What TIME_WAIT is measured against: net.ipv4.tcp_max_tw_buckets, the ephemeral port range size");
+	sg_family(
+		x, "synguard_time_wait_limit", "gauge",
+		"What TIME_WAIT is measured against: net.ipv4.tcp_max_tw_buckets, the ephemeral port range size");
 	for (int i = 0; i < 2; i++)
 		sg_sample1(x, "synguard_time_wait_limit", "limit", lim[i], limv[i]);
 	sg_family(x, "synguard_time_wait_pressure", "gauge",
@@ -449,19 +458,20 @@ static void sg_daemon_text(const struct sg_expo *x, const struct sg_pins *p, __u
  * and without syncookies net.ipv4.tcp_max_syn_backlog drops earlier. */
 static void sg_backlog_text(const struct sg_expo *x)
 {
-	static const char *const sysctl[2] = { "net/core/somaxconn", "net/ipv4/tcp_max_syn_backlog" };
+	static const char *const sysctl[2] = { "net/core/somaxconn",
+					       "net/ipv4/tcp_max_syn_backlog" };
 	static const char *const label[2] = { "somaxconn", "tcp_max_syn_backlog" };
 	long v;
 
-	sg_family(x, "synguard_syn_backlog_limit", "gauge",
-		  "What SYN_RCVD is measured against: net.core.somaxconn, net.ipv4.tcp_max_syn_backlog");
+	sg_family(
+		x, "synguard_syn_backlog_limit", "gauge",
+		"What SYN_RCVD is measured against: net.core.somaxconn, net.ipv4.tcp_max_syn_backlog");
 	for (int i = 0; i < 2; i++)
 		if (!sg_sysctl_int(sysctl[i], &v))
 			sg_sample1(x, "synguard_syn_backlog_limit", "limit", label[i], (double)v);
 }
 
-char *sg_metrics_text(const struct sg_pins *p, const struct sg_walk_args *sample,
-		      size_t *len)
+char *sg_metrics_text(const struct sg_pins *p, const struct sg_walk_args *sample, size_t *len)
 {
 	__u64 cnt[SG_CNT_MAX], now = sg_now_ns();
 	struct sg_expo x = { .iface = p->iface };
@@ -503,13 +513,12 @@ struct sg_metrics {
 	struct MHD_Daemon *mhd;
 	const struct sg_pins *p;
 	const struct sg_walk_args *sample;
-	__u64 logged_ns;           /* when sg_mhd_log last wrote a line     */
-	__u64 muted;               /* lines it held back since              */
+	__u64 logged_ns; /* when sg_mhd_log last wrote a line     */
+	__u64 muted;     /* lines it held back since              */
 };
 
-static enum MHD_Result sg_reply(struct MHD_Connection *c, unsigned int code,
-				const char *type, char *body, size_t len,
-				enum MHD_ResponseMemoryMode mem)
+static enum MHD_Result sg_reply(struct MHD_Connection *c, unsigned int code, const char *type,
+				char *body, size_t len, enum MHD_ResponseMemoryMode mem)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mem);
 	enum MHD_Result ret;
@@ -546,8 +555,8 @@ static enum MHD_Result sg_healthz(struct MHD_Connection *c, const struct sg_pins
 }
 
 static enum MHD_Result sg_http(void *cls, struct MHD_Connection *c, const char *url,
-			       const char *method, const char *version,
-			       const char *upload, size_t *upload_len, void **req)
+			       const char *method, const char *version, const char *upload,
+			       size_t *upload_len, void **req)
 {
 	static char notfound[] = "not found: metrics are at /metrics, health at /healthz\n";
 	static char badmethod[] = "only GET and HEAD\n";
@@ -566,14 +575,14 @@ static enum MHD_Result sg_http(void *cls, struct MHD_Connection *c, const char *
 	if (!strcmp(url, "/healthz"))
 		return sg_healthz(c, m->p);
 	if (strcmp(url, "/metrics"))
-		return sg_reply(c, MHD_HTTP_NOT_FOUND, "text/plain", notfound,
-				strlen(notfound), MHD_RESPMEM_PERSISTENT);
+		return sg_reply(c, MHD_HTTP_NOT_FOUND, "text/plain", notfound, strlen(notfound),
+				MHD_RESPMEM_PERSISTENT);
 	text = sg_metrics_text(m->p, m->sample, &len);
 	if (!text)
 		return sg_reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain", failed,
 				strlen(failed), MHD_RESPMEM_PERSISTENT);
-	return sg_reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", text,
-			len, MHD_RESPMEM_MUST_FREE);
+	return sg_reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", text, len,
+			MHD_RESPMEM_MUST_FREE);
 }
 
 /* What libmicrohttpd says, at most a line every SG_METRICS_LOG_NS: each
@@ -602,8 +611,7 @@ static void sg_mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 struct sg_metrics *sg_metrics_start(const char *addr, const struct sg_pins *p,
-				    const struct sg_walk_args *sample,
-				    char *err, size_t n)
+				    const struct sg_walk_args *sample, char *err, size_t n)
 {
 	struct sockaddr_storage ss;
 	struct sg_metrics *m;
@@ -625,11 +633,15 @@ struct sg_metrics *sg_metrics_start(const char *addr, const struct sg_pins *p,
 		/* one synguardd per interface: the second one in a network
 		 * namespace meets the first's default port */
 		if (errno == EADDRINUSE)
-			snprintf(err, n, "metrics: cannot listen on %s: %s is taken (by another synguardd of this network namespace?): give each its own with --metrics ADDR:PORT or metrics = ADDR:PORT in its config, or off",
-				 addr, addr);
+			snprintf(
+				err, n,
+				"metrics: cannot listen on %s: %s is taken (by another synguardd of this network namespace?): give each its own with --metrics ADDR:PORT or metrics = ADDR:PORT in its config, or off",
+				addr, addr);
 		else
-			snprintf(err, n, "metrics: cannot listen on %s: %s (set metrics=ADDR:PORT or metrics=off)",
-				 addr, strerror(errno));
+			snprintf(
+				err, n,
+				"metrics: cannot listen on %s: %s (set metrics=ADDR:PORT or metrics=off)",
+				addr, strerror(errno));
 		close(fd);
 		return NULL;
 	}
@@ -641,15 +653,12 @@ struct sg_metrics *sg_metrics_start(const char *addr, const struct sg_pins *p,
 	}
 	m->p = p;
 	m->sample = sample;
-	m->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-				  (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-				  0, NULL, NULL, sg_http, m,
-				  MHD_OPTION_EXTERNAL_LOGGER, sg_mhd_log, m,
-				  MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-				  MHD_OPTION_CONNECTION_LIMIT, SG_METRICS_CONNS,
-				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, SG_METRICS_CONNS_PER_IP,
-				  MHD_OPTION_CONNECTION_TIMEOUT, SG_METRICS_IDLE_S,
-				  MHD_OPTION_END);
+	m->mhd = MHD_start_daemon(
+		MHD_USE_EPOLL | MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+		0, NULL, NULL, sg_http, m, MHD_OPTION_EXTERNAL_LOGGER, sg_mhd_log, m,
+		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_CONNECTION_LIMIT,
+		SG_METRICS_CONNS, MHD_OPTION_PER_IP_CONNECTION_LIMIT, SG_METRICS_CONNS_PER_IP,
+		MHD_OPTION_CONNECTION_TIMEOUT, SG_METRICS_IDLE_S, MHD_OPTION_END);
 	if (!m->mhd) {
 		snprintf(err, n, "metrics: libmicrohttpd cannot serve %s", addr);
 		close(fd);

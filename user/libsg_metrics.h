@@ -10,15 +10,13 @@
 struct sg_metrics;
 /* Listens on addr (not "off"); NULL with err. */
 struct sg_metrics *sg_metrics_start(const char *addr, const struct sg_pins *p,
-				    const struct sg_walk_args *sample,
-				    char *err, size_t n);
+				    const struct sg_walk_args *sample, char *err, size_t n);
 int sg_metrics_fd(const struct sg_metrics *m);
 void sg_metrics_serve(struct sg_metrics *m);
 void sg_metrics_stop(struct sg_metrics *m);
 /* Prometheus text exposition of the pins (sample: the daemon's last walk).
  * malloc'd, NULL on error. */
-char *sg_metrics_text(const struct sg_pins *p, const struct sg_walk_args *sample,
-		      size_t *len);
+char *sg_metrics_text(const struct sg_pins *p, const struct sg_walk_args *sample, size_t *len);
 
 /* Every counter's series, one line each: "METRIC\tLABEL=\"VALUE\"\tCOUNTER\tHELP"
  * (the label and counter empty where there is none): the generated

@@ -59,7 +59,8 @@ int sg_prefix_parse(const char *s, struct sg_src_key *p, char *err, size_t n)
 		fam = 6;
 		max = 128;
 	} else {
-		snprintf(err, n, "'%s' is not an IPv4 or IPv6 prefix (198.18.0.0/15, 2001:db8::/32)", s);
+		snprintf(err, n,
+			 "'%s' is not an IPv4 or IPv6 prefix (198.18.0.0/15, 2001:db8::/32)", s);
 		return -EINVAL;
 	}
 	plen = max;
@@ -168,8 +169,8 @@ static __u64 sg_policy_units(const struct sg_src_key *p)
 	return p->plen >= unit ? 1 : 1ull << (unit - p->plen);
 }
 
-void sg_policy_bits_make(const struct sg_plist *allow, const struct sg_plist *deny,
-			 __u64 *words, __u32 *flags)
+void sg_policy_bits_make(const struct sg_plist *allow, const struct sg_plist *deny, __u64 *words,
+			 __u32 *flags)
 {
 	const __u32 nw = 1u << SG_POLICY_BITS_LG;
 	const struct sg_plist *lists[2] = { allow, deny };
@@ -199,7 +200,8 @@ void sg_policy_bits_make(const struct sg_plist *allow, const struct sg_plist *de
 				a[0] = htonl(ntohl(a[0]) | (__u32)(u << (32 - unit)));
 				h = sg_policy_unit(pr->family, a);
 				for (int g = 0; g < 2; g++)
-					words[1 + g * nw + ((h >> 6) & (nw - 1))] |= 1ull << (h & 63);
+					words[1 + g * nw + ((h >> 6) & (nw - 1))] |= 1ull
+										     << (h & 63);
 			}
 		}
 	}
@@ -242,8 +244,9 @@ int sg_policy_write(int policy_fd, int bits_fd, const struct sg_plist *allow,
 			if (bpf_map_update_elem(policy_fd, &k, &v, BPF_ANY)) {
 				ret = -errno;
 				sg_err("cannot add a prefix to sg_policy: %s%s", strerror(-ret),
-				       ret == -ENOSPC || ret == -E2BIG ?
-				       " (the lists hold at most 8192 prefixes in all)" : "");
+				       ret == -ENOSPC || ret == -E2BIG
+					       ? " (the lists hold at most 8192 prefixes in all)"
+					       : "");
 				return ret;
 			}
 		}
@@ -327,8 +330,7 @@ static int sg_top_src_cmp(const void *x, const void *y)
 	return sg_prefix_cmp(&a->k, &b->k);
 }
 
-int sg_hitters_read(const struct sg_pins *p, __u64 now, struct sg_top_src **out,
-		    size_t *n)
+int sg_hitters_read(const struct sg_pins *p, __u64 now, struct sg_top_src **out, size_t *n)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct sg_hitter *h = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*h));
@@ -381,8 +383,8 @@ int sg_hitters_read(const struct sg_pins *p, __u64 now, struct sg_top_src **out,
  * count). Memory is bounded by cap whatever the tables hold; a prefix
  * holding more than walked/cap entries is surely counted. */
 struct sg_ss {
-	struct sg_top_ct *c;      /* heap by entries                        */
-	__u32 *slot;              /* index: hash -> heap position + 1       */
+	struct sg_top_ct *c; /* heap by entries                        */
+	__u32 *slot;         /* index: hash -> heap position + 1       */
 	size_t cap, n, nslots;
 };
 
@@ -505,9 +507,8 @@ static int sg_top_ct_cmp(const void *x, const void *y)
 
 #define SG_TOP_BATCH 512
 
-int sg_ct_top(const struct sg_pins *p, const struct sg_config *c, __u8 plen4,
-	      __u8 plen6, size_t cap, struct sg_top_ct **out, size_t *n,
-	      __u64 *walked)
+int sg_ct_top(const struct sg_pins *p, const struct sg_config *c, __u8 plen4, __u8 plen6,
+	      size_t cap, struct sg_top_ct **out, size_t *n, __u64 *walked)
 {
 	static struct sg_ct_key keys[SG_TOP_BATCH];
 	static struct sg_ct_entry vals[SG_TOP_BATCH];
@@ -543,8 +544,9 @@ int sg_ct_top(const struct sg_pins *p, const struct sg_config *c, __u8 plen4,
 					continue;
 				sg_prefix_of(&k, keys[i].family, keys[i].raddr,
 					     keys[i].family == 4 ? plen4 : plen6);
-				sg_ss_add(&s, &k, vals[i].state == SG_SYN_SENT ||
-					  vals[i].state == SG_SYN_RCVD);
+				sg_ss_add(&s, &k,
+					  vals[i].state == SG_SYN_SENT ||
+						  vals[i].state == SG_SYN_RCVD);
 				(*walked)++;
 			}
 			in_batch = out_batch;

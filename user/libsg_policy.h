@@ -17,7 +17,6 @@ struct sg_plist {
 	struct sg_src_key p[SG_PLIST_MAX];
 };
 
-
 /* "198.18.0.0/15", "2001:db8::/32", an address alone (a host); -EINVAL with one
  * line in err (host bits set: the prefix meant is named). */
 int sg_prefix_parse(const char *s, struct sg_src_key *p, char *err, size_t n);
@@ -26,7 +25,7 @@ void sg_prefix_format(const struct sg_src_key *p, char *buf, size_t n);
 void sg_prefix_of(struct sg_src_key *p, __u8 fam, const __u32 *addr, __u8 plen);
 /* 1: new, 0: there already, -ENOSPC: the list holds SG_PLIST_MAX. */
 int sg_plist_add(struct sg_plist *l, const struct sg_src_key *p);
-int sg_plist_del(struct sg_plist *l, const struct sg_src_key *p);   /* 1: was */
+int sg_plist_del(struct sg_plist *l, const struct sg_src_key *p); /* 1: was */
 bool sg_plist_has(const struct sg_plist *l, const struct sg_src_key *p);
 /* The trie's entries as two lists. */
 int sg_policy_read(int fd, struct sg_plist *allow, struct sg_plist *deny);
@@ -35,8 +34,8 @@ int sg_policy_read(int fd, struct sg_plist *allow, struct sg_plist *deny);
 int sg_policy_write(int policy_fd, int bits_fd, const struct sg_plist *allow,
 		    const struct sg_plist *deny, __u32 *flags);
 /* The filter's words alone (SG_POLICY_BITS_ENTRIES), and the flags. */
-void sg_policy_bits_make(const struct sg_plist *allow, const struct sg_plist *deny,
-			 __u64 *words, __u32 *flags);
+void sg_policy_bits_make(const struct sg_plist *allow, const struct sg_plist *deny, __u64 *words,
+			 __u32 *flags);
 void sg_lpm_key_of(struct sg_lpm_key *k, const struct sg_src_key *p);
 /* ...and back: the prefix a trie key stands for. */
 void sg_prefix_of_lpm(struct sg_src_key *p, const struct sg_lpm_key *k);
@@ -54,11 +53,10 @@ int sg_learned_flush(const struct sg_pins *p, size_t *removed);
 #define SG_TOP_RECENT_S 60
 struct sg_top_src {
 	struct sg_src_key k;
-	__u64 syns;               /* in its last window, all CPUs            */
-	__u64 seen_ns;            /* last recorded                          */
+	__u64 syns;    /* in its last window, all CPUs            */
+	__u64 seen_ns; /* last recorded                          */
 };
-int sg_hitters_read(const struct sg_pins *p, __u64 now, struct sg_top_src **out,
-		    size_t *n);
+int sg_hitters_read(const struct sg_pins *p, __u64 now, struct sg_top_src **out, size_t *n);
 struct sg_top_ct {
 	struct sg_src_key k;
 	__u64 entries, embryonic; /* tracked (at least: a bounded summary)   */
@@ -66,9 +64,8 @@ struct sg_top_ct {
 };
 /* A bounded-memory walk of both tables (Space-Saving summary of cap
  * prefixes, prefixes of plen4/plen6 bits); sorted, most first. */
-int sg_ct_top(const struct sg_pins *p, const struct sg_config *c, __u8 plen4,
-	      __u8 plen6, size_t cap, struct sg_top_ct **out, size_t *n,
-	      __u64 *walked);
+int sg_ct_top(const struct sg_pins *p, const struct sg_config *c, __u8 plen4, __u8 plen6,
+	      size_t cap, struct sg_top_ct **out, size_t *n, __u64 *walked);
 
 /* An address of family 4/6 (network order) as text. */
 void sg_addr_format(char *buf, size_t len, __u8 family, const __u32 *a);

@@ -42,8 +42,10 @@ static int sg_policy_list(struct sg_view *v, enum sg_action act, bool json)
 				struct json_object *o = json_object_new_object();
 
 				json_object_object_add(o, "prefix", json_object_new_string(buf));
-				json_object_object_add(o, "list", json_object_new_string(sg_action_name(act)));
-				json_object_object_add(o, "hits", json_object_new_int64((int64_t)val.hits));
+				json_object_object_add(o, "list",
+						       json_object_new_string(sg_action_name(act)));
+				json_object_object_add(o, "hits",
+						       json_object_new_int64((int64_t)val.hits));
 				json_object_array_add(arr, o);
 			} else {
 				printf("%-44s %6s %14llu\n", buf, sg_action_name(act),
@@ -112,9 +114,9 @@ static int sg_learned_list(struct sg_view *v, bool json)
 #define SG_MGMT_MAX 64
 struct sg_mgmt {
 	struct sg_src_key peer[SG_MGMT_MAX];
-	bool from_env[SG_MGMT_MAX];   /* SSH_CONNECTION, not inet_diag       */
+	bool from_env[SG_MGMT_MAX]; /* SSH_CONNECTION, not inet_diag       */
 	size_t n;
-	__u16 ports[2];               /* the sshd ports looked at            */
+	__u16 ports[2]; /* the sshd ports looked at            */
 };
 
 static void sg_mgmt_add(struct sg_mgmt *g, int af, const void *addr, bool env)
@@ -194,8 +196,9 @@ static bool sg_deny_locks_out(const struct sg_src_key *p, const char *pbuf)
 			continue;
 		sg_addr_format(a, sizeof(a), g.peer[i].family, g.peer[i].addr);
 		sg_err("deny %s holds %s, the client of %s: it loses this host once that port is protected; add --force if that is meant",
-		       pbuf, a, g.from_env[i] ? "this SSH session (SSH_CONNECTION)" :
-		       "an established session to the sshd port");
+		       pbuf, a,
+		       g.from_env[i] ? "this SSH session (SSH_CONNECTION)"
+				     : "an established session to the sshd port");
 		return true;
 	}
 	return false;
@@ -297,8 +300,8 @@ int sg_cmd_policy(struct sg_view *v, const struct sg_policy_cmd *pc)
 		sg_prefix_parse(args[i], &p, err, sizeof(err));
 		sg_prefix_format(&p, buf, sizeof(buf));
 		printf("%s: %s %s %s\n", v->pins->iface, name, buf,
-		       add ? (sg_plist_has(was, &p) ? "already listed" : "added") :
-			     (sg_plist_has(was, &p) ? "removed" : "was not listed"));
+		       add ? (sg_plist_has(was, &p) ? "already listed" : "added")
+			   : (sg_plist_has(was, &p) ? "removed" : "was not listed"));
 	}
 	return SG_EXIT_OK;
 }
@@ -332,10 +335,15 @@ int sg_cmd_top(struct sg_view *v, unsigned int n, bool json)
 
 			sg_prefix_format(&hs[i].k, buf, sizeof(buf));
 			json_object_object_add(x, "prefix", json_object_new_string(buf));
-			json_object_object_add(x, "syns", json_object_new_int64((int64_t)hs[i].syns));
-			json_object_object_add(x, "syn_rate", json_object_new_double((double)hs[i].syns / window));
-			json_object_object_add(x, "seen_ago_s", json_object_new_double(
-				now > hs[i].seen_ns ? (double)(now - hs[i].seen_ns) / 1e9 : 0));
+			json_object_object_add(x, "syns",
+					       json_object_new_int64((int64_t)hs[i].syns));
+			json_object_object_add(x, "syn_rate",
+					       json_object_new_double((double)hs[i].syns / window));
+			json_object_object_add(
+				x, "seen_ago_s",
+				json_object_new_double(now > hs[i].seen_ns
+							       ? (double)(now - hs[i].seen_ns) / 1e9
+							       : 0));
 			json_object_array_add(a, x);
 		}
 		json_object_object_add(o, "syn_sources", a);
@@ -345,9 +353,12 @@ int sg_cmd_top(struct sg_view *v, unsigned int n, bool json)
 
 			sg_prefix_format(&cs[i].k, buf, sizeof(buf));
 			json_object_object_add(x, "prefix", json_object_new_string(buf));
-			json_object_object_add(x, "entries", json_object_new_int64((int64_t)cs[i].entries));
-			json_object_object_add(x, "embryonic", json_object_new_int64((int64_t)cs[i].embryonic));
-			json_object_object_add(x, "max_error", json_object_new_int64((int64_t)cs[i].error));
+			json_object_object_add(x, "entries",
+					       json_object_new_int64((int64_t)cs[i].entries));
+			json_object_object_add(x, "embryonic",
+					       json_object_new_int64((int64_t)cs[i].embryonic));
+			json_object_object_add(x, "max_error",
+					       json_object_new_int64((int64_t)cs[i].error));
 			json_object_array_add(a, x);
 		}
 		json_object_object_add(o, "tracked", a);
@@ -372,7 +383,8 @@ int sg_cmd_top(struct sg_view *v, unsigned int n, bool json)
 		for (size_t i = 0; i < nc && i < n; i++) {
 			sg_prefix_format(&cs[i].k, buf, sizeof(buf));
 			printf("%-44s %12llu %10llu%s\n", buf, (unsigned long long)cs[i].entries,
-			       (unsigned long long)cs[i].embryonic, cs[i].error ? " (approx.)" : "");
+			       (unsigned long long)cs[i].embryonic,
+			       cs[i].error ? " (approx.)" : "");
 		}
 		if (!nc)
 			printf("(none)\n");

@@ -11,11 +11,11 @@
 /* allow|deny add|del|list|flush */
 struct sg_policy_cmd {
 	enum sg_action act;
-	const char *op;           /* add, del, list, flush                 */
-	char **args;              /* the prefixes                          */
+	const char *op; /* add, del, list, flush                 */
+	char **args;    /* the prefixes                          */
 	int nargs;
 	bool learned, json;
-	bool force;               /* deny add: no lockout check            */
+	bool force; /* deny add: no lockout check            */
 };
 /* true, with one line naming --force, when new holds a prefix old does
  * not whose denial drops every source or a management session's client:

@@ -89,8 +89,7 @@ static bool sg_reconcile_wants(const struct sg_ct_entry *e, __u8 state, __u64 t0
 /* Removes from table fd the entries in state, last touched before t0 (the
  * dump's start: a socket made since may be missing from it), whose tuple
  * is not in ks. */
-static int sg_reconcile_table(int fd, __u8 state, const struct sg_kset *ks, __u64 t0,
-			      __u64 *gone)
+static int sg_reconcile_table(int fd, __u8 state, const struct sg_kset *ks, __u64 t0, __u64 *gone)
 {
 	enum { SG_BATCH = 1024 };
 	static struct sg_ct_key keys[SG_BATCH];
@@ -100,8 +99,7 @@ static int sg_reconcile_table(int fd, __u8 state, const struct sg_kset *ks, __u6
 
 	for (;;) {
 		__u32 n = SG_BATCH;
-		int r = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &n,
-					     NULL);
+		int r = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &n, NULL);
 		int err = r ? errno : 0;
 
 		if (r && err != ENOENT)

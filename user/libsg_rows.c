@@ -126,13 +126,15 @@ void sg_rows_conn_json(struct sg_rows *w, const struct sg_conn *c, __u64 now)
 	sg_rows_u64(w, e->bytes_in > INT64_MAX ? INT64_MAX : e->bytes_in);
 	sg_rows_str(w, ", \"bytes_out\": ");
 	sg_rows_u64(w, e->bytes_out > INT64_MAX ? INT64_MAX : e->bytes_out);
-	sg_rows_str(w, (e->flags & SG_CT_COOKIE) ? ", \"cookie\": true }" : ", \"cookie\": false }");
+	sg_rows_str(w,
+		    (e->flags & SG_CT_COOKIE) ? ", \"cookie\": true }" : ", \"cookie\": false }");
 }
 
 /* s left-aligned (right when right is set) in a field of width columns. */
 static void sg_rows_field(struct sg_rows *w, const char *s, size_t len, size_t width, bool right)
 {
-	static const char spaces[64] = "                                                               ";
+	static const char spaces[64] =
+		"                                                               ";
 	size_t pad = len < width ? width - len : 0;
 
 	if (right)

@@ -58,8 +58,7 @@ static void sg_secrets_put(struct sg_secret_state *s, __u32 i, const struct sg_s
 /* k becomes current; the current one stays accepted in the other slot.
  * BPF reads cur and both slots at any time: the new key is in place
  * before cur flips to it. */
-static void sg_secrets_install(struct sg_secret_state *s, const struct sg_secret *k,
-			       __u64 mono_ns)
+static void sg_secrets_install(struct sg_secret_state *s, const struct sg_secret *k, __u64 mono_ns)
 {
 	__u32 next = (s->cur ^ 1) & 1;
 
@@ -152,8 +151,8 @@ int sg_secret_file_load(const char *path, struct sg_secret *k, char *err, size_t
 		goto fail;
 	}
 	if (st.st_mode & 077) {
-		snprintf(err, n, "%s is open to group or others (mode %04o): chmod 600 %s",
-			 path, (unsigned int)(st.st_mode & 07777), path);
+		snprintf(err, n, "%s is open to group or others (mode %04o): chmod 600 %s", path,
+			 (unsigned int)(st.st_mode & 07777), path);
 		goto fail;
 	}
 	if (st.st_uid != 0 && st.st_uid != geteuid()) {
@@ -165,7 +164,8 @@ int sg_secret_file_load(const char *path, struct sg_secret *k, char *err, size_t
 	if (len == 33 && buf[32] == '\n')
 		len = 32;
 	if (len != 32) {
-		snprintf(err, n, "%s must hold exactly 32 hex digits (a 128-bit key), e.g. made with: %s",
+		snprintf(err, n,
+			 "%s must hold exactly 32 hex digits (a 128-bit key), e.g. made with: %s",
 			 path, SG_KEY_HOWTO);
 		goto fail;
 	}
@@ -173,8 +173,10 @@ int sg_secret_file_load(const char *path, struct sg_secret *k, char *err, size_t
 		int v = sg_hex((unsigned char)buf[i]);
 
 		if (v < 0) {
-			snprintf(err, n, "%s: character %d is not a hex digit: the file must hold 32 hex digits",
-				 path, i + 1);
+			snprintf(
+				err, n,
+				"%s: character %d is not a hex digit: the file must hold 32 hex digits",
+				path, i + 1);
 			goto fail;
 		}
 		key[i / 2] |= (unsigned char)(v << (i % 2 ? 0 : 4));
@@ -215,9 +217,8 @@ __u32 sg_secret_id(const struct sg_secret *k)
  * current, kept at the flip) until the last quarter of the period, then
  * K(n+1). Another host's cookie made with K(m) is accepted while m is n-1
  * or n, or n+1 in that last quarter: clocks may disagree by up to P/4. */
-int sg_secrets_derived(struct sg_secret_state *s, const struct sg_secret *master,
-		       __u64 period_ns, __u64 real_ns, __u64 mono_ns, bool fresh,
-		       __u64 *no)
+int sg_secrets_derived(struct sg_secret_state *s, const struct sg_secret *master, __u64 period_ns,
+		       __u64 real_ns, __u64 mono_ns, bool fresh, __u64 *no)
 {
 	__u64 n = real_ns / period_ns, into = real_ns % period_ns;
 	bool last_quarter = into >= period_ns - period_ns / 4;

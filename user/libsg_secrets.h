@@ -7,14 +7,14 @@
 
 #include "libsg_util.h"
 
-__u64 sg_realtime_ns(void);                           /* CLOCK_REALTIME */
+__u64 sg_realtime_ns(void); /* CLOCK_REALTIME */
 /* The sg_secrets map through an mmap, as BPF reads it: *len to munmap. */
 struct sg_secret_state *sg_secrets_mmap(int fd, size_t *len);
-int sg_secrets_random(struct sg_secret *k);        /* getrandom(2)          */
+int sg_secrets_random(struct sg_secret *k); /* getrandom(2)          */
 /* Both slots random; the data path bounds each one's life by period_ns
  * (struct sg_secret_state). */
 int sg_secrets_fresh(struct sg_secret_state *s, __u64 period_ns);
-int sg_secrets_rotate(struct sg_secret_state *s);  /* new key becomes current */
+int sg_secrets_rotate(struct sg_secret_state *s); /* new key becomes current */
 /* The period the data path bounds the secrets' life by, changed live. */
 void sg_secrets_period(struct sg_secret_state *s, __u64 period_ns);
 /* A master key file: 32 hex digits, a regular file of root's (or ours) that
@@ -27,11 +27,10 @@ void sg_secret_derive(const struct sg_secret *master, __u64 no, struct sg_secret
 __u32 sg_secret_id(const struct sg_secret *k);
 /* Brings the slots to what wall-clock time real_ns asks of derived
  * secrets (fresh: overwrite both); *no is the current period number. */
-#define SG_SECRET_ROTATED 1   /* the current secret changed */
-#define SG_SECRET_NEXT 2      /* the next period's secret is now accepted */
-int sg_secrets_derived(struct sg_secret_state *s, const struct sg_secret *master,
-		       __u64 period_ns, __u64 real_ns, __u64 mono_ns, bool fresh,
-		       __u64 *no);
+#define SG_SECRET_ROTATED 1 /* the current secret changed */
+#define SG_SECRET_NEXT 2    /* the next period's secret is now accepted */
+int sg_secrets_derived(struct sg_secret_state *s, const struct sg_secret *master, __u64 period_ns,
+		       __u64 real_ns, __u64 mono_ns, bool fresh, __u64 *no);
 /* ns until sg_secrets_derived has something to do */
 __u64 sg_secrets_derived_due(__u64 period_ns, __u64 real_ns);
 

@@ -32,10 +32,14 @@ static const void *sg_cfield(const struct sg_settings *s, const struct sg_settin
 static unsigned long long sg_uget(const void *f, unsigned int size)
 {
 	switch (size) {
-	case 1: return *(const __u8 *)f;
-	case 2: return *(const __u16 *)f;
-	case 4: return *(const __u32 *)f;
-	default: return *(const __u64 *)f;
+	case 1:
+		return *(const __u8 *)f;
+	case 2:
+		return *(const __u16 *)f;
+	case 4:
+		return *(const __u32 *)f;
+	default:
+		return *(const __u64 *)f;
 	}
 }
 
@@ -44,16 +48,23 @@ static unsigned long long sg_uget(const void *f, unsigned int size)
 static void sg_uput(void *f, unsigned int size, unsigned long long v)
 {
 	switch (size) {
-	case 1: __atomic_store_n((__u8 *)f, (__u8)v, __ATOMIC_RELAXED); break;
-	case 2: __atomic_store_n((__u16 *)f, (__u16)v, __ATOMIC_RELAXED); break;
-	case 4: __atomic_store_n((__u32 *)f, (__u32)v, __ATOMIC_RELAXED); break;
-	default: __atomic_store_n((__u64 *)f, (__u64)v, __ATOMIC_RELAXED); break;
+	case 1:
+		__atomic_store_n((__u8 *)f, (__u8)v, __ATOMIC_RELAXED);
+		break;
+	case 2:
+		__atomic_store_n((__u16 *)f, (__u16)v, __ATOMIC_RELAXED);
+		break;
+	case 4:
+		__atomic_store_n((__u32 *)f, (__u32)v, __ATOMIC_RELAXED);
+		break;
+	default:
+		__atomic_store_n((__u64 *)f, (__u64)v, __ATOMIC_RELAXED);
+		break;
 	}
 }
 
 /* ---- types ------------------------------------------------------------------- */
-static int sg_uint_parse(const struct sg_setting *st, void *f, const char *v,
-			 char *err, size_t n)
+static int sg_uint_parse(const struct sg_setting *st, void *f, const char *v, char *err, size_t n)
 {
 	unsigned long long x = 0;
 	const char *p = v;
@@ -68,16 +79,14 @@ static int sg_uint_parse(const struct sg_setting *st, void *f, const char *v,
 	return 0;
 }
 
-static void sg_uint_format(const struct sg_setting *st, const void *f, char *buf,
-			   size_t n)
+static void sg_uint_format(const struct sg_setting *st, const void *f, char *buf, size_t n)
 {
 	snprintf(buf, n, "%llu", sg_uget(f, st->size));
 }
 
 const struct sg_stype sg_t_uint = { "integer", sg_uint_parse, sg_uint_format, true, NULL };
 
-static int sg_bool_parse(const struct sg_setting *st, void *f, const char *v,
-			 char *err, size_t n)
+static int sg_bool_parse(const struct sg_setting *st, void *f, const char *v, char *err, size_t n)
 {
 	static const char *const yes[] = { "yes", "true", "on", "1" };
 	static const char *const no[] = { "no", "false", "off", "0" };
@@ -92,8 +101,7 @@ static int sg_bool_parse(const struct sg_setting *st, void *f, const char *v,
 	return -EINVAL;
 }
 
-static void sg_bool_format(const struct sg_setting *st, const void *f, char *buf,
-			   size_t n)
+static void sg_bool_format(const struct sg_setting *st, const void *f, char *buf, size_t n)
 {
 	snprintf(buf, n, "%s", sg_uget(f, st->size) ? "yes" : "no");
 }
@@ -110,12 +118,13 @@ static void sg_enum_list(const struct sg_setting *st, char *buf, size_t n)
 	buf[0] = 0;
 	for (int i = 0; i < k && len < n; i++)
 		len += (size_t)snprintf(buf + len, n - len, "%s%s",
-					!i ? "" : i == k - 1 ? " or " : ", ",
+					!i           ? ""
+					: i == k - 1 ? " or "
+						     : ", ",
 					st->names[i]);
 }
 
-static int sg_enum_parse(const struct sg_setting *st, void *f, const char *v,
-			 char *err, size_t n)
+static int sg_enum_parse(const struct sg_setting *st, void *f, const char *v, char *err, size_t n)
 {
 	char list[128];
 
@@ -130,8 +139,7 @@ static int sg_enum_parse(const struct sg_setting *st, void *f, const char *v,
 	return -EINVAL;
 }
 
-static void sg_enum_format(const struct sg_setting *st, const void *f, char *buf,
-			   size_t n)
+static void sg_enum_format(const struct sg_setting *st, const void *f, char *buf, size_t n)
 {
 	unsigned long long v = sg_uget(f, st->size);
 
@@ -145,8 +153,7 @@ static void sg_enum_format(const struct sg_setting *st, const void *f, char *buf
 
 const struct sg_stype sg_t_enum = { "name", sg_enum_parse, sg_enum_format, false, NULL };
 
-static int sg_string_parse(const struct sg_setting *st, void *f, const char *v,
-			   char *err, size_t n)
+static int sg_string_parse(const struct sg_setting *st, void *f, const char *v, char *err, size_t n)
 {
 	size_t len = strlen(v);
 
@@ -165,23 +172,21 @@ static int sg_string_parse(const struct sg_setting *st, void *f, const char *v,
 	return 0;
 }
 
-static void sg_string_format(const struct sg_setting *st, const void *f, char *buf,
-			     size_t n)
+static void sg_string_format(const struct sg_setting *st, const void *f, char *buf, size_t n)
 {
 	snprintf(buf, n, "%.*s", (int)st->size, (const char *)f);
 }
 
 const struct sg_stype sg_t_string = { "text", sg_string_parse, sg_string_format, false, NULL };
 
-static int sg_portlist_parse(const struct sg_setting *st, void *f, const char *v,
-			     char *err, size_t n)
+static int sg_portlist_parse(const struct sg_setting *st, void *f, const char *v, char *err,
+			     size_t n)
 {
 	(void)st;
 	return sg_ports_parse_err(v, f, err, n);
 }
 
-static void sg_portlist_format(const struct sg_setting *st, const void *f,
-			       char *buf, size_t n)
+static void sg_portlist_format(const struct sg_setting *st, const void *f, char *buf, size_t n)
 {
 	const struct sg_portset *ps = f;
 	char *s;
@@ -196,12 +201,12 @@ static void sg_portlist_format(const struct sg_setting *st, const void *f,
 	free(s);
 }
 
-const struct sg_stype sg_t_ports = { "ports and ranges (80,443,8000-8099) or all", sg_portlist_parse, sg_portlist_format, false, NULL };
+const struct sg_stype sg_t_ports = { "ports and ranges (80,443,8000-8099) or all",
+				     sg_portlist_parse, sg_portlist_format, false, NULL };
 
 /* A rate per second, kept as the interval between two events (0: no
  * limit): the data path then needs no division. */
-static int sg_rate_parse(const struct sg_setting *st, void *f, const char *v,
-			 char *err, size_t n)
+static int sg_rate_parse(const struct sg_setting *st, void *f, const char *v, char *err, size_t n)
 {
 	struct sg_setting u = *st;
 	__u64 rate;
@@ -213,8 +218,7 @@ static int sg_rate_parse(const struct sg_setting *st, void *f, const char *v,
 	return 0;
 }
 
-static void sg_rate_format(const struct sg_setting *st, const void *f, char *buf,
-			   size_t n)
+static void sg_rate_format(const struct sg_setting *st, const void *f, char *buf, size_t n)
 {
 	unsigned long long t = sg_uget(f, st->size);
 
@@ -270,8 +274,7 @@ void sg_config_cookies(struct sg_config *c, bool on, __u64 now_ns, __u64 period_
 	__atomic_store_n(&c->cookie_active, (__u32)on, __ATOMIC_RELAXED);
 }
 
-void sg_config_mode(struct sg_config *c, unsigned int mode, __u64 now_ns,
-		    __u64 period_ns)
+void sg_config_mode(struct sg_config *c, unsigned int mode, __u64 now_ns, __u64 period_ns)
 {
 	if (mode == SG_MODE_ON || mode == SG_MODE_OFF)
 		sg_config_cookies(c, mode == SG_MODE_ON, now_ns, period_ns);
@@ -282,8 +285,7 @@ static int sg_apply_mode(const struct sg_pins *p, const struct sg_settings *old,
 			 const struct sg_settings *new)
 {
 	(void)old;
-	sg_config_mode(p->cfg, new->cfg.mode, sg_now_ns(),
-		       (__u64)new->d.secret_period_s * SG_NS);
+	sg_config_mode(p->cfg, new->cfg.mode, sg_now_ns(), (__u64) new->d.secret_period_s *SG_NS);
 	return 0;
 }
 
@@ -354,8 +356,7 @@ static int sg_apply_ports(const struct sg_pins *p, const struct sg_settings *old
 
 /* ---- allow.prefixes and deny.prefixes: lists of the policy module ------------- */
 /* "a, b c": every prefix of v added to l. */
-static int sg_plist_append(const struct sg_setting *st, void *f, const char *v,
-			   char *err, size_t n)
+static int sg_plist_append(const struct sg_setting *st, void *f, const char *v, char *err, size_t n)
 {
 	struct sg_plist *l = f;
 	char buf[128];
@@ -369,7 +370,8 @@ static int sg_plist_append(const struct sg_setting *st, void *f, const char *v,
 			v++;
 			continue;
 		}
-		snprintf(buf, sizeof(buf), "%.*s", (int)(len < sizeof(buf) - 1 ? len : sizeof(buf) - 1), v);
+		snprintf(buf, sizeof(buf), "%.*s",
+			 (int)(len < sizeof(buf) - 1 ? len : sizeof(buf) - 1), v);
 		if (!strcmp(buf, "none")) {
 			v += len;
 			continue;
@@ -385,16 +387,14 @@ static int sg_plist_append(const struct sg_setting *st, void *f, const char *v,
 	return 0;
 }
 
-static int sg_plist_parse(const struct sg_setting *st, void *f, const char *v,
-			  char *err, size_t n)
+static int sg_plist_parse(const struct sg_setting *st, void *f, const char *v, char *err, size_t n)
 {
 	memset(f, 0, sizeof(struct sg_plist));
 	return sg_plist_append(st, f, v, err, n);
 }
 
 /* Every prefix while they fit the line, else how many. */
-static void sg_plist_format(const struct sg_setting *st, const void *f, char *buf,
-			    size_t n)
+static void sg_plist_format(const struct sg_setting *st, const void *f, char *buf, size_t n)
 {
 	const struct sg_plist *l = f;
 	size_t len = 0;
@@ -415,7 +415,10 @@ static void sg_plist_format(const struct sg_setting *st, const void *f, char *bu
 
 const struct sg_stype sg_t_prefixes = {
 	"prefixes (198.18.0.0/15, 2001:db8::/32), comma-separated; repeat the key for more",
-	sg_plist_parse, sg_plist_format, false, sg_plist_append,
+	sg_plist_parse,
+	sg_plist_format,
+	false,
+	sg_plist_append,
 };
 
 int sg_policy_check(const struct sg_settings *s, char *err, size_t n)
@@ -452,8 +455,8 @@ int sg_policy_apply(const struct sg_pins *p, const struct sg_settings *old,
 }
 
 /* ---- what status shows beside a setting ------------------------------------------ */
-static void sg_beside_syn_rate(const struct sg_setting *st, const struct sg_live *l,
-			       char *buf, size_t n)
+static void sg_beside_syn_rate(const struct sg_setting *st, const struct sg_live *l, char *buf,
+			       size_t n)
 {
 	(void)st;
 	if (l->st)
@@ -462,8 +465,8 @@ static void sg_beside_syn_rate(const struct sg_setting *st, const struct sg_live
 		snprintf(buf, n, "now ? (no daemon sample)");
 }
 
-static void sg_beside_state(const struct sg_setting *st, const struct sg_live *l,
-			    char *buf, size_t n)
+static void sg_beside_state(const struct sg_setting *st, const struct sg_live *l, char *buf,
+			    size_t n)
 {
 	const char *dot = strchr(st->key, '.');
 	int state = dot ? sg_state_parse(dot + 1) : -1;
@@ -476,23 +479,24 @@ static void sg_beside_state(const struct sg_setting *st, const struct sg_live *l
 			 sg_state_names[state]);
 }
 
-static void sg_beside_tw(const struct sg_setting *st, const struct sg_live *l,
-			 char *buf, size_t n)
+static void sg_beside_tw(const struct sg_setting *st, const struct sg_live *l, char *buf, size_t n)
 {
 	const struct sg_tw_limits *t = &l->tw;
 
 	(void)st;
 	if (!l->walk || !t->max_buckets || !t->port_range)
 		return;
-	snprintf(buf, n, "now TIME_WAIT %llu = %llu%% of tcp_max_tw_buckets, %llu on ephemeral ports = %llu%% of the range",
-		 (unsigned long long)l->walk->states[SG_TIME_WAIT],
-		 (unsigned long long)(l->walk->states[SG_TIME_WAIT] * 100 / t->max_buckets),
-		 (unsigned long long)l->walk->tw_ephemeral,
-		 (unsigned long long)(l->walk->tw_ephemeral * 100 / t->port_range));
+	snprintf(
+		buf, n,
+		"now TIME_WAIT %llu = %llu%% of tcp_max_tw_buckets, %llu on ephemeral ports = %llu%% of the range",
+		(unsigned long long)l->walk->states[SG_TIME_WAIT],
+		(unsigned long long)(l->walk->states[SG_TIME_WAIT] * 100 / t->max_buckets),
+		(unsigned long long)l->walk->tw_ephemeral,
+		(unsigned long long)(l->walk->tw_ephemeral * 100 / t->port_range));
 }
 
-static void sg_beside_secret(const struct sg_setting *st, const struct sg_live *l,
-			     char *buf, size_t n)
+static void sg_beside_secret(const struct sg_setting *st, const struct sg_live *l, char *buf,
+			     size_t n)
 {
 	const struct sg_secret_state *ss = l->secrets;
 
@@ -513,13 +517,14 @@ const char *sg_mode_name(unsigned int mode)
 	return mode <= SG_MODE_SHADOW ? sg_mode_names_tab[mode] : "?";
 }
 
-#define SG_FIELD(f) .off = offsetof(struct sg_settings, f), \
-		    .size = sizeof(((struct sg_settings *)0)->f)
+#define SG_FIELD(f) \
+	.off = offsetof(struct sg_settings, f), .size = sizeof(((struct sg_settings *)0)->f)
 #define SG_CFG(f) .store = SG_STORE_CONFIG, SG_FIELD(cfg.f)
 #define SG_DMN(f) .store = SG_STORE_DAEMON, SG_FIELD(d.f)
 #define SG_UINT(lo_, hi_) .type = &sg_t_uint, .lo = (lo_), .hi = (hi_)
-#define SG_TIMEOUT(st_) .type = &sg_t_uint, SG_CFG(timeout_s[SG_##st_]), \
-			.lo = 1, .hi = 4000000, .unit = "s", .beside = sg_beside_state
+#define SG_TIMEOUT(st_)                                                                       \
+	.type = &sg_t_uint, SG_CFG(timeout_s[SG_##st_]), .lo = 1, .hi = 4000000, .unit = "s", \
+	.beside = sg_beside_state
 
 /* One setting a line, however long its help: clang-format would spread
  * each over ten lines. */
@@ -594,9 +599,7 @@ static unsigned int sg_setting_index(const struct sg_setting *st)
 
 const struct sg_setting *sg_setting_find(const char *key)
 {
-	sg_settings_for_each(st)
-		if (!strcasecmp(st->key, key))
-			return st;
+	sg_settings_for_each(st) if (!strcasecmp(st->key, key)) return st;
 	/* state names are accepted in any case, as everywhere */
 	if (!strncasecmp(key, "timeout.", 8)) {
 		int state = sg_state_parse(key + 8);
@@ -649,8 +652,7 @@ static void sg_setting_default(struct sg_settings *s, const struct sg_setting *s
 void sg_settings_defaults(struct sg_settings *s, const struct sg_sysctls *sy)
 {
 	memset(s, 0, sizeof(*s));
-	sg_settings_for_each(st)
-		sg_setting_default(s, st, sy);
+	sg_settings_for_each(st) sg_setting_default(s, st, sy);
 }
 
 void sg_config_defaults(struct sg_config *c, const struct sg_sysctls *sy)
@@ -658,16 +660,14 @@ void sg_config_defaults(struct sg_config *c, const struct sg_sysctls *sy)
 	static struct sg_settings s;
 
 	sg_settings_defaults(&s, sy);
-	sg_settings_for_each(st)
-		if (st->store == SG_STORE_CONFIG)
-			memcpy((char *)c + (st->off - offsetof(struct sg_settings, cfg)),
-			       sg_cfield(&s, st), st->size);
+	sg_settings_for_each(st) if (st->store == SG_STORE_CONFIG)
+		memcpy((char *)c + (st->off - offsetof(struct sg_settings, cfg)), sg_cfield(&s, st),
+		       st->size);
 }
 
 /* One value into one setting, its own check included. */
-static int sg_setting_parse(struct sg_settings *s, const struct sg_setting *st,
-			    const char *val, const struct sg_sysctls *sy,
-			    char *err, size_t n)
+static int sg_setting_parse(struct sg_settings *s, const struct sg_setting *st, const char *val,
+			    const struct sg_sysctls *sy, char *err, size_t n)
 {
 	char why[200];
 
@@ -677,8 +677,8 @@ static int sg_setting_parse(struct sg_settings *s, const struct sg_setting *st,
 	}
 	if (st->type->parse(st, sg_field(s, st), val, why, sizeof(why)) ||
 	    (st->check && st->check(s, why, sizeof(why)))) {
-		snprintf(err, n, "%s: %s%s", st->key, why, strstr(val, " #") ?
-			 " (a comment after a value starts with \" ;\")" : "");
+		snprintf(err, n, "%s: %s%s", st->key, why,
+			 strstr(val, " #") ? " (a comment after a value starts with \" ;\")" : "");
 		return -EINVAL;
 	}
 	return 0;
@@ -696,8 +696,8 @@ static const struct sg_sysctls *sg_sysctls_host(void)
 	return &sy;
 }
 
-int sg_settings_kv(struct sg_settings *s, struct sg_given *g, int origin,
-		   const char *kv, char *err, size_t n)
+int sg_settings_kv(struct sg_settings *s, struct sg_given *g, int origin, const char *kv, char *err,
+		   size_t n)
 {
 	const char *eq = strchr(kv, '=');
 	const struct sg_setting *st;
@@ -755,10 +755,10 @@ struct sg_ini {
 	struct sg_settings *s;
 	struct sg_given *g;
 	FILE *f;
-	int line, next_line;      /* line being parsed; the next one         */
-	bool indented;            /* it starts with a blank: a continuation  */
+	int line, next_line; /* line being parsed; the next one         */
+	bool indented;       /* it starts with a blank: a continuation  */
 	bool too_long;
-	int err_line;             /* first error of ours, and why            */
+	int err_line; /* first error of ours, and why            */
 	char err[240];
 };
 
@@ -806,8 +806,7 @@ static char *sg_ini_reader(char *str, int num, void *stream)
 	return r;
 }
 
-static int sg_ini_handler(void *user, const char *section, const char *name,
-			  const char *value)
+static int sg_ini_handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct sg_ini *c = user;
 	const struct sg_setting *st;
@@ -828,7 +827,8 @@ static int sg_ini_handler(void *user, const char *section, const char *name,
 	}
 	i = sg_setting_index(st);
 	if (c->indented) {
-		sg_ini_fail(c, "an indented line continues the value of %s: remove the indentation", key);
+		sg_ini_fail(c, "an indented line continues the value of %s: remove the indentation",
+			    key);
 		return 0;
 	}
 	if (c->g->line[i] > 0 && !st->type->append) {
@@ -836,9 +836,9 @@ static int sg_ini_handler(void *user, const char *section, const char *name,
 		return 0;
 	}
 	/* a list given again goes on */
-	if (c->g->line[i] > 0 ?
-	    st->type->append(st, sg_field(c->s, st), value, err, sizeof(err)) :
-	    sg_setting_parse(c->s, st, value, sg_sysctls_host(), err, sizeof(err))) {
+	if (c->g->line[i] > 0
+		    ? st->type->append(st, sg_field(c->s, st), value, err, sizeof(err))
+		    : sg_setting_parse(c->s, st, value, sg_sysctls_host(), err, sizeof(err))) {
 		sg_ini_fail(c, "%s%s%s", c->g->line[i] > 0 ? st->key : "",
 			    c->g->line[i] > 0 ? ": " : "", err);
 		return 0;
@@ -847,8 +847,8 @@ static int sg_ini_handler(void *user, const char *section, const char *name,
 	return 1;
 }
 
-int sg_settings_file(struct sg_settings *s, struct sg_given *g, const char *path,
-		     char *err, size_t n)
+int sg_settings_file(struct sg_settings *s, struct sg_given *g, const char *path, char *err,
+		     size_t n)
 {
 	struct sg_ini c = { .s = s, .g = g, .next_line = 1 };
 	int r;
@@ -877,8 +877,7 @@ int sg_settings_file(struct sg_settings *s, struct sg_given *g, const char *path
 	return 0;
 }
 
-int sg_settings_check(const struct sg_settings *s, const struct sg_given *g,
-		      char *err, size_t n)
+int sg_settings_check(const struct sg_settings *s, const struct sg_given *g, char *err, size_t n)
 {
 	char why[200];
 
@@ -915,9 +914,8 @@ int sg_settings_check(const struct sg_settings *s, const struct sg_given *g,
 void sg_settings_merge(struct sg_settings *dst, const struct sg_settings *src,
 		       const struct sg_given *g)
 {
-	sg_settings_for_each(st)
-		if (g->line[sg_setting_index(st)])
-			memcpy(sg_field(dst, st), sg_cfield(src, st), st->size);
+	sg_settings_for_each(st) if (g->line[sg_setting_index(st)])
+		memcpy(sg_field(dst, st), sg_cfield(src, st), st->size);
 }
 
 bool sg_setting_differs(const struct sg_setting *st, const struct sg_settings *a,
@@ -926,8 +924,8 @@ bool sg_setting_differs(const struct sg_setting *st, const struct sg_settings *a
 	return memcmp(sg_cfield(a, st), sg_cfield(b, st), st->size) != 0;
 }
 
-void sg_setting_format(const struct sg_setting *st, const struct sg_settings *s,
-		       char *buf, size_t n)
+void sg_setting_format(const struct sg_setting *st, const struct sg_settings *s, char *buf,
+		       size_t n)
 {
 	st->type->format(st, sg_cfield(s, st), buf, n);
 }
@@ -942,8 +940,8 @@ void sg_setting_describe(const struct sg_setting *st, char *buf, size_t n)
 	char what[160];
 
 	if (st->type == &sg_t_uint || st->type == &sg_t_rate)
-		snprintf(what, sizeof(what), "%lu..%lu%s%s", st->lo, st->hi,
-			 st->unit ? " " : "", st->unit ? st->unit : "");
+		snprintf(what, sizeof(what), "%lu..%lu%s%s", st->lo, st->hi, st->unit ? " " : "",
+			 st->unit ? st->unit : "");
 	else if (st->type == &sg_t_enum)
 		sg_enum_list(st, what, sizeof(what));
 	else
@@ -974,7 +972,8 @@ void sg_settings_sample(FILE *f)
 		   "# \"live\" settings also change at once with synguard set KEY=VALUE.\n");
 	/* top-level keys first, then each section in table order */
 	sections[nsec++] = "";
-	sg_settings_for_each(st) {
+	sg_settings_for_each(st)
+	{
 		const char *dot = strchr(st->key, '.');
 		bool seen = false;
 
@@ -992,12 +991,13 @@ void sg_settings_sample(FILE *f)
 
 		if (i)
 			fprintf(f, "\n[%.*s]\n", (int)sl, sections[i]);
-		sg_settings_for_each(st) {
+		sg_settings_for_each(st)
+		{
 			const char *dot = strchr(st->key, '.');
 			char desc[256], val[256];
 
 			if (i ? !dot || (size_t)(dot - st->key) != sl ||
-				    strncmp(st->key, sections[i], sl)
+					    strncmp(st->key, sections[i], sl)
 			      : dot != NULL)
 				continue;
 			sg_setting_describe(st, desc, sizeof(desc));
@@ -1027,7 +1027,8 @@ int sg_settings_read(const struct sg_pins *p, struct sg_settings *s)
 	memset(s, 0, sizeof(*s));
 	memcpy(&s->cfg, p->cfg, sizeof(s->cfg));
 	memcpy(&s->d, &p->dpage->set, sizeof(s->d));
-	sg_settings_for_each(st) {
+	sg_settings_for_each(st)
+	{
 		int ret = st->load ? st->load(p, s) : 0;
 
 		if (ret)
@@ -1039,7 +1040,8 @@ int sg_settings_read(const struct sg_pins *p, struct sg_settings *s)
 int sg_settings_write(const struct sg_pins *p, const struct sg_settings *old,
 		      const struct sg_settings *new)
 {
-	sg_settings_for_each(st) {
+	sg_settings_for_each(st)
+	{
 		void *f;
 
 		if (!sg_setting_differs(st, old, new))

@@ -43,8 +43,10 @@ static int sg_state_dir(char *buf, size_t n, char *err, size_t errn)
 		closedir(d);
 	if (!stat("/proc/1/ns/net", &init) &&
 	    (init.st_ino != self.st_ino || init.st_dev != self.st_dev)) {
-		snprintf(err, errn, "this network namespace has no name in %s (ip netns "
-			 "add), so no state file of its own", SG_NETNS_DIR);
+		snprintf(err, errn,
+			 "this network namespace has no name in %s (ip netns "
+			 "add), so no state file of its own",
+			 SG_NETNS_DIR);
 		return -ENOENT;
 	}
 	snprintf(buf, n, "%s", SG_STATE_DIR);
@@ -53,7 +55,7 @@ static int sg_state_dir(char *buf, size_t n, char *err, size_t errn)
 
 int sg_state_path(char *buf, size_t n, const char *iface, char *err, size_t errn)
 {
-	char dir[PATH_MAX - IF_NAMESIZE - 8];   /* room for "/IFACE.state" */
+	char dir[PATH_MAX - IF_NAMESIZE - 8]; /* room for "/IFACE.state" */
 	int r = sg_state_dir(dir, sizeof(dir), err, errn);
 
 	if (!r)
@@ -72,7 +74,8 @@ static int sg_state_trusted(const char *path, const struct stat *st, char *err, 
 		return -EPERM;
 	}
 	if ((st->st_uid && st->st_uid != geteuid()) || (st->st_mode & 022)) {
-		snprintf(err, n, "%s: owned by uid %u, mode %03o: another user could have "
+		snprintf(err, n,
+			 "%s: owned by uid %u, mode %03o: another user could have "
 			 "written it; refusing it (chown root and chmod 644 it, or remove it)",
 			 path, st->st_uid, st->st_mode & 0777);
 		return -EPERM;
@@ -80,8 +83,7 @@ static int sg_state_trusted(const char *path, const struct stat *st, char *err, 
 	return 0;
 }
 
-int sg_state_load(struct sg_settings *s, struct sg_given *g, const char *iface,
-		  char *err, size_t n)
+int sg_state_load(struct sg_settings *s, struct sg_given *g, const char *iface, char *err, size_t n)
 {
 	struct stat lst;
 	static struct sg_settings st;
@@ -138,8 +140,7 @@ static int sg_state_mkdir(const char *path, char *err, size_t n)
 
 /* One setting as config file lines; a list one prefix a line (a list
  * given again adds to it), so that no list is cut to fit a line. */
-static void sg_state_write_key(FILE *f, const struct sg_setting *st,
-			       const struct sg_settings *s)
+static void sg_state_write_key(FILE *f, const struct sg_setting *st, const struct sg_settings *s)
 {
 	char buf[512];
 
@@ -192,10 +193,8 @@ int sg_state_save(const char *iface, const struct sg_settings *s,
 		return ret;
 	}
 	fprintf(f, "# Written by synguard set / allow / deny: applied over the config file\n"
-		"# when synguardd starts or reloads. Remove a line to let the config decide.\n");
-	sg_settings_for_each(st)
-		if (g.line[st - sg_settings_table])
-			sg_state_write_key(f, st, s);
+		   "# when synguardd starts or reloads. Remove a line to let the config decide.\n");
+	sg_settings_for_each(st) if (g.line[st - sg_settings_table]) sg_state_write_key(f, st, s);
 	if (fflush(f) || fsync(fileno(f)) || fclose(f) || rename(tmp, path)) {
 		ret = errno ? -errno : -EIO;
 		snprintf(err, n, "cannot write %s: %s", path, strerror(-ret));
@@ -205,9 +204,9 @@ int sg_state_save(const char *iface, const struct sg_settings *s,
 	return 0;
 }
 
-int sg_settings_compose(struct sg_settings *s, struct sg_given *g,
-			const struct sg_sysctls *sy, const char *file, const char *iface,
-			char *const *kv, int nkv, char *err, size_t n)
+int sg_settings_compose(struct sg_settings *s, struct sg_given *g, const struct sg_sysctls *sy,
+			const char *file, const char *iface, char *const *kv, int nkv, char *err,
+			size_t n)
 {
 	int r;
 

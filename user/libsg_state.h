@@ -21,8 +21,8 @@ int sg_state_path(char *buf, size_t n, const char *iface, char *err, size_t errn
  * are marked given in g (a reload then applies them). 0, or -EINVAL or
  * -errno with "FILE:LINE: reason" in err; -EPERM for a file that is not
  * regular or that a user other than root (or us) could have written. */
-int sg_state_load(struct sg_settings *s, struct sg_given *g, const char *iface,
-		  char *err, size_t n);
+int sg_state_load(struct sg_settings *s, struct sg_given *g, const char *iface, char *err,
+		  size_t n);
 /* iface's state file: the settings it held and those of keys[0..nkeys)
  * with their values in s, but none of forget[0..nforget) (set KEY=default:
  * the config file decides again). 0, or -errno with the reason in err. */
@@ -34,8 +34,8 @@ int sg_state_save(const char *iface, const struct sg_settings *s,
  * when iface is NULL) <- the KEY=VALUE overrides of the command line, then
  * sg_settings_check: 0, or -EINVAL (or the file's -errno) with one line
  * in err. */
-int sg_settings_compose(struct sg_settings *s, struct sg_given *g,
-			const struct sg_sysctls *sy, const char *file, const char *iface,
-			char *const *kv, int nkv, char *err, size_t n);
+int sg_settings_compose(struct sg_settings *s, struct sg_given *g, const struct sg_sysctls *sy,
+			const char *file, const char *iface, char *const *kv, int nkv, char *err,
+			size_t n);
 
 #endif /* LIBSG_STATE_H */

@@ -132,10 +132,10 @@ static __u64 sg_sockstat_tw(void)
  * and all SYN_RECV request sockets, through sock_diag. */
 struct sg_listeners {
 	unsigned int n;
-	__u64 syn_recv;               /* request sockets in all            */
-	unsigned int port, backlog;   /* the fullest one                   */
-	__u64 acceptq, synq;          /* its queues                        */
-	double fill;                  /* max(acceptq, synq) / backlog      */
+	__u64 syn_recv;             /* request sockets in all            */
+	unsigned int port, backlog; /* the fullest one                   */
+	__u64 acceptq, synq;        /* its queues                        */
+	double fill;                /* max(acceptq, synq) / backlog      */
 };
 
 #define SG_PORTS_SEEN 65536
@@ -147,9 +147,11 @@ static void sg_listeners_family(int fam, struct sg_listeners *l, __u32 *synq_by_
 		struct nlmsghdr nh;
 		struct inet_diag_req_v2 r;
 	} req = {
-		.nh = { .nlmsg_len = sizeof(req), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+		.nh = { .nlmsg_len = sizeof(req),
+			.nlmsg_type = SOCK_DIAG_BY_FAMILY,
 			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
-		.r = { .sdiag_family = (__u8)fam, .sdiag_protocol = IPPROTO_TCP,
+		.r = { .sdiag_family = (__u8)fam,
+		       .sdiag_protocol = IPPROTO_TCP,
 		       /* TCP_LISTEN 10, TCP_SYN_RECV 3, TCP_NEW_SYN_RECV 12 */
 		       .idiag_states = (1u << 10) | (1u << 3) | (1u << 12) },
 	};
@@ -180,7 +182,8 @@ static void sg_listeners_family(int fam, struct sg_listeners *l, __u32 *synq_by_
 			port = ntohs(m->id.idiag_sport);
 			if (m->idiag_state == 10) {
 				l->n++;
-				backlog_by_port[port % SG_PORTS_SEEN] = (__u16)(m->idiag_wqueue > 65535 ? 65535 : m->idiag_wqueue);
+				backlog_by_port[port % SG_PORTS_SEEN] =
+					(__u16)(m->idiag_wqueue > 65535 ? 65535 : m->idiag_wqueue);
 				acceptq_by_port[port % SG_PORTS_SEEN] = m->idiag_rqueue;
 			} else {
 				l->syn_recv++;
@@ -221,11 +224,11 @@ static void sg_listeners_read(struct sg_listeners *l)
 struct sg_observed {
 	double secs;
 	__u64 k0[SG_KC_MAX], k1[SG_KC_MAX];
-	__u64 tw;                     /* TIME_WAIT sockets (kernel)          */
+	__u64 tw; /* TIME_WAIT sockets (kernel)          */
 	struct sg_listeners lis;
-	bool synguard;                /* synguard's numbers below are valid */
-	struct sg_walk_args wa;       /* its gauges                          */
-	double syn_rate;              /* SYNs/s to protected ports           */
+	bool synguard;          /* synguard's numbers below are valid */
+	struct sg_walk_args wa; /* its gauges                          */
+	double syn_rate;        /* SYNs/s to protected ports           */
 	bool cookies;
 	const char *mode;
 };
@@ -285,11 +288,11 @@ static int sg_observe(struct sg_view *v, unsigned int secs, struct sg_observed *
 
 /* ---- the advice -------------------------------------------------------------------- */
 struct sg_advice {
-	const char *name;             /* sysctl, dotted                      */
+	const char *name; /* sysctl, dotted                      */
 	char now[32], want[32];
 	char why[320];
-	bool change;                  /* want differs from now               */
-	bool applied;                 /* --apply wrote want                  */
+	bool change;  /* want differs from now               */
+	bool applied; /* --apply wrote want                  */
 };
 
 #define SG_ADVICE_MAX 12
@@ -356,17 +359,17 @@ static unsigned long sg_pow2(unsigned long x, unsigned long lo, unsigned long hi
 struct sg_tune {
 	const struct sg_observed *o;
 	const struct sg_listeners *l;
-	__u64 overflows;              /* ListenOverflows + ListenDrops        */
-	__u64 kcookies;               /* the kernel's own SYN cookies sent    */
-	__u64 twover;                 /* TCPTimeWaitOverflow                  */
-	__u64 synrcvd;                /* half-open: synguard's, else kernel's */
-	__u64 tw;                     /* TIME_WAIT: the larger count          */
-	__u64 fin_wait_2;             /* synguard's gauge (0 without it)      */
-	double active;                /* connections/s this host opens        */
-	double held;                  /* ...whose ports TIME_WAIT holds 60 s  */
-	double use;                   /* share of the ephemeral ports held    */
+	__u64 overflows;  /* ListenOverflows + ListenDrops        */
+	__u64 kcookies;   /* the kernel's own SYN cookies sent    */
+	__u64 twover;     /* TCPTimeWaitOverflow                  */
+	__u64 synrcvd;    /* half-open: synguard's, else kernel's */
+	__u64 tw;         /* TIME_WAIT: the larger count          */
+	__u64 fin_wait_2; /* synguard's gauge (0 without it)      */
+	double active;    /* connections/s this host opens        */
+	double held;      /* ...whose ports TIME_WAIT holds 60 s  */
+	double use;       /* share of the ephemeral ports held    */
 	struct sg_tw_limits lim;
-	long syncookies, timestamps;  /* the sysctls other rules depend on    */
+	long syncookies, timestamps; /* the sysctls other rules depend on    */
 };
 
 /* One row of advice: while when() holds (NULL: always), advise() writes
@@ -378,7 +381,8 @@ struct sg_rule {
 	void (*advise)(const struct sg_tune *t, long now, struct sg_advice *x);
 };
 
-static void sg_want(struct sg_advice *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sg_want(struct sg_advice *x, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 static void sg_want(struct sg_advice *x, const char *fmt, ...)
 {
 	va_list ap;
@@ -415,7 +419,8 @@ static void sg_cookies_on(const struct sg_tune *t, long now, struct sg_advice *x
 {
 	(void)t, (void)now;
 	sg_want(x, "1");
-	sg_why(x, "0 makes the kernel refuse synguard's cookie ACKs (it accepts BPF-made request sockets only while this is 1 or 2) and drop SYNs when a queue fills");
+	sg_why(x,
+	       "0 makes the kernel refuse synguard's cookie ACKs (it accepts BPF-made request sockets only while this is 1 or 2) and drop SYNs when a queue fills");
 }
 
 static bool sg_cookies_always(const struct sg_tune *t, long now)
@@ -428,14 +433,17 @@ static void sg_cookies_fallback(const struct sg_tune *t, long now, struct sg_adv
 {
 	(void)t, (void)now;
 	sg_want(x, "1");
-	sg_why(x, "2 answers every SYN that reaches the kernel with its own cookie (options lost without timestamps); 1 keeps full handshakes and the cookies as the fallback on overflow");
+	sg_why(x,
+	       "2 answers every SYN that reaches the kernel with its own cookie (options lost without timestamps); 1 keeps full handshakes and the cookies as the fallback on overflow");
 }
 
 static void sg_cookies_keep(const struct sg_tune *t, long now, struct sg_advice *x)
 {
 	(void)now;
-	sg_why(x, "keep: synguard needs 1 or 2; 1 is the kernel's fallback when a listen queue overflows%s",
-	       t->kcookies ? " (it sent its own cookies during the observation: a queue overflowed)" : "");
+	sg_why(x,
+	       "keep: synguard needs 1 or 2; 1 is the kernel's fallback when a listen queue overflows%s",
+	       t->kcookies ? " (it sent its own cookies during the observation: a queue overflowed)"
+			   : "");
 }
 
 /* net.core.somaxconn */
@@ -453,7 +461,8 @@ static void sg_somaxconn_raise(const struct sg_tune *t, long now, struct sg_advi
 	if (l->backlog && (unsigned long)l->backlog * 4 > want)
 		want = sg_pow2((unsigned long)l->backlog * 4, 1024, 65535);
 	sg_want(x, "%lu", want);
-	sg_why(x, "listen queues overflowed in %.0f s (ListenOverflows+ListenDrops +%llu, kernel SYN cookies +%llu; fullest listener :%u: accept queue %llu, SYN queue %llu of its backlog %u): it caps every listen() backlog; raise the application's backlog too",
+	sg_why(x,
+	       "listen queues overflowed in %.0f s (ListenOverflows+ListenDrops +%llu, kernel SYN cookies +%llu; fullest listener :%u: accept queue %llu, SYN queue %llu of its backlog %u): it caps every listen() backlog; raise the application's backlog too",
 	       t->o->secs, (unsigned long long)t->overflows, (unsigned long long)t->kcookies,
 	       l->port, (unsigned long long)l->acceptq, (unsigned long long)l->synq, l->backlog);
 }
@@ -468,7 +477,9 @@ static void sg_somaxconn_default(const struct sg_tune *t, long now, struct sg_ad
 {
 	(void)t;
 	sg_want(x, "4096");
-	sg_why(x, "no overflow seen, but %ld leaves little room for a burst of connections (4096 is the default since Linux 5.4)", now);
+	sg_why(x,
+	       "no overflow seen, but %ld leaves little room for a burst of connections (4096 is the default since Linux 5.4)",
+	       now);
 }
 
 static void sg_somaxconn_keep(const struct sg_tune *t, long now, struct sg_advice *x)
@@ -476,7 +487,8 @@ static void sg_somaxconn_keep(const struct sg_tune *t, long now, struct sg_advic
 	const struct sg_listeners *l = t->l;
 
 	(void)now;
-	sg_why(x, "keep: no listen queue overflowed in %.0f s (fullest listener%s%u at %.0f%% of its backlog %u)",
+	sg_why(x,
+	       "keep: no listen queue overflowed in %.0f s (fullest listener%s%u at %.0f%% of its backlog %u)",
 	       t->o->secs, l->n ? " :" : " ", l->port, l->fill * 100, l->backlog);
 }
 
@@ -490,14 +502,16 @@ static void sg_syn_backlog_raise(const struct sg_tune *t, long now, struct sg_ad
 {
 	(void)now;
 	sg_want(x, "%lu", sg_pow2(t->synrcvd * 2, 1024, 1ul << 20));
-	sg_why(x, "with tcp_syncookies=0 the kernel keeps the last quarter of it for proven peers: %llu in SYN_RCVD now",
+	sg_why(x,
+	       "with tcp_syncookies=0 the kernel keeps the last quarter of it for proven peers: %llu in SYN_RCVD now",
 	       (unsigned long long)t->synrcvd);
 }
 
 static void sg_syn_backlog_keep(const struct sg_tune *t, long now, struct sg_advice *x)
 {
 	(void)now;
-	sg_why(x, "keep: read only while tcp_syncookies=0; a SYN queue is bounded by its listener's backlog (somaxconn) instead (%llu in SYN_RCVD now)",
+	sg_why(x,
+	       "keep: read only while tcp_syncookies=0; a SYN queue is bounded by its listener's backlog (somaxconn) instead (%llu in SYN_RCVD now)",
 	       (unsigned long long)t->synrcvd);
 }
 
@@ -513,7 +527,8 @@ static bool sg_half_open_pile(const struct sg_tune *t, long now)
 static void sg_synack_fewer(const struct sg_tune *t, long now, struct sg_advice *x)
 {
 	sg_want(x, "2");
-	sg_why(x, "half-open connections pile up (%llu in SYN_RCVD, kernel cookies +%llu): at %ld retries each holds its queue slot %lds, at 2 for 7s; clients on lossy paths still get 3 SYN-ACKs",
+	sg_why(x,
+	       "half-open connections pile up (%llu in SYN_RCVD, kernel cookies +%llu): at %ld retries each holds its queue slot %lds, at 2 for 7s; clients on lossy paths still get 3 SYN-ACKs",
 	       (unsigned long long)t->synrcvd, (unsigned long long)t->kcookies, now,
 	       sg_retry_secs(now));
 }
@@ -528,7 +543,8 @@ static void sg_synack_more(const struct sg_tune *t, long now, struct sg_advice *
 {
 	(void)t;
 	sg_want(x, "2");
-	sg_why(x, "%ld SYN-ACK retransmission%s: one lost SYN-ACK on a lossy path loses the connection",
+	sg_why(x,
+	       "%ld SYN-ACK retransmission%s: one lost SYN-ACK on a lossy path loses the connection",
 	       now, now == 1 ? "" : "s");
 }
 
@@ -550,7 +566,8 @@ static void sg_syn_retries_default(const struct sg_tune *t, long now, struct sg_
 {
 	(void)t;
 	sg_want(x, "6");
-	sg_why(x, "%ld: connect() gives up after %lds, after one or two lost SYNs on a lossy path (advice to set 1 is harmful); 6 is the default",
+	sg_why(x,
+	       "%ld: connect() gives up after %lds, after one or two lost SYNs on a lossy path (advice to set 1 is harmful); 6 is the default",
 	       now, sg_retry_secs(now));
 }
 
@@ -570,7 +587,8 @@ static bool sg_fin_wait_2_pile(const struct sg_tune *t, long now)
 static void sg_fin_timeout_shorter(const struct sg_tune *t, long now, struct sg_advice *x)
 {
 	sg_want(x, "30");
-	sg_why(x, "%llu connections wait in FIN_WAIT_2 for peers that do not close: they hold memory %lds each",
+	sg_why(x,
+	       "%llu connections wait in FIN_WAIT_2 for peers that do not close: they hold memory %lds each",
 	       (unsigned long long)t->fin_wait_2, now);
 }
 
@@ -584,7 +602,8 @@ static void sg_fin_timeout_longer(const struct sg_tune *t, long now, struct sg_a
 {
 	(void)t;
 	sg_want(x, "15");
-	sg_why(x, "%lds is shorter than a slow peer needs to send its FIN: it then meets a closed socket and a RST",
+	sg_why(x,
+	       "%lds is shorter than a slow peer needs to send its FIN: it then meets a closed socket and a RST",
 	       now);
 }
 
@@ -592,7 +611,8 @@ static void sg_fin_timeout_keep(const struct sg_tune *t, long now, struct sg_adv
 {
 	(void)now;
 	if (t->o->synguard)
-		sg_why(x, "keep: %llu connections in FIN_WAIT_2", (unsigned long long)t->fin_wait_2);
+		sg_why(x, "keep: %llu connections in FIN_WAIT_2",
+		       (unsigned long long)t->fin_wait_2);
 	else
 		sg_why(x, "keep: not measured (no synguard here): in FIN_WAIT_2");
 }
@@ -606,7 +626,8 @@ static bool sg_tw_near_max(const struct sg_tune *t, long now)
 static void sg_tw_buckets_raise(const struct sg_tune *t, long now, struct sg_advice *x)
 {
 	sg_want(x, "%lu", sg_pow2((t->tw > (__u64)now ? t->tw : (__u64)now) * 2, 1024, 1ul << 24));
-	sg_why(x, "%llu in TIME_WAIT of %ld (TCPTimeWaitOverflow +%llu): past it the kernel kills TIME_WAIT sockets at once and loses their protection against old segments; lowering it (as some tables advise) makes that happen sooner",
+	sg_why(x,
+	       "%llu in TIME_WAIT of %ld (TCPTimeWaitOverflow +%llu): past it the kernel kills TIME_WAIT sockets at once and loses their protection against old segments; lowering it (as some tables advise) makes that happen sooner",
 	       (unsigned long long)t->tw, now, (unsigned long long)t->twover);
 }
 
@@ -627,14 +648,16 @@ static void sg_tw_reuse_on(const struct sg_tune *t, long now, struct sg_advice *
 {
 	(void)now;
 	sg_want(x, "1");
-	sg_why(x, "this host opens %.0f connections/s: %.0f%% of its %llu ephemeral ports sit in TIME_WAIT; 1 lets connect() reuse them safely (timestamps are on); it does nothing for accepted connections",
+	sg_why(x,
+	       "this host opens %.0f connections/s: %.0f%% of its %llu ephemeral ports sit in TIME_WAIT; 1 lets connect() reuse them safely (timestamps are on); it does nothing for accepted connections",
 	       t->active, t->use * 100, (unsigned long long)t->lim.port_range);
 }
 
 static void sg_tw_reuse_keep(const struct sg_tune *t, long now, struct sg_advice *x)
 {
 	(void)now;
-	sg_why(x, "keep: it only affects connections this host opens (%.1f/s, %.0f%% of the ephemeral ports in TIME_WAIT), never accepted ones%s",
+	sg_why(x,
+	       "keep: it only affects connections this host opens (%.1f/s, %.0f%% of the ephemeral ports in TIME_WAIT), never accepted ones%s",
 	       t->active, t->use * 100, t->timestamps ? "" : "; it needs tcp_timestamps=1");
 }
 
@@ -649,14 +672,16 @@ static void sg_port_range_widen(const struct sg_tune *t, long now, struct sg_adv
 {
 	(void)now;
 	sg_want(x, "10240 %u", t->lim.port_hi > 60999 ? t->lim.port_hi : 65000);
-	sg_why(x, "%.0f connections/s x 60 s of TIME_WAIT need %.0f ports of the %llu in the range: widen it (keep listening ports out of it: ip_local_reserved_ports)",
+	sg_why(x,
+	       "%.0f connections/s x 60 s of TIME_WAIT need %.0f ports of the %llu in the range: widen it (keep listening ports out of it: ip_local_reserved_ports)",
 	       t->active, t->held, (unsigned long long)t->lim.port_range);
 }
 
 static void sg_port_range_keep(const struct sg_tune *t, long now, struct sg_advice *x)
 {
 	(void)now;
-	sg_why(x, "keep: %.0f%% of its %llu ports held by TIME_WAIT (%.1f connections/s opened here)",
+	sg_why(x,
+	       "keep: %.0f%% of its %llu ports held by TIME_WAIT (%.1f connections/s opened here)",
 	       t->use * 100, (unsigned long long)t->lim.port_range, t->active);
 }
 
@@ -700,12 +725,14 @@ static void sg_tune_derive(const struct sg_observed *o, struct sg_tune *t)
 	t->twover = sg_kdelta(o, SG_KC_TCPTimeWaitOverflow);
 	t->active = (double)sg_kdelta(o, SG_KC_ActiveOpens) / o->secs;
 	t->synrcvd = o->synguard ? o->wa.states[SG_SYN_RCVD] : o->lis.syn_recv;
-	t->tw = o->synguard && o->wa.states[SG_TIME_WAIT] > o->tw ? o->wa.states[SG_TIME_WAIT] : o->tw;
+	t->tw = o->synguard && o->wa.states[SG_TIME_WAIT] > o->tw ? o->wa.states[SG_TIME_WAIT]
+								  : o->tw;
 	t->fin_wait_2 = o->synguard ? o->wa.states[SG_FIN_WAIT_2] : 0;
 	sg_tw_limits_read(&t->lim);
 	t->held = t->active * 60;
-	t->use = t->lim.port_range ?
-		(t->held > (double)eph ? t->held : (double)eph) / (double)t->lim.port_range : 0;
+	t->use = t->lim.port_range ? (t->held > (double)eph ? t->held : (double)eph) /
+					     (double)t->lim.port_range
+				   : 0;
 	sg_sysctl_get("net.ipv4.tcp_syncookies", val, sizeof(val));
 	t->syncookies = sg_num(val);
 	sg_sysctl_get("net.ipv4.tcp_timestamps", val, sizeof(val));
@@ -725,7 +752,7 @@ static int sg_advice_all(const struct sg_observed *o, struct sg_advice *a)
 		long now;
 
 		if (n && !strcmp(a[n - 1].name, r->sysctl))
-			continue;       /* an earlier row of this sysctl decided */
+			continue; /* an earlier row of this sysctl decided */
 		memset(x, 0, sizeof(*x));
 		x->name = r->sysctl;
 		sg_sysctl_get(r->sysctl, x->now, sizeof(x->now));
@@ -752,18 +779,25 @@ static struct json_object *sg_observed_json(const struct sg_observed *o)
 	json_object_object_add(ob, "synguard", json_object_new_boolean(o->synguard));
 	if (o->synguard) {
 		json_object_object_add(ob, "mode", json_object_new_string(o->mode));
-		json_object_object_add(ob, "cookie_mode_active", json_object_new_boolean(o->cookies));
+		json_object_object_add(ob, "cookie_mode_active",
+				       json_object_new_boolean(o->cookies));
 		json_object_object_add(ob, "syn_rate", json_object_new_double(o->syn_rate));
-		json_object_object_add(ob, "SYN_RCVD", json_object_new_int64((int64_t)o->wa.states[SG_SYN_RCVD]));
-		json_object_object_add(ob, "TIME_WAIT", json_object_new_int64((int64_t)o->wa.states[SG_TIME_WAIT]));
-		json_object_object_add(ob, "FIN_WAIT_2", json_object_new_int64((int64_t)o->wa.states[SG_FIN_WAIT_2]));
-		json_object_object_add(ob, "time_wait_ephemeral", json_object_new_int64((int64_t)o->wa.tw_ephemeral));
+		json_object_object_add(ob, "SYN_RCVD",
+				       json_object_new_int64((int64_t)o->wa.states[SG_SYN_RCVD]));
+		json_object_object_add(ob, "TIME_WAIT",
+				       json_object_new_int64((int64_t)o->wa.states[SG_TIME_WAIT]));
+		json_object_object_add(ob, "FIN_WAIT_2",
+				       json_object_new_int64((int64_t)o->wa.states[SG_FIN_WAIT_2]));
+		json_object_object_add(ob, "time_wait_ephemeral",
+				       json_object_new_int64((int64_t)o->wa.tw_ephemeral));
 	}
 	json_object_object_add(ob, "kernel_time_wait", json_object_new_int64((int64_t)o->tw));
-	json_object_object_add(ob, "kernel_syn_recv", json_object_new_int64((int64_t)o->lis.syn_recv));
+	json_object_object_add(ob, "kernel_syn_recv",
+			       json_object_new_int64((int64_t)o->lis.syn_recv));
 	json_object_object_add(ob, "listeners", json_object_new_int((int)o->lis.n));
 	for (int i = 0; i < SG_KC_MAX; i++)
-		json_object_object_add(k, sg_kc[i].name, json_object_new_int64((int64_t)sg_kdelta(o, i)));
+		json_object_object_add(k, sg_kc[i].name,
+				       json_object_new_int64((int64_t)sg_kdelta(o, i)));
 	json_object_object_add(ob, "kernel_counters", k);
 	return ob;
 }
@@ -788,8 +822,8 @@ static void sg_observed_print(const struct sg_view *v, const struct sg_observed 
 	       (unsigned long long)sg_kdelta(o, SG_KC_TW),
 	       (unsigned long long)sg_kdelta(o, SG_KC_TWKilled),
 	       (unsigned long long)sg_kdelta(o, SG_KC_TCPTimeWaitOverflow),
-	       (unsigned long long)sg_kdelta(o, SG_KC_ActiveOpens),
-	       (unsigned long long)o->tw, (unsigned long long)o->lis.syn_recv);
+	       (unsigned long long)sg_kdelta(o, SG_KC_ActiveOpens), (unsigned long long)o->tw,
+	       (unsigned long long)o->lis.syn_recv);
 	printf("%-30s %-12s %-12s %s\n", "SYSCTL", "NOW", "ADVISED", "WHY");
 }
 
@@ -962,22 +996,24 @@ int sg_cmd_tune(struct sg_view *v, const struct sg_tune_cmd *tc)
 	if (tc->json) {
 		jo = json_object_new_object();
 		arr = json_object_new_array();
-		json_object_object_add(jo, "iface", v ? json_object_new_string(v->pins->iface) : NULL);
+		json_object_object_add(jo, "iface",
+				       v ? json_object_new_string(v->pins->iface) : NULL);
 		json_object_object_add(jo, "observed", sg_observed_json(&o));
 		for (int i = 0; i < n; i++)
 			json_object_array_add(arr, sg_advice_json(&a[i]));
 		json_object_object_add(jo, "advice", arr);
 		json_object_object_add(jo, "note", json_object_new_string(sg_recycle_note));
 		if (tc->persist)
-			json_object_object_add(jo, "persisted", json_object_new_string(sg_persist_path()));
+			json_object_object_add(jo, "persisted",
+					       json_object_new_string(sg_persist_path()));
 		sg_json_print(jo);
 		json_object_put(jo);
 		return fails ? SG_EXIT_FAIL : SG_EXIT_OK;
 	}
 	sg_observed_print(v, &o);
 	for (int i = 0; i < n; i++)
-		printf("%-30s %-12s %-12s %s\n", a[i].name, a[i].now,
-		       a[i].change ? a[i].want : "=", a[i].why);
+		printf("%-30s %-12s %-12s %s\n", a[i].name, a[i].now, a[i].change ? a[i].want : "=",
+		       a[i].why);
 	printf("\nnote: %s\n", sg_recycle_note);
 	if (tc->apply)
 		sg_applied_print(a, n);

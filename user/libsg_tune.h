@@ -8,9 +8,9 @@
 /* tune: advice from secs seconds of observation (libsg_tune.c); v may be
  * NULL (no synguard here: the kernel's counters alone) */
 struct sg_tune_cmd {
-	unsigned int secs;        /* how long to observe                     */
-	bool apply;               /* write the advised values                */
-	bool persist;             /* ...and keep them in SG_TUNE_PERSIST_FILE */
+	unsigned int secs; /* how long to observe                     */
+	bool apply;        /* write the advised values                */
+	bool persist;      /* ...and keep them in SG_TUNE_PERSIST_FILE */
 	bool json;
 };
 int sg_cmd_tune(struct sg_view *v, const struct sg_tune_cmd *tc);

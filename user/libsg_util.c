@@ -32,9 +32,9 @@ static void sg_vlog(const char *prefix, const char *fmt, va_list ap)
 
 		clock_gettime(CLOCK_REALTIME, &t);
 		localtime_r(&t.tv_sec, &tm);
-		snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03ld ",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-			 tm.tm_hour, tm.tm_min, tm.tm_sec, t.tv_nsec / 1000000);
+		snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03ld ", tm.tm_year + 1900,
+			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+			 t.tv_nsec / 1000000);
 	}
 	fprintf(stderr, "%s%s", ts, prefix);
 	vfprintf(stderr, fmt, ap);
@@ -81,8 +81,7 @@ int sg_err_errno(const char *fmt, ...)
 	return -e;
 }
 
-static int sg_libbpf_print(enum libbpf_print_level level, const char *fmt,
-			   va_list ap)
+static int sg_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (level == LIBBPF_DEBUG && !sg_verbose)
 		return 0;
@@ -93,8 +92,7 @@ static int sg_libbpf_print(enum libbpf_print_level level, const char *fmt,
 	return vfprintf(stderr, fmt, ap);
 }
 
-static int sg_libxdp_print(enum libxdp_print_level level, const char *fmt,
-			   va_list ap)
+static int sg_libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
 {
 	/* libxdp warns when the dispatcher cannot load and it falls back to
 	 * a single program; that is expected where freplace is refused. */
@@ -117,11 +115,9 @@ const char *const sg_state_names[SG_STATE_MAX] = {
 #define SG_NAME(n) #n,
 	SG_STATES(SG_NAME)
 };
-const char *const sg_counter_names[SG_CNT_MAX] = {
-	SG_COUNTERS(SG_NAME)
+const char *const sg_counter_names[SG_CNT_MAX] = { SG_COUNTERS(SG_NAME)
 };
-const char *const sg_pcounter_names[SG_PCNT_MAX] = {
-	SG_PORT_COUNTERS(SG_NAME)
+const char *const sg_pcounter_names[SG_PCNT_MAX] = { SG_PORT_COUNTERS(SG_NAME)
 #undef SG_NAME
 };
 
@@ -147,39 +143,58 @@ void sg_print_version(const char *prog)
 struct sg_opt {
 	int id;
 	const char *lname;
-	const char *metavar;     /* NULL: flag without argument */
+	const char *metavar; /* NULL: flag without argument */
 	const char *help;
 };
 
 static const struct sg_opt sg_opt_table[] = {
-	{ SG_OPT_IFACE, "iface", "IFACE", "network interface (synguard: optional if only one is protected)" },
-	{ SG_OPT_CONFIG, "config", "FILE", "config file (INI; synguardd --sample-config prints one)" },
-	{ SG_OPT_PORTS, "ports", "PORTS", "protected ports: 80,443,8000-8099 (default: every port)" },
+	{ SG_OPT_IFACE, "iface", "IFACE",
+	  "network interface (synguard: optional if only one is protected)" },
+	{ SG_OPT_CONFIG, "config", "FILE",
+	  "config file (INI; synguardd --sample-config prints one)" },
+	{ SG_OPT_PORTS, "ports", "PORTS",
+	  "protected ports: 80,443,8000-8099 (default: every port)" },
 	{ SG_OPT_MODE, "mode", "MODE", "cookie mode: auto, on, off or shadow (default: auto)" },
-	{ SG_OPT_SET, "set", "KEY=VALUE", "any setting (synguard help set lists them); repeatable" },
+	{ SG_OPT_SET, "set", "KEY=VALUE",
+	  "any setting (synguard help set lists them); repeatable" },
 	{ SG_OPT_BPFFS, "bpffs", "DIR", "bpffs mount for pins (default: " SG_DEFAULT_BPFFS ")" },
-	{ SG_OPT_METRICS, "metrics", "ADDR:PORT", "Prometheus metrics endpoint, or off (default: 127.0.0.1:9810)" },
-	{ SG_OPT_SECRET_FILE, "secret-file", "FILE", "derive cookie secrets from this master key (shared by hosts)" },
-	{ SG_OPT_SECRET_PERIOD, "secret-period", "S", "cookie secret rotation period, seconds (default: 60)" },
-	{ SG_OPT_CT_SIZE, "ct-size", "N", "tracked connections (default: 131072; embryonic: max(N/4, 1024))" },
-	{ SG_OPT_KEEP_ATTACHED, "keep-attached", NULL, "leave programs attached and pinned on exit" },
-	{ SG_OPT_CHECK, "check", NULL, "check the config file and flags, print the settings, exit" },
-	{ SG_OPT_SAMPLE_CONFIG, "sample-config", NULL, "print a config file with every setting at its default" },
+	{ SG_OPT_METRICS, "metrics", "ADDR:PORT",
+	  "Prometheus metrics endpoint, or off (default: 127.0.0.1:9810)" },
+	{ SG_OPT_SECRET_FILE, "secret-file", "FILE",
+	  "derive cookie secrets from this master key (shared by hosts)" },
+	{ SG_OPT_SECRET_PERIOD, "secret-period", "S",
+	  "cookie secret rotation period, seconds (default: 60)" },
+	{ SG_OPT_CT_SIZE, "ct-size", "N",
+	  "tracked connections (default: 131072; embryonic: max(N/4, 1024))" },
+	{ SG_OPT_KEEP_ATTACHED, "keep-attached", NULL,
+	  "leave programs attached and pinned on exit" },
+	{ SG_OPT_CHECK, "check", NULL,
+	  "check the config file and flags, print the settings, exit" },
+	{ SG_OPT_SAMPLE_CONFIG, "sample-config", NULL,
+	  "print a config file with every setting at its default" },
 	{ SG_OPT_JSON, "json", NULL, "print JSON" },
-	{ SG_OPT_STATE, "state", "NAMES", "only these local states: syn-recv,TIME_WAIT (ss, conntrack names; any case)" },
+	{ SG_OPT_STATE, "state", "NAMES",
+	  "only these local states: syn-recv,TIME_WAIT (ss, conntrack names; any case)" },
 	{ SG_OPT_SPORT, "sport", "PORT", "conns: local port; events: the packet's source port" },
-	{ SG_OPT_DPORT, "dport", "PORT", "conns: remote port; events: the packet's destination port" },
+	{ SG_OPT_DPORT, "dport", "PORT",
+	  "conns: remote port; events: the packet's destination port" },
 	{ SG_OPT_PORT, "port", "PORT", "either port" },
-	{ SG_OPT_SRC, "src", "PREFIX", "conns: local address in PREFIX; events: the packet's source" },
-	{ SG_OPT_DST, "dst", "PREFIX", "conns: remote address in PREFIX; events: the packet's destination" },
+	{ SG_OPT_SRC, "src", "PREFIX",
+	  "conns: local address in PREFIX; events: the packet's source" },
+	{ SG_OPT_DST, "dst", "PREFIX",
+	  "conns: remote address in PREFIX; events: the packet's destination" },
 	{ SG_OPT_ALL, "all", NULL, "also the counters at zero" },
-	{ SG_OPT_WATCH, "watch", "SECONDS", "stats, top: refresh every SECONDS, until ^C; tune: observe this long (2)" },
+	{ SG_OPT_WATCH, "watch", "SECONDS",
+	  "stats, top: refresh every SECONDS, until ^C; tune: observe this long (2)" },
 	{ SG_OPT_VERBOSE, "verbose", NULL, "log libbpf/libxdp debug output, rotations, sweeps" },
-	{ SG_OPT_LEARNED, "learned", NULL, "the learned sources, not the allow list (list, flush)" },
+	{ SG_OPT_LEARNED, "learned", NULL,
+	  "the learned sources, not the allow list (list, flush)" },
 	{ SG_OPT_TOP_N, "top", "N", "show the N first of each list (default: 10)" },
 	{ SG_OPT_APPLY, "apply", NULL, "write the recommended values (this network namespace)" },
-	{ SG_OPT_PERSIST, "persist", NULL, "with --apply: also write them to /etc/sysctl.d/90-synguard.conf, for the next boot" },
-	{ SG_OPT_FORCE, "force", NULL, "deny add: also a prefix of every source, or holding this host's SSH clients" },
+	{ SG_OPT_PERSIST, "persist", NULL,
+	  "with --apply: also write them to /etc/sysctl.d/90-synguard.conf, for the next boot" },
+	{ SG_OPT_FORCE, "force", NULL,
+	  "deny add: also a prefix of every source, or holding this host's SSH clients" },
 	{ SG_OPT_VERSION, "version", NULL, "print the version and build id, exit" },
 	{ SG_OPT_HELP, "help", NULL, "show this help" },
 	{ 0, NULL, NULL, NULL },
@@ -195,9 +210,9 @@ static const struct sg_opt *sg_opt_find(int id)
 
 void sg_usage(FILE *f, const char *prog, const struct sg_cmd *cmd)
 {
-	fprintf(f, "Usage: %s%s%s [options]%s%s\n\n %s\n\nOptions:\n", prog,
-		cmd->name ? " " : "", cmd->name ? cmd->name : "",
-		cmd->args ? " " : "", cmd->args ? cmd->args : "", cmd->summary);
+	fprintf(f, "Usage: %s%s%s [options]%s%s\n\n %s\n\nOptions:\n", prog, cmd->name ? " " : "",
+		cmd->name ? cmd->name : "", cmd->args ? " " : "", cmd->args ? cmd->args : "",
+		cmd->summary);
 	for (const int *id = cmd->opts; *id; id++) {
 		const struct sg_opt *o = sg_opt_find(*id);
 		char left[64];
@@ -205,34 +220,31 @@ void sg_usage(FILE *f, const char *prog, const struct sg_cmd *cmd)
 		if (!o)
 			continue;
 		if (o->id < 256)
-			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->id,
-				 o->lname, o->metavar ? " " : "",
-				 o->metavar ? o->metavar : "");
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->id, o->lname,
+				 o->metavar ? " " : "", o->metavar ? o->metavar : "");
 		else
 			snprintf(left, sizeof(left), "    --%s%s%s", o->lname,
-				 o->metavar ? " " : "",
-				 o->metavar ? o->metavar : "");
+				 o->metavar ? " " : "", o->metavar ? o->metavar : "");
 		fprintf(f, " %-28s %s\n", left, o->help);
 	}
 	fputc('\n', f);
 }
 
-int sg_opts_parse(const struct sg_cmd *cmd, int argc, char **argv,
-		  sg_opt_cb cb, void *data)
+int sg_opts_parse(const struct sg_cmd *cmd, int argc, char **argv, sg_opt_cb cb, void *data)
 {
 	struct option lopts[32];
 	char sopts[64];
 	int nl = 0, ns = 0, c, ret;
 
-	sopts[ns++] = ':';  /* report a missing argument as ':' */
+	sopts[ns++] = ':'; /* report a missing argument as ':' */
 	for (const int *id = cmd->opts; *id && nl < 31; id++) {
 		const struct sg_opt *o = sg_opt_find(*id);
 
 		if (!o)
 			continue;
-		lopts[nl++] = (struct option){ o->lname,
-					       o->metavar ? required_argument : no_argument,
-					       NULL, o->id };
+		lopts[nl++] =
+			(struct option){ o->lname, o->metavar ? required_argument : no_argument,
+					 NULL, o->id };
 		if (o->id < 256 && ns < 60) {
 			sopts[ns++] = (char)o->id;
 			if (o->metavar)
@@ -245,16 +257,14 @@ int sg_opts_parse(const struct sg_cmd *cmd, int argc, char **argv,
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, sopts, lopts, NULL)) != -1) {
 		if (c == ':') {
-			sg_err("option %s needs an argument (see --help)",
-			       argv[optind - 1]);
+			sg_err("option %s needs an argument (see --help)", argv[optind - 1]);
 			return SG_EXIT_USAGE;
 		}
 		if (c == '?') {
 			if (optopt)
 				sg_err("unknown option -%c (see --help)", optopt);
 			else
-				sg_err("unknown option %s (see --help)",
-				       argv[optind - 1]);
+				sg_err("unknown option %s (see --help)", argv[optind - 1]);
 			return SG_EXIT_USAGE;
 		}
 		ret = cb(c, optarg, data);
@@ -270,8 +280,8 @@ int sg_opts_parse(const struct sg_cmd *cmd, int argc, char **argv,
  * "-i .." from naming the bpffs root. */
 bool sg_iface_valid(const char *name)
 {
-	if (!*name || strnlen(name, IF_NAMESIZE) >= IF_NAMESIZE ||
-	    !strcmp(name, ".") || !strcmp(name, ".."))
+	if (!*name || strnlen(name, IF_NAMESIZE) >= IF_NAMESIZE || !strcmp(name, ".") ||
+	    !strcmp(name, ".."))
 		return false;
 	for (const unsigned char *c = (const unsigned char *)name; *c; c++)
 		if (*c == '/' || *c == ':' || isspace(*c) || *c == 0xa0)
@@ -298,8 +308,8 @@ int sg_iface_arg(const char *arg, const char **iface)
 	return 0;
 }
 
-int sg_parse_uint(const char *opt, const char *s, unsigned long lo,
-		  unsigned long hi, unsigned long *out)
+int sg_parse_uint(const char *opt, const char *s, unsigned long lo, unsigned long hi,
+		  unsigned long *out)
 {
 	char *end;
 	unsigned long v;
@@ -352,8 +362,9 @@ int sg_check_caps(unsigned int need)
 		    ((cap == CAP_BPF || cap == CAP_PERFMON) && sg_cap_has(d, CAP_SYS_ADMIN)))
 			continue;
 		if (len < sizeof(line))
-			len += (size_t)snprintf(line + len, sizeof(line) - len, "%smissing capability %s (%s)",
-						len ? "; " : "", sg_caps_tab[i].name, sg_caps_tab[i].why);
+			len += (size_t)snprintf(line + len, sizeof(line) - len,
+						"%smissing capability %s (%s)", len ? "; " : "",
+						sg_caps_tab[i].name, sg_caps_tab[i].why);
 	}
 	if (!len)
 		return 0;
@@ -363,9 +374,8 @@ int sg_check_caps(unsigned int need)
 
 void sg_json_print(struct json_object *o)
 {
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-						   JSON_C_TO_STRING_SPACED |
-						   JSON_C_TO_STRING_NOSLASHESCAPE));
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+						       JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
 FILE *sg_file_create_new(const char *path)

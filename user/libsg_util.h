@@ -37,8 +37,8 @@
 #define SG_NS 1000000000ull
 
 /* ---- logging (libsg_util.c) ------------------------------------------- */
-extern const char *sg_prog;       /* argv[0] basename, for error lines     */
-extern bool sg_log_timestamps;    /* daemon: prefix lines with a timestamp */
+extern const char *sg_prog;    /* argv[0] basename, for error lines     */
+extern bool sg_log_timestamps; /* daemon: prefix lines with a timestamp */
 void sg_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* One line "PROG: message" on stderr. */
 void sg_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -57,8 +57,8 @@ void sg_quiet_libs(bool verbose);
 extern bool sg_libbpf_hush;
 
 /* ---- this build (build/sg_version.c, written by the Makefile) ----------- */
-extern const char sg_version[];   /* git describe, or the VERSION file      */
-extern const char sg_build_id[];  /* the BPF object's sha256, 12 hex digits */
+extern const char sg_version[];  /* git describe, or the VERSION file      */
+extern const char sg_build_id[]; /* the BPF object's sha256, 12 hex digits */
 /* --version: "PROG VERSION (build ID)" on stdout. */
 void sg_print_version(const char *prog);
 
@@ -66,8 +66,8 @@ void sg_print_version(const char *prog);
 extern const char *const sg_state_names[SG_STATE_MAX];
 extern const char *const sg_counter_names[SG_CNT_MAX];
 extern const char *const sg_pcounter_names[SG_PCNT_MAX];
-const char *sg_state_name(unsigned int st);   /* "?" if out of range */
-int sg_state_parse(const char *name);         /* -ENOENT if unknown */
+const char *sg_state_name(unsigned int st); /* "?" if out of range */
+int sg_state_parse(const char *name);       /* -ENOENT if unknown */
 
 /* ---- options: one table, xdp-tools style ------------------------------- */
 enum sg_opt_id {
@@ -104,17 +104,16 @@ enum sg_opt_id {
 };
 
 struct sg_cmd {
-	const char *name;      /* "stats"; NULL for the daemon            */
-	const char *args;      /* positional arguments, for the usage line */
+	const char *name; /* "stats"; NULL for the daemon            */
+	const char *args; /* positional arguments, for the usage line */
 	const char *summary;
-	const int *opts;       /* enum sg_opt_id list, 0-terminated        */
+	const int *opts; /* enum sg_opt_id list, 0-terminated        */
 };
 
 /* Parse argv[optind..] against cmd's options; calls cb for each. cb returns
  * 0 to go on, else that value is returned. Unknown flag -> usage error. */
 typedef int (*sg_opt_cb)(int id, const char *arg, void *data);
-int sg_opts_parse(const struct sg_cmd *cmd, int argc, char **argv,
-		  sg_opt_cb cb, void *data);
+int sg_opts_parse(const struct sg_cmd *cmd, int argc, char **argv, sg_opt_cb cb, void *data);
 void sg_usage(FILE *f, const char *prog, const struct sg_cmd *cmd);
 /* A name the kernel could give an interface (dev_valid_name). */
 bool sg_iface_valid(const char *name);
@@ -122,8 +121,8 @@ bool sg_iface_valid(const char *name);
  * and SG_EXIT_USAGE. */
 int sg_iface_arg(const char *arg, const char **iface);
 /* Integers with range checks; print one line and return -EINVAL on error. */
-int sg_parse_uint(const char *opt, const char *s, unsigned long lo,
-		  unsigned long hi, unsigned long *out);
+int sg_parse_uint(const char *opt, const char *s, unsigned long lo, unsigned long hi,
+		  unsigned long *out);
 
 /* ---- capabilities ------------------------------------------------------ */
 /* The capabilities a binary uses, checked in the effective set (not

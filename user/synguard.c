@@ -20,21 +20,21 @@
 struct cli;
 /* What a command needs before its handler runs. */
 enum cli_needs {
-	CLI_PINS,          /* an interface's pinned maps (the view)            */
-	CLI_PINS_OR_NONE,  /* the same, or none when synguard is not here     */
-	CLI_NOTHING,       /* the handler finds what it needs itself          */
+	CLI_PINS,         /* an interface's pinned maps (the view)            */
+	CLI_PINS_OR_NONE, /* the same, or none when synguard is not here     */
+	CLI_NOTHING,      /* the handler finds what it needs itself          */
 };
 /* Its positional arguments. */
 enum cli_args { CLI_NO_ARGS, CLI_SOME_ARGS, CLI_ANY_ARGS };
 
 struct cli_cmd {
-	struct sg_cmd use;        /* name, arguments, help, options       */
-	const char *brief;        /* one line for the command list        */
+	struct sg_cmd use; /* name, arguments, help, options       */
+	const char *brief; /* one line for the command list        */
 	int (*run)(struct cli *c, struct sg_view *v);
 	enum cli_needs needs;
 	enum cli_args args;
-	const char *args_hint;    /* what to give when CLI_SOME_ARGS lacks */
-	unsigned int caps;        /* SG_CAPS_*; 0: none                    */
+	const char *args_hint; /* what to give when CLI_SOME_ARGS lacks */
+	unsigned int caps;     /* SG_CAPS_*; 0: none                    */
 };
 
 struct cli {
@@ -44,7 +44,7 @@ struct cli {
 	bool json, learned, apply, persist, force, all;
 	struct sg_filter filter;
 	unsigned long watch, top;
-	char **args;              /* the positional arguments              */
+	char **args; /* the positional arguments              */
 	int nargs;
 };
 
@@ -62,52 +62,74 @@ static int run_help(struct cli *c, struct sg_view *v);
 
 #define CLI_COMMON SG_OPT_IFACE, SG_OPT_BPFFS
 static const int status_opts[] = { CLI_COMMON, SG_OPT_JSON, SG_OPT_HELP, 0 };
-static const int stats_opts[] = { CLI_COMMON, SG_OPT_JSON, SG_OPT_WATCH, SG_OPT_ALL,
-				  SG_OPT_HELP, 0 };
-static const int conns_opts[] = { CLI_COMMON, SG_OPT_STATE, SG_OPT_SPORT, SG_OPT_DPORT,
-				  SG_OPT_PORT, SG_OPT_SRC, SG_OPT_DST, SG_OPT_JSON,
-				  SG_OPT_HELP, 0 };
+static const int stats_opts[] = {
+	CLI_COMMON, SG_OPT_JSON, SG_OPT_WATCH, SG_OPT_ALL, SG_OPT_HELP, 0
+};
+static const int conns_opts[] = { CLI_COMMON, SG_OPT_STATE, SG_OPT_SPORT, SG_OPT_DPORT, SG_OPT_PORT,
+				  SG_OPT_SRC, SG_OPT_DST,   SG_OPT_JSON,  SG_OPT_HELP,  0 };
 static const int set_opts[] = { CLI_COMMON, SG_OPT_FORCE, SG_OPT_HELP, 0 };
 static const int allow_opts[] = { CLI_COMMON, SG_OPT_LEARNED, SG_OPT_JSON, SG_OPT_HELP, 0 };
 static const int deny_opts[] = { CLI_COMMON, SG_OPT_FORCE, SG_OPT_JSON, SG_OPT_HELP, 0 };
 static const int explain_opts[] = { CLI_COMMON, SG_OPT_JSON, SG_OPT_HELP, 0 };
-static const int events_opts[] = { CLI_COMMON, SG_OPT_SRC, SG_OPT_DST, SG_OPT_SPORT,
-				   SG_OPT_DPORT, SG_OPT_PORT, SG_OPT_JSON, SG_OPT_HELP, 0 };
-static const int top_opts[] = { CLI_COMMON, SG_OPT_TOP_N, SG_OPT_WATCH, SG_OPT_JSON,
-				SG_OPT_HELP, 0 };
-static const int tune_opts[] = { CLI_COMMON, SG_OPT_WATCH, SG_OPT_APPLY, SG_OPT_PERSIST, SG_OPT_JSON,
-				 SG_OPT_HELP, 0 };
+static const int events_opts[] = { CLI_COMMON,   SG_OPT_SRC,   SG_OPT_DST,
+				   SG_OPT_SPORT, SG_OPT_DPORT, SG_OPT_PORT,
+				   SG_OPT_JSON,  SG_OPT_HELP,  0 };
+static const int top_opts[] = {
+	CLI_COMMON, SG_OPT_TOP_N, SG_OPT_WATCH, SG_OPT_JSON, SG_OPT_HELP, 0
+};
+static const int tune_opts[] = {
+	CLI_COMMON, SG_OPT_WATCH, SG_OPT_APPLY, SG_OPT_PERSIST, SG_OPT_JSON, SG_OPT_HELP, 0
+};
 static const int detach_opts[] = { CLI_COMMON, SG_OPT_HELP, 0 };
 static const int help_opts[] = { SG_OPT_HELP, 0 };
 
 static const struct cli_cmd cmds[] = {
 	{ { "status", NULL,
 	    "Attached programs, mode, protected ports, secret age, table sizes,\n"
-	    " timeouts, and whether synguardd is running.", status_opts },
+	    " timeouts, and whether synguardd is running.",
+	    status_opts },
 	  "attached programs, mode, ports, tables, daemon alive?",
-	  run_status, CLI_PINS, CLI_NO_ARGS, NULL, SG_CAPS_CLI },
+	  run_status,
+	  CLI_PINS,
+	  CLI_NO_ARGS,
+	  NULL,
+	  SG_CAPS_CLI },
 	{ { "stats", NULL,
 	    "Connections per TCP state (an in-kernel walk of the tables), the\n"
 	    " event counters that moved (--all: every one), and per-port counters.",
 	    stats_opts },
 	  "per-state gauges, event and per-port counters",
-	  run_stats, CLI_PINS, CLI_NO_ARGS, NULL, SG_CAPS_CLI },
+	  run_stats,
+	  CLI_PINS,
+	  CLI_NO_ARGS,
+	  NULL,
+	  SG_CAPS_CLI },
 	{ { "conns", "[list | delete | flush]",
 	    "Tracked connections, sorted by family, local and remote endpoint, as\n"
 	    " ss filters them: --sport/--src are the local side, --dport/--dst the\n"
 	    " remote side. delete removes the entries the filter selects from the\n"
 	    " tracker (as conntrack -D), flush every entry (conntrack -F); both\n"
-	    " print how many. The kernel's sockets are not touched.", conns_opts },
+	    " print how many. The kernel's sockets are not touched.",
+	    conns_opts },
 	  "tracked connections; delete or flush tracker entries",
-	  run_conns, CLI_PINS, CLI_ANY_ARGS, NULL, SG_CAPS_CLI },
+	  run_conns,
+	  CLI_PINS,
+	  CLI_ANY_ARGS,
+	  NULL,
+	  SG_CAPS_CLI },
 	{ { "set", "KEY=VALUE...",
 	    "Change settings live, in the pinned maps, whether synguardd runs or not\n"
 	    " (all are checked before any is written; VALUE \"default\" restores the\n"
 	    " default). Settings marked reload or start belong in the config file.\n"
 	    " A deny.prefixes that adds a lockout is refused as deny add refuses it,\n"
-	    " without --force.", set_opts },
+	    " without --force.",
+	    set_opts },
 	  "change settings live: KEY=VALUE...",
-	  run_set, CLI_PINS, CLI_SOME_ARGS, "KEY=VALUE arguments", SG_CAPS_CLI },
+	  run_set,
+	  CLI_PINS,
+	  CLI_SOME_ARGS,
+	  "KEY=VALUE arguments",
+	  SG_CAPS_CLI },
 	{ { "allow", "add|del PREFIX... | list | flush",
 	    "The allow list: SYNs from these prefixes skip the SYN budget and cookie\n"
 	    " mode. With --learned, list or flush the learned sources instead (sources\n"
@@ -115,22 +137,36 @@ static const struct cli_cmd cmds[] = {
 	    " Several prefixes may share an argument: \"198.18.0.0/24, 198.18.1.0/24\".",
 	    allow_opts },
 	  "allow list (add|del|list|flush), learned sources (--learned)",
-	  run_policy, CLI_PINS, CLI_SOME_ARGS, "add, del, list or flush", SG_CAPS_CLI },
+	  run_policy,
+	  CLI_PINS,
+	  CLI_SOME_ARGS,
+	  "add, del, list or flush",
+	  SG_CAPS_CLI },
 	{ { "deny", "add|del PREFIX... | list | flush",
 	    "The deny list: every TCP segment from these prefixes to a protected port\n"
 	    " is dropped at XDP. add refuses, without --force, a prefix of every\n"
 	    " source (0.0.0.0/0, ::/0) and one holding the client of this host's SSH\n"
-	    " session (SSH_CONNECTION, established sessions to port 22).", deny_opts },
+	    " session (SSH_CONNECTION, established sessions to port 22).",
+	    deny_opts },
 	  "deny list (add|del|list|flush)",
-	  run_policy, CLI_PINS, CLI_SOME_ARGS, "add, del, list or flush", SG_CAPS_CLI },
+	  run_policy,
+	  CLI_PINS,
+	  CLI_SOME_ARGS,
+	  "add, del, list or flush",
+	  SG_CAPS_CLI },
 	{ { "explain", "ADDR[:PORT]",
 	    "What synguard would do now with a SYN and with an ACK from ADDR (to\n"
 	    " PORT): allowed or denied and by which prefix, the SYN budget's tokens\n"
 	    " left, learned or not, cookie mode, which counter would move; and what\n"
 	    " it holds of ADDR (tracker entries, heavy-hitter record). IPv6 with a\n"
-	    " port: [ADDR]:PORT.", explain_opts },
+	    " port: [ADDR]:PORT.",
+	    explain_opts },
 	  "why a client can or cannot connect: ADDR[:PORT]",
-	  run_explain, CLI_PINS, CLI_SOME_ARGS, "ADDR[:PORT]", SG_CAPS_CLI },
+	  run_explain,
+	  CLI_PINS,
+	  CLI_SOME_ARGS,
+	  "ADDR[:PORT]",
+	  SG_CAPS_CLI },
 	{ { "events", NULL,
 	    "Sampled decisions, live, one line (or JSON object) each, until ^C: the\n"
 	    " time, what was done (\"would\" in shadow mode) and why, addresses,\n"
@@ -138,31 +174,54 @@ static const struct cli_cmd cmds[] = {
 	    " while a reader is there. --src/--sport are the packet's source.",
 	    events_opts },
 	  "sampled decisions, live",
-	  run_events, CLI_PINS, CLI_NO_ARGS, NULL, SG_CAPS_CLI },
+	  run_events,
+	  CLI_PINS,
+	  CLI_NO_ARGS,
+	  NULL,
+	  SG_CAPS_CLI },
 	{ { "top", NULL,
 	    "Heavy hitters: the source prefixes sending most SYNs (past\n"
 	    " top.threshold), and the remote prefixes holding most tracked\n"
-	    " connections. -w redraws it every SECONDS.", top_opts },
+	    " connections. -w redraws it every SECONDS.",
+	    top_opts },
 	  "heavy hitters: SYN sources, prefixes holding connections",
-	  run_top, CLI_PINS, CLI_NO_ARGS, NULL, SG_CAPS_CLI },
+	  run_top,
+	  CLI_PINS,
+	  CLI_NO_ARGS,
+	  NULL,
+	  SG_CAPS_CLI },
 	{ { "tune", NULL,
 	    "Recommended values of the TCP sysctls, each with its reason, from what\n"
 	    " is observed over SECONDS: synguard's gauges and the kernel's counters.\n"
 	    " --apply writes them in this network namespace; --persist also keeps\n"
 	    " them in /etc/sysctl.d/90-synguard.conf. Works without synguard\n"
-	    " too (the kernel's counters alone).", tune_opts },
+	    " too (the kernel's counters alone).",
+	    tune_opts },
 	  "TCP sysctl advice from what is observed; --apply, --persist",
-	  run_tune, CLI_PINS_OR_NONE, CLI_NO_ARGS, NULL, SG_CAPS_CLI },
+	  run_tune,
+	  CLI_PINS_OR_NONE,
+	  CLI_NO_ARGS,
+	  NULL,
+	  SG_CAPS_CLI },
 	{ { "detach", NULL,
 	    "Remove what synguardd left on the interface when it is not running:\n"
 	    " XDP, then the TC links, then every pin, and the cookie secrets a\n"
 	    " plain stop keeps for the next daemon. -i is required. The full\n"
-	    " teardown; also what resizing the tables (ct_size) needs.", detach_opts },
+	    " teardown; also what resizing the tables (ct_size) needs.",
+	    detach_opts },
 	  "remove XDP, TC and pins a stopped daemon left",
-	  run_detach, CLI_NOTHING, CLI_NO_ARGS, NULL, SG_CAPS_DETACH },
+	  run_detach,
+	  CLI_NOTHING,
+	  CLI_NO_ARGS,
+	  NULL,
+	  SG_CAPS_DETACH },
 	{ { "help", "[COMMAND]", "Show help for a command.", help_opts },
 	  "help for a command",
-	  run_help, CLI_NOTHING, CLI_ANY_ARGS, NULL, 0 },
+	  run_help,
+	  CLI_NOTHING,
+	  CLI_ANY_ARGS,
+	  NULL,
+	  0 },
 };
 #define CLI_NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
@@ -191,12 +250,13 @@ static void usage_cmd(FILE *f, const struct cli_cmd *k)
 	if (k->run != run_set)
 		return;
 	fprintf(f, "Settings (in the config file, \"a.b\" is \"b\" in section [a]):\n");
-	sg_settings_for_each(st) {
+	sg_settings_for_each(st)
+	{
 		char desc[256];
 
 		sg_setting_describe(st, desc, sizeof(desc));
-		fprintf(f, " %-20s %s (%s)\n %-20s %s\n", st->key, desc, sg_when_name(st->when),
-			"", st->help);
+		fprintf(f, " %-20s %s (%s)\n %-20s %s\n", st->key, desc, sg_when_name(st->when), "",
+			st->help);
 	}
 }
 
@@ -206,7 +266,7 @@ static void usage_all(FILE *f)
 	for (size_t i = 0; i < CLI_NCMDS; i++)
 		fprintf(f, " %-8s %s\n", cmds[i].use.name, cmds[i].brief);
 	fprintf(f, "\nUse 'synguard COMMAND --help' or 'synguard help COMMAND' for its options;\n"
-		"'synguard --version' prints the version and build id.\n");
+		   "'synguard --version' prints the version and build id.\n");
 }
 
 static int opt_filter(struct cli *c, int id, const char *arg)
@@ -284,8 +344,8 @@ static int run_status(struct cli *c, struct sg_view *v)
 
 static int run_stats(struct cli *c, struct sg_view *v)
 {
-	return c->watch ? sg_cmd_stats_watch(v, (unsigned int)c->watch, c->json) :
-			  sg_cmd_stats(v, c->json, c->all);
+	return c->watch ? sg_cmd_stats_watch(v, (unsigned int)c->watch, c->json)
+			: sg_cmd_stats(v, c->json, c->all);
 }
 
 /* conns delete FILTER | conns flush: conntrack -D / -F */
@@ -409,7 +469,8 @@ static int run_set(struct cli *c, struct sg_view *v)
 		return SG_EXIT_USAGE;
 	if (sg_settings_write(v->pins, &old, &new))
 		return SG_EXIT_FAIL;
-	sg_settings_for_each(st) {
+	sg_settings_for_each(st)
+	{
 		bool named = false;
 
 		for (int i = 0; i < c->nargs; i++)
@@ -452,7 +513,8 @@ static int split_prefixes(char **args, int nargs, char ***out)
 			sg_err("out of memory");
 			exit(SG_EXIT_FAIL);
 		}
-		for (char *w = strtok_r(copy, ", \t", &save); w; w = strtok_r(NULL, ", \t", &save)) {
+		for (char *w = strtok_r(copy, ", \t", &save); w;
+		     w = strtok_r(NULL, ", \t", &save)) {
 			char **more = realloc(words, sizeof(*words) * (size_t)(n + 1));
 
 			if (!more) {
@@ -471,7 +533,10 @@ static int run_policy(struct cli *c, struct sg_view *v)
 {
 	struct sg_policy_cmd pc = {
 		.act = !strcmp(c->cmd->use.name, "allow") ? SG_ACT_ALLOW : SG_ACT_DENY,
-		.op = c->args[0], .learned = c->learned, .json = c->json, .force = c->force,
+		.op = c->args[0],
+		.learned = c->learned,
+		.json = c->json,
+		.force = c->force,
 	};
 	static struct sg_settings now;
 	const struct sg_setting *key;
@@ -480,8 +545,8 @@ static int run_policy(struct cli *c, struct sg_view *v)
 	pc.nargs = split_prefixes(c->args + 1, c->nargs - 1, &pc.args);
 	ret = sg_cmd_policy(v, &pc);
 	free(pc.args);
-	if (ret || c->learned || (strcmp(pc.op, "add") && strcmp(pc.op, "del") &&
-				  strcmp(pc.op, "flush")))
+	if (ret || c->learned ||
+	    (strcmp(pc.op, "add") && strcmp(pc.op, "del") && strcmp(pc.op, "flush")))
 		return ret;
 	if (sg_settings_read(v->pins, &now))
 		return SG_EXIT_FAIL;
@@ -584,8 +649,7 @@ static int run_help(struct cli *c, struct sg_view *v)
  * command word moves to argv[1]. */
 static void command_first(int argc, char **argv)
 {
-	if (argc <= 2 || argv[1][0] != '-' || !strcmp(argv[1], "-h") ||
-	    !strcmp(argv[1], "--help"))
+	if (argc <= 2 || argv[1][0] != '-' || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
 		return;
 	for (int i = 2; i < argc; i++) {
 		if (argv[i][0] != '-' && find_cmd(argv[i])) {
@@ -678,8 +742,8 @@ static void follow_daemon(struct cli *c, char *bpffs, size_t n, char *iface, siz
 
 /* The pinned maps of -i IFACE, or of the one interface synguard protects
  * here: 0, else an exit code; *none when tune may go on without them. */
-static int open_view(struct cli *c, struct sg_pins *pins, struct sg_view *v,
-		     char *iface, size_t len, bool *none)
+static int open_view(struct cli *c, struct sg_pins *pins, struct sg_view *v, char *iface,
+		     size_t len, bool *none)
 {
 	static char bpffs[PATH_MAX];
 	int ret;
@@ -706,8 +770,7 @@ static int open_view(struct cli *c, struct sg_pins *pins, struct sg_view *v,
 		sg_pins_close(pins);
 		return SG_EXIT_FAIL;
 	}
-	if (v->daemon_pid <= 0 && !c->json && c->cmd->run != run_status &&
-	    c->cmd->run != run_tune)
+	if (v->daemon_pid <= 0 && !c->json && c->cmd->run != run_status && c->cmd->run != run_tune)
 		fprintf(stderr, "daemon: not running (reading the pinned maps of %s)\n", c->iface);
 	return 0;
 }
@@ -740,7 +803,7 @@ int main(int argc, char **argv)
 	ret = sg_opts_parse(&c.cmd->use, argc - 1, argv + 1, opt_cb, &c);
 	if (ret)
 		return ret;
-	c.args = argv + 1 + optind;   /* optind counts from argv + 1 */
+	c.args = argv + 1 + optind; /* optind counts from argv + 1 */
 	c.nargs = argc - 1 - optind;
 	ret = check_args(&c);
 	if (ret)

@@ -12,12 +12,23 @@
 #include <sys/signalfd.h>
 #include "libsynguard.h"
 
-static const int daemon_opts[] = {
-	SG_OPT_IFACE, SG_OPT_CONFIG, SG_OPT_PORTS, SG_OPT_MODE, SG_OPT_SET,
-	SG_OPT_BPFFS, SG_OPT_METRICS, SG_OPT_SECRET_FILE, SG_OPT_SECRET_PERIOD,
-	SG_OPT_CT_SIZE, SG_OPT_KEEP_ATTACHED, SG_OPT_CHECK, SG_OPT_SAMPLE_CONFIG,
-	SG_OPT_VERBOSE, SG_OPT_VERSION, SG_OPT_HELP, 0
-};
+static const int daemon_opts[] = { SG_OPT_IFACE,
+				   SG_OPT_CONFIG,
+				   SG_OPT_PORTS,
+				   SG_OPT_MODE,
+				   SG_OPT_SET,
+				   SG_OPT_BPFFS,
+				   SG_OPT_METRICS,
+				   SG_OPT_SECRET_FILE,
+				   SG_OPT_SECRET_PERIOD,
+				   SG_OPT_CT_SIZE,
+				   SG_OPT_KEEP_ATTACHED,
+				   SG_OPT_CHECK,
+				   SG_OPT_SAMPLE_CONFIG,
+				   SG_OPT_VERBOSE,
+				   SG_OPT_VERSION,
+				   SG_OPT_HELP,
+				   0 };
 
 static const struct sg_cmd daemon_cmd = {
 	.name = NULL,
@@ -101,7 +112,8 @@ static int opt_cb(int id, const char *arg, void *data)
 static void print_check(const struct sg_settings *s, const struct sg_given *g)
 {
 	printf("%s: settings OK\n", g->file ? g->file : "no config file");
-	sg_settings_for_each(st) {
+	sg_settings_for_each(st)
+	{
 		int line = g->line[st - sg_settings_table];
 		char val[256], from[PATH_MAX + 32];
 
@@ -116,8 +128,8 @@ static void print_check(const struct sg_settings *s, const struct sg_given *g)
 
 /* Stop (TERM, INT, QUIT), reload (HUP), or logged and ignored. */
 static const int handled[] = {
-	SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM,
-	SIGPROF, SIGIO, SIGPWR, SIGSTKFLT,
+	SIGTERM, SIGINT,    SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2,
+	SIGALRM, SIGVTALRM, SIGPROF, SIGIO,  SIGPWR,  SIGSTKFLT,
 };
 
 int main(int argc, char **argv)
@@ -146,8 +158,8 @@ int main(int argc, char **argv)
 	}
 	/* every setting is checked before anything is touched */
 	sg_read_sysctls(&sy);
-	ret = sg_settings_compose(&s, &g, &sy, d.o.config, d.o.iface, d.o.overrides,
-				  d.o.noverrides, err, sizeof(err));
+	ret = sg_settings_compose(&s, &g, &sy, d.o.config, d.o.iface, d.o.overrides, d.o.noverrides,
+				  err, sizeof(err));
 	if (ret) {
 		sg_err("%s", err);
 		return sg_exit_code(ret);
@@ -186,8 +198,8 @@ int main(int argc, char **argv)
 	dm = sg_daemon_start(&d.o, &s, &g, &ret);
 	if (!dm)
 		return ret;
-	sg_log("synguardd running on %s (pid %d, version %s, build %s)", d.o.iface,
-	       (int)getpid(), sg_version, sg_build_id);
+	sg_log("synguardd running on %s (pid %d, version %s, build %s)", d.o.iface, (int)getpid(),
+	       sg_version, sg_build_id);
 
 	timeout = sg_daemon_run(dm);
 	for (;;) {
@@ -202,8 +214,7 @@ int main(int argc, char **argv)
 			sg_err("poll: %s", strerror(errno));
 			break;
 		}
-		if (r > 0 && (p[0].revents & POLLIN) &&
-		    read(sfd, &si, sizeof(si)) == sizeof(si)) {
+		if (r > 0 && (p[0].revents & POLLIN) && read(sfd, &si, sizeof(si)) == sizeof(si)) {
 			int sig = (int)si.ssi_signo;
 
 			if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) {

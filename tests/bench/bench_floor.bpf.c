@@ -24,8 +24,7 @@ int sg_bench_floor(struct xdp_md *ctx)
 		struct iphdr *ip = (void *)(eth + 1);
 		__u32 a;
 
-		if ((void *)(ip + 1) > end || ip->protocol != IPPROTO_TCP ||
-		    ip->ihl != 5)
+		if ((void *)(ip + 1) > end || ip->protocol != IPPROTO_TCP || ip->ihl != 5)
 			return XDP_PASS;
 		a = ip->saddr;
 		ip->saddr = ip->daddr;

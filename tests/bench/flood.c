@@ -36,13 +36,15 @@
 #include "flood.h"
 
 #define POOL 65536
-#define SLOT 64         /* a frame of the pool: 54 bytes, room to spare */
+#define SLOT 64 /* a frame of the pool: 54 bytes, room to spare */
 #define BATCH 64
 
 static int mac_parse(const char *s, uint8_t *mac)
 {
-	return sscanf(s, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1], &mac[2],
-		      &mac[3], &mac[4], &mac[5]) == 6 ? 0 : -1;
+	return sscanf(s, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1], &mac[2], &mac[3],
+		      &mac[4], &mac[5]) == 6
+		       ? 0
+		       : -1;
 }
 
 static uint64_t now_ns(void)
@@ -98,17 +100,39 @@ int flood_main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "i:k:r:s:n:c:", lo, NULL)) != -1) {
 		switch (c) {
-		case 'i': ifname = optarg; break;
-		case 'k': kind = optarg; break;
-		case 'r': rate = strtoull(optarg, NULL, 0); break;
-		case 's': secs = strtod(optarg, NULL); break;
-		case 'n': max = strtoull(optarg, NULL, 0); break;
-		case 'c': cpu = atoi(optarg); break;
-		case 'S': have_s = !mac_parse(optarg, smac); break;
-		case 'D': have_d = !mac_parse(optarg, dmac); break;
-		case 'd': if (inet_pton(AF_INET, optarg, &daddr) != 1) usage(); break;
-		case 'p': dport = (uint16_t)atoi(optarg); break;
-		default: usage();
+		case 'i':
+			ifname = optarg;
+			break;
+		case 'k':
+			kind = optarg;
+			break;
+		case 'r':
+			rate = strtoull(optarg, NULL, 0);
+			break;
+		case 's':
+			secs = strtod(optarg, NULL);
+			break;
+		case 'n':
+			max = strtoull(optarg, NULL, 0);
+			break;
+		case 'c':
+			cpu = atoi(optarg);
+			break;
+		case 'S':
+			have_s = !mac_parse(optarg, smac);
+			break;
+		case 'D':
+			have_d = !mac_parse(optarg, dmac);
+			break;
+		case 'd':
+			if (inet_pton(AF_INET, optarg, &daddr) != 1)
+				usage();
+			break;
+		case 'p':
+			dport = (uint16_t)atoi(optarg);
+			break;
+		default:
+			usage();
 		}
 	}
 	if (!ifname || !have_s || !have_d || !daddr || !dport || secs <= 0 ||
@@ -157,8 +181,10 @@ int flood_main(int argc, char **argv)
 		len = f.len;
 	}
 	for (int i = 0; i < BATCH; i++) {
-		msg[i] = (struct mmsghdr){ .msg_hdr = { .msg_name = &sll, .msg_namelen = sizeof(sll),
-						       .msg_iov = &iov[i], .msg_iovlen = 1 } };
+		msg[i] = (struct mmsghdr){ .msg_hdr = { .msg_name = &sll,
+							.msg_namelen = sizeof(sll),
+							.msg_iov = &iov[i],
+							.msg_iovlen = 1 } };
 	}
 
 	t0 = now_ns();

@@ -53,7 +53,7 @@
 #define PERIOD_NS (60ull * 1000000000ull)
 
 static bool quiet;
-static const char *only;        /* -k: only cases whose name contains it */
+static const char *only; /* -k: only cases whose name contains it */
 
 static void die(const char *fmt, ...)
 {
@@ -81,13 +81,14 @@ static bool wanted(const char *name)
 
 static struct frame syn_frame(int family, bool ts, uint32_t i)
 {
-	struct tcpopts t = { .mss = family == 4 ? 1460 : 1440, .wscale = 7,
-			     .sack_perm = true, .ts = ts,
+	struct tcpopts t = { .mss = family == 4 ? 1460 : 1440,
+			     .wscale = 7,
+			     .sack_perm = true,
+			     .ts = ts,
 			     .tsval = 0x01000000u + i };
 	struct flow fl = flow_client(family, SYN_FLOW0 + i, PORT);
 	uint8_t o[40];
-	struct seg s = { .seq = 0x20000000u + i * 2654435761u,
-			 .flags = TH_SYN, .opt = o };
+	struct seg s = { .seq = 0x20000000u + i * 2654435761u, .flags = TH_SYN, .opt = o };
 	struct frame f;
 
 	s.optlen = opts_build(o, &t);
@@ -107,14 +108,23 @@ static void ct_key(struct sg_ct_key *k, const struct flow *fl)
 }
 
 /* Flow i of a table of established connections: local and remote ISNs. */
-static uint32_t est_lisn(uint32_t i) { return 0x10000000u + i * 7919u; }
-static uint32_t est_risn(uint32_t i) { return 0x50000000u + i * 104729u; }
+static uint32_t est_lisn(uint32_t i)
+{
+	return 0x10000000u + i * 7919u;
+}
+static uint32_t est_risn(uint32_t i)
+{
+	return 0x50000000u + i * 104729u;
+}
 
 /* One side of an established flow, its ISN isn and the other's peer. */
 static struct sg_ct_dir est_dir(uint32_t isn, uint32_t peer)
 {
-	return (struct sg_ct_dir){ .isn = isn, .snd_nxt = isn + 1, .ack = peer + 1,
-				   .win = 64240u << 7, .wscale = 7,
+	return (struct sg_ct_dir){ .isn = isn,
+				   .snd_nxt = isn + 1,
+				   .ack = peer + 1,
+				   .win = 64240u << 7,
+				   .wscale = 7,
 				   .flags = SG_CTD_SYN | SG_CTD_ACKED };
 }
 
@@ -135,8 +145,10 @@ static void est_entry(struct sg_ct_entry *e, uint32_t i, __u64 now)
 static struct frame est_frame(uint32_t i)
 {
 	struct flow fl = flow_client(4, i, PORT);
-	struct seg s = { .seq = est_risn(i) + 1, .ack = est_lisn(i) + 1,
-			 .flags = TH_ACK | TH_PSH, .paylen = 64 };
+	struct seg s = { .seq = est_risn(i) + 1,
+			 .ack = est_lisn(i) + 1,
+			 .flags = TH_ACK | TH_PSH,
+			 .paylen = 64 };
 	struct frame f;
 
 	frame_build(&f, &fl, &s);
@@ -193,7 +205,7 @@ static double present_fraction(int fd, uint32_t n)
 /* One loaded copy of synguard's programs and maps. */
 struct sgo {
 	const char *name;
-	const char *path;       /* NULL: this build's, from the skeleton */
+	const char *path; /* NULL: this build's, from the skeleton */
 	struct bpf_object *obj;
 	int xdp, walk, config, secrets, ports, synced, embryonic;
 };
@@ -223,13 +235,14 @@ static void sgo_load(struct sgo *o, uint32_t synced, uint32_t embryonic)
 	}
 	if (!o->obj)
 		die("open %s: %s", o->path ? o->path : "synguard.bpf.o", strerror(errno));
-	bpf_object__for_each_map(m, o->obj)
-		bpf_map__set_pin_path(m, NULL);
+	bpf_object__for_each_map(m, o->obj) bpf_map__set_pin_path(m, NULL);
 	/* the daemon's default table size, from its settings table */
 	synced = synced ? synced : (uint32_t)strtoul(sg_setting_find("ct_size")->def, NULL, 0);
 	embryonic = embryonic ? embryonic : synced / 4;
-	if (bpf_map__set_max_entries(bpf_object__find_map_by_name(o->obj, "sg_ct_synced"), synced) ||
-	    bpf_map__set_max_entries(bpf_object__find_map_by_name(o->obj, "sg_ct_embryonic"), embryonic))
+	if (bpf_map__set_max_entries(bpf_object__find_map_by_name(o->obj, "sg_ct_synced"),
+				     synced) ||
+	    bpf_map__set_max_entries(bpf_object__find_map_by_name(o->obj, "sg_ct_embryonic"),
+				     embryonic))
 		die("%s: cannot size the tables", o->name);
 	/* the tracker filter, as the daemon sizes it (older builds lack it) */
 	m = bpf_object__find_map_by_name(o->obj, "sg_ct_bits");
@@ -274,8 +287,7 @@ static void sgo_configure(const struct sgo *o, const char *mode,
 	    sg_ports_parse(port, &ps))
 		die("%s: cannot configure", o->name);
 	sg_ports_slots(&ps, NULL, slots);
-	if (sg_ports_write(o->ports, slots) ||
-	    bpf_map_update_elem(o->secrets, &zero, secrets, 0))
+	if (sg_ports_write(o->ports, slots) || bpf_map_update_elem(o->secrets, &zero, secrets, 0))
 		die("%s: cannot configure ports/secrets", o->name);
 }
 
@@ -309,7 +321,7 @@ static uint64_t map_memlock(int fd)
 struct cand {
 	const char *name;
 	int fd;
-	int expect;             /* its verdict on every frame of the case */
+	int expect; /* its verdict on every frame of the case */
 	uint32_t *ns;
 	uint32_t n, bad;
 };
@@ -317,12 +329,10 @@ struct cand {
 /* per thread: cases_percpu runs programs from several at once */
 static __thread uint8_t outbuf[FRAME_MAX + 256];
 
-static int run_once(int fd, const struct frame *f, uint32_t *dur,
-		    uint32_t *out_len)
+static int run_once(int fd, const struct frame *f, uint32_t *dur, uint32_t *out_len)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f->b,
-		    .data_size_in = f->len, .data_out = outbuf,
-		    .data_size_out = sizeof(outbuf), .repeat = 1);
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f->b, .data_size_in = f->len,
+		    .data_out = outbuf, .data_size_out = sizeof(outbuf), .repeat = 1);
 
 	if (bpf_prog_test_run_opts(fd, &o))
 		die("BPF_PROG_TEST_RUN: %s", strerror(errno));
@@ -350,8 +360,7 @@ static struct stat_s stats_of(struct cand *c)
 	if (!c->n)
 		return r;
 	qsort(c->ns, c->n, sizeof(*c->ns), cmp_u32);
-	r.median = c->n % 2 ? c->ns[c->n / 2] :
-			      (c->ns[c->n / 2 - 1] + c->ns[c->n / 2]) / 2.0;
+	r.median = c->n % 2 ? c->ns[c->n / 2] : (c->ns[c->n / 2 - 1] + c->ns[c->n / 2]) / 2.0;
 	r.p10 = c->ns[c->n / 10];
 	r.p90 = c->ns[c->n * 9 / 10];
 	return r;
@@ -367,8 +376,7 @@ static size_t tables_len, percpu_len;
 static int js_ncases, js_ntables, js_npercpu;
 
 /* c[0] is synguard, c[nc-2] the floor, c[nc-1] the drop program. */
-static void report(const char *name, const char *desc, uint32_t flows,
-		   struct cand *c, int nc)
+static void report(const char *name, const char *desc, uint32_t flows, struct cand *c, int nc)
 {
 	struct stat_s s[MAX_VS + 4];
 	double fl, dr;
@@ -379,32 +387,32 @@ static void report(const char *name, const char *desc, uint32_t flows,
 	fl = s[nc - 2].median;
 	dr = s[nc - 1].median;
 	if (!quiet) {
-		printf("%-24s %8.0f %6.0f %6.0f %6.0f %6.2f %6.0f %4u\n", name,
-		       s[0].median, s[0].p10, s[0].p90, fl,
-		       fl > 0 ? s[0].median / fl : 0, dr, c[0].bad);
+		printf("%-24s %8.0f %6.0f %6.0f %6.0f %6.2f %6.0f %4u\n", name, s[0].median,
+		       s[0].p10, s[0].p90, fl, fl > 0 ? s[0].median / fl : 0, dr, c[0].bad);
 		for (i = 1; i < nc - 2; i++)
-			printf("  %-22s %8.0f %6.0f %6.0f %6s %6.2f %6s %4u\n",
-			       c[i].name, s[i].median, s[i].p10, s[i].p90, "",
-			       fl > 0 ? s[i].median / fl : 0, "", c[i].bad);
+			printf("  %-22s %8.0f %6.0f %6.0f %6s %6.2f %6s %4u\n", c[i].name,
+			       s[i].median, s[i].p10, s[i].p90, "", fl > 0 ? s[i].median / fl : 0,
+			       "", c[i].bad);
 		fflush(stdout);
 	}
 	if (!js)
 		return;
-	fprintf(js, "%s\n    {\"case\": \"%s\", \"desc\": \"%s\", \"flows\": %u, "
+	fprintf(js,
+		"%s\n    {\"case\": \"%s\", \"desc\": \"%s\", \"flows\": %u, "
 		"\"runs\": %u, \"bad_verdicts\": %u, \"ns_median\": %.1f, "
 		"\"ns_p10\": %.1f, \"ns_p90\": %.1f, \"floor_ns_median\": %.1f, "
 		"\"drop_ns_median\": %.1f, \"ratio_to_floor\": %.3f, "
 		"\"net_ns_median\": %.1f, \"floor_bad_verdicts\": %u, "
 		"\"candidates\": [",
 		js_ncases++ ? "," : "", name, desc, flows, c[0].n, c[0].bad, s[0].median, s[0].p10,
-		s[0].p90, fl, dr, fl > 0 ? s[0].median / fl : 0,
-		s[0].median - dr, c[nc - 2].bad);
+		s[0].p90, fl, dr, fl > 0 ? s[0].median / fl : 0, s[0].median - dr, c[nc - 2].bad);
 	for (i = 1; i < nc - 2; i++)
-		fprintf(js, "%s{\"name\": \"%s\", \"ns_median\": %.1f, "
+		fprintf(js,
+			"%s{\"name\": \"%s\", \"ns_median\": %.1f, "
 			"\"ns_p10\": %.1f, \"ns_p90\": %.1f, "
 			"\"ratio_to_floor\": %.3f, \"bad_verdicts\": %u}",
-			i > 1 ? ", " : "", c[i].name, s[i].median, s[i].p10,
-			s[i].p90, fl > 0 ? s[i].median / fl : 0, c[i].bad);
+			i > 1 ? ", " : "", c[i].name, s[i].median, s[i].p10, s[i].p90,
+			fl > 0 ? s[i].median / fl : 0, c[i].bad);
 	fprintf(js, "]}");
 }
 
@@ -414,9 +422,8 @@ static void report(const char *name, const char *desc, uint32_t flows,
  * candidate finds the cache warmed by the one before. */
 typedef struct frame (*make_fn)(uint32_t i, int k, void *arg);
 
-static void run_case(const char *name, const char *desc, uint32_t flows,
-		     struct cand *c, int nc, uint32_t runs, make_fn make,
-		     void *arg)
+static void run_case(const char *name, const char *desc, uint32_t flows, struct cand *c, int nc,
+		     uint32_t runs, make_fn make, void *arg)
 {
 	uint32_t warm = runs / 20 + 10, d;
 
@@ -453,23 +460,23 @@ static void run_case(const char *name, const char *desc, uint32_t flows,
 
 struct bench {
 	uint32_t runs;
-	struct sgo sg[1 + MAX_VS];      /* [0] the build under test */
+	struct sgo sg[1 + MAX_VS]; /* [0] the build under test */
 	int nsg;
 	int floor, drop, lookup;
 	struct bench_lookup_bpf *lk;
 	struct sg_secret_state secrets;
-	int synproxy;                   /* the kernel's selftest program, or -1 */
+	int synproxy; /* the kernel's selftest program, or -1 */
 };
 
 /* Candidates: every synguard copy (verdict expect), the extra program if
  * any (same verdict), then floor and drop. */
-static int cands(struct bench *b, struct cand *c, int expect, const char *xname,
-		 int xfd)
+static int cands(struct bench *b, struct cand *c, int expect, const char *xname, int xfd)
 {
 	int n = 0;
 
 	for (int i = 0; i < b->nsg; i++)
-		c[n++] = (struct cand){ .name = b->sg[i].name, .fd = b->sg[i].xdp,
+		c[n++] = (struct cand){ .name = b->sg[i].name,
+					.fd = b->sg[i].xdp,
 					.expect = expect };
 	if (xname)
 		c[n++] = (struct cand){ .name = xname, .fd = xfd, .expect = expect };
@@ -544,8 +551,8 @@ static void cases_syn(struct bench *b)
 	/* every SYN a new embryonic entry: the stateful path of mode off */
 	load_all(b, 0, "off");
 	nc = cands(b, c, XDP_PASS, NULL, 0);
-	run_case("syn_pass_v4", "IPv4 SYN, cookie mode off -> tracked (SYN_RCVD), PASS",
-		 0, c, nc, b->runs, make_syn, &a4);
+	run_case("syn_pass_v4", "IPv4 SYN, cookie mode off -> tracked (SYN_RCVD), PASS", 0, c, nc,
+		 b->runs, make_syn, &a4);
 	close_all(b);
 }
 
@@ -597,8 +604,8 @@ static char *prefixes(int a, int b, int n, int c0)
 	char *s = calloc(1, len), *p = s;
 
 	for (int i = 0; i < n; i++)
-		p += snprintf(p, len - (size_t)(p - s), "%s%d.%d.%d.0/24", i ? ", " : "",
-			      a, b + (c0 + i) / 256, (c0 + i) % 256);
+		p += snprintf(p, len - (size_t)(p - s), "%s%d.%d.%d.0/24", i ? ", " : "", a,
+			      b + (c0 + i) / 256, (c0 + i) % 256);
 	return s;
 }
 
@@ -633,8 +640,8 @@ static struct frame make_syn_known(uint32_t i, int k __attribute__((unused)),
 	/* the port moved: the checksum moves with it */
 	put16(f.b + l4 + 16, 0);
 	put16(f.b + l4 + 16, csum_fold(csum_add(csum_pseudo(4, (uint32_t *)(f.b + 26),
-							     (uint32_t *)(f.b + 30), f.len - l4),
-					      f.b + l4, f.len - l4)));
+							    (uint32_t *)(f.b + 30), f.len - l4),
+						f.b + l4, f.len - l4)));
 	return f;
 }
 
@@ -661,8 +668,8 @@ static void cases_policy(struct bench *b)
 					      "syn_budget.burst=50", NULL };
 	static const char *const heavy[] = { "top.threshold=0", "syn_budget.rate=10000000",
 					     "syn_budget.burst=10", NULL };
-	static const char *const caps[] = { "top.threshold=0", "synack.rate=100000000",
-					    "synack.burst=1000000", "synack.dest_rate=1000000",
+	static const char *const caps[] = { "top.threshold=0",          "synack.rate=100000000",
+					    "synack.burst=1000000",     "synack.dest_rate=1000000",
 					    "synack.dest_burst=100000", NULL };
 	static const char *const learn[] = { "top.threshold=0", "learn.time=3600", NULL };
 	static const char *const top[] = { "top.threshold=100", NULL };
@@ -672,50 +679,65 @@ static void cases_policy(struct bench *b)
 	const struct {
 		const char *name, *desc;
 		const char *const *set;
-		int lists;          /* 1: deny elsewhere, 2: deny in the SYNs' /16, 3: allow them */
+		int lists; /* 1: deny elsewhere, 2: deny in the SYNs' /16, 3: allow them */
 		bool learned, known, lease, drained;
 		int expect;
 	} t[] = {
-		{ "syn_policy_off", "IPv4 SYN -> cookie SYN-ACK, every policy feature off (top.threshold=0)",
-		  off, 0, false, false, false, false, XDP_TX },
+		{ "syn_policy_off",
+		  "IPv4 SYN -> cookie SYN-ACK, every policy feature off (top.threshold=0)", off, 0,
+		  false, false, false, false, XDP_TX },
 		{ "syn_top", "...with top.threshold=100 (the sketch counts every SYN): the default",
 		  top, 0, false, false, false, false, XDP_TX },
-		{ "syn_budget_flood", "...SYN budget on, a new source every SYN (sketch only: below the gate)",
-		  budget, 0, false, false, false, false, XDP_TX },
-		{ "syn_budget_heavy", "...SYN budget on, one source every SYN (its exact bucket in the LRU)",
-		  heavy, 0, false, true, false, false, XDP_TX },
-		{ "syn_synack_caps", "...SYN-ACK caps on, global and per destination, a new source every SYN",
-		  caps, 0, false, false, false, false, XDP_TX },
-		{ "syn_deny_other", "...1000 denied /24s, the source's /16 not among them (the filter says no)",
-		  off, 1, false, false, false, false, XDP_TX },
-		{ "syn_deny_near", "...1000 denied /24s in the source's /16, not it (an LPM lookup, a miss)",
-		  off, 2, false, false, false, false, XDP_TX },
-		{ "syn_allowed", "...the source allowed (/16): to the kernel, tracked (compare syn_pass_v4)",
-		  off, 3, false, false, false, false, XDP_PASS },
-		{ "syn_learn_miss", "...learn.time on, the source not learned (the filter, then a cookie)",
-		  learn, 0, false, false, false, false, XDP_TX },
-		{ "syn_learned", "...learn.time on, the source learned: to the kernel, tracked (compare syn_pass_v4)",
+		{ "syn_budget_flood",
+		  "...SYN budget on, a new source every SYN (sketch only: below the gate)", budget,
+		  0, false, false, false, false, XDP_TX },
+		{ "syn_budget_heavy",
+		  "...SYN budget on, one source every SYN (its exact bucket in the LRU)", heavy, 0,
+		  false, true, false, false, XDP_TX },
+		{ "syn_synack_caps",
+		  "...SYN-ACK caps on, global and per destination, a new source every SYN", caps, 0,
+		  false, false, false, false, XDP_TX },
+		{ "syn_deny_other",
+		  "...1000 denied /24s, the source's /16 not among them (the filter says no)", off,
+		  1, false, false, false, false, XDP_TX },
+		{ "syn_deny_near",
+		  "...1000 denied /24s in the source's /16, not it (an LPM lookup, a miss)", off, 2,
+		  false, false, false, false, XDP_TX },
+		{ "syn_allowed",
+		  "...the source allowed (/16): to the kernel, tracked (compare syn_pass_v4)", off,
+		  3, false, false, false, false, XDP_PASS },
+		{ "syn_learn_miss",
+		  "...learn.time on, the source not learned (the filter, then a cookie)", learn, 0,
+		  false, false, false, false, XDP_TX },
+		{ "syn_learned",
+		  "...learn.time on, the source learned: to the kernel, tracked (compare syn_pass_v4)",
 		  learn, 0, true, false, false, false, XDP_PASS },
-		{ "syn_events_reader", "...a reader holds the events lease, events.rate=1000 (most not sampled)",
-		  events, 0, false, false, true, false, XDP_TX },
-		{ "syn_events_every", "...a reader drains the ring, events.rate=0: every SYN sampled",
-		  every, 0, false, false, true, true, XDP_TX },
-		{ "syn_shadow", "...mode shadow, would-be cookie mode on: counted, passed untouched",
-		  shadow, 0, false, false, false, false, XDP_PASS },
+		{ "syn_events_reader",
+		  "...a reader holds the events lease, events.rate=1000 (most not sampled)", events,
+		  0, false, false, true, false, XDP_TX },
+		{ "syn_events_every",
+		  "...a reader drains the ring, events.rate=0: every SYN sampled", every, 0, false,
+		  false, true, true, XDP_TX },
+		{ "syn_shadow",
+		  "...mode shadow, would-be cookie mode on: counted, passed untouched", shadow, 0,
+		  false, false, false, false, XDP_PASS },
 	};
 	struct cand c[MAX_VS + 4];
 	struct syn_arg a4 = { 4, false };
 	/* the SYNs come from 198.18.0-78.x (flow_client): near is their /16,
 	 * 198.18.100-255.0/24, and more /24s elsewhere, 1000 in all */
 	char *other = prefixes(100, 64, 1000, 0), *near_in = prefixes(198, 18, 156, 100);
-	char *near_out = prefixes(100, 64, 844, 0), *near = malloc(strlen(near_in) + strlen(near_out) + 3);
+	char *near_out = prefixes(100, 64, 844, 0),
+	     *near = malloc(strlen(near_in) + strlen(near_out) + 3);
 
 	sprintf(near, "%s, %s", near_in, near_out);
 	free(near_in);
 	free(near_out);
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		make_fn make = t[i].known ? make_syn_known : t[i].drained ? make_syn_drained : make_syn;
+		make_fn make = t[i].known     ? make_syn_known
+			       : t[i].drained ? make_syn_drained
+					      : make_syn;
 		int nc;
 
 		if (!wanted(t[i].name))
@@ -724,7 +746,9 @@ static void cases_policy(struct bench *b)
 		set_all(b, t[i].set);
 		if (t[i].lists)
 			lists_all(b, t[i].lists == 3 ? "198.18.0.0/16" : "",
-				  t[i].lists == 1 ? other : t[i].lists == 2 ? near : "");
+				  t[i].lists == 1   ? other
+				  : t[i].lists == 2 ? near
+						    : "");
 		if (t[i].learned)
 			learn_all(b, b->runs + b->runs / 20 + 16);
 		if (t[i].lease) {
@@ -735,8 +759,8 @@ static void cases_policy(struct bench *b)
 				struct sg_config cf;
 
 				sg_config_read(b->sg[j].config, &cf);
-				cf.events_until_ns = (__u64)now.tv_sec * 1000000000ull + (__u64)now.tv_nsec +
-						     3600ull * 1000000000ull;
+				cf.events_until_ns = (__u64)now.tv_sec * 1000000000ull +
+						     (__u64)now.tv_nsec + 3600ull * 1000000000ull;
 				sg_config_write(b->sg[j].config, &cf);
 			}
 		}
@@ -749,7 +773,8 @@ static void cases_policy(struct bench *b)
 				sg_config_write(b->sg[j].config, &cf);
 			}
 		bench_rb = t[i].drained ? ring_buffer__new(map_fd(b->sg[0].obj, "sg_events"),
-							   drop_event, NULL, NULL) : NULL;
+							   drop_event, NULL, NULL)
+					: NULL;
 		nc = cands(b, c, t[i].expect, NULL, 0);
 		run_case(t[i].name, t[i].desc, 0, c, nc, b->runs, make, &a4);
 		ring_buffer__free(bench_rb);
@@ -764,7 +789,7 @@ static void cases_policy(struct bench *b)
  * each ACK is its flow's first), bad cookies, unprotected port. */
 struct ack_arg {
 	uint32_t n;
-	uint32_t *isn, *tsval;  /* of the SYN-ACK of flow i */
+	uint32_t *isn, *tsval; /* of the SYN-ACK of flow i */
 	bool ts;
 	uint16_t dport;
 };
@@ -773,12 +798,15 @@ static struct frame make_valid_ack(uint32_t i, int k __attribute__((unused)), vo
 {
 	struct ack_arg *a = arg;
 	struct flow fl = flow_client(4, SYN_FLOW0 + i % a->n, PORT);
-	struct tcpopts t = { .ts = true, .wscale = -1,
+	struct tcpopts t = { .ts = true,
+			     .wscale = -1,
 			     .tsval = 0x01000000u + i % a->n + 1,
 			     .tsecr = a->tsval[i % a->n] };
 	uint8_t o[40];
 	struct seg s = { .seq = 0x20000000u + (i % a->n) * 2654435761u + 1,
-			 .ack = a->isn[i % a->n] + 1, .flags = TH_ACK, .opt = o };
+			 .ack = a->isn[i % a->n] + 1,
+			 .flags = TH_ACK,
+			 .opt = o };
 	struct frame f;
 
 	if (a->ts)
@@ -792,8 +820,7 @@ static struct frame make_bad_ack(uint32_t i, int k __attribute__((unused)), void
 	struct ack_arg *a = arg;
 	/* flows no other case uses: nothing tracked, no cookie */
 	struct flow fl = flow_client(4, 2 * SYN_FLOW0 + i, a->dport);
-	struct seg s = { .seq = i * 2654435761u, .ack = i * 40503u + 7,
-			 .flags = TH_ACK };
+	struct seg s = { .seq = i * 2654435761u, .ack = i * 40503u + 7, .flags = TH_ACK };
 	struct frame f;
 
 	frame_build(&f, &fl, &s);
@@ -840,21 +867,24 @@ static void cases_ack(struct bench *b)
 		load_all(b, n + n / 4 + 4096, "on");
 		synacks_of(b, &a);
 		nc = cands(b, c, XDP_PASS, NULL, 0);
-		run_case(name, ts ? "IPv4 ACK, valid cookie + TS -> socket attrs in metadata, tracked, PASS" :
-				    "IPv4 ACK, valid cookie, no TS -> socket attrs in metadata, tracked, PASS",
-			 0, c, nc, b->runs, make_valid_ack, &a);
+		run_case(
+			name,
+			ts ? "IPv4 ACK, valid cookie + TS -> socket attrs in metadata, tracked, PASS"
+			   : "IPv4 ACK, valid cookie, no TS -> socket attrs in metadata, tracked, PASS",
+			0, c, nc, b->runs, make_valid_ack, &a);
 		close_all(b);
 	}
 	load_all(b, 0, "on");
 	nc = cands(b, c, XDP_DROP, NULL, 0);
 	if (wanted("ack_cookie_invalid"))
-		run_case("ack_cookie_invalid", "IPv4 ACK, bad cookie, no socket -> DROP",
-			 0, c, nc, b->runs, make_bad_ack, &a);
+		run_case("ack_cookie_invalid", "IPv4 ACK, bad cookie, no socket -> DROP", 0, c, nc,
+			 b->runs, make_bad_ack, &a);
 	a.dport = PORT + 1;
 	nc = cands(b, c, XDP_PASS, NULL, 0);
 	if (wanted("ack_unprotected_port"))
-		run_case("ack_unprotected_port", "IPv4 ACK of an unknown flow to an unprotected port -> PASS",
-			 0, c, nc, b->runs, make_bad_ack, &a);
+		run_case("ack_unprotected_port",
+			 "IPv4 ACK of an unknown flow to an unprotected port -> PASS", 0, c, nc,
+			 b->runs, make_bad_ack, &a);
 	close_all(b);
 	free(a.isn);
 	free(a.tsval);
@@ -862,7 +892,7 @@ static void cases_ack(struct bench *b)
 
 struct est_arg {
 	uint32_t flows;
-	bool hot;               /* the same flow every run */
+	bool hot; /* the same flow every run */
 };
 
 static struct frame make_est(uint32_t i, int k, void *arg)
@@ -882,8 +912,7 @@ static void lookup_attach(struct bench *b)
 	b->lk = bench_lookup_bpf__open();
 	if (!b->lk)
 		die("open the lookup program: %s", strerror(errno));
-	bpf_object__for_each_map(m, b->lk->obj)
-		bpf_map__set_pin_path(m, NULL);
+	bpf_object__for_each_map(m, b->lk->obj) bpf_map__set_pin_path(m, NULL);
 	if (bpf_map__reuse_fd(b->lk->maps.sg_ct_synced, b->sg[0].synced) ||
 	    bench_lookup_bpf__load(b->lk))
 		die("load the lookup program: %s", strerror(errno));
@@ -915,17 +944,17 @@ static void cases_table(struct bench *b, uint32_t n, bool largest)
 	sweep_all(b);
 	synced = map_memlock(b->sg[0].synced);
 	emb = map_memlock(b->sg[0].embryonic);
-	bpf_object__for_each_map(m, b->sg[0].obj)
-		all += map_memlock(bpf_map__fd(m));
+	bpf_object__for_each_map(m, b->sg[0].obj) all += map_memlock(bpf_map__fd(m));
 	if (js) {
-		fprintf(js_tables, "%s\n    {\"table\": %u, \"max_entries\": %u, \"fill_s\": %.3f, "
+		fprintf(js_tables,
+			"%s\n    {\"table\": %u, \"max_entries\": %u, \"fill_s\": %.3f, "
 			"\"present_fraction\": %.4f, \"synced_map_bytes\": %lu, "
 			"\"embryonic_map_bytes\": %lu, \"all_maps_bytes\": %lu, "
 			"\"bytes_per_flow\": %.1f, \"bytes_per_slot\": %.1f, "
 			"\"key_bytes\": %zu, \"value_bytes\": %zu}",
-			js_ntables++ ? "," : "", n, size, fill, present_fraction(b->sg[0].synced, n),
-			(unsigned long)synced, (unsigned long)emb,
-			(unsigned long)all, (double)synced / n,
+			js_ntables++ ? "," : "", n, size, fill,
+			present_fraction(b->sg[0].synced, n), (unsigned long)synced,
+			(unsigned long)emb, (unsigned long)all, (double)synced / n,
 			(double)synced / size, sizeof(struct sg_ct_key),
 			sizeof(struct sg_ct_entry));
 	}
@@ -945,8 +974,7 @@ static void cases_table(struct bench *b, uint32_t n, bool largest)
 		if (wanted(name))
 			run_case(name, desc, n, c, nc, b->runs, make_est, &a);
 		snprintf(name, sizeof(name), "syn_synack_v4_table_%u", n);
-		snprintf(desc, sizeof(desc),
-			 "IPv4 SYN -> cookie SYN-ACK with %u flows tracked", n);
+		snprintf(desc, sizeof(desc), "IPv4 SYN -> cookie SYN-ACK with %u flows tracked", n);
 		for (int i = 0; i < b->nsg; i++)
 			sgo_configure(&b->sg[i], "on", &b->secrets);
 		nc = cands(b, c, XDP_TX, NULL, 0);
@@ -1011,9 +1039,14 @@ static double pc_measure(int fd, int expect, int first, int n, uint32_t runs, ui
 		n = 64;
 	pthread_barrier_init(&start, NULL, (unsigned)n);
 	for (int i = 0; i < n; i++) {
-		t[i] = (struct pc_thread){ .cpu = first + i, .fd = fd, .expect = expect,
-					   .runs = runs, .base = base + (uint32_t)i * runs,
-					   .make = make, .arg = arg, .start = &start,
+		t[i] = (struct pc_thread){ .cpu = first + i,
+					   .fd = fd,
+					   .expect = expect,
+					   .runs = runs,
+					   .base = base + (uint32_t)i * runs,
+					   .make = make,
+					   .arg = arg,
+					   .start = &start,
 					   .ns = calloc(runs, sizeof(uint32_t)) };
 		if (!t[i].ns || pthread_create(&t[i].tid, NULL, pc_run, &t[i]))
 			die("cannot start a thread");
@@ -1055,7 +1088,8 @@ static void pc_case(const char *name, const char *desc, int fd, int expect, uint
 		       m1, ma, ncpu, m1 > 0 ? ma / m1 : 0, bad ? "  BAD VERDICTS" : "");
 	if (!js)
 		return;
-	fprintf(js_percpu, "%s\n    {\"case\": \"%s\", \"desc\": \"%s\", \"cpus\": %d, "
+	fprintf(js_percpu,
+		"%s\n    {\"case\": \"%s\", \"desc\": \"%s\", \"cpus\": %d, "
 		"\"runs\": %u, \"rounds\": %d, \"ns_one_cpu\": %.1f, \"ns_all_cpus\": %.1f, "
 		"\"ratio\": %.3f, \"bad_verdicts\": %u}",
 		js_npercpu++ ? "," : "", name, desc, ncpu, runs, ROUNDS, m1, ma,
@@ -1094,10 +1128,10 @@ static void cases_percpu(struct bench *b)
 	sweep_all(b);
 	sweep_all(b);
 	synacks_of(b, &a);
-	pc_case("percpu_syn", "IPv4 SYN -> cookie SYN-ACK", b->sg[0].xdp, XDP_TX, runs,
-		make_syn, &s4);
-	pc_case("percpu_ack_cookie", "IPv4 ACK, valid cookie + TS -> PASS", b->sg[0].xdp,
-		XDP_PASS, runs, make_valid_ack, &a);
+	pc_case("percpu_syn", "IPv4 SYN -> cookie SYN-ACK", b->sg[0].xdp, XDP_TX, runs, make_syn,
+		&s4);
+	pc_case("percpu_ack_cookie", "IPv4 ACK, valid cookie + TS -> PASS", b->sg[0].xdp, XDP_PASS,
+		runs, make_valid_ack, &a);
 	pc_case("percpu_ack_invalid", "IPv4 ACK, bad cookie, a new source each -> DROP",
 		b->sg[0].xdp, XDP_DROP, runs, make_bad_ack, &a);
 	pc_case("percpu_established", "IPv4 data segment of one of 65536 ESTABLISHED flows -> PASS",
@@ -1121,8 +1155,7 @@ static int synproxy_load(const char *path)
 	if (!obj || bpf_object__load(obj))
 		die("load %s: %s", path, strerror(errno));
 	prog = bpf_object__find_program_by_name(obj, "syncookie_xdp");
-	if (!prog ||
-	    bpf_map_update_elem(map_fd(obj, "values"), &k0, &opts, 0) ||
+	if (!prog || bpf_map_update_elem(map_fd(obj, "values"), &k0, &opts, 0) ||
 	    bpf_map_update_elem(map_fd(obj, "allowed_ports"), &k0, &ports[0], 0) ||
 	    bpf_map_update_elem(map_fd(obj, "allowed_ports"), &k1, &ports[1], 0))
 		die("%s: not the synproxy selftest program", path);
@@ -1184,15 +1217,33 @@ int main(int argc, char **argv)
 	b.sg[0].name = "synguard";
 	while ((c = getopt_long(argc, argv, "n:f:c:k:o:q", lo, NULL)) != -1) {
 		switch (c) {
-		case 'n': b.runs = (uint32_t)strtoul(optarg, NULL, 0); break;
-		case 'f': flows_s = optarg; break;
-		case 'c': cpu = atoi(optarg); break;
-		case 'k': only = optarg; break;
-		case 'o': out = optarg; break;
-		case 'q': quiet = true; break;
-		case 'P': pin = optarg; break;
-		case 'O': b.sg[0].path = optarg; break;
-		case 'S': synproxy = optarg; break;
+		case 'n':
+			b.runs = (uint32_t)strtoul(optarg, NULL, 0);
+			break;
+		case 'f':
+			flows_s = optarg;
+			break;
+		case 'c':
+			cpu = atoi(optarg);
+			break;
+		case 'k':
+			only = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'P':
+			pin = optarg;
+			break;
+		case 'O':
+			b.sg[0].path = optarg;
+			break;
+		case 'S':
+			synproxy = optarg;
+			break;
 		case 'V':
 			eq = strchr(optarg, '=');
 			if (!eq || b.nsg > MAX_VS)
@@ -1201,14 +1252,14 @@ int main(int argc, char **argv)
 			b.sg[b.nsg].name = optarg;
 			b.sg[b.nsg++].path = eq + 1;
 			break;
-		default: usage();
+		default:
+			usage();
 		}
 	}
 	if (optind != argc || b.runs < 10)
 		usage();
 	s = strdup(flows_s);
-	for (tok = strtok_r(s, ",", &save); tok && nflows < 16;
-	     tok = strtok_r(NULL, ",", &save))
+	for (tok = strtok_r(s, ",", &save); tok && nflows < 16; tok = strtok_r(NULL, ",", &save))
 		if ((flows[nflows] = (uint32_t)strtoul(tok, NULL, 0)))
 			nflows++;
 	if (!nflows)
@@ -1223,8 +1274,8 @@ int main(int argc, char **argv)
 		if (fd < 0)
 			die("open %s: %s", pin, strerror(errno));
 		t = populate(fd, flows[0]);
-		printf("{\"populated\": %u, \"seconds\": %.3f, \"present\": %.4f}\n",
-		       flows[0], t, present_fraction(fd, flows[0]));
+		printf("{\"populated\": %u, \"seconds\": %.3f, \"present\": %.4f}\n", flows[0], t,
+		       present_fraction(fd, flows[0]));
 		return 0;
 	}
 
@@ -1255,12 +1306,12 @@ int main(int argc, char **argv)
 		js_percpu = open_memstream(&percpu_buf, &percpu_len);
 		if (!js_tables || !js_percpu)
 			die("out of memory");
-		fprintf(js, "{\"runs\": %u, \"cpu\": %d, \"object\": \"%s\", \"cases\": [",
-			b.runs, cpu, b.sg[0].path ? b.sg[0].path : "build");
+		fprintf(js, "{\"runs\": %u, \"cpu\": %d, \"object\": \"%s\", \"cases\": [", b.runs,
+			cpu, b.sg[0].path ? b.sg[0].path : "build");
 	}
 	if (!quiet)
-		printf("%-24s %8s %6s %6s %6s %6s %6s %4s\n", "case (ns/packet)",
-		       "median", "p10", "p90", "floor", "ratio", "drop", "bad");
+		printf("%-24s %8s %6s %6s %6s %6s %6s %4s\n", "case (ns/packet)", "median", "p10",
+		       "p90", "floor", "ratio", "drop", "bad");
 	cases_syn(&b);
 	cases_policy(&b);
 	cases_ack(&b);

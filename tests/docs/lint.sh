@@ -5,7 +5,9 @@
 # per file (tools/mdlint.py); then the check itself is shown to catch what
 # it is for, on a small broken file. Then the library's modules are checked
 # to only look down (tools/layers.py), and that check is shown to catch an
-# upward call and a circle, on a copy of user/ with both added.
+# upward call and a circle, on a copy of user/ with both added. Last, the
+# C sources are as .clang-format says (tools/format-check.sh; make format
+# rewrites them), and that check is shown to catch a line past 100 columns.
 set -u
 cd "$(dirname "$0")/../.."
 /usr/bin/python3 tools/mdlint.py README.md docs/*.md
@@ -63,4 +65,20 @@ for want in "uses sg_daemon_run: util (layer 0) looks up at daemon" \
 		rc=1
 	fi
 done
+if out=$(tools/format-check.sh 2>&1); then
+	echo "ok - lint: C sources as .clang-format says"
+else
+	echo "not ok - lint: C sources not as .clang-format says (make format rewrites them):"
+	echo "$out" | head -20 | sed 's/^/# /'
+	rc=1
+fi
+long="int sg_lint_long(int aaaaaaaaaaaaaaaaaaaa, int bbbbbbbbbbbbbbbbbbbbbbbbb, int cccccccccccccccc, int d);"
+printf '%s\n' "$long" >"$bad/long.c"
+if ! clang-format-19 --style=file:.clang-format --dry-run --Werror "$bad/long.c" \
+	>/dev/null 2>&1; then
+	echo "ok - lint: clang-format catches a line past 100 columns"
+else
+	echo "not ok - lint: clang-format catches a line past 100 columns"
+	rc=1
+fi
 exit $rc

@@ -25,29 +25,34 @@ int strcmp(const char *a, const char *b);
 
 /* ---- maps ---------------------------------------------------------------- */
 struct mentry {
-	struct mentry *next;   /* bucket chain                                */
+	struct mentry *next;          /* bucket chain                                */
 	struct mentry *older, *newer; /* every entry, in insertion order      */
-	__u64 used;            /* LRU stamp: last lookup or update             */
-	__u8 kv[];             /* key, then value at koff                     */
+	__u64 used;                   /* LRU stamp: last lookup or update             */
+	__u8 kv[];                    /* key, then value at koff                     */
 };
 
 struct mmap_ {
 	const char *name;
-	void *def;             /* the map definition's address: its identity */
+	void *def; /* the map definition's address: its identity */
 	__u32 type, ksize, vsize, max, koff;
 	__u32 count, nbuckets;
-	__u8 *array;           /* array types                                 */
+	__u8 *array;            /* array types                                 */
 	struct mentry **bucket; /* hash types                                 */
 	struct mentry *newest;
 };
 
-#define SG_MODEL_MAP(m, t)                                                 \
-	{ .name = #m, .def = &m, .type = t, .ksize = sizeof(*m.key),       \
-	  .vsize = sizeof(*m.value),                                       \
+#define SG_MODEL_MAP(m, t)           \
+	{ .name = #m,                \
+	  .def = &m,                 \
+	  .type = t,                 \
+	  .ksize = sizeof(*m.key),   \
+	  .vsize = sizeof(*m.value), \
 	  .max = sizeof(*m.max_entries) / sizeof(int) }
 /* a ring buffer has no key nor value: its size is its max_entries */
-#define SG_MODEL_RINGBUF(m)                                                \
-	{ .name = #m, .def = &m, .type = BPF_MAP_TYPE_RINGBUF,             \
+#define SG_MODEL_RINGBUF(m)             \
+	{ .name = #m,                   \
+	  .def = &m,                    \
+	  .type = BPF_MAP_TYPE_RINGBUF, \
 	  .max = sizeof(*m.max_entries) / sizeof(int) }
 
 /* Every map of synguard.bpf.c; sg_model_map() fails for a name missing
@@ -82,8 +87,7 @@ static __u64 lru_clock;
 
 static bool is_array(const struct mmap_ *m)
 {
-	return m->type == BPF_MAP_TYPE_ARRAY ||
-	       m->type == BPF_MAP_TYPE_PERCPU_ARRAY;
+	return m->type == BPF_MAP_TYPE_ARRAY || m->type == BPF_MAP_TYPE_PERCPU_ARRAY;
 }
 
 static struct mmap_ *map_of(const void *def)
@@ -97,8 +101,7 @@ static struct mmap_ *map_of(const void *def)
 /* One CPU here: a per-CPU LRU hash is an LRU hash. */
 static bool is_lru(const struct mmap_ *m)
 {
-	return m->type == BPF_MAP_TYPE_LRU_HASH ||
-	       m->type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+	return m->type == BPF_MAP_TYPE_LRU_HASH || m->type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
 }
 
 static void map_init(struct mmap_ *m)
@@ -144,8 +147,7 @@ static bool lpm_match(const __u8 *entry, const __u8 *key, __u32 bits)
 	for (i = 0; i + 8 <= bits; i += 8)
 		if (entry[4 + i / 8] != key[4 + i / 8])
 			return false;
-	return i == bits ||
-	       !((entry[4 + i / 8] ^ key[4 + i / 8]) & (0xff00 >> (bits - i)));
+	return i == bits || !((entry[4 + i / 8] ^ key[4 + i / 8]) & (0xff00 >> (bits - i)));
 }
 
 static void *lpm_lookup(struct mmap_ *m, const __u8 *key)
@@ -174,8 +176,7 @@ static void *map_lookup(struct mmap_ *m, const void *key)
 	if (is_array(m)) {
 		__u32 i = *(const __u32 *)key;
 
-		return i < m->max ? m->array + (__u64)i * ((m->vsize + 7) & ~7u) :
-				    NULL;
+		return i < m->max ? m->array + (__u64)i * ((m->vsize + 7) & ~7u) : NULL;
 	}
 	e = *find(m, key);
 	if (!e)
@@ -212,8 +213,7 @@ static void evict_one(struct mmap_ *m)
 		unlink_entry(m, find(m, victim->kv));
 }
 
-static long map_update(struct mmap_ *m, const void *key, const void *value,
-		       __u64 flags)
+static long map_update(struct mmap_ *m, const void *key, const void *value, __u64 flags)
 {
 	struct mentry **pe, *e;
 
@@ -276,8 +276,7 @@ void *bpf_map_lookup_elem(void *map, const void *key)
 	return map_lookup(map_of(map), key);
 }
 
-long bpf_map_update_elem(void *map, const void *key, const void *value,
-			 __u64 flags)
+long bpf_map_update_elem(void *map, const void *key, const void *value, __u64 flags)
 {
 	return map_update(map_of(map), key, value, flags);
 }
@@ -375,8 +374,8 @@ __u64 bpf_jiffies64(void)
 
 /* The fuzzer's kernel copy runs in a network namespace of its own with no
  * socket in it: every lookup misses, in both. */
-struct bpf_sock *bpf_skc_lookup_tcp(void *ctx, struct bpf_sock_tuple *tuple,
-				    __u32 size, __u64 netns, __u64 flags)
+struct bpf_sock *bpf_skc_lookup_tcp(void *ctx, struct bpf_sock_tuple *tuple, __u32 size,
+				    __u64 netns, __u64 flags)
 {
 	(void)ctx, (void)tuple, (void)size, (void)netns, (void)flags;
 	return NULL;
@@ -396,16 +395,14 @@ struct tcp_sock *bpf_skc_to_tcp_sock(void *sk)
 
 /* With no listener to ask (none exists, above), the kernel's answer for
  * a socket that is not one: -EINVAL. */
-long bpf_tcp_check_syncookie(void *sk, void *iph, __u32 iph_len,
-			     struct tcphdr *th, __u32 th_len)
+long bpf_tcp_check_syncookie(void *sk, void *iph, __u32 iph_len, struct tcphdr *th, __u32 th_len)
 {
 	(void)iph, (void)iph_len, (void)th, (void)th_len;
 	return sk ? -ENOENT : -EINVAL;
 }
 
 /* ...and no netfilter connection either. */
-struct nf_conn *bpf_xdp_ct_lookup(struct xdp_md *ctx,
-				  struct bpf_sock_tuple *tuple, __u32 tuple__sz,
+struct nf_conn *bpf_xdp_ct_lookup(struct xdp_md *ctx, struct bpf_sock_tuple *tuple, __u32 tuple__sz,
 				  struct bpf_ct_opts *opts, __u32 opts__sz)
 {
 	(void)ctx, (void)tuple, (void)tuple__sz, (void)opts, (void)opts__sz;
@@ -417,8 +414,8 @@ void bpf_ct_release(struct nf_conn *ct)
 	(void)ct;
 }
 
-int bpf_sk_assign_tcp_reqsk(struct __sk_buff *skb, struct sock *sk,
-			    struct bpf_tcp_req_attrs *attrs, int attrs__sz)
+int bpf_sk_assign_tcp_reqsk(struct __sk_buff *skb, struct sock *sk, struct bpf_tcp_req_attrs *attrs,
+			    int attrs__sz)
 {
 	(void)skb, (void)sk, (void)attrs, (void)attrs__sz;
 	return -EINVAL;
@@ -441,8 +438,7 @@ long bpf_xdp_adjust_head(struct xdp_md *ctx, int delta)
 	if (data < start || data > ctx->data_end - SG_ETH_HLEN)
 		return -EINVAL;
 	if (metalen)
-		__builtin_memmove(xp(ctx->data_meta + (__s64)delta),
-				  xp(ctx->data_meta), metalen);
+		__builtin_memmove(xp(ctx->data_meta + (__s64)delta), xp(ctx->data_meta), metalen);
 	ctx->data_meta += (__s64)delta;
 	ctx->data = data;
 	return 0;
@@ -461,7 +457,7 @@ static __u8 frags[SG_FRAME_MAX];
 static long frags_adjust_tail(struct xdp_md *ctx, int delta)
 {
 	__u64 len = ctx->data_end - ctx->data + ctx->frags_len;
-	__u64 off = (__u64)-(__s64)delta, take;
+	__u64 off = (__u64) - (__s64)delta, take;
 
 	if (delta > 0) {
 		__u64 used = ctx->frags_len % SG_PAGE;
@@ -532,8 +528,7 @@ void sg_model_set_time(__u64 ns, __u64 coarse_ns)
 	model_coarse = coarse_ns;
 }
 
-int sg_model_xdp(const __u8 *in, __u32 len, __u8 *out, __u32 *out_len,
-		 __u32 *meta_len)
+int sg_model_xdp(const __u8 *in, __u32 len, __u8 *out, __u32 *out_len, __u32 *meta_len)
 {
 	struct xdp_md ctx;
 	int ret;
@@ -638,8 +633,7 @@ int sg_model_events(void *out, __u32 size, int n)
 }
 
 /* Calls fn on every entry of a hash map (fn must not change the map). */
-void sg_model_each(void *map, void (*fn)(const void *key, const void *value,
-					 void *arg), void *arg)
+void sg_model_each(void *map, void (*fn)(const void *key, const void *value, void *arg), void *arg)
 {
 	struct mmap_ *m = map;
 
@@ -659,4 +653,3 @@ void sg_model_clear(void *map)
 	while (m->newest)
 		unlink_entry(m, find(m, m->newest->kv));
 }
-

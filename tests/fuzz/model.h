@@ -22,9 +22,9 @@ struct xdp_md {
 	__u64 data;
 	__u64 data_end;
 	__u64 data_meta;
-	__u64 hard_start;      /* model only: where headroom begins          */
-	__u64 hard_end;        /* model only: how far the tail may grow      */
-	__u64 frags_len;       /* model only: bytes in further buffers       */
+	__u64 hard_start; /* model only: where headroom begins          */
+	__u64 hard_end;   /* model only: how far the tail may grow      */
+	__u64 frags_len;  /* model only: bytes in further buffers       */
 };
 
 struct __sk_buff {
@@ -36,7 +36,7 @@ struct __sk_buff {
 };
 
 #define SEC(name)
-#define __uint(name, val) int (*name)[val]
+#define __uint(name, val) int(*name)[val]
 #define __type(name, val) typeof(val) *name
 #define __always_inline inline __attribute__((always_inline))
 #define __noinline __attribute__((noinline))
@@ -73,8 +73,7 @@ enum { LIBBPF_PIN_NONE, LIBBPF_PIN_BY_NAME };
 #define bpf_ringbuf_submit sg_model_ringbuf_submit
 
 void *bpf_map_lookup_elem(void *map, const void *key);
-long bpf_map_update_elem(void *map, const void *key, const void *value,
-			 __u64 flags);
+long bpf_map_update_elem(void *map, const void *key, const void *value, __u64 flags);
 long bpf_map_delete_elem(void *map, const void *key);
 long bpf_for_each_map_elem(void *map, void *callback, void *ctx, __u64 flags);
 long bpf_loop(__u32 n, void *callback, void *ctx, __u64 flags);
@@ -87,12 +86,11 @@ long bpf_xdp_adjust_head(struct xdp_md *ctx, int delta);
 long bpf_xdp_adjust_tail(struct xdp_md *ctx, int delta);
 long bpf_xdp_adjust_meta(struct xdp_md *ctx, int delta);
 __u64 bpf_xdp_get_buff_len(struct xdp_md *ctx);
-struct bpf_sock *bpf_skc_lookup_tcp(void *ctx, struct bpf_sock_tuple *tuple,
-				    __u32 size, __u64 netns, __u64 flags);
+struct bpf_sock *bpf_skc_lookup_tcp(void *ctx, struct bpf_sock_tuple *tuple, __u32 size,
+				    __u64 netns, __u64 flags);
 long bpf_sk_release(void *sk);
 struct tcp_sock *bpf_skc_to_tcp_sock(void *sk);
-long bpf_tcp_check_syncookie(void *sk, void *iph, __u32 iph_len,
-			     struct tcphdr *th, __u32 th_len);
+long bpf_tcp_check_syncookie(void *sk, void *iph, __u32 iph_len, struct tcphdr *th, __u32 th_len);
 void *bpf_ringbuf_reserve(void *ringbuf, __u64 size, __u64 flags);
 void bpf_ringbuf_submit(void *data, __u64 flags);
 

@@ -36,12 +36,12 @@
 #include "harness.h"
 #include "sg_model.h"
 
-#define FUZZ_CFG_COOKIE_ON (1u << 0)  /* cookie mode active                */
+#define FUZZ_CFG_COOKIE_ON (1u << 0)   /* cookie mode active                */
 #define FUZZ_CFG_TRACK_PORTS (1u << 1) /* track=protected, not all         */
-#define FUZZ_CFG_DROP_OOW (1u << 2)   /* drop_oow_rst=1                     */
-#define FUZZ_CFG_WINDOW (1u << 3)     /* cookie mode off, still checking    */
-#define FUZZ_CFG_BUDGET (1u << 4)     /* a tiny failed-cookie budget        */
-#define FUZZ_CFG_NO_OPTS (1u << 5)    /* host refuses TS/SACK/WS/ECN        */
+#define FUZZ_CFG_DROP_OOW (1u << 2)    /* drop_oow_rst=1                     */
+#define FUZZ_CFG_WINDOW (1u << 3)      /* cookie mode off, still checking    */
+#define FUZZ_CFG_BUDGET (1u << 4)      /* a tiny failed-cookie budget        */
+#define FUZZ_CFG_NO_OPTS (1u << 5)     /* host refuses TS/SACK/WS/ECN        */
 
 #define FUZZ_POL_SHADOW (1u << 0)     /* mode shadow (cookie bit: would-be) */
 #define FUZZ_POL_LISTS (1u << 1)      /* allow and deny prefixes            */
@@ -63,15 +63,14 @@
 #define FUZZ_LINEAR_MAX 3520 /* the runner's first buffer: page - headroom - shinfo */
 
 static struct {
-	void *mcfg, *mports, *msecrets, *mcnt, *mpcnt, *msynced, *membryonic,
-		*mbudget, *mcpu_budget, *mhitters, *mlearned, *mpolicy, *mpolicy_bits;
-	int budget_fd, walk_fd, cpu_budget_fd, hitters_fd, learned_fd, policy_fd,
-	    policy_bits_fd;
+	void *mcfg, *mports, *msecrets, *mcnt, *mpcnt, *msynced, *membryonic, *mbudget,
+		*mcpu_budget, *mhitters, *mlearned, *mpolicy, *mpolicy_bits;
+	int budget_fd, walk_fd, cpu_budget_fd, hitters_fd, learned_fd, policy_fd, policy_bits_fd;
 	struct ring_buffer *rb;
-	uint8_t lists;          /* FUZZ_POL_LISTS | FUZZ_POL_FLIP now written */
+	uint8_t lists; /* FUZZ_POL_LISTS | FUZZ_POL_FLIP now written */
 	struct sg_config base;
 	unsigned long long frames, xdp, egress, inputs, clock_skips, refused, events;
-	unsigned long long multibuf; /* XDP frames beyond one buffer        */
+	unsigned long long multibuf;          /* XDP frames beyond one buffer        */
 	unsigned long long moved[SG_CNT_MAX]; /* counter totals: how deep */
 } F;
 
@@ -80,8 +79,7 @@ static void summary(void)
 	printf("# sg_fuzz: %llu frames (%llu xdp, %llu of them multi-buffer, %llu egress), "
 	       "%llu inputs, 0 mismatches; %llu SYN-ACKs compared without TSval "
 	       "clock bits, %llu frames the test runner refused, %llu sampled decisions\n",
-	       F.frames, F.xdp, F.multibuf, F.egress, F.inputs, F.clock_skips,
-	       F.refused, F.events);
+	       F.frames, F.xdp, F.multibuf, F.egress, F.inputs, F.clock_skips, F.refused, F.events);
 	printf("# decisions taken:");
 	for (int i = 0; i < SG_CNT_MAX; i++)
 		if (F.moved[i])
@@ -102,8 +100,7 @@ static struct frame last_synack; /* the last XDP_TX output, if any */
 static const uint8_t *cur_frame;
 static uint32_t cur_len;
 
-__attribute__((format(printf, 1, 2), noreturn))
-static void mismatch(const char *fmt, ...)
+__attribute__((format(printf, 1, 2), noreturn)) static void mismatch(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -125,17 +122,18 @@ static void *model_map(const char *name)
 	__u32 ks, vs, max = bm ? bpf_map__max_entries(bm) : 0;
 	void *m = sg_model_map(name, &ks, &vs, &max);
 
-	if (!m || !bm || bpf_map__key_size(bm) != ks ||
-	    bpf_map__value_size(bm) != vs || bpf_map__max_entries(bm) != max) {
-		fprintf(stderr, "sg_fuzz: MISMATCH: map %s is missing from the model "
-			"or differs in shape (tests/fuzz/model.c maps[])\n", name);
+	if (!m || !bm || bpf_map__key_size(bm) != ks || bpf_map__value_size(bm) != vs ||
+	    bpf_map__max_entries(bm) != max) {
+		fprintf(stderr,
+			"sg_fuzz: MISMATCH: map %s is missing from the model "
+			"or differs in shape (tests/fuzz/model.c maps[])\n",
+			name);
 		exit(1);
 	}
 	return m;
 }
 
-static void model_counters(__u64 out[SG_CNT_MAX], __u64 pout[SG_PCNT_MAX],
-			   __u64 would[SG_CNT_MAX])
+static void model_counters(__u64 out[SG_CNT_MAX], __u64 pout[SG_PCNT_MAX], __u64 would[SG_CNT_MAX])
 {
 	__u32 zero = 0, slot = 1, bank = SG_BANK_WOULD;
 	const struct sg_counters *c = sg_model_lookup(F.mcnt, &zero);
@@ -211,9 +209,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	}
 	/* every map of the object must exist in the model, alike (libbpf's
 	 * own, the globals and CONFIG_HZ's .kconfig, are variables there) */
-	bpf_object__for_each_map(m, T.skel->obj)
-		if (!bpf_map__is_internal(m))
-			model_map(bpf_map__name(m));
+	bpf_object__for_each_map(m, T.skel->obj) if (!bpf_map__is_internal(m))
+		model_map(bpf_map__name(m));
 	F.mcfg = model_map("sg_config");
 	F.mports = model_map("sg_ports");
 	F.msecrets = model_map("sg_secrets");
@@ -335,7 +332,8 @@ static void configure(uint8_t bits, uint8_t pol)
 	if (pol & FUZZ_POL_SHADOW)
 		c.mode = SG_MODE_SHADOW;
 	/* every budget never refills: tat >> 60 counts the tokens taken */
-	memset(&c.budget[SG_BUDGET_syn], 0, sizeof(c.budget[0]) * (SG_BUDGET_SLOTS - SG_BUDGET_syn));
+	memset(&c.budget[SG_BUDGET_syn], 0,
+	       sizeof(c.budget[0]) * (SG_BUDGET_SLOTS - SG_BUDGET_syn));
 	c.budget[SG_BUDGET_syn].prefix4 = pol & FUZZ_POL_FLIP ? 24 : 32;
 	c.budget[SG_BUDGET_syn].prefix6 = pol & FUZZ_POL_FLIP ? 48 : 64;
 	if (pol & FUZZ_POL_SYN_BUDGET) {
@@ -383,27 +381,22 @@ static void check_xdp_output(const uint8_t *in, uint32_t len, const struct run *
 {
 	struct parsed q, a;
 
-	if (r->verdict != XDP_PASS && r->verdict != XDP_DROP &&
-	    r->verdict != XDP_TX)
+	if (r->verdict != XDP_PASS && r->verdict != XDP_DROP && r->verdict != XDP_TX)
 		mismatch("XDP verdict %s", verdict_name(r->verdict));
-	if (r->meta_len && (r->verdict != XDP_PASS || r->meta_len != sizeof(r->meta) ||
-			    r->meta.magic != SG_META_MAGIC ||
-			    r->delta[SG_CNT_cookies_accepted] != 1))
-		mismatch("metadata of %u bytes with %s", r->meta_len,
-			 verdict_name(r->verdict));
-	if (r->verdict == XDP_PASS &&
-	    (r->len != len || memcmp(r->out, in, len)))
+	if (r->meta_len &&
+	    (r->verdict != XDP_PASS || r->meta_len != sizeof(r->meta) ||
+	     r->meta.magic != SG_META_MAGIC || r->delta[SG_CNT_cookies_accepted] != 1))
+		mismatch("metadata of %u bytes with %s", r->meta_len, verdict_name(r->verdict));
+	if (r->verdict == XDP_PASS && (r->len != len || memcmp(r->out, in, len)))
 		mismatch("XDP_PASS changed the frame");
 	if (r->verdict != XDP_TX)
 		return;
 	if (!frame_parse(in, len, &q) || !frame_parse(r->out, r->len, &a))
 		mismatch("XDP_TX of a frame that is not TCP, or not a TCP reply");
-	if (q.flags & (TH_ACK | TH_RST | TH_FIN) || !(q.flags & TH_SYN) ||
-	    q.dport != PORT)
+	if (q.flags & (TH_ACK | TH_RST | TH_FIN) || !(q.flags & TH_SYN) || q.dport != PORT)
 		mismatch("XDP_TX for flags %#x to port %u", q.flags, q.dport);
-	if (a.flags != (TH_SYN | TH_ACK | (a.flags & TH_ECE)) ||
-	    !a.ip_csum_ok || !a.tcp_csum_ok || !a.opts_ok ||
-	    a.ack != q.seq + 1 || a.sport != q.dport || a.dport != q.sport ||
+	if (a.flags != (TH_SYN | TH_ACK | (a.flags & TH_ECE)) || !a.ip_csum_ok || !a.tcp_csum_ok ||
+	    !a.opts_ok || a.ack != q.seq + 1 || a.sport != q.dport || a.dport != q.sport ||
 	    memcmp(a.saddr, q.daddr, 16) || memcmp(a.daddr, q.saddr, 16) ||
 	    memcmp(r->out, in + 6, 6) || memcmp(r->out + 6, in, 6))
 		mismatch("XDP_TX frame is not a well-formed SYN-ACK to the SYN");
@@ -425,13 +418,11 @@ static bool tsval_clock_moved(__u64 t0, __u64 t1)
 	return (t0 >> 28) != (t1 >> 28);
 }
 
-static bool same_synack_but_clock(const uint8_t *a, const uint8_t *b,
-				  uint32_t len)
+static bool same_synack_but_clock(const uint8_t *a, const uint8_t *b, uint32_t len)
 {
 	struct parsed pa, pb;
 
-	if (!frame_parse(a, len, &pa) || !frame_parse(b, len, &pb) ||
-	    !pa.o.ts || !pb.o.ts)
+	if (!frame_parse(a, len, &pa) || !frame_parse(b, len, &pb) || !pa.o.ts || !pb.o.ts)
 		return false;
 	return (pa.o.tsval & 0xff) == (pb.o.tsval & 0xff) &&
 	       !memcmp(a, b, (size_t)pa.l4 + 16); /* up to the checksum */
@@ -466,7 +457,8 @@ static void events_cmp(void)
 		if (memcmp(&kev[i], &mev[i], sizeof(mev[i])))
 			mismatch("events: sample %d differs (kernel %s, model %s)", i,
 				 kev[i].reason < SG_CNT_MAX ? sg_counter_names[kev[i].reason] : "?",
-				 mev[i].reason < SG_CNT_MAX ? sg_counter_names[mev[i].reason] : "?");
+				 mev[i].reason < SG_CNT_MAX ? sg_counter_names[mev[i].reason]
+							    : "?");
 	}
 	F.events += (unsigned long long)n;
 }
@@ -507,16 +499,15 @@ static void run_one(bool egress, const uint8_t *b, uint32_t len)
 	bpf_pcounters(ka);
 	sg_counters_read_bank(T.cnt_fd, SG_BANK_WOULD, kwa);
 	sg_model_set_time(t0, c0);
-	mv = egress ? sg_model_tc_egress(b, len, mout, &mlen) :
-		      sg_model_xdp(b, len, mout, &mlen, &mmeta);
+	mv = egress ? sg_model_tc_egress(b, len, mout, &mlen)
+		    : sg_model_xdp(b, len, mout, &mlen, &mmeta);
 	model_counters(ma, pa, mwa);
 	F.frames++;
 	egress ? F.egress++ : F.xdp++;
 	F.multibuf += !egress && len > FUZZ_LINEAR_MAX;
 
 	if (r.verdict != mv)
-		mismatch("%s: kernel %d, model %d", egress ? "egress" : "xdp",
-			 r.verdict, mv);
+		mismatch("%s: kernel %d, model %d", egress ? "egress" : "xdp", r.verdict, mv);
 	if (!egress && r.verdict == XDP_TX) {
 		memcpy(last_synack.b, r.out, r.len);
 		last_synack.len = r.len;
@@ -525,8 +516,7 @@ static void run_one(bool egress, const uint8_t *b, uint32_t len)
 		check_xdp_output(b, len, &r);
 	else if (r.verdict != SG_TCX_NEXT || r.len != len || memcmp(r.out, b, len))
 		mismatch("egress changed the frame or its verdict (%d)", r.verdict);
-	if (mmeta != r.meta_len ||
-	    (mmeta && memcmp(mout, &r.meta, mmeta)))
+	if (mmeta != r.meta_len || (mmeta && memcmp(mout, &r.meta, mmeta)))
 		mismatch("metadata: kernel %u bytes, model %u", r.meta_len, mmeta);
 	if (mlen - mmeta != r.len)
 		mismatch("output length: kernel %u, model %u", r.len, mlen - mmeta);
@@ -543,8 +533,8 @@ static void run_one(bool egress, const uint8_t *b, uint32_t len)
 		F.moved[i] += r.delta[i];
 	for (int i = 0; i < SG_CNT_MAX; i++)
 		if (r.delta[i] != ma[i] - mb[i])
-			mismatch("counter %s: kernel +%llu, model +%llu",
-				 sg_counter_names[i], (unsigned long long)r.delta[i],
+			mismatch("counter %s: kernel +%llu, model +%llu", sg_counter_names[i],
+				 (unsigned long long)r.delta[i],
 				 (unsigned long long)(ma[i] - mb[i]));
 	for (int i = 0; i < SG_PCNT_MAX; i++)
 		if (ka[i] - kb[i] != pa[i] - pb[i])
@@ -585,11 +575,12 @@ static void ct_entry_cmp(const void *key, const void *value, void *arg)
 	k.created_ns = k.last_ns = m.created_ns = m.last_ns = 0;
 	if (!k.timer_ms != !m.timer_ms)
 		mismatch("%s: TIME_WAIT timer known to one only (kernel %u ms, "
-			 "model %u ms)", t->name, k.timer_ms, m.timer_ms);
+			 "model %u ms)",
+			 t->name, k.timer_ms, m.timer_ms);
 	k.timer_ms = m.timer_ms = 0;
 	if (memcmp(&k, &m, sizeof(k)))
-		mismatch("%s: entry differs (kernel state %u/%u, model %u/%u)",
-			 t->name, k.state, k.rstate, m.state, m.rstate);
+		mismatch("%s: entry differs (kernel state %u/%u, model %u/%u)", t->name, k.state,
+			 k.rstate, m.state, m.rstate);
 	if (m.state >= SG_STATE_MAX || m.rstate >= SG_STATE_MAX ||
 	    embryonic_state(m.state) != t->embryonic)
 		mismatch("%s: entry in state %u", t->name, m.state);
@@ -644,8 +635,8 @@ static void policy_cmp(const void *key, const void *value, void *arg)
 	if (bpf_map_lookup_elem(t->fd, key, &k))
 		mismatch("%s: prefix only in the model", t->name);
 	if (k.action != m->action || k.hits != m->hits)
-		mismatch("%s: hits: kernel %llu, model %llu", t->name,
-			 (unsigned long long)k.hits, (unsigned long long)m->hits);
+		mismatch("%s: hits: kernel %llu, model %llu", t->name, (unsigned long long)k.hits,
+			 (unsigned long long)m->hits);
 	t->n++;
 }
 
@@ -686,8 +677,7 @@ static void budget_cmp(const void *key, const void *value, void *arg)
 }
 
 /* Both tables hold the same entries; then both are emptied. */
-static void tables_cmp_clear(int fd, void *mm, const char *name,
-			     bool embryonic, size_t ksize,
+static void tables_cmp_clear(int fd, void *mm, const char *name, bool embryonic, size_t ksize,
 			     void (*cmp)(const void *, const void *, void *))
 {
 	struct table_cmp t = { fd, name, embryonic, 0 };
@@ -716,8 +706,8 @@ static void walk_cmp(void)
 		mismatch("sg_walk did not run");
 	sg_model_set_time(k.now_ns, coarse_ns());
 	sg_model_walk(&m);
-	if (memcmp(k.states, m.states, sizeof(k.states)) ||
-	    k.synced != m.synced || k.embryonic != m.embryonic)
+	if (memcmp(k.states, m.states, sizeof(k.states)) || k.synced != m.synced ||
+	    k.embryonic != m.embryonic)
 		mismatch("walk: gauges differ");
 }
 
@@ -789,16 +779,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		off += len;
 	}
 	walk_cmp();
-	tables_cmp_clear(T.ct_synced, F.msynced, "sg_ct_synced", false,
-			 sizeof(struct sg_ct_key), ct_entry_cmp);
+	tables_cmp_clear(T.ct_synced, F.msynced, "sg_ct_synced", false, sizeof(struct sg_ct_key),
+			 ct_entry_cmp);
 	tables_cmp_clear(T.ct_embryonic, F.membryonic, "sg_ct_embryonic", true,
 			 sizeof(struct sg_ct_key), ct_entry_cmp);
-	tables_cmp_clear(F.budget_fd, F.mbudget, "sg_budget", false,
-			 sizeof(struct sg_budget_key), budget_cmp);
-	tables_cmp_clear(F.learned_fd, F.mlearned, "sg_learned", false,
-			 sizeof(struct sg_src_key), learned_cmp);
-	tables_cmp_clear(F.hitters_fd, F.mhitters, "sg_hitters", false,
-			 sizeof(struct sg_src_key), hitter_cmp);
+	tables_cmp_clear(F.budget_fd, F.mbudget, "sg_budget", false, sizeof(struct sg_budget_key),
+			 budget_cmp);
+	tables_cmp_clear(F.learned_fd, F.mlearned, "sg_learned", false, sizeof(struct sg_src_key),
+			 learned_cmp);
+	tables_cmp_clear(F.hitters_fd, F.mhitters, "sg_hitters", false, sizeof(struct sg_src_key),
+			 hitter_cmp);
 	cpu_budget_cmp();
 	{
 		struct table_cmp t = { F.policy_fd, "sg_policy", false, 0 };

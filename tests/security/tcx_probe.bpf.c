@@ -8,10 +8,10 @@
 #include <bpf/bpf_endian.h>
 
 struct tcx_probe_state {
-	__u64 tcp;        /* TCP packets seen                               */
-	__u64 dropped;    /* pure ACKs dropped                              */
-	__u32 drop_port;  /* host order; 0: drop nothing                    */
-	__u32 drop_left;  /* pure ACKs to drop_port still to drop           */
+	__u64 tcp;       /* TCP packets seen                               */
+	__u64 dropped;   /* pure ACKs dropped                              */
+	__u32 drop_port; /* host order; 0: drop nothing                    */
+	__u32 drop_left; /* pure ACKs to drop_port still to drop           */
 };
 
 struct {
@@ -29,8 +29,8 @@ static struct tcphdr *tcp_of(struct __sk_buff *skb, __u32 *payload)
 	struct iphdr *ip = (void *)(eth + 1);
 	struct tcphdr *th = (void *)(ip + 1);
 
-	if ((void *)(th + 1) > end || eth->h_proto != bpf_htons(0x0800) ||
-	    ip->ihl != 5 || ip->protocol != IPPROTO_TCP)
+	if ((void *)(th + 1) > end || eth->h_proto != bpf_htons(0x0800) || ip->ihl != 5 ||
+	    ip->protocol != IPPROTO_TCP)
 		return NULL;
 	*payload = bpf_ntohs(ip->tot_len) - 20 - th->doff * 4;
 	return th;
@@ -46,8 +46,8 @@ int tcx_probe(struct __sk_buff *skb)
 	if (!p || !th)
 		return TCX_NEXT;
 	__sync_fetch_and_add(&p->tcp, 1);
-	if (p->drop_left && bpf_ntohs(th->dest) == p->drop_port && th->ack &&
-	    !th->syn && !th->fin && !th->rst && !payload) {
+	if (p->drop_left && bpf_ntohs(th->dest) == p->drop_port && th->ack && !th->syn &&
+	    !th->fin && !th->rst && !payload) {
 		p->drop_left--;
 		__sync_fetch_and_add(&p->dropped, 1);
 		return TCX_DROP;

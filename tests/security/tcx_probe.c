@@ -39,8 +39,8 @@ static int die(const char *what, int err)
 	return 1;
 }
 
-static int attach(const char *obj_path, const char *iface, const char *dir,
-		  const char *where, const char *pin)
+static int attach(const char *obj_path, const char *iface, const char *dir, const char *where,
+		  const char *pin)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, o);
 	struct bpf_object *obj;
@@ -83,8 +83,7 @@ static int with_map(const char *pin, struct probe *v, bool write)
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return die(path, errno);
-	if (write ? bpf_map_update_elem(fd, &zero, v, BPF_ANY) :
-		    bpf_map_lookup_elem(fd, &zero, v))
+	if (write ? bpf_map_update_elem(fd, &zero, v, BPF_ANY) : bpf_map_lookup_elem(fd, &zero, v))
 		return die(path, errno);
 	return 0;
 }

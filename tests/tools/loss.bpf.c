@@ -12,14 +12,13 @@
 
 #define SG_LOSS_MARK 0x1055d0b1 /* a clone of ours, passed as it is */
 
-enum { SG_LOSS_DROP_IN, SG_LOSS_DROP_OUT, SG_LOSS_DUP_IN, SG_LOSS_DUP_OUT,
-       SG_LOSS_COUNTS };
+enum { SG_LOSS_DROP_IN, SG_LOSS_DROP_OUT, SG_LOSS_DUP_IN, SG_LOSS_DUP_OUT, SG_LOSS_COUNTS };
 
 struct sg_loss {
-	__u64 state;                 /* xorshift64, never 0 (loss.sh seeds) */
-	__u32 drop_pm;               /* per mille of segments dropped       */
-	__u32 dup_pm;                /* per mille of segments sent twice    */
-	__u64 n[SG_LOSS_COUNTS];     /* what was done, by the enum above    */
+	__u64 state;             /* xorshift64, never 0 (loss.sh seeds) */
+	__u32 drop_pm;           /* per mille of segments dropped       */
+	__u32 dup_pm;            /* per mille of segments sent twice    */
+	__u64 n[SG_LOSS_COUNTS]; /* what was done, by the enum above    */
 };
 
 struct {

@@ -40,15 +40,15 @@ struct flow {
 struct seg {
 	uint32_t seq, ack;
 	uint8_t flags;
-	uint16_t window;        /* 0 means 64240                             */
-	const uint8_t *opt;     /* raw TCP options, padded by the caller     */
+	uint16_t window;    /* 0 means 64240                             */
+	const uint8_t *opt; /* raw TCP options, padded by the caller     */
 	int optlen;
-	int paylen;             /* zero bytes of payload                     */
-	int vlans;              /* 0, 1 (802.1Q) or 2 (802.1ad + 802.1Q)     */
-	int ip_optlen;          /* IPv4 options (NOPs), multiple of 4        */
-	int ip6_ext;            /* IPv6 hop-by-hop + destination opts hdrs   */
+	int paylen;    /* zero bytes of payload                     */
+	int vlans;     /* 0, 1 (802.1Q) or 2 (802.1ad + 802.1Q)     */
+	int ip_optlen; /* IPv4 options (NOPs), multiple of 4        */
+	int ip6_ext;   /* IPv6 hop-by-hop + destination opts hdrs   */
 	uint8_t tos;
-	uint8_t ttl;            /* 0 means 64                                */
+	uint8_t ttl; /* 0 means 64                                */
 };
 
 static inline void put16(uint8_t *p, uint16_t v)
@@ -93,8 +93,8 @@ static inline uint16_t csum_fold(uint32_t sum)
 	return (uint16_t)~sum;
 }
 
-static inline uint32_t csum_pseudo(int family, const uint32_t *saddr,
-				   const uint32_t *daddr, uint32_t tcplen)
+static inline uint32_t csum_pseudo(int family, const uint32_t *saddr, const uint32_t *daddr,
+				   uint32_t tcplen)
 {
 	int alen = family == 4 ? 4 : 16;
 	uint32_t sum = csum_add(0, saddr, alen);
@@ -150,8 +150,7 @@ static inline int frame_l3_off(const uint8_t *b, uint32_t len, uint16_t *proto)
 }
 
 /* Builds the frame; returns the TCP header offset. */
-static inline int frame_build(struct frame *f, const struct flow *fl,
-			      const struct seg *s)
+static inline int frame_build(struct frame *f, const struct flow *fl, const struct seg *s)
 {
 	static const uint8_t smac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 	static const uint8_t dmac[6] = { 0x02, 0, 0, 0, 0, 0x02 };
@@ -217,9 +216,8 @@ static inline int frame_build(struct frame *f, const struct flow *fl,
 	put16(t + 14, s->window ? s->window : 64240);
 	if (s->optlen)
 		memcpy(t + 20, s->opt, s->optlen);
-	put16(t + 16, csum_fold(csum_add(csum_pseudo(fl->family, fl->saddr,
-						     fl->daddr, tcplen),
-					 t, tcplen)));
+	put16(t + 16, csum_fold(csum_add(csum_pseudo(fl->family, fl->saddr, fl->daddr, tcplen), t,
+					 tcplen)));
 	f->len = l4 + tcplen;
 	return l4;
 }
@@ -227,17 +225,17 @@ static inline int frame_build(struct frame *f, const struct flow *fl,
 /* TCP options as a client offers them, in the order a stack lays them
  * out: Linux's by default, others' to cover every parser path. */
 enum opts_order {
-	OPTS_LINUX,    /* MSS [SACK TS | NOP NOP SACK | NOP NOP TS] NOP WS  */
-	OPTS_WINDOWS,  /* MSS NOP WS NOP NOP SACK NOP NOP TS                 */
-	OPTS_MACOS,    /* MSS NOP WS NOP NOP TS SACK, EOL-padded             */
-	OPTS_BSD,      /* MSS NOP WS SACK [NOP NOP] TS, EOL-padded           */
-	OPTS_PACKED,   /* MSS WS SACK TS, no NOPs: off 4-byte boundaries     */
+	OPTS_LINUX,   /* MSS [SACK TS | NOP NOP SACK | NOP NOP TS] NOP WS  */
+	OPTS_WINDOWS, /* MSS NOP WS NOP NOP SACK NOP NOP TS                 */
+	OPTS_MACOS,   /* MSS NOP WS NOP NOP TS SACK, EOL-padded             */
+	OPTS_BSD,     /* MSS NOP WS SACK [NOP NOP] TS, EOL-padded           */
+	OPTS_PACKED,  /* MSS WS SACK TS, no NOPs: off 4-byte boundaries     */
 	OPTS_ORDERS,
 };
 
 struct tcpopts {
-	int mss;        /* 0: absent */
-	int wscale;     /* -1: absent */
+	int mss;    /* 0: absent */
+	int wscale; /* -1: absent */
 	bool sack_perm;
 	bool ts;
 	uint32_t tsval, tsecr;
@@ -246,16 +244,14 @@ struct tcpopts {
 
 static inline const char *opts_order_name(enum opts_order o)
 {
-	static const char *const names[] = { "Linux", "Windows", "macOS",
-					     "BSD", "packed" };
+	static const char *const names[] = { "Linux", "Windows", "macOS", "BSD", "packed" };
 
 	return o < OPTS_ORDERS ? names[o] : "?";
 }
 
 /* Puts nops NOPs, then option kind (2 MSS, 3 WScale, 4 SACK-permitted,
  * 8 timestamps) with t's value, if t offers it; returns the new length. */
-static inline int opt_put(uint8_t *o, int n, const struct tcpopts *t,
-			  int kind, int nops)
+static inline int opt_put(uint8_t *o, int n, const struct tcpopts *t, int kind, int nops)
 {
 	static const uint8_t len[9] = { [2] = 4, [3] = 3, [4] = 2, [8] = 10 };
 
@@ -337,8 +333,7 @@ struct parsed {
 
 /* Parses Ethernet/VLAN/IP/TCP (IPv6 extension headers skipped);
  * returns false if it is not a well-formed TCP frame. */
-static inline bool frame_parse(const uint8_t *b, uint32_t len,
-			       struct parsed *p)
+static inline bool frame_parse(const uint8_t *b, uint32_t len, struct parsed *p)
 {
 	uint32_t tcplen;
 	uint16_t proto;
@@ -364,8 +359,7 @@ static inline bool frame_parse(const uint8_t *b, uint32_t len,
 		memcpy(p->saddr, ip + 12, 4);
 		memcpy(p->daddr, ip + 16, 4);
 		p->ip_csum_ok = csum_fold(csum_add(0, ip, ihl)) == 0;
-		if (ip[9] != 6 || get16(ip + 2) < ihl ||
-		    (uint32_t)p->l3 + get16(ip + 2) > len)
+		if (ip[9] != 6 || get16(ip + 2) < ihl || (uint32_t)p->l3 + get16(ip + 2) > len)
 			return false;
 		p->l4 = p->l3 + ihl;
 		tcplen = get16(ip + 2) - ihl;
@@ -409,9 +403,8 @@ static inline bool frame_parse(const uint8_t *b, uint32_t len,
 	p->thl = (t[12] >> 4) * 4;
 	p->flags = t[13];
 	p->window = get16(t + 14);
-	p->tcp_csum_ok = csum_fold(csum_add(csum_pseudo(p->family, p->saddr,
-							p->daddr, tcplen),
-					    t, tcplen)) == 0;
+	p->tcp_csum_ok = csum_fold(csum_add(csum_pseudo(p->family, p->saddr, p->daddr, tcplen), t,
+					    tcplen)) == 0;
 	if (p->thl < 20 || (uint32_t)p->thl > tcplen)
 		return false;
 	p->opts_ok = true;
@@ -487,8 +480,7 @@ static inline void frame_ip4_set_frag(struct frame *f, uint16_t frag)
 /* Puts an IPv6 fragment header right behind the fixed header; off_flags is
  * its offset/M field (host order: offset << 3 | M). The upper-layer
  * checksum does not cover it, so it stays valid. */
-static inline void frame_ip6_add_frag(struct frame *f, uint16_t off_flags,
-				      uint32_t id)
+static inline void frame_ip6_add_frag(struct frame *f, uint16_t off_flags, uint32_t id)
 {
 	uint16_t proto;
 	int l3 = frame_l3_off(f->b, f->len, &proto);

@@ -26,7 +26,7 @@
 #include "tap.h"
 
 #define PORT 8080
-#define MTU 1500               /* what the daemon reads off a plain NIC   */
+#define MTU 1500 /* what the daemon reads off a plain NIC   */
 #define PERIOD_NS (60ull * 1000000000ull)
 /* The secrets' period: the tests rotate them themselves, and a test that
  * runs minutes (test_forgery) must not see them expire; test_cookie ages
@@ -44,8 +44,8 @@ static struct {
 	struct sg_config cfg;
 	struct sg_secret_state *secrets;
 	size_t secrets_len;
-	uint32_t next_flow;    /* a fresh flow per case: ACKs create entries */
-	uint32_t ct_size;      /* if set before setup(): tracker and budget tables */
+	uint32_t next_flow; /* a fresh flow per case: ACKs create entries */
+	uint32_t ct_size;   /* if set before setup(): tracker and budget tables */
 } T;
 
 /* One BPF_PROG_TEST_RUN and what it changed. */
@@ -53,18 +53,17 @@ static struct {
 #define SG_TCX_NEXT (-1)
 
 struct run {
-	int verdict;           /* XDP or TC action (TCX_NEXT is -1)           */
-	int err;               /* -errno: the kernel refused the test run    */
+	int verdict; /* XDP or TC action (TCX_NEXT is -1)           */
+	int err;     /* -errno: the kernel refused the test run    */
 	uint8_t out[FRAME_MAX];
-	uint32_t len;          /* frame length, without the metadata         */
+	uint32_t len; /* frame length, without the metadata         */
 	uint32_t meta_len;
-	struct sg_meta meta;   /* valid when meta_len == sizeof(meta)        */
+	struct sg_meta meta; /* valid when meta_len == sizeof(meta)        */
 	__u64 delta[SG_CNT_MAX];
 };
 
 /* Runs prog once on o, with the counters it moved in r->delta. */
-static inline void test_run_counted(int prog, struct bpf_test_run_opts *o,
-			     struct run *r)
+static inline void test_run_counted(int prog, struct bpf_test_run_opts *o, struct run *r)
 {
 	__u64 before[SG_CNT_MAX], after[SG_CNT_MAX];
 
@@ -80,12 +79,10 @@ static inline void test_run_counted(int prog, struct bpf_test_run_opts *o,
 static inline void xdp_run(const struct frame *f, struct run *r)
 {
 	struct xdp_md ctx_in = { .data_end = f->len }, ctx_out = {};
-	LIBBPF_OPTS(bpf_test_run_opts, o,
-		    .data_in = f->b, .data_size_in = f->len,
-		    .data_out = r->out, .data_size_out = sizeof(r->out),
-		    .ctx_in = &ctx_in, .ctx_size_in = sizeof(ctx_in),
-		    .ctx_out = &ctx_out, .ctx_size_out = sizeof(ctx_out),
-		    .repeat = 1);
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f->b, .data_size_in = f->len,
+		    .data_out = r->out, .data_size_out = sizeof(r->out), .ctx_in = &ctx_in,
+		    .ctx_size_in = sizeof(ctx_in), .ctx_out = &ctx_out,
+		    .ctx_size_out = sizeof(ctx_out), .repeat = 1);
 
 	memset(r, 0, sizeof(*r));
 	test_run_counted(T.prog, &o, r);
@@ -117,18 +114,15 @@ static inline const char *deltas(const struct run *r)
 	for (int i = 0; i < SG_CNT_MAX; i++)
 		if (r->delta[i] && n < sizeof(buf))
 			n += (size_t)snprintf(buf + n, sizeof(buf) - n, " %s+%llu",
-					      sg_counter_names[i],
-					      (unsigned long long)r->delta[i]);
+					      sg_counter_names[i], (unsigned long long)r->delta[i]);
 	return n ? buf : " none";
 }
 
 /* The frame through sg_tc_egress, as the host would send it. */
 static inline void tc_egress_run(const struct frame *f, struct run *r)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, o,
-		    .data_in = f->b, .data_size_in = f->len,
-		    .data_out = r->out, .data_size_out = sizeof(r->out),
-		    .repeat = 1);
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f->b, .data_size_in = f->len,
+		    .data_out = r->out, .data_size_out = sizeof(r->out), .repeat = 1);
 
 	memset(r, 0, sizeof(*r));
 	test_run_counted(T.tc_egress, &o, r);
@@ -138,8 +132,7 @@ static inline void tc_egress_run(const struct frame *f, struct run *r)
 static inline const char *verdict_name(int v)
 {
 	static char buf[32];
-	static const char *const names[] = { "XDP_ABORTED", "XDP_DROP",
-					     "XDP_PASS", "XDP_TX",
+	static const char *const names[] = { "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX",
 					     "XDP_REDIRECT" };
 
 	if (v >= 0 && v <= XDP_REDIRECT)
@@ -154,12 +147,10 @@ static inline bool decided(const struct run *r, int verdict, sg_cmask mask)
 	return r->verdict == verdict && counted(r, mask);
 }
 
-static inline bool check_run(const struct run *r, int verdict, sg_cmask mask,
-		      const char *name)
+static inline bool check_run(const struct run *r, int verdict, sg_cmask mask, const char *name)
 {
 	if (!decided(r, verdict, mask))
-		diag("%s: got %s, counters%s", name, verdict_name(r->verdict),
-		     deltas(r));
+		diag("%s: got %s, counters%s", name, verdict_name(r->verdict), deltas(r));
 	return check(decided(r, verdict, mask), "%s", name);
 }
 
@@ -167,7 +158,8 @@ static inline bool check_run(const struct run *r, int verdict, sg_cmask mask,
  * forget it again. */
 static inline void untrack(const struct flow *fl)
 {
-	struct sg_ct_key k = { .family = (uint8_t)fl->family, .lport = fl->dport,
+	struct sg_ct_key k = { .family = (uint8_t)fl->family,
+			       .lport = fl->dport,
 			       .rport = fl->sport };
 
 	memcpy(k.laddr, fl->daddr, 16);
@@ -195,15 +187,13 @@ static inline int setup(const char *mode)
 	 * (bpf_skc_lookup_tcp), and sysctls read are the defaults */
 	T.own_netns = !unshare(CLONE_NEWNET);
 	if (!T.own_netns)
-		diag("unshare(CLONE_NEWNET): %s; using the current netns",
-		     strerror(errno));
+		diag("unshare(CLONE_NEWNET): %s; using the current netns", strerror(errno));
 	sg_quiet_libs(false);
 	T.skel = synguard_bpf__open();
 	if (!T.skel)
 		return -1;
 	/* maps pin by name: a private copy must not meet the daemon's pins */
-	bpf_object__for_each_map(m, T.skel->obj)
-		bpf_map__set_pin_path(m, NULL);
+	bpf_object__for_each_map(m, T.skel->obj) bpf_map__set_pin_path(m, NULL);
 	if (T.ct_size) {
 		bpf_map__set_max_entries(T.skel->maps.sg_ct_synced, T.ct_size);
 		bpf_map__set_max_entries(T.skel->maps.sg_ct_embryonic, T.ct_size);
@@ -230,8 +220,7 @@ static inline int setup(const char *mode)
 	sg_ports_slots(&ps, NULL, slots);
 	if (sg_ports_write(bpf_map__fd(T.skel->maps.sg_ports), slots))
 		return -1;
-	T.secrets = sg_secrets_mmap(bpf_map__fd(T.skel->maps.sg_secrets),
-				    &T.secrets_len);
+	T.secrets = sg_secrets_mmap(bpf_map__fd(T.skel->maps.sg_secrets), &T.secrets_len);
 	if (!T.secrets || sg_secrets_fresh(T.secrets, SECRET_PERIOD_NS))
 		return -1;
 	return 0;

@@ -10,8 +10,7 @@
 
 static int tap_failed;
 
-__attribute__((format(printf, 2, 3)))
-static inline bool check(bool cond, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static inline bool check(bool cond, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -25,8 +24,7 @@ static inline bool check(bool cond, const char *fmt, ...)
 	return cond;
 }
 
-__attribute__((format(printf, 1, 2)))
-static inline void diag(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static inline void diag(const char *fmt, ...)
 {
 	va_list ap;
 

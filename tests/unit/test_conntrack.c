@@ -15,15 +15,15 @@
 #include <stdatomic.h>
 #include "harness.h"
 
-#define LPORT_OUT 40000         /* local port of connections we open    */
+#define LPORT_OUT 40000 /* local port of connections we open    */
 #define RPORT_OUT 443
 
-enum { REMOTE, LOCAL };          /* who sends a segment                  */
+enum { REMOTE, LOCAL }; /* who sends a segment                  */
 
 /* Both directions of one connection and the next sequence number of each
  * side, so that segments follow each other as a real TCP would send them. */
 struct conn {
-	struct flow f[2];       /* f[REMOTE]: remote -> local            */
+	struct flow f[2]; /* f[REMOTE]: remote -> local            */
 	uint32_t isn[2], nxt[2];
 	char name[48];
 };
@@ -46,14 +46,13 @@ static struct conn conn_new(int family, bool inbound, const char *what)
 }
 
 /* One segment with explicit numbers; the SYN carries MSS and WScale. */
-static struct run *send_raw(struct conn *c, int who, uint8_t flags,
-			    uint32_t seq, uint32_t ack, int paylen)
+static struct run *send_raw(struct conn *c, int who, uint8_t flags, uint32_t seq, uint32_t ack,
+			    int paylen)
 {
 	static struct run r;
 	struct tcpopts to = { .mss = 1460, .wscale = 7 };
 	uint8_t opt[40];
-	struct seg s = { .seq = seq, .ack = ack, .flags = flags,
-			 .paylen = paylen };
+	struct seg s = { .seq = seq, .ack = ack, .flags = flags, .paylen = paylen };
 	struct frame f;
 
 	if (flags & TH_SYN) {
@@ -74,15 +73,13 @@ static struct run *send_seg(struct conn *c, int who, uint8_t flags, int paylen)
 	uint32_t seq = c->nxt[who];
 
 	c->nxt[who] += (uint32_t)paylen + !!(flags & TH_SYN) + !!(flags & TH_FIN);
-	return send_raw(c, who, flags, seq, flags & TH_ACK ? c->nxt[!who] : 0,
-			paylen);
+	return send_raw(c, who, flags, seq, flags & TH_ACK ? c->nxt[!who] : 0, paylen);
 }
 
 static struct sg_ct_key conn_key(const struct conn *c)
 {
 	const struct flow *in = &c->f[REMOTE];
-	struct sg_ct_key k = { .family = (__u8)in->family,
-			       .lport = in->dport, .rport = in->sport };
+	struct sg_ct_key k = { .family = (__u8)in->family, .lport = in->dport, .rport = in->sport };
 
 	memcpy(k.laddr, in->daddr, 16);
 	memcpy(k.raddr, in->saddr, 16);
@@ -107,8 +104,7 @@ static int conn_entry(const struct conn *c, struct sg_ct_entry *e)
 }
 
 /* The entry is in the right table with these states. */
-static bool expect(const struct conn *c, int local, int remote,
-		   const char *step)
+static bool expect(const struct conn *c, int local, int remote, const char *step)
 {
 	struct sg_ct_entry e = {};
 	int where = conn_entry(c, &e);
@@ -116,11 +112,9 @@ static bool expect(const struct conn *c, int local, int remote,
 	bool ok = where == want && e.state == local && e.rstate == remote;
 
 	if (!ok)
-		diag("%s: %s: table %d (want %d), state %s/%s", c->name, step,
-		     where, want, sg_state_name(e.state),
-		     sg_state_name(e.rstate));
-	return check(ok, "%s: %s -> %s / remote %s", c->name, step,
-		     sg_state_name((unsigned)local),
+		diag("%s: %s: table %d (want %d), state %s/%s", c->name, step, where, want,
+		     sg_state_name(e.state), sg_state_name(e.rstate));
+	return check(ok, "%s: %s -> %s / remote %s", c->name, step, sg_state_name((unsigned)local),
 		     sg_state_name((unsigned)remote));
 }
 
@@ -130,8 +124,8 @@ static bool passed(const struct run *r, int who)
 }
 
 /* A segment that must pass and move the entry to (local, remote). */
-static void step(struct conn *c, int who, uint8_t flags, int paylen,
-		 int local, int remote, const char *what)
+static void step(struct conn *c, int who, uint8_t flags, int paylen, int local, int remote,
+		 const char *what)
 {
 	struct run *r = send_seg(c, who, flags, paylen);
 
@@ -147,8 +141,7 @@ static struct conn handshake_in(int family, const char *what)
 	struct conn c = conn_new(family, true, what);
 
 	step(&c, REMOTE, TH_SYN, 0, SG_SYN_RCVD, SG_SYN_SENT, "SYN in");
-	step(&c, LOCAL, TH_SYN | TH_ACK, 0, SG_SYN_RCVD, SG_ESTABLISHED,
-	     "SYN-ACK out");
+	step(&c, LOCAL, TH_SYN | TH_ACK, 0, SG_SYN_RCVD, SG_ESTABLISHED, "SYN-ACK out");
 	step(&c, REMOTE, TH_ACK, 0, SG_ESTABLISHED, SG_ESTABLISHED, "ACK in");
 	return c;
 }
@@ -158,8 +151,7 @@ static struct conn handshake_out(int family, const char *what)
 	struct conn c = conn_new(family, false, what);
 
 	step(&c, LOCAL, TH_SYN, 0, SG_SYN_SENT, SG_SYN_RCVD, "SYN out");
-	step(&c, REMOTE, TH_SYN | TH_ACK, 0, SG_ESTABLISHED, SG_SYN_RCVD,
-	     "SYN-ACK in");
+	step(&c, REMOTE, TH_SYN | TH_ACK, 0, SG_ESTABLISHED, SG_SYN_RCVD, "SYN-ACK in");
 	step(&c, LOCAL, TH_ACK, 0, SG_ESTABLISHED, SG_ESTABLISHED, "ACK out");
 	return c;
 }
@@ -184,13 +176,10 @@ static void test_close_local_first(int family)
 {
 	struct conn c = handshake_out(family, "local-first close");
 
-	step(&c, LOCAL, TH_PSH | TH_ACK, 100, SG_ESTABLISHED, SG_ESTABLISHED,
-	     "data out");
-	step(&c, LOCAL, TH_FIN | TH_ACK, 0, SG_FIN_WAIT_1, SG_CLOSE_WAIT,
-	     "FIN out");
+	step(&c, LOCAL, TH_PSH | TH_ACK, 100, SG_ESTABLISHED, SG_ESTABLISHED, "data out");
+	step(&c, LOCAL, TH_FIN | TH_ACK, 0, SG_FIN_WAIT_1, SG_CLOSE_WAIT, "FIN out");
 	step(&c, REMOTE, TH_ACK, 0, SG_FIN_WAIT_2, SG_CLOSE_WAIT, "ACK in");
-	step(&c, REMOTE, TH_FIN | TH_ACK, 0, SG_TIME_WAIT, SG_LAST_ACK,
-	     "FIN in");
+	step(&c, REMOTE, TH_FIN | TH_ACK, 0, SG_TIME_WAIT, SG_LAST_ACK, "FIN in");
 	step(&c, LOCAL, TH_ACK, 0, SG_TIME_WAIT, SG_CLOSED, "last ACK out");
 }
 
@@ -198,11 +187,9 @@ static void test_close_remote_first(int family)
 {
 	struct conn c = handshake_in(family, "remote-first close");
 
-	step(&c, REMOTE, TH_FIN | TH_ACK, 0, SG_CLOSE_WAIT, SG_FIN_WAIT_1,
-	     "FIN in");
+	step(&c, REMOTE, TH_FIN | TH_ACK, 0, SG_CLOSE_WAIT, SG_FIN_WAIT_1, "FIN in");
 	step(&c, LOCAL, TH_ACK, 0, SG_CLOSE_WAIT, SG_FIN_WAIT_2, "ACK out");
-	step(&c, LOCAL, TH_FIN | TH_ACK, 0, SG_LAST_ACK, SG_TIME_WAIT,
-	     "FIN out");
+	step(&c, LOCAL, TH_FIN | TH_ACK, 0, SG_LAST_ACK, SG_TIME_WAIT, "FIN out");
 	step(&c, REMOTE, TH_ACK, 0, SG_CLOSED, SG_TIME_WAIT, "last ACK in");
 }
 
@@ -210,10 +197,8 @@ static void test_three_segment_close(int family)
 {
 	struct conn c = handshake_in(family, "FIN+ACK close");
 
-	step(&c, REMOTE, TH_FIN | TH_ACK, 0, SG_CLOSE_WAIT, SG_FIN_WAIT_1,
-	     "FIN in");
-	step(&c, LOCAL, TH_FIN | TH_ACK, 0, SG_LAST_ACK, SG_TIME_WAIT,
-	     "FIN+ACK out");
+	step(&c, REMOTE, TH_FIN | TH_ACK, 0, SG_CLOSE_WAIT, SG_FIN_WAIT_1, "FIN in");
+	step(&c, LOCAL, TH_FIN | TH_ACK, 0, SG_LAST_ACK, SG_TIME_WAIT, "FIN+ACK out");
 	step(&c, REMOTE, TH_ACK, 0, SG_CLOSED, SG_TIME_WAIT, "ACK in");
 }
 
@@ -221,8 +206,7 @@ static void test_simultaneous_close(int family)
 {
 	struct conn c = handshake_in(family, "simultaneous close");
 
-	step(&c, LOCAL, TH_FIN | TH_ACK, 0, SG_FIN_WAIT_1, SG_CLOSE_WAIT,
-	     "FIN out");
+	step(&c, LOCAL, TH_FIN | TH_ACK, 0, SG_FIN_WAIT_1, SG_CLOSE_WAIT, "FIN out");
 	/* the remote's FIN crosses ours: it does not ack our FIN */
 	send_raw(&c, REMOTE, TH_FIN | TH_ACK, c.nxt[REMOTE], c.nxt[LOCAL] - 1, 0);
 	c.nxt[REMOTE]++;
@@ -236,8 +220,7 @@ static void test_half_close(int family)
 	struct conn c = handshake_in(family, "half-close");
 	struct sg_ct_entry e;
 
-	step(&c, LOCAL, TH_FIN | TH_ACK, 0, SG_FIN_WAIT_1, SG_CLOSE_WAIT,
-	     "FIN out");
+	step(&c, LOCAL, TH_FIN | TH_ACK, 0, SG_FIN_WAIT_1, SG_CLOSE_WAIT, "FIN out");
 	step(&c, REMOTE, TH_ACK, 0, SG_FIN_WAIT_2, SG_CLOSE_WAIT, "ACK in");
 	for (int i = 0; i < 3; i++) {
 		send_seg(&c, REMOTE, TH_PSH | TH_ACK, 1000);
@@ -247,10 +230,9 @@ static void test_half_close(int family)
 	conn_entry(&c, &e);
 	/* in: SYN, ACK, ACK of our FIN, 3 data; out: SYN-ACK, FIN, 3 ACKs */
 	check(e.pkts_in == 6 && e.pkts_out == 5 && e.bytes_in > 3000,
-	      "%s: packets and bytes counted both ways (in %u/%llu out %u)",
-	      c.name, e.pkts_in, (unsigned long long)e.bytes_in, e.pkts_out);
-	step(&c, REMOTE, TH_FIN | TH_ACK, 0, SG_TIME_WAIT, SG_LAST_ACK,
-	     "FIN in");
+	      "%s: packets and bytes counted both ways (in %u/%llu out %u)", c.name, e.pkts_in,
+	      (unsigned long long)e.bytes_in, e.pkts_out);
+	step(&c, REMOTE, TH_FIN | TH_ACK, 0, SG_TIME_WAIT, SG_LAST_ACK, "FIN in");
 }
 
 /* ---- RST in every state --------------------------------------------------- */
@@ -293,8 +275,7 @@ static struct conn conn_in_state(int family, int st)
 		break;
 	case SG_CLOSING:
 		send_seg(&c, LOCAL, TH_FIN | TH_ACK, 0);
-		send_raw(&c, REMOTE, TH_FIN | TH_ACK, c.nxt[REMOTE],
-			 c.nxt[LOCAL] - 1, 0);
+		send_raw(&c, REMOTE, TH_FIN | TH_ACK, c.nxt[REMOTE], c.nxt[LOCAL] - 1, 0);
 		c.nxt[REMOTE]++;
 		break;
 	}
@@ -307,8 +288,8 @@ static bool entry_state(const struct conn *c, struct sg_ct_entry *e)
 }
 
 /* A RST that must change nothing: in-window inexact or out of window. */
-static void rst_ignored(struct conn *c, uint32_t seq, uint32_t ack, sg_cmask cnt,
-			int verdict, const char *what)
+static void rst_ignored(struct conn *c, uint32_t seq, uint32_t ack, sg_cmask cnt, int verdict,
+			const char *what)
 {
 	struct sg_ct_entry before = {}, after = {};
 	struct run *r;
@@ -317,9 +298,9 @@ static void rst_ignored(struct conn *c, uint32_t seq, uint32_t ack, sg_cmask cnt
 	r = send_raw(c, REMOTE, TH_RST | (ack ? TH_ACK : 0), seq, ack, 0);
 	entry_state(c, &after);
 	check(r->verdict == verdict && r->delta[__builtin_ctzll(cnt)] == 1 &&
-	      after.state == before.state && after.rstate == before.rstate,
-	      "%s: %s: %s, state stays %s", c->name, what,
-	      verdict_name(r->verdict), sg_state_name(after.state));
+		      after.state == before.state && after.rstate == before.rstate,
+	      "%s: %s: %s, state stays %s", c->name, what, verdict_name(r->verdict),
+	      sg_state_name(after.state));
 }
 
 static void test_rst(int family, int st)
@@ -330,40 +311,39 @@ static void test_rst(int family, int st)
 	struct run *r;
 	int where;
 
-	if (!check(entry_state(&c, &e) && e.state == st, "%s: reached (%s)",
-		   c.name, sg_state_name(e.state)))
+	if (!check(entry_state(&c, &e) && e.state == st, "%s: reached (%s)", c.name,
+		   sg_state_name(e.state)))
 		return;
 	if (syn_sent) {
 		/* RFC 9293: in SYN_SENT a RST counts only if it acks our SYN */
 		rst_ignored(&c, 0, c.nxt[LOCAL] + 1, C(ct_rst_oow), XDP_PASS,
 			    "RST acking the wrong sequence");
 	} else {
-		rst_ignored(&c, c.nxt[REMOTE] + 100, 0, C(ct_rst_challenged),
-			    XDP_PASS, "in-window inexact RST");
-		rst_ignored(&c, c.nxt[REMOTE] - 0x40000000u, 0, C(ct_rst_oow),
-			    XDP_PASS, "out-of-window RST");
+		rst_ignored(&c, c.nxt[REMOTE] + 100, 0, C(ct_rst_challenged), XDP_PASS,
+			    "in-window inexact RST");
+		rst_ignored(&c, c.nxt[REMOTE] - 0x40000000u, 0, C(ct_rst_oow), XDP_PASS,
+			    "out-of-window RST");
 		T.cfg.drop_oow_rst = 1;
 		config_apply();
-		rst_ignored(&c, c.nxt[REMOTE] - 0x40000000u, 0,
-			    C(ct_rst_oow) | C(drop_rst_oow), XDP_DROP,
-			    "out-of-window RST with drop_oow_rst=1");
+		rst_ignored(&c, c.nxt[REMOTE] - 0x40000000u, 0, C(ct_rst_oow) | C(drop_rst_oow),
+			    XDP_DROP, "out-of-window RST with drop_oow_rst=1");
 		T.cfg.drop_oow_rst = 0;
 		config_apply();
 	}
-	r = send_raw(&c, REMOTE, TH_RST | (syn_sent ? TH_ACK : 0),
-		     syn_sent ? 0 : c.nxt[REMOTE], syn_sent ? c.nxt[LOCAL] : 0, 0);
+	r = send_raw(&c, REMOTE, TH_RST | (syn_sent ? TH_ACK : 0), syn_sent ? 0 : c.nxt[REMOTE],
+		     syn_sent ? c.nxt[LOCAL] : 0, 0);
 	if (syn_sent || st == SG_SYN_RCVD) {
 		/* never synchronized: no socket in ss, no entry either */
 		where = conn_entry(&c, &e);
-		check(r->verdict == XDP_PASS && r->delta[SG_CNT_ct_rst_closed] == 1 &&
-		      where == 0,
+		check(r->verdict == XDP_PASS && r->delta[SG_CNT_ct_rst_closed] == 1 && where == 0,
 		      "%s: exact RST closes: the entry is deleted, never moved to "
-		      "the synchronized table (table %d)", c.name, where);
+		      "the synchronized table (table %d)",
+		      c.name, where);
 		return;
 	}
 	where = conn_entry(&c, &e);
-	check(r->verdict == XDP_PASS && r->delta[SG_CNT_ct_rst_closed] == 1 &&
-	      where == 2 && e.state == SG_CLOSED && e.rstate == SG_CLOSED,
+	check(r->verdict == XDP_PASS && r->delta[SG_CNT_ct_rst_closed] == 1 && where == 2 &&
+		      e.state == SG_CLOSED && e.rstate == SG_CLOSED,
 	      "%s: exact RST closes (%s/%s)", c.name, sg_state_name(e.state),
 	      sg_state_name(e.rstate));
 }
@@ -382,9 +362,8 @@ static void test_local_rst(int family)
  * as cnt; then, if the segment ends past RCV.NXT (rst_seq: its end, else
  * 0), a RST there, where the segment would have moved the edge, must not
  * close the entry either. */
-static void offpath(struct conn *c, int who, uint8_t flags, uint32_t seq,
-		    uint32_t ack, int paylen, sg_cmask cnt, uint32_t rst_seq,
-		    const char *what)
+static void offpath(struct conn *c, int who, uint8_t flags, uint32_t seq, uint32_t ack, int paylen,
+		    sg_cmask cnt, uint32_t rst_seq, const char *what)
 {
 	struct sg_ct_entry before = {}, after = {};
 	int w0 = conn_entry(c, &before), w1;
@@ -394,10 +373,9 @@ static void offpath(struct conn *c, int who, uint8_t flags, uint32_t seq,
 	w1 = conn_entry(c, &after);
 	same = w0 == w1 && !memcmp(&before, &after, sizeof(before));
 	if (!passed(r, who) || !(r->delta[__builtin_ctzll(cnt)] == 1) || !same)
-		diag("%s: %s: verdict %d, counters%s, entry %s (state %s/%s)",
-		     c->name, what, r->verdict, deltas(r),
-		     same ? "unchanged" : "CHANGED", sg_state_name(after.state),
-		     sg_state_name(after.rstate));
+		diag("%s: %s: verdict %d, counters%s, entry %s (state %s/%s)", c->name, what,
+		     r->verdict, deltas(r), same ? "unchanged" : "CHANGED",
+		     sg_state_name(after.state), sg_state_name(after.rstate));
 	check(passed(r, who) && r->delta[__builtin_ctzll(cnt)] == 1 && same,
 	      "%s: %s: passed, counted %s, entry unchanged", c->name, what,
 	      sg_counter_names[__builtin_ctzll(cnt)]);
@@ -405,11 +383,10 @@ static void offpath(struct conn *c, int who, uint8_t flags, uint32_t seq,
 		return;
 	r = send_raw(c, REMOTE, TH_RST, rst_seq, 0, 0);
 	w1 = conn_entry(c, &after);
-	check(w1 == w0 && after.state == before.state &&
-	      after.rstate == before.rstate && !r->delta[SG_CNT_ct_rst_closed],
-	      "%s: %s: ...a RST at its end closes nothing (%s/%s, counters%s)",
-	      c->name, what, sg_state_name(after.state),
-	      sg_state_name(after.rstate), deltas(r));
+	check(w1 == w0 && after.state == before.state && after.rstate == before.rstate &&
+		      !r->delta[SG_CNT_ct_rst_closed],
+	      "%s: %s: ...a RST at its end closes nothing (%s/%s, counters%s)", c->name, what,
+	      sg_state_name(after.state), sg_state_name(after.rstate), deltas(r));
 }
 
 /* Segments an off-path attacker can send for a known tuple: out of the
@@ -422,7 +399,7 @@ static void test_offpath_segments(int family)
 	static const struct {
 		const char *what;
 		uint8_t flags;
-		int32_t dseq, dack;     /* from RCV.NXT, from the local SND.NXT */
+		int32_t dseq, dack; /* from RCV.NXT, from the local SND.NXT */
 		int paylen;
 		bool outbound;
 	} a[] = {
@@ -430,24 +407,24 @@ static void test_offpath_segments(int family)
 		{ "data 2^30 behind the window", TH_PSH | TH_ACK, -0x40000000, 0, 100, false },
 		{ "in-window ACK of data never sent", TH_ACK, 0, 0x1000000, 0, false },
 		{ "a new SYN on the established tuple", TH_SYN, 0x20000000, 0, 0, false },
-		{ "a SYN-ACK on the established tuple", TH_SYN | TH_ACK, 0x20000000, 777, 0, false },
-		{ "a second SYN-ACK with another ISN (outbound)", TH_SYN | TH_ACK,
-		  0x20000000, 0, 0, true },
+		{ "a SYN-ACK on the established tuple", TH_SYN | TH_ACK, 0x20000000, 777, 0,
+		  false },
+		{ "a second SYN-ACK with another ISN (outbound)", TH_SYN | TH_ACK, 0x20000000, 0, 0,
+		  true },
 	};
 
 	for (size_t i = 0; i < sizeof(a) / sizeof(a[0]); i++) {
-		struct conn c = a[i].outbound ? handshake_out(family, "off-path") :
-						handshake_in(family, "off-path");
+		struct conn c = a[i].outbound ? handshake_out(family, "off-path")
+					      : handshake_in(family, "off-path");
 		uint32_t seq, len;
 
 		send_seg(&c, REMOTE, TH_PSH | TH_ACK, 100);
-		send_seg(&c, LOCAL, TH_ACK, 0);   /* RCV.NXT and the window known */
+		send_seg(&c, LOCAL, TH_ACK, 0); /* RCV.NXT and the window known */
 		seq = c.nxt[REMOTE] + (uint32_t)a[i].dseq;
 		len = (uint32_t)a[i].paylen + !!(a[i].flags & TH_SYN);
 		offpath(&c, REMOTE, a[i].flags, seq,
-			a[i].flags & TH_ACK ? c.nxt[LOCAL] + (uint32_t)a[i].dack : 0,
-			a[i].paylen, C(ct_seg_oow), a[i].dseq > 0 ? seq + len : 0,
-			a[i].what);
+			a[i].flags & TH_ACK ? c.nxt[LOCAL] + (uint32_t)a[i].dack : 0, a[i].paylen,
+			C(ct_seg_oow), a[i].dseq > 0 ? seq + len : 0, a[i].what);
 		step(&c, REMOTE, TH_PSH | TH_ACK, 10, SG_ESTABLISHED, SG_ESTABLISHED,
 		     "the real peer's data still moves it");
 		step(&c, REMOTE, TH_FIN | TH_ACK, 0, SG_CLOSE_WAIT, SG_FIN_WAIT_1,
@@ -472,8 +449,7 @@ static void test_rst_exact_rcv_nxt(int family)
 		"RST at our last ACK, 500 bytes behind RCV.NXT");
 	r = send_raw(&c, REMOTE, TH_RST, c.nxt[REMOTE], 0, 0);
 	check(r->delta[SG_CNT_ct_rst_closed] == 1,
-	      "%s: a RST at exactly RCV.NXT closes (counters%s)", c.name,
-	      deltas(r));
+	      "%s: a RST at exactly RCV.NXT closes (counters%s)", c.name, deltas(r));
 }
 
 /* The host answers a bad segment with a RST of its own (tcp_v4_send_reset:
@@ -486,8 +462,7 @@ static void test_host_rst_answer(int family)
 	uint32_t bad;
 
 	step(&c, REMOTE, TH_SYN, 0, SG_SYN_RCVD, SG_SYN_SENT, "SYN in");
-	step(&c, LOCAL, TH_SYN | TH_ACK, 0, SG_SYN_RCVD, SG_ESTABLISHED,
-	     "SYN-ACK out");
+	step(&c, LOCAL, TH_SYN | TH_ACK, 0, SG_SYN_RCVD, SG_ESTABLISHED, "SYN-ACK out");
 	bad = c.nxt[LOCAL] + 0x12345;
 	send_raw(&c, REMOTE, TH_ACK, c.nxt[REMOTE], bad, 0);
 	expect(&c, SG_SYN_RCVD, SG_ESTABLISHED, "bogus ACK in (wrong ack)");
@@ -503,8 +478,7 @@ static void test_host_rst_answer(int family)
 	expect(&c, SG_SYN_SENT, SG_SYN_RCVD, "bogus SYN-ACK in (wrong ack)");
 	send_raw(&c, LOCAL, TH_RST, bad, 0, 0);
 	expect(&c, SG_SYN_SENT, SG_SYN_RCVD, "the host's RST answering it");
-	step(&c, REMOTE, TH_SYN | TH_ACK, 0, SG_ESTABLISHED, SG_SYN_RCVD,
-	     "the real SYN-ACK");
+	step(&c, REMOTE, TH_SYN | TH_ACK, 0, SG_ESTABLISHED, SG_SYN_RCVD, "the real SYN-ACK");
 	step(&c, LOCAL, TH_ACK, 0, SG_ESTABLISHED, SG_ESTABLISHED, "ACK out");
 }
 
@@ -526,8 +500,8 @@ static void *race_run(void *arg)
 	struct racer *r = arg;
 	struct xdp_md ctx = { .data_end = r->f.len };
 	cpu_set_t set;
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = r->f.b,
-		    .data_size_in = r->f.len, .repeat = r->repeat);
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = r->f.b, .data_size_in = r->f.len,
+		    .repeat = r->repeat);
 
 	if (r->xdp) {
 		o.ctx_in = &ctx;
@@ -567,15 +541,17 @@ static void test_concurrent_updates(void)
 	sg_counters_read(T.cnt_fd, c0);
 	for (int t = 0; t < TRIALS; t++) {
 		struct conn c = handshake_in(4, "race");
-		struct seg in = { .seq = c.nxt[REMOTE], .ack = c.nxt[LOCAL],
+		struct seg in = { .seq = c.nxt[REMOTE],
+				  .ack = c.nxt[LOCAL],
 				  .flags = TH_FIN | TH_ACK };
-		struct seg out = { .seq = c.nxt[LOCAL], .ack = c.nxt[REMOTE],
+		struct seg out = { .seq = c.nxt[LOCAL],
+				   .ack = c.nxt[REMOTE],
 				   .flags = TH_FIN | TH_ACK };
 		atomic_int ready = 0;
-		struct racer x = { .prog = T.prog, .cpu = 0, .xdp = true,
-				   .repeat = 3000, .ready = &ready };
-		struct racer y = { .prog = T.tc_egress, .cpu = 1, .repeat = 3000,
-				   .ready = &ready };
+		struct racer x = {
+			.prog = T.prog, .cpu = 0, .xdp = true, .repeat = 3000, .ready = &ready
+		};
+		struct racer y = { .prog = T.tc_egress, .cpu = 1, .repeat = 3000, .ready = &ready };
 		pthread_t tx, ty;
 
 		frame_build(&x.f, &c.f[REMOTE], &in);
@@ -585,12 +561,11 @@ static void test_concurrent_updates(void)
 		pthread_join(tx, NULL);
 		pthread_join(ty, NULL);
 		errs += x.err || y.err;
-		if (conn_entry(&c, &e) != 2 || e.state != SG_CLOSING ||
-		    e.rstate != SG_CLOSING || !(e.local.flags & SG_CTD_FIN) ||
-		    !(e.remote.flags & SG_CTD_FIN)) {
+		if (conn_entry(&c, &e) != 2 || e.state != SG_CLOSING || e.rstate != SG_CLOSING ||
+		    !(e.local.flags & SG_CTD_FIN) || !(e.remote.flags & SG_CTD_FIN)) {
 			if (!bad)
-				diag("race %d: %s / remote %s, FINs local %d remote %d",
-				     t, sg_state_name(e.state), sg_state_name(e.rstate),
+				diag("race %d: %s / remote %s, FINs local %d remote %d", t,
+				     sg_state_name(e.state), sg_state_name(e.rstate),
 				     !!(e.local.flags & SG_CTD_FIN),
 				     !!(e.remote.flags & SG_CTD_FIN));
 			bad++;
@@ -600,9 +575,9 @@ static void test_concurrent_updates(void)
 	check(!errs && !bad,
 	      "concurrent XDP + TC updates of one entry: %d simultaneous closes "
 	      "raced on two CPUs, each ends CLOSING / CLOSING with both FINs "
-	      "(%d wrong, %d run errors, ct_state_contended +%llu)", TRIALS, bad,
-	      errs, (unsigned long long)(c1[SG_CNT_ct_state_contended] -
-					  c0[SG_CNT_ct_state_contended]));
+	      "(%d wrong, %d run errors, ct_state_contended +%llu)",
+	      TRIALS, bad, errs,
+	      (unsigned long long)(c1[SG_CNT_ct_state_contended] - c0[SG_CNT_ct_state_contended]));
 }
 
 /* ---- retransmissions, reuse, reflection ------------------------------------ */
@@ -614,25 +589,20 @@ static void test_retransmissions(int family)
 	step(&c, REMOTE, TH_SYN, 0, SG_SYN_RCVD, SG_SYN_SENT, "SYN in");
 	send_raw(&c, REMOTE, TH_SYN, c.isn[REMOTE], 0, 0);
 	expect(&c, SG_SYN_RCVD, SG_SYN_SENT, "retransmitted SYN in");
-	step(&c, LOCAL, TH_SYN | TH_ACK, 0, SG_SYN_RCVD, SG_ESTABLISHED,
-	     "SYN-ACK out");
+	step(&c, LOCAL, TH_SYN | TH_ACK, 0, SG_SYN_RCVD, SG_ESTABLISHED, "SYN-ACK out");
 	send_raw(&c, LOCAL, TH_SYN | TH_ACK, c.isn[LOCAL], c.nxt[REMOTE], 0);
 	expect(&c, SG_SYN_RCVD, SG_ESTABLISHED, "retransmitted SYN-ACK out");
 	step(&c, REMOTE, TH_ACK, 0, SG_ESTABLISHED, SG_ESTABLISHED, "ACK in");
 	send_raw(&c, LOCAL, TH_SYN | TH_ACK, c.isn[LOCAL], c.nxt[REMOTE], 0);
-	expect(&c, SG_ESTABLISHED, SG_ESTABLISHED,
-	       "SYN-ACK retransmitted after the handshake");
+	expect(&c, SG_ESTABLISHED, SG_ESTABLISHED, "SYN-ACK retransmitted after the handshake");
 	send_raw(&c, REMOTE, TH_SYN, c.isn[REMOTE], 0, 0);
-	expect(&c, SG_ESTABLISHED, SG_ESTABLISHED,
-	       "old SYN retransmitted after the handshake");
-	step(&c, REMOTE, TH_FIN | TH_ACK, 0, SG_CLOSE_WAIT, SG_FIN_WAIT_1,
-	     "FIN in");
+	expect(&c, SG_ESTABLISHED, SG_ESTABLISHED, "old SYN retransmitted after the handshake");
+	step(&c, REMOTE, TH_FIN | TH_ACK, 0, SG_CLOSE_WAIT, SG_FIN_WAIT_1, "FIN in");
 	send_raw(&c, REMOTE, TH_FIN | TH_ACK, c.nxt[REMOTE] - 1, c.nxt[LOCAL], 0);
 	expect(&c, SG_CLOSE_WAIT, SG_FIN_WAIT_1, "retransmitted FIN in");
 	step(&c, LOCAL, TH_ACK, 0, SG_CLOSE_WAIT, SG_FIN_WAIT_2, "ACK out");
 	send_raw(&c, REMOTE, TH_FIN | TH_ACK, c.nxt[REMOTE] - 1, c.nxt[LOCAL], 0);
-	expect(&c, SG_CLOSE_WAIT, SG_FIN_WAIT_2,
-	       "FIN retransmitted after our ACK");
+	expect(&c, SG_CLOSE_WAIT, SG_FIN_WAIT_2, "FIN retransmitted after our ACK");
 }
 
 /* ---- FINs the receiver would not take -------------------------------------- */
@@ -641,8 +611,8 @@ static void test_retransmissions(int family)
  * connection at seq (len bytes of data): taken (moves it to CLOSE_WAIT) or
  * ignored and counted ct_fin_oow, as RFC 9293 3.10.7.4 and the kernel's
  * tcp_sequence() decide. */
-static void fin_case(int family, const char *what, int32_t off, int paylen,
-		     uint8_t flags, bool taken)
+static void fin_case(int family, const char *what, int32_t off, int paylen, uint8_t flags,
+		     bool taken)
 {
 	char name[64];
 	struct conn c;
@@ -653,28 +623,30 @@ static void fin_case(int family, const char *what, int32_t off, int paylen,
 	snprintf(name, sizeof(name), "FIN %s", what);
 	c = handshake_in(family, name);
 	send_seg(&c, REMOTE, TH_PSH | TH_ACK, 2000);
-	send_seg(&c, LOCAL, TH_ACK, 0);      /* RCV.NXT is now known */
+	send_seg(&c, LOCAL, TH_ACK, 0); /* RCV.NXT is now known */
 	r = send_raw(&c, REMOTE, flags, c.nxt[REMOTE] + (uint32_t)off,
 		     flags & TH_ACK ? c.nxt[LOCAL] : 0, paylen);
 	where = conn_entry(&c, &e);
 	if (taken)
 		check(r->verdict == XDP_PASS && counted(r, 0) && where == 2 &&
-		      e.state == SG_CLOSE_WAIT && e.rstate == SG_FIN_WAIT_1,
-		      "%s: taken: CLOSE_WAIT / remote FIN_WAIT_1 (%s/%s, counters%s)",
-		      c.name, sg_state_name(e.state), sg_state_name(e.rstate),
-		      deltas(r));
+			      e.state == SG_CLOSE_WAIT && e.rstate == SG_FIN_WAIT_1,
+		      "%s: taken: CLOSE_WAIT / remote FIN_WAIT_1 (%s/%s, counters%s)", c.name,
+		      sg_state_name(e.state), sg_state_name(e.rstate), deltas(r));
 	else
-		check(r->verdict == XDP_PASS && counted(r, C(ct_fin_oow)) &&
-		      where == 2 && e.state == SG_ESTABLISHED &&
-		      e.rstate == SG_ESTABLISHED && !(e.remote.flags & SG_CTD_FIN),
+		check(r->verdict == XDP_PASS && counted(r, C(ct_fin_oow)) && where == 2 &&
+			      e.state == SG_ESTABLISHED && e.rstate == SG_ESTABLISHED &&
+			      !(e.remote.flags & SG_CTD_FIN),
 		      "%s: ignored, counted ct_fin_oow, still ESTABLISHED "
-		      "(%s/%s, counters%s)", c.name, sg_state_name(e.state),
-		      sg_state_name(e.rstate), deltas(r));
+		      "(%s/%s, counters%s)",
+		      c.name, sg_state_name(e.state), sg_state_name(e.rstate), deltas(r));
 }
 
 static void test_fin_acceptance(int family)
 {
-	static const struct { int32_t off; const char *what; } old[] = {
+	static const struct {
+		int32_t off;
+		const char *what;
+	} old[] = {
 		{ -1, "1 behind RCV.NXT" },
 		{ -1000, "1000 behind" },
 		{ -100000, "100000 behind" },
@@ -687,16 +659,13 @@ static void test_fin_acceptance(int family)
 		snprintf(what, sizeof(what), "old, %s", old[i].what);
 		fin_case(family, what, old[i].off, 0, TH_FIN | TH_ACK, false);
 	}
-	fin_case(family, "with 1000 bytes ending 500 behind", -1500, 1000,
-		 TH_FIN | TH_ACK, false);
+	fin_case(family, "with 1000 bytes ending 500 behind", -1500, 1000, TH_FIN | TH_ACK, false);
 	fin_case(family, "beyond the window", 0x40000000, 0, TH_FIN | TH_ACK, false);
 	fin_case(family, "without ACK (the kernel drops it)", 0, 0, TH_FIN, false);
 	fin_case(family, "at RCV.NXT", 0, 0, TH_FIN | TH_ACK, true);
 	fin_case(family, "in the window, after a gap", 3000, 0, TH_FIN | TH_ACK, true);
-	fin_case(family, "with data overlapping RCV.NXT", -500, 1000,
-		 TH_FIN | TH_ACK, true);
-	fin_case(family, "with data ending just at RCV.NXT", -1000, 1000,
-		 TH_FIN | TH_ACK, true);
+	fin_case(family, "with data overlapping RCV.NXT", -500, 1000, TH_FIN | TH_ACK, true);
+	fin_case(family, "with data ending just at RCV.NXT", -1000, 1000, TH_FIN | TH_ACK, true);
 }
 
 /* A FIN before the handshake completed: the kernel takes it only with the
@@ -710,8 +679,7 @@ static void test_fin_syn_rcvd(int family)
 	send_seg(&c, LOCAL, TH_SYN | TH_ACK, 0);
 	r = send_raw(&c, REMOTE, TH_FIN | TH_ACK, c.nxt[REMOTE], c.nxt[LOCAL] + 777, 0);
 	check(r->verdict == XDP_PASS && counted(r, C(ct_fin_oow)),
-	      "%s: FIN not acking our SYN-ACK: ignored, counted (%s)", c.name,
-	      deltas(r));
+	      "%s: FIN not acking our SYN-ACK: ignored, counted (%s)", c.name, deltas(r));
 	expect(&c, SG_SYN_RCVD, SG_ESTABLISHED, "...stays embryonic");
 	send_raw(&c, REMOTE, TH_ACK, c.nxt[REMOTE], c.nxt[LOCAL] - 1, 0);
 	expect(&c, SG_SYN_RCVD, SG_ESTABLISHED, "an ACK short of our SYN-ACK: still SYN_RCVD");
@@ -730,8 +698,8 @@ static void test_fin_retransmitted(int family)
 	step(&c, REMOTE, TH_FIN | TH_ACK, 0, SG_CLOSE_WAIT, SG_FIN_WAIT_1, "FIN in");
 	step(&c, LOCAL, TH_ACK, 0, SG_CLOSE_WAIT, SG_FIN_WAIT_2, "ACK out");
 	r = send_raw(&c, REMOTE, TH_FIN | TH_ACK, c.nxt[REMOTE] - 1, c.nxt[LOCAL], 0);
-	check(r->verdict == XDP_PASS && counted(r, 0),
-	      "%s: the same FIN again: no counter (%s)", c.name, deltas(r));
+	check(r->verdict == XDP_PASS && counted(r, 0), "%s: the same FIN again: no counter (%s)",
+	      c.name, deltas(r));
 	expect(&c, SG_CLOSE_WAIT, SG_FIN_WAIT_2, "...no regression");
 }
 
@@ -754,8 +722,7 @@ static void test_time_wait_reuse(int family)
 	expect(&c, SG_SYN_RCVD, SG_SYN_SENT, "new SYN in");
 	c.isn[LOCAL] += 0x01000000;
 	c.nxt[LOCAL] = c.isn[LOCAL];
-	step(&c, LOCAL, TH_SYN | TH_ACK, 0, SG_SYN_RCVD, SG_ESTABLISHED,
-	     "SYN-ACK out");
+	step(&c, LOCAL, TH_SYN | TH_ACK, 0, SG_SYN_RCVD, SG_ESTABLISHED, "SYN-ACK out");
 	step(&c, REMOTE, TH_ACK, 0, SG_ESTABLISHED, SG_ESTABLISHED, "ACK in");
 }
 
@@ -766,15 +733,12 @@ static void test_unsolicited_synack(int family)
 	struct run *r;
 
 	r = send_seg(&c, REMOTE, TH_SYN | TH_ACK, 0);
-	check(r->verdict == XDP_DROP &&
-	      r->delta[SG_CNT_drop_synack_unsolicited] == 1 &&
-	      !conn_entry(&c, &e),
-	      "%s: dropped, counted, nothing tracked (%s)", c.name,
-	      verdict_name(r->verdict));
+	check(r->verdict == XDP_DROP && r->delta[SG_CNT_drop_synack_unsolicited] == 1 &&
+		      !conn_entry(&c, &e),
+	      "%s: dropped, counted, nothing tracked (%s)", c.name, verdict_name(r->verdict));
 	r = send_seg(&c, REMOTE, TH_ACK, 0);
 	check(r->verdict == XDP_PASS && !conn_entry(&c, &e),
-	      "%s: a stray ACK to an unprotected port creates nothing",
-	      c.name);
+	      "%s: a stray ACK to an unprotected port creates nothing", c.name);
 }
 
 /* ---- expiry and gauges ----------------------------------------------------- */
@@ -792,15 +756,14 @@ static void test_expiry(int family)
 	usleep(1000);
 	r = send_seg(&c, REMOTE, TH_ACK, 10);
 	conn_entry(&c, &e);
-	check(r->verdict == XDP_PASS && r->delta[SG_CNT_ack_unchecked] == 1 &&
-	      e.pkts_in == 2,
+	check(r->verdict == XDP_PASS && r->delta[SG_CNT_ack_unchecked] == 1 && e.pkts_in == 2,
 	      "%s: an expired entry is absent to the data path (ACK unchecked, "
-	      "entry untouched: %u packets in)", c.name, e.pkts_in);
+	      "entry untouched: %u packets in)",
+	      c.name, e.pkts_in);
 	sg_counters_read(T.cnt_fd, c0);
-	check(!sg_walk_run(bpf_program__fd(T.skel->progs.sg_walk), 1, &w) &&
-	      w.expired >= 1 && !conn_entry(&c, &e),
-	      "%s: the sweep removes it (%llu expired)", c.name,
-	      (unsigned long long)w.expired);
+	check(!sg_walk_run(bpf_program__fd(T.skel->progs.sg_walk), 1, &w) && w.expired >= 1 &&
+		      !conn_entry(&c, &e),
+	      "%s: the sweep removes it (%llu expired)", c.name, (unsigned long long)w.expired);
 	sg_counters_read(T.cnt_fd, c1);
 	check(c1[SG_CNT_ct_expired] - c0[SG_CNT_ct_expired] == w.expired,
 	      "%s: ...and counts what it removed in ct_expired (+%llu)", c.name,
@@ -822,14 +785,14 @@ static void test_expiry_race(int family)
 	send_seg(&c, REMOTE, TH_ACK, 10);
 	if (!check(conn_entry(&c, &e), "%s: tracked", c.name))
 		return;
-	w.now_ns = e.last_ns - 1000;   /* read just before the packet came */
+	w.now_ns = e.last_ns - 1000; /* read just before the packet came */
 	w.delete_expired = 1;
 	err = bpf_prog_test_run_opts(bpf_program__fd(T.skel->progs.sg_walk), &o);
-	check(!err && !o.retval && w.expired == 0 &&
-	      w.states[SG_ESTABLISHED] >= 1 && conn_entry(&c, &e),
+	check(!err && !o.retval && w.expired == 0 && w.states[SG_ESTABLISHED] >= 1 &&
+		      conn_entry(&c, &e),
 	      "%s: an entry touched after the sweeper's clock read is neither "
-	      "expired nor removed (%llu expired)", c.name,
-	      (unsigned long long)w.expired);
+	      "expired nor removed (%llu expired)",
+	      c.name, (unsigned long long)w.expired);
 }
 
 static void tables_clear(void)
@@ -846,10 +809,9 @@ static void tables_clear(void)
 static void test_gauges(void)
 {
 	static const int mix[] = {
-		SG_ESTABLISHED, SG_ESTABLISHED, SG_ESTABLISHED, SG_SYN_RCVD,
-		SG_SYN_RCVD, SG_SYN_SENT, SG_FIN_WAIT_1, SG_FIN_WAIT_2,
-		SG_FIN_WAIT_2, SG_CLOSE_WAIT, SG_LAST_ACK, SG_CLOSING,
-		SG_TIME_WAIT, SG_TIME_WAIT,
+		SG_ESTABLISHED, SG_ESTABLISHED, SG_ESTABLISHED, SG_SYN_RCVD,   SG_SYN_RCVD,
+		SG_SYN_SENT,    SG_FIN_WAIT_1,  SG_FIN_WAIT_2,  SG_FIN_WAIT_2, SG_CLOSE_WAIT,
+		SG_LAST_ACK,    SG_CLOSING,     SG_TIME_WAIT,   SG_TIME_WAIT,
 	};
 	__u64 want[SG_STATE_MAX] = {};
 	struct sg_walk_args w;
@@ -869,17 +831,14 @@ static void test_gauges(void)
 	want[SG_SYN_RCVD] = 0;
 	for (int s = 0; s < SG_STATE_MAX; s++) {
 		if (w.states[s] != want[s])
-			diag("gauges: %s walk %llu want %llu",
-			     sg_state_name((unsigned)s),
-			     (unsigned long long)w.states[s],
-			     (unsigned long long)want[s]);
+			diag("gauges: %s walk %llu want %llu", sg_state_name((unsigned)s),
+			     (unsigned long long)w.states[s], (unsigned long long)want[s]);
 		same &= w.states[s] == want[s];
 	}
 	check(same && w.embryonic == 3 && w.synced == 11,
 	      "gauges: the table walk counts every state exactly "
 	      "(%llu embryonic, %llu synchronized, %u SYN_RCVD unconfirmed)",
-	      (unsigned long long)w.embryonic, (unsigned long long)w.synced,
-	      w.unconfirmed);
+	      (unsigned long long)w.embryonic, (unsigned long long)w.synced, w.unconfirmed);
 }
 
 /* A SYN_RCVD entry counts in the gauge once the kernel holds a request
@@ -899,22 +858,22 @@ static void test_unconfirmed(int family)
 	bare = conn_in_state(family, SG_SYN_RCVD);
 	k = conn_key(&held);
 	if (!check(conn_entry(&held, &e) == 1 && !(e.flags & SG_CT_REQSK) &&
-		   conn_entry(&bare, &b) == 1,
+			   conn_entry(&bare, &b) == 1,
 		   "IPv%d: a SYN_RCVD entry whose SYN-ACK left with no socket is "
-		   "unconfirmed", family))
+		   "unconfirmed",
+		   family))
 		return;
 	e.flags |= SG_CT_REQSK;
 	bpf_map_update_elem(T.ct_embryonic, &k, &e, BPF_EXIST);
 	sg_walk_run(fd, 0, &w);
 	check(w.states[SG_SYN_RCVD] == 1 && w.unconfirmed == 1,
 	      "IPv%d: the gauge counts the confirmed one (%llu), not the other "
-	      "(%u unconfirmed)", family,
-	      (unsigned long long)w.states[SG_SYN_RCVD], w.unconfirmed);
+	      "(%u unconfirmed)",
+	      family, (unsigned long long)w.states[SG_SYN_RCVD], w.unconfirmed);
 	sg_counters_read(T.cnt_fd, c0);
 	memset(&w, 0, sizeof(w));
 	{
-		LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = &w,
-			    .ctx_size_in = sizeof(w));
+		LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = &w, .ctx_size_in = sizeof(w));
 
 		w.now_ns = b.last_ns + SG_CT_UNCONFIRMED_NS + 1000;
 		w.delete_expired = 1;
@@ -922,18 +881,18 @@ static void test_unconfirmed(int family)
 	}
 	sg_counters_read(T.cnt_fd, c1);
 	check(conn_entry(&held, &e) == 1 && !conn_entry(&bare, &e) &&
-	      c1[SG_CNT_ct_unconfirmed_expired] - c0[SG_CNT_ct_unconfirmed_expired] == 1 &&
-	      c1[SG_CNT_ct_expired] == c0[SG_CNT_ct_expired],
+		      c1[SG_CNT_ct_unconfirmed_expired] - c0[SG_CNT_ct_unconfirmed_expired] == 1 &&
+		      c1[SG_CNT_ct_expired] == c0[SG_CNT_ct_expired],
 	      "IPv%d: a second on, the sweep removes the unconfirmed one "
 	      "(ct_unconfirmed_expired +%llu) and keeps the confirmed one",
-	      family, (unsigned long long)(c1[SG_CNT_ct_unconfirmed_expired] -
-					   c0[SG_CNT_ct_unconfirmed_expired]));
+	      family,
+	      (unsigned long long)(c1[SG_CNT_ct_unconfirmed_expired] -
+				   c0[SG_CNT_ct_unconfirmed_expired]));
 	/* one SYN-ACK sent: the kernel's next is due a second after it, and
 	 * without one by then (plus its timer's rounding) it kept nothing */
 	memset(&w, 0, sizeof(w));
 	{
-		LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = &w,
-			    .ctx_size_in = sizeof(w));
+		LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = &w, .ctx_size_in = sizeof(w));
 
 		w.now_ns = e.last_ns + sg_ct_synack_due_ns(&e) + 1000;
 		w.delete_expired = 1;
@@ -941,9 +900,8 @@ static void test_unconfirmed(int family)
 	}
 	check(e.pkts_out == 1 && !conn_entry(&held, &e) && w.expired == 1,
 	      "IPv%d: the confirmed one goes once the kernel's SYN-ACK retry is "
-	      "%.3f s overdue, not at timeout.SYN_RCVD (%u s)", family,
-	      (double)sg_ct_synack_due_ns(&e) / 1e9,
-	      T.cfg.timeout_s[SG_SYN_RCVD]);
+	      "%.3f s overdue, not at timeout.SYN_RCVD (%u s)",
+	      family, (double)sg_ct_synack_due_ns(&e) / 1e9, T.cfg.timeout_s[SG_SYN_RCVD]);
 }
 
 /* The kernel's timer wheel, worked through by hand from the rules of
@@ -951,11 +909,13 @@ static void test_unconfirmed(int family)
  * after the expiry's at that level's granularity. */
 static void test_wheel(void)
 {
-	static const struct { __u64 now, delta, fires; } c[] = {
-		{ 0, 10, 11 },             /* level 0: the next jiffy        */
+	static const struct {
+		__u64 now, delta, fires;
+	} c[] = {
+		{ 0, 10, 11 }, /* level 0: the next jiffy        */
 		{ 0, 62, 63 },
-		{ 0, 63, 64 },             /* level 1, 8 jiffies             */
-		{ 512 * 1000, 15000, 15360 },       /* 60 s at HZ=250: level 3 */
+		{ 0, 63, 64 },                /* level 1, 8 jiffies             */
+		{ 512 * 1000, 15000, 15360 }, /* 60 s at HZ=250: level 3 */
 		{ 512 * 1000 + 100, 15000, 15260 },
 		{ 512 * 1000 + 511, 15000, 15361 }, /* late in a jiffy's bucket */
 		{ 4096 * 77, 60000, 61440 },        /* 60 s at HZ=1000: level 4 */
@@ -967,10 +927,8 @@ static void test_wheel(void)
 
 		if (got != c[i].fires)
 			diag("wheel: now %llu delta %llu: %llu, want %llu",
-			     (unsigned long long)c[i].now,
-			     (unsigned long long)c[i].delta,
-			     (unsigned long long)got,
-			     (unsigned long long)c[i].fires);
+			     (unsigned long long)c[i].now, (unsigned long long)c[i].delta,
+			     (unsigned long long)got, (unsigned long long)c[i].fires);
 		ok &= got == c[i].fires;
 	}
 	check(ok, "wheel: timers fire at their bucket, as the kernel's wheel does");
@@ -1003,13 +961,12 @@ static void test_time_wait_timer(int family)
 	tables_clear();
 	c = conn_in_state(family, SG_TIME_WAIT);
 	snprintf(c.name, sizeof(c.name), "IPv%d TIME_WAIT timer", family);
-	if (!check(conn_entry(&c, &e) == 2 && e.state == SG_TIME_WAIT,
-		   "%s: in TIME_WAIT", c.name))
+	if (!check(conn_entry(&c, &e) == 2 && e.state == SG_TIME_WAIT, "%s: in TIME_WAIT", c.name))
 		return;
 	check(e.timer_ms >= t && e.timer_ms <= t + t * 8 / 63 + 1,
 	      "%s: the kernel's timer fires %u ms after the FIN in "
-	      "(timeout %llu ms, plus at most a bucket)", c.name,
-	      e.timer_ms, (unsigned long long)t);
+	      "(timeout %llu ms, plus at most a bucket)",
+	      c.name, e.timer_ms, (unsigned long long)t);
 	usleep(2000);
 	send_seg(&c, LOCAL, TH_ACK, 0);
 	conn_entry(&c, &e2);
@@ -1017,17 +974,14 @@ static void test_time_wait_timer(int family)
 	      "%s: the host's ACK does not rearm it", c.name);
 	send_raw(&c, REMOTE, TH_FIN | TH_ACK, c.nxt[REMOTE] - 1, c.nxt[LOCAL], 0);
 	conn_entry(&c, &e2);
-	check(e2.last_ns > e.last_ns && e2.timer_ms >= t &&
-	      e2.timer_ms <= t + t * 8 / 63 + 1,
-	      "%s: the remote's FIN again rearms it (%u ms from then)", c.name,
-	      e2.timer_ms);
+	check(e2.last_ns > e.last_ns && e2.timer_ms >= t && e2.timer_ms <= t + t * 8 / 63 + 1,
+	      "%s: the remote's FIN again rearms it (%u ms from then)", c.name, e2.timer_ms);
 	at = e2.last_ns + (__u64)e2.timer_ms * 1000000;
 	walk_at(at, &w);
 	check(conn_entry(&c, &e) == 2 && w.states[SG_TIME_WAIT] == 1 && !w.expired,
 	      "%s: live and counted when its bucket fires", c.name);
 	walk_at(at + 1000000, &w);
-	check(!conn_entry(&c, &e) && w.expired == 1,
-	      "%s: expired a millisecond later", c.name);
+	check(!conn_entry(&c, &e) && w.expired == 1, "%s: expired a millisecond later", c.name);
 	/* a timeout lowered since applies at once, not at the old bucket */
 	c = conn_in_state(family, SG_TIME_WAIT);
 	snprintf(c.name, sizeof(c.name), "IPv%d TIME_WAIT timer", family);
@@ -1036,8 +990,7 @@ static void test_time_wait_timer(int family)
 	config_apply();
 	walk_at(e.last_ns + 1001000000ull, &w);
 	check(!conn_entry(&c, &e2) && w.expired == 1,
-	      "%s: timeout.TIME_WAIT lowered to 1 s expires it a second on",
-	      c.name);
+	      "%s: timeout.TIME_WAIT lowered to 1 s expires it a second on", c.name);
 	T.cfg.timeout_s[SG_TIME_WAIT] = (__u32)(t / 1000);
 	config_apply();
 }
@@ -1065,17 +1018,14 @@ static void test_synack_timer(int family)
 	/* the kernel's second SYN-ACK: the timer now runs 2 s */
 	send_raw(&c, LOCAL, TH_SYN | TH_ACK, c.isn[LOCAL], c.nxt[REMOTE], 0);
 	conn_entry(&c, &e);
-	check(e.pkts_out == 2 && e.timer_ms >= 2000 &&
-	      e.timer_ms <= 2000 + 2000 * 8 / 63 + 1,
-	      "%s: the second SYN-ACK arms 2 s, fired by the wheel %u ms on",
-	      c.name, e.timer_ms);
+	check(e.pkts_out == 2 && e.timer_ms >= 2000 && e.timer_ms <= 2000 + 2000 * 8 / 63 + 1,
+	      "%s: the second SYN-ACK arms 2 s, fired by the wheel %u ms on", c.name, e.timer_ms);
 	at = e.last_ns + (__u64)e.timer_ms * 1000000 + SG_CT_SYNACK_SLACK_NS;
 	walk_at(at, &w);
 	check(conn_entry(&c, &e) == 1 && w.states[SG_SYN_RCVD] == 1,
 	      "%s: live and counted until then", c.name);
 	walk_at(at + 1000000, &w);
-	check(!conn_entry(&c, &e) && w.expired == 1,
-	      "%s: expired a millisecond later", c.name);
+	check(!conn_entry(&c, &e) && w.expired == 1, "%s: expired a millisecond later", c.name);
 }
 
 /* ---- the tracker filter across sweeps -------------------------------------- */
@@ -1113,8 +1063,7 @@ static int syns_passed(struct conn *c, int n)
 	T.cfg.cookie_active = 1;
 	config_apply();
 	for (int i = 0; i < n; i++) {
-		struct run *r = send_raw(&c[i], REMOTE, TH_SYN,
-					 c[i].nxt[REMOTE] + 100000, 0, 0);
+		struct run *r = send_raw(&c[i], REMOTE, TH_SYN, c[i].nxt[REMOTE] + 100000, 0, 0);
 
 		pass += r->verdict == XDP_PASS && r->delta[SG_CNT_syn_passed] == 1;
 	}
@@ -1142,24 +1091,26 @@ static void test_filter(void)
 	for (int i = 0; i < N; i++)
 		c[i] = handshake_in(i % 2 ? 6 : 4, "filter");
 	pass = syns_passed(c, N);
-	check(pass == N, "filter: cookie mode on, a SYN on each of %d tracked "
-	      "flows passes to the kernel (%d did)", N, pass);
+	check(pass == N,
+	      "filter: cookie mode on, a SYN on each of %d tracked "
+	      "flows passes to the kernel (%d did)",
+	      N, pass);
 	for (int i = 0; i < 3; i++)
 		sg_walk_run(walk, 1, &w);
 	bits = filter_bits(&words);
 	check(bits > 0 && bits <= N && words == 1u << SG_BITS_MIN_LG,
-	      "filter: after 3 sweeps, %d bits for %d entries in %u words", bits,
-	      N, words);
+	      "filter: after 3 sweeps, %d bits for %d entries in %u words", bits, N, words);
 	pass = syns_passed(c, N);
-	check(pass == N, "filter: after the sweeps, still every one of %d "
-	      "(%d)", N, pass);
+	check(pass == N,
+	      "filter: after the sweeps, still every one of %d "
+	      "(%d)",
+	      N, pass);
 	T.cfg.cookie_active = 1;
 	config_apply();
 	fresh = conn_new(4, true, "filter");
 	r = send_seg(&fresh, REMOTE, TH_SYN, 0);
 	check(r->verdict == XDP_TX && r->delta[SG_CNT_syn_cookies_sent] == 1,
-	      "filter: a SYN of an untracked flow gets a cookie (%s)",
-	      verdict_name(r->verdict));
+	      "filter: a SYN of an untracked flow gets a cookie (%s)", verdict_name(r->verdict));
 	T.cfg.cookie_active = 0;
 	for (int s = 0; s < SG_STATE_MAX; s++)
 		T.cfg.timeout_s[s] = 0;
@@ -1170,7 +1121,8 @@ static void test_filter(void)
 	bits = filter_bits(&words);
 	check(bits == 0 && w.synced + w.embryonic == 0,
 	      "filter: once every entry expired and was swept, no bit is left "
-	      "(%d)", bits);
+	      "(%d)",
+	      bits);
 	T.cfg = saved;
 	config_apply();
 }
@@ -1181,11 +1133,11 @@ static void test_filter(void)
  * that would once have closed or synchronized the entry, so that it moved
  * into the synchronized table and pushed established ones out. */
 enum flood_kind {
-	FLOOD_SYN,          /* bare SYNs                                         */
-	FLOOD_SYN_RST,      /* + a spoofed exact RST (seq = ISN + 1)              */
-	FLOOD_CLOSED_PORT,  /* SYN scan of a closed port: the host's RST+ACK      */
-	FLOOD_SYN_FIN,      /* + the host's SYN-ACK, then a FIN not acking it     */
-	FLOOD_SYN_ACK,      /* + the host's SYN-ACK, then a blind ACK             */
+	FLOOD_SYN,         /* bare SYNs                                         */
+	FLOOD_SYN_RST,     /* + a spoofed exact RST (seq = ISN + 1)              */
+	FLOOD_CLOSED_PORT, /* SYN scan of a closed port: the host's RST+ACK      */
+	FLOOD_SYN_FIN,     /* + the host's SYN-ACK, then a FIN not acking it     */
+	FLOOD_SYN_ACK,     /* + the host's SYN-ACK, then a blind ACK             */
 };
 
 static const char *const flood_names[] = {
@@ -1201,7 +1153,7 @@ static void flood_one(enum flood_kind k, int i)
 	struct conn c = conn_new(i % 2 ? 6 : 4, true, "flood");
 
 	if (k == FLOOD_CLOSED_PORT) {
-		c.f[REMOTE].dport = 9;            /* not protected, nobody listens */
+		c.f[REMOTE].dport = 9; /* not protected, nobody listens */
 		c.f[LOCAL] = flow_reverse(&c.f[REMOTE]);
 	}
 	send_seg(&c, REMOTE, TH_SYN, 0);
@@ -1218,8 +1170,8 @@ static void flood_one(enum flood_kind k, int i)
 	case FLOOD_SYN_ACK:
 		send_seg(&c, LOCAL, TH_SYN | TH_ACK, 0);
 		/* the attacker cannot see the SYN-ACK: any other number */
-		send_raw(&c, REMOTE, k == FLOOD_SYN_FIN ? TH_FIN | TH_ACK : TH_ACK,
-			 c.nxt[REMOTE], c.nxt[LOCAL] + 1 + (uint32_t)i * 2654435761u, 0);
+		send_raw(&c, REMOTE, k == FLOOD_SYN_FIN ? TH_FIN | TH_ACK : TH_ACK, c.nxt[REMOTE],
+			 c.nxt[LOCAL] + 1 + (uint32_t)i * 2654435761u, 0);
 		break;
 	}
 }
@@ -1247,27 +1199,26 @@ static void test_flood_keeps_established(enum flood_kind k)
 	for (int i = 0; i < LIVE; i++) {
 		struct sg_ct_entry e;
 
-		kept += conn_entry(&live[i], &e) == 2 &&
-			e.state == SG_ESTABLISHED;
+		kept += conn_entry(&live[i], &e) == 2 && e.state == SG_ESTABLISHED;
 	}
 	sg_walk_run(bpf_program__fd(T.skel->progs.sg_walk), 0, &w);
 	check(kept == LIVE && full == 0 && w.synced == LIVE,
 	      "%s of %d into %u-entry tables: %d/%d established kept, "
 	      "synchronized table holds them alone (%llu), ct_table_full %llu",
-	      flood_names[k], FLOOD, T.ct_size, kept, LIVE,
-	      (unsigned long long)w.synced, (unsigned long long)full);
+	      flood_names[k], FLOOD, T.ct_size, kept, LIVE, (unsigned long long)w.synced,
+	      (unsigned long long)full);
 	if (k == FLOOD_SYN || k == FLOOD_SYN_FIN || k == FLOOD_SYN_ACK)
 		check(w.embryonic <= T.ct_size && w.embryonic > T.ct_size / 2 &&
-		      w.unconfirmed == w.embryonic && !w.states[SG_SYN_RCVD],
+			      w.unconfirmed == w.embryonic && !w.states[SG_SYN_RCVD],
 		      "%s: embryonic table full of SYN_RCVD (%llu), evicting "
 		      "only its own; none has a request socket, the gauge "
-		      "counts none", flood_names[k],
-		      (unsigned long long)w.embryonic);
+		      "counts none",
+		      flood_names[k], (unsigned long long)w.embryonic);
 	else
 		check(w.embryonic == 0,
 		      "%s: each closed before it synchronized: no entry left "
-		      "(%llu embryonic)", flood_names[k],
-		      (unsigned long long)w.embryonic);
+		      "(%llu embryonic)",
+		      flood_names[k], (unsigned long long)w.embryonic);
 }
 
 int main(void)

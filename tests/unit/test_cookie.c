@@ -17,20 +17,20 @@
 #include <linux/if_packet.h>
 #include "harness.h"
 
-#define MAX_DIAG 5             /* failure details printed per check        */
+#define MAX_DIAG 5 /* failure details printed per check        */
 
 /* ---- one SYN and what its SYN-ACK must be ---------------------------------- */
 struct layout {
 	int family, vlans;
-	int l3ext;             /* IPv4 option bytes, or IPv6 ext headers    */
+	int l3ext; /* IPv4 option bytes, or IPv6 ext headers    */
 };
 
 struct syn_case {
 	struct layout l;
 	struct tcpopts o;
-	uint8_t ecn;           /* 0, ECE, or ECE|CWR (an ECN-setup SYN)     */
+	uint8_t ecn; /* 0, ECE, or ECE|CWR (an ECN-setup SYN)     */
 	uint32_t seq;
-	int paylen;            /* data on the SYN (TFO-style) and the ACK    */
+	int paylen; /* data on the SYN (TFO-style) and the ACK    */
 	struct flow fl;
 };
 
@@ -70,8 +70,11 @@ static void syn_build(struct frame *f, const struct syn_case *c)
 {
 	uint8_t opt[40];
 	struct seg s = {
-		.seq = c->seq, .flags = TH_SYN | c->ecn, .opt = opt,
-		.optlen = opts_build(opt, &c->o), .paylen = c->paylen,
+		.seq = c->seq,
+		.flags = TH_SYN | c->ecn,
+		.opt = opt,
+		.optlen = opts_build(opt, &c->o),
+		.paylen = c->paylen,
 		.vlans = c->l.vlans,
 	};
 
@@ -91,17 +94,16 @@ static struct syn_case syn_case_new(struct layout l)
 	return c;
 }
 
-#define REQUIRE(cond)              \
-	do {                       \
-		if (!(cond))       \
+#define REQUIRE(cond)                 \
+	do {                          \
+		if (!(cond))          \
 			return #cond; \
 	} while (0)
 
 /* NULL if r is the right SYN-ACK for SYN f of case c, counted as sent (and
  * as the counters in also), else what is wrong. */
 static const char *synack_wrong(const struct syn_case *c, const struct frame *f,
-				const struct run *r, sg_cmask also,
-				struct parsed *sa)
+				const struct run *r, sg_cmask also, struct parsed *sa)
 {
 	int l3 = 14 + 4 * c->l.vlans;
 	bool ws = (expect_optbits(c) & 0xf) != SG_COOKIE_WS_NONE;
@@ -138,15 +140,17 @@ static const char *synack_wrong(const struct syn_case *c, const struct frame *f,
 }
 
 /* The client's third segment: acks the cookie, echoes our TSval. */
-static void ack_build(struct frame *f, const struct syn_case *c,
-		      const struct parsed *sa, uint32_t ack_xor,
-		      uint32_t tsecr_xor)
+static void ack_build(struct frame *f, const struct syn_case *c, const struct parsed *sa,
+		      uint32_t ack_xor, uint32_t tsecr_xor)
 {
 	struct tcpopts o = { .wscale = -1 };
 	uint8_t opt[40];
 	struct seg s = {
-		.seq = c->seq + 1, .ack = (sa->seq + 1) ^ ack_xor,
-		.flags = TH_ACK, .opt = opt, .paylen = c->paylen,
+		.seq = c->seq + 1,
+		.ack = (sa->seq + 1) ^ ack_xor,
+		.flags = TH_ACK,
+		.opt = opt,
+		.paylen = c->paylen,
 		.vlans = c->l.vlans,
 	};
 
@@ -164,9 +168,8 @@ static void ack_build(struct frame *f, const struct syn_case *c,
 }
 
 /* NULL if the ACK was accepted and decoded into what c offered. */
-static const char *decode_wrong(const struct syn_case *c,
-				const struct parsed *sa, const struct frame *ack,
-				const struct run *r)
+static const char *decode_wrong(const struct syn_case *c, const struct parsed *sa,
+				const struct frame *ack, const struct run *r)
 {
 	uint8_t bits = expect_optbits(c);
 	uint8_t ws = bits & 0xf;
@@ -183,16 +186,17 @@ static const char *decode_wrong(const struct syn_case *c,
 	REQUIRE(!!(m->flags & SG_META_F_SACK) == !!(bits & SG_COOKIE_SACK));
 	REQUIRE(!!(m->flags & SG_META_F_ECN) == !!(bits & SG_COOKIE_ECN));
 	REQUIRE(!!(m->flags & SG_META_F_TS) == expect_ts(c));
-	REQUIRE(!expect_ts(c) || (m->rcv_tsval == c->o.tsval + 1 &&
-				  m->rcv_tsecr == sa->o.tsval));
+	REQUIRE(!expect_ts(c) || (m->rcv_tsval == c->o.tsval + 1 && m->rcv_tsecr == sa->o.tsval));
 	return NULL;
 }
 
 static void case_name(char *buf, size_t len, const struct syn_case *c)
 {
-	snprintf(buf, len, "mss=%d ws=%d sack=%d ts=%d ecn=%s seq=%#x",
-		 c->o.mss, c->o.wscale, c->o.sack_perm, c->o.ts,
-		 c->ecn == (TH_ECE | TH_CWR) ? "ece+cwr" : c->ecn ? "ece" : "no",
+	snprintf(buf, len, "mss=%d ws=%d sack=%d ts=%d ecn=%s seq=%#x", c->o.mss, c->o.wscale,
+		 c->o.sack_perm, c->o.ts,
+		 c->ecn == (TH_ECE | TH_CWR) ? "ece+cwr"
+		 : c->ecn                    ? "ece"
+					     : "no",
 		 c->seq);
 }
 
@@ -216,8 +220,7 @@ static void handshake(struct syn_case *c, struct tally *t)
 	if (why) {
 		case_name(name, sizeof(name), c);
 		if (t->synack_bad++ < MAX_DIAG)
-			diag("SYN %s: %s (%s,%s)", name, why,
-			     verdict_name(r.verdict), deltas(&r));
+			diag("SYN %s: %s (%s,%s)", name, why, verdict_name(r.verdict), deltas(&r));
 		return;
 	}
 	ack_build(&ack, c, &sa, 0, 0);
@@ -242,13 +245,13 @@ static const char *layout_name(const struct layout *l)
 
 /* Every combination of MSS / WScale / SACK / TS / ECN for one layout, the
  * options in the given order. */
-static void test_combinations(struct layout l, enum opts_order order,
-			      const char *what)
+static void test_combinations(struct layout l, enum opts_order order, const char *what)
 {
 	const uint16_t *tab = msstab(l.family);
 	/* absent (536 / 1220), tiny, each bucket's edge and just under it */
-	const int mss[] = { 0, 88, tab[1] - 1, tab[1], tab[2] - 1, tab[2],
-			    tab[3] - 1, tab[3], 65535 };
+	const int mss[] = {
+		0, 88, tab[1] - 1, tab[1], tab[2] - 1, tab[2], tab[3] - 1, tab[3], 65535
+	};
 	const int ws[] = { -1, 0, 7, 14, 15 };
 	const uint8_t ecn[] = { 0, TH_ECE, TH_ECE | TH_CWR };
 	struct tally t = {};
@@ -272,8 +275,8 @@ static void test_combinations(struct layout l, enum opts_order order,
 	check(!t.synack_bad, "%s %s, %s options: %d SYNs answered XDP_TX with the right SYN-ACK",
 	      what, layout_name(&l), opts_order_name(order), t.cases);
 	check(!t.decode_bad && !t.synack_bad,
-	      "%s %s, %s options: %d cookie ACKs accepted, metadata = the options offered",
-	      what, layout_name(&l), opts_order_name(order), t.cases);
+	      "%s %s, %s options: %d cookie ACKs accepted, metadata = the options offered", what,
+	      layout_name(&l), opts_order_name(order), t.cases);
 }
 
 static void test_all_layouts(void)
@@ -282,8 +285,7 @@ static void test_all_layouts(void)
 		test_combinations((struct layout){ 4, vlans, 0 }, OPTS_LINUX, "SYN");
 		test_combinations((struct layout){ 4, vlans, 40 }, OPTS_LINUX, "SYN");
 		for (int ext = 0; ext <= 2; ext++)
-			test_combinations((struct layout){ 6, vlans, ext },
-					  OPTS_LINUX, "SYN");
+			test_combinations((struct layout){ 6, vlans, ext }, OPTS_LINUX, "SYN");
 	}
 	/* other stacks' option orders: the word-wise parser's layouts and,
 	 * packed, the option-by-option walk */
@@ -330,8 +332,9 @@ static struct syn_case full_opts_case(int family)
 {
 	struct syn_case c = syn_case_new((struct layout){ family, 0, 0 });
 
-	c.o = (struct tcpopts){ .mss = 1460, .wscale = 7, .sack_perm = true,
-				.ts = true, .tsval = 0x01020304 };
+	c.o = (struct tcpopts){
+		.mss = 1460, .wscale = 7, .sack_perm = true, .ts = true, .tsval = 0x01020304
+	};
 	return c;
 }
 
@@ -345,8 +348,7 @@ static void test_payload(int family)
 	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
 		struct syn_case c = syn_case_new((struct layout){ family, 1, 0 });
 
-		c.o = (struct tcpopts){ .mss = 1460, .wscale = 2, .ts = true,
-					.tsval = 5 };
+		c.o = (struct tcpopts){ .mss = 1460, .wscale = 2, .ts = true, .tsval = 5 };
 		c.paylen = lens[i];
 		handshake(&c, &t);
 	}
@@ -369,8 +371,7 @@ static void test_seq_wrap(int family)
 		handshake(&c, &t);
 	}
 	check(!t.synack_bad && !t.decode_bad,
-	      "IPv%d: client ISN 0xffffffff and 0: ack wraps, cookie ACK decoded",
-	      family);
+	      "IPv%d: client ISN 0xffffffff and 0: ack wraps, cookie ACK decoded", family);
 }
 
 /* ---- cookies that must not pass ------------------------------------------ */
@@ -409,8 +410,8 @@ static void test_bad_ack(int family, bool ts, const struct ack_fault *x)
 	char name[160];
 
 	c.o.ts = ts;
-	snprintf(name, sizeof(name), "IPv%d%s: %s -> XDP_DROP, cookies_rejected",
-		 family, ts ? " +TS" : "", x->what);
+	snprintf(name, sizeof(name), "IPv%d%s: %s -> XDP_DROP, cookies_rejected", family,
+		 ts ? " +TS" : "", x->what);
 	if (!synack_for(&c, &sa)) {
 		check(false, "%s", name);
 		return;
@@ -464,16 +465,14 @@ static void test_rotation(int family)
 
 	ack_build(&f, &one, &sa_one, 0, 0);
 	xdp_run(&f, &r);
-	snprintf(name, sizeof(name),
-		 "IPv%d: cookie of the previous secret (one rotation) accepted",
+	snprintf(name, sizeof(name), "IPv%d: cookie of the previous secret (one rotation) accepted",
 		 family);
 	check_run(&r, XDP_PASS, C(cookies_accepted), name);
 
 	ack_build(&f, &two, &sa_two, 0, 0);
 	xdp_run(&f, &r);
 	snprintf(name, sizeof(name),
-		 "IPv%d: cookie from two rotations ago -> XDP_DROP, cookies_rejected",
-		 family);
+		 "IPv%d: cookie from two rotations ago -> XDP_DROP, cookies_rejected", family);
 	check_run(&r, XDP_DROP, C(cookies_rejected), name);
 }
 
@@ -511,11 +510,12 @@ static void test_lifetime(int family)
 	secret_age(p + s + SG_NS);
 	syn_build(&f, &late);
 	xdp_run(&f, &r);
-	snprintf(name, sizeof(name),
-		 "IPv%d: secret a period + slack + 1 s old: SYN -> XDP_PASS to the kernel, syn_secret_stale",
-		 family);
-	check_run(&r, XDP_PASS, C(syn_received) | C(syn_secret_stale) | C(syn_passed) |
-		  C(ct_created), name);
+	snprintf(
+		name, sizeof(name),
+		"IPv%d: secret a period + slack + 1 s old: SYN -> XDP_PASS to the kernel, syn_secret_stale",
+		family);
+	check_run(&r, XDP_PASS,
+		  C(syn_received) | C(syn_secret_stale) | C(syn_passed) | C(ct_created), name);
 	ack_build(&f, &c, &sa, 0, 0);
 	secret_age(2 * p + s - SG_NS);
 	xdp_run(&f, &r);
@@ -573,23 +573,22 @@ static void test_checksums(int family)
 	l4 = 14 + (family == 4 ? 20 : 40);
 	f.b[l4 + 16] ^= 0x40;
 	xdp_run(&f, &r);
-	snprintf(name, sizeof(name),
-		 "IPv%d: bad TCP checksum -> XDP_DROP, drop_tcp_csum", family);
+	snprintf(name, sizeof(name), "IPv%d: bad TCP checksum -> XDP_DROP, drop_tcp_csum", family);
 	check_run(&r, XDP_DROP, C(syn_received) | C(drop_tcp_csum), name);
 
 	/* a corrupt byte elsewhere in the segment, checksum as sent */
 	syn_build(&f, &c);
 	f.b[l4 + 22] ^= 0x01; /* inside the MSS value */
 	xdp_run(&f, &r);
-	snprintf(name, sizeof(name),
-		 "IPv%d: corrupt option byte -> XDP_DROP, drop_tcp_csum", family);
+	snprintf(name, sizeof(name), "IPv%d: corrupt option byte -> XDP_DROP, drop_tcp_csum",
+		 family);
 	check_run(&r, XDP_DROP, C(syn_received) | C(drop_tcp_csum), name);
 
 	/* TX checksum offload: the field holds the folded pseudo-header sum */
 	c = full_opts_case(family);
 	syn_build(&f, &c);
-	partial = (uint16_t)~csum_fold(csum_pseudo(family, c.fl.saddr, c.fl.daddr,
-						   f.len - (uint32_t)l4));
+	partial = (uint16_t)~csum_fold(
+		csum_pseudo(family, c.fl.saddr, c.fl.daddr, f.len - (uint32_t)l4));
 	put16(f.b + l4 + 16, partial);
 	xdp_run(&f, &r);
 	why = synack_wrong(&c, &f, &r, C(syn_csum_offloaded), &sa);
@@ -602,8 +601,8 @@ static void test_checksums(int family)
 /* ---- malformed and truncated SYNs ----------------------------------------- */
 
 /* The reason the parser must give for frame f cut at len (see parse.h). */
-static int truncation_reason(const struct syn_case *c, const struct frame *f,
-			     uint32_t len, bool fixed)
+static int truncation_reason(const struct syn_case *c, const struct frame *f, uint32_t len,
+			     bool fixed)
 {
 	uint32_t l3 = 14 + 4 * (uint32_t)c->l.vlans;
 	uint32_t iph = c->l.family == 4 ? 20 : 40;
@@ -634,8 +633,9 @@ static void test_truncation(struct layout l, bool fixed)
 	struct run r;
 	int bad = 0, n = 0, refused = 0;
 
-	c.o = (struct tcpopts){ .mss = 1460, .wscale = 7, .sack_perm = true,
-				.ts = true, .tsval = 99 };
+	c.o = (struct tcpopts){
+		.mss = 1460, .wscale = 7, .sack_perm = true, .ts = true, .tsval = 99
+	};
 	c.ecn = TH_ECE | TH_CWR;
 	syn_build(&full, &c);
 	for (uint32_t len = 0; len < full.len; len++) {
@@ -683,30 +683,27 @@ static void test_doff(int family, int doff)
 	f.b[l4 + 12] = (uint8_t)(doff << 4);
 	put16(f.b + l4 + 16, 0);
 	put16(f.b + l4 + 16,
-	      csum_fold(csum_add(csum_pseudo(family, c.fl.saddr, c.fl.daddr,
-					     f.len - (uint32_t)l4),
+	      csum_fold(csum_add(csum_pseudo(family, c.fl.saddr, c.fl.daddr, f.len - (uint32_t)l4),
 				 f.b + l4, f.len - (uint32_t)l4)));
 	xdp_run(&f, &r);
-	snprintf(name, sizeof(name), "IPv%d: doff=%d -> XDP_PASS, parse_tcp_doff",
-		 family, doff);
+	snprintf(name, sizeof(name), "IPv%d: doff=%d -> XDP_PASS, parse_tcp_doff", family, doff);
 	check_run(&r, XDP_PASS, C(parse_tcp_doff), name);
 }
 
 /* A SYN with raw option bytes; expect verdict and counter cnt. */
-static void test_raw_options(int family, const uint8_t *opt, int optlen,
-			     int verdict, int cnt, const char *what)
+static void test_raw_options(int family, const uint8_t *opt, int optlen, int verdict, int cnt,
+			     const char *what)
 {
 	struct flow fl = flow_client(family, T.next_flow++, PORT);
-	struct seg s = { .seq = 12345, .flags = TH_SYN, .opt = opt,
-			 .optlen = optlen };
+	struct seg s = { .seq = 12345, .flags = TH_SYN, .opt = opt, .optlen = optlen };
 	struct frame f;
 	struct run r;
 	char name[128];
 
 	frame_build(&f, &fl, &s);
 	xdp_run(&f, &r);
-	snprintf(name, sizeof(name), "IPv%d: %s -> %s, %s", family, what,
-		 verdict_name(verdict), sg_counter_names[cnt]);
+	snprintf(name, sizeof(name), "IPv%d: %s -> %s, %s", family, what, verdict_name(verdict),
+		 sg_counter_names[cnt]);
 	check_run(&r, verdict, C(syn_received) | (sg_cmask)1 << cnt, name);
 }
 
@@ -717,26 +714,32 @@ static void test_malformed(int family)
 		int len, verdict, cnt;
 		const char *what;
 	} raw[] = {
-		{ { 1, 1, 2, 4 }, 4, XDP_DROP, SG_CNT_parse_tcp_options,
+		{ { 1, 1, 2, 4 },
+		  4,
+		  XDP_DROP,
+		  SG_CNT_parse_tcp_options,
 		  "MSS option overrunning the header" },
-		{ { 1, 1, 8, 10, 0, 0, 0, 1 }, 8, XDP_DROP, SG_CNT_parse_tcp_options,
+		{ { 1, 1, 8, 10, 0, 0, 0, 1 },
+		  8,
+		  XDP_DROP,
+		  SG_CNT_parse_tcp_options,
 		  "timestamp option overrunning the header" },
-		{ { 3, 0, 1, 1 }, 4, XDP_DROP, SG_CNT_parse_tcp_options,
-		  "option length 0" },
-		{ { 4, 1, 1, 1 }, 4, XDP_DROP, SG_CNT_parse_tcp_options,
-		  "option length 1" },
-		{ { 30, 4, 0xaa, 0xbb }, 4, XDP_TX, SG_CNT_syn_cookies_sent,
+		{ { 3, 0, 1, 1 }, 4, XDP_DROP, SG_CNT_parse_tcp_options, "option length 0" },
+		{ { 4, 1, 1, 1 }, 4, XDP_DROP, SG_CNT_parse_tcp_options, "option length 1" },
+		{ { 30, 4, 0xaa, 0xbb },
+		  4,
+		  XDP_TX,
+		  SG_CNT_syn_cookies_sent,
 		  "unknown option kind skipped" },
-		{ { 0, 2, 0, 0 }, 4, XDP_TX, SG_CNT_syn_cookies_sent,
-		  "bytes after EOL ignored" },
+		{ { 0, 2, 0, 0 }, 4, XDP_TX, SG_CNT_syn_cookies_sent, "bytes after EOL ignored" },
 	};
 
 	for (int doff = 0; doff < 5; doff++)
 		test_doff(family, doff);
 	test_doff(family, 15); /* header longer than the segment */
 	for (size_t i = 0; i < sizeof(raw) / sizeof(raw[0]); i++)
-		test_raw_options(family, raw[i].opt, raw[i].len, raw[i].verdict,
-				 raw[i].cnt, raw[i].what);
+		test_raw_options(family, raw[i].opt, raw[i].len, raw[i].verdict, raw[i].cnt,
+				 raw[i].what);
 }
 
 /* SYN flags that never open a connection. */
@@ -753,8 +756,7 @@ static void test_syn_flags(int family)
 
 		frame_build(&f, &fl, &s);
 		xdp_run(&f, &r);
-		snprintf(name, sizeof(name),
-			 "IPv%d: SYN+%s -> XDP_DROP, drop_syn_flags", family,
+		snprintf(name, sizeof(name), "IPv%d: SYN+%s -> XDP_DROP, drop_syn_flags", family,
 			 extra[i] == TH_RST ? "RST" : "FIN");
 		check_run(&r, XDP_DROP, C(syn_received) | C(drop_syn_flags), name);
 	}
@@ -818,8 +820,8 @@ static void test_mode_off(void)
 		c = full_opts_case(family);
 		syn_build(&f, &c);
 		xdp_run(&f, &r);
-		snprintf(name, sizeof(name),
-			 "IPv%d: cookie mode off: SYN -> XDP_PASS, syn_passed", family);
+		snprintf(name, sizeof(name), "IPv%d: cookie mode off: SYN -> XDP_PASS, syn_passed",
+			 family);
 		/* the kernel answers it statefully, the tracker follows */
 		check_run(&r, XDP_PASS, C(syn_received) | C(syn_passed) | C(ct_created), name);
 	}
@@ -828,14 +830,14 @@ static void test_mode_off(void)
 	{
 		static const uint8_t len0[] = { 3, 0, 1, 1 };
 		struct flow fl = flow_client(4, T.next_flow++, PORT);
-		struct seg s = { .seq = 7, .flags = TH_SYN, .opt = len0,
-				 .optlen = sizeof(len0) };
+		struct seg s = { .seq = 7, .flags = TH_SYN, .opt = len0, .optlen = sizeof(len0) };
 
 		frame_build(&f, &fl, &s);
 		xdp_run(&f, &r);
-		check_run(&r, XDP_PASS,
-			  C(syn_received) | C(syn_passed) | C(parse_tcp_options) | C(ct_created),
-			  "cookie mode off: SYN with option length 0 -> XDP_PASS, syn_passed, parse_tcp_options");
+		check_run(
+			&r, XDP_PASS,
+			C(syn_received) | C(syn_passed) | C(parse_tcp_options) | C(ct_created),
+			"cookie mode off: SYN with option length 0 -> XDP_PASS, syn_passed, parse_tcp_options");
 	}
 	/* a cookie sent just before still opens its connection */
 	ack_build(&f, &before, &sa, 0, 0);
@@ -858,8 +860,7 @@ static void test_mode_off(void)
 
 /* f through sg_xdp: its verdict and exactly the counters of mask, checked
  * under the name fmt formats. */
-static bool xdp_expect(const struct frame *f, int verdict, sg_cmask mask,
-		       const char *fmt, ...)
+static bool xdp_expect(const struct frame *f, int verdict, sg_cmask mask, const char *fmt, ...)
 {
 	struct run r;
 	char name[160];
@@ -889,15 +890,14 @@ static void test_syn_retransmitted(int family)
 		   "IPv%d: mode off: SYN -> XDP_PASS, tracked SYN_RCVD", family);
 	sg_config_set(&T.cfg, "mode=on", PERIOD_NS);
 	config_apply();
-	xdp_expect(&f, XDP_PASS,
-		   C(syn_received) | C(syn_passed) | C(syn_retrans_kernel),
-		   "IPv%d: mode on: the same SYN again -> XDP_PASS, syn_retrans_kernel",
-		   family);
+	xdp_expect(&f, XDP_PASS, C(syn_received) | C(syn_passed) | C(syn_retrans_kernel),
+		   "IPv%d: mode on: the same SYN again -> XDP_PASS, syn_retrans_kernel", family);
 	syn.seq += 0x10000;
 	frame_build(&f, &fl, &syn);
-	xdp_expect(&f, XDP_TX, C(syn_received) | C(syn_cookies_sent),
-		   "IPv%d: mode on: a SYN with another ISN on that tuple -> XDP_TX, syn_cookies_sent",
-		   family);
+	xdp_expect(
+		&f, XDP_TX, C(syn_received) | C(syn_cookies_sent),
+		"IPv%d: mode on: a SYN with another ISN on that tuple -> XDP_TX, syn_cookies_sent",
+		family);
 }
 
 /* ---- a flow the kernel owns ------------------------------------------------ */
@@ -936,9 +936,8 @@ static int kernel_connection(struct flow *fl, int fds[3])
 	fds[0] = socket(af, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	fds[1] = socket(af, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	fds[2] = -1;
-	if (fds[0] < 0 || fds[1] < 0 ||
-	    bind(fds[0], (struct sockaddr *)&srv, len) || listen(fds[0], 1) ||
-	    bind(fds[1], (struct sockaddr *)&cli, len) ||
+	if (fds[0] < 0 || fds[1] < 0 || bind(fds[0], (struct sockaddr *)&srv, len) ||
+	    listen(fds[0], 1) || bind(fds[1], (struct sockaddr *)&cli, len) ||
 	    connect(fds[1], (struct sockaddr *)&srv, len))
 		return -1;
 	fds[2] = accept(fds[0], NULL, NULL);
@@ -965,9 +964,10 @@ static void test_kernel_owned(struct flow fl)
 	} else {
 		frame_build(&f, &fl, &s);
 		/* the tracker takes the flow over in the kernel's state */
-		xdp_expect(&f, XDP_PASS, C(ack_kernel_owned) | C(ct_created),
-			   "IPv%d: bad cookie on a kernel-established flow -> XDP_PASS, ack_kernel_owned",
-			   family);
+		xdp_expect(
+			&f, XDP_PASS, C(ack_kernel_owned) | C(ct_created),
+			"IPv%d: bad cookie on a kernel-established flow -> XDP_PASS, ack_kernel_owned",
+			family);
 	}
 	for (int i = 0; i < 3; i++)
 		if (fds[i] >= 0)
@@ -1006,9 +1006,8 @@ static bool kernel_synack_seen(int ps, const struct flow *fl, uint32_t *seq)
 		int l4 = (b[0] >> 4) == 4 ? (b[0] & 0xf) * 4 : 40;
 		int proto = (b[0] >> 4) == 4 ? b[9] : b[6];
 
-		if ((b[0] >> 4) != fl->family || proto != IPPROTO_TCP ||
-		    n < l4 + 20 || get16(b + l4) != fl->dport ||
-		    get16(b + l4 + 2) != fl->sport ||
+		if ((b[0] >> 4) != fl->family || proto != IPPROTO_TCP || n < l4 + 20 ||
+		    get16(b + l4) != fl->dport || get16(b + l4 + 2) != fl->sport ||
 		    (b[l4 + 13] & (TH_SYN | TH_ACK)) != (TH_SYN | TH_ACK))
 			continue;
 		*seq = get32(b + l4 + 4);
@@ -1019,8 +1018,7 @@ static bool kernel_synack_seen(int ps, const struct flow *fl, uint32_t *seq)
 
 /* A raw SYN on fl to a listener with tcp_syncookies=2, which answers with
  * its own cookie and keeps nothing: *synack_seq gets that cookie's ISN. */
-static bool kernel_cookie_synack(const struct flow *fl, uint32_t isn,
-				 uint32_t *synack_seq)
+static bool kernel_cookie_synack(const struct flow *fl, uint32_t isn, uint32_t *synack_seq)
 {
 	struct sockaddr_ll ll = { .sll_family = AF_PACKET,
 				  .sll_protocol = htons(ETH_P_ALL),
@@ -1036,11 +1034,10 @@ static bool kernel_cookie_synack(const struct flow *fl, uint32_t isn,
 	frame_build(&f, fl, &syn);
 	rs = socket(af, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
 	ps = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ALL));
-	if (rs >= 0 && ps >= 0 &&
-	    !bind(ps, (struct sockaddr *)&ll, sizeof(ll)) &&
+	if (rs >= 0 && ps >= 0 && !bind(ps, (struct sockaddr *)&ll, sizeof(ll)) &&
 	    !setsockopt(ps, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) &&
-	    sendto(rs, f.b + ETH_HLEN, f.len - ETH_HLEN, 0,
-		   (struct sockaddr *)&dst, dlen) == (ssize_t)(f.len - ETH_HLEN))
+	    sendto(rs, f.b + ETH_HLEN, f.len - ETH_HLEN, 0, (struct sockaddr *)&dst, dlen) ==
+		    (ssize_t)(f.len - ETH_HLEN))
 		ok = kernel_synack_seen(ps, fl, synack_seq);
 	if (rs >= 0)
 		close(rs);
@@ -1055,8 +1052,7 @@ static bool kernel_cookie_synack(const struct flow *fl, uint32_t isn,
  * dropped as a bad synguard cookie. A wrong ACK number still is. */
 static void test_kernel_cookie(struct flow fl)
 {
-	struct seg s = { .seq = 0x5eed0001, .flags = TH_ACK | TH_PSH,
-			 .paylen = 10 };
+	struct seg s = { .seq = 0x5eed0001, .flags = TH_ACK | TH_PSH, .paylen = 10 };
 	struct sockaddr_storage srv;
 	socklen_t len = sockaddr_of(fl.family, fl.daddr, fl.dport, &srv);
 	int lfd, old = syncookies_sysctl(-1);
@@ -1066,24 +1062,26 @@ static void test_kernel_cookie(struct flow fl)
 	fl.sport = (uint16_t)(40000 + fl.family);
 	lfd = socket(srv.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (!check(old >= 0 && syncookies_sysctl(2) == 2 && lfd >= 0 &&
-		   !bind(lfd, (struct sockaddr *)&srv, len) && !listen(lfd, 8) &&
-		   kernel_cookie_synack(&fl, s.seq - 1, &sa),
+			   !bind(lfd, (struct sockaddr *)&srv, len) && !listen(lfd, 8) &&
+			   kernel_cookie_synack(&fl, s.seq - 1, &sa),
 		   "IPv%d: the listener answers a raw SYN with its own cookie (tcp_syncookies=2)",
 		   fl.family))
 		goto out;
 	s.ack = sa + 1;
 	frame_build(&f, &fl, &s);
-	xdp_expect(&f, XDP_PASS, C(ack_kernel_cookie) | C(ct_created),
-		   "IPv%d: ACK of the kernel's own cookie, flow untracked -> XDP_PASS, ack_kernel_cookie",
-		   fl.family);
+	xdp_expect(
+		&f, XDP_PASS, C(ack_kernel_cookie) | C(ct_created),
+		"IPv%d: ACK of the kernel's own cookie, flow untracked -> XDP_PASS, ack_kernel_cookie",
+		fl.family);
 	untrack(&fl);
 	/* (its low bits hold the MSS index, which it does not authenticate:
 	 * alter a hash bit) */
 	s.ack = sa + 1 + 0x10000;
 	frame_build(&f, &fl, &s);
-	xdp_expect(&f, XDP_DROP, C(cookies_rejected),
-		   "IPv%d: ACK with a hash bit of the kernel's cookie altered -> XDP_DROP, cookies_rejected",
-		   fl.family);
+	xdp_expect(
+		&f, XDP_DROP, C(cookies_rejected),
+		"IPv%d: ACK with a hash bit of the kernel's cookie altered -> XDP_DROP, cookies_rejected",
+		fl.family);
 out:
 	if (lfd >= 0)
 		close(lfd);
@@ -1155,9 +1153,9 @@ static void test_port_counters(void)
 	     (unsigned long long)g[SG_CNT_cookies_accepted],
 	     (unsigned long long)g[SG_CNT_cookies_rejected]);
 	check(pc[1][SG_PCNT_syn_cookies_sent] == g[SG_CNT_syn_cookies_sent] &&
-	      pc[1][SG_PCNT_cookies_accepted] == g[SG_CNT_cookies_accepted] &&
-	      pc[1][SG_PCNT_cookies_rejected] == g[SG_CNT_cookies_rejected] &&
-	      pc[1][SG_PCNT_syn_passed] == g[SG_CNT_syn_passed],
+		      pc[1][SG_PCNT_cookies_accepted] == g[SG_CNT_cookies_accepted] &&
+		      pc[1][SG_PCNT_cookies_rejected] == g[SG_CNT_cookies_rejected] &&
+		      pc[1][SG_PCNT_syn_passed] == g[SG_CNT_syn_passed],
 	      "port %d's counters equal the global ones", PORT);
 }
 

@@ -41,12 +41,22 @@ static uint64_t rnd(void)
 
 /* ---- SipHash-2-4, byte by byte as its paper states it -------------------- */
 #define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define ROUND                                                             \
-	do {                                                              \
-		v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32); \
-		v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;                    \
-		v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;                    \
-		v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); \
+#define ROUND                      \
+	do {                       \
+		v0 += v1;          \
+		v1 = ROTL(v1, 13); \
+		v1 ^= v0;          \
+		v0 = ROTL(v0, 32); \
+		v2 += v3;          \
+		v3 = ROTL(v3, 16); \
+		v3 ^= v2;          \
+		v0 += v3;          \
+		v3 = ROTL(v3, 21); \
+		v3 ^= v0;          \
+		v2 += v1;          \
+		v1 = ROTL(v1, 17); \
+		v1 ^= v2;          \
+		v2 = ROTL(v2, 32); \
 	} while (0)
 
 static uint64_t le64(const uint8_t *p)
@@ -89,8 +99,7 @@ static uint64_t siphash24(uint64_t k0, uint64_t k1, const uint8_t *m, size_t len
 /* Would synguard accept this ACK (include/synguard.h cookie layout)? The
  * message: client address, server address, client port, server port (as
  * on the wire), the client's ISN (little-endian), the option byte. */
-static bool predict(const struct flow *fl, uint32_t seq, uint32_t ack,
-		    bool ts, uint32_t tsecr)
+static bool predict(const struct flow *fl, uint32_t seq, uint32_t ack, bool ts, uint32_t tsecr)
 {
 	uint32_t cookie = ack - 1, isn = seq - 1;
 	uint8_t m[41], optbits = (uint8_t)cookie;
@@ -133,15 +142,17 @@ static bool tuples_make(struct tuples *t, int family, bool ts)
 	uint8_t opt[40];
 
 	for (int i = 0; i < NTUPLES; i++) {
-		struct seg syn = { .seq = (uint32_t)rnd(), .flags = TH_SYN,
-				   .opt = opt };
+		struct seg syn = { .seq = (uint32_t)rnd(), .flags = TH_SYN, .opt = opt };
 		struct seg ack = { .flags = TH_ACK, .opt = opt };
 		struct run r;
 		struct frame f;
 
 		t->fl[i] = flow_client(family, T.next_flow++, PORT);
 		syn.optlen = opts_build(opt, &(struct tcpopts){ .mss = 1460,
-			.wscale = 7, .sack_perm = true, .ts = ts, .tsval = 7 });
+								.wscale = 7,
+								.sack_perm = true,
+								.ts = ts,
+								.tsval = 7 });
 		struct parsed sa;
 
 		frame_build(&f, &t->fl[i], &syn);
@@ -170,8 +181,7 @@ static bool refused_run(const __u64 *before)
 	__u64 after[SG_CNT_MAX];
 
 	sg_counters_read(T.cnt_fd, after);
-	return after[SG_CNT_cookies_budget_refused] !=
-	       before[SG_CNT_cookies_budget_refused];
+	return after[SG_CNT_cookies_budget_refused] != before[SG_CNT_cookies_budget_refused];
 }
 
 /* n random ACKs at the tuples, each run once. */
@@ -190,9 +200,8 @@ static void forge(struct tuples *t, bool ts, uint64_t n, struct tally *y)
 		uint8_t *th = f->b + t->l4;
 		uint32_t seq = (uint32_t)rnd(), ack = (uint32_t)rnd();
 		uint32_t tsecr = (uint32_t)rnd() | 1; /* 0 means "no echo" */
-		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f->b,
-			    .data_size_in = f->len, .data_out = out,
-			    .data_size_out = sizeof(out), .repeat = 1);
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f->b, .data_size_in = f->len,
+			    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
 		bool want, refused = false;
 
 		put32(th + 4, seq);
@@ -214,9 +223,8 @@ static void forge(struct tuples *t, bool ts, uint64_t n, struct tally *y)
 		y->accepted += o.retval == XDP_PASS && !refused;
 		if ((o.retval == XDP_PASS) != want) {
 			y->disagreements++;
-			diag("ACK %llu: kernel %s, predicted %s",
-			     (unsigned long long)i, verdict_name((int)o.retval),
-			     want ? "accept" : "reject");
+			diag("ACK %llu: kernel %s, predicted %s", (unsigned long long)i,
+			     verdict_name((int)o.retval), want ? "accept" : "reject");
 		}
 		if (o.retval == XDP_PASS && !refused)
 			untrack(&t->fl[k]);
@@ -269,39 +277,37 @@ static void test_forgery(int family, bool ts, uint64_t n)
 	struct tuples t;
 	struct tally y;
 
-	if (!check(tuples_make(&t, family, ts), "IPv%d%s: %d tuples sent cookies",
-		   family, ts ? " +TS" : "", NTUPLES))
+	if (!check(tuples_make(&t, family, ts), "IPv%d%s: %d tuples sent cookies", family,
+		   ts ? " +TS" : "", NTUPLES))
 		return;
 	check(genuine_acks_pass(&t, ts),
-	      "IPv%d%s: the genuine ACK of each tuple: predicted and accepted",
-	      family, ts ? " +TS" : "");
+	      "IPv%d%s: the genuine ACK of each tuple: predicted and accepted", family,
+	      ts ? " +TS" : "");
 	forge(&t, ts, n, &y);
 	diag("IPv%d%s: %llu random ACKs in %.1f s: %llu accepted, %llu predicted, expected %.4f (p = %s)",
 	     family, ts ? " +TS" : "", (unsigned long long)y.sent, y.secs,
 	     (unsigned long long)y.accepted, (unsigned long long)y.predicted, mu,
 	     ts ? "2^-31" : "2^-23");
 	check(y.sent == n && !y.disagreements,
-	      "IPv%d%s: kernel and independent SipHash agree on each of %llu forged ACKs",
-	      family, ts ? " +TS" : "", (unsigned long long)n);
+	      "IPv%d%s: kernel and independent SipHash agree on each of %llu forged ACKs", family,
+	      ts ? " +TS" : "", (unsigned long long)n);
 	check(y.cnt[SG_CNT_cookies_accepted] == y.accepted &&
-	      y.cnt[SG_CNT_cookies_rejected] == y.sent - y.accepted,
-	      "IPv%d%s: counters: cookies_accepted %llu, cookies_rejected %llu",
-	      family, ts ? " +TS" : "",
-	      (unsigned long long)y.cnt[SG_CNT_cookies_accepted],
+		      y.cnt[SG_CNT_cookies_rejected] == y.sent - y.accepted,
+	      "IPv%d%s: counters: cookies_accepted %llu, cookies_rejected %llu", family,
+	      ts ? " +TS" : "", (unsigned long long)y.cnt[SG_CNT_cookies_accepted],
 	      (unsigned long long)y.cnt[SG_CNT_cookies_rejected]);
 	/* a count this high or higher has less than a 1e-4 chance */
 	check(poisson_tail(mu, y.accepted) > 1e-4,
-	      "IPv%d%s: %llu accepted fits p = %s over %llu tries (P(X >= %llu) = %.3g)",
-	      family, ts ? " +TS" : "", (unsigned long long)y.accepted,
-	      ts ? "2^-31" : "2^-23", (unsigned long long)n,
-	      (unsigned long long)y.accepted, poisson_tail(mu, y.accepted));
+	      "IPv%d%s: %llu accepted fits p = %s over %llu tries (P(X >= %llu) = %.3g)", family,
+	      ts ? " +TS" : "", (unsigned long long)y.accepted, ts ? "2^-31" : "2^-23",
+	      (unsigned long long)n, (unsigned long long)y.accepted, poisson_tail(mu, y.accepted));
 }
 
 static void budget_set(__u64 interval_ns, __u32 burst, __u8 p4, __u8 p6)
 {
 	T.cfg.budget[SG_BUDGET_cookie] = (struct sg_budget_cfg){
-		.interval_ns = interval_ns, .burst = burst,
-		.prefix4 = p4, .prefix6 = p6 };
+		.interval_ns = interval_ns, .burst = burst, .prefix4 = p4, .prefix6 = p6
+	};
 	config_apply();
 }
 
@@ -339,36 +345,35 @@ static void test_budget_attack(bool ts, uint64_t n)
 	      tag, (unsigned long long)y.refused, (unsigned long long)refused);
 	allowed = b->burst + (uint64_t)(y.secs * 1e9 / (double)b->interval_ns) + 1;
 	/* within budget 2^-23 a try; past it 2^-31, or nothing without TS */
-	mu = (double)failed * 2.0 / 16777216.0 +
-	     (ts ? (double)over * 2.0 / 4294967296.0 : 0);
+	mu = (double)failed * 2.0 / 16777216.0 + (ts ? (double)over * 2.0 / 4294967296.0 : 0);
 	diag("%s on (%llu/s, burst %u per /32): %llu ACKs from one source in %.1f s: "
 	     "%llu failed within budget, %llu over budget, %llu accepted, %llu refused (expected accepted %.6f)",
 	     tag, (unsigned long long)(SG_NSEC_PER_SEC / b->interval_ns), b->burst,
 	     (unsigned long long)y.sent, y.secs, (unsigned long long)failed,
-	     (unsigned long long)over, (unsigned long long)y.accepted,
-	     (unsigned long long)refused, mu);
+	     (unsigned long long)over, (unsigned long long)y.accepted, (unsigned long long)refused,
+	     mu);
 	check(failed <= allowed && failed >= b->burst &&
-	      failed + over + y.accepted + refused == y.sent,
+		      failed + over + y.accepted + refused == y.sent,
 	      "%s: one source failed %llu cookie checks of %llu ACKs within budget (burst %u + rate x time <= %llu), the rest counted cookies_over_budget",
 	      tag, (unsigned long long)failed, (unsigned long long)y.sent, b->burst,
 	      (unsigned long long)allowed);
 	/* every valid cookie the predictor saw: accepted, or (no TS, over
 	 * budget) refused and counted */
-	check(y.accepted == y.cnt[SG_CNT_cookies_accepted] &&
-	      y.predicted == y.accepted + refused && (!ts || !refused),
+	check(y.accepted == y.cnt[SG_CNT_cookies_accepted] && y.predicted == y.accepted + refused &&
+		      (!ts || !refused),
 	      "%s: every valid cookie accepted or counted cookies_budget_refused (%llu predicted, %llu accepted, %llu refused)",
 	      tag, (unsigned long long)y.predicted, (unsigned long long)y.accepted,
 	      (unsigned long long)refused);
 	check(poisson_tail(mu, y.accepted) > 1e-4,
 	      "%s: %llu forged ACKs accepted fits the bound (expected %.6f, P(X >= %llu) = %.3g)",
-	      tag, (unsigned long long)y.accepted, mu,
-	      (unsigned long long)y.accepted, poisson_tail(mu, y.accepted));
+	      tag, (unsigned long long)y.accepted, mu, (unsigned long long)y.accepted,
+	      poisson_tail(mu, y.accepted));
 	if (ts)
-		diag("%s: past the budget one success takes 2^31 ACKs: %.0f s at 10 Mpps",
-		     tag, 2147483648.0 / 1e7);
+		diag("%s: past the budget one success takes 2^31 ACKs: %.0f s at 10 Mpps", tag,
+		     2147483648.0 / 1e7);
 	else
-		diag("%s: one success takes 2^23 checks: %.1f days per source at %llu/s",
-		     tag, 8388608.0 / (double)(SG_NSEC_PER_SEC / b->interval_ns) / 86400,
+		diag("%s: one success takes 2^23 checks: %.1f days per source at %llu/s", tag,
+		     8388608.0 / (double)(SG_NSEC_PER_SEC / b->interval_ns) / 86400,
 		     (unsigned long long)(SG_NSEC_PER_SEC / b->interval_ns));
 	T.cfg = saved;
 	config_apply();
@@ -408,28 +413,28 @@ static void test_budget_prefixes(void)
 
 	budget_set(1000000000000ull, 2, 24, 64);
 	a = flow_at(4, 0xc6130a01, 0, 0);
-	b = flow_at(4, 0xc6130afe, 0, 0);  /* same /24 */
-	c = flow_at(4, 0xc6130b01, 0, 0);  /* next /24 */
+	b = flow_at(4, 0xc6130afe, 0, 0); /* same /24 */
+	c = flow_at(4, 0xc6130b01, 0, 0); /* next /24 */
 	check(bad_ack_from(&a) == SG_CNT_cookies_rejected &&
-	      bad_ack_from(&b) == SG_CNT_cookies_rejected &&
-	      bad_ack_from(&a) == SG_CNT_cookies_over_budget &&
-	      bad_ack_from(&b) == SG_CNT_cookies_over_budget &&
-	      bad_ack_from(&c) == SG_CNT_cookies_rejected,
+		      bad_ack_from(&b) == SG_CNT_cookies_rejected &&
+		      bad_ack_from(&a) == SG_CNT_cookies_over_budget &&
+		      bad_ack_from(&b) == SG_CNT_cookies_over_budget &&
+		      bad_ack_from(&c) == SG_CNT_cookies_rejected,
 	      "budget: IPv4 /24 sources share one bucket (burst 2), the next /24 has its own");
 
 	a = flow_at(6, 0x20010db8, 0x00070001, 1);
 	b = flow_at(6, 0x20010db8, 0x00070001, 0xffff); /* same /64 */
 	c = flow_at(6, 0x20010db8, 0x00070002, 1);      /* next /64 */
 	check(bad_ack_from(&a) == SG_CNT_cookies_rejected &&
-	      bad_ack_from(&b) == SG_CNT_cookies_rejected &&
-	      bad_ack_from(&b) == SG_CNT_cookies_over_budget &&
-	      bad_ack_from(&c) == SG_CNT_cookies_rejected,
+		      bad_ack_from(&b) == SG_CNT_cookies_rejected &&
+		      bad_ack_from(&b) == SG_CNT_cookies_over_budget &&
+		      bad_ack_from(&c) == SG_CNT_cookies_rejected,
 	      "budget: IPv6 /64 sources share one bucket, the next /64 has its own");
 
 	budget_set(1000000, 1, 32, 128); /* one token per millisecond */
 	a = flow_at(4, 0xc6130c01, 0, 0);
 	check(bad_ack_from(&a) == SG_CNT_cookies_rejected &&
-	      bad_ack_from(&a) == SG_CNT_cookies_over_budget,
+		      bad_ack_from(&a) == SG_CNT_cookies_over_budget,
 	      "budget: burst 1: the second failure is over budget");
 	usleep(20000);
 	check(bad_ack_from(&a) == SG_CNT_cookies_rejected,
@@ -477,8 +482,9 @@ static void test_budget_lockout(bool ts)
 	xdp_run(&t.f[0], &r);
 	untrack(&t.fl[0]);
 	if (ts)
-		check_run(&r, XDP_PASS, C(cookies_accepted),
-			  "lockout +TS: the victim's genuine ACK, over budget -> XDP_PASS, cookies_accepted");
+		check_run(
+			&r, XDP_PASS, C(cookies_accepted),
+			"lockout +TS: the victim's genuine ACK, over budget -> XDP_PASS, cookies_accepted");
 	else
 		check(decided(&r, XDP_PASS, C(cookies_budget_refused)) && !r.meta_len,
 		      "lockout: the victim's genuine ACK without TS, over budget -> XDP_PASS without attributes, cookies_budget_refused");
@@ -487,13 +493,14 @@ static void test_budget_lockout(bool ts)
 	frame_build(&f, &t.fl[0], &syn);
 	xdp_run(&f, &r);
 	untrack(&t.fl[0]);
-	check_run(&r, XDP_PASS, C(syn_received) | C(syn_cookie_budget) | C(syn_passed) |
-		  C(ct_created), "lockout: the victim's next SYN -> XDP_PASS to the kernel, syn_cookie_budget");
+	check_run(&r, XDP_PASS,
+		  C(syn_received) | C(syn_cookie_budget) | C(syn_passed) | C(ct_created),
+		  "lockout: the victim's next SYN -> XDP_PASS to the kernel, syn_cookie_budget");
 	frame_build(&f, &t.fl[1], &syn);
 	xdp_run(&f, &r);
 	check_run(&r, XDP_TX, C(syn_received) | C(syn_cookies_sent),
 		  "lockout: another source's SYN meanwhile -> XDP_TX, a cookie");
-	usleep(250000); /* one token back: half the burst */
+	usleep(250000);  /* one token back: half the burst */
 	t.fl[0].sport++; /* not the tuple the kernel holds a handshake of */
 	frame_build(&f, &t.fl[0], &syn);
 	xdp_run(&f, &r);
@@ -506,8 +513,7 @@ static void test_budget_lockout(bool ts)
 static void test_replay_after_two_rotations(void)
 {
 	struct flow fl = flow_client(4, T.next_flow++, PORT);
-	struct seg syn = { .seq = 4242, .flags = TH_SYN }, ack = { .seq = 4243,
-								  .flags = TH_ACK };
+	struct seg syn = { .seq = 4242, .flags = TH_SYN }, ack = { .seq = 4243, .flags = TH_ACK };
 	struct frame f;
 	struct parsed sa;
 	struct run r;

@@ -70,10 +70,10 @@ static void test_parse(void)
 	r = sg_listen_parse(msgbuf, msglen, &ps);
 	check(r == 0, "listen: a reply without NLMSG_DONE asks for more (%d)", r);
 	check(sg_ports_has(&ps, 80) && sg_ports_has(&ps, 8080) && sg_ports_has(&ps, 443) &&
-	      sg_ports_has(&ps, 6002),
+		      sg_ports_has(&ps, 6002),
 	      "listen: IPv4, IPv6 and v4-mapped listeners on any or a NIC address are listed");
 	check(!sg_ports_has(&ps, 5432) && !sg_ports_has(&ps, 5433) && !sg_ports_has(&ps, 6000) &&
-	      !sg_ports_has(&ps, 6001),
+		      !sg_ports_has(&ps, 6001),
 	      "listen: listeners on 127/8, ::1 and ::ffff:127/104 only are left out");
 	check(!sg_ports_has(&ps, 7000), "listen: a socket not in LISTEN is left out");
 
@@ -155,7 +155,8 @@ static void test_dump(void)
 	      "listen: the dump lists an IPv4 and an IPv6 listener");
 	check(!sg_ports_has(&ps, 8002) && !sg_ports_has(&ps, 8004),
 	      "listen: the dump leaves out loopback-only listeners");
-	check(!sg_ports_has(&ps, 8005), "listen: the dump leaves out a bound socket that does not listen");
+	check(!sg_ports_has(&ps, 8005),
+	      "listen: the dump leaves out a bound socket that does not listen");
 	close(fd[1]);
 	check(!sg_listen_ports(&ps) && sg_ports_has(&ps, 8001) && !sg_ports_has(&ps, 8003),
 	      "listen: a closed listener is gone from the next dump");
@@ -243,7 +244,8 @@ static void test_sync(void)
 	d->pins.pcounters_fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "sg_port_counters", 4,
 					      sizeof(struct sg_port_counters), SG_PORT_SLOTS, NULL);
 	if (d->pins.ports_fd < 0 || d->pins.pcounters_fd < 0) {
-		check(false, "listen: sync: sg_ports and sg_port_counters maps (%s)", strerror(errno));
+		check(false, "listen: sync: sg_ports and sg_port_counters maps (%s)",
+		      strerror(errno));
 		return;
 	}
 	fd[0] = sock_on("0.0.0.0", 8001, true);
@@ -260,15 +262,13 @@ static void test_sync(void)
 	check(slot_count(2, 0) == 0, "listen: sync: ...a slot given to a listener starts from 0");
 	check(strstr(logbuf, "sg-test: ports: listeners now 8001,8003 (+8001,8003, -22)") != NULL,
 	      "listen: sync: the change is logged with what came and went");
-	d->pins.dpage->st.tick_ns = 1;   /* past the first sample */
+	d->pins.dpage->st.tick_ns = 1; /* past the first sample */
 	sample();
-	check(!logbuf[0] && map_is(l1, s1, 2),
-	      "listen: sync: nothing changed, nothing logged");
+	check(!logbuf[0] && map_is(l1, s1, 2), "listen: sync: nothing changed, nothing logged");
 	slot_count(1, 5);
 	close(fd[1]);
 	sample();
-	check(map_is(l2, s2, 1) &&
-	      strstr(logbuf, "ports: listeners now 8001 (-8003)") != NULL,
+	check(map_is(l2, s2, 1) && strstr(logbuf, "ports: listeners now 8001 (-8003)") != NULL,
 	      "listen: sync: a closed listener leaves the map, logged");
 	check(slot_count(1, 0) == 5, "listen: sync: ...the others keep their slots and counts");
 	slot_count(2, 9);
@@ -291,14 +291,14 @@ static void test_sync(void)
 	check(strstr(logbuf, "WARNING: no local listener on 9999, listed in ports") != NULL,
 	      "listen: sync: explicit ports: a listed port without a listener is warned of");
 	check((d->pins.dpage->st.no_listener[9999 / 8] & (1 << (9999 % 8))) &&
-	      !(d->pins.dpage->st.no_listener[8001 / 8] & (1 << (8001 % 8))),
+		      !(d->pins.dpage->st.no_listener[8001 / 8] & (1 << (8001 % 8))),
 	      "listen: sync: ...and published for status (9999 only)");
 	sample();
 	check(!logbuf[0], "listen: sync: the same warning is not repeated each second");
 	fd[1] = sock_on("0.0.0.0", 9999, true);
 	sample();
 	check(strstr(logbuf, "every listed port has a local listener now") != NULL &&
-	      !d->pins.dpage->st.no_listener[9999 / 8],
+		      !d->pins.dpage->st.no_listener[9999 / 8],
 	      "listen: sync: a listener on it clears the warning");
 	check(d->pins.dpage->st.listen_err == 0, "listen: sync: listen_err 0 after good dumps");
 	for (int i = 0; i < 3; i++)
@@ -338,7 +338,8 @@ int main(void)
 	test_parse();
 	test_slots();
 	if (unshare(CLONE_NEWNET)) {
-		printf("skip - listen: dump and sync (unshare(CLONE_NEWNET): %s)\n", strerror(errno));
+		printf("skip - listen: dump and sync (unshare(CLONE_NEWNET): %s)\n",
+		       strerror(errno));
 		return tap_failed ? 1 : 0;
 	}
 	if (up_lo())

@@ -12,29 +12,43 @@
 struct lcase {
 	const char *name;
 	int family;
-	const char *dst;        /* NULL: flow_client's (made local below)    */
-	const char *src;        /* NULL: flow_client's                       */
+	const char *dst; /* NULL: flow_client's (made local below)    */
+	const char *src; /* NULL: flow_client's                       */
 	uint8_t flags;
 	int verdict;
-	int cnt;                /* the counter of the decision               */
-	bool by_map;            /* decided by the map: off, the old verdict  */
+	int cnt;     /* the counter of the decision               */
+	bool by_map; /* decided by the map: off, the old verdict  */
 };
 
 static const struct lcase cases[] = {
-	{ "SYN to a local address: cookie", 4, NULL, NULL, TH_SYN, XDP_TX, SG_CNT_syn_cookies_sent, false },
-	{ "SYN to 198.18.99.99 (not local)", 4, "198.18.99.99", NULL, TH_SYN, XDP_PASS, SG_CNT_pass_not_local, true },
-	{ "ACK to 198.18.99.99 (not local)", 4, "198.18.99.99", NULL, TH_ACK, XDP_PASS, SG_CNT_pass_not_local, true },
-	{ "SYN to the subnet broadcast", 4, "198.19.0.255", NULL, TH_SYN, XDP_PASS, SG_CNT_pass_not_local, true },
-	{ "SYN from another local address (land)", 4, NULL, "198.19.0.2", TH_SYN, XDP_DROP, SG_CNT_drop_land, true },
-	{ "SYN from the subnet broadcast", 4, NULL, "198.19.0.255", TH_SYN, XDP_DROP, SG_CNT_drop_src_broadcast, true },
-	{ "SYN from 255.255.255.255", 4, NULL, "255.255.255.255", TH_SYN, XDP_DROP, SG_CNT_drop_src_broadcast, false },
-	{ "SYN from 224.0.0.1", 4, NULL, "224.0.0.1", TH_SYN, XDP_DROP, SG_CNT_drop_src_multicast, false },
-	{ "SYN from 127.0.0.1", 4, NULL, "127.0.0.1", TH_SYN, XDP_DROP, SG_CNT_drop_src_loopback, false },
-	{ "SYN from 0.0.0.0", 4, NULL, "0.0.0.0", TH_SYN, XDP_DROP, SG_CNT_drop_src_unspecified, false },
-	{ "SYN to a local address (IPv6): cookie", 6, NULL, NULL, TH_SYN, XDP_TX, SG_CNT_syn_cookies_sent, false },
-	{ "SYN to 2001:db8:99::1 (not local)", 6, "2001:db8:99::1", NULL, TH_SYN, XDP_PASS, SG_CNT_pass_not_local, true },
-	{ "SYN from another local address (IPv6)", 6, NULL, "2001:db8:0:1::2", TH_SYN, XDP_DROP, SG_CNT_drop_land, true },
-	{ "SYN from ff02::1", 6, NULL, "ff02::1", TH_SYN, XDP_DROP, SG_CNT_drop_src_multicast, false },
+	{ "SYN to a local address: cookie", 4, NULL, NULL, TH_SYN, XDP_TX, SG_CNT_syn_cookies_sent,
+	  false },
+	{ "SYN to 198.18.99.99 (not local)", 4, "198.18.99.99", NULL, TH_SYN, XDP_PASS,
+	  SG_CNT_pass_not_local, true },
+	{ "ACK to 198.18.99.99 (not local)", 4, "198.18.99.99", NULL, TH_ACK, XDP_PASS,
+	  SG_CNT_pass_not_local, true },
+	{ "SYN to the subnet broadcast", 4, "198.19.0.255", NULL, TH_SYN, XDP_PASS,
+	  SG_CNT_pass_not_local, true },
+	{ "SYN from another local address (land)", 4, NULL, "198.19.0.2", TH_SYN, XDP_DROP,
+	  SG_CNT_drop_land, true },
+	{ "SYN from the subnet broadcast", 4, NULL, "198.19.0.255", TH_SYN, XDP_DROP,
+	  SG_CNT_drop_src_broadcast, true },
+	{ "SYN from 255.255.255.255", 4, NULL, "255.255.255.255", TH_SYN, XDP_DROP,
+	  SG_CNT_drop_src_broadcast, false },
+	{ "SYN from 224.0.0.1", 4, NULL, "224.0.0.1", TH_SYN, XDP_DROP, SG_CNT_drop_src_multicast,
+	  false },
+	{ "SYN from 127.0.0.1", 4, NULL, "127.0.0.1", TH_SYN, XDP_DROP, SG_CNT_drop_src_loopback,
+	  false },
+	{ "SYN from 0.0.0.0", 4, NULL, "0.0.0.0", TH_SYN, XDP_DROP, SG_CNT_drop_src_unspecified,
+	  false },
+	{ "SYN to a local address (IPv6): cookie", 6, NULL, NULL, TH_SYN, XDP_TX,
+	  SG_CNT_syn_cookies_sent, false },
+	{ "SYN to 2001:db8:99::1 (not local)", 6, "2001:db8:99::1", NULL, TH_SYN, XDP_PASS,
+	  SG_CNT_pass_not_local, true },
+	{ "SYN from another local address (IPv6)", 6, NULL, "2001:db8:0:1::2", TH_SYN, XDP_DROP,
+	  SG_CNT_drop_land, true },
+	{ "SYN from ff02::1", 6, NULL, "ff02::1", TH_SYN, XDP_DROP, SG_CNT_drop_src_multicast,
+	  false },
 	{ "SYN from ::1", 6, NULL, "::1", TH_SYN, XDP_DROP, SG_CNT_drop_src_loopback, false },
 	{ "SYN from ::", 6, NULL, "::", TH_SYN, XDP_DROP, SG_CNT_drop_src_unspecified, false },
 };
@@ -85,9 +99,9 @@ static void run_case(const struct lcase *c, bool map_on)
 	if (r.verdict != c->verdict || r.delta[c->cnt] != 1)
 		diag("%s: got %s, counters%s", c->name, verdict_name(r.verdict), deltas(&r));
 	check(r.verdict == c->verdict && r.delta[c->cnt] == 1 &&
-	      (c->cnt == SG_CNT_syn_cookies_sent || !r.delta[SG_CNT_syn_cookies_sent]),
-	      "local: %s -> %s, %s counted, no cookie", c->name,
-	      verdict_name(c->verdict), sg_counter_names[c->cnt]);
+		      (c->cnt == SG_CNT_syn_cookies_sent || !r.delta[SG_CNT_syn_cookies_sent]),
+	      "local: %s -> %s, %s counted, no cookie", c->name, verdict_name(c->verdict),
+	      sg_counter_names[c->cnt]);
 }
 
 int main(void)

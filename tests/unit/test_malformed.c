@@ -11,42 +11,42 @@
 /* What a row does to its frame after building it. */
 enum mut {
 	M_NONE,
-	M_CUT,          /* frame cut to arg bytes, IP lengths as sent       */
-	M_CUT_FIX,      /* frame cut to arg bytes, IP lengths fixed to it   */
-	M_IHL,          /* IPv4 IHL = arg (checksum fixed)                  */
-	M_VERSION,      /* IP version nibble = arg                          */
-	M_TOTLEN,       /* IPv4 total length += arg (checksum fixed)        */
-	M_PLEN,         /* IPv6 payload length += arg                       */
-	M_PAD,          /* arg bytes of trailing padding after the packet   */
-	M_FRAG4,        /* IPv4 flags/offset field = arg                    */
-	M_FRAG6,        /* IPv6 fragment header, offset/M field = arg       */
-	M_PROTO,        /* IPv4 protocol / IPv6 next header = arg           */
-	M_EXT_CHAIN,    /* IPv6: arg destination-options headers            */
-	M_EXT_HDRLEN,   /* IPv6: first extension header's length field = arg */
-	M_ROUTING,      /* IPv6 routing header, segments left = arg         */
-	M_DOFF,         /* TCP data offset = arg (checksum fixed)           */
-	M_VLAN3,        /* a third VLAN tag                                 */
-	M_LAND,         /* source address = destination address             */
-	M_IP_CSUM,      /* IPv4 header checksum broken                      */
-	M_TTL,          /* TTL / hop limit = arg (checksum fixed)           */
-	M_WINDOW,       /* TCP window = arg (checksum fixed)                */
-	M_HBH_LATE,     /* IPv6: destination options, then hop-by-hop       */
-	M_TINY,         /* first fragment (MF / M) holding arg bytes of TCP */
+	M_CUT,        /* frame cut to arg bytes, IP lengths as sent       */
+	M_CUT_FIX,    /* frame cut to arg bytes, IP lengths fixed to it   */
+	M_IHL,        /* IPv4 IHL = arg (checksum fixed)                  */
+	M_VERSION,    /* IP version nibble = arg                          */
+	M_TOTLEN,     /* IPv4 total length += arg (checksum fixed)        */
+	M_PLEN,       /* IPv6 payload length += arg                       */
+	M_PAD,        /* arg bytes of trailing padding after the packet   */
+	M_FRAG4,      /* IPv4 flags/offset field = arg                    */
+	M_FRAG6,      /* IPv6 fragment header, offset/M field = arg       */
+	M_PROTO,      /* IPv4 protocol / IPv6 next header = arg           */
+	M_EXT_CHAIN,  /* IPv6: arg destination-options headers            */
+	M_EXT_HDRLEN, /* IPv6: first extension header's length field = arg */
+	M_ROUTING,    /* IPv6 routing header, segments left = arg         */
+	M_DOFF,       /* TCP data offset = arg (checksum fixed)           */
+	M_VLAN3,      /* a third VLAN tag                                 */
+	M_LAND,       /* source address = destination address             */
+	M_IP_CSUM,    /* IPv4 header checksum broken                      */
+	M_TTL,        /* TTL / hop limit = arg (checksum fixed)           */
+	M_WINDOW,     /* TCP window = arg (checksum fixed)                */
+	M_HBH_LATE,   /* IPv6: destination options, then hop-by-hop       */
+	M_TINY,       /* first fragment (MF / M) holding arg bytes of TCP */
 };
 
 struct row {
 	const char *name;
 	int family;
-	uint8_t flags;          /* TCP flags                                */
-	struct seg s;           /* vlans, ip_optlen, ip6_ext, paylen, ttl, window */
-	const uint8_t *opt;     /* raw TCP options (optlen in s)            */
+	uint8_t flags;      /* TCP flags                                */
+	struct seg s;       /* vlans, ip_optlen, ip6_ext, paylen, ttl, window */
+	const uint8_t *opt; /* raw TCP options (optlen in s)            */
 	enum mut mut;
 	int arg;
 	int verdict;
-	int cnt;                /* the counter moved, or -1: none           */
-	sg_cmask also;           /* counters that move with it (C(...))      */
-	bool tracked;           /* leaves a tracker entry                   */
-	bool mode_off;          /* with cookie mode off                     */
+	int cnt;       /* the counter moved, or -1: none           */
+	sg_cmask also; /* counters that move with it (C(...))      */
+	bool tracked;  /* leaves a tracker entry                   */
+	bool mode_off; /* with cookie mode off                     */
 };
 
 #define SYN .flags = TH_SYN
@@ -64,15 +64,22 @@ static const uint8_t opt_eol_junk[] = { 0, 2, 0, 0 };
 
 static const struct row rows[] = {
 	/* ---- truncation at each header boundary ---- */
-	{ "Ethernet header only, IPv4 ethertype", V4, SYN, .mut = M_CUT, .arg = 14, PASS(parse_ip_short) },
-	{ "cut inside the VLAN tag", V4, SYN, .s.vlans = 1, .mut = M_CUT, .arg = 16, PASS(parse_vlan_short) },
+	{ "Ethernet header only, IPv4 ethertype", V4, SYN, .mut = M_CUT, .arg = 14,
+	  PASS(parse_ip_short) },
+	{ "cut inside the VLAN tag", V4, SYN, .s.vlans = 1, .mut = M_CUT, .arg = 16,
+	  PASS(parse_vlan_short) },
 	{ "cut inside the IPv4 header", V4, SYN, .mut = M_CUT, .arg = 33, PASS(parse_ip_short) },
 	{ "cut inside the IPv6 header", V6, SYN, .mut = M_CUT, .arg = 53, PASS(parse_ip_short) },
-	{ "cut inside an IPv6 extension header", V6, SYN, .s.ip6_ext = 1, .mut = M_CUT_FIX, .arg = 57, PASS(parse_ipv6_ext_short) },
-	{ "cut inside the TCP header (IPv4)", V4, SYN, .mut = M_CUT_FIX, .arg = 14 + 20 + 10, PASS(parse_tcp_short) },
-	{ "cut inside the TCP header (IPv6)", V6, SYN, .mut = M_CUT_FIX, .arg = 14 + 40 + 10, PASS(parse_tcp_short) },
-	{ "cut inside the TCP options", V4, SYN, .s.optlen = 4, .opt = opt_unknown, .mut = M_CUT_FIX, .arg = 14 + 20 + 22, PASS(parse_tcp_doff) },
-	{ "cut with the IP length as sent", V4, SYN, .mut = M_CUT, .arg = 14 + 20 + 19, PASS(parse_ip_bad) },
+	{ "cut inside an IPv6 extension header", V6, SYN, .s.ip6_ext = 1, .mut = M_CUT_FIX,
+	  .arg = 57, PASS(parse_ipv6_ext_short) },
+	{ "cut inside the TCP header (IPv4)", V4, SYN, .mut = M_CUT_FIX, .arg = 14 + 20 + 10,
+	  PASS(parse_tcp_short) },
+	{ "cut inside the TCP header (IPv6)", V6, SYN, .mut = M_CUT_FIX, .arg = 14 + 40 + 10,
+	  PASS(parse_tcp_short) },
+	{ "cut inside the TCP options", V4, SYN, .s.optlen = 4, .opt = opt_unknown,
+	  .mut = M_CUT_FIX, .arg = 14 + 20 + 22, PASS(parse_tcp_doff) },
+	{ "cut with the IP length as sent", V4, SYN, .mut = M_CUT, .arg = 14 + 20 + 19,
+	  PASS(parse_ip_bad) },
 	/* ---- Ethernet ---- */
 	{ "three VLAN tags", V4, SYN, .s.vlans = 2, .mut = M_VLAN3, PASS(parse_vlan_depth) },
 	{ "two VLAN tags (802.1ad + 802.1Q)", V4, SYN, .s.vlans = 2, TX },
@@ -80,21 +87,35 @@ static const struct row rows[] = {
 	{ "IPv4 options (40 bytes, IHL 15)", V4, SYN, .s.ip_optlen = 40, TX },
 	{ "IHL 4 (< 5)", V4, SYN, .mut = M_IHL, .arg = 4, PASS(parse_ip_bad) },
 	{ "IHL 15 past the total length", V4, SYN, .mut = M_IHL, .arg = 15, PASS(parse_ip_bad) },
-	{ "IP version 5 under the IPv4 ethertype", V4, SYN, .mut = M_VERSION, .arg = 5, PASS(parse_ip_bad) },
-	{ "total length beyond the frame", V4, SYN, .mut = M_TOTLEN, .arg = 100, PASS(parse_ip_bad) },
-	{ "total length short of the TCP header", V4, SYN, .mut = M_TOTLEN, .arg = -10, PASS(parse_tcp_short) },
-	{ "total length short of the header + options", V4, SYN, .s.optlen = 4, .opt = opt_unknown, .mut = M_TOTLEN, .arg = -4, PASS(parse_tcp_doff) },
+	{ "IP version 5 under the IPv4 ethertype", V4, SYN, .mut = M_VERSION, .arg = 5,
+	  PASS(parse_ip_bad) },
+	{ "total length beyond the frame", V4, SYN, .mut = M_TOTLEN, .arg = 100,
+	  PASS(parse_ip_bad) },
+	{ "total length short of the TCP header", V4, SYN, .mut = M_TOTLEN, .arg = -10,
+	  PASS(parse_tcp_short) },
+	{ "total length short of the header + options", V4, SYN, .s.optlen = 4, .opt = opt_unknown,
+	  .mut = M_TOTLEN, .arg = -4, PASS(parse_tcp_doff) },
 	{ "Ethernet padding after the packet", V4, SYN, .mut = M_PAD, .arg = 12, TX },
-	{ "first fragment (MF) of a SYN: no cookie for a fragment", V4, SYN, .mut = M_FRAG4, .arg = 0x2000, DROP(drop_frag_syn), .also = C(syn_received) },
-	{ "first fragment (MF) of a SYN, cookie mode off", V4, SYN, .mut = M_FRAG4, .arg = 0x2000, .mode_off = true, PASS(pass_ip_fragment), .also = C(syn_received) },
-	{ "first fragment (MF) of an ACK", V4, TH_ACK, .mut = M_FRAG4, .arg = 0x2000, PASS(pass_ip_fragment) },
-	{ "tiny first fragment: 8 bytes of the TCP header (RFC 1858)", V4, SYN, .mut = M_TINY, .arg = 8, DROP(drop_frag_tiny) },
-	{ "tiny first fragment: 16 bytes, flags in it, not the rest", V4, SYN, .mut = M_TINY, .arg = 16, DROP(drop_frag_tiny) },
-	{ "first fragment ending inside the TCP options", V4, SYN, .s.optlen = 4, .opt = opt_unknown, .mut = M_TINY, .arg = 20, DROP(drop_frag_tiny) },
-	{ "later fragment at offset 8: over the TCP flags (RFC 1858)", V4, SYN, .mut = M_FRAG4, .arg = 0x2001, DROP(drop_frag_overlap) },
-	{ "last fragment at offset 16: inside the TCP header", V4, TH_ACK, .mut = M_FRAG4, .arg = 0x0002, DROP(drop_frag_overlap) },
-	{ "later fragment at offset 24 (past the TCP header)", V4, SYN, .mut = M_FRAG4, .arg = 0x2003, PASS(pass_ip_fragment) },
-	{ "last fragment (offset, no MF)", V4, TH_ACK, .mut = M_FRAG4, .arg = 0x00b9, PASS(pass_ip_fragment) },
+	{ "first fragment (MF) of a SYN: no cookie for a fragment", V4, SYN, .mut = M_FRAG4,
+	  .arg = 0x2000, DROP(drop_frag_syn), .also = C(syn_received) },
+	{ "first fragment (MF) of a SYN, cookie mode off", V4, SYN, .mut = M_FRAG4, .arg = 0x2000,
+	  .mode_off = true, PASS(pass_ip_fragment), .also = C(syn_received) },
+	{ "first fragment (MF) of an ACK", V4, TH_ACK, .mut = M_FRAG4, .arg = 0x2000,
+	  PASS(pass_ip_fragment) },
+	{ "tiny first fragment: 8 bytes of the TCP header (RFC 1858)", V4, SYN, .mut = M_TINY,
+	  .arg = 8, DROP(drop_frag_tiny) },
+	{ "tiny first fragment: 16 bytes, flags in it, not the rest", V4, SYN, .mut = M_TINY,
+	  .arg = 16, DROP(drop_frag_tiny) },
+	{ "first fragment ending inside the TCP options", V4, SYN, .s.optlen = 4,
+	  .opt = opt_unknown, .mut = M_TINY, .arg = 20, DROP(drop_frag_tiny) },
+	{ "later fragment at offset 8: over the TCP flags (RFC 1858)", V4, SYN, .mut = M_FRAG4,
+	  .arg = 0x2001, DROP(drop_frag_overlap) },
+	{ "last fragment at offset 16: inside the TCP header", V4, TH_ACK, .mut = M_FRAG4,
+	  .arg = 0x0002, DROP(drop_frag_overlap) },
+	{ "later fragment at offset 24 (past the TCP header)", V4, SYN, .mut = M_FRAG4,
+	  .arg = 0x2003, PASS(pass_ip_fragment) },
+	{ "last fragment (offset, no MF)", V4, TH_ACK, .mut = M_FRAG4, .arg = 0x00b9,
+	  PASS(pass_ip_fragment) },
 	{ "DF only: not a fragment", V4, SYN, .mut = M_FRAG4, .arg = 0x4000, TX },
 	{ "IPv4 protocol UDP", V4, SYN, .mut = M_PROTO, .arg = 17, PASS(pass_not_tcp) },
 	{ "IPv4 header checksum wrong", V4, SYN, .mut = M_IP_CSUM, DROP(drop_ip_csum) },
@@ -104,21 +125,34 @@ static const struct row rows[] = {
 	/* ---- IPv6 extension headers ---- */
 	{ "hop-by-hop + destination options", V6, SYN, .s.ip6_ext = 2, TX },
 	{ "six extension headers (the limit)", V6, SYN, .mut = M_EXT_CHAIN, .arg = 6, TX },
-	{ "seven extension headers: a SYN may hide there, no cookie for it", V6, SYN, .mut = M_EXT_CHAIN, .arg = 7, DROP(drop_ipv6_ext_depth) },
-	{ "nine extension headers", V6, TH_ACK, .mut = M_EXT_CHAIN, .arg = 9, DROP(drop_ipv6_ext_depth) },
-	{ "seven extension headers, cookie mode off", V6, SYN, .mut = M_EXT_CHAIN, .arg = 7, .mode_off = true, PASS(parse_ipv6_ext_depth) },
-	{ "hop-by-hop header not first (Linux drops it)", V6, SYN, .mut = M_HBH_LATE, PASS(parse_ip_bad) },
-	{ "extension header length past the frame", V6, SYN, .s.ip6_ext = 1, .mut = M_EXT_HDRLEN, .arg = 255, PASS(parse_ipv6_ext_short) },
-	{ "extension headers longer than the payload length", V6, SYN, .s.ip6_ext = 2, .mut = M_PLEN, .arg = -30, PASS(parse_ip_bad) },
+	{ "seven extension headers: a SYN may hide there, no cookie for it", V6, SYN,
+	  .mut = M_EXT_CHAIN, .arg = 7, DROP(drop_ipv6_ext_depth) },
+	{ "nine extension headers", V6, TH_ACK, .mut = M_EXT_CHAIN, .arg = 9,
+	  DROP(drop_ipv6_ext_depth) },
+	{ "seven extension headers, cookie mode off", V6, SYN, .mut = M_EXT_CHAIN, .arg = 7,
+	  .mode_off = true, PASS(parse_ipv6_ext_depth) },
+	{ "hop-by-hop header not first (Linux drops it)", V6, SYN, .mut = M_HBH_LATE,
+	  PASS(parse_ip_bad) },
+	{ "extension header length past the frame", V6, SYN, .s.ip6_ext = 1, .mut = M_EXT_HDRLEN,
+	  .arg = 255, PASS(parse_ipv6_ext_short) },
+	{ "extension headers longer than the payload length", V6, SYN, .s.ip6_ext = 2,
+	  .mut = M_PLEN, .arg = -30, PASS(parse_ip_bad) },
 	{ "payload length beyond the frame", V6, SYN, .mut = M_PLEN, .arg = 8, PASS(parse_ip_bad) },
-	{ "fragment header, first fragment (M) of a SYN", V6, SYN, .mut = M_FRAG6, .arg = 1, DROP(drop_frag_syn), .also = C(syn_received) },
-	{ "fragment header, first fragment (M) of a SYN, cookie mode off", V6, SYN, .mut = M_FRAG6, .arg = 1, .mode_off = true, PASS(pass_ip_fragment), .also = C(syn_received) },
-	{ "fragment header, first fragment (M) of an ACK", V6, TH_ACK, .mut = M_FRAG6, .arg = 1, PASS(pass_ip_fragment) },
-	{ "fragment header, tiny first fragment (12 bytes of TCP)", V6, SYN, .mut = M_TINY, .arg = 12, DROP(drop_frag_tiny) },
-	{ "fragment header, later fragment at offset 8 (over the TCP flags)", V6, SYN, .mut = M_FRAG6, .arg = 1 << 3 | 1, DROP(drop_frag_overlap) },
-	{ "fragment header, later fragment", V6, SYN, .mut = M_FRAG6, .arg = 8 << 3, PASS(pass_ip_fragment) },
+	{ "fragment header, first fragment (M) of a SYN", V6, SYN, .mut = M_FRAG6, .arg = 1,
+	  DROP(drop_frag_syn), .also = C(syn_received) },
+	{ "fragment header, first fragment (M) of a SYN, cookie mode off", V6, SYN, .mut = M_FRAG6,
+	  .arg = 1, .mode_off = true, PASS(pass_ip_fragment), .also = C(syn_received) },
+	{ "fragment header, first fragment (M) of an ACK", V6, TH_ACK, .mut = M_FRAG6, .arg = 1,
+	  PASS(pass_ip_fragment) },
+	{ "fragment header, tiny first fragment (12 bytes of TCP)", V6, SYN, .mut = M_TINY,
+	  .arg = 12, DROP(drop_frag_tiny) },
+	{ "fragment header, later fragment at offset 8 (over the TCP flags)", V6, SYN,
+	  .mut = M_FRAG6, .arg = 1 << 3 | 1, DROP(drop_frag_overlap) },
+	{ "fragment header, later fragment", V6, SYN, .mut = M_FRAG6, .arg = 8 << 3,
+	  PASS(pass_ip_fragment) },
 	{ "atomic fragment header (whole segment)", V6, SYN, .mut = M_FRAG6, .arg = 0, TX },
-	{ "routing header, segments left 1 (not for us yet)", V6, SYN, .mut = M_ROUTING, .arg = 1, PASS(pass_ipv6_routed) },
+	{ "routing header, segments left 1 (not for us yet)", V6, SYN, .mut = M_ROUTING, .arg = 1,
+	  PASS(pass_ipv6_routed) },
 	{ "routing header, segments left 0", V6, SYN, .mut = M_ROUTING, .arg = 0, TX },
 	{ "next header ESP", V6, SYN, .mut = M_PROTO, .arg = 50, PASS(pass_not_tcp) },
 	{ "next header none (59)", V6, SYN, .mut = M_PROTO, .arg = 59, PASS(pass_not_tcp) },
@@ -128,25 +162,34 @@ static const struct row rows[] = {
 	{ "doff 15 past the segment", V4, SYN, .mut = M_DOFF, .arg = 15, PASS(parse_tcp_doff) },
 	{ "option length 0", V4, SYN, .s.optlen = 4, .opt = opt_len0, DROP(parse_tcp_options) },
 	{ "option length 1", V6, SYN, .s.optlen = 4, .opt = opt_len1, DROP(parse_tcp_options) },
-	{ "MSS option overrunning the header", V4, SYN, .s.optlen = 4, .opt = opt_mss_over, DROP(parse_tcp_options) },
-	{ "unknown option kind (skipped by its length)", V4, SYN, .s.optlen = 4, .opt = opt_unknown, TX },
+	{ "MSS option overrunning the header", V4, SYN, .s.optlen = 4, .opt = opt_mss_over,
+	  DROP(parse_tcp_options) },
+	{ "unknown option kind (skipped by its length)", V4, SYN, .s.optlen = 4, .opt = opt_unknown,
+	  TX },
 	{ "bytes after EOL", V4, SYN, .s.optlen = 4, .opt = opt_eol_junk, TX },
-	{ "option length 0, cookie mode off (Linux keeps it)", V4, SYN, .s.optlen = 4, .opt = opt_len0, .mode_off = true, PASS(syn_passed), .also = C(parse_tcp_options), .tracked = true },
+	{ "option length 0, cookie mode off (Linux keeps it)", V4, SYN, .s.optlen = 4,
+	  .opt = opt_len0, .mode_off = true, PASS(syn_passed), .also = C(parse_tcp_options),
+	  .tracked = true },
 	/* ---- flags ---- */
 	{ "SYN+FIN", V4, TH_SYN | TH_FIN, DROP(drop_syn_flags) },
 	{ "SYN+RST", V6, TH_SYN | TH_RST, DROP(drop_syn_flags) },
 	{ "null scan (no flags)", V4, 0, DROP(drop_no_ack) },
 	{ "Xmas scan (FIN+PSH+URG)", V4, TH_FIN | TH_PSH | TH_URG, DROP(drop_no_ack) },
-	{ "Xmas scan with ACK, unknown flow", V6, TH_FIN | TH_PSH | TH_URG | TH_ACK, DROP(cookies_rejected) },
+	{ "Xmas scan with ACK, unknown flow", V6, TH_FIN | TH_PSH | TH_URG | TH_ACK,
+	  DROP(cookies_rejected) },
 	{ "bare FIN, unknown flow", V4, TH_FIN, DROP(drop_no_ack) },
-	{ "bare RST, unknown flow (the kernel may own it)", V4, TH_RST, .verdict = XDP_PASS, .cnt = -1 },
-	{ "SYN-ACK, no local SYN_SENT (reflection)", V4, TH_SYN | TH_ACK, DROP(drop_synack_unsolicited) },
+	{ "bare RST, unknown flow (the kernel may own it)", V4, TH_RST, .verdict = XDP_PASS,
+	  .cnt = -1 },
+	{ "SYN-ACK, no local SYN_SENT (reflection)", V4, TH_SYN | TH_ACK,
+	  DROP(drop_synack_unsolicited) },
 	{ "land: SYN from our own address", V4, SYN, .mut = M_LAND, DROP(drop_land) },
 	{ "land: SYN from our own address (IPv6)", V6, SYN, .mut = M_LAND, DROP(drop_land) },
 	{ "zero window SYN", V4, SYN, .mut = M_WINDOW, .arg = 0, TX },
-	{ "zero window ACK, unknown flow", V6, TH_ACK, .mut = M_WINDOW, .arg = 0, DROP(cookies_rejected) },
+	{ "zero window ACK, unknown flow", V6, TH_ACK, .mut = M_WINDOW, .arg = 0,
+	  DROP(cookies_rejected) },
 	{ "SYN with 1000 bytes of data", V4, SYN, .s.paylen = 1000, TX },
-	{ "SYN with 1600 bytes of data (too long to verify)", V4, SYN, .s.paylen = 1600, PASS(syn_oversize), .also = C(syn_passed), .tracked = true },
+	{ "SYN with 1600 bytes of data (too long to verify)", V4, SYN, .s.paylen = 1600,
+	  PASS(syn_oversize), .also = C(syn_passed), .tracked = true },
 };
 
 /* The flow of row i: distinct per row, in the lab's ranges. */
@@ -173,8 +216,7 @@ static void tcp_csum(struct frame *f, const struct flow *fl, int l4)
 	uint32_t len = f->len - (uint32_t)l4;
 
 	put16(f->b + l4 + 16, 0);
-	put16(f->b + l4 + 16, csum_fold(csum_add(csum_pseudo(fl->family, fl->saddr,
-							     fl->daddr, len),
+	put16(f->b + l4 + 16, csum_fold(csum_add(csum_pseudo(fl->family, fl->saddr, fl->daddr, len),
 						 f->b + l4, len)));
 }
 
@@ -196,10 +238,10 @@ static void ip6_push_ext(struct frame *f, uint8_t kind, int len8, uint8_t seg_le
 	h[0] = ip[6];
 	h[1] = (uint8_t)(len8 - 1);
 	if (kind == 43) {
-		h[2] = 0;        /* routing type 0 layout: type, segments left */
+		h[2] = 0; /* routing type 0 layout: type, segments left */
 		h[3] = seg_left;
 	} else {
-		h[2] = 1;        /* PadN */
+		h[2] = 1; /* PadN */
 		h[3] = (uint8_t)(8 * len8 - 4);
 	}
 	ip[6] = kind;
@@ -306,7 +348,8 @@ static void mutate(struct frame *f, struct flow *fl, const struct row *r, int l4
 
 static bool entry_of(const struct flow *fl)
 {
-	struct sg_ct_key k = { .family = (uint8_t)fl->family, .lport = fl->dport,
+	struct sg_ct_key k = { .family = (uint8_t)fl->family,
+			       .lport = fl->dport,
 			       .rport = fl->sport };
 	struct sg_ct_entry e;
 
@@ -320,9 +363,14 @@ static bool entry_of(const struct flow *fl)
 static bool syn_path(int cnt)
 {
 	switch (cnt) {
-	case SG_CNT_syn_cookies_sent: case SG_CNT_syn_passed: case SG_CNT_syn_oversize:
-	case SG_CNT_drop_ip_csum: case SG_CNT_drop_tcp_csum: case SG_CNT_drop_syn_flags:
-	case SG_CNT_drop_land: case SG_CNT_parse_tcp_options:
+	case SG_CNT_syn_cookies_sent:
+	case SG_CNT_syn_passed:
+	case SG_CNT_syn_oversize:
+	case SG_CNT_drop_ip_csum:
+	case SG_CNT_drop_tcp_csum:
+	case SG_CNT_drop_syn_flags:
+	case SG_CNT_drop_land:
+	case SG_CNT_parse_tcp_options:
 		return true;
 	}
 	return false;
@@ -360,16 +408,13 @@ static void run_row(const struct row *r)
 		mask |= C(ct_created);
 	if (syn_path(r->cnt))
 		mask |= C(syn_received);
-	snprintf(name, sizeof(name), "catalogue: IPv%d %s -> %s, %s%s", r->family,
-		 r->name, verdict_name(r->verdict),
-		 r->cnt >= 0 ? sg_counter_names[r->cnt] : "no counter",
+	snprintf(name, sizeof(name), "catalogue: IPv%d %s -> %s, %s%s", r->family, r->name,
+		 verdict_name(r->verdict), r->cnt >= 0 ? sg_counter_names[r->cnt] : "no counter",
 		 r->tracked ? ", tracked" : ", not tracked");
 	if (!decided(&out, r->verdict, mask) || entry_of(&fl) != r->tracked)
-		diag("%s: got %s, counters%s, entry %s", r->name,
-		     verdict_name(out.verdict), deltas(&out),
-		     entry_of(&fl) ? "yes" : "no");
-	check(decided(&out, r->verdict, mask) && entry_of(&fl) == r->tracked,
-	      "%s", name);
+		diag("%s: got %s, counters%s, entry %s", r->name, verdict_name(out.verdict),
+		     deltas(&out), entry_of(&fl) ? "yes" : "no");
+	check(decided(&out, r->verdict, mask) && entry_of(&fl) == r->tracked, "%s", name);
 }
 
 /* A jumbo frame (more than a page: the test runner splits it into
@@ -379,8 +424,8 @@ static void test_multibuffer(void)
 {
 	static struct frame f;
 	struct flow fl = flow_client(4, T.next_flow++, PORT);
-	struct seg syn = { .seq = 100, .flags = TH_SYN }, data = { .seq = 101,
-		.ack = 1, .flags = TH_ACK, .paylen = 8000 };
+	struct seg syn = { .seq = 100, .flags = TH_SYN },
+		   data = { .seq = 101, .ack = 1, .flags = TH_ACK, .paylen = 8000 };
 	struct run r;
 
 	T.cfg.cookie_active = 0;
@@ -390,8 +435,8 @@ static void test_multibuffer(void)
 	xdp_run(&f, &r);
 	frame_build(&f, &fl, &data);
 	{
-		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f.b,
-			    .data_size_in = f.len, .repeat = 1);
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f.b, .data_size_in = f.len,
+			    .repeat = 1);
 		__u64 before[SG_CNT_MAX], after[SG_CNT_MAX];
 		int ret;
 
@@ -399,7 +444,7 @@ static void test_multibuffer(void)
 		ret = bpf_prog_test_run_opts(T.prog, &o);
 		sg_counters_read(T.cnt_fd, after);
 		check(!ret && o.retval == XDP_PASS &&
-		      after[SG_CNT_parse_ip_bad] == before[SG_CNT_parse_ip_bad],
+			      after[SG_CNT_parse_ip_bad] == before[SG_CNT_parse_ip_bad],
 		      "catalogue: IPv4 8000-byte segment in several buffers of a tracked flow -> XDP_PASS, parsed (ret %d, %s)",
 		      ret, verdict_name((int)o.retval));
 	}

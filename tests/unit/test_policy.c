@@ -14,7 +14,7 @@
 #include <bpf/libbpf.h>
 #include "harness.h"
 
-#define FAR (1ull << 40)   /* an interval no test outlives: no refill */
+#define FAR (1ull << 40) /* an interval no test outlives: no refill */
 
 static int budget_fd, learned_fd, hitters_fd, policy_fd, policy_bits_fd;
 static struct ring_buffer *rb;
@@ -101,7 +101,8 @@ static void sketch_fresh(void)
 		usleep(10000);
 	for (__u32 r = 0; r < SG_SKETCH_ROWS; r++)
 		if (bpf_map_update_elem(bpf_map__fd(T.skel->maps.sg_sketch), &r, zero, BPF_ANY) ||
-		    bpf_map_update_elem(bpf_map__fd(T.skel->maps.sg_sketch_syns), &r, zero, BPF_ANY))
+		    bpf_map_update_elem(bpf_map__fd(T.skel->maps.sg_sketch_syns), &r, zero,
+					BPF_ANY))
 			diag("cannot clear the sketch: %s", strerror(errno));
 	free(zero);
 }
@@ -186,7 +187,8 @@ static void test_syn_budget(void)
 	check_run(&r, XDP_PASS, C(syn_received) | C(syn_passed) | C(ct_created),
 		  "syn budget: another /32 passes meanwhile");
 	check(map_count(budget_fd) == 1,
-	      "syn budget: one exact bucket, for the source past its gate (%u)", map_count(budget_fd));
+	      "syn budget: one exact bucket, for the source past its gate (%u)",
+	      map_count(budget_fd));
 
 	/* prefixes: a /24 and a /64 are one source each */
 	sketch_fresh();
@@ -201,7 +203,8 @@ static void test_syn_budget(void)
 		limited += r.delta[SG_CNT_syn_ratelimited];
 	}
 	check(passed == 2 && limited == 2,
-	      "syn budget: prefix4=24: four addresses of one /24 share a burst of 2 (%d passed)", passed);
+	      "syn budget: prefix4=24: four addresses of one /24 share a burst of 2 (%d passed)",
+	      passed);
 	passed = limited = 0;
 	for (int i = 1; i <= 4; i++) {
 		struct flow x = flow6(7, (uint32_t)i * 7919, 3000);
@@ -245,12 +248,13 @@ static void test_syn_budget(void)
 		a.sport++;
 		syn_run(&a, &r);
 	}
-	map_clear(budget_fd);  /* as LRU eviction by spoofed sources would */
+	map_clear(budget_fd); /* as LRU eviction by spoofed sources would */
 	a.sport++;
 	syn_run(&a, &r);
-	check_run(&r, XDP_TX, C(syn_received) | C(syn_ratelimited) | C(budget_tracked) |
-		  C(syn_cookies_sent),
-		  "syn budget: after its bucket is evicted, a source over its burst is still over (no fresh burst): a cookie");
+	check_run(
+		&r, XDP_TX,
+		C(syn_received) | C(syn_ratelimited) | C(budget_tracked) | C(syn_cookies_sent),
+		"syn budget: after its bucket is evicted, a source over its burst is still over (no fresh burst): a cookie");
 
 	/* a flood of one-SYN spoofed sources fills the sketch's counters past
 	 * the burst: none of them, nor a new client, may look like a heavy
@@ -265,7 +269,8 @@ static void test_syn_budget(void)
 
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		for (int i = 0; i < n; i++) {
-			struct flow x = flow4(198, (uint8_t)(18 + (i >> 16)), (uint8_t)(i >> 8), (uint8_t)i, 4100);
+			struct flow x = flow4(198, (uint8_t)(18 + (i >> 16)), (uint8_t)(i >> 8),
+					      (uint8_t)i, 4100);
 
 			syn_run(&x, &r);
 			lim += r.delta[SG_CNT_syn_ratelimited];
@@ -273,7 +278,8 @@ static void test_syn_budget(void)
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		diag("%d spoofed sources in %.2f s", n,
 		     (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-		check(lim == 0, "syn budget: %d one-SYN sources in a window (burst 10): none limited (syn_ratelimited +%llu)",
+		check(lim == 0,
+		      "syn budget: %d one-SYN sources in a window (burst 10): none limited (syn_ratelimited +%llu)",
 		      n, (unsigned long long)lim);
 		a = flow4(198, 19, 250, 7, 6000); /* an address the flood never used */
 		syn_run(&a, &r);
@@ -284,7 +290,8 @@ static void test_syn_budget(void)
 			syn_run(&a, &r);
 			heavy += r.verdict == XDP_TX && r.delta[SG_CNT_syn_ratelimited];
 		}
-		check(heavy >= 400 - 10 - 2 * 60, "syn budget: ...while a source sending 400 SYNs is still limited (%d got cookies)",
+		check(heavy >= 400 - 10 - 2 * 60,
+		      "syn budget: ...while a source sending 400 SYNs is still limited (%d got cookies)",
 		      heavy);
 	}
 	budget_on(SG_BUDGET_syn, 0, 0, 32, 64);
@@ -323,16 +330,18 @@ static void test_lists(void)
 {
 	struct flow d4 = flow4(198, 18, 20, 5, 6000), a4 = flow4(198, 18, 21, 5, 6000);
 	struct flow in = flow4(198, 18, 20, 77, 6000); /* allowed /28 inside the denied /24 */
-	struct flow d6 = flow6(0x20, 5, 6000), a6 = flow6(0x21, 5, 6000), o4 = flow4(203, 0, 113, 9, 6000);
+	struct flow d6 = flow6(0x20, 5, 6000), a6 = flow6(0x21, 5, 6000),
+		    o4 = flow4(203, 0, 113, 9, 6000);
 	struct frame f;
 	struct run r;
 
 	cfg_fresh("mode=on");
 	lists_set("198.18.21.0/24, 2001:db8:21::/48, 198.18.20.64/28",
 		  "198.18.20.0/24, 2001:db8:20::/48");
-	check((T.cfg.policy & (SG_POLICY_F_V4 | SG_POLICY_F_V6 | SG_POLICY_F_DENY4 | SG_POLICY_F_DENY6)) ==
-	      (SG_POLICY_F_V4 | SG_POLICY_F_V6 | SG_POLICY_F_DENY4 | SG_POLICY_F_DENY6) &&
-	      !(T.cfg.policy & (SG_POLICY_F_WIDE4 | SG_POLICY_F_WIDE6)),
+	check((T.cfg.policy & (SG_POLICY_F_V4 | SG_POLICY_F_V6 | SG_POLICY_F_DENY4 |
+			       SG_POLICY_F_DENY6)) == (SG_POLICY_F_V4 | SG_POLICY_F_V6 |
+						       SG_POLICY_F_DENY4 | SG_POLICY_F_DENY6) &&
+		      !(T.cfg.policy & (SG_POLICY_F_WIDE4 | SG_POLICY_F_WIDE6)),
 	      "lists: flags say both families, deny entries, no wide prefix (%#x)", T.cfg.policy);
 	syn_run(&d4, &r);
 	check_run(&r, XDP_DROP, C(drop_denied), "deny: IPv4 SYN from a denied /24 dropped at XDP");
@@ -364,10 +373,12 @@ static void test_lists(void)
 	check_run(&r, XDP_TX, C(syn_received) | C(syn_cookies_sent),
 		  "lists: an unlisted source gets a cookie as before");
 	check(hits_of("198.18.20.0/24") == 2 && hits_of("198.18.21.0/24") == 1 &&
-	      hits_of("198.18.20.64/28") == 1 && hits_of("2001:db8:20::/48") == 1,
+		      hits_of("198.18.20.64/28") == 1 && hits_of("2001:db8:20::/48") == 1,
 	      "lists: each prefix counts its hits (%llu %llu %llu %llu)",
-	      (unsigned long long)hits_of("198.18.20.0/24"), (unsigned long long)hits_of("198.18.21.0/24"),
-	      (unsigned long long)hits_of("198.18.20.64/28"), (unsigned long long)hits_of("2001:db8:20::/48"));
+	      (unsigned long long)hits_of("198.18.20.0/24"),
+	      (unsigned long long)hits_of("198.18.21.0/24"),
+	      (unsigned long long)hits_of("198.18.20.64/28"),
+	      (unsigned long long)hits_of("2001:db8:20::/48"));
 
 	/* the allow list skips the SYN budget too */
 	budget_on(SG_BUDGET_syn, FAR, 1, 32, 64);
@@ -381,7 +392,8 @@ static void test_lists(void)
 
 	/* a prefix too wide for the filter: looked up without it */
 	lists_set("", "0.0.0.0/2");
-	check(T.cfg.policy & SG_POLICY_F_WIDE4, "lists: a /2 is too wide for the filter (flag WIDE4)");
+	check(T.cfg.policy & SG_POLICY_F_WIDE4,
+	      "lists: a /2 is too wide for the filter (flag WIDE4)");
 	syn_run(&o4, &r); /* 203.0.113.9 is outside 0.0.0.0/2 */
 	check(r.verdict == XDP_TX, "lists: wide deny: outside it, a cookie");
 	{
@@ -409,23 +421,23 @@ static struct frame frag_of(const struct flow *fl, uint16_t port, int shape)
 	f2.dport = port;
 	f = syn_of(&f2);
 	if (shape == 0)
-		frame_ip4_set_frag(&f, 0x2000);      /* first, whole TCP header */
+		frame_ip4_set_frag(&f, 0x2000); /* first, whole TCP header */
 	else if (shape == 1)
 		frame_ip4_set_frag(&f, 0x2000 | 185); /* later, offset 1480 */
 	else if (shape == 2)
-		frame_ip6_add_frag(&f, 1, 9);        /* IPv6 first */
+		frame_ip6_add_frag(&f, 1, 9); /* IPv6 first */
 	else if (shape == 3)
 		frame_ip6_add_frag(&f, 185 << 3, 9); /* IPv6 later */
 	else
-		frame_ip6_add_dstopts(&f, 8);        /* SYN behind 8 headers */
+		frame_ip6_add_dstopts(&f, 8); /* SYN behind 8 headers */
 	return f;
 }
 
 static void test_hidden(void)
 {
 	static const char *const shapes[] = {
-		"IPv4 first fragment of a SYN", "IPv4 later fragment",
-		"IPv6 first fragment of a SYN", "IPv6 later fragment",
+		"IPv4 first fragment of a SYN",        "IPv4 later fragment",
+		"IPv6 first fragment of a SYN",        "IPv6 later fragment",
 		"IPv6 SYN behind 8 extension headers",
 	};
 	struct flow d4 = flow4(198, 18, 20, 9, 6100), a4 = flow4(198, 18, 21, 9, 6100);
@@ -459,10 +471,11 @@ static void test_hidden(void)
 	/* burst 1: a source's second SYN is over its budget, hidden or not */
 	budget_on(SG_BUDGET_syn, FAR, 1, 32, 64);
 	for (int i = 0; i < 5; i += 2) {
-		struct flow o = i < 2 ? flow4(198, 18, 22, (uint8_t)i, 6100) :
-				flow6((uint16_t)(0x22 + i), 1, 6100);
-		sg_cmask pass = C(budget_tracked) | (i == 4 ? C(parse_ipv6_ext_depth) :
-				      C(syn_received) | C(pass_ip_fragment));
+		struct flow o = i < 2 ? flow4(198, 18, 22, (uint8_t)i, 6100)
+				      : flow6((uint16_t)(0x22 + i), 1, 6100);
+		sg_cmask pass =
+			C(budget_tracked) |
+			(i == 4 ? C(parse_ipv6_ext_depth) : C(syn_received) | C(pass_ip_fragment));
 
 		f = frag_of(&o, PORT, i);
 		xdp_run(&f, &r);
@@ -634,8 +647,9 @@ static void test_shadow(void)
 	xdp_run(&f, &r);
 	would_read(w1);
 	check(r.verdict == XDP_PASS && r.len == f.len && !memcmp(r.out, f.b, f.len) &&
-	      r.delta[SG_CNT_syn_passed] == 1 && r.delta[SG_CNT_pass_shadow] == 1 &&
-	      !r.delta[SG_CNT_syn_cookies_sent] && w1[SG_CNT_syn_cookies_sent] - w0[SG_CNT_syn_cookies_sent] == 1,
+		      r.delta[SG_CNT_syn_passed] == 1 && r.delta[SG_CNT_pass_shadow] == 1 &&
+		      !r.delta[SG_CNT_syn_cookies_sent] &&
+		      w1[SG_CNT_syn_cookies_sent] - w0[SG_CNT_syn_cookies_sent] == 1,
 	      "shadow: a SYN in (would-be) cookie mode passes untouched to the kernel; would-be syn_cookies_sent +1");
 
 	s.sport++; /* an untracked flow */
@@ -643,8 +657,9 @@ static void test_shadow(void)
 	would_read(w0);
 	xdp_run(&f, &r);
 	would_read(w1);
-	check(r.verdict == XDP_PASS && r.delta[SG_CNT_pass_shadow] == 1 && !r.delta[SG_CNT_cookies_rejected] &&
-	      w1[SG_CNT_cookies_rejected] - w0[SG_CNT_cookies_rejected] == 1,
+	check(r.verdict == XDP_PASS && r.delta[SG_CNT_pass_shadow] == 1 &&
+		      !r.delta[SG_CNT_cookies_rejected] &&
+		      w1[SG_CNT_cookies_rejected] - w0[SG_CNT_cookies_rejected] == 1,
 	      "shadow: a bad cookie ACK passes; would-be cookies_rejected +1");
 
 	lists_set("", "198.18.51.0/24");
@@ -654,9 +669,10 @@ static void test_shadow(void)
 		would_read(w0);
 		syn_run(&d, &r);
 		would_read(w1);
-		check(r.verdict == XDP_PASS && !r.delta[SG_CNT_drop_denied] && r.delta[SG_CNT_syn_passed] == 1 &&
-		      w1[SG_CNT_drop_denied] - w0[SG_CNT_drop_denied] == 1 &&
-		      w1[SG_CNT_syn_cookies_sent] == w0[SG_CNT_syn_cookies_sent],
+		check(r.verdict == XDP_PASS && !r.delta[SG_CNT_drop_denied] &&
+			      r.delta[SG_CNT_syn_passed] == 1 &&
+			      w1[SG_CNT_drop_denied] - w0[SG_CNT_drop_denied] == 1 &&
+			      w1[SG_CNT_syn_cookies_sent] == w0[SG_CNT_syn_cookies_sent],
 		      "shadow: a denied SYN passes; would-be drop_denied +1, and only that");
 	}
 	lists_set("", "");
@@ -668,8 +684,9 @@ static void test_shadow(void)
 	f = syn_of(&s);
 	xdp_run(&f, &r);
 	would_read(w1);
-	check(r.verdict == XDP_PASS && !memcmp(r.out, f.b, f.len) && !r.delta[SG_CNT_syn_ratelimited] &&
-	      w1[SG_CNT_syn_ratelimited] - w0[SG_CNT_syn_ratelimited] == 1,
+	check(r.verdict == XDP_PASS && !memcmp(r.out, f.b, f.len) &&
+		      !r.delta[SG_CNT_syn_ratelimited] &&
+		      w1[SG_CNT_syn_ratelimited] - w0[SG_CNT_syn_ratelimited] == 1,
 	      "shadow: a SYN over budget passes untouched; would-be syn_ratelimited +1");
 	budget_on(SG_BUDGET_syn, 0, 0, 32, 64);
 	T.cfg.cookie_active = 0;
@@ -678,8 +695,9 @@ static void test_shadow(void)
 	s.sport++;
 	syn_run(&s, &r);
 	would_read(w1);
-	check(r.verdict == XDP_PASS && r.delta[SG_CNT_syn_passed] == 1 && !r.delta[SG_CNT_pass_shadow] &&
-	      w1[SG_CNT_syn_passed] - w0[SG_CNT_syn_passed] == 1,
+	check(r.verdict == XDP_PASS && r.delta[SG_CNT_syn_passed] == 1 &&
+		      !r.delta[SG_CNT_pass_shadow] &&
+		      w1[SG_CNT_syn_passed] - w0[SG_CNT_syn_passed] == 1,
 	      "shadow: with (would-be) cookie mode off a SYN passes and would have: syn_passed in both banks");
 }
 
@@ -714,18 +732,20 @@ static void test_events(void)
 	s.sport++;
 	syn_run(&s, &r);
 	check(ev_take() == 1 && r.delta[SG_CNT_events_sampled] == 1 &&
-	      evs[0].reason == SG_CNT_syn_cookies_sent && evs[0].verdict == XDP_TX &&
-	      evs[0].family == 4 && evs[0].saddr[0] == s.saddr[0] && evs[0].daddr[0] == s.daddr[0] &&
-	      evs[0].sport == s.sport && evs[0].dport == PORT && evs[0].tcp_flags == TH_SYN &&
-	      !evs[0].flags && evs[0].time_ns,
+		      evs[0].reason == SG_CNT_syn_cookies_sent && evs[0].verdict == XDP_TX &&
+		      evs[0].family == 4 && evs[0].saddr[0] == s.saddr[0] &&
+		      evs[0].daddr[0] == s.daddr[0] && evs[0].sport == s.sport &&
+		      evs[0].dport == PORT && evs[0].tcp_flags == TH_SYN && !evs[0].flags &&
+		      evs[0].time_ns,
 	      "events: with a lease, a decision is sampled: reason, verdict, family, addresses, ports, flags, time");
 	{
 		struct flow d = flow6(0x61, 3, 9100);
 		struct frame f = seg_of(&d, 1, 2, TH_ACK);
 
 		xdp_run(&f, &r);
-		check(ev_take() == 1 && evs[0].reason == SG_CNT_cookies_rejected && evs[0].verdict == XDP_DROP &&
-		      evs[0].family == 6 && !memcmp(evs[0].saddr, d.saddr, 16) && evs[0].tcp_flags == TH_ACK,
+		check(ev_take() == 1 && evs[0].reason == SG_CNT_cookies_rejected &&
+			      evs[0].verdict == XDP_DROP && evs[0].family == 6 &&
+			      !memcmp(evs[0].saddr, d.saddr, 16) && evs[0].tcp_flags == TH_ACK,
 		      "events: an IPv6 bad cookie ACK: cookies_rejected, drop");
 	}
 	/* events.rate: burst 2, no refill */

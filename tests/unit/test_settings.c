@@ -44,11 +44,11 @@ static void test_table(void)
 	int dup = 0, badkey = 0, badrange = 0, roundtrip = 0, nohelp = 0;
 
 	sg_settings_defaults(&def, &sy);
-	sg_settings_for_each(st) {
+	sg_settings_for_each(st)
+	{
 		char val[256], kv[400], err[256];
 
-		sg_settings_for_each(o)
-			dup += o != st && !strcmp(o->key, st->key);
+		sg_settings_for_each(o) dup += o != st && !strcmp(o->key, st->key);
 		badkey += sg_setting_find(st->key) != st || strpbrk(st->key, " =[];#") != NULL;
 		nohelp += !st->help || !st->help[0] || (!st->def && !st->compute);
 		if (st->type == &sg_t_uint)
@@ -97,7 +97,8 @@ static void test_sample(void)
 	sg_sysctls_defaults(&kdef);
 	sg_settings_defaults(&def, &kdef);
 	s = def;
-	if (!check(!sg_settings_file(&s, &g, write_file("sample.conf", out, 0600), err, sizeof(err)),
+	if (!check(!sg_settings_file(&s, &g, write_file("sample.conf", out, 0600), err,
+				     sizeof(err)),
 		   "sample config: parses with every setting uncommented"))
 		diag("%s", err);
 	for (unsigned int i = 0; i < sg_settings_count; i++)
@@ -116,23 +117,32 @@ static void test_file_errors(void)
 	static const struct {
 		const char *text, *want;
 	} cases[] = {
-		{ "mode = auto\n[auto]\nhold = 5\nsyn_rate_high = abc\n", ":4: auto.syn_rate_high: 'abc' is not a number in 1..1000000000" },
-		{ "# c\n\n[deny]\nprefixes = 198.18.0.0/15, 198.18.7.1/24\n", ":4: deny.prefixes: '198.18.7.1/24' has host bits set: the prefix is 198.18.7.0/24" },
-		{ "[allow]\nprefixes = 2001:db8::/32\nprefixes = 2001:db8::/129\n", ":3: allow.prefixes: '2001:db8::/129': the prefix length must be 0..128" },
-		{ "[allow]\nprefixes = fe80::1%eth0\n", ":2: allow.prefixes: 'fe80::1%eth0' is not an IPv4 or IPv6 prefix" },
-		{ "[allow]\nprefixes = 198.18.0.0/24\n[deny]\nprefixes = 198.18.0.0/24\n", ":4: 198.18.0.0/24 is in both allow.prefixes and deny.prefixes" },
+		{ "mode = auto\n[auto]\nhold = 5\nsyn_rate_high = abc\n",
+		  ":4: auto.syn_rate_high: 'abc' is not a number in 1..1000000000" },
+		{ "# c\n\n[deny]\nprefixes = 198.18.0.0/15, 198.18.7.1/24\n",
+		  ":4: deny.prefixes: '198.18.7.1/24' has host bits set: the prefix is 198.18.7.0/24" },
+		{ "[allow]\nprefixes = 2001:db8::/32\nprefixes = 2001:db8::/129\n",
+		  ":3: allow.prefixes: '2001:db8::/129': the prefix length must be 0..128" },
+		{ "[allow]\nprefixes = fe80::1%eth0\n",
+		  ":2: allow.prefixes: 'fe80::1%eth0' is not an IPv4 or IPv6 prefix" },
+		{ "[allow]\nprefixes = 198.18.0.0/24\n[deny]\nprefixes = 198.18.0.0/24\n",
+		  ":4: 198.18.0.0/24 is in both allow.prefixes and deny.prefixes" },
 		{ "mode = auto\nbogus = 1\n", ":2: unknown setting 'bogus' outside a [section]" },
 		{ "[auto]\nhodl = 1\n", ":2: unknown setting 'auto.hodl'" },
 		{ "mode = on\njust words\n", ":2: not KEY = VALUE, a [section] or a comment" },
 		{ "[auto\nhold = 1\n", ":1: not KEY = VALUE" },
 		{ "mode = on\n\nmode = off\n", ":3: mode set twice (first on line 1)" },
-		{ "[auto]\nsyn_rate_low = 5000\n\nsyn_rate_high = 100\n", ":4: auto.syn_rate_low (5000) must not exceed auto.syn_rate_high (100)" },
+		{ "[auto]\nsyn_rate_low = 5000\n\nsyn_rate_high = 100\n",
+		  ":4: auto.syn_rate_low (5000) must not exceed auto.syn_rate_high (100)" },
 		{ "ports = 80,443\n  8080\n", ":2: an indented line continues the value of ports" },
 		{ "ports = 80,70000\n", ":1: ports: bad port '70000'" },
 		{ "metrics = 1.2.3:99\n", ":1: metrics: '1.2.3:99' is not ADDR:PORT" },
-		{ "[secret]\nfile = relative/key\n", ":2: secret.file: relative/key: give the key file as an absolute path" },
-		{ "mode = auto # why\n", ":1: mode: 'auto # why' is not off, on, auto or shadow (a comment after a value starts with \" ;\")" },
-		{ "[timeout]\nTIME_WAIT = 0\n", ":2: timeout.TIME_WAIT: '0' is not a number in 1..4000000" },
+		{ "[secret]\nfile = relative/key\n",
+		  ":2: secret.file: relative/key: give the key file as an absolute path" },
+		{ "mode = auto # why\n",
+		  ":1: mode: 'auto # why' is not off, on, auto or shadow (a comment after a value starts with \" ;\")" },
+		{ "[timeout]\nTIME_WAIT = 0\n",
+		  ":2: timeout.TIME_WAIT: '0' is not a number in 1..4000000" },
 		{ "drop_oow_rst = maybe\n", ":1: drop_oow_rst: 'maybe' is not yes or no" },
 	};
 	static struct sg_settings s;
@@ -164,11 +174,14 @@ static void test_file_errors(void)
 		path = write_file("long.conf", line, 0600);
 		sg_settings_defaults(&s, &sy);
 		memset(&g, 0, sizeof(g));
-		check(sg_exit_code(sg_settings_file(&s, &g, path, err, sizeof(err))) == SG_EXIT_USAGE &&
-		      strstr(err, ":1: line longer than"), "config file: an overlong line is refused");
-		check(sg_exit_code(sg_settings_file(&s, &g, "/nonexistent/sg.conf", err, sizeof(err))) ==
-		      SG_EXIT_FAIL &&
-		      strstr(err, "No such file"), "config file: a missing file is a runtime error");
+		check(sg_exit_code(sg_settings_file(&s, &g, path, err, sizeof(err))) ==
+				      SG_EXIT_USAGE &&
+			      strstr(err, ":1: line longer than"),
+		      "config file: an overlong line is refused");
+		check(sg_exit_code(sg_settings_file(&s, &g, "/nonexistent/sg.conf", err,
+						    sizeof(err))) == SG_EXIT_FAIL &&
+			      strstr(err, "No such file"),
+		      "config file: a missing file is a runtime error");
 	}
 }
 
@@ -179,9 +192,11 @@ static void test_lists(void)
 	static struct sg_settings s;
 	static struct sg_given g;
 	char err[512], val[256];
-	const char *path = write_file("lists.conf",
-		"[allow]\nprefixes = 198.18.7.0/24, 2001:db8::/32\n"
-		"prefixes = 198.18.0.0/15 ; more\nprefixes = 198.18.7.0/24 198.18.9.9\n", 0600);
+	const char *path =
+		write_file("lists.conf",
+			   "[allow]\nprefixes = 198.18.7.0/24, 2001:db8::/32\n"
+			   "prefixes = 198.18.0.0/15 ; more\nprefixes = 198.18.7.0/24 198.18.9.9\n",
+			   0600);
 
 	sg_settings_defaults(&s, &sy);
 	memset(&g, 0, sizeof(g));
@@ -189,7 +204,8 @@ static void test_lists(void)
 		   "lists: a key given again in the file adds to the list"))
 		diag("%s", err);
 	sg_setting_format(sg_setting_find("allow.prefixes"), &s, val, sizeof(val));
-	check(s.allow.n == 4 && !strcmp(val, "198.18.0.0/15, 198.18.7.0/24, 198.18.9.9/32, 2001:db8::/32"),
+	check(s.allow.n == 4 &&
+		      !strcmp(val, "198.18.0.0/15, 198.18.7.0/24, 198.18.9.9/32, 2001:db8::/32"),
 	      "lists: sorted, one of each, a host is /32 (%s)", val);
 }
 
@@ -199,22 +215,26 @@ static void test_precedence(void)
 	static struct sg_settings s, cur, merged;
 	static struct sg_given g;
 	char *kv[] = { "auto.hold=9", "mode=on" };
-	const char *path = write_file("prec.conf",
-		"mode = off ; inline comment\n[auto]\nhold = 7\nsyn_rate_high = 5000\n"
-		"[timeout]\nsyn_rcvd = 5\n", 0600);
+	const char *path =
+		write_file("prec.conf",
+			   "mode = off ; inline comment\n[auto]\nhold = 7\nsyn_rate_high = 5000\n"
+			   "[timeout]\nsyn_rcvd = 5\n",
+			   0600);
 	char err[512];
 	int r = sg_settings_compose(&s, &g, &sy, path, NULL, kv, 2, err, sizeof(err));
 
 	if (!check(!r, "compose: file and flags together"))
 		diag("%s", err);
-	check(s.d.hold_s == 9 && g.line[sg_setting_find("auto.hold") - sg_settings_table] == SG_FROM_FLAG,
+	check(s.d.hold_s == 9 &&
+		      g.line[sg_setting_find("auto.hold") - sg_settings_table] == SG_FROM_FLAG,
 	      "compose: a flag wins over the file (auto.hold 9, from the command line)");
 	check(s.cfg.mode == SG_MODE_ON, "compose: --mode on wins over mode = off in the file");
 	check(s.d.syn_rate_high == 5000 &&
-	      g.line[sg_setting_find("auto.syn_rate_high") - sg_settings_table] == 4,
+		      g.line[sg_setting_find("auto.syn_rate_high") - sg_settings_table] == 4,
 	      "compose: the file's value and line for what flags leave alone");
 	check(s.cfg.timeout_s[SG_SYN_RCVD] == 5, "compose: [timeout] syn_rcvd = 5 (any case)");
-	check(s.d.syn_rate_low == 2000 && !g.line[sg_setting_find("auto.syn_rate_low") - sg_settings_table],
+	check(s.d.syn_rate_low == 2000 &&
+		      !g.line[sg_setting_find("auto.syn_rate_low") - sg_settings_table],
 	      "compose: the rest keeps its default");
 
 	/* a restart: what the pins hold stays unless the file or flags name it */
@@ -223,12 +243,15 @@ static void test_precedence(void)
 	cur.d.hold_s = 1;
 	merged = cur;
 	sg_settings_merge(&merged, &s, &g);
-	check(merged.d.syn_rate_low == 1234 && merged.d.hold_s == 9 && merged.d.syn_rate_high == 5000,
+	check(merged.d.syn_rate_low == 1234 && merged.d.hold_s == 9 &&
+		      merged.d.syn_rate_high == 5000,
 	      "merge: named settings replace the pinned ones, the others stay");
 	check(!sg_settings_kv(&merged, NULL, 0, "auto.syn_rate_low=default", err, sizeof(err)) &&
-	      merged.d.syn_rate_low == 2000, "kv: the value default restores the default");
+		      merged.d.syn_rate_low == 2000,
+	      "kv: the value default restores the default");
 	check(sg_settings_kv(&merged, NULL, 0, "nokey", err, sizeof(err)) &&
-	      strstr(err, "is not KEY=VALUE"), "kv: a word without = is refused");
+		      strstr(err, "is not KEY=VALUE"),
+	      "kv: a word without = is refused");
 }
 
 /* sg_config_set: mode switches the cookie fields as synguardd expects */
@@ -240,10 +263,11 @@ static void test_mode(void)
 	check(!sg_config_set(&c, "mode=on", 60 * SG_NS) && c.cookie_active && c.mode == SG_MODE_ON,
 	      "mode=on: cookies active");
 	check(!sg_config_set(&c, "mode=off", 60 * SG_NS) && !c.cookie_active &&
-	      c.cookie_check_until_ns >= before + 120 * SG_NS,
+		      c.cookie_check_until_ns >= before + 120 * SG_NS,
 	      "mode=off after on: cookies checked two more periods");
 	c.cookie_active = 1;
-	check(!sg_config_set(&c, "mode=auto", 60 * SG_NS) && c.cookie_active && c.mode == SG_MODE_AUTO,
+	check(!sg_config_set(&c, "mode=auto", 60 * SG_NS) && c.cookie_active &&
+		      c.mode == SG_MODE_AUTO,
 	      "mode=auto: cookie state left to the daemon");
 	check(sg_config_set(&c, "auto.hold=3", 60 * SG_NS) == -EINVAL,
 	      "sg_config_set refuses a setting outside struct sg_config");
@@ -255,10 +279,19 @@ static void test_metrics_addr(void)
 		const char *s;
 		int want;
 	} cases[] = {
-		{ "off", 1 }, { "127.0.0.1:9810", 0 }, { "0.0.0.0:1", 0 }, { "[::1]:9810", 0 },
-		{ "[::]:80", 0 }, { "127.0.0.1", -EINVAL }, { "127.0.0.1:0", -EINVAL },
-		{ "127.0.0.1:65536", -EINVAL }, { "::1:9810", -EINVAL }, { "[::1]9810", -EINVAL },
-		{ "localhost:9810", -EINVAL }, { ":9810", -EINVAL }, { "1.2.3.4:80x", -EINVAL },
+		{ "off", 1 },
+		{ "127.0.0.1:9810", 0 },
+		{ "0.0.0.0:1", 0 },
+		{ "[::1]:9810", 0 },
+		{ "[::]:80", 0 },
+		{ "127.0.0.1", -EINVAL },
+		{ "127.0.0.1:0", -EINVAL },
+		{ "127.0.0.1:65536", -EINVAL },
+		{ "::1:9810", -EINVAL },
+		{ "[::1]9810", -EINVAL },
+		{ "localhost:9810", -EINVAL },
+		{ ":9810", -EINVAL },
+		{ "1.2.3.4:80x", -EINVAL },
 	};
 	int bad = 0;
 
@@ -292,14 +325,17 @@ static void test_key_file(void)
 	static const struct {
 		const char *name, *text;
 		mode_t mode;
-		const char *want;   /* NULL: accepted */
+		const char *want; /* NULL: accepted */
 	} cases[] = {
 		{ "ok", "000102030405060708090a0b0c0d0e0f\n", 0600, NULL },
 		{ "ok-nonl", "000102030405060708090A0B0C0D0E0F", 0400, NULL },
-		{ "open", "000102030405060708090a0b0c0d0e0f\n", 0644, "open to group or others (mode 0644): chmod 600" },
+		{ "open", "000102030405060708090a0b0c0d0e0f\n", 0644,
+		  "open to group or others (mode 0644): chmod 600" },
 		{ "short", "0001020304\n", 0600, "must hold exactly 32 hex digits" },
-		{ "long", "000102030405060708090a0b0c0d0e0f00\n", 0600, "must hold exactly 32 hex digits" },
-		{ "nothex", "000102030405060708090a0b0c0d0e0g\n", 0600, "character 32 is not a hex digit" },
+		{ "long", "000102030405060708090a0b0c0d0e0f00\n", 0600,
+		  "must hold exactly 32 hex digits" },
+		{ "nothex", "000102030405060708090a0b0c0d0e0g\n", 0600,
+		  "character 32 is not a hex digit" },
 		{ "zero", "00000000000000000000000000000000\n", 0600, "all-zero key" },
 	};
 	struct sg_secret k;
@@ -311,12 +347,14 @@ static void test_key_file(void)
 
 		if (!cases[i].want)
 			check(!r && k.k0 == 0x0706050403020100ull && k.k1 == 0x0f0e0d0c0b0a0908ull,
-			      "key file %s: accepted, little-endian words as SipHash keys", cases[i].name);
+			      "key file %s: accepted, little-endian words as SipHash keys",
+			      cases[i].name);
 		else if (!check(r && strstr(err, cases[i].want), "key file %s: refused (%s)",
 				cases[i].name, cases[i].want))
 			diag("got %d '%s'", r, r ? err : "");
 	}
-	check(sg_secret_file_load(tmpdir, &k, err, sizeof(err)) && strstr(err, "not a regular file"),
+	check(sg_secret_file_load(tmpdir, &k, err, sizeof(err)) &&
+		      strstr(err, "not a regular file"),
 	      "key file: a directory is refused");
 }
 
@@ -368,17 +406,19 @@ static void test_schedule(void)
 	sg_secrets_derived(&s, &master, P, t + 1 * SG_NS, 1, true, &no);
 	sg_secret_derive(&master, no, &k0);
 	sg_secret_derive(&master, no - 1, &k1);
-	check(!memcmp(&s.slot[s.cur & 1], &k0, sizeof(k0)) && !memcmp(&s.slot[(s.cur ^ 1) & 1], &k1, sizeof(k1)),
+	check(!memcmp(&s.slot[s.cur & 1], &k0, sizeof(k0)) &&
+		      !memcmp(&s.slot[(s.cur ^ 1) & 1], &k1, sizeof(k1)),
 	      "schedule: fresh start holds K(n) and K(n-1)");
 	check(sg_secrets_derived(&s, &master, P, t + 44 * SG_NS, 2, false, &no) == 0,
 	      "schedule: nothing to do within the first three quarters");
 	check(sg_secrets_derived(&s, &master, P, t + 45 * SG_NS, 3, false, &no) == SG_SECRET_NEXT,
 	      "schedule: the next period's secret is accepted from 3/4 on");
-	check(sg_secrets_derived(&s, &master, P, t + 60 * SG_NS, 4, false, &no) == SG_SECRET_ROTATED &&
-	      !memcmp(&s.slot[(s.cur ^ 1) & 1], &k0, sizeof(k0)) && s.rotated_ns == 4,
+	check(sg_secrets_derived(&s, &master, P, t + 60 * SG_NS, 4, false, &no) ==
+			      SG_SECRET_ROTATED &&
+		      !memcmp(&s.slot[(s.cur ^ 1) & 1], &k0, sizeof(k0)) && s.rotated_ns == 4,
 	      "schedule: at the boundary K(n+1) is current and K(n) still accepted");
 	check(sg_secrets_derived_due(P, t + 10 * SG_NS) == 35 * SG_NS &&
-	      sg_secrets_derived_due(P, t + 50 * SG_NS) == 10 * SG_NS,
+		      sg_secrets_derived_due(P, t + 50 * SG_NS) == 10 * SG_NS,
 	      "schedule: due at 3/4 of the period, then at its end");
 
 	for (size_t i = 0; i < sizeof(ok_skews) / sizeof(ok_skews[0]); i++) {
@@ -389,7 +429,8 @@ static void test_schedule(void)
 			bad++;
 		}
 	}
-	check(!bad, "two hosts, 6 periods of 60 s, a cookie every 0.1 s, RTT 0.3 s: none refused with clocks up to 14.5 s apart either way");
+	check(!bad,
+	      "two hosts, 6 periods of 60 s, a cookie every 0.1 s, RTT 0.3 s: none refused with clocks up to 14.5 s apart either way");
 	/* the checking host behind the issuer by more than P/4 misses the
 	 * first seconds of each of the issuer's periods; ahead, it keeps the
 	 * issuer's current secret as its previous for 3/4 of a period: traffic

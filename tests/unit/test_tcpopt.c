@@ -16,33 +16,51 @@
  */
 #include "harness.h"
 
-#define LPORT_OUT 41000         /* local port of the connections we open */
+#define LPORT_OUT 41000 /* local port of the connections we open */
 #define RPORT_OUT 443
 
 enum side { INBOUND, OUTBOUND };
 
 struct opt_case {
 	const char *name;
-	struct tcpopts to;      /* laid out by opts_build                  */
-	bool overrun;           /* then the last option's length runs past */
-	int want;               /* the scale the entry keeps; 0xf: none    */
-	int want_tc;            /* ...when the host sent it                */
+	struct tcpopts to; /* laid out by opts_build                  */
+	bool overrun;      /* then the last option's length runs past */
+	int want;          /* the scale the entry keeps; 0xf: none    */
+	int want_tc;       /* ...when the host sent it                */
 };
 
 static const struct opt_case cases[] = {
-	{ "Linux layout", { .mss = 1460, .wscale = 7, .sack_perm = true, .ts = true,
-			    .order = OPTS_LINUX }, false, 7, 7 },
-	{ "Windows layout", { .mss = 1460, .wscale = 8, .sack_perm = true, .ts = true,
-			      .order = OPTS_WINDOWS }, false, 8, 8 },
-	{ "macOS layout", { .mss = 1460, .wscale = 6, .sack_perm = true, .ts = true,
-			    .order = OPTS_MACOS }, false, 6, 6 },
-	{ "BSD layout", { .mss = 1460, .wscale = 9, .sack_perm = true, .ts = true,
-			  .order = OPTS_BSD }, false, 9, 9 },
-	{ "packed layout (walked)", { .mss = 1460, .wscale = 14, .sack_perm = true,
-				      .ts = true, .order = OPTS_PACKED }, false, 14, 14 },
+	{ "Linux layout",
+	  { .mss = 1460, .wscale = 7, .sack_perm = true, .ts = true, .order = OPTS_LINUX },
+	  false,
+	  7,
+	  7 },
+	{ "Windows layout",
+	  { .mss = 1460, .wscale = 8, .sack_perm = true, .ts = true, .order = OPTS_WINDOWS },
+	  false,
+	  8,
+	  8 },
+	{ "macOS layout",
+	  { .mss = 1460, .wscale = 6, .sack_perm = true, .ts = true, .order = OPTS_MACOS },
+	  false,
+	  6,
+	  6 },
+	{ "BSD layout",
+	  { .mss = 1460, .wscale = 9, .sack_perm = true, .ts = true, .order = OPTS_BSD },
+	  false,
+	  9,
+	  9 },
+	{ "packed layout (walked)",
+	  { .mss = 1460, .wscale = 14, .sack_perm = true, .ts = true, .order = OPTS_PACKED },
+	  false,
+	  14,
+	  14 },
 	{ "MSS only", { .mss = 1460, .wscale = -1, .order = OPTS_LINUX }, false, 0xf, 0xf },
 	{ "WScale, then an option past the header",
-	  { .mss = 1460, .wscale = 5, .order = OPTS_WINDOWS }, true, 5, 0xf },
+	  { .mss = 1460, .wscale = 5, .order = OPTS_WINDOWS },
+	  true,
+	  5,
+	  0xf },
 };
 
 /* The flow of one case, as the host's tables key it: local is ours. */
@@ -111,13 +129,13 @@ static void run_case(const struct opt_case *c, enum side side)
 	ws = entry_wscale(&fl, side);
 	if (ws != want)
 		diag("%s %s: entry wscale %d, counters%s", prog, c->name, ws, deltas(&r));
-	check(!r.err && ws == want, "tcpopt: %s, %s: the entry keeps wscale %d",
-	      prog, c->name, want);
+	check(!r.err && ws == want, "tcpopt: %s, %s: the entry keeps wscale %d", prog, c->name,
+	      want);
 	/* the SYN path counts an option it cannot read in full, and passes
 	 * the SYN as Linux does (it stops at a broken option) */
 	if (side == INBOUND)
 		check(r.verdict == XDP_PASS &&
-		      r.delta[SG_CNT_parse_tcp_options] == (c->overrun ? 1u : 0u),
+			      r.delta[SG_CNT_parse_tcp_options] == (c->overrun ? 1u : 0u),
 		      "tcpopt: sg_xdp, %s: XDP_PASS, parse_tcp_options %s", c->name,
 		      c->overrun ? "counted" : "not counted");
 }
