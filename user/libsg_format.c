@@ -167,27 +167,35 @@ static int sg_status_ports(struct sg_view *v, struct sg_status *x)
 	static __u16 slots[65536];
 	static struct sg_portset missing;
 
-	if (sg_ports_read(v->pins->ports_fd, slots))
-		return -1;
+	int ret = sg_ports_read(v->pins->ports_fd, slots);
+
+	if (ret)
+		return ret;
 	x->protected_ports = sg_ports_format(slots);
 	if (x->fresh && !x->st.listen_err) {
 		memcpy(missing.bit, x->st.no_listener, sizeof(missing.bit));
 		x->no_listener = sg_portset_format(&missing);
 	}
-	return x->protected_ports ? 0 : -1;
+	return x->protected_ports ? 0 : -ENOMEM;
 }
 
 static int sg_status_read(struct sg_view *v, struct sg_status *x)
 {
+	int ret;
+
 	memset(x, 0, sizeof(*x));
 	x->now = sg_now_ns();
 	sg_tw_limits_read(&x->live.tw);
 	if (sg_sysctl_int("net/ipv4/tcp_syncookies", &x->syncookies))
 		x->syncookies = -1;
-	if (sg_settings_read(v->pins, &x->set) || sg_secrets_read(v->pins->secrets_fd, &x->ss) ||
-	    sg_gauges_read(v->pins, v->daemon_pid, x->live.tw.port_lo, x->live.tw.port_hi, &x->wa,
-			   &x->wa_age))
-		return -1;
+	ret = sg_settings_read(v->pins, &x->set);
+	if (!ret)
+		ret = sg_secrets_read(v->pins->secrets_fd, &x->ss);
+	if (!ret)
+		ret = sg_gauges_read(v->pins, v->daemon_pid, x->live.tw.port_lo, x->live.tw.port_hi,
+				     &x->wa, &x->wa_age);
+	if (ret)
+		return ret;
 	x->synced_max = sg_map_max_entries(v->pins->synced_fd);
 	x->emb_max = sg_map_max_entries(v->pins->embryonic_fd);
 	sg_attach_query(v->pins, &x->ai);

@@ -164,5 +164,5 @@ int sg_listen_ports(struct sg_portset *ps)
 
 	if (r)
 		sg_err("cannot list the TCP listeners (inet_diag netlink): %s", strerror(-r));
-	return r ? -1 : 0;
+	return r;
 }

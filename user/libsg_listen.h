@@ -11,7 +11,7 @@
  * The TCP ports with a LISTEN socket (IPv4 or IPv6) in this network
  * namespace, from an inet_diag dump (NETLINK_SOCK_DIAG). Listeners bound
  * to a loopback address only are left out: nothing from a NIC reaches
- * them. 0, or -1 with one line printed. */
+ * them. 0, or a negative errno with one line printed. */
 int sg_listen_ports(struct sg_portset *ps);
 /* The same quietly: 0, or -errno. */
 int sg_listen_read(struct sg_portset *ps);

@@ -260,12 +260,14 @@ int sg_counters_read_bank(int fd, __u32 bank, __u64 out[SG_CNT_MAX])
 	struct sg_counters *v = calloc((size_t)ncpu, sizeof(*v));
 
 	if (!v)
-		return -1;
+		return -ENOMEM;
 	memset(out, 0, sizeof(__u64) * SG_CNT_MAX);
 	if (bpf_map_lookup_elem(fd, &bank, v)) {
-		sg_err("cannot read sg_counters: %s", strerror(errno));
+		int ret = -errno;
+
+		sg_err("cannot read sg_counters: %s", strerror(-ret));
 		free(v);
-		return -1;
+		return ret;
 	}
 	for (int c = 0; c < ncpu; c++)
 		for (int i = 0; i < SG_CNT_MAX; i++)
@@ -377,7 +379,7 @@ int sg_walk_run_tw(int prog_fd, int delete_expired, __u16 lo, __u16 hi, struct s
 		return sg_err_errno("cannot run the table walker");
 	if (o.retval) {
 		sg_err("table walker failed (no config in sg_config?)");
-		return -1;
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -425,7 +427,7 @@ static int sg_connv_push(struct sg_connv *cv, const struct sg_ct_key *k,
 		struct sg_conn *nv = realloc(cv->v, cap * sizeof(*nv));
 
 		if (!nv)
-			return -1;
+			return -ENOMEM;
 		cv->v = nv;
 		cv->cap = cap;
 	}
@@ -456,7 +458,7 @@ static int sg_ct_dump(int fd, const struct sg_config *c, __u64 now, struct sg_co
 		for (__u32 i = 0; i < count; i++)
 			if (!sg_ct_entry_expired(c->timeout_s, &vals[i], now) &&
 			    sg_connv_push(cv, &keys[i], &vals[i]))
-				return -1;
+				return -ENOMEM;
 		if (err)
 			return 0;
 		in_batch = out_batch;
@@ -475,7 +477,7 @@ fallback:
 			if (!bpf_map_lookup_elem(fd, &next, &e) &&
 			    !sg_ct_entry_expired(c->timeout_s, &e, now) &&
 			    sg_connv_push(cv, &next, &e))
-				return -1;
+				return -ENOMEM;
 			k = next;
 			prev = &k;
 		}
@@ -549,7 +551,7 @@ static int sg_conns_sort(struct sg_connv *cv)
 	if (!r || !v) {
 		free(r);
 		free(v);
-		return -1;
+		return -ENOMEM;
 	}
 	for (size_t i = 0; i < cv->n; i++)
 		sg_conn_rank_of(&r[i], &cv->v[i]);
@@ -571,15 +573,21 @@ int sg_conns_read(const struct sg_pins *p, const struct sg_config *c, struct sg_
 	struct sg_connv cv = { .cap = (size_t)sg_map_max_entries(p->synced_fd) +
 				      sg_map_max_entries(p->embryonic_fd) };
 	__u64 now = sg_now_ns();
+	int ret;
 
 	cv.v = cv.cap ? malloc(cv.cap * sizeof(*cv.v)) : NULL;
 	if (!cv.v)
 		cv.cap = 0;
-	if (sg_ct_dump(p->synced_fd, c, now, &cv) || sg_ct_dump(p->embryonic_fd, c, now, &cv) ||
-	    (cv.n > 1 && sg_conns_sort(&cv))) {
-		sg_err("cannot read the connection tables: %s", strerror(errno));
+	ret = sg_ct_dump(p->synced_fd, c, now, &cv);
+
+	if (!ret)
+		ret = sg_ct_dump(p->embryonic_fd, c, now, &cv);
+	if (!ret && cv.n > 1)
+		ret = sg_conns_sort(&cv);
+	if (ret) {
+		sg_err("cannot read the connection tables: %s", strerror(-ret));
 		free(cv.v);
-		return -1;
+		return ret;
 	}
 	*out = cv.v;
 	*n = cv.n;
@@ -698,11 +706,11 @@ int sg_daemon_build(const char *iface, char *version, size_t vlen, char *build, 
 	sg_versionfile_path(path, sizeof(path), iface);
 	f = fopen(path, "re");
 	if (!f)
-		return -1;
+		return -errno;
 	n = fscanf(f, "%95s %31s", v, b);
 	fclose(f);
 	if (n != 2)
-		return -1;
+		return -EINVAL;
 	snprintf(version, vlen, "%s", v);
 	snprintf(build, blen, "%s", b);
 	return 0;

@@ -94,7 +94,7 @@ void sg_pidfile_path(char *buf, size_t len, const char *iface, bool dir);
 bool sg_xdp_is_ours(const struct sg_pins *p);
 /* Beside the pidfile, "VERSION BUILD" of the daemon holding it. */
 void sg_versionfile_path(char *buf, size_t len, const char *iface);
-/* The version and build id the daemon wrote there: 0, or -1. */
+/* The version and build id the daemon wrote there: 0, or a negative errno. */
 int sg_daemon_build(const char *iface, char *version, size_t vlen, char *build, size_t blen);
 
 /* An interface as a command sees it: its pins, its config as read when
