@@ -217,6 +217,135 @@ static __u64 sg_ago(__u64 now, __u64 then)
 	return then && then <= now ? now - then : 0;
 }
 
+/* The XDP program and the two tc links, as status finds them attached. */
+static void sg_status_json_attach(struct json_object *o, const struct sg_attach_info *ai)
+{
+	struct json_object *j;
+
+	j = json_object_new_object();
+	json_object_object_add(j, "prog_id",
+			       ai->xdp_prog_id ? json_object_new_int64(ai->xdp_prog_id) : NULL);
+	json_object_object_add(j, "mode",
+			       json_object_new_string(ai->have_ifindex ? ai->xdp_mode : "unknown"));
+	json_object_object_add(
+		j, "ours",
+		json_object_new_boolean(ai->xdp_prog_id && (ai->xdp_prog_id == ai->xdp_ours_id ||
+							    !strcmp(ai->xdp_mode, "multi"))));
+	json_object_object_add(o, "xdp", j);
+	for (int d = 0; d < 2; d++) {
+		j = json_object_new_object();
+		json_object_object_add(j, "link_id",
+				       ai->tc_link_id[d] ? json_object_new_int64(ai->tc_link_id[d])
+							 : NULL);
+		json_object_object_add(j, "prog_id",
+				       ai->tc_prog_id[d] ? json_object_new_int64(ai->tc_prog_id[d])
+							 : NULL);
+		json_object_object_add(o, d ? "tc_egress" : "tc_ingress", j);
+	}
+}
+
+/* Auto mode: the daemon's last sample and its last switch. */
+static struct json_object *sg_status_json_auto(const struct sg_status *x)
+{
+	struct json_object *j;
+
+	j = json_object_new_object();
+	json_object_object_add(j, "sample_age_s",
+			       x->fresh ? sg_jsecs((double)(x->now - x->st.tick_ns) / 1e9) : NULL);
+	json_object_object_add(j, "syn_rate", x->fresh ? sg_ju64(x->st.syn_rate) : NULL);
+	json_object_object_add(j, "syn_rcvd", sg_ju64(x->wa.states[SG_SYN_RCVD]));
+	json_object_object_add(j, "switches", sg_ju64(x->st.switches));
+	json_object_object_add(j, "last_switch",
+			       x->st.last_switch[0] ? json_object_new_string(x->st.last_switch)
+						    : NULL);
+	json_object_object_add(j, "last_switch_ago_s",
+			       x->st.switched_ns
+				       ? sg_jsecs((double)sg_ago(x->now, x->st.switched_ns) / 1e9)
+				       : NULL);
+	json_object_object_add(j, "calm_for_s",
+			       x->fresh && x->st.calm_since_ns
+				       ? sg_jsecs((double)sg_ago(x->now, x->st.calm_since_ns) / 1e9)
+				       : NULL);
+	return j;
+}
+
+/* The cookie secret: its id (not the key), where it comes from, its age. */
+static struct json_object *sg_status_json_secret(const struct sg_status *x)
+{
+	struct json_object *j;
+	char val[16];
+
+	j = json_object_new_object();
+	snprintf(val, sizeof(val), "%08x", sg_secret_id(&x->ss.slot[x->ss.cur & 1]));
+	json_object_object_add(j, "id", json_object_new_string(val));
+	snprintf(val, sizeof(val), "%08x", sg_secret_id(&x->ss.slot[(x->ss.cur ^ 1) & 1]));
+	json_object_object_add(j, "other_id", json_object_new_string(val));
+	json_object_object_add(j, "source",
+			       json_object_new_string(x->set.d.secret_file[0] ? "file" : "random"));
+	json_object_object_add(j, "period_no",
+			       x->fresh && x->st.secret_derived ? sg_ju64(x->st.secret_period_no)
+								: NULL);
+	json_object_object_add(j, "age_s",
+			       sg_jsecs((double)sg_ago(x->now, x->ss.rotated_ns) / 1e9));
+	return j;
+}
+
+/* TIME_WAIT against the kernel's limits, and the pressure the daemon saw. */
+static struct json_object *sg_status_json_time_wait(const struct sg_status *x)
+{
+	struct json_object *j, *t;
+
+	j = json_object_new_object();
+	json_object_object_add(j, "tracked", sg_ju64(x->wa.states[SG_TIME_WAIT]));
+	json_object_object_add(j, "ephemeral", sg_ju64(x->wa.tw_ephemeral));
+	json_object_object_add(j, "max_tw_buckets", sg_ju64(x->live.tw.max_buckets));
+	json_object_object_add(j, "port_range", sg_ju64(x->live.tw.port_range));
+	t = json_object_new_array();
+	if (x->fresh && (x->st.tw_pressure & SG_TW_BUCKETS))
+		json_object_array_add(t, json_object_new_string("tcp_max_tw_buckets"));
+	if (x->fresh && (x->st.tw_pressure & SG_TW_PORTS))
+		json_object_array_add(t, json_object_new_string("ephemeral_ports"));
+	json_object_object_add(j, "warnings", t);
+	return j;
+}
+
+/* What of the kernel's settings breaks synguard. */
+static struct json_object *sg_status_json_kernel(const struct sg_status *x)
+{
+	struct json_object *j, *t;
+
+	j = json_object_new_object();
+	json_object_object_add(j, "tcp_syncookies",
+			       x->syncookies >= 0 ? json_object_new_int64(x->syncookies) : NULL);
+	t = json_object_new_array();
+	if (!x->syncookies)
+		json_object_array_add(t, json_object_new_string("tcp_syncookies"));
+	json_object_object_add(j, "warnings", t);
+	return j;
+}
+
+/* Every setting, typed: numbers, yes/no as booleans, the rest text. */
+static struct json_object *sg_status_json_settings(const struct sg_status *x)
+{
+	struct json_object *j, *t;
+	char val[256];
+
+	t = json_object_new_object();
+	sg_settings_for_each(st)
+	{
+		if (st->type == &sg_t_bool)
+			j = json_object_new_boolean(sg_setting_number(st, &x->set) != 0);
+		else if (st->type->numeric)
+			j = json_object_new_int64((int64_t)sg_setting_number(st, &x->set));
+		else {
+			sg_setting_format(st, &x->set, val, sizeof(val));
+			j = json_object_new_string(val);
+		}
+		json_object_object_add(t, st->key, j);
+	}
+	return t;
+}
+
 static struct json_object *sg_status_json(struct sg_view *v, const struct sg_status *x)
 {
 	const struct sg_config *c = &x->set.cfg;
@@ -239,26 +368,7 @@ static struct json_object *sg_status_json(struct sg_view *v, const struct sg_sta
 			       x->dversion[0] ? json_object_new_string(x->dversion) : NULL);
 	json_object_object_add(o, "daemon_build_id",
 			       x->dbuild[0] ? json_object_new_string(x->dbuild) : NULL);
-	j = json_object_new_object();
-	json_object_object_add(j, "prog_id",
-			       ai->xdp_prog_id ? json_object_new_int64(ai->xdp_prog_id) : NULL);
-	json_object_object_add(j, "mode",
-			       json_object_new_string(ai->have_ifindex ? ai->xdp_mode : "unknown"));
-	json_object_object_add(
-		j, "ours",
-		json_object_new_boolean(ai->xdp_prog_id && (ai->xdp_prog_id == ai->xdp_ours_id ||
-							    !strcmp(ai->xdp_mode, "multi"))));
-	json_object_object_add(o, "xdp", j);
-	for (int d = 0; d < 2; d++) {
-		j = json_object_new_object();
-		json_object_object_add(j, "link_id",
-				       ai->tc_link_id[d] ? json_object_new_int64(ai->tc_link_id[d])
-							 : NULL);
-		json_object_object_add(j, "prog_id",
-				       ai->tc_prog_id[d] ? json_object_new_int64(ai->tc_prog_id[d])
-							 : NULL);
-		json_object_object_add(o, d ? "tc_egress" : "tc_ingress", j);
-	}
+	sg_status_json_attach(o, ai);
 	json_object_object_add(o, "mode", json_object_new_string(sg_mode_name(c->mode)));
 	json_object_object_add(o, "cookie_mode_active", json_object_new_boolean(c->cookie_active));
 	json_object_object_add(o, "cookie_check_s",
@@ -286,63 +396,10 @@ static struct json_object *sg_status_json(struct sg_view *v, const struct sg_sta
 	json_object_object_add(o, "secret_age_s",
 			       sg_jsecs((double)sg_ago(x->now, x->ss.rotated_ns) / 1e9));
 
-	/* auto mode: the daemon's last sample and its last switch */
-	j = json_object_new_object();
-	json_object_object_add(j, "sample_age_s",
-			       x->fresh ? sg_jsecs((double)(x->now - x->st.tick_ns) / 1e9) : NULL);
-	json_object_object_add(j, "syn_rate", x->fresh ? sg_ju64(x->st.syn_rate) : NULL);
-	json_object_object_add(j, "syn_rcvd", sg_ju64(x->wa.states[SG_SYN_RCVD]));
-	json_object_object_add(j, "switches", sg_ju64(x->st.switches));
-	json_object_object_add(j, "last_switch",
-			       x->st.last_switch[0] ? json_object_new_string(x->st.last_switch)
-						    : NULL);
-	json_object_object_add(j, "last_switch_ago_s",
-			       x->st.switched_ns
-				       ? sg_jsecs((double)sg_ago(x->now, x->st.switched_ns) / 1e9)
-				       : NULL);
-	json_object_object_add(j, "calm_for_s",
-			       x->fresh && x->st.calm_since_ns
-				       ? sg_jsecs((double)sg_ago(x->now, x->st.calm_since_ns) / 1e9)
-				       : NULL);
-	json_object_object_add(o, "auto", j);
-
-	j = json_object_new_object();
-	snprintf(val, sizeof(val), "%08x", sg_secret_id(&x->ss.slot[x->ss.cur & 1]));
-	json_object_object_add(j, "id", json_object_new_string(val));
-	snprintf(val, sizeof(val), "%08x", sg_secret_id(&x->ss.slot[(x->ss.cur ^ 1) & 1]));
-	json_object_object_add(j, "other_id", json_object_new_string(val));
-	json_object_object_add(j, "source",
-			       json_object_new_string(x->set.d.secret_file[0] ? "file" : "random"));
-	json_object_object_add(j, "period_no",
-			       x->fresh && x->st.secret_derived ? sg_ju64(x->st.secret_period_no)
-								: NULL);
-	json_object_object_add(j, "age_s",
-			       sg_jsecs((double)sg_ago(x->now, x->ss.rotated_ns) / 1e9));
-	json_object_object_add(o, "secret", j);
-
-	j = json_object_new_object();
-	json_object_object_add(j, "tracked", sg_ju64(x->wa.states[SG_TIME_WAIT]));
-	json_object_object_add(j, "ephemeral", sg_ju64(x->wa.tw_ephemeral));
-	json_object_object_add(j, "max_tw_buckets", sg_ju64(x->live.tw.max_buckets));
-	json_object_object_add(j, "port_range", sg_ju64(x->live.tw.port_range));
-	t = json_object_new_array();
-	if (x->fresh && (x->st.tw_pressure & SG_TW_BUCKETS))
-		json_object_array_add(t, json_object_new_string("tcp_max_tw_buckets"));
-	if (x->fresh && (x->st.tw_pressure & SG_TW_PORTS))
-		json_object_array_add(t, json_object_new_string("ephemeral_ports"));
-	json_object_object_add(j, "warnings", t);
-	json_object_object_add(o, "time_wait", j);
-
-	/* what of the kernel's settings breaks synguard */
-	j = json_object_new_object();
-	json_object_object_add(j, "tcp_syncookies",
-			       x->syncookies >= 0 ? json_object_new_int64(x->syncookies) : NULL);
-	t = json_object_new_array();
-	if (!x->syncookies)
-		json_object_array_add(t, json_object_new_string("tcp_syncookies"));
-	json_object_object_add(j, "warnings", t);
-	json_object_object_add(o, "kernel", j);
-
+	json_object_object_add(o, "auto", sg_status_json_auto(x));
+	json_object_object_add(o, "secret", sg_status_json_secret(x));
+	json_object_object_add(o, "time_wait", sg_status_json_time_wait(x));
+	json_object_object_add(o, "kernel", sg_status_json_kernel(x));
 	j = json_object_new_object();
 	json_object_object_add(j, "allow", json_object_new_int64(x->set.allow.n));
 	json_object_object_add(j, "deny", json_object_new_int64(x->set.deny.n));
@@ -364,46 +421,19 @@ static struct json_object *sg_status_json(struct sg_view *v, const struct sg_sta
 				       json_object_new_int64(c->timeout_s[i]));
 	json_object_object_add(o, "timeouts_s", t);
 
-	/* every setting, typed: numbers, yes/no as booleans, the rest text */
-	t = json_object_new_object();
-	sg_settings_for_each(st)
-	{
-		if (st->type == &sg_t_bool)
-			j = json_object_new_boolean(sg_setting_number(st, &x->set) != 0);
-		else if (st->type->numeric)
-			j = json_object_new_int64((int64_t)sg_setting_number(st, &x->set));
-		else {
-			sg_setting_format(st, &x->set, val, sizeof(val));
-			j = json_object_new_string(val);
-		}
-		json_object_object_add(t, st->key, j);
-	}
-	json_object_object_add(o, "settings", t);
+	json_object_object_add(o, "settings", sg_status_json_settings(x));
 	return o;
 }
 
-int sg_cmd_status(struct sg_view *v, bool json)
+/* Which interface, which daemon, which build. */
+static void sg_status_print_daemon(const struct sg_view *v, const struct sg_status *x)
 {
-	static struct sg_status x;
-	const struct sg_config *c = &x.set.cfg;
-	const struct sg_attach_info *ai = &x.ai;
-	char buf[64], val[256];
-
-	if (sg_status_read(v, &x))
-		return SG_EXIT_FAIL;
-	if (json) {
-		struct json_object *o = sg_status_json(v, &x);
-
-		sg_json_print(o);
-		json_object_put(o);
-		sg_status_free(&x);
-		return 0;
-	}
+	const struct sg_attach_info *ai = &x->ai;
 
 	printf("%-14s %s (pins %s)\n", "iface:", v->pins->iface, v->pins->dir);
 	if (v->daemon_pid > 0)
 		printf("%-14s running (pid %d)%s%s\n", "daemon:", v->daemon_pid,
-		       x.fresh ? "" : ", no sample in the last 5 s",
+		       x->fresh ? "" : ", no sample in the last 5 s",
 		       sg_protecting(ai) ? ""
 					 : ", NOT protecting the interface (see xdp and tc below)");
 	else if (sg_pins_held(v->pins))
@@ -412,10 +442,15 @@ int sg_cmd_status(struct sg_view *v, bool json)
 	else
 		printf("%-14s not running (showing the pinned maps)\n", "daemon:");
 	printf("%-14s %s (build %s)", "version:", sg_version, sg_build_id);
-	if (x.dbuild[0] && strcmp(x.dbuild, sg_build_id))
-		printf("; the daemon runs %s (build %s): restart it to run this build", x.dversion,
-		       x.dbuild);
+	if (x->dbuild[0] && strcmp(x->dbuild, sg_build_id))
+		printf("; the daemon runs %s (build %s): restart it to run this build", x->dversion,
+		       x->dbuild);
 	printf("\n");
+}
+
+/* The XDP program and the two tc links, as status finds them attached. */
+static void sg_status_print_attach(const struct sg_view *v, const struct sg_attach_info *ai)
+{
 	if (!ai->have_ifindex)
 		printf("%-14s unknown (%s is not in this network namespace)\n",
 		       "xdp:", v->pins->iface);
@@ -434,88 +469,135 @@ int sg_cmd_status(struct sg_view *v, bool json)
 		else
 			printf("%-14s no pinned tcx link\n", d ? "tc egress:" : "tc ingress:");
 	}
+}
+
+/* The mode, what refuses cookie mode, and auto mode's thresholds. */
+static void sg_status_print_mode(const struct sg_status *x)
+{
+	const struct sg_config *c = &x->set.cfg;
+	char buf[64];
+
 	printf("%-14s %s, cookies %s", "mode:", sg_mode_name(c->mode),
 	       c->cookie_active ? "active" : "inactive");
-	if (x.st.switched_ns)
-		printf(" since %s", sg_age(buf, sizeof(buf), sg_ago(x.now, x.st.switched_ns)));
-	if (!c->cookie_active && c->cookie_check_until_ns > x.now)
+	if (x->st.switched_ns)
+		printf(" since %s", sg_age(buf, sizeof(buf), sg_ago(x->now, x->st.switched_ns)));
+	if (!c->cookie_active && c->cookie_check_until_ns > x->now)
 		printf(" (checking ACKs for %s more)",
-		       sg_age(buf, sizeof(buf), c->cookie_check_until_ns - x.now));
+		       sg_age(buf, sizeof(buf), c->cookie_check_until_ns - x->now));
 	printf("\n");
 	for (unsigned int r = 0; r < SG_REFUSE_MAX; r++)
-		if (x.fresh && (x.st.cookie_refused & (1u << r)))
+		if (x->fresh && (x->st.cookie_refused & (1u << r)))
 			printf("%-14s cookie mode refused: %s (the daemon's log says more)\n", "",
 			       sg_refuse_why(r));
 	if (c->mode == SG_MODE_AUTO) {
 		printf("%-14s SYN rate ", "auto:");
-		if (x.fresh)
-			printf("%llu/s", (unsigned long long)x.st.syn_rate);
+		if (x->fresh)
+			printf("%llu/s", (unsigned long long)x->st.syn_rate);
 		else
 			printf("?");
 		printf(" (on at %u, off under %u), SYN_RCVD %llu (on at %u, off under %u), hold %us\n",
-		       x.set.d.syn_rate_high, x.set.d.syn_rate_low,
-		       (unsigned long long)x.wa.states[SG_SYN_RCVD], x.set.d.synrcvd_high,
-		       x.set.d.synrcvd_low, x.set.d.hold_s);
+		       x->set.d.syn_rate_high, x->set.d.syn_rate_low,
+		       (unsigned long long)x->wa.states[SG_SYN_RCVD], x->set.d.synrcvd_high,
+		       x->set.d.synrcvd_low, x->set.d.hold_s);
 	}
-	if (x.st.last_switch[0])
+	if (x->st.last_switch[0])
 		printf("%-14s %s ago: %s\n",
-		       "last switch:", sg_age(buf, sizeof(buf), sg_ago(x.now, x.st.switched_ns)),
-		       x.st.last_switch);
-	sg_setting_format(sg_setting_find("ports"), &x.set, val, sizeof(val));
+		       "last switch:", sg_age(buf, sizeof(buf), sg_ago(x->now, x->st.switched_ns)),
+		       x->st.last_switch);
+}
+
+/* Ports, tracking, the secret, the tables, the kernel, policy and events. */
+static void sg_status_print_protection(const struct sg_status *x)
+{
+	const struct sg_config *c = &x->set.cfg;
+	char buf[64], val[256];
+
+	sg_setting_format(sg_setting_find("ports"), &x->set, val, sizeof(val));
 	printf("%-14s %s\n", "ports:", val);
-	printf("%-14s %s%s", "protected:", x.protected_ports,
-	       x.set.ports.all ? " (the ports with a local TCP listener)" : "");
-	if (x.no_listener && strcmp(x.no_listener, "none"))
+	printf("%-14s %s%s", "protected:", x->protected_ports,
+	       x->set.ports.all ? " (the ports with a local TCP listener)" : "");
+	if (x->no_listener && strcmp(x->no_listener, "none"))
 		printf("; WARNING: no local listener on %s (forwarded or NATed destinations must not be listed)",
-		       x.no_listener);
-	else if (x.fresh && x.st.listen_err)
-		printf("; cannot list the TCP listeners: %s", strerror(-x.st.listen_err));
+		       x->no_listener);
+	else if (x->fresh && x->st.listen_err)
+		printf("; cannot list the TCP listeners: %s", strerror(-x->st.listen_err));
 	printf("\n");
 	printf("%-14s %s, drop out-of-window RSTs: %s\n",
 	       "tracking:", c->track_all ? "all TCP flows" : "protected ports only",
 	       c->drop_oow_rst ? "yes" : "no");
 	printf("%-14s %s, id %08x, rotated %s ago, period %us",
-	       "secret:", x.set.d.secret_file[0] ? "derived from the key file" : "random",
-	       sg_secret_id(&x.ss.slot[x.ss.cur & 1]),
-	       sg_age(buf, sizeof(buf), sg_ago(x.now, x.ss.rotated_ns)), x.set.d.secret_period_s);
-	if (x.fresh && x.st.secret_derived)
-		printf(" (#%llu)", (unsigned long long)x.st.secret_period_no);
+	       "secret:", x->set.d.secret_file[0] ? "derived from the key file" : "random",
+	       sg_secret_id(&x->ss.slot[x->ss.cur & 1]),
+	       sg_age(buf, sizeof(buf), sg_ago(x->now, x->ss.rotated_ns)),
+	       x->set.d.secret_period_s);
+	if (x->fresh && x->st.secret_derived)
+		printf(" (#%llu)", (unsigned long long)x->st.secret_period_no);
 	printf("\n%-14s synced %llu/%u, embryonic %llu/%u\n",
-	       "ct tables:", (unsigned long long)x.wa.synced, x.synced_max,
-	       (unsigned long long)x.wa.embryonic, x.emb_max);
+	       "ct tables:", (unsigned long long)x->wa.synced, x->synced_max,
+	       (unsigned long long)x->wa.embryonic, x->emb_max);
 	printf("%-14s %llu tracked (tcp_max_tw_buckets %llu), %llu on ephemeral ports (range of %llu)%s%s\n",
-	       "time_wait:", (unsigned long long)x.wa.states[SG_TIME_WAIT],
-	       (unsigned long long)x.live.tw.max_buckets, (unsigned long long)x.wa.tw_ephemeral,
-	       (unsigned long long)x.live.tw.port_range,
-	       x.fresh && (x.st.tw_pressure & SG_TW_BUCKETS) ? "; WARNING: near tcp_max_tw_buckets"
-							     : "",
-	       x.fresh && (x.st.tw_pressure & SG_TW_PORTS)
+	       "time_wait:", (unsigned long long)x->wa.states[SG_TIME_WAIT],
+	       (unsigned long long)x->live.tw.max_buckets, (unsigned long long)x->wa.tw_ephemeral,
+	       (unsigned long long)x->live.tw.port_range,
+	       x->fresh && (x->st.tw_pressure & SG_TW_BUCKETS)
+		       ? "; WARNING: near tcp_max_tw_buckets"
+		       : "",
+	       x->fresh && (x->st.tw_pressure & SG_TW_PORTS)
 		       ? "; WARNING: near running out of ephemeral ports"
 		       : "");
-	if (!x.syncookies)
+	if (!x->syncookies)
 		printf("%-14s WARNING: net.ipv4.tcp_syncookies is 0: the kernel refuses BPF request sockets, every cookie handshake fails (sysctl -w net.ipv4.tcp_syncookies=1)\n",
 		       "kernel:");
 	printf("%-14s allow %u prefix%s, deny %u; %llu learned source%s (learn.time %us)\n",
-	       "policy:", x.set.allow.n, x.set.allow.n == 1 ? "" : "es", x.set.deny.n,
-	       (unsigned long long)x.wa.learned, x.wa.learned == 1 ? "" : "s", c->learn_s);
+	       "policy:", x->set.allow.n, x->set.allow.n == 1 ? "" : "es", x->set.deny.n,
+	       (unsigned long long)x->wa.learned, x->wa.learned == 1 ? "" : "s", c->learn_s);
 	if (c->events_until_ns > sg_coarse_now_ns())
 		printf("%-14s a reader holds the lease (%.1fs left): sampling at most events.rate a second\n",
 		       "events:", (double)(c->events_until_ns - sg_coarse_now_ns()) / 1e9);
 	else
 		printf("%-14s no reader: nothing sampled\n", "events:");
+}
+
+/* Every setting with its value, when it applies, and what it means now. */
+static void sg_status_print_settings(const struct sg_status *x)
+{
+	char val[256];
+
 	printf("\n%-22s %-24s %-7s %s\n", "SETTING", "VALUE", "WHEN", "NOW");
 	sg_settings_for_each(st)
 	{
 		char now[256] = "";
 
-		sg_setting_format(st, &x.set, val, sizeof(val));
+		sg_setting_format(st, &x->set, val, sizeof(val));
 		if (st->unit && (st->type == &sg_t_uint || st->type == &sg_t_rate))
 			snprintf(val + strlen(val), sizeof(val) - strlen(val), " %s", st->unit);
 		if (st->beside)
-			st->beside(st, &x.live, now, sizeof(now));
+			st->beside(st, &x->live, now, sizeof(now));
 		printf("%-22s %-24s %-7s %s\n", st->key, val[0] ? val : "none",
 		       sg_when_name(st->when), now);
 	}
+}
+
+int sg_cmd_status(struct sg_view *v, bool json)
+{
+	static struct sg_status x;
+
+	if (sg_status_read(v, &x))
+		return SG_EXIT_FAIL;
+	if (json) {
+		struct json_object *o = sg_status_json(v, &x);
+
+		sg_json_print(o);
+		json_object_put(o);
+		sg_status_free(&x);
+		return 0;
+	}
+
+	sg_status_print_daemon(v, &x);
+	sg_status_print_attach(v, &x.ai);
+	sg_status_print_mode(&x);
+	sg_status_print_protection(&x);
+	sg_status_print_settings(&x);
 	sg_status_free(&x);
 	return 0;
 }
