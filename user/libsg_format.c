@@ -614,135 +614,176 @@ static void sg_gauge_line(const char *name, __u64 v, double age)
 	printf("%-24s %12llu   %s\n", name, (unsigned long long)v, src);
 }
 
-int sg_cmd_stats(struct sg_view *v, bool json, bool all)
-{
-	static __u64 pc[SG_PORT_SLOTS][SG_PCNT_MAX];
-	static char label[SG_PORT_SLOTS][8];
-	static __u16 slots[65536];
+/* What stats shows, read at once: gauges, counters, shadow mode's
+ * would-be counters and the per-port counters with their labels. */
+struct sg_stats_snap {
+	__u64 pc[SG_PORT_SLOTS][SG_PCNT_MAX];
+	char label[SG_PORT_SLOTS][8];
+	__u16 slots[65536];
 	__u64 cnt[SG_CNT_MAX], would[SG_CNT_MAX];
 	struct sg_walk_args wa;
-	bool any_would = false;
 	double age;
+};
 
-	if (sg_gauges_read(v->pins, v->daemon_pid, 0, 0, &wa, &age) ||
-	    sg_counters_read(v->pins->counters_fd, cnt) ||
-	    sg_counters_read_bank(v->pins->counters_fd, SG_BANK_WOULD, would) ||
-	    sg_pcounters_read(v->pins->pcounters_fd, pc) || sg_ports_read(v->pins->ports_fd, slots))
-		return SG_EXIT_FAIL;
-	sg_slot_labels(slots, label);
+static int sg_stats_read(const struct sg_view *v, struct sg_stats_snap *st)
+{
+	int ret = sg_gauges_read(v->pins, v->daemon_pid, 0, 0, &st->wa, &st->age);
 
-	if (json) {
-		struct json_object *o = json_object_new_object(), *x;
+	if (!ret)
+		ret = sg_counters_read(v->pins->counters_fd, st->cnt);
+	if (!ret)
+		ret = sg_counters_read_bank(v->pins->counters_fd, SG_BANK_WOULD, st->would);
+	if (!ret)
+		ret = sg_pcounters_read(v->pins->pcounters_fd, st->pc);
+	if (!ret)
+		ret = sg_ports_read(v->pins->ports_fd, st->slots);
+	if (!ret)
+		sg_slot_labels(st->slots, st->label);
+	return ret;
+}
 
-		json_object_object_add(o, "iface", json_object_new_string(v->pins->iface));
-		json_object_object_add(o, "mode",
-				       json_object_new_string(sg_mode_name(v->cfg.mode)));
-		json_object_object_add(o, "cookie_mode_active",
-				       json_object_new_boolean(v->cfg.cookie_active));
-		json_object_object_add(o, "daemon_running",
-				       json_object_new_boolean(v->daemon_pid > 0));
-		x = json_object_new_object();
-		for (int i = 0; i < SG_STATE_MAX; i++)
-			json_object_object_add(x, sg_state_names[i], sg_ju64(wa.states[i]));
-		json_object_object_add(o, "states", x);
-		/* 0: walked now; else the age of the daemon's sweep shown */
-		json_object_object_add(o, "states_age_s", json_object_new_double(age));
-		json_object_object_add(o, "states_source",
-				       json_object_new_string(age > 0 ? "sweep" : "walk"));
-		json_object_object_add(o, "syn_rcvd_unconfirmed", sg_ju64(wa.unconfirmed));
-		x = json_object_new_object();
-		for (int i = 0; i < SG_CNT_MAX; i++)
-			json_object_object_add(x, sg_counter_names[i], sg_ju64(cnt[i]));
-		json_object_object_add(o, "counters", x);
-		/* shadow mode's would-be decisions, under the same names */
-		x = json_object_new_object();
-		for (int i = 0; i < SG_CNT_MAX; i++)
-			json_object_object_add(x, sg_counter_names[i], sg_ju64(would[i]));
-		json_object_object_add(o, "would", x);
-		x = json_object_new_object();
-		for (int s = 1; s < SG_PORT_SLOTS; s++) {
-			struct json_object *po;
-			__u64 sum = 0;
+/* A port slot worth a row: labelled, and some counter moved. */
+static bool sg_stats_port_shown(const struct sg_stats_snap *st, int s)
+{
+	__u64 sum = 0;
 
-			for (int i = 0; i < SG_PCNT_MAX; i++)
-				sum += pc[s][i];
-			if (!sum || !label[s][0])
-				continue;
-			po = json_object_new_object();
-			for (int i = 0; i < SG_PCNT_MAX; i++)
-				json_object_object_add(po, sg_pcounter_names[i], sg_ju64(pc[s][i]));
-			json_object_object_add(x, label[s], po);
-		}
-		json_object_object_add(o, "ports", x);
-		sg_json_print(o);
-		json_object_put(o);
-		return 0;
+	for (int i = 0; i < SG_PCNT_MAX; i++)
+		sum += st->pc[s][i];
+	return sum && st->label[s][0];
+}
+
+static struct json_object *sg_counters_json(const __u64 *cnt)
+{
+	struct json_object *x = json_object_new_object();
+
+	for (int i = 0; i < SG_CNT_MAX; i++)
+		json_object_object_add(x, sg_counter_names[i], sg_ju64(cnt[i]));
+	return x;
+}
+
+static void sg_stats_json(const struct sg_view *v, const struct sg_stats_snap *st)
+{
+	struct json_object *o = json_object_new_object(), *x;
+
+	json_object_object_add(o, "iface", json_object_new_string(v->pins->iface));
+	json_object_object_add(o, "mode", json_object_new_string(sg_mode_name(v->cfg.mode)));
+	json_object_object_add(o, "cookie_mode_active",
+			       json_object_new_boolean(v->cfg.cookie_active));
+	json_object_object_add(o, "daemon_running", json_object_new_boolean(v->daemon_pid > 0));
+	x = json_object_new_object();
+	for (int i = 0; i < SG_STATE_MAX; i++)
+		json_object_object_add(x, sg_state_names[i], sg_ju64(st->wa.states[i]));
+	json_object_object_add(o, "states", x);
+	/* 0: walked now; else the age of the daemon's sweep shown */
+	json_object_object_add(o, "states_age_s", json_object_new_double(st->age));
+	json_object_object_add(o, "states_source",
+			       json_object_new_string(st->age > 0 ? "sweep" : "walk"));
+	json_object_object_add(o, "syn_rcvd_unconfirmed", sg_ju64(st->wa.unconfirmed));
+	json_object_object_add(o, "counters", sg_counters_json(st->cnt));
+	/* shadow mode's would-be decisions, under the same names */
+	json_object_object_add(o, "would", sg_counters_json(st->would));
+	x = json_object_new_object();
+	for (int s = 1; s < SG_PORT_SLOTS; s++) {
+		struct json_object *po;
+
+		if (!sg_stats_port_shown(st, s))
+			continue;
+		po = json_object_new_object();
+		for (int i = 0; i < SG_PCNT_MAX; i++)
+			json_object_object_add(po, sg_pcounter_names[i], sg_ju64(st->pc[s][i]));
+		json_object_object_add(x, st->label[s], po);
 	}
+	json_object_object_add(o, "ports", x);
+	sg_json_print(o);
+	json_object_put(o);
+}
 
-	printf("%s: mode %s, cookies %s, daemon %s\n\n", v->pins->iface, sg_mode_name(v->cfg.mode),
-	       v->cfg.cookie_active ? "active" : "inactive",
-	       v->daemon_pid > 0 ? "running" : "not running");
-	if (age > 0)
+static void sg_stats_print_states(const struct sg_stats_snap *st)
+{
+	if (st->age > 0)
 		printf("states as of the daemon's sweep %.1f s ago (%llu entries: "
 		       "too many to walk at each call)\n\n",
-		       age, (unsigned long long)(wa.synced + wa.embryonic));
+		       st->age, (unsigned long long)(st->wa.synced + st->wa.embryonic));
 	printf("%-24s %12s   %s\n", "STATE", "CONNECTIONS", "SOURCE");
 	for (int i = 0; i < SG_STATE_MAX; i++)
-		sg_gauge_line(sg_state_names[i], wa.states[i], age);
+		sg_gauge_line(sg_state_names[i], st->wa.states[i], st->age);
 	printf("%-24s %12llu   (SYNs the kernel keeps no request socket for: not counted)\n",
-	       "SYN_RCVD unconfirmed", (unsigned long long)wa.unconfirmed);
-	/* what moved first: most of the counters stay at zero on most hosts */
+	       "SYN_RCVD unconfirmed", (unsigned long long)st->wa.unconfirmed);
+}
+
+/* What moved first: most of the counters stay at zero on most hosts. Then
+ * shadow mode's would-be counters, where any moved. */
+static void sg_stats_print_counters(const struct sg_stats_snap *st, bool all)
+{
+	bool any_would = false;
 	int zero = 0;
 
 	printf("\n%-24s %12s\n", "COUNTER", "VALUE");
 	for (int i = 0; i < SG_CNT_MAX; i++) {
-		if (!cnt[i] && !all) {
+		if (!st->cnt[i] && !all) {
 			zero++;
 			continue;
 		}
-		printf("%-24s %12llu\n", sg_counter_names[i], (unsigned long long)cnt[i]);
+		printf("%-24s %12llu\n", sg_counter_names[i], (unsigned long long)st->cnt[i]);
 	}
 	if (zero)
 		printf("(%d more at zero: stats --all shows them)\n", zero);
 	for (int i = 0; i < SG_CNT_MAX; i++) {
-		if (!would[i])
+		if (!st->would[i])
 			continue;
 		if (!any_would)
 			printf("\n%-24s %12s   (shadow mode: what enforcing would have done)\n",
 			       "WOULD", "VALUE");
 		any_would = true;
-		printf("%-24s %12llu\n", sg_counter_names[i], (unsigned long long)would[i]);
+		printf("%-24s %12llu\n", sg_counter_names[i], (unsigned long long)st->would[i]);
 	}
+}
 
+/* A per-port column is as wide as its name, and at least 10. */
+static int sg_pcounter_width(int i)
+{
+	int w = (int)strlen(sg_pcounter_names[i]);
+
+	return w > 10 ? w : 10;
+}
+
+static void sg_stats_print_ports(const struct sg_stats_snap *st)
+{
 	bool header = false;
 
 	for (int s = 1; s < SG_PORT_SLOTS; s++) {
-		__u64 sum = 0;
-
-		for (int i = 0; i < SG_PCNT_MAX; i++)
-			sum += pc[s][i];
-		if (!sum || !label[s][0])
+		if (!sg_stats_port_shown(st, s))
 			continue;
 		if (!header) {
 			printf("\n%-6s", "PORT");
 			for (int i = 0; i < SG_PCNT_MAX; i++)
-				printf(" %*s",
-				       (int)strlen(sg_pcounter_names[i]) > 10
-					       ? (int)strlen(sg_pcounter_names[i])
-					       : 10,
-				       sg_pcounter_names[i]);
+				printf(" %*s", sg_pcounter_width(i), sg_pcounter_names[i]);
 			printf("\n");
 			header = true;
 		}
-		printf("%-6s", label[s]);
+		printf("%-6s", st->label[s]);
 		for (int i = 0; i < SG_PCNT_MAX; i++)
-			printf(" %*llu",
-			       (int)strlen(sg_pcounter_names[i]) > 10
-				       ? (int)strlen(sg_pcounter_names[i])
-				       : 10,
-			       (unsigned long long)pc[s][i]);
+			printf(" %*llu", sg_pcounter_width(i), (unsigned long long)st->pc[s][i]);
 		printf("\n");
 	}
+}
+
+int sg_cmd_stats(struct sg_view *v, bool json, bool all)
+{
+	static struct sg_stats_snap st;
+
+	if (sg_stats_read(v, &st))
+		return SG_EXIT_FAIL;
+	if (json) {
+		sg_stats_json(v, &st);
+		return 0;
+	}
+	printf("%s: mode %s, cookies %s, daemon %s\n\n", v->pins->iface, sg_mode_name(v->cfg.mode),
+	       v->cfg.cookie_active ? "active" : "inactive",
+	       v->daemon_pid > 0 ? "running" : "not running");
+	sg_stats_print_states(&st);
+	sg_stats_print_counters(&st, all);
+	sg_stats_print_ports(&st);
 	return 0;
 }
 
