@@ -50,7 +50,7 @@ enum sg_frag {
 
 /* What sg_parse() found; sg_pkt.reason names the counter of why a packet
  * is not SG_PARSED_TCP. */
-enum sg_parsed {
+enum sg_parse_result {
 	SG_PARSED_TCP,    /* a whole TCP segment: p is filled in        */
 	SG_PARSED_HIDDEN, /* TCP that XDP cannot see whole: a fragment,
 				 * or an IPv6 chain longer than the walk      */
@@ -284,8 +284,8 @@ static __always_inline bool sg_reason_hidden(int reason)
 }
 
 /* The parse of a frame's first pkt_len bytes, and its reason in p. */
-static __always_inline enum sg_parsed sg_parse(void *data, void *data_end, __u32 pkt_len,
-					       struct sg_pkt *p)
+static __always_inline enum sg_parse_result sg_parse(void *data, void *data_end, __u32 pkt_len,
+						     struct sg_pkt *p)
 {
 	int reason = sg_parse_reason(data, data_end, pkt_len, p);
 
@@ -299,11 +299,11 @@ static __always_inline enum sg_parsed sg_parse(void *data, void *data_end, __u32
  * XDP, a paged skb): full_len is the whole frame's. That length is
  * looked at only when the first buffer falls short of the IP length, so
  * the common frame is parsed once. */
-static __always_inline enum sg_parsed sg_parse_frame(void *data, void *data_end, __u32 full_len,
-						     struct sg_pkt *p)
+static __always_inline enum sg_parse_result sg_parse_frame(void *data, void *data_end,
+							   __u32 full_len, struct sg_pkt *p)
 {
 	__u32 len = data_end - data;
-	enum sg_parsed parsed = sg_parse(data, data_end, len, p);
+	enum sg_parse_result parsed = sg_parse(data, data_end, len, p);
 
 	if (p->reason == SG_CNT_parse_ip_bad && full_len > len)
 		parsed = sg_parse(data, data_end, full_len, p);
@@ -315,7 +315,7 @@ static __always_inline enum sg_parsed sg_parse_frame(void *data, void *data_end,
  * not once per path that reaches it. XDP calls this only when its inline
  * parse of the first buffer fell short, as the whole length costs it a
  * helper call. */
-__noinline enum sg_parsed sg_parse_xdp(struct xdp_md *ctx, struct sg_pkt *p)
+__noinline enum sg_parse_result sg_parse_xdp(struct xdp_md *ctx, struct sg_pkt *p)
 {
 	if (!p)
 		return SG_PARSED_OTHER;
@@ -323,7 +323,7 @@ __noinline enum sg_parsed sg_parse_xdp(struct xdp_md *ctx, struct sg_pkt *p)
 			      bpf_xdp_get_buff_len(ctx), p);
 }
 
-__noinline enum sg_parsed sg_parse_skb(struct __sk_buff *ctx, struct sg_pkt *p)
+__noinline enum sg_parse_result sg_parse_skb(struct __sk_buff *ctx, struct sg_pkt *p)
 {
 	if (!p)
 		return SG_PARSED_OTHER;

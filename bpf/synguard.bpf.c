@@ -36,7 +36,7 @@ int sg_xdp(struct xdp_md *ctx)
 	struct tcphdr *th;
 	enum sg_list_verdict pol = SG_LIST_UNLISTED;
 	__u16 slot;
-	enum sg_parsed parsed;
+	enum sg_parse_result parsed;
 	bool syn;
 	int ret;
 

@@ -644,8 +644,8 @@ struct sg_walk_args {
  * What synguardd acts on in userspace: the thresholds of auto mode, secret
  * rotation, metrics. Pinned, so `synguard set` and `synguard status` read and
  * change it whether the daemon runs or not; BPF never reads it. Every field of
- * sg_dsettings is a setting of user/libsg_settings.c's table. */
-struct sg_dsettings {
+ * sg_daemon_settings is a setting of user/libsg_settings.c's table. */
+struct sg_daemon_settings {
 	__u32 syn_rate_high; /* SYN/s to protected ports: cookies on        */
 	__u32 syn_rate_low;  /* ...and under it (with synrcvd_low): off     */
 	__u32 synrcvd_high;  /* SYN_RCVD gauge: cookies on                  */
@@ -674,7 +674,7 @@ enum sg_refuse {
 	SG_REFUSE_MAX
 };
 
-struct sg_dstatus {
+struct sg_daemon_status {
 	__u64 tick_ns;                 /* CLOCK_MONOTONIC of the last sample; 0: none */
 	__u64 syn_rate;                /* SYNs/s to protected ports (syn_received)    */
 	__u64 syn_rcvd;                /* SYN_RCVD gauge                              */
@@ -699,14 +699,14 @@ struct sg_dstatus {
 };
 
 struct sg_dpage {
-	struct sg_dsettings set;
-	struct sg_dstatus st;
+	struct sg_daemon_settings set;
+	struct sg_daemon_status st;
 };
 
 /* `synguard stats` and `status` walk the tables themselves while the
  * daemon's last sweep found at most SG_GAUGES_WALK_MAX entries; a walk
  * costs ~100 ns per entry (a cache miss each), so beyond that they show
- * the gauges of that sweep (sg_dstatus.sweep), as long as it is younger
+ * the gauges of that sweep (sg_daemon_status.sweep), as long as it is younger
  * than SG_GAUGES_MAX_AGE_NS: the daemon samples every second. */
 #define SG_GAUGES_WALK_MAX 65536
 #define SG_GAUGES_MAX_AGE_NS 2500000000ULL

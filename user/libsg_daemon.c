@@ -77,7 +77,7 @@ static int sg_secrets_setup(struct sg_daemon *d)
 static __u64 sg_secrets_tick(struct sg_daemon *d, __u64 now)
 {
 	struct sg_secret_state *s = d->secrets;
-	struct sg_dstatus *st = &d->pins.dpage->st;
+	struct sg_daemon_status *st = &d->pins.dpage->st;
 	__u64 period = sg_period_ns(d), real, no, age;
 
 	st->secret_derived = d->have_master;
@@ -105,7 +105,7 @@ static __u64 sg_secrets_tick(struct sg_daemon *d, __u64 now)
 /* ---- auto mode ------------------------------------------------------------------------ */
 static void sg_cookie_switch(struct sg_daemon *d, bool on, __u64 now, const char *why)
 {
-	struct sg_dstatus *st = &d->pins.dpage->st;
+	struct sg_daemon_status *st = &d->pins.dpage->st;
 
 	sg_config_cookies(d->pins.cfg, on, now, sg_period_ns(d));
 	d->last_cookie_active = on;
@@ -124,7 +124,7 @@ static void sg_cookie_switch(struct sg_daemon *d, bool on, __u64 now, const char
 static void sg_cookie_refuse(struct sg_daemon *d, enum sg_refuse reason, bool refuse,
 			     const char *detail)
 {
-	struct sg_dstatus *st = &d->pins.dpage->st;
+	struct sg_daemon_status *st = &d->pins.dpage->st;
 	__u32 bit = 1u << reason;
 
 	if (refuse == !!(st->cookie_refused & bit))
@@ -191,8 +191,8 @@ static void sg_xdp_tx_check(struct sg_daemon *d, const __u64 *cnt)
 /* rate: SYN/s to protected ports (have_rate: over a whole interval) */
 static void sg_auto(struct sg_daemon *d, __u64 now, bool have_rate, __u64 rate, __u64 synrcvd)
 {
-	const struct sg_dsettings *ds = &d->pins.dpage->set;
-	struct sg_dstatus *st = &d->pins.dpage->st;
+	const struct sg_daemon_settings *ds = &d->pins.dpage->set;
+	struct sg_daemon_status *st = &d->pins.dpage->st;
 	struct sg_config *c = d->pins.cfg;
 	bool active = c->cookie_active;
 	char why[160];
@@ -263,7 +263,7 @@ static void sg_auto(struct sg_daemon *d, __u64 now, bool have_rate, __u64 rate, 
  * below 9/10 of its threshold, so a gauge hovering on it logs once. */
 static void sg_tw_check(struct sg_daemon *d, const struct sg_tw_limits *t)
 {
-	struct sg_dstatus *st = &d->pins.dpage->st;
+	struct sg_daemon_status *st = &d->pins.dpage->st;
 	__u64 pct = d->pins.dpage->set.tw_warn_pct;
 	const struct {
 		__u32 bit;
@@ -474,13 +474,13 @@ static __u16 sg_listen_slot(const struct sg_daemon *d, __u16 have, bool on, bool
 /* ports=all: sg_ports becomes the listeners, each with a counter slot of
  * its own (sg_listen_slot), written port by port where it differs.
  * Explicit ports: the listed ones without a listener are published in
- * sg_dstatus, and logged when that set changes. */
+ * sg_daemon_status, and logged when that set changes. */
 void sg_listen_sample(struct sg_daemon *d)
 {
 	static bool used[SG_PORT_SLOTS];
 	static struct sg_portset listening, add, del, missing;
 	static __u16 slots[65536];
-	struct sg_dstatus *st = &d->pins.dpage->st;
+	struct sg_daemon_status *st = &d->pins.dpage->st;
 	bool all = d->pins.dpage->set.ports_all, changed = false, any_missing = false;
 	bool first = !st->tick_ns; /* the daemon's first sample: say them */
 	int err = sg_listen_read(&listening);
@@ -538,7 +538,7 @@ void sg_listen_sample(struct sg_daemon *d)
 /* ---- the sample ------------------------------------------------------------------------ */
 static void sg_sample(struct sg_daemon *d, __u64 now)
 {
-	struct sg_dstatus *st = &d->pins.dpage->st;
+	struct sg_daemon_status *st = &d->pins.dpage->st;
 	__u64 cnt[SG_CNT_MAX], rate = 0;
 	struct sg_tw_limits tw;
 	bool have_rate = false;

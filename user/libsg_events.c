@@ -101,7 +101,7 @@ static int sg_event_print(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static void sg_events_lease(struct sg_view *v, __u64 until)
+static void sg_events_take_lease(struct sg_view *v, __u64 until)
 {
 	__atomic_store_n(&v->pins->cfg->events_until_ns, until, __ATOMIC_RELAXED);
 }
@@ -135,7 +135,7 @@ int sg_cmd_events(struct sg_view *v, const struct sg_filter *f, bool json)
 
 		if (sg_now_ns() >= renew) {
 			until = sg_coarse_now_ns() + SG_EVENTS_LEASE_NS;
-			sg_events_lease(v, until);
+			sg_events_take_lease(v, until);
 			renew = sg_now_ns() + SG_NS;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &t);

@@ -50,7 +50,7 @@ static __u32 sg_state_mask_of(const char *word)
 	return 0;
 }
 
-int sg_states_parse(const char *list, __u32 *mask, char *err, size_t n)
+int sg_state_list_parse(const char *list, __u32 *mask, char *err, size_t n)
 {
 	while (*list) {
 		size_t len = strcspn(list, ", \t");

@@ -24,7 +24,7 @@ void sg_filter_init(struct sg_filter *f);
 bool sg_filter_narrows(const struct sg_filter *f);
 /* "syn-recv,TIME_WAIT fin-wait" (ss, conntrack and synguard spellings, any
  * case, ',' or space between) added to *mask; -EINVAL with one line in err. */
-int sg_states_parse(const char *list, __u32 *mask, char *err, size_t n);
+int sg_state_list_parse(const char *list, __u32 *mask, char *err, size_t n);
 /* A port 1..65535 for --sport/--dport/--port (":80" as ss writes it too);
  * -EINVAL after one line. */
 int sg_filter_port(const char *opt, const char *s, int *port);

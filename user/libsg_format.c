@@ -144,8 +144,8 @@ struct sg_status {
 	struct sg_walk_args wa;
 	double wa_age; /* 0: walked now; else the sweep's */
 	struct sg_live live;
-	struct sg_dstatus st; /* the daemon's last sample (copy) */
-	bool fresh;           /* ...taken within the last 5 s    */
+	struct sg_daemon_status st; /* the daemon's last sample (copy) */
+	bool fresh;                 /* ...taken within the last 5 s    */
 	__u32 synced_max, emb_max;
 	__u64 now;
 	long syncookies;               /* net.ipv4.tcp_syncookies, now    */
@@ -625,7 +625,7 @@ struct sg_stats_snap {
 	double age;
 };
 
-static int sg_stats_read(const struct sg_view *v, struct sg_stats_snap *st)
+static int sg_stats_snap_read(const struct sg_view *v, struct sg_stats_snap *st)
 {
 	int ret = sg_gauges_read(v->pins, v->daemon_pid, 0, 0, &st->wa, &st->age);
 
@@ -661,7 +661,7 @@ static struct json_object *sg_counters_json(const __u64 *cnt)
 	return x;
 }
 
-static void sg_stats_json(const struct sg_view *v, const struct sg_stats_snap *st)
+static void sg_stats_snap_json(const struct sg_view *v, const struct sg_stats_snap *st)
 {
 	struct json_object *o = json_object_new_object(), *x;
 
@@ -772,10 +772,10 @@ int sg_cmd_stats(struct sg_view *v, bool json, bool all)
 {
 	static struct sg_stats_snap st;
 
-	if (sg_stats_read(v, &st))
+	if (sg_stats_snap_read(v, &st))
 		return SG_EXIT_FAIL;
 	if (json) {
-		sg_stats_json(v, &st);
+		sg_stats_snap_json(v, &st);
 		return 0;
 	}
 	printf("%s: mode %s, cookies %s, daemon %s\n\n", v->pins->iface, sg_mode_name(v->cfg.mode),

@@ -63,8 +63,8 @@ static void sg_value(const struct sg_expo *x, double v)
 }
 
 /* name{iface="...",label="value"} v, or without the second label */
-static void sg_sample1(const struct sg_expo *x, const char *name, const char *label,
-		       const char *value, double v)
+static void sg_sample_labelled(const struct sg_expo *x, const char *name, const char *label,
+			       const char *value, double v)
 {
 	sg_series(x, name);
 	if (label)
@@ -75,7 +75,7 @@ static void sg_sample1(const struct sg_expo *x, const char *name, const char *la
 static void sg_gauge(const struct sg_expo *x, const char *name, const char *help, double v)
 {
 	sg_family(x, name, "gauge", help);
-	sg_sample1(x, name, NULL, NULL, v);
+	sg_sample_labelled(x, name, NULL, NULL, v);
 }
 
 /* The families counters share, a label telling them apart: those matched
@@ -143,7 +143,7 @@ static void sg_counters_text(const struct sg_expo *x, const __u64 *cnt)
 		for (int i = 0; i < SG_CNT_MAX; i++) {
 			sg_counter_series(i, &s);
 			if (!strcmp(s.metric, sg_counter_families[k].metric))
-				sg_sample1(x, s.metric, s.label, s.value, (double)cnt[i]);
+				sg_sample_labelled(x, s.metric, s.label, s.value, (double)cnt[i]);
 		}
 	}
 	for (int i = 0; i < SG_CNT_MAX; i++) {
@@ -151,7 +151,7 @@ static void sg_counters_text(const struct sg_expo *x, const __u64 *cnt)
 			continue;
 		sg_counter_series(i, &s);
 		sg_family(x, s.metric, "counter", sg_counter_help[i]);
-		sg_sample1(x, s.metric, NULL, NULL, (double)cnt[i]);
+		sg_sample_labelled(x, s.metric, NULL, NULL, (double)cnt[i]);
 	}
 }
 
@@ -208,7 +208,7 @@ static void sg_kernel_text(const struct sg_expo *x)
 		return;
 	for (int i = 0; i < SG_KERNEL_MAX; i++) {
 		sg_family(x, sg_kernel_counters[i].metric, "counter", sg_kernel_counters[i].help);
-		sg_sample1(x, sg_kernel_counters[i].metric, NULL, NULL, (double)v[i]);
+		sg_sample_labelled(x, sg_kernel_counters[i].metric, NULL, NULL, (double)v[i]);
 	}
 }
 
@@ -236,8 +236,8 @@ static void sg_would_text(const struct sg_expo *x, const struct sg_pins *p)
 	sg_family(x, "synguard_would_total", "counter",
 		  "Shadow mode: decisions enforcing would have taken, by counter name");
 	for (int i = 0; i < SG_CNT_MAX; i++)
-		sg_sample1(x, "synguard_would_total", "counter", sg_counter_names[i],
-			   (double)would[i]);
+		sg_sample_labelled(x, "synguard_would_total", "counter", sg_counter_names[i],
+				   (double)would[i]);
 }
 
 /* The lists, learned sources, the events lease, the top SYN sources: the
@@ -254,8 +254,8 @@ static void sg_policy_text(const struct sg_expo *x, const struct sg_pins *p,
 	if (!sg_policy_load(p, &s)) {
 		sg_family(x, "synguard_policy_prefixes", "gauge",
 			  "Prefixes in the allow and deny lists");
-		sg_sample1(x, "synguard_policy_prefixes", "list", "allow", s.allow.n);
-		sg_sample1(x, "synguard_policy_prefixes", "list", "deny", s.deny.n);
+		sg_sample_labelled(x, "synguard_policy_prefixes", "list", "allow", s.allow.n);
+		sg_sample_labelled(x, "synguard_policy_prefixes", "list", "deny", s.deny.n);
 	}
 	sg_gauge(x, "synguard_learned_sources",
 		 "Learned sources (skip cookie mode), at the last sweep", (double)w->learned);
@@ -269,7 +269,7 @@ static void sg_policy_text(const struct sg_expo *x, const struct sg_pins *p,
 		"SYNs of the 10 heaviest source prefixes past top.threshold, in their last window (~1.07 s)");
 	for (size_t i = 0; i < nh && i < 10; i++) {
 		sg_prefix_format(&hs[i].k, buf, sizeof(buf));
-		sg_sample1(x, "synguard_hitter_syns", "prefix", buf, (double)hs[i].syns);
+		sg_sample_labelled(x, "synguard_hitter_syns", "prefix", buf, (double)hs[i].syns);
 	}
 	free(hs);
 }
@@ -299,7 +299,7 @@ static void sg_port_counters_text(const struct sg_expo *x, const struct sg_pins 
 		sg_family(x, name, "counter", help);
 		for (int s = 1; s < SG_PORT_SLOTS; s++)
 			if (label[s][0])
-				sg_sample1(x, name, "port", label[s], (double)pc[s][i]);
+				sg_sample_labelled(x, name, "port", label[s], (double)pc[s][i]);
 	}
 }
 
@@ -318,14 +318,15 @@ static void sg_tables_text(const struct sg_expo *x, const struct sg_pins *p,
 	sg_family(x, "synguard_connections", "gauge",
 		  "Tracked connections per TCP state of the local endpoint");
 	for (int i = 0; i < SG_STATE_MAX; i++)
-		sg_sample1(x, "synguard_connections", "state", sg_state_names[i],
-			   (double)w->states[i]);
+		sg_sample_labelled(x, "synguard_connections", "state", sg_state_names[i],
+				   (double)w->states[i]);
 	sg_family(x, "synguard_ct_entries", "gauge", "Entries in each tracker table");
 	for (int i = 0; i < 2; i++)
-		sg_sample1(x, "synguard_ct_entries", "table", t[i].table, (double)t[i].n);
+		sg_sample_labelled(x, "synguard_ct_entries", "table", t[i].table, (double)t[i].n);
 	sg_family(x, "synguard_ct_capacity", "gauge", "Size of each tracker table");
 	for (int i = 0; i < 2; i++)
-		sg_sample1(x, "synguard_ct_capacity", "table", t[i].table, (double)t[i].max);
+		sg_sample_labelled(x, "synguard_ct_capacity", "table", t[i].table,
+				   (double)t[i].max);
 }
 
 /* Numeric settings, one family per unit so that no family mixes units:
@@ -384,8 +385,8 @@ static void sg_settings_text(const struct sg_expo *x, const struct sg_pins *p)
 		sg_settings_for_each(st) if (st->type->numeric &&
 					     !strcmp(sg_setting_units[sg_setting_unit(st)].metric,
 						     sg_setting_units[u].metric))
-			sg_sample1(x, sg_setting_units[u].metric, "name", st->key,
-				   sg_setting_value(st, &s) * sg_setting_units[u].scale);
+			sg_sample_labelled(x, sg_setting_units[u].metric, "name", st->key,
+					   sg_setting_value(st, &s) * sg_setting_units[u].scale);
 	}
 	sg_family(x, "synguard_setting_info", "gauge", "Other settings, the value as a label");
 	sg_settings_for_each(st)
@@ -402,7 +403,7 @@ static void sg_settings_text(const struct sg_expo *x, const struct sg_pins *p)
 
 static void sg_daemon_text(const struct sg_expo *x, const struct sg_pins *p, __u64 now)
 {
-	const struct sg_dstatus *st = &p->dpage->st;
+	const struct sg_daemon_status *st = &p->dpage->st;
 	const struct sg_config *c = p->cfg;
 	struct sg_secret_state ss = {};
 	const char *lim[2] = { "tcp_max_tw_buckets", "ephemeral_ports" };
@@ -418,16 +419,17 @@ static void sg_daemon_text(const struct sg_expo *x, const struct sg_pins *p, __u
 	sg_family(x, "synguard_cookie_mode_refused", "gauge",
 		  "1 while the reason keeps cookie mode off whatever the mode asks");
 	for (unsigned int r = 0; r < SG_REFUSE_MAX; r++)
-		sg_sample1(x, "synguard_cookie_mode_refused", "reason", sg_refuse_name(r),
-			   !!(st->cookie_refused & (1u << r)));
+		sg_sample_labelled(x, "synguard_cookie_mode_refused", "reason", sg_refuse_name(r),
+				   !!(st->cookie_refused & (1u << r)));
 	sg_family(x, "synguard_cookie_mode_refusals_total", "counter",
 		  "Times the reason took cookie mode away since synguardd started");
 	for (unsigned int r = 0; r < SG_REFUSE_MAX; r++)
-		sg_sample1(x, "synguard_cookie_mode_refusals_total", "reason", sg_refuse_name(r),
-			   (double)st->refusals[r]);
+		sg_sample_labelled(x, "synguard_cookie_mode_refusals_total", "reason",
+				   sg_refuse_name(r), (double)st->refusals[r]);
 	sg_family(x, "synguard_cookie_mode_switches_total", "counter",
 		  "Cookie mode switches since synguardd started");
-	sg_sample1(x, "synguard_cookie_mode_switches_total", NULL, NULL, (double)st->switches);
+	sg_sample_labelled(x, "synguard_cookie_mode_switches_total", NULL, NULL,
+			   (double)st->switches);
 	sg_gauge(x, "synguard_start_time_seconds",
 		 "When synguardd started, seconds since the epoch",
 		 st->started_ns && st->started_ns <= now
@@ -445,12 +447,12 @@ static void sg_daemon_text(const struct sg_expo *x, const struct sg_pins *p, __u
 		x, "synguard_time_wait_limit", "gauge",
 		"What TIME_WAIT is measured against: net.ipv4.tcp_max_tw_buckets, the ephemeral port range size");
 	for (int i = 0; i < 2; i++)
-		sg_sample1(x, "synguard_time_wait_limit", "limit", lim[i], limv[i]);
+		sg_sample_labelled(x, "synguard_time_wait_limit", "limit", lim[i], limv[i]);
 	sg_family(x, "synguard_time_wait_pressure", "gauge",
 		  "1 while TIME_WAIT is past time_wait.warn percent of the limit");
 	for (int i = 0; i < 2; i++)
-		sg_sample1(x, "synguard_time_wait_pressure", "limit", lim[i],
-			   !!(st->tw_pressure & (i ? SG_TW_PORTS : SG_TW_BUCKETS)));
+		sg_sample_labelled(x, "synguard_time_wait_pressure", "limit", lim[i],
+				   !!(st->tw_pressure & (i ? SG_TW_PORTS : SG_TW_BUCKETS)));
 }
 
 /* What the kernel's SYN_RCVD queue is bounded by, read now in the daemon's
@@ -468,7 +470,8 @@ static void sg_backlog_text(const struct sg_expo *x)
 		"What SYN_RCVD is measured against: net.core.somaxconn, net.ipv4.tcp_max_syn_backlog");
 	for (int i = 0; i < 2; i++)
 		if (!sg_sysctl_int(sysctl[i], &v))
-			sg_sample1(x, "synguard_syn_backlog_limit", "limit", label[i], (double)v);
+			sg_sample_labelled(x, "synguard_syn_backlog_limit", "limit", label[i],
+					   (double)v);
 }
 
 char *sg_metrics_text(const struct sg_pins *p, const struct sg_walk_args *sample, size_t *len)
@@ -483,7 +486,7 @@ char *sg_metrics_text(const struct sg_pins *p, const struct sg_walk_args *sample
 	if (!x.f)
 		return NULL;
 	sg_family(&x, "synguard_info", "gauge", "synguard on this interface, its mode as a label");
-	sg_sample1(&x, "synguard_info", "mode", sg_mode_name(p->cfg->mode), 1);
+	sg_sample_labelled(&x, "synguard_info", "mode", sg_mode_name(p->cfg->mode), 1);
 	sg_daemon_text(&x, p, now);
 	sg_backlog_text(&x);
 	sg_tables_text(&x, p, sample);

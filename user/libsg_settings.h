@@ -28,14 +28,14 @@ int sg_config_set(struct sg_config *c, const char *kv, __u64 period_ns);
  * synguardd's flags (-s KEY=VALUE and the named ones), `synguard set`,
  * `synguard status` and `help set`, the metrics and the sample config.
  * A new setting is a field (struct sg_config for what BPF reads, struct
- * sg_dsettings for what userspace acts on) plus one line in the table. */
+ * sg_daemon_settings for what userspace acts on) plus one line in the table. */
 
 /* Every setting's value: one field each, wherever it is stored. */
 struct sg_settings {
-	struct sg_config cfg;    /* SG_STORE_CONFIG: the pinned sg_config map */
-	struct sg_dsettings d;   /* SG_STORE_DAEMON: the pinned sg_daemon map */
-	struct sg_portset ports; /* SG_STORE_PORTS: the pinned sg_ports map   */
-	struct sg_plist allow;   /* SG_STORE_POLICY: the pinned sg_policy trie */
+	struct sg_config cfg;        /* SG_STORE_CONFIG: the pinned sg_config map */
+	struct sg_daemon_settings d; /* SG_STORE_DAEMON: the pinned sg_daemon map */
+	struct sg_portset ports;     /* SG_STORE_PORTS: the pinned sg_ports map   */
+	struct sg_plist allow;       /* SG_STORE_POLICY: the pinned sg_policy trie */
 	struct sg_plist deny;
 };
 
@@ -48,8 +48,8 @@ enum sg_when { SG_LIVE, SG_RELOAD, SG_START };
 /* What status shows beside a setting: the daemon's last sample (NULL when
  * it does not run) and a walk of the tables made now. */
 struct sg_live {
-	const struct sg_dstatus *st;     /* NULL: no daemon, or stale      */
-	const struct sg_walk_args *walk; /* made now, with tw_ephemeral    */
+	const struct sg_daemon_status *st; /* NULL: no daemon, or stale      */
+	const struct sg_walk_args *walk;   /* made now, with tw_ephemeral    */
 	const struct sg_secret_state *secrets;
 	struct sg_tw_limits tw;
 	__u64 now_ns;

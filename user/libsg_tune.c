@@ -221,7 +221,7 @@ static void sg_listeners_read(struct sg_listeners *l)
 	}
 }
 
-struct sg_observed {
+struct sg_observation {
 	double secs;
 	__u64 k0[SG_KC_MAX], k1[SG_KC_MAX];
 	__u64 tw; /* TIME_WAIT sockets (kernel)          */
@@ -233,7 +233,7 @@ struct sg_observed {
 	const char *mode;
 };
 
-static __u64 sg_kdelta(const struct sg_observed *o, enum sg_kcounter c)
+static __u64 sg_kdelta(const struct sg_observation *o, enum sg_kcounter c)
 {
 	return o->k1[c] >= o->k0[c] ? o->k1[c] - o->k0[c] : 0;
 }
@@ -253,7 +253,7 @@ static void sg_observe_wait(unsigned int secs)
 		fprintf(stderr, "\r\033[K");
 }
 
-static int sg_observe(struct sg_view *v, unsigned int secs, struct sg_observed *o)
+static int sg_observe(struct sg_view *v, unsigned int secs, struct sg_observation *o)
 {
 	__u64 c0[SG_CNT_MAX], c1[SG_CNT_MAX], t0, t1;
 	struct sg_tw_limits tw;
@@ -357,7 +357,7 @@ static unsigned long sg_pow2(unsigned long x, unsigned long lo, unsigned long hi
 /* ---- the rules --------------------------------------------------------------------- */
 /* What every rule looks at, derived once from the observation. */
 struct sg_tune {
-	const struct sg_observed *o;
+	const struct sg_observation *o;
 	const struct sg_listeners *l;
 	__u64 overflows;  /* ListenOverflows + ListenDrops        */
 	__u64 kcookies;   /* the kernel's own SYN cookies sent    */
@@ -712,7 +712,7 @@ static const struct sg_rule sg_rules[] = {
 
 #define SG_RULES_N (sizeof(sg_rules) / sizeof(sg_rules[0]))
 
-static void sg_tune_derive(const struct sg_observed *o, struct sg_tune *t)
+static void sg_tune_derive(const struct sg_observation *o, struct sg_tune *t)
 {
 	char val[32];
 	__u64 eph = o->synguard ? o->wa.tw_ephemeral : 0;
@@ -740,7 +740,7 @@ static void sg_tune_derive(const struct sg_observed *o, struct sg_tune *t)
 }
 
 /* One advice per sysctl, in the table's order: its first row that holds. */
-static int sg_advice_all(const struct sg_observed *o, struct sg_advice *a)
+static int sg_advice_all(const struct sg_observation *o, struct sg_advice *a)
 {
 	struct sg_tune t;
 	int n = 0;
@@ -771,7 +771,7 @@ static int sg_advice_all(const struct sg_observed *o, struct sg_advice *a)
 static const char sg_recycle_note[] =
 	"net.ipv4.tcp_tw_recycle no longer exists (removed in Linux 4.12: it dropped clients behind NAT); tcp_tw_reuse covers connections this host opens";
 
-static struct json_object *sg_observed_json(const struct sg_observed *o)
+static struct json_object *sg_observed_json(const struct sg_observation *o)
 {
 	struct json_object *ob = json_object_new_object(), *k = json_object_new_object();
 
@@ -802,7 +802,7 @@ static struct json_object *sg_observed_json(const struct sg_observed *o)
 	return ob;
 }
 
-static void sg_observed_print(const struct sg_view *v, const struct sg_observed *o)
+static void sg_observed_print(const struct sg_view *v, const struct sg_observation *o)
 {
 	printf("synguard tune: %.0f s observed in this network namespace%s%s%s%s\n", o->secs,
 	       v ? " (synguard on " : " (no synguard here: kernel counters only)",
@@ -979,7 +979,7 @@ static int sg_advice_persist(const struct sg_advice *a, int n, char *err, size_t
 int sg_cmd_tune(struct sg_view *v, const struct sg_tune_cmd *tc)
 {
 	struct sg_advice a[SG_ADVICE_MAX];
-	struct sg_observed o;
+	struct sg_observation o;
 	struct json_object *jo = NULL, *arr = NULL;
 	char err[PATH_MAX + 64];
 	int n, fails = 0;

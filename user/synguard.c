@@ -276,7 +276,7 @@ static int opt_filter(struct cli *c, int id, const char *arg)
 
 	switch (id) {
 	case SG_OPT_STATE:
-		if (sg_states_parse(arg, &f->states, err, sizeof(err))) {
+		if (sg_state_list_parse(arg, &f->states, err, sizeof(err))) {
 			sg_err("%s", err);
 			return SG_EXIT_USAGE;
 		}
