@@ -69,6 +69,16 @@ lcli $LAB_PY $T/src_connect.py connect "$LAB_S4" "$PORT" --src "$LAB_C4" -n 1 -T
 expect "syn_flood_over_cap: one handshake before the flood learns the client (learned_added)" \
 	"$(c learned_added)" -ge 1
 
+# what synguard explain says of the two kinds of source
+ex=$(sg_cli explain -i "$LAB_SIF" "$LAB_C4:$PORT")
+echo "$ex" | grep -q "never shed" &&
+	ok "syn_flood_over_cap: explain: the learned client is never shed" ||
+	fail "syn_flood_over_cap: explain: the learned client is never shed" "$(echo "$ex" | grep 'a SYN now')"
+ex=$(sg_cli explain -i "$LAB_SIF" "198.19.0.1:$PORT")
+echo "$ex" | grep "a SYN now" | grep -q "drop_syn_shed" &&
+	ok "syn_flood_over_cap: explain: an unknown source is shed past the cap (drop_syn_shed)" ||
+	fail "syn_flood_over_cap: explain: an unknown source is shed past the cap" "$(echo "$ex" | grep 'a SYN now')"
+
 shed0=$(c drop_syn_shed) lrn0=$(c syn_learned) ck0=$(c syn_cookies_sent)
 flood
 sleep 1 # the cap's burst is spent in the flood's first ms
