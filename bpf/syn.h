@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* The SYN path: a SYN to a protected port that no known flow explains.
  * In order: the flags and the source's shape, the shedding of unknown
- * sources while over the SYN-ACK cap, the options, the lists'
- * word, the source's SYN budget, the flows the kernel holds, learned
- * sources and spent cookie budgets; then a cookie SYN-ACK (XDP_TX), or a
- * pass to the kernel's own handshake, which the tracker then follows.
+ * sources while over the SYN-ACK cap, the options, the lists' word, the
+ * source's SYN budget, the flows the kernel holds, learned sources and
+ * spent cookie budgets; then a cookie SYN-ACK (XDP_TX), or a pass to the
+ * kernel's own handshake, which the tracker then follows.
  */
 #ifndef SG_SYN_H
 #define SG_SYN_H
@@ -383,10 +383,10 @@ static __always_inline int sg_syn_finish(struct sg_syn_ctx *s, enum sg_syn_route
 /* A SYN to a protected port, not part of a known flow; pol: what the
  * lists said of its source. The stages in order, each free to decide:
  * screen, shed (over the SYN-ACK cap), options, policy, the kernel's
- * gates, the cookie. Returns the
- * XDP action; *t says whether the tracker is to see the SYN. Global
- * functions for the SYN and ACK paths keep each stack frame apart: the
- * verifier caps the stack of a whole call chain at 512 bytes. */
+ * gates, the cookie. Returns the XDP action; *t says whether the tracker
+ * is to see the SYN. Global functions for the SYN and ACK paths keep each
+ * stack frame apart: the verifier caps the stack of a whole call chain at
+ * 512 bytes. */
 __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p, __u32 slot,
 			     enum sg_list_verdict pol, struct sg_syn_track *t)
 {
