@@ -212,26 +212,42 @@ static __always_inline bool sg_budget_src_take(const struct sg_config *cfg, __u3
 
 /* A *_cpu kind: its rate shared evenly by the CPUs, each with a bucket of
  * its own (no shared cache line on the hot path) and the whole burst.
- * Takes a token if there is one. */
-static __always_inline bool sg_cpu_budget_take(const struct sg_config *cfg, __u32 kind, __u64 now)
+ * This CPU's bucket, and in *b its budget; NULL when the kind has no rate. */
+static __always_inline struct sg_budget *sg_cpu_budget_find(const struct sg_config *cfg, __u32 kind,
+							    struct sg_budget_cfg *b)
 {
 	const struct sg_budget_cfg *g = sg_budget_cfg_of(cfg, kind);
-	struct sg_budget_cfg b = {
-		.interval_ns = g->interval_ns * (cfg->ncpus ? cfg->ncpus : 1),
-		.burst = g->burst,
-	};
 	__u32 slot = kind & (SG_BUDGET_SLOTS - 1);
-	struct sg_budget *e;
 
-	if (!b.interval_ns)
-		return true;
-	e = bpf_map_lookup_elem(&sg_cpu_budget, &slot);
+	b->interval_ns = g->interval_ns * (cfg->ncpus ? cfg->ncpus : 1);
+	b->burst = g->burst;
+	if (!b->interval_ns)
+		return NULL;
+	return bpf_map_lookup_elem(&sg_cpu_budget, &slot);
+}
+
+/* Takes a token of a *_cpu kind on this CPU if there is one. */
+static __always_inline bool sg_cpu_budget_take(const struct sg_config *cfg, __u32 kind, __u64 now)
+{
+	struct sg_budget_cfg b;
+	struct sg_budget *e = sg_cpu_budget_find(cfg, kind, &b);
+
 	if (!e)
 		return true;
 	if (!sg_budget_has(&b, e, now))
 		return false;
 	e->tat_ns = sg_budget_tat(e, now) + b.interval_ns;
 	return true;
+}
+
+/* Is this CPU's bucket of a *_cpu kind out of tokens at now? A look only:
+ * nothing taken. */
+static __always_inline bool sg_cpu_budget_spent(const struct sg_config *cfg, __u32 kind, __u64 now)
+{
+	struct sg_budget_cfg b;
+	struct sg_budget *e = sg_cpu_budget_find(cfg, kind, &b);
+
+	return e && !sg_budget_has(&b, e, now);
 }
 
 #endif /* SG_BUDGET_H */

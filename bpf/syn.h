@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* The SYN path: a SYN to a protected port that no known flow explains.
- * In order: the flags and the source's shape, the options, the lists'
- * word, the source's SYN budget, the flows the kernel holds, learned
- * sources and spent cookie budgets; then a cookie SYN-ACK (XDP_TX), or a
- * pass to the kernel's own handshake, which the tracker then follows.
+ * In order: the flags and the source's shape, the shedding of unknown
+ * sources while over the SYN-ACK cap, the options, the lists' word, the
+ * source's SYN budget, the flows the kernel holds, learned sources and
+ * spent cookie budgets; then a cookie SYN-ACK (XDP_TX), or a pass to the
+ * kernel's own handshake, which the tracker then follows.
  */
 #ifndef SG_SYN_H
 #define SG_SYN_H
@@ -230,6 +231,42 @@ static __always_inline enum sg_syn_route sg_syn_screen(struct sg_syn_ctx *s)
 	return SG_SYN_NEXT;
 }
 
+/* Is p's source one synguard knows: a flow the tracker may hold, a
+ * learned source, or one whose spent cookie budget sends it to the
+ * kernel's handshake? Cheap looks only (filters first); the stages after
+ * decide on it in full. */
+static __always_inline bool sg_syn_known(const struct sg_syn_ctx *s)
+{
+	if (sg_tracked(s->cfg, s->slot) && sg_ct_maybe(sg_ct_in_hash(s->p)))
+		return true;
+	if (s->cfg->learn_s && sg_src_is_learned(s->p))
+		return true;
+	return sg_cookie_spent_maybe() && sg_cookie_budget_low(s->p);
+}
+
+/* Over what the machine answers: in cookie mode, this CPU's share of
+ * synack.rate has no SYN-ACK left, so a SYN headed for a cookie would be
+ * dropped at that cap anyway (drop_synack_global), after its options,
+ * the sketch, the checksum, the secret and the caps' own lookups. Shed it
+ * here instead, at a few lookups' cost, unless its source is listed or
+ * known (sg_syn_known): those go on through every stage as before and
+ * keep their service while the flood is shed. A look at the bucket
+ * takes nothing: a new client still gets a cookie whenever the cap has
+ * one. The shed SYNs are not counted in the sketch (drop_syn_shed
+ * counts them). */
+static __always_inline enum sg_syn_route sg_syn_shed(struct sg_syn_ctx *s)
+{
+	if (s->pol != SG_LIST_UNLISTED || !s->cfg->cookie_active ||
+	    !s->cfg->budget[SG_BUDGET_synack_cpu].interval_ns)
+		return SG_SYN_NEXT;
+	if (!sg_cpu_budget_spent(s->cfg, SG_BUDGET_synack_cpu, bpf_ktime_get_ns()))
+		return SG_SYN_NEXT;
+	if (sg_syn_known(s))
+		return SG_SYN_NEXT;
+	s->cnt = SG_CNT_drop_syn_shed;
+	return SG_SYN_DROP;
+}
+
 /* The lists' word and the source's SYN budget. Per-source budgets apply
  * in every mode: a source over its SYN budget gets no more of the
  * kernel's handshakes, but cookies (the SYN-ACK caps bound what they
@@ -345,10 +382,11 @@ static __always_inline int sg_syn_finish(struct sg_syn_ctx *s, enum sg_syn_route
 
 /* A SYN to a protected port, not part of a known flow; pol: what the
  * lists said of its source. The stages in order, each free to decide:
- * screen, options, policy, the kernel's gates, the cookie. Returns the
- * XDP action; *t says whether the tracker is to see the SYN. Global
- * functions for the SYN and ACK paths keep each stack frame apart: the
- * verifier caps the stack of a whole call chain at 512 bytes. */
+ * screen, shed (over the SYN-ACK cap), options, policy, the kernel's
+ * gates, the cookie. Returns the XDP action; *t says whether the tracker
+ * is to see the SYN. Global functions for the SYN and ACK paths keep each
+ * stack frame apart: the verifier caps the stack of a whole call chain at
+ * 512 bytes. */
 __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p, __u32 slot,
 			     enum sg_list_verdict pol, struct sg_syn_track *t)
 {
@@ -367,6 +405,8 @@ __noinline int sg_handle_syn(struct xdp_md *ctx, const struct sg_pkt *p, __u32 s
 	/* every SYN to a protected port, whatever follows: auto mode's rate */
 	sg_count(SG_CNT_syn_received);
 	route = sg_syn_screen(&s);
+	if (route == SG_SYN_NEXT)
+		route = sg_syn_shed(&s);
 	if (route == SG_SYN_NEXT) {
 		/* Linux stops at a broken option and keeps the SYN, so do we */
 		s.opt = sg_tcpopt_syn(ctx, p, &s.o);

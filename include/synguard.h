@@ -105,7 +105,8 @@ enum sg_state {
 	X(drop_src_loopback)       /* SYN from a loopback address              */             \
 	X(drop_src_unspecified)    /* SYN from 0.0.0.0/8 or ::                 */             \
 	X(synack_forwarded)        /* SYN-ACK of a flow netfilter tracks: pass */             \
-	X(ct_unconfirmed_expired)  /* SYN_RCVD entries the kernel kept no socket for, swept */
+	X(ct_unconfirmed_expired)  /* SYN_RCVD entries with no kernel socket, swept */        \
+	X(drop_syn_shed)           /* over synack.rate, unknown source: shed   */
 
 enum sg_counter {
 #define SG_ENUM_COUNTER(n) SG_CNT_##n,

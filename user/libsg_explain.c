@@ -248,9 +248,19 @@ static void sg_explain_syn(const struct sg_view *v, struct sg_explain *x)
 			      "source is within its SYN budget";
 		x->syn_counter = SG_CNT_syn_passed;
 	} else if (!over && v->cfg.learn_s && x->learned) {
-		x->syn_does =
-			"passed to the kernel's handshake: a learned source skips cookie mode";
+		x->syn_does = "passed to the kernel's handshake: a learned source skips cookie "
+			      "mode (and is never shed over synack.rate)";
 		x->syn_counter = SG_CNT_syn_learned;
+	} else if (!over && v->cfg.cookie_active &&
+		   v->cfg.budget[SG_BUDGET_synack_cpu].interval_ns) {
+		x->syn_does =
+			shadow ? "passed to the kernel (shadow mode: counted as a would-be cookie, "
+				 "or a would-be shed while the CPU's share of synack.rate is spent)"
+			       : "answered with a SYN cookie at XDP while the CPU's share of "
+				 "synack.rate lasts; past it the SYN of a source synguard does not "
+				 "know is shed first, before any cookie work";
+		x->syn_counter = SG_CNT_syn_cookies_sent;
+		x->syn_also = SG_CNT_drop_syn_shed;
 	} else {
 		x->syn_does =
 			over ? (shadow ? "passed to the kernel (shadow mode: counted as a would-be cookie): over its SYN budget"

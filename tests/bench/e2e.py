@@ -3,7 +3,9 @@
 and the summary over runs.
 
   e2e.py snap ANSWERS_PIN CPU       stdin: the client netns' /proc/net/dev
-  e2e.py point CAND FLOOD RATE ROUND SNAP0 SNAP1 CLIENT_IFACE LEGIT_OUT
+  e2e.py point CAND FLOOD RATE ROUND SNAP0 SNAP1 CLIENT_IFACE LEGIT_OUT [COUNTERS]
+                                    COUNTERS: a file with synguard's counters
+                                    after the run (JSON), kept as they are
   e2e.py summary RUNS.jsonl         the medians per (flood, rate, candidate)
 
 A snapshot: monotonic time, the flood core's busy and total jiffies from
@@ -74,7 +76,7 @@ def last_json(path):
         return {}
 
 
-def point(cand, flood, rate, rnd, s0, s1, cif, legit_out):
+def point(cand, flood, rate, rnd, s0, s1, cif, legit_out, counters=None):
     a, b = json.loads(s0), json.loads(s1)
     secs = b["t"] - a["t"]
     tick = 1e9 / HZ
@@ -99,6 +101,8 @@ def point(cand, flood, rate, rnd, s0, s1, cif, legit_out):
         "legit": {k: legit.get(k) for k in ("n", "ok", "failed", "p50_ms", "p99_ms",
                                             "max_ms", "errors")},
     }
+    if counters:
+        rec["counters"] = last_json(counters)
     print(json.dumps(rec))
 
 
@@ -127,6 +131,8 @@ def summary(path):
             "legit_ok": legit_ok, "legit_n": legit_n,
             "legit_p50_ms": med([r["legit"].get("p50_ms") for r in rs]),
             "legit_p99_ms": med([r["legit"].get("p99_ms") for r in rs]),
+            # the data path's counters of the last run (known runs)
+            "counters": rs[-1].get("counters") or {},
         })
     # net CPU per answer: minus the drop program's busy time per packet in
     # the same flood at the same offered rate (generator + veth + XDP run)
@@ -148,7 +154,7 @@ def main():
     if cmd == "snap":
         snap(sys.argv[2], sys.argv[3])
     elif cmd == "point":
-        point(*sys.argv[2:10])
+        point(*sys.argv[2:11])
     elif cmd == "summary":
         summary(sys.argv[2])
     else:

@@ -15,7 +15,18 @@
 # Knobs (env): BENCH_SECS, BENCH_ROUNDS, BENCH_SYN_RATES (pps, "idle" = no
 # flood, "max" = as fast as the generator goes), BENCH_ACK_RATES, BENCH_MIX_RATES,
 # BENCH_LEGIT (connections per run), BENCH_CANDS, BENCH_XDP_RING (0: the
-# kernel's candidates without the passing XDP program, see rx_ring).
+# kernel's candidates without the passing XDP program, see rx_ring),
+# BENCH_KNOWN_CAP (the known client's runs, below: SYN-ACKs a second
+# synguard answers; 0 skips them).
+#
+# Known clients first: synguard with learned sources (learn.time) and
+# its SYN-ACK cap (synack.rate: BENCH_KNOWN_CAP a second on each CPU, the
+# flood's CPU's share: what the machine is set to answer; on this lab the
+# generator cannot outrun the receive path it shares a core with, so the
+# cap stands for the machine's limit), a legit client that connected once
+# before (a learned source), then SYN and ACK floods at twice the cap and
+# a mixed flood whose SYNs alone are twice the cap. Candidate "known"; its runs also keep
+# the data path's counters of interest (drop_syn_shed, ...).
 set -u
 cd "$(dirname "$0")/../.."
 OUT=${1:?usage: e2e.sh OUT_DIR}
@@ -28,6 +39,8 @@ ACK_RATES=${BENCH_ACK_RATES-max}
 MIX_RATES=${BENCH_MIX_RATES-max}
 LEGIT=${BENCH_LEGIT:-100}
 CANDS=${BENCH_CANDS:-kernel nft synguard floor drop}
+KNOWN_CAP=${BENCH_KNOWN_CAP:-100000}
+KNOWN_COUNTERS="drop_syn_shed drop_synack_global syn_learned syn_cookies_sent cookies_rejected"
 PORT=80
 FLOOD_CPU=0
 PIN=$LAB_BPFFS/sg-bench-$$
@@ -95,6 +108,9 @@ cand_up() {
 		net.netfilter.nf_conntrack_tcp_loose=0 && lsrv nft -f "$LAB_TMP/synproxy.nft" &&
 		rx_ring ;;
 	synguard) sg_start -p $PORT --mode on ;;
+	known) sg_start -p $PORT --mode on &&
+		sg_cli set -i "$LAB_SIF" learn.time=600 synack.rate=$((KNOWN_CAP * $(getconf _NPROCESSORS_ONLN))) >/dev/null &&
+		known_learn ;;
 	drop) lsrv ip link set dev "$LAB_SIF" xdpdrv obj build/bench_drop.bpf.o sec xdp ;;
 	floor) lsrv ip link set dev "$LAB_SIF" xdpdrv obj build/bench_floor.bpf.o sec xdp ;;
 	esac
@@ -107,9 +123,26 @@ cand_down() {
 	nft) lsrv nft delete table ip sg_bench 2>/dev/null
 	     lsrv sysctl -qw net.ipv4.tcp_syncookies=1 net.netfilter.nf_conntrack_tcp_loose=1
 	     lsrv ip link set dev "$LAB_SIF" xdpdrv off ;;
-	synguard) sg_stop quiet ;;
+	synguard|known) sg_stop quiet ;;
 	drop|floor) lsrv ip link set dev "$LAB_SIF" xdpdrv off ;;
 	esac
+}
+
+# The known client's source learned: one connection through a cookie
+# handshake, then the learned table holds the client's address.
+known_learn() {
+	lcli "$LAB_PY" tests/tools/tcpinfo_client.py "$LAB_S4" $PORT -n 1 -b 16 -T 3 -q >/dev/null &&
+		[ "$(sg_counter learned_added)" -gt 0 ]
+}
+
+# known_counters [BEFORE]: the counters of interest as JSON; given the
+# JSON from before the run, what the run added (e2e.py point keeps it).
+known_counters() {
+	sg_stats | "$LAB_PY" -c '
+import json, sys
+c = json.load(sys.stdin)["counters"]
+b = json.loads(sys.argv[1]) if sys.argv[1] else {}
+print(json.dumps({k: c.get(k, 0) - b.get(k, 0) for k in sys.argv[2:]}))' "${1:-}" $KNOWN_COUNTERS
 }
 
 snap() { lcli cat /proc/net/dev | "$LAB_PY" $E snap "$ANS" $FLOOD_CPU; }
@@ -132,7 +165,7 @@ flood() {
 
 # run CAND FLOOD RATE ROUND: one measured run, one line in e2e-runs.jsonl
 run() {
-	local cand=$1 fl=$2 rate=$3 rnd=$4 s0 s1 lpid iv
+	local cand=$1 fl=$2 rate=$3 rnd=$4 s0 s1 c0 lpid iv
 	if ! cand_up "$cand" >"$LAB_TMP/up.err" 2>&1; then
 		note "e2e: $cand did not come up: $(tail -n 1 "$LAB_TMP/up.err")"
 		cand_down "$cand" >/dev/null 2>&1
@@ -142,6 +175,9 @@ run() {
 	# real-time priority: its latency is the network's, not that of other
 	# work sharing its CPU
 	: >"$LAB_TMP/legit.out"
+	# the known run's counters from before its client's first SYN
+	c0=
+	[ "$cand" = known ] && c0=$(known_counters)
 	lpid=
 	if [ "$cand" != drop ] && [ "$cand" != floor ]; then
 		iv=$(awk -v s="$SECS" -v n="$LEGIT" 'BEGIN { printf "%.3f", s / n }')
@@ -155,9 +191,11 @@ run() {
 	if [ "$rate" = idle ]; then sleep "$SECS"; else flood "$fl" "$rate"; fi
 	s1=$(snap)
 	[ -n "$lpid" ] && wait "$lpid"
+	: >"$LAB_TMP/counters.json"
+	[ "$cand" = known ] && known_counters "$c0" >"$LAB_TMP/counters.json"
 	cand_down "$cand"
 	"$LAB_PY" $E point "$cand" "$fl" "$rate" "$rnd" "$s0" "$s1" "$LAB_CIF" \
-		"$LAB_TMP/legit.out" >>"$OUT/e2e-runs.jsonl"
+		"$LAB_TMP/legit.out" "$LAB_TMP/counters.json" >>"$OUT/e2e-runs.jsonl"
 	tail -n 1 "$OUT/e2e-runs.jsonl" | "$LAB_PY" -c '
 import json, sys
 r = json.load(sys.stdin); l = r["legit"]
@@ -194,6 +232,14 @@ for rnd in $(seq "$ROUNDS"); do
 			done
 		done
 	done
+	# known clients first: idle, then each flood at twice the cap (the
+	# mixed flood's SYNs are half of it: twice as many packets)
+	if [ "$KNOWN_CAP" -gt 0 ]; then
+		run known syn idle "$rnd"
+		run known syn $((2 * KNOWN_CAP)) "$rnd"
+		run known ack $((2 * KNOWN_CAP)) "$rnd"
+		run known mixed $((4 * KNOWN_CAP)) "$rnd"
+	fi
 done
 "$LAB_PY" $E summary "$OUT/e2e-runs.jsonl" >"$OUT/e2e.json" || exit 1
 

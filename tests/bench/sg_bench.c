@@ -671,6 +671,7 @@ static void cases_policy(struct bench *b)
 	static const char *const caps[] = { "top.threshold=0",          "synack.rate=100000000",
 					    "synack.burst=1000000",     "synack.dest_rate=1000000",
 					    "synack.dest_burst=100000", NULL };
+	static const char *const overcap[] = { "synack.rate=1", "synack.burst=1", NULL };
 	static const char *const learn[] = { "top.threshold=0", "learn.time=3600", NULL };
 	static const char *const top[] = { "top.threshold=100", NULL };
 	static const char *const events[] = { "top.threshold=0", "events.rate=1000", NULL };
@@ -697,6 +698,10 @@ static void cases_policy(struct bench *b)
 		{ "syn_synack_caps",
 		  "...SYN-ACK caps on, global and per destination, a new source every SYN", caps, 0,
 		  false, false, false, false, XDP_TX },
+		{ "syn_over_cap",
+		  "...over synack.rate (this CPU's share spent), a new source every SYN, the "
+		  "sketch on (the default): dropped unanswered",
+		  overcap, 0, false, false, false, false, XDP_DROP },
 		{ "syn_deny_other",
 		  "...1000 denied /24s, the source's /16 not among them (the filter says no)", off,
 		  1, false, false, false, false, XDP_TX },

@@ -99,6 +99,21 @@ a = pts.get(("ack", "max", "synguard"))
 if a:
     check(a["answered_pps"] < 0.01 * a["sent_pps"], "e2e: synguard drops spoofed ACKs",
           str(a["answered_pps"]))
+known = {(p["flood"], p["rate"]): p for p in e2e.get("points", []) if p["cand"] == "known"}
+check(("syn", "idle") in known and sorted(f for f, r in known if r != "idle") == ["ack", "mixed", "syn"],
+      "e2e: the known client measured idle and at SYN, ACK and mixed floods of 2x the cap",
+      str(sorted(known)))
+i = known.get(("syn", "idle"))
+if i:
+    check(i["legit_n"] > 0 and i["legit_ok"] == i["legit_n"] and
+          i["counters"].get("syn_learned", 0) >= i["legit_n"],
+          "e2e: known client: every connect succeeds without a flood, each SYN to the kernel "
+          "as a learned source", "%s/%s, %s" % (i["legit_ok"], i["legit_n"], i["counters"]))
+k = next((p for (f, r), p in known.items() if f == "syn" and r != "idle"), None)
+if k:
+    check(k["counters"].get("drop_syn_shed", 0) > 0 and k["answered_pps"] > 0,
+          "e2e: known client's SYN flood: over the cap the flood is shed (drop_syn_shed), "
+          "the cap's share still answered", "%s, answered %s/s" % (k["counters"], k["answered_pps"]))
 bs = {(b["cand"], b["flood"]): b for b in load("e2e-bpfstats.jsonl", lines=True)}
 check(all((bs.get(k) or {}).get("run_cnt", 0) > 0 and (bs.get(k) or {}).get("ns_per_run")
           for k in (("synguard", "syn"), ("floor", "syn"), ("drop", "syn"))),
@@ -114,7 +129,8 @@ bench = load("bench.json")
 check(bench.get("targets") and all(k in bench for k in ("micro", "e2e", "memory", "machine")),
       "bench.json carries every section and the targets")
 table = open(os.path.join(out, "table.txt")).read() if os.path.exists(os.path.join(out, "table.txt")) else ""
-check("Targets" in table and "syn_synack_v4" in table and "End to end" in table,
+check("Targets" in table and "syn_synack_v4" in table and "End to end" in table and
+      "known client p99 <= 3x idle, SYN flood 2x cap" in table,
       "the table is printed")
 png = os.path.join(out, "plot.png")
 ok = os.path.exists(png) and os.path.getsize(png) > 1000 and open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n"

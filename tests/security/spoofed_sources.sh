@@ -118,6 +118,8 @@ set_ mode=on synack.dest_rate=10 synack.dest_burst=20
 cap "dest cap 10/s (SYNs in $V1's and $V2's names)" drop_synack_dest 2000 "$LAB_TMP/syn1" "$LAB_TMP/syn2"
 cfg 0x02 random "$LAB_TMP/synr"
 set_ synack.dest_rate=0 synack.rate=50 synack.burst=20
-cap "global cap 50/s (SYNs from random sources)" drop_synack_global 4000 "$LAB_TMP/synr" "$LAB_TMP/synr"
+# over the global cap, SYNs from sources synguard does not know are shed
+# before the cookie path (drop_syn_shed), not refused at the cap
+cap "global cap 50/s (SYNs from random sources)" drop_syn_shed 4000 "$LAB_TMP/synr" "$LAB_TMP/synr"
 sg_stop quiet
 lab_finish
