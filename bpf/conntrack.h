@@ -773,9 +773,15 @@ sg_ct_track(const struct sg_ct_key *k, const struct sg_seg *s, enum sg_ct_direct
 	if (cnt)
 		sg_count(cnt);
 	/* what the receiver would discard moves nothing, not even the clock:
-	 * garbage for a tuple must not keep its entry alive */
-	if (verdict == SG_CT_IGNORED && !is_new)
+	 * garbage for a tuple must not keep its entry alive. Except that a
+	 * TIME_WAIT socket rearms its timer for any segment with an ACK and
+	 * no RST, out of window too (tcp_timewait_state_process answers it
+	 * and reschedules): its entry must live as long as the socket does. */
+	if (verdict == SG_CT_IGNORED && !is_new) {
+		if (e->state == SG_TIME_WAIT && d == SG_CT_IN && s->ack_f && !s->rst)
+			sg_ct_timer_armed(e, cfg->timeout_s[SG_TIME_WAIT], now);
 		return SG_CT_PASS;
+	}
 	if (verdict == SG_CT_DROP)
 		return SG_CT_DROP;
 	verdict = SG_CT_PASS;

@@ -11,6 +11,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/utsname.h>
 #include <linux/if_link.h>
 #include <linux/magic.h>
 #include <bpf/bpf.h>
@@ -664,12 +665,38 @@ static void sg_kept_secrets_adopt(struct sg_daemon *d)
 	close(fd);
 }
 
-/* Open and load the object. Its maps re-use the pins in d->pins.dir, or,
- * with unpinned, none: they are made new and *unpinned marks which to pin
- * (sg_maps_repin) once they loaded. 0 or -errno. */
-static int sg_skel_load(struct sg_daemon *d, __u64 *unpinned)
+/* libbpf fills the object's CONFIG_HZ (bpf/conntrack.h) from the kernel's
+ * config, and refuses to load the object at all when it finds none to read:
+ * a container without the host's /boot, on a kernel without
+ * /proc/config.gz. Where neither file opens, the object gets this instead,
+ * and the tracker keeps its fixed timeouts. */
+#define SG_KCONFIG_NO_HZ "CONFIG_HZ=0\n"
+
+static bool sg_kconfig_readable(void)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = d->pins.dir);
+	char path[sizeof("/boot/config-") + sizeof(((struct utsname *)0)->release)];
+	struct utsname u;
+	int fd = -1;
+
+	if (!uname(&u)) {
+		snprintf(path, sizeof(path), "/boot/config-%s", u.release);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		fd = open("/proc/config.gz", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+/* Open and load the object, with kconfig for libbpf (NULL: the kernel's
+ * own config). Its maps re-use the pins in d->pins.dir, or, with unpinned,
+ * none: they are made new and *unpinned marks which to pin (sg_maps_repin)
+ * once they loaded. 0 or -errno. */
+static int sg_skel_load(struct sg_daemon *d, const char *kconfig, __u64 *unpinned)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = d->pins.dir, .kconfig = kconfig);
 	struct bpf_map *m;
 	int i = 0;
 
@@ -724,6 +751,7 @@ static int sg_maps_repin(struct sg_daemon *d, __u64 unpinned)
 int sg_daemon_load(struct sg_daemon *d, const struct sg_settings *s, const struct sg_given *g)
 {
 	const struct sg_setting *cts = sg_setting_find("ct_size");
+	const char *kconfig;
 	__u32 pinned_synced, pinned_emb;
 	char path[PATH_MAX];
 	int err;
@@ -763,9 +791,13 @@ int sg_daemon_load(struct sg_daemon *d, const struct sg_settings *s, const struc
 	d->emb_size = pinned_emb ? pinned_emb : (d->ct_size / 4 > 1024 ? d->ct_size / 4 : 1024);
 	d->reused = sg_pin_exists(&d->pins, "sg_config");
 
+	kconfig = sg_kconfig_readable() ? NULL : SG_KCONFIG_NO_HZ;
+	if (kconfig)
+		sg_log("%s: no kernel config to read (/boot/config-RELEASE, /proc/config.gz): TIME_WAIT and SYN_RCVD entries expire at their fixed timeouts, not when the kernel's timer fires (give synguardd the host's /boot to fix)",
+		       d->o.iface);
 	/* libbpf's complaints about pins of another build: not errors here */
 	sg_libbpf_hush = d->reused;
-	err = sg_skel_load(d, NULL);
+	err = sg_skel_load(d, kconfig, NULL);
 	sg_libbpf_hush = false;
 	if (err && d->reused) {
 		__u64 pinned = 0;
@@ -773,7 +805,7 @@ int sg_daemon_load(struct sg_daemon *d, const struct sg_settings *s, const struc
 		/* pins of another build: fresh maps, pinned once they load;
 		 * the attachments left are still swapped in place */
 		synguard_bpf__destroy(d->skel);
-		err = sg_skel_load(d, &pinned);
+		err = sg_skel_load(d, kconfig, &pinned);
 		if (!err)
 			err = sg_maps_repin(d, pinned);
 		if (!err) {

@@ -919,6 +919,14 @@ static void test_wheel(void)
 		{ 512 * 1000 + 100, 15000, 15260 },
 		{ 512 * 1000 + 511, 15000, 15361 }, /* late in a jiffy's bucket */
 		{ 4096 * 77, 60000, 61440 },        /* 60 s at HZ=1000: level 4 */
+		{ 0, 0, 1 },                        /* timeout 0: the next jiffy */
+		{ 0, 503, 504 },                    /* the last of level 1 */
+		{ 0, 504, 512 },                    /* the first of level 2 */
+		{ 0, 63ull << 21, 1ull << 27 },     /* the last level */
+		/* past the kernel's cap (WHEEL_TIMEOUT_MAX), but beyond timer_ms (u32 ms) too */
+		{ 0, 1ull << 40, (1ull << 40) + (1ull << 24) },
+		{ ~0ull, 0, 1 }, /* jiffies wrap */
+		{ ~0ull - 99, 15000, 15460 },
 	};
 	bool ok = true;
 
@@ -932,6 +940,12 @@ static void test_wheel(void)
 		ok &= got == c[i].fires;
 	}
 	check(ok, "wheel: timers fire at their bucket, as the kernel's wheel does");
+	/* a kept bucket applies only while within a bucket of the timeout */
+	check(sg_ct_timer_fits(60672, 60000000000ull) && !sg_ct_timer_fits(60672, 1000000000ull) &&
+		      !sg_ct_timer_fits(0, 60000000000ull) && sg_ct_timer_fits(0, 0) &&
+		      !sg_ct_timer_fits(4, 0) &&
+		      !sg_ct_timer_fits(~0u, 0xffffffffull * 1000000000ull),
+	      "wheel: a timer fits its timeout only within a bucket (0, lowered, huge)");
 }
 
 /* One walk of the tables at now (CLOCK_MONOTONIC ns), removing what
@@ -976,6 +990,20 @@ static void test_time_wait_timer(int family)
 	conn_entry(&c, &e2);
 	check(e2.last_ns > e.last_ns && e2.timer_ms >= t && e2.timer_ms <= t + t * 8 / 63 + 1,
 	      "%s: the remote's FIN again rearms it (%u ms from then)", c.name, e2.timer_ms);
+	/* an off-path ACK, far out of the window, rearms the kernel's timer
+	 * too (tcp_timewait_state_process): the entry must not go first */
+	usleep(2000);
+	e = e2;
+	send_raw(&c, REMOTE, TH_ACK, c.nxt[REMOTE] + 0x40000000u, c.nxt[LOCAL] + 0x40000000u, 0);
+	conn_entry(&c, &e2);
+	check(e2.state == SG_TIME_WAIT && e2.last_ns > e.last_ns && e2.timer_ms >= t &&
+		      e2.timer_ms <= t + t * 8 / 63 + 1,
+	      "%s: an out-of-window ACK rearms it as it does the kernel's", c.name);
+	e = e2;
+	send_raw(&c, REMOTE, TH_RST | TH_ACK, c.nxt[REMOTE] + 0x40000000u, c.nxt[LOCAL], 0);
+	conn_entry(&c, &e2);
+	check(e2.state == SG_TIME_WAIT && e2.last_ns == e.last_ns,
+	      "%s: an out-of-window RST neither ends nor rearms it", c.name);
 	at = e2.last_ns + (__u64)e2.timer_ms * 1000000;
 	walk_at(at, &w);
 	check(conn_entry(&c, &e) == 2 && w.states[SG_TIME_WAIT] == 1 && !w.expired,
