@@ -31,7 +31,7 @@ if [ "${mb:-0}" -gt 0 ]; then echo "ok - fuzz: multi-buffer (jumbo) frames among
 else echo "not ok - fuzz: multi-buffer (jumbo) frames among them: none"; fi
 for c in syn_cookies_sent cookies_accepted cookies_rejected ct_created ct_rst_closed parse_tcp_options pass_ip_fragment \
 	syn_ratelimited budget_tracked syn_allowed drop_denied learned_added syn_learned drop_synack_dest \
-	drop_synack_global pass_shadow events_sampled syn_retrans_kernel; do
+	drop_synack_global drop_syn_shed pass_shadow events_sampled syn_retrans_kernel; do
 	n=$(grep '^# decisions taken:' "$work/out" | grep -o " $c=[0-9]*" | cut -d= -f2)
 	if [ "${n:-0}" -gt 0 ]; then echo "ok - fuzz: reached $c ($n times)"
 	else echo "not ok - fuzz: reached $c: never"; fi
