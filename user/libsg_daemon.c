@@ -357,7 +357,7 @@ static int sg_kernel_facts(struct sg_daemon *d, const char *by)
 	if (mtu <= 0) {
 		if (!by)
 			sg_err("cannot read the MTU of %s: %s", d->o.iface, strerror(-mtu));
-		return by ? d->mtu : -1;
+		return by ? d->mtu : mtu;
 	}
 	sg_read_sysctls(&sy);
 	diffs = by ? sg_sysctls_diff(&d->sy, &sy, what, sizeof(what)) : 0;

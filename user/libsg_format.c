@@ -847,14 +847,15 @@ struct sg_watch_sample {
 static int sg_watch_take(struct sg_view *v, struct sg_watch_sample *s)
 {
 	double age;
+	int ret;
 
 	s->at = sg_now_ns();
-	return sg_counters_read(v->pins->counters_fd, s->cnt) ||
-			       sg_counters_read_bank(v->pins->counters_fd, SG_BANK_WOULD,
-						     s->would) ||
-			       sg_gauges_read(v->pins, v->daemon_pid, 0, 0, &s->wa, &age)
-		       ? -1
-		       : 0;
+	ret = sg_counters_read(v->pins->counters_fd, s->cnt);
+	if (!ret)
+		ret = sg_counters_read_bank(v->pins->counters_fd, SG_BANK_WOULD, s->would);
+	if (!ret)
+		ret = sg_gauges_read(v->pins, v->daemon_pid, 0, 0, &s->wa, &age);
+	return ret;
 }
 
 static void sg_watch_clock(char *buf, size_t n)

@@ -270,7 +270,9 @@ static int sg_tcx_info(int fd, struct sg_tcx_link_info *li)
 	__u32 len = sizeof(*li);
 
 	memset(li, 0, sizeof(*li));
-	return bpf_obj_get_info_by_fd(fd, li, &len) || li->type != SG_LINK_TYPE_TCX ? -1 : 0;
+	if (bpf_obj_get_info_by_fd(fd, li, &len))
+		return -errno;
+	return li->type == SG_LINK_TYPE_TCX ? 0 : -EINVAL;
 }
 
 enum sg_where { SG_GONE, SG_HERE, SG_ELSEWHERE };
