@@ -545,8 +545,8 @@ static int sg_conn_rank_cmp(const void *a, const void *b)
 /* Sorted into a new array: the ranks, then one copy of each connection. */
 static int sg_conns_sort(struct sg_connv *cv)
 {
-	struct sg_conn_rank *r = malloc(cv->n * sizeof(*r));
-	struct sg_conn *v = malloc(cv->n * sizeof(*v));
+	struct sg_conn_rank *r = sg_huge_alloc(cv->n * sizeof(*r));
+	struct sg_conn *v = sg_huge_alloc(cv->n * sizeof(*v));
 
 	if (!r || !v) {
 		free(r);
@@ -575,7 +575,7 @@ int sg_conns_read(const struct sg_pins *p, const struct sg_config *c, struct sg_
 	__u64 now = sg_now_ns();
 	int ret;
 
-	cv.v = cv.cap ? malloc(cv.cap * sizeof(*cv.v)) : NULL;
+	cv.v = cv.cap ? sg_huge_alloc(cv.cap * sizeof(*cv.v)) : NULL;
 	if (!cv.v)
 		cv.cap = 0;
 	ret = sg_ct_dump(p->synced_fd, c, now, &cv);

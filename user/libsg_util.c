@@ -9,6 +9,7 @@
 #include <time.h>
 #include <fcntl.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <net/if.h>
@@ -399,4 +400,19 @@ FILE *sg_file_create_new(const char *path)
 		errno = e;
 	}
 	return f;
+}
+
+void *sg_huge_alloc(size_t bytes)
+{
+	const size_t huge = 2u << 20;
+	void *p;
+
+	if (bytes < huge)
+		return malloc(bytes);
+	bytes = (bytes + huge - 1) & ~(huge - 1);
+	if (posix_memalign(&p, huge, bytes))
+		return NULL;
+	/* advice only: where THP is off the buffer still works */
+	madvise(p, bytes, MADV_HUGEPAGE);
+	return p;
 }
