@@ -542,27 +542,83 @@ static int sg_conn_rank_cmp(const void *a, const void *b)
 	return sg_conn_cmp(&x->c->k, &y->c->k);
 }
 
+/* Digit d (0..7, least significant first) of a rank: 16 bits of lo,
+ * then of hi. */
+static unsigned int sg_rank_digit(const struct sg_conn_rank *r, int d)
+{
+	return (unsigned int)((d < 4 ? r->lo : r->hi) >> (16 * (d % 4))) & 0xffff;
+}
+
+#define SG_RANK_DIGITS 8
+
+/* The ranks in order: a radix sort, 16 bits a pass, which skips a digit
+ * that every rank shares (on a server, its address and port: three
+ * passes are left of eight). A million rows take it a fraction of what
+ * qsort's comparisons took. Stable, so IPv6 ranks that tie on their 15
+ * bytes are then ordered by the whole key, run by run. */
+static int sg_conn_ranks_sort(struct sg_conn_rank *r, size_t n)
+{
+	static size_t count[SG_RANK_DIGITS][1 << 16];
+	struct sg_conn_rank *tmp = sg_huge_alloc(n * sizeof(*tmp)), *src = r, *dst = tmp, *t;
+
+	if (!tmp)
+		return -ENOMEM;
+	memset(count, 0, sizeof(count));
+	for (size_t i = 0; i < n; i++)
+		for (int d = 0; d < SG_RANK_DIGITS; d++)
+			count[d][sg_rank_digit(&r[i], d)]++;
+	for (int d = 0; d < SG_RANK_DIGITS; d++) {
+		size_t at = 0, c;
+
+		if (count[d][sg_rank_digit(&r[0], d)] == n)
+			continue;
+		for (unsigned int v = 0; v < 1 << 16; v++) {
+			c = count[d][v];
+			count[d][v] = at;
+			at += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[count[d][sg_rank_digit(&src[i], d)]++] = src[i];
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != r)
+		memcpy(r, src, n * sizeof(*r));
+	free(tmp);
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && r[j].hi == r[i].hi && r[j].lo == r[i].lo; j++)
+			;
+		if (j - i > 1)
+			qsort(r + i, j - i, sizeof(*r), sg_conn_rank_cmp);
+	}
+	return 0;
+}
+
 /* Sorted into a new array: the ranks, then one copy of each connection. */
 static int sg_conns_sort(struct sg_connv *cv)
 {
 	struct sg_conn_rank *r = sg_huge_alloc(cv->n * sizeof(*r));
 	struct sg_conn *v = sg_huge_alloc(cv->n * sizeof(*v));
+	int ret = -ENOMEM;
 
-	if (!r || !v) {
-		free(r);
-		free(v);
-		return -ENOMEM;
-	}
+	if (!r || !v)
+		goto out;
 	for (size_t i = 0; i < cv->n; i++)
 		sg_conn_rank_of(&r[i], &cv->v[i]);
-	qsort(r, cv->n, sizeof(*r), sg_conn_rank_cmp);
+	ret = sg_conn_ranks_sort(r, cv->n);
+	if (ret)
+		goto out;
 	for (size_t i = 0; i < cv->n; i++)
 		v[i] = *r[i].c;
-	free(r);
 	free(cv->v);
 	cv->v = v;
 	cv->cap = cv->n;
-	return 0;
+	v = NULL;
+out:
+	free(r);
+	free(v);
+	return ret;
 }
 
 int sg_conns_read(const struct sg_pins *p, const struct sg_config *c, struct sg_conn **out,
