@@ -78,9 +78,11 @@ struct sg_seg {
 enum sg_ct_verdict {
 	SG_CT_PASS,
 	SG_CT_DROP,
-	SG_CT_UNKNOWN, /* no entry, none created: the caller decides */
-	SG_CT_IGNORED, /* sg_ct_apply() only: the receiver would discard the
+	SG_CT_UNKNOWN,      /* no entry, none created: the caller decides */
+	SG_CT_IGNORED,      /* sg_ct_apply() only: the receiver would discard the
 			 * segment; it moved nothing (the caller passes it) */
+	SG_CT_ASK_LISTENER, /* a SYN past a TIME_WAIT: nothing moved; track
+			     * it again saying whether a listener takes it */
 };
 
 /* Window scales: what a SYN carried (0..14, 0xf none), or for an entry
@@ -709,8 +711,9 @@ static __always_inline void sg_ct_seed(struct sg_ct_entry *e, const struct sg_se
 }
 
 /* Track one segment. kstate: the kernel's state of the flow when the
- * caller knows it (SG_STATE_MAX otherwise), used only to start an entry
- * for a flow we have not seen open, with flags and the scales ws. New
+ * caller knows it (SG_STATE_MAX otherwise), used to start an entry for a
+ * flow we have not seen open, with flags and the scales ws, and to say
+ * whether a SYN into TIME_WAIT ends it (SG_CT_ASK_LISTENER). New
  * entries otherwise come only from a SYN without ACK: a stray SYN-ACK or
  * ACK creates nothing. *established is set when the segment made the
  * entry ESTABLISHED (the remote then counts as learned). */
@@ -735,13 +738,20 @@ sg_ct_track(const struct sg_ct_key *k, const struct sg_seg *s, enum sg_ct_direct
 			 &was_embryonic, &stale);
 	/* A SYN on a finished tuple (TIME_WAIT reuse, or after CLOSED) starts
 	 * over if its sequence number is past the old connection's (RFC 6191,
-	 * as the kernel does). */
+	 * as the kernel does). An inbound one leaves a TIME_WAIT socket only
+	 * for a listener; with none, the kernel keeps the socket and answers
+	 * with an ACK (tcp_v4_rcv, TCP_TW_SYN). The caller learns which from
+	 * the kernel and says it in kstate: SG_TIME_WAIT when it keeps it. */
 	if (e && s->syn && !s->ack_f && (e->state == SG_TIME_WAIT || e->state == SG_CLOSED)) {
 		struct sg_ct_dir *snd = d == SG_CT_IN ? &e->remote : &e->local;
 
 		if (e->state == SG_CLOSED || sg_seq_after(s->seq, snd->snd_nxt)) {
-			e = NULL;
-			stale = true;
+			if (e->state == SG_TIME_WAIT && d == SG_CT_IN && kstate == SG_STATE_MAX)
+				return SG_CT_ASK_LISTENER;
+			if (kstate != SG_TIME_WAIT) {
+				e = NULL;
+				stale = true;
+			}
 		}
 	}
 	/* The local kernel took a SYN on a finished tuple that the sequence

@@ -87,6 +87,35 @@ __noinline bool sg_kernel_flow_of(struct xdp_md *ctx, const struct sg_pkt *p, __
 	return kf->state != SG_STATE_MAX || kf->listener_cookie;
 }
 
+/* Would a listener take SYN p? The kernel asks when a SYN past a TIME_WAIT
+ * socket's sequence arrives (tcp_v4_rcv, TCP_TW_SYN) and keeps the socket
+ * if none does. Asked with no source, so that no connection can match.
+ * Global: its frame stays off the tracker's call chain. */
+__noinline bool sg_kernel_listens(struct xdp_md *ctx, const struct sg_pkt *p)
+{
+	struct bpf_sock_tuple t = {};
+	struct bpf_sock *sk;
+	bool listens;
+	__u32 size;
+
+	if (!p)
+		return false;
+	size = sg_sock_tuple(p, &t);
+	if (p->family == 4) {
+		t.ipv4.saddr = 0;
+		t.ipv4.sport = 0;
+	} else {
+		__builtin_memset(t.ipv6.saddr, 0, sizeof(t.ipv6.saddr));
+		t.ipv6.sport = 0;
+	}
+	sk = bpf_skc_lookup_tcp(ctx, &t, size, BPF_F_CURRENT_NETNS, 0);
+	if (!sk)
+		return false;
+	listens = sk->state == BPF_TCP_LISTEN;
+	bpf_sk_release(sk);
+	return listens;
+}
+
 extern struct nf_conn *bpf_xdp_ct_lookup(struct xdp_md *ctx, struct bpf_sock_tuple *tuple,
 					 __u32 tuple__sz, struct bpf_ct_opts *opts,
 					 __u32 opts__sz) __ksym;

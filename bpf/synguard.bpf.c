@@ -77,13 +77,12 @@ int sg_xdp(struct xdp_md *ctx)
 	if (syn) {
 		ret = sg_handle_syn(ctx, &p, slot, pol, &t);
 		if (t.track)
-			sg_ct_update(&p, SG_CT_IN, SG_STATE_MAX, 0, t.wscale);
+			sg_ct_update_in(ctx, &p, t.wscale);
 		return ret;
 	}
 	if (sg_tracked(cfg, slot)) {
 		/* known flows: the tracker alone decides */
-		ret = sg_ct_update(&p, SG_CT_IN, SG_STATE_MAX, 0,
-				   th->syn ? sg_syn_wscale(ctx, &p) : SG_CT_WS_NOSYN);
+		ret = sg_ct_update_in(ctx, &p, th->syn ? sg_syn_wscale(ctx, &p) : SG_CT_WS_NOSYN);
 		if (ret == SG_CT_DROP && pol != SG_LIST_DENY_SHADOWED)
 			return sg_decide(cfg, &p, SG_CNT_drop_rst_oow, slot, SG_PCNT_MAX,
 					 SG_VERDICT_DROP);

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "conntrack.h"
 #include "learned.h"
+#include "kernel.h"
 
 /* Track one segment; new entries only from a SYN, or for a flow whose
  * kernel state (kstate) is known; seed: the flags of such an entry, wscale:
@@ -35,6 +36,20 @@ __noinline enum sg_ct_verdict sg_ct_update(const struct sg_pkt *p, __u32 dir, __
 	if (established && cfg->learn_s)
 		sg_learned_note_peer(p, dir);
 	return verdict;
+}
+
+/* Track inbound p at XDP with no kernel state to tell; a SYN past a
+ * TIME_WAIT entry's sequence asks the kernel whether a listener takes it
+ * (sg_ct_track). */
+static __always_inline enum sg_ct_verdict sg_ct_update_in(struct xdp_md *ctx,
+							  const struct sg_pkt *p, __u32 wscale)
+{
+	enum sg_ct_verdict verdict = sg_ct_update(p, SG_CT_IN, SG_STATE_MAX, 0, wscale);
+
+	if (verdict != SG_CT_ASK_LISTENER)
+		return verdict;
+	return sg_ct_update(p, SG_CT_IN, sg_kernel_listens(ctx, p) ? SG_CLOSED : SG_TIME_WAIT, 0,
+			    wscale);
 }
 
 /* sg_ct_syn_kernel's answers: why a SYN in cookie mode goes to the kernel. */

@@ -703,10 +703,32 @@ static void test_fin_retransmitted(int family)
 	expect(&c, SG_CLOSE_WAIT, SG_FIN_WAIT_2, "...no regression");
 }
 
+/* A listener on PORT for both families, in the test's own netns; -1 if
+ * none could be made. */
+static int listen_on_port(void)
+{
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(PORT) };
+	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0), off = 0, one = 1;
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 8)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* A SYN past a TIME_WAIT's sequence ends it only where a listener takes
+ * it; with none, the kernel keeps its TIME_WAIT socket (TCP_TW_SYN). */
 static void test_time_wait_reuse(int family)
 {
 	struct conn c = conn_in_state(family, SG_TIME_WAIT);
+	struct sg_ct_entry before, after;
 	struct run *r;
+	int lfd;
 
 	snprintf(c.name, sizeof(c.name), "IPv%d TIME_WAIT reuse", family);
 	expect(&c, SG_TIME_WAIT, SG_LAST_ACK, "closed by us first");
@@ -716,9 +738,20 @@ static void test_time_wait_reuse(int family)
 	/* a new incarnation: sequence past the old one (RFC 6191) */
 	c.isn[REMOTE] = c.nxt[REMOTE] + 100000;
 	c.nxt[REMOTE] = c.isn[REMOTE];
+	conn_entry(&c, &before);
 	r = send_seg(&c, REMOTE, TH_SYN, 0);
+	check(r->verdict == XDP_PASS && r->delta[SG_CNT_ct_created] == 0 &&
+		      r->delta[SG_CNT_ct_seg_oow] == 1 && conn_entry(&c, &after) &&
+		      !memcmp(&before, &after, sizeof(after)),
+	      "%s: with no listener, the new SYN passes and the entry stays, untouched", c.name);
+	lfd = listen_on_port();
+	if (lfd < 0)
+		diag("%s: listen on port %d: %s", c.name, PORT, strerror(errno));
+	r = send_seg(&c, REMOTE, TH_SYN, 0);
+	if (lfd >= 0)
+		close(lfd);
 	check(r->verdict == XDP_PASS && r->delta[SG_CNT_ct_created] == 1,
-	      "%s: new SYN starts a new entry", c.name);
+	      "%s: with a listener, the new SYN starts a new entry", c.name);
 	expect(&c, SG_SYN_RCVD, SG_SYN_SENT, "new SYN in");
 	c.isn[LOCAL] += 0x01000000;
 	c.nxt[LOCAL] = c.isn[LOCAL];
