@@ -724,6 +724,7 @@ sg_ct_track(const struct sg_ct_key *k, const struct sg_seg *s, enum sg_ct_direct
 {
 	__u64 now = bpf_ktime_get_ns();
 	bool was_embryonic, stale, is_new = false;
+	__u8 seed_state = kstate;
 	struct sg_ct_entry *e, *n;
 	__u32 cnt = 0, zero = 0;
 	int verdict;
@@ -746,9 +747,10 @@ sg_ct_track(const struct sg_ct_key *k, const struct sg_seg *s, enum sg_ct_direct
 		struct sg_ct_dir *snd = d == SG_CT_IN ? &e->remote : &e->local;
 
 		if (e->state == SG_CLOSED || sg_seq_after(s->seq, snd->snd_nxt)) {
-			if (e->state == SG_TIME_WAIT && d == SG_CT_IN && kstate == SG_STATE_MAX)
+			if (e->state == SG_TIME_WAIT && d == SG_CT_IN && kstate == SG_STATE_MAX &&
+			    !s->rst)
 				return SG_CT_ASK_LISTENER;
-			if (kstate != SG_TIME_WAIT) {
+			if (e->state == SG_CLOSED || kstate != SG_TIME_WAIT) {
 				e = NULL;
 				stale = true;
 			}
@@ -757,15 +759,20 @@ sg_ct_track(const struct sg_ct_key *k, const struct sg_seg *s, enum sg_ct_direct
 	/* The local kernel took a SYN on a finished tuple that the sequence
 	 * test kept out (it also accepts a newer timestamp, RFC 6191, which we
 	 * do not record): its SYN-ACK starts the entry over, in its state. */
-	if (e && d == SG_CT_OUT && s->syn && s->ack_f && kstate == SG_SYN_RCVD &&
+	/* A TIME_WAIT socket never sends a SYN-ACK: one with no socket behind
+	 * it (a kernel syncookie) also means a listener took the SYN, one the
+	 * listener lookup may have missed. */
+	if (e && d == SG_CT_OUT && s->syn && s->ack_f &&
+	    (kstate == SG_SYN_RCVD || kstate == SG_STATE_MAX) &&
 	    (e->state == SG_TIME_WAIT || e->state == SG_CLOSED)) {
 		e = NULL;
 		stale = true;
+		seed_state = SG_SYN_RCVD;
 	}
 	if (!e) {
 		bool opens = s->syn && !s->ack_f && !s->rst;
 
-		if (!opens && kstate >= SG_STATE_MAX)
+		if (!opens && seed_state >= SG_STATE_MAX)
 			return SG_CT_UNKNOWN;
 		if (stale) {
 			bpf_map_delete_elem(&sg_ct_synced, k);
@@ -773,7 +780,7 @@ sg_ct_track(const struct sg_ct_key *k, const struct sg_seg *s, enum sg_ct_direct
 		}
 		sg_ct_init(n, now);
 		if (!opens)
-			sg_ct_seed(n, s, d, kstate, flags, ws);
+			sg_ct_seed(n, s, d, seed_state, flags, ws);
 		e = n;
 		is_new = true;
 		sg_count(SG_CNT_ct_created);

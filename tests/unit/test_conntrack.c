@@ -759,6 +759,70 @@ static void test_time_wait_reuse(int family)
 	step(&c, REMOTE, TH_ACK, 0, SG_ESTABLISHED, SG_ESTABLISHED, "ACK in");
 }
 
+/* A SYN+RST past a TIME_WAIT's sequence: the kernel ignores it
+ * (tcp_timewait_state_process: TCP_TW_SYN needs !th->rst), listener or
+ * not; the tracker must keep its TIME_WAIT entry in both cases. On an
+ * unprotected port (track=all): a protected one drops SYN+RST first. */
+static void test_time_wait_synrst(int family)
+{
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(9) };
+	struct conn c = conn_new(family, true, "TIME_WAIT SYN+RST");
+	struct sg_ct_entry after;
+	struct run *r;
+	int lfd, w, off = 0, one = 1;
+
+	c.f[REMOTE].dport = 9;
+	c.f[LOCAL] = flow_reverse(&c.f[REMOTE]);
+	send_seg(&c, REMOTE, TH_SYN, 0);
+	send_seg(&c, LOCAL, TH_SYN | TH_ACK, 0);
+	send_seg(&c, REMOTE, TH_ACK, 0);
+	send_seg(&c, LOCAL, TH_FIN | TH_ACK, 0);
+	send_seg(&c, REMOTE, TH_ACK, 0);
+	send_seg(&c, REMOTE, TH_FIN | TH_ACK, 0);
+	expect(&c, SG_TIME_WAIT, SG_LAST_ACK, "closed by us first");
+	lfd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	setsockopt(lfd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(lfd, (struct sockaddr *)&a, sizeof(a)) || listen(lfd, 8))
+		diag("listen on 9: %s", strerror(errno));
+	r = send_raw(&c, REMOTE, TH_SYN | TH_RST, c.nxt[REMOTE] + 100000, 0, 0);
+	close(lfd);
+	w = conn_entry(&c, &after);
+	check(w == 2 && after.state == SG_TIME_WAIT && r->delta[SG_CNT_ct_created] == 0,
+	      "%s: with a listener, the entry stays TIME_WAIT (where %d, state %s, created %llu)",
+	      c.name, w, sg_state_name(after.state), (unsigned long long)r->delta[SG_CNT_ct_created]);
+}
+
+/* The listener lookup missed a listener the kernel found (sk_lookup
+ * steering by source, a device the XDP lookup does not match...): the
+ * tracker kept TIME_WAIT, and the kernel answers with a SYN-ACK. With
+ * kernel syncookies that SYN-ACK leaves with no socket (kstate unknown at
+ * tc egress): does the tracker still follow the new connection? */
+static void test_time_wait_missed_listener(int family)
+{
+	struct conn c = conn_in_state(family, SG_TIME_WAIT);
+	struct sg_ct_entry e;
+	struct run *r;
+
+	snprintf(c.name, sizeof(c.name), "IPv%d TIME_WAIT missed listener", family);
+	c.isn[REMOTE] = c.nxt[REMOTE] + 100000;
+	c.nxt[REMOTE] = c.isn[REMOTE];
+	send_seg(&c, REMOTE, TH_SYN, 0);
+	expect(&c, SG_TIME_WAIT, SG_LAST_ACK, "new SYN, no listener found");
+	c.isn[LOCAL] += 0x01000000;
+	c.nxt[LOCAL] = c.isn[LOCAL];
+	send_seg(&c, LOCAL, TH_SYN | TH_ACK, 0);
+	conn_entry(&c, &e);
+	diag("%s: after SYN-ACK out: %s/%s", c.name, sg_state_name(e.state), sg_state_name(e.rstate));
+	send_seg(&c, REMOTE, TH_ACK, 0);
+	r = send_seg(&c, REMOTE, TH_ACK, 100);
+	conn_entry(&c, &e);
+	check(e.state == SG_ESTABLISHED,
+	      "%s: the kernel's new connection is ESTABLISHED in the tracker (%s/%s, oow %llu)",
+	      c.name, sg_state_name(e.state), sg_state_name(e.rstate),
+	      (unsigned long long)r->delta[SG_CNT_ct_seg_oow]);
+}
+
 static void test_unsolicited_synack(int family)
 {
 	struct conn c = conn_new(family, false, "unsolicited SYN-ACK");
@@ -1307,6 +1371,8 @@ int main(void)
 		test_fin_syn_rcvd(family);
 		test_fin_retransmitted(family);
 		test_time_wait_reuse(family);
+		test_time_wait_synrst(family);
+		test_time_wait_missed_listener(family);
 		test_unsolicited_synack(family);
 		test_expiry(family);
 		test_expiry_race(family);
