@@ -10,6 +10,7 @@
 #include "common.h"
 #include "parse.h"
 #include "conntrack.h"
+#include "csum.h"
 
 /* Fills *t with the tuple of inbound p, as the socket lookups take it;
  * returns its size. */
@@ -87,18 +88,25 @@ __noinline bool sg_kernel_flow_of(struct xdp_md *ctx, const struct sg_pkt *p, __
 	return kf->state != SG_STATE_MAX || kf->listener_cookie;
 }
 
-/* Would a listener take SYN p? The kernel asks when a SYN past a TIME_WAIT
- * socket's sequence arrives (tcp_v4_rcv, TCP_TW_SYN) and keeps the socket
- * if none does. Asked with no source, so that no connection can match.
- * Global: its frame stays off the tracker's call chain. */
-__noinline bool sg_kernel_listens(struct xdp_md *ctx, const struct sg_pkt *p)
+/* Would the kernel hand SYN p, past the sequence of a TIME_WAIT socket,
+ * to a listener (tcp_v4_rcv, TCP_TW_SYN)? Only a whole SYN, the checksum
+ * verified before the socket is found, and only if one listens; else the
+ * socket stays and answers with an ACK. (Its PAWS check, against the last
+ * timestamp the socket saw, is not made here.) The listener is asked for
+ * with no source, so that no connection can match. Global: its frame and
+ * checksum loop stay off the tracker's call chain. */
+__noinline bool sg_kernel_takes_tw_syn(struct xdp_md *ctx, const struct sg_pkt *p)
 {
 	struct bpf_sock_tuple t = {};
 	struct bpf_sock *sk;
 	bool listens;
 	__u32 size;
+	int csum;
 
 	if (!p)
+		return false;
+	csum = sg_verify_syn_csum(p, (void *)(long)ctx->data, (void *)(long)ctx->data_end);
+	if (csum == SG_CSUM_BAD_IP || csum == SG_CSUM_BAD_TCP)
 		return false;
 	size = sg_sock_tuple(p, &t);
 	if (p->family == 4) {

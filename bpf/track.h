@@ -39,8 +39,8 @@ __noinline enum sg_ct_verdict sg_ct_update(const struct sg_pkt *p, __u32 dir, __
 }
 
 /* Track inbound p at XDP with no kernel state to tell; a SYN past a
- * TIME_WAIT entry's sequence asks the kernel whether a listener takes it
- * (sg_ct_track). */
+ * TIME_WAIT entry's sequence asks whether the kernel hands it to a
+ * listener (sg_ct_track). */
 static __always_inline enum sg_ct_verdict sg_ct_update_in(struct xdp_md *ctx,
 							  const struct sg_pkt *p, __u32 wscale)
 {
@@ -48,8 +48,8 @@ static __always_inline enum sg_ct_verdict sg_ct_update_in(struct xdp_md *ctx,
 
 	if (verdict != SG_CT_ASK_LISTENER)
 		return verdict;
-	return sg_ct_update(p, SG_CT_IN, sg_kernel_listens(ctx, p) ? SG_CLOSED : SG_TIME_WAIT, 0,
-			    wscale);
+	return sg_ct_update(p, SG_CT_IN, sg_kernel_takes_tw_syn(ctx, p) ? SG_CLOSED : SG_TIME_WAIT,
+			    0, wscale);
 }
 
 /* sg_ct_syn_kernel's answers: why a SYN in cookie mode goes to the kernel. */

@@ -45,21 +45,30 @@ static struct conn conn_new(int family, bool inbound, const char *what)
 	return c;
 }
 
-/* One segment with explicit numbers; the SYN carries MSS and WScale. */
-static struct run *send_raw(struct conn *c, int who, uint8_t flags, uint32_t seq, uint32_t ack,
-			    int paylen)
+/* The frame of one segment with explicit numbers, the SYN with MSS and
+ * WScale; returns the offset of its TCP header. */
+static int seg_frame(struct frame *f, const struct conn *c, int who, uint8_t flags, uint32_t seq,
+		     uint32_t ack, int paylen)
 {
-	static struct run r;
 	struct tcpopts to = { .mss = 1460, .wscale = 7 };
 	uint8_t opt[40];
 	struct seg s = { .seq = seq, .ack = ack, .flags = flags, .paylen = paylen };
-	struct frame f;
 
 	if (flags & TH_SYN) {
 		s.opt = opt;
 		s.optlen = opts_build(opt, &to);
 	}
-	frame_build(&f, &c->f[who], &s);
+	return frame_build(f, &c->f[who], &s);
+}
+
+/* One segment with explicit numbers (seg_frame), run by who's program. */
+static struct run *send_raw(struct conn *c, int who, uint8_t flags, uint32_t seq, uint32_t ack,
+			    int paylen)
+{
+	static struct run r;
+	struct frame f;
+
+	seg_frame(&f, c, who, flags, seq, ack, paylen);
 	if (who == REMOTE)
 		xdp_run(&f, &r);
 	else
@@ -703,11 +712,11 @@ static void test_fin_retransmitted(int family)
 	expect(&c, SG_CLOSE_WAIT, SG_FIN_WAIT_2, "...no regression");
 }
 
-/* A listener on PORT for both families, in the test's own netns; -1 if
+/* A listener on port for both families, in the test's own netns; -1 if
  * none could be made. */
-static int listen_on_port(void)
+static int listen_on_port(uint16_t port)
 {
-	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(PORT) };
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
 	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0), off = 0, one = 1;
 
 	if (fd < 0)
@@ -744,7 +753,7 @@ static void test_time_wait_reuse(int family)
 		      r->delta[SG_CNT_ct_seg_oow] == 1 && conn_entry(&c, &after) &&
 		      !memcmp(&before, &after, sizeof(after)),
 	      "%s: with no listener, the new SYN passes and the entry stays, untouched", c.name);
-	lfd = listen_on_port();
+	lfd = listen_on_port(PORT);
 	if (lfd < 0)
 		diag("%s: listen on port %d: %s", c.name, PORT, strerror(errno));
 	r = send_seg(&c, REMOTE, TH_SYN, 0);
@@ -759,17 +768,41 @@ static void test_time_wait_reuse(int family)
 	step(&c, REMOTE, TH_ACK, 0, SG_ESTABLISHED, SG_ESTABLISHED, "ACK in");
 }
 
+/* A SYN past a TIME_WAIT's sequence with a bad checksum: the kernel drops
+ * it before it looks for the socket, listener or not; the entry stays. */
+static void test_time_wait_bad_csum(int family)
+{
+	struct conn c = conn_in_state(family, SG_TIME_WAIT);
+	struct sg_ct_entry before, after;
+	struct frame f;
+	struct run r;
+	int l4, lfd;
+
+	snprintf(c.name, sizeof(c.name), "IPv%d TIME_WAIT bad checksum", family);
+	l4 = seg_frame(&f, &c, REMOTE, TH_SYN, c.nxt[REMOTE] + 100000, 0, 0);
+	f.b[l4 + 16] ^= 0x5a;
+	conn_entry(&c, &before);
+	lfd = listen_on_port(PORT);
+	if (lfd < 0)
+		diag("%s: listen on port %d: %s", c.name, PORT, strerror(errno));
+	xdp_run(&f, &r);
+	if (lfd >= 0)
+		close(lfd);
+	check(r.verdict == XDP_PASS && r.delta[SG_CNT_ct_created] == 0 && conn_entry(&c, &after) &&
+		      !memcmp(&before, &after, sizeof(after)),
+	      "%s: with a listener, the SYN leaves the entry untouched", c.name);
+}
+
 /* A SYN+RST past a TIME_WAIT's sequence: the kernel ignores it
  * (tcp_timewait_state_process: TCP_TW_SYN needs !th->rst), listener or
  * not; the tracker must keep its TIME_WAIT entry in both cases. On an
  * unprotected port (track=all): a protected one drops SYN+RST first. */
 static void test_time_wait_synrst(int family)
 {
-	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(9) };
 	struct conn c = conn_new(family, true, "TIME_WAIT SYN+RST");
 	struct sg_ct_entry after;
 	struct run *r;
-	int lfd, w, off = 0, one = 1;
+	int lfd, w;
 
 	c.f[REMOTE].dport = 9;
 	c.f[LOCAL] = flow_reverse(&c.f[REMOTE]);
@@ -780,17 +813,17 @@ static void test_time_wait_synrst(int family)
 	send_seg(&c, REMOTE, TH_ACK, 0);
 	send_seg(&c, REMOTE, TH_FIN | TH_ACK, 0);
 	expect(&c, SG_TIME_WAIT, SG_LAST_ACK, "closed by us first");
-	lfd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	setsockopt(lfd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
-	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(lfd, (struct sockaddr *)&a, sizeof(a)) || listen(lfd, 8))
-		diag("listen on 9: %s", strerror(errno));
+	lfd = listen_on_port(9);
+	if (lfd < 0)
+		diag("%s: listen on port 9: %s", c.name, strerror(errno));
 	r = send_raw(&c, REMOTE, TH_SYN | TH_RST, c.nxt[REMOTE] + 100000, 0, 0);
-	close(lfd);
+	if (lfd >= 0)
+		close(lfd);
 	w = conn_entry(&c, &after);
 	check(w == 2 && after.state == SG_TIME_WAIT && r->delta[SG_CNT_ct_created] == 0,
 	      "%s: with a listener, the entry stays TIME_WAIT (where %d, state %s, created %llu)",
-	      c.name, w, sg_state_name(after.state), (unsigned long long)r->delta[SG_CNT_ct_created]);
+	      c.name, w, sg_state_name(after.state),
+	      (unsigned long long)r->delta[SG_CNT_ct_created]);
 }
 
 /* The listener lookup missed a listener the kernel found (sk_lookup
@@ -813,7 +846,8 @@ static void test_time_wait_missed_listener(int family)
 	c.nxt[LOCAL] = c.isn[LOCAL];
 	send_seg(&c, LOCAL, TH_SYN | TH_ACK, 0);
 	conn_entry(&c, &e);
-	diag("%s: after SYN-ACK out: %s/%s", c.name, sg_state_name(e.state), sg_state_name(e.rstate));
+	diag("%s: after SYN-ACK out: %s/%s", c.name, sg_state_name(e.state),
+	     sg_state_name(e.rstate));
 	send_seg(&c, REMOTE, TH_ACK, 0);
 	r = send_seg(&c, REMOTE, TH_ACK, 100);
 	conn_entry(&c, &e);
@@ -1371,6 +1405,7 @@ int main(void)
 		test_fin_syn_rcvd(family);
 		test_fin_retransmitted(family);
 		test_time_wait_reuse(family);
+		test_time_wait_bad_csum(family);
 		test_time_wait_synrst(family);
 		test_time_wait_missed_listener(family);
 		test_unsolicited_synack(family);
