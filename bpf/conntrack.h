@@ -710,6 +710,45 @@ static __always_inline void sg_ct_seed(struct sg_ct_entry *e, const struct sg_se
 	}
 }
 
+/* What a segment does to a finished entry (TIME_WAIT or CLOSED). */
+enum sg_ct_reuse {
+	SG_CT_REUSE_KEEP,    /* the entry stays as it is                         */
+	SG_CT_REUSE_RESTART, /* a new connection on the tuple: start over        */
+	SG_CT_REUSE_SYNACK,  /* the host answers one: start over in SYN_RCVD     */
+	SG_CT_REUSE_ASK,     /* the kernel decides: the caller asks, track again */
+};
+
+/* A SYN on a finished tuple starts over if its sequence number is past
+ * the old connection's (RFC 6191, as the kernel does), and after CLOSED.
+ * An inbound one leaves a TIME_WAIT socket only when the kernel hands it
+ * to a listener; otherwise the kernel keeps the socket and answers with an
+ * ACK (tcp_v4_rcv, TCP_TW_SYN). The caller asks and says it in kstate:
+ * SG_TIME_WAIT when the kernel keeps its socket. A SYN+RST it ignores. A
+ * TIME_WAIT socket never sends a SYN-ACK: the host's SYN-ACK, from a
+ * request socket or with none (a syncookie), means a listener took the
+ * SYN, even one the sequence test kept out (the kernel also takes a newer
+ * timestamp, which we do not record) or that the lookup missed. */
+static __always_inline enum sg_ct_reuse sg_ct_reuse_of(const struct sg_ct_entry *e,
+						       const struct sg_seg *s,
+						       enum sg_ct_direction d, __u8 kstate)
+{
+	const struct sg_ct_dir *snd = d == SG_CT_IN ? &e->remote : &e->local;
+
+	if (!s->syn || (e->state != SG_TIME_WAIT && e->state != SG_CLOSED))
+		return SG_CT_REUSE_KEEP;
+	if (s->ack_f)
+		return d == SG_CT_OUT && (kstate == SG_SYN_RCVD || kstate == SG_STATE_MAX)
+			       ? SG_CT_REUSE_SYNACK
+			       : SG_CT_REUSE_KEEP;
+	if (e->state == SG_CLOSED)
+		return SG_CT_REUSE_RESTART;
+	if (!sg_seq_after(s->seq, snd->snd_nxt))
+		return SG_CT_REUSE_KEEP;
+	if (d == SG_CT_IN && kstate == SG_STATE_MAX && !s->rst)
+		return SG_CT_REUSE_ASK;
+	return kstate == SG_TIME_WAIT ? SG_CT_REUSE_KEEP : SG_CT_REUSE_RESTART;
+}
+
 /* Track one segment. kstate: the kernel's state of the flow when the
  * caller knows it (SG_STATE_MAX otherwise), used to start an entry for a
  * flow we have not seen open, with flags and the scales ws, and to say
@@ -725,6 +764,7 @@ sg_ct_track(const struct sg_ct_key *k, const struct sg_seg *s, enum sg_ct_direct
 	__u64 now = bpf_ktime_get_ns();
 	bool was_embryonic, stale, is_new = false;
 	__u8 seed_state = kstate;
+	enum sg_ct_reuse reuse;
 	struct sg_ct_entry *e, *n;
 	__u32 cnt = 0, zero = 0;
 	int verdict;
@@ -737,37 +777,16 @@ sg_ct_track(const struct sg_ct_key *k, const struct sg_seg *s, enum sg_ct_direct
 	 * to a tracked flow and the filter would only add to their cost. */
 	e = sg_ct_lookup(k, cfg, now, s->syn || (d == SG_CT_IN && cfg->cookie_active),
 			 &was_embryonic, &stale);
-	/* A SYN on a finished tuple (TIME_WAIT reuse, or after CLOSED) starts
-	 * over if its sequence number is past the old connection's (RFC 6191,
-	 * as the kernel does). An inbound one leaves a TIME_WAIT socket only
-	 * for a listener; with none, the kernel keeps the socket and answers
-	 * with an ACK (tcp_v4_rcv, TCP_TW_SYN). The caller learns which from
-	 * the kernel and says it in kstate: SG_TIME_WAIT when it keeps it. */
-	if (e && s->syn && !s->ack_f && (e->state == SG_TIME_WAIT || e->state == SG_CLOSED)) {
-		struct sg_ct_dir *snd = d == SG_CT_IN ? &e->remote : &e->local;
-
-		if (e->state == SG_CLOSED || sg_seq_after(s->seq, snd->snd_nxt)) {
-			if (e->state == SG_TIME_WAIT && d == SG_CT_IN && kstate == SG_STATE_MAX &&
-			    !s->rst)
-				return SG_CT_ASK_LISTENER;
-			if (e->state == SG_CLOSED || kstate != SG_TIME_WAIT) {
-				e = NULL;
-				stale = true;
-			}
+	if (e) {
+		reuse = sg_ct_reuse_of(e, s, d, kstate);
+		if (reuse == SG_CT_REUSE_ASK)
+			return SG_CT_ASK_LISTENER;
+		if (reuse != SG_CT_REUSE_KEEP) {
+			e = NULL;
+			stale = true;
 		}
-	}
-	/* The local kernel took a SYN on a finished tuple that the sequence
-	 * test kept out (it also accepts a newer timestamp, RFC 6191, which we
-	 * do not record): its SYN-ACK starts the entry over, in its state. */
-	/* A TIME_WAIT socket never sends a SYN-ACK: one with no socket behind
-	 * it (a kernel syncookie) also means a listener took the SYN, one the
-	 * listener lookup may have missed. */
-	if (e && d == SG_CT_OUT && s->syn && s->ack_f &&
-	    (kstate == SG_SYN_RCVD || kstate == SG_STATE_MAX) &&
-	    (e->state == SG_TIME_WAIT || e->state == SG_CLOSED)) {
-		e = NULL;
-		stale = true;
-		seed_state = SG_SYN_RCVD;
+		if (reuse == SG_CT_REUSE_SYNACK)
+			seed_state = SG_SYN_RCVD;
 	}
 	if (!e) {
 		bool opens = s->syn && !s->ack_f && !s->rst;
