@@ -105,6 +105,13 @@ __noinline int sg_handle_ack(struct xdp_md *ctx, const struct sg_pkt *p, __u32 s
 					     SG_CT_RETRACKED, SG_CT_WS_UNKNOWN);
 			return sg_decide(cfg, p, cnt, slot, SG_PCNT_MAX, SG_VERDICT_PASS);
 		}
+		/* A flow the host forwards after its address (DNAT to a
+		 * container, a published port) has no socket here, and the
+		 * tracker may have lost it (older than the daemon, evicted):
+		 * netfilter knows it. Asked only before a drop. */
+		if (sg_netfilter_tracks(ctx, p))
+			return sg_decide(cfg, p, SG_CNT_ack_forwarded, slot, SG_PCNT_MAX,
+					 SG_VERDICT_PASS);
 		if (verdict == SG_COOKIE_OVER_BUDGET)
 			return sg_decide(cfg, p, SG_CNT_cookies_over_budget, slot, SG_PCNT_MAX,
 					 SG_VERDICT_DROP);

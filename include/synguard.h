@@ -106,7 +106,8 @@ enum sg_state {
 	X(drop_src_unspecified)    /* SYN from 0.0.0.0/8 or ::                 */             \
 	X(synack_forwarded)        /* SYN-ACK of a flow netfilter tracks: pass */             \
 	X(ct_unconfirmed_expired)  /* SYN_RCVD entries with no kernel socket, swept */        \
-	X(drop_syn_shed)           /* over synack.rate, unknown source: shed   */
+	X(drop_syn_shed)           /* over synack.rate, unknown source: shed   */             \
+	X(ack_forwarded)           /* ACK of a flow netfilter tracks (DNAT): pass */
 
 enum sg_counter {
 #define SG_ENUM_COUNTER(n) SG_CNT_##n,
