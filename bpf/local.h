@@ -75,7 +75,9 @@ static __always_inline __u32 sg_src_unanswerable(const struct sg_config *cfg,
 		    s[3] == p->daddr[3])
 			return SG_CNT_drop_land;
 	}
-	if (!cfg->local_addrs)
+	/* A link-local address belongs to one link: the host may hold
+	 * fe80::1 on another (docker0 does) while a router here uses it. */
+	if (!cfg->local_addrs || (p->family == 6 && (a0 >> 22) == 0x3fa))
 		return 0;
 	switch (sg_addr_classify(p->family, s)) {
 	case SG_ADDR_LOCAL:

@@ -47,6 +47,8 @@ static const struct lcase cases[] = {
 	  SG_CNT_pass_not_local, true },
 	{ "SYN from another local address (IPv6)", 6, NULL, "2001:db8:0:1::2", TH_SYN, XDP_DROP,
 	  SG_CNT_drop_land, true },
+	{ "SYN from fe80::1, local on another link (IPv6)", 6, "fe80::2", "fe80::1", TH_SYN, XDP_TX,
+	  SG_CNT_syn_cookies_sent, false },
 	{ "SYN from ff02::1", 6, NULL, "ff02::1", TH_SYN, XDP_DROP, SG_CNT_drop_src_multicast,
 	  false },
 	{ "SYN from ::1", 6, NULL, "::1", TH_SYN, XDP_DROP, SG_CNT_drop_src_loopback, false },
@@ -63,14 +65,16 @@ static int addr_put(int fd, int family, const char *text, __u8 kind)
 }
 
 /* The host: flow_client's server addresses, one more of each family,
- * and 198.19.0.0/24's broadcast. */
+ * 198.19.0.0/24's broadcast, and two link-local addresses (on two links). */
 static int host_addrs(int fd)
 {
 	return addr_put(fd, 4, "198.19.0.1", SG_ADDR_LOCAL) ||
 	       addr_put(fd, 4, "198.19.0.2", SG_ADDR_LOCAL) ||
 	       addr_put(fd, 4, "198.19.0.255", SG_ADDR_BROADCAST) ||
 	       addr_put(fd, 6, "2001:db8:0:1::1", SG_ADDR_LOCAL) ||
-	       addr_put(fd, 6, "2001:db8:0:1::2", SG_ADDR_LOCAL);
+	       addr_put(fd, 6, "2001:db8:0:1::2", SG_ADDR_LOCAL) ||
+	       addr_put(fd, 6, "fe80::1", SG_ADDR_LOCAL) ||
+	       addr_put(fd, 6, "fe80::2", SG_ADDR_LOCAL);
 }
 
 static void run_case(const struct lcase *c, bool map_on)
