@@ -217,6 +217,11 @@ static __always_inline int sg_ct_classify_rst(const struct sg_ct_dir *snd,
 		return s->ack_f && s->ack == rcv->snd_nxt ? SG_RST_EXACT : SG_RST_OOW;
 	if (s->seq == sg_ct_rcv_nxt(snd, rcv))
 		return SG_RST_EXACT;
+	/* After the sender's FIN the kernel also takes a RST at the FIN's own
+	 * number, one before RCV.NXT, as some stacks send it (tcp_reset_check) */
+	if (s->seq == sg_ct_rcv_nxt(snd, rcv) - 1 &&
+	    (rcv_state == SG_CLOSE_WAIT || rcv_state == SG_LAST_ACK || rcv_state == SG_CLOSING))
+		return SG_RST_EXACT;
 	if (s->seq - wup < sg_ct_rcv_wnd(rcv))
 		return SG_RST_IN_WINDOW;
 	return SG_RST_OOW;

@@ -444,6 +444,27 @@ static void test_offpath_segments(int family)
 /* RFC 5961 3.2: a RST counts only at exactly RCV.NXT. Data the local host
  * has not acknowledged yet moved RCV.NXT past its last ACK: a RST at that
  * ACK is in the window, inexact: challenged, nothing changes. */
+/* After the remote's FIN, a RST at the FIN's own number (RCV.NXT - 1)
+ * resets the kernel's socket in CLOSE_WAIT, LAST_ACK and CLOSING
+ * (tcp_reset_check): the entry closes with it. */
+static void test_rst_at_fin(int family)
+{
+	static const int states[] = { SG_CLOSE_WAIT, SG_LAST_ACK, SG_CLOSING };
+
+	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+		struct conn c = conn_in_state(family, states[i]);
+		struct sg_ct_entry e = {};
+		struct run *r;
+
+		r = send_raw(&c, REMOTE, TH_RST, c.nxt[REMOTE] - 1, 0, 0);
+		entry_state(&c, &e);
+		check(r->verdict == XDP_PASS && r->delta[SG_CNT_ct_rst_closed] == 1 &&
+			      e.state == SG_CLOSED,
+		      "%s: a RST at the FIN's number closes the entry (%s)", c.name,
+		      sg_state_name(e.state));
+	}
+}
+
 static void test_rst_exact_rcv_nxt(int family)
 {
 	struct conn c = handshake_in(family, "RST at RCV.NXT");
@@ -1399,6 +1420,7 @@ int main(void)
 		test_local_rst(family);
 		test_offpath_segments(family);
 		test_rst_exact_rcv_nxt(family);
+		test_rst_at_fin(family);
 		test_host_rst_answer(family);
 		test_retransmissions(family);
 		test_fin_acceptance(family);
