@@ -189,7 +189,9 @@ int sg_tc_egress(struct __sk_buff *skb)
 	struct bpf_sock *sk;
 	struct sg_config *cfg;
 	struct sg_pkt p = {};
-	__u32 ws = SG_CT_WS_NOSYN;
+	/* A segment past the handshake tells no scale; an entry seeded from
+	 * it (a flow the tracker lost) takes the widest, as elsewhere. */
+	__u32 ws = SG_CT_WS_UNKNOWN;
 	__u8 kstate = SG_STATE_MAX;
 
 	if (sg_parse_skb(skb, &p) != SG_PARSED_TCP)
