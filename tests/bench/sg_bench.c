@@ -1133,6 +1133,10 @@ static void cases_percpu(struct bench *b)
 	sweep_all(b);
 	sweep_all(b);
 	synacks_of(b, &a);
+	/* The control: the floor writes no map, so what it loses at once is
+	 * the machine's own (shared caches, the hypervisor), not synguard's. */
+	pc_case("percpu_floor", "IPv4 SYN -> floor: swap + XDP_TX, no map", b->floor, XDP_TX, runs,
+		make_syn, &s4);
 	pc_case("percpu_syn", "IPv4 SYN -> cookie SYN-ACK", b->sg[0].xdp, XDP_TX, runs, make_syn,
 		&s4);
 	pc_case("percpu_ack_cookie", "IPv4 ACK, valid cookie + TS -> PASS", b->sg[0].xdp, XDP_PASS,

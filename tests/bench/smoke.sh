@@ -59,7 +59,7 @@ tabs = micro.get("tables", [])
 check(tabs and all(t["bytes_per_flow"] > 0 and t["present_fraction"] > 0.9 for t in tabs),
       "sg_bench: tables filled, memory per flow measured", str(tabs)[:200])
 pc = {c["case"]: c for c in micro.get("percpu", [])}
-check(set(pc) == {"percpu_syn", "percpu_ack_cookie", "percpu_ack_invalid",
+check(set(pc) == {"percpu_floor", "percpu_syn", "percpu_ack_cookie", "percpu_ack_invalid",
                  "percpu_established"} and
       all(c["ns_one_cpu"] > 0 and c["ns_all_cpus"] > 0 and not c["bad_verdicts"]
           for c in pc.values()),
@@ -132,6 +132,9 @@ table = open(os.path.join(out, "table.txt")).read() if os.path.exists(os.path.jo
 check("Targets" in table and "syn_synack_v4" in table and "End to end" in table and
       "known client p99 <= 3x idle, SYN flood 2x cap" in table,
       "the table is printed")
+pcrows = [ln for ln in table.splitlines() if "on every CPU <= 1.1x" in ln]
+check(len(pcrows) == 4 and all("the floor" in ln for ln in pcrows),
+      "the every-CPU targets name the floor's own ratio beside them", "\n".join(pcrows))
 png = os.path.join(out, "plot.png")
 ok = os.path.exists(png) and os.path.getsize(png) > 1000 and open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
 check(ok, "the plot is a PNG", png)
