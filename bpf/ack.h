@@ -46,19 +46,26 @@ __noinline enum sg_cookie_verdict sg_ack_cookie_judge(const struct sg_pkt *p,
 	struct sg_budget *e;
 	__u32 zero = 0;
 	__u64 now;
-	bool has;
+	bool has, valid;
 
 	ss = bpf_map_lookup_elem(&sg_secrets, &zero);
 	if (!p || !o || !m || !cfg || !ss)
 		return SG_COOKIE_BAD;
+	now = bpf_ktime_get_ns();
+	valid = sg_cookie_check(p, cfg, ss, o, m, now);
+	/* With the timestamp's bits a valid cookie counts whatever the
+	 * budget, so most handshakes (every client that sends timestamps)
+	 * skip the bucket's lookup, a cache miss in a table of sources. A
+	 * source that ran out was marked by the failed checks that spent it. */
+	if (valid && (m->flags & SG_META_F_TS))
+		return SG_COOKIE_OK;
 	b = sg_budget_cfg_of(cfg, SG_BUDGET_cookie);
 	e = sg_budget_find(b, SG_BUDGET_cookie, p->family, p->saddr, &k);
-	now = bpf_ktime_get_ns();
 	has = sg_budget_has(b, e, now);
 	if (!has)
 		sg_cookie_spent_mark(b, now);
-	if (sg_cookie_check(p, cfg, ss, o, m, now))
-		return has || (m->flags & SG_META_F_TS) ? SG_COOKIE_OK : SG_COOKIE_REFUSED;
+	if (valid)
+		return has ? SG_COOKIE_OK : SG_COOKIE_REFUSED;
 	if (!has)
 		return SG_COOKIE_OVER_BUDGET;
 	sg_budget_take(b, e, &k, now);
