@@ -539,7 +539,7 @@ void sg_listen_sample(struct sg_daemon *d)
 static void sg_sample(struct sg_daemon *d, __u64 now)
 {
 	struct sg_daemon_status *st = &d->pins.dpage->st;
-	__u64 cnt[SG_CNT_MAX], rate = 0;
+	__u64 cnt[SG_CNT_MAX], rate = 0, sweep_ns;
 	struct sg_tw_limits tw;
 	bool have_rate = false;
 
@@ -552,6 +552,7 @@ static void sg_sample(struct sg_daemon *d, __u64 now)
 	sg_reconcile(d);
 	if (sg_walk_run_tw(d->pins.walk_fd, 1, tw.port_lo, tw.port_hi, &d->walk))
 		return;
+	sweep_ns = sg_now_ns() - d->walk.now_ns;
 	if (d->walk.expired && d->o.verbose)
 		sg_log("swept %llu expired connections", (unsigned long long)d->walk.expired);
 	if (sg_counters_read(d->pins.counters_fd, cnt))
@@ -572,6 +573,7 @@ static void sg_sample(struct sg_daemon *d, __u64 now)
 	st->time_wait = d->walk.states[SG_TIME_WAIT];
 	st->tw_ephemeral = d->walk.tw_ephemeral;
 	st->sweep = d->walk;
+	st->sweep_ns = sweep_ns;
 	st->tw_max_buckets = tw.max_buckets;
 	st->port_range = tw.port_range;
 	sg_auto(d, now, have_rate, rate, st->syn_rcvd);

@@ -622,13 +622,14 @@ struct sg_stats_snap {
 	__u16 slots[65536];
 	__u64 cnt[SG_CNT_MAX], would[SG_CNT_MAX];
 	struct sg_walk_args wa;
-	double age;
+	double age, sweep_s; /* 0 when walked now */
 };
 
 static int sg_stats_snap_read(const struct sg_view *v, struct sg_stats_snap *st)
 {
 	int ret = sg_gauges_read(v->pins, v->daemon_pid, 0, 0, &st->wa, &st->age);
 
+	st->sweep_s = st->age > 0 ? (double)v->pins->dpage->st.sweep_ns / 1e9 : 0;
 	if (!ret)
 		ret = sg_counters_read(v->pins->counters_fd, st->cnt);
 	if (!ret)
@@ -678,6 +679,7 @@ static void sg_stats_snap_json(const struct sg_view *v, const struct sg_stats_sn
 	json_object_object_add(o, "states_age_s", json_object_new_double(st->age));
 	json_object_object_add(o, "states_source",
 			       json_object_new_string(st->age > 0 ? "sweep" : "walk"));
+	json_object_object_add(o, "states_sweep_s", json_object_new_double(st->sweep_s));
 	json_object_object_add(o, "syn_rcvd_unconfirmed", sg_ju64(st->wa.unconfirmed));
 	json_object_object_add(o, "counters", sg_counters_json(st->cnt));
 	/* shadow mode's would-be decisions, under the same names */
@@ -701,9 +703,10 @@ static void sg_stats_snap_json(const struct sg_view *v, const struct sg_stats_sn
 static void sg_stats_print_states(const struct sg_stats_snap *st)
 {
 	if (st->age > 0)
-		printf("states as of the daemon's sweep %.1f s ago (%llu entries: "
+		printf("states as of the daemon's sweep %.1f s ago (%llu entries, swept in %.1f s: "
 		       "too many to walk at each call)\n\n",
-		       st->age, (unsigned long long)(st->wa.synced + st->wa.embryonic));
+		       st->age, (unsigned long long)(st->wa.synced + st->wa.embryonic),
+		       st->sweep_s);
 	printf("%-24s %12s   %s\n", "STATE", "CONNECTIONS", "SOURCE");
 	for (int i = 0; i < SG_STATE_MAX; i++)
 		sg_gauge_line(sg_state_names[i], st->wa.states[i], st->age);

@@ -384,28 +384,16 @@ int sg_walk_run_tw(int prog_fd, int delete_expired, __u16 lo, __u16 hi, struct s
 	return 0;
 }
 
-/* How old a sweep of this many entries may be. The sweep's time is when
- * it began, and a big table's sweep takes long (10M entries: 2 to 5 s on
- * a loaded 2-core VM), so a fixed bound made stats walk the whole table
- * itself at 10M flows, seconds for a result older than the sweep's. */
-#define SG_GAUGES_WALK_NS_PER_ENTRY 500ull
-
-static __u64 sg_gauges_max_age(__u64 entries)
-{
-	return SG_GAUGES_MAX_AGE_NS + entries * SG_GAUGES_WALK_NS_PER_ENTRY;
-}
-
 int sg_gauges_read(const struct sg_pins *p, int daemon_pid, __u16 lo, __u16 hi,
 		   struct sg_walk_args *a, double *age_s)
 {
-	const struct sg_walk_args *sw = &p->dpage->st.sweep;
-	__u64 now = sg_now_ns();
-
-	__u64 entries = sw->synced + sw->embryonic;
+	const struct sg_daemon_status *st = &p->dpage->st;
+	const struct sg_walk_args *sw = &st->sweep;
+	__u64 entries = sw->synced + sw->embryonic, now = sg_now_ns();
 
 	*age_s = 0;
 	if (daemon_pid > 0 && entries > SG_GAUGES_WALK_MAX && now >= sw->now_ns &&
-	    now - sw->now_ns < sg_gauges_max_age(entries)) {
+	    now - sw->now_ns < SG_GAUGES_MAX_AGE_NS + 2 * st->sweep_ns) {
 		*a = *sw;
 		*age_s = (double)(now - sw->now_ns) / 1e9;
 		return 0;

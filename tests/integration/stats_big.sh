@@ -35,6 +35,29 @@ line=$(sg_cli stats -i "$LAB_SIF" | grep '^ESTABLISHED ')
 	ok "stats_big: ...and each gauge line how old it is: $line" ||
 	fail "stats_big: each gauge line says how old its sweep is" "'$line'"
 expect "stats_big: stats --json says states_source sweep" "$(sg_stats | jget states_source x)" = sweep
+sweep=$(sg_stats | jget states_sweep_s 0)
+check "stats_big: states_sweep_s says how long that sweep took ($sweep s)" \
+	"$LAB_PY" -c "import sys; s = float(sys.argv[1]); sys.exit(not 0 < s < 2.5)" "$sweep"
+sg_cli stats -i "$LAB_SIF" | grep -q "swept in [0-9.]* s" &&
+	ok "stats_big: the text output says how long the sweep took" ||
+	fail "stats_big: the text output says how long the sweep took"
+
+# A daemon that stops sweeping (stopped here, its process kept): once its
+# last sweep is older than 2.5 s plus twice the sweep's duration, stats
+# walks the tables itself rather than show gauges that stopped moving.
+wait_s=$("$LAB_PY" -c "import sys; print(3.5 + 2 * float(sys.argv[1]))" "$sweep")
+kill -STOP "$SG_PID"
+sleep "$wait_s"
+src=$(sg_stats | jget states_source x)
+got=$(sg_stats | jget states.ESTABLISHED -1)
+kill -CONT "$SG_PID"
+expect "stats_big: daemon stopped sweeping for ${wait_s} s: stats walks itself" "$src" = walk
+expect "stats_big: ... and counts every flow ($got)" "$got" -eq $FLOWS
+for _ in $(seq 50); do
+	[ "$(sg_stats | jget states_source x)" = sweep ] && break
+	sleep 0.2
+done
+expect "stats_big: daemon sweeping again: stats shows its sweep" "$(sg_stats | jget states_source x)" = sweep
 
 sg_stop
 expect "stats_big: synguardd stopped, pins kept" "$(ls "$PINS" 2>/dev/null | grep -c "^sg_daemon$")" -eq 1
