@@ -627,6 +627,17 @@ static __always_inline int sg_ct_insert(const struct sg_ct_key *k, const struct 
 	return 0;
 }
 
+/* The tracker's clock: the coarse one, the time of the last tick. Its
+ * timeouts are seconds and the kernel timers it follows run in jiffies,
+ * while a precise read (a clocksource, paravirtual on a VM) was a fifth of
+ * an established segment's path. Userspace compares with the same clock
+ * where a race needs it (CLOCK_MONOTONIC_COARSE, libsg_reconcile.c); a
+ * stamp it reads against CLOCK_MONOTONIC is at most a tick older. */
+static __always_inline __u64 sg_ct_now(void)
+{
+	return bpf_ktime_get_coarse_ns();
+}
+
 /* Find the live entry of k; *in_embryonic tells which table holds it and
  * *stale whether an expired one was in the way. screen: ask the filter
  * first, worth it where the flow is likely unknown (it costs a cache miss
@@ -766,7 +777,7 @@ sg_ct_track(const struct sg_ct_key *k, const struct sg_seg *s, enum sg_ct_direct
 	    const struct sg_config *cfg, __u32 pkt_bytes, __u8 kstate, __u8 flags, __u32 ws,
 	    bool *established)
 {
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = sg_ct_now();
 	bool was_embryonic, stale, is_new = false;
 	__u8 seed_state = kstate;
 	enum sg_ct_reuse reuse;

@@ -76,7 +76,7 @@ __noinline enum sg_syn_held sg_ct_syn_kernel(const struct sg_pkt *p)
 	if (!p || !cfg)
 		return SG_SYN_HELD_NONE;
 	sg_ct_make_key(&k, p, SG_CT_IN);
-	e = sg_ct_lookup(&k, cfg, bpf_ktime_get_ns(), false, &embryonic, &stale);
+	e = sg_ct_lookup(&k, cfg, sg_ct_now(), false, &embryonic, &stale);
 	if (!e)
 		return SG_SYN_HELD_NONE;
 	if (!embryonic)

@@ -440,7 +440,7 @@ struct sg_ct_dir {
 #define SG_CTD_ACKED (1u << 2) /* this side sent an ACK (ack is valid)    */
 
 struct sg_ct_entry {
-	__u64 created_ns; /* CLOCK_MONOTONIC                              */
+	__u64 created_ns; /* CLOCK_MONOTONIC_COARSE (bpf/conntrack.h sg_ct_now) */
 	__u64 last_ns;
 	struct sg_ct_dir local;  /* what the local host sent                 */
 	struct sg_ct_dir remote; /* what the remote host sent                */

@@ -122,7 +122,9 @@ int sg_ct_reconcile(int fd, __u8 state, __u64 *gone)
 {
 	struct sg_diag_req q = { 0 };
 	struct sg_kset ks = { 0 };
-	__u64 t0 = sg_now_ns();
+	/* the tracker's clock (sg_ct_now): an entry touched since has
+	 * last_ns >= t0, even within this tick */
+	__u64 t0 = sg_coarse_now_ns();
 	int r;
 
 	*gone = 0;

@@ -895,6 +895,10 @@ static void test_unsolicited_synack(int family)
 
 /* ---- expiry and gauges ----------------------------------------------------- */
 
+/* Longer than a jiffy at HZ=100: the tracker's clock (sg_ct_now) is the
+ * coarse one and moves a tick at a time. */
+#define TRACKER_TICK_US 12000
+
 static void test_expiry(int family)
 {
 	struct conn c = handshake_in(family, "expiry");
@@ -905,7 +909,7 @@ static void test_expiry(int family)
 
 	T.cfg.timeout_s[SG_ESTABLISHED] = 0;
 	config_apply();
-	usleep(1000);
+	usleep(TRACKER_TICK_US);
 	r = send_seg(&c, REMOTE, TH_ACK, 10);
 	conn_entry(&c, &e);
 	check(r->verdict == XDP_PASS && r->delta[SG_CNT_ack_unchecked] == 1 && e.pkts_in == 2,
@@ -1133,7 +1137,7 @@ static void test_time_wait_timer(int family)
 	      "%s: the kernel's timer fires %u ms after the FIN in "
 	      "(timeout %llu ms, plus at most a bucket)",
 	      c.name, e.timer_ms, (unsigned long long)t);
-	usleep(2000);
+	usleep(TRACKER_TICK_US);
 	send_seg(&c, LOCAL, TH_ACK, 0);
 	conn_entry(&c, &e2);
 	check(e2.last_ns == e.last_ns && e2.timer_ms == e.timer_ms,
@@ -1144,7 +1148,7 @@ static void test_time_wait_timer(int family)
 	      "%s: the remote's FIN again rearms it (%u ms from then)", c.name, e2.timer_ms);
 	/* an off-path ACK, far out of the window, rearms the kernel's timer
 	 * too (tcp_timewait_state_process): the entry must not go first */
-	usleep(2000);
+	usleep(TRACKER_TICK_US);
 	e = e2;
 	send_raw(&c, REMOTE, TH_ACK, c.nxt[REMOTE] + 0x40000000u, c.nxt[LOCAL] + 0x40000000u, 0);
 	conn_entry(&c, &e2);
