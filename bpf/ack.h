@@ -56,20 +56,30 @@ __noinline enum sg_cookie_verdict sg_ack_cookie_judge(const struct sg_pkt *p,
 	/* With the timestamp's bits a valid cookie counts whatever the
 	 * budget, so most handshakes (every client that sends timestamps)
 	 * skip the bucket's lookup, a cache miss in a table of sources. A
-	 * source that ran out was marked by the failed checks that spent it. */
+	 * source low on budget was marked by the failed checks that took it
+	 * low (below), not by its valid ACKs. */
 	if (valid && (m->flags & SG_META_F_TS))
 		return SG_COOKIE_OK;
 	b = sg_budget_cfg_of(cfg, SG_BUDGET_cookie);
 	e = sg_budget_find(b, SG_BUDGET_cookie, p->family, p->saddr, &k);
 	has = sg_budget_has(b, e, now);
+	if (!valid && has) {
+		struct sg_budget after = { .tat_ns = sg_budget_tat(e, now) + b->interval_ns };
+
+		sg_budget_take(b, e, &k, now);
+		/* The failure that leaves the source under half its burst
+		 * opens the SYN path's gate (sg_cookie_budget_low): bad ACKs
+		 * dripped at the refill rate keep a bucket low without ever
+		 * finding it empty. */
+		if (!sg_budget_left(b, &after, now, sg_budget_half(b)))
+			sg_cookie_spent_mark(b, now);
+		return SG_COOKIE_BAD;
+	}
 	if (!has)
 		sg_cookie_spent_mark(b, now);
 	if (valid)
 		return has ? SG_COOKIE_OK : SG_COOKIE_REFUSED;
-	if (!has)
-		return SG_COOKIE_OVER_BUDGET;
-	sg_budget_take(b, e, &k, now);
-	return SG_COOKIE_BAD;
+	return SG_COOKIE_OVER_BUDGET;
 }
 
 /* The tracker's wscale argument for a cookie flow (SG_CT_WS_* in

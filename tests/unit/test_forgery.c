@@ -509,6 +509,44 @@ static void test_budget_lockout(bool ts)
 	budget_set(0, 0, 0, 0);
 }
 
+/* Bad ACKs dripped at the refill rate keep a source's bucket low without
+ * ever finding it empty. The failure that takes it under half its burst
+ * opens the SYN path's gate, so the source's next SYN goes to the
+ * kernel's handshake rather than to a cookie whose ACK a spoofer could
+ * get refused. */
+static void test_budget_drip(void)
+{
+	struct seg syn = { .seq = 77, .flags = TH_SYN };
+	struct flow a = flow_at(4, 0xc6131001, 0, 0), other = flow_at(4, 0xc6131101, 0, 0);
+	__u64 closed = 0;
+	__u32 zero = 0;
+	struct frame f;
+	struct run r;
+	int rejected = 0;
+
+	/* burst 4, no token back within the test; no source marked low */
+	budget_set(1000000000000ull, 4, 32, 128);
+	bpf_map_update_elem(bpf_map__fd(T.skel->maps.sg_cookie_spent), &zero, &closed, 0);
+	for (int i = 0; i < 3; i++)
+		rejected += bad_ack_from(&a) == SG_CNT_cookies_rejected;
+	check(rejected == 3,
+	      "drip: 3 bad ACKs against a burst of 4: each checked and rejected (%d), "
+	      "none over budget",
+	      rejected);
+	frame_build(&f, &a, &syn);
+	xdp_run(&f, &r);
+	untrack(&a);
+	check_run(&r, XDP_PASS,
+		  C(syn_received) | C(syn_cookie_budget) | C(syn_passed) | C(ct_created),
+		  "drip: the source under half its burst, never empty -> its SYN to the "
+		  "kernel's handshake, syn_cookie_budget");
+	frame_build(&f, &other, &syn);
+	xdp_run(&f, &r);
+	check_run(&r, XDP_TX, C(syn_received) | C(syn_cookies_sent),
+		  "drip: another source's SYN meanwhile -> XDP_TX, a cookie");
+	budget_set(0, 0, 0, 0);
+}
+
 /* A cookie stays valid one rotation, not two. */
 static void test_replay_after_two_rotations(void)
 {
@@ -555,6 +593,7 @@ int main(void)
 	test_budget_prefixes();
 	test_budget_lockout(false);
 	test_budget_lockout(true);
+	test_budget_drip();
 	test_replay_after_two_rotations();
 	return tap_failed ? 1 : 0;
 }
