@@ -564,8 +564,11 @@ static __always_inline void sg_ct_timer_armed(struct sg_ct_entry *e, __u64 secs,
 	__u64 ms = 0;
 
 	e->last_ns = now;
+	/* One jiffy more: now, the coarse clock, can lag the current
+	 * jiffy's start by up to a tick, and the entry must not go before
+	 * the kernel's timer fires. */
 	if (hz)
-		ms = (sg_wheel_fires_in(bpf_jiffies64(), secs * hz) * 1000 + hz - 1) / hz;
+		ms = ((sg_wheel_fires_in(bpf_jiffies64(), secs * hz) + 1) * 1000 + hz - 1) / hz;
 	e->timer_ms = ms > 0xffffffffull ? 0 : (__u32)ms;
 }
 
@@ -631,8 +634,9 @@ static __always_inline int sg_ct_insert(const struct sg_ct_key *k, const struct 
  * timeouts are seconds and the kernel timers it follows run in jiffies,
  * while a precise read (a clocksource, paravirtual on a VM) was a fifth of
  * an established segment's path. Userspace compares with the same clock
- * where a race needs it (CLOCK_MONOTONIC_COARSE, libsg_reconcile.c); a
- * stamp it reads against CLOCK_MONOTONIC is at most a tick older. */
+ * where a race needs it (CLOCK_MONOTONIC_COARSE, libsg_reconcile.c); read
+ * against CLOCK_MONOTONIC a stamp is up to two ticks older, and up to one
+ * before the jiffy it was taken in (sg_ct_timer_armed counts that tick). */
 static __always_inline __u64 sg_ct_now(void)
 {
 	return bpf_ktime_get_coarse_ns();

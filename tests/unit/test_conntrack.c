@@ -895,9 +895,13 @@ static void test_unsolicited_synack(int family)
 
 /* ---- expiry and gauges ----------------------------------------------------- */
 
-/* Longer than a jiffy at HZ=100: the tracker's clock (sg_ct_now) is the
- * coarse one and moves a tick at a time. */
-#define TRACKER_TICK_US 12000
+/* Waits until the tracker's clock (sg_ct_now: the coarse one, moving a
+ * tick at a time) is past ns, a second at most. */
+static void tracker_clock_past(__u64 ns)
+{
+	for (int i = 0; i < 1000 && sg_coarse_now_ns() <= ns; i++)
+		usleep(1000);
+}
 
 static void test_expiry(int family)
 {
@@ -909,7 +913,8 @@ static void test_expiry(int family)
 
 	T.cfg.timeout_s[SG_ESTABLISHED] = 0;
 	config_apply();
-	usleep(TRACKER_TICK_US);
+	conn_entry(&c, &e);
+	tracker_clock_past(e.last_ns);
 	r = send_seg(&c, REMOTE, TH_ACK, 10);
 	conn_entry(&c, &e);
 	check(r->verdict == XDP_PASS && r->delta[SG_CNT_ack_unchecked] == 1 && e.pkts_in == 2,
@@ -1137,7 +1142,7 @@ static void test_time_wait_timer(int family)
 	      "%s: the kernel's timer fires %u ms after the FIN in "
 	      "(timeout %llu ms, plus at most a bucket)",
 	      c.name, e.timer_ms, (unsigned long long)t);
-	usleep(TRACKER_TICK_US);
+	tracker_clock_past(e.last_ns);
 	send_seg(&c, LOCAL, TH_ACK, 0);
 	conn_entry(&c, &e2);
 	check(e2.last_ns == e.last_ns && e2.timer_ms == e.timer_ms,
@@ -1148,8 +1153,8 @@ static void test_time_wait_timer(int family)
 	      "%s: the remote's FIN again rearms it (%u ms from then)", c.name, e2.timer_ms);
 	/* an off-path ACK, far out of the window, rearms the kernel's timer
 	 * too (tcp_timewait_state_process): the entry must not go first */
-	usleep(TRACKER_TICK_US);
 	e = e2;
+	tracker_clock_past(e.last_ns);
 	send_raw(&c, REMOTE, TH_ACK, c.nxt[REMOTE] + 0x40000000u, c.nxt[LOCAL] + 0x40000000u, 0);
 	conn_entry(&c, &e2);
 	check(e2.state == SG_TIME_WAIT && e2.last_ns > e.last_ns && e2.timer_ms >= t &&
