@@ -693,12 +693,14 @@ struct sg_daemon_status {
 	__u64 started_ns;              /* CLOCK_MONOTONIC the daemon started at       */
 	char last_switch[160];         /* why cookie mode last switched, in numbers   */
 	struct sg_walk_args sweep;     /* the last sample's sweep (SG_GAUGES_*)    */
-	__u64 sweep_ns;                /* ...and how long it took                  */
 	__s32 listen_err;              /* 0, or -errno: the listeners could not be read */
 	__u32 cookie_refused;          /* 1 << SG_REFUSE_*: why cookie mode is kept off */
 	__u64 refusals[SG_REFUSE_MAX]; /* how often each reason took it away  */
 	/* explicit ports: the listed ones without a local listener (bit/port) */
 	unsigned char no_listener[65536 / 8];
+	/* how long the sweep took; last, so that a CLI reading the page of
+	 * a daemon built before it finds the page's zero fill here */
+	__u64 sweep_ns;
 };
 
 struct sg_dpage {
@@ -710,10 +712,12 @@ struct sg_dpage {
  * daemon's last sweep found at most SG_GAUGES_WALK_MAX entries; a walk
  * costs ~100 ns per entry (a cache miss each), so beyond that they show
  * the gauges of that sweep (sg_daemon_status.sweep), as long as it is younger
- * than SG_GAUGES_MAX_AGE_NS (the daemon samples every second) and two of its
- * durations (sweep_ns): a sweep is stamped when it begins, and one that
+ * than SG_GAUGES_MAX_AGE_NS (the daemon samples every second) and three of
+ * its durations (sweep_ns): a sweep is stamped when it begins, and one that
  * outlasts the second is followed at once by the next, so the one shown can
- * be two sweeps old. Past that the daemon is not keeping up (or is stuck). */
+ * be two sweeps old; the third covers a slower next sweep and the rest of
+ * the sample (reconcile). Past that the daemon is not keeping up, or is
+ * stuck. */
 #define SG_GAUGES_WALK_MAX 65536
 #define SG_GAUGES_MAX_AGE_NS 2500000000ULL
 

@@ -703,7 +703,7 @@ static void sg_stats_snap_json(const struct sg_view *v, const struct sg_stats_sn
 static void sg_stats_print_states(const struct sg_stats_snap *st)
 {
 	if (st->age > 0)
-		printf("states as of the daemon's sweep %.1f s ago (%llu entries, swept in %.1f s: "
+		printf("states as of the daemon's sweep %.1f s ago (%llu entries, swept in %.3f s: "
 		       "too many to walk at each call)\n\n",
 		       st->age, (unsigned long long)(st->wa.synced + st->wa.embryonic),
 		       st->sweep_s);

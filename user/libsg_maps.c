@@ -393,7 +393,7 @@ int sg_gauges_read(const struct sg_pins *p, int daemon_pid, __u16 lo, __u16 hi,
 
 	*age_s = 0;
 	if (daemon_pid > 0 && entries > SG_GAUGES_WALK_MAX && now >= sw->now_ns &&
-	    now - sw->now_ns < SG_GAUGES_MAX_AGE_NS + 2 * st->sweep_ns) {
+	    now - sw->now_ns < SG_GAUGES_MAX_AGE_NS + 3 * st->sweep_ns) {
 		*a = *sw;
 		*age_s = (double)(now - sw->now_ns) / 1e9;
 		return 0;

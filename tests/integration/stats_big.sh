@@ -43,9 +43,9 @@ sg_cli stats -i "$LAB_SIF" | grep -q "swept in [0-9.]* s" &&
 	fail "stats_big: the text output says how long the sweep took"
 
 # A daemon that stops sweeping (stopped here, its process kept): once its
-# last sweep is older than 2.5 s plus twice the sweep's duration, stats
-# walks the tables itself rather than show gauges that stopped moving.
-wait_s=$("$LAB_PY" -c "import sys; print(3.5 + 2 * float(sys.argv[1]))" "$sweep")
+# last sweep is older than 2.5 s plus three times the sweep's duration,
+# stats walks the tables itself rather than show gauges that stopped moving.
+wait_s=$("$LAB_PY" -c "import sys; print(3.5 + 3 * float(sys.argv[1]))" "$sweep")
 kill -STOP "$SG_PID"
 sleep "$wait_s"
 src=$(sg_stats | jget states_source x)
